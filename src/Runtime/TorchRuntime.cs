@@ -1,0 +1,123 @@
+// Makes sure TorchSharp's native backend is loaded before any tensor is made.
+// TorchSharp 0.107's libLibTorchSharp.so was linked by GCC 13 and needs GLIBCXX_3.4.32 from libstdc++ only for a
+// reference-only symbol; older systems (Debian 12 stops at 3.4.30) refuse to load it, and TorchSharp then reports,
+// misleadingly, a missing libtorch package. Where (and only where) the loader names a missing GLIBCXX/CXXABI version,
+// we mark that need weak in the copy of the library in the application's own folder (never the NuGet cache), replacing
+// the file atomically, and load again.
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using TorchSharp;
+
+namespace MLNet.LowRank.Runtime;
+
+/// <summary>Loads TorchSharp's native backend, repairing the libstdc++ version need where the system needs it.</summary>
+public static partial class TorchRuntime
+{
+    static readonly object Gate = new();
+    static bool _initialized;
+
+    /// <summary>What the last initialisation did: "loaded as shipped" or the versions it marked weak.</summary>
+    public static string LoadReport { get; private set; } = "not initialised";
+
+    /// <summary>Loads the native backend once per process; later calls return at once.</summary>
+    /// <exception cref="InvalidOperationException">The backend cannot be loaded; the message says why and what to do.</exception>
+    public static void EnsureInitialized()
+    {
+        if (_initialized) return;
+        lock (Gate)
+        {
+            if (_initialized) return;
+            if (OperatingSystem.IsLinux()) PrepareLinuxLibrary();
+#if TORCH_CUDA
+            torch.InitializeDeviceType(DeviceType.CUDA);
+#else
+            torch.InitializeDeviceType(DeviceType.CPU);
+#endif
+            _initialized = true;
+        }
+    }
+
+    static void PrepareLinuxLibrary()
+    {
+        string? path = FindLibTorchSharp();
+        if (path is null)
+        {
+            LoadReport = "libLibTorchSharp.so not found beside the application; left to TorchSharp's own probing";
+            return;
+        }
+
+        var weakened = new List<string>();
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            string? error = TryLoad(path);
+            if (error is null)
+            {
+                LoadReport = weakened.Count == 0 ? $"loaded as shipped: {path}" : $"marked {string.Join(", ", weakened)} weak in {path}";
+                return;
+            }
+            var missing = MissingVersion().Matches(error).Select(m => m.Groups[1].Value)
+                .Where(v => v.StartsWith("GLIBCXX_", StringComparison.Ordinal) || v.StartsWith("CXXABI_", StringComparison.Ordinal))
+                .Distinct().ToList();
+            if (missing.Count == 0 || missing.All(weakened.Contains))
+                throw new InvalidOperationException($"TorchSharp's native library {path} does not load: {error}");
+            if (IsInsideNuGetCache(path))
+                throw new InvalidOperationException(
+                    $"{path} needs {string.Join(", ", missing)} from libstdc++, which this system lacks, and it is loaded straight from the NuGet cache, which this project never edits. Run from a built output folder (dotnet build / dotnet run) so the library is copied beside the application.");
+            PatchAtomically(path, missing);
+            weakened.AddRange(missing);
+        }
+        throw new InvalidOperationException($"TorchSharp's native library {path} still does not load after marking {string.Join(", ", weakened)} weak.");
+    }
+
+    /// <summary>The libLibTorchSharp.so that .NET would load for this application, or null.</summary>
+    static string? FindLibTorchSharp()
+    {
+        string baseDir = AppContext.BaseDirectory;
+        string[] candidates =
+        [
+            Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
+            Path.Combine(baseDir, "libLibTorchSharp.so"),
+        ];
+        return candidates.FirstOrDefault(File.Exists);
+    }
+
+    static string? TryLoad(string path)
+    {
+        try
+        {
+            NativeLibrary.Load(path);
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            return e.Message;
+        }
+    }
+
+    static bool IsInsideNuGetCache(string path) =>
+        path.Replace('\\', '/').Contains("/.nuget/packages/", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Writes a patched copy beside the file and renames it over, so a crash never leaves half a library and a
+    /// hard link into another folder (such as a package cache) is never edited through.</summary>
+    static void PatchAtomically(string path, IReadOnlyCollection<string> versions)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        if (ElfVersionNeeds.MarkWeak(bytes, versions) == 0)
+            throw new InvalidOperationException($"{path} has no version need {string.Join(", ", versions)} to mark weak.");
+        string temp = path + $".patch-{Environment.ProcessId}";
+        try
+        {
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            File.Delete(temp);
+            throw new InvalidOperationException(
+                $"{path} needs {string.Join(", ", versions)} from libstdc++, which this system lacks, and its folder is not writable to repair it ({e.Message}). Make the application folder writable once, or install a libstdc++ from GCC 13 or newer.", e);
+        }
+    }
+
+    [GeneratedRegex(@"version `([A-Za-z0-9_.]+)' not found")]
+    private static partial Regex MissingVersion();
+}
