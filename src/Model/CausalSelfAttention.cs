@@ -1,0 +1,46 @@
+// Multi-head causal self-attention with rotary embeddings and QK-norm (model-spec §1); q, k, v, out may be low-rank.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Causal self-attention of one block.</summary>
+public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+{
+    readonly LowRankLinear c_q, c_k, c_v, c_proj;
+    readonly Rotary rotary;
+    readonly int heads, headDim;
+    readonly double eps;
+
+    public CausalSelfAttention(GptConfig config, int rank, Rotary rotary) : base(nameof(CausalSelfAttention))
+    {
+        int dim = config.ModelDim;
+        var variant = config.AttentionIsLowRank ? config.Variant : LinearVariant.Dense;
+        c_q = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false));
+        c_k = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false));
+        c_v = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false));
+        c_proj = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: true));
+        this.rotary = rotary;
+        heads = config.Heads;
+        headDim = config.HeadDim;
+        eps = config.NormEps;
+        RegisterComponents();
+    }
+
+    /// <summary>The four projections: q, k, v, out.</summary>
+    public IEnumerable<LowRankLinear> Projections => [c_q, c_k, c_v, c_proj];
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var q = RmsNorm.Apply(rotary.Apply(c_q.forward(x).view(b, t, heads, headDim)), eps).transpose(1, 2);
+        var k = RmsNorm.Apply(rotary.Apply(c_k.forward(x).view(b, t, heads, headDim)), eps).transpose(1, 2);
+        var v = c_v.forward(x).view(b, t, heads, headDim).transpose(1, 2);
+        // TorchSharp spells the causal flag `is_casual`; passed positionally.
+        var y = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true);
+        var merged = y.transpose(1, 2).contiguous().view(b, t, heads * headDim);
+        return c_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+}

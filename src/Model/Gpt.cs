@@ -1,0 +1,84 @@
+// The GPT of model-spec §1: token embedding, RMS norm, blocks, RMS norm, untied (optionally low-rank) lm_head,
+// soft-capped logits and a float32 cross-entropy loss.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>A baseline or low-rank GPT. Build it with <see cref="Create"/> so that options are checked first and the
+/// initial weights follow the seed.</summary>
+public sealed class Gpt : nn.Module<Tensor, Tensor>
+{
+    readonly nn.Module<Tensor, Tensor> wte;
+    readonly ModuleList<Block> blocks;
+    readonly LowRankLinear lm_head;
+    readonly Rotary rotary;
+    readonly Block[] blockArray;
+
+    Gpt(GptConfig config) : base(nameof(Gpt))
+    {
+        Config = config;
+        var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
+        using (torch.no_grad()) embedding.weight!.normal_(0, 1);
+        wte = embedding;
+        rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase);
+        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary)).ToArray();
+        blocks = new ModuleList<Block>(blockArray);
+        var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
+        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true));
+        RegisterComponents();
+    }
+
+    /// <summary>Validates <paramref name="config"/>, seeds torch's generator with <paramref name="seed"/> and builds the model.</summary>
+    public static Gpt Create(GptConfig config, long seed)
+    {
+        config.Validate();
+        Runtime.TorchRuntime.EnsureInitialized();
+        torch.random.manual_seed(seed);
+        return new Gpt(config);
+    }
+
+    public GptConfig Config { get; }
+
+    public IReadOnlyList<Block> Blocks => blockArray;
+
+    /// <summary>The token embedding weight (vocab × dim).</summary>
+    public Parameter EmbeddingWeight => ((Embedding)wte).weight!;
+
+    /// <summary>The output layer.</summary>
+    public LowRankLinear Head => lm_head;
+
+    /// <summary>Soft-capped logits (B, T, vocab) for token ids (B, T).</summary>
+    public override Tensor forward(Tensor idx)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
+        foreach (var block in blocks) x = block.forward(x);
+        var logits = lm_head.forward(RmsNorm.Apply(x, Config.NormEps));
+        return SoftCap(logits).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mean cross-entropy (nats) of <paramref name="targets"/>; targets equal to <paramref name="ignoreIndex"/> do not count.</summary>
+    public Tensor Loss(Tensor idx, Tensor targets, long ignoreIndex = -1)
+    {
+        using var scope = torch.NewDisposeScope();
+        var logits = forward(idx);
+        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1), ignore_index: ignoreIndex);
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    Tensor SoftCap(Tensor logits)
+    {
+        double cap = Config.LogitSoftCap;
+        if (cap <= 0) return logits;
+        // c·tanh(z/c): the division makes a fresh tensor, so tanh can run in place on it.
+        return (logits / cap).tanh_() * cap;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rotary.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,102 @@
+// The shape of a GPT (model-spec §1–2): every constant is an option with the spec's default.
+namespace MLNet.LowRank.Model;
+
+/// <summary>Architecture of a baseline or low-rank GPT. <see cref="Validate"/> names any invalid option and its range.</summary>
+public sealed record GptConfig
+{
+    /// <summary>Vocabulary size (token ids 0 … VocabSize − 1). Required.</summary>
+    public required int VocabSize { get; init; }
+
+    /// <summary>Number of transformer blocks. Default 4.</summary>
+    public int Depth { get; init; } = 4;
+
+    /// <summary>Model width. Default 256.</summary>
+    public int ModelDim { get; init; } = 256;
+
+    /// <summary>Width of one attention head; heads = ModelDim / HeadDim. Default 64.</summary>
+    public int HeadDim { get; init; } = 64;
+
+    /// <summary>Context length in tokens. Default 256.</summary>
+    public int SequenceLength { get; init; } = 256;
+
+    /// <summary>MLP hidden width as a multiple of ModelDim. Default 4.</summary>
+    public int MlpRatio { get; init; } = 4;
+
+    /// <summary>Parametrisation of the block (and, with <see cref="HeadRank"/>, head) matrices. Default Factored;
+    /// a group whose rank is null stays dense whatever the variant.</summary>
+    public LinearVariant Variant { get; init; } = LinearVariant.Factored;
+
+    /// <summary>Rank of attention q, k, v, out per block; null = dense. Default null.</summary>
+    public RankSchedule? AttentionRank { get; init; }
+
+    /// <summary>Rank of MLP fc and proj per block; null = dense. Default null.</summary>
+    public RankSchedule? MlpRank { get; init; }
+
+    /// <summary>Rank of lm_head; null = dense. Default null.</summary>
+    public Rank? HeadRank { get; init; }
+
+    /// <summary>Factor initialisation. Default Matched.</summary>
+    public FactorInit Init { get; init; } = FactorInit.Matched;
+
+    /// <summary>Scheduled ranks are rounded to a multiple of this. Default 1.</summary>
+    public int RankMultiple { get; init; } = 1;
+
+    /// <summary>Logit soft-cap c in c·tanh(logits/c); 0 disables. Default 15.</summary>
+    public double LogitSoftCap { get; init; } = 15;
+
+    /// <summary>Rotary embedding base. Default 10000.</summary>
+    public double RopeBase { get; init; } = 10000;
+
+    /// <summary>RMS norm epsilon. Default 1e-6.</summary>
+    public double NormEps { get; init; } = 1e-6;
+
+    /// <summary>Number of attention heads.</summary>
+    public int Heads => ModelDim / HeadDim;
+
+    /// <summary>MLP hidden width.</summary>
+    public int MlpDim => ModelDim * MlpRatio;
+
+    /// <summary>True when the attention layers are factored.</summary>
+    public bool AttentionIsLowRank => Variant.IsLowRank && AttentionRank is not null;
+
+    /// <summary>True when the MLP layers are factored.</summary>
+    public bool MlpIsLowRank => Variant.IsLowRank && MlpRank is not null;
+
+    /// <summary>True when lm_head is factored.</summary>
+    public bool HeadIsLowRank => Variant.IsLowRank && HeadRank is not null;
+
+    /// <summary>Rank of the attention matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
+    public int AttentionRankAt(int layer) => AttentionIsLowRank ? AttentionRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+
+    /// <summary>Rank of the MLP matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
+    public int MlpRankAt(int layer) => MlpIsLowRank ? MlpRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+
+    /// <summary>Rank of lm_head (min(ModelDim, VocabSize) when dense).</summary>
+    public int HeadRankValue => HeadIsLowRank ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim, VocabSize)) : Math.Min(ModelDim, VocabSize);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
+    public void Validate()
+    {
+        Require(VocabSize >= 2, nameof(VocabSize), VocabSize, "must be at least 2");
+        Require(Depth >= 1, nameof(Depth), Depth, "must be at least 1");
+        Require(ModelDim >= 2, nameof(ModelDim), ModelDim, "must be at least 2");
+        Require(HeadDim >= 2 && HeadDim % 2 == 0, nameof(HeadDim), HeadDim, "must be an even number ≥ 2 (rotary embeddings rotate pairs)");
+        Require(ModelDim % HeadDim == 0, nameof(HeadDim), HeadDim, $"must divide {nameof(ModelDim)} = {ModelDim} so that heads = ModelDim / HeadDim is whole");
+        Require(SequenceLength >= 2, nameof(SequenceLength), SequenceLength, "must be at least 2");
+        Require(MlpRatio >= 1, nameof(MlpRatio), MlpRatio, "must be at least 1");
+        Require(RankMultiple >= 1, nameof(RankMultiple), RankMultiple, "must be at least 1");
+        Require(LogitSoftCap >= 0 && double.IsFinite(LogitSoftCap), nameof(LogitSoftCap), LogitSoftCap, "must be ≥ 0 (0 disables)");
+        Require(RopeBase > 1 && double.IsFinite(RopeBase), nameof(RopeBase), RopeBase, "must be > 1");
+        Require(NormEps > 0 && NormEps < 1, nameof(NormEps), NormEps, "must be in (0, 1)");
+        ArgumentNullException.ThrowIfNull(Variant, nameof(Variant));
+        // q, k, v, out are dim × dim and fc, proj have min(in, out) = dim: every block matrix's largest rank is ModelDim.
+        AttentionRank?.Validate(nameof(AttentionRank), ModelDim);
+        MlpRank?.Validate(nameof(MlpRank), ModelDim);
+        HeadRank?.Validate(nameof(HeadRank), Math.Min(ModelDim, VocabSize));
+    }
+
+    static void Require(bool ok, string option, object value, string rule)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(option, value, $"{option} {rule}; got {value}.");
+    }
+}

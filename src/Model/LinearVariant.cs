@@ -1,0 +1,82 @@
+// The plug-in point for weight parametrisations (model-spec §2). A variant says how many parameters a layer of a given
+// shape and rank has and builds the module; add one by subclassing LinearVariant and passing it in the options.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>What a variant needs to build one layer y = f(x), x: in, y: out.</summary>
+/// <param name="InFeatures">Input width.</param>
+/// <param name="OutFeatures">Output width.</param>
+/// <param name="Rank">The resolved rank (ignored by <see cref="LinearVariant.Dense"/>).</param>
+/// <param name="Init">Factor initialisation.</param>
+/// <param name="ZeroOutput">The baseline starts this layer at zero (lm_head, attention out, MLP proj).</param>
+public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput);
+
+/// <summary>A weight parametrisation of a linear layer: dense, or one of the low-rank variants.</summary>
+public abstract class LinearVariant
+{
+    /// <summary>The name used in options, summaries and results.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>False for <see cref="Dense"/>: its layers ignore ranks.</summary>
+    public virtual bool IsLowRank => true;
+
+    /// <summary>Trainable parameters of one layer (closed form; must equal the built module's count).</summary>
+    public abstract long ParameterCount(int inFeatures, int outFeatures, int rank);
+
+    /// <summary>Parameters that take part in matrix products (for FLOPs per token, model-spec §3).</summary>
+    public virtual long MatmulParameterCount(int inFeatures, int outFeatures, int rank) => ParameterCount(inFeatures, outFeatures, rank);
+
+    /// <summary>Builds the layer, drawing its initial values from torch's global generator.</summary>
+    public abstract LowRankLinear Create(LinearLayerSpec spec);
+
+    public override string ToString() => Name;
+
+    /// <summary><c>W x</c>.</summary>
+    public static LinearVariant Dense { get; } = new DenseVariant();
+    /// <summary><c>U (V x)</c>.</summary>
+    public static LinearVariant Factored { get; } = new FactoredVariant();
+    /// <summary><c>U (V x) + D ⊙ x</c> on the first min(in, out) coordinates.</summary>
+    public static LinearVariant FactoredDiagonal { get; } = new FactoredDiagonalVariant();
+    /// <summary><c>U σ(V x)</c>, σ = SiLU (CoLA).</summary>
+    public static LinearVariant Cola { get; } = new ColaVariant();
+
+    /// <summary>The built-in variants by name (case-insensitive).</summary>
+    public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name))}.", nameof(name));
+
+    /// <summary>The variants that ship with the library.</summary>
+    public static IReadOnlyList<LinearVariant> BuiltIn { get; } = [Dense, Factored, FactoredDiagonal, Cola];
+
+    sealed class DenseVariant : LinearVariant
+    {
+        public override string Name => "Dense";
+        public override bool IsLowRank => false;
+        public override long ParameterCount(int i, int o, int r) => (long)i * o;
+        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput);
+    }
+
+    sealed class FactoredVariant : LinearVariant
+    {
+        public override string Name => "Factored";
+        public override long ParameterCount(int i, int o, int r) => (long)r * (i + o);
+        public override LowRankLinear Create(LinearLayerSpec s) => new FactoredLinear(s);
+    }
+
+    sealed class FactoredDiagonalVariant : LinearVariant
+    {
+        public override string Name => "FactoredDiagonal";
+        public override long ParameterCount(int i, int o, int r) => (long)r * (i + o) + Math.Min(i, o);
+        public override long MatmulParameterCount(int i, int o, int r) => (long)r * (i + o);
+        public override LowRankLinear Create(LinearLayerSpec s) => new FactoredDiagonalLinear(s);
+    }
+
+    sealed class ColaVariant : LinearVariant
+    {
+        public override string Name => "Cola";
+        public override long ParameterCount(int i, int o, int r) => (long)r * (i + o);
+        public override LowRankLinear Create(LinearLayerSpec s) => new ColaLinear(s);
+    }
+}

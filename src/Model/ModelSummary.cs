@@ -1,0 +1,120 @@
+// Closed-form parameter counts, ranks per layer and training FLOPs per token (model-spec §3), from the config alone —
+// so a sweep can plan before it builds anything. Tests hold these equal to the built module's real counts.
+using System.Globalization;
+using System.Text;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Parameters of one block by group, and its ranks.</summary>
+/// <param name="Layer">Block index.</param>
+/// <param name="AttentionRank">Rank of q, k, v, out (ModelDim when dense).</param>
+/// <param name="MlpRank">Rank of fc and proj (ModelDim when dense).</param>
+/// <param name="AttentionParameters">Parameters of q, k, v, out.</param>
+/// <param name="MlpParameters">Parameters of fc and proj.</param>
+public sealed record BlockSummary(int Layer, int AttentionRank, int MlpRank, long AttentionParameters, long MlpParameters);
+
+/// <summary>What a configuration costs: parameters by part, ranks per block, FLOPs per token.</summary>
+public sealed class ModelSummary
+{
+    ModelSummary(GptConfig config, IReadOnlyList<BlockSummary> blocks, long head, long headMatmul, long blockMatmul)
+    {
+        Config = config;
+        Blocks = blocks;
+        EmbeddingParameters = (long)config.VocabSize * config.ModelDim;
+        HeadParameters = head;
+        BlockParameters = blocks.Sum(b => b.AttentionParameters + b.MlpParameters);
+        MatmulParameters = blockMatmul + headMatmul;
+        FlopsPerToken = 6.0 * MatmulParameters + 12.0 * config.Depth * config.SequenceLength * config.ModelDim;
+        Warnings = BuildWarnings(config, blocks);
+    }
+
+    public GptConfig Config { get; }
+
+    /// <summary>Per block: ranks and parameters by group.</summary>
+    public IReadOnlyList<BlockSummary> Blocks { get; }
+
+    /// <summary>wte parameters (vocab × dim).</summary>
+    public long EmbeddingParameters { get; }
+
+    /// <summary>lm_head parameters.</summary>
+    public long HeadParameters { get; }
+
+    /// <summary>All block parameters (attention + MLP).</summary>
+    public long BlockParameters { get; }
+
+    /// <summary>Attention parameters over all blocks.</summary>
+    public long AttentionParameters => Blocks.Sum(b => b.AttentionParameters);
+
+    /// <summary>MLP parameters over all blocks.</summary>
+    public long MlpParameters => Blocks.Sum(b => b.MlpParameters);
+
+    /// <summary>Every trainable parameter.</summary>
+    public long TotalParameters => EmbeddingParameters + HeadParameters + BlockParameters;
+
+    /// <summary>Everything but wte.</summary>
+    public long NonEmbeddingParameters => TotalParameters - EmbeddingParameters;
+
+    /// <summary>N_mm: parameters used in matrix products (block matrices and lm_head; not wte, not diagonals).</summary>
+    public long MatmulParameters { get; }
+
+    /// <summary>Training FLOPs per token: 6·N_mm + 12·L·T·dim.</summary>
+    public double FlopsPerToken { get; }
+
+    /// <summary>Notes such as ranks that save no parameters over the dense layer.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Bytes of parameters + gradients + optimizer state in float32, for <paramref name="optimizerStatePerParameter"/>
+    /// state values per parameter.</summary>
+    public long StateBytes(double optimizerStatePerParameter) => (long)(TotalParameters * (2 + optimizerStatePerParameter) * sizeof(float));
+
+    /// <summary>The summary of <paramref name="config"/> (validated first).</summary>
+    public static ModelSummary For(GptConfig config)
+    {
+        config.Validate();
+        int dim = config.ModelDim, hidden = config.MlpDim;
+        var attnVariant = config.AttentionIsLowRank ? config.Variant : LinearVariant.Dense;
+        var mlpVariant = config.MlpIsLowRank ? config.Variant : LinearVariant.Dense;
+        var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
+        var blocks = new List<BlockSummary>();
+        long blockMatmul = 0;
+        for (int i = 0; i < config.Depth; i++)
+        {
+            int ra = config.AttentionRankAt(i), rm = config.MlpRankAt(i);
+            long attn = 4 * attnVariant.ParameterCount(dim, dim, ra);
+            long mlp = mlpVariant.ParameterCount(dim, hidden, rm) + mlpVariant.ParameterCount(hidden, dim, rm);
+            blockMatmul += 4 * attnVariant.MatmulParameterCount(dim, dim, ra)
+                + mlpVariant.MatmulParameterCount(dim, hidden, rm) + mlpVariant.MatmulParameterCount(hidden, dim, rm);
+            blocks.Add(new BlockSummary(i, ra, rm, attn, mlp));
+        }
+        int rh = config.HeadRankValue;
+        return new ModelSummary(config, blocks,
+            headVariant.ParameterCount(dim, config.VocabSize, rh), headVariant.MatmulParameterCount(dim, config.VocabSize, rh), blockMatmul);
+    }
+
+    static List<string> BuildWarnings(GptConfig c, IReadOnlyList<BlockSummary> blocks)
+    {
+        var w = new List<string>();
+        // r ≥ in·out/(in + out) means r·(in + out) ≥ in·out: the factors are no smaller than the dense matrix.
+        if (c.AttentionIsLowRank && blocks.Any(b => (long)b.AttentionRank * 2 * c.ModelDim >= (long)c.ModelDim * c.ModelDim))
+            w.Add($"AttentionRank reaches {c.ModelDim / 2} = dim²/(2·dim) in some block: those attention factors save no parameters over dense.");
+        long mlpBreakEven = (long)c.ModelDim * c.MlpDim / (c.ModelDim + c.MlpDim);
+        if (c.MlpIsLowRank && blocks.Any(b => b.MlpRank >= mlpBreakEven))
+            w.Add($"MlpRank reaches {mlpBreakEven} = in·out/(in+out) in some block: those MLP factors save no parameters over dense.");
+        if (c.HeadIsLowRank && (long)c.HeadRankValue * (c.ModelDim + c.VocabSize) >= (long)c.ModelDim * c.VocabSize)
+            w.Add("HeadRank saves no parameters over a dense lm_head.");
+        return w;
+    }
+
+    /// <summary>A few lines for logs and the console.</summary>
+    public override string ToString()
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(ci, $"GPT depth {Config.Depth}, dim {Config.ModelDim}, heads {Config.Heads}×{Config.HeadDim}, seq {Config.SequenceLength}, vocab {Config.VocabSize}, variant {(Config.AttentionIsLowRank || Config.MlpIsLowRank || Config.HeadIsLowRank ? Config.Variant.Name : "Dense")}");
+        sb.AppendLine(ci, $"parameters: total {TotalParameters:N0}, embedding {EmbeddingParameters:N0}, head {HeadParameters:N0}, blocks {BlockParameters:N0} (attention {AttentionParameters:N0}, MLP {MlpParameters:N0}), non-embedding {NonEmbeddingParameters:N0}");
+        sb.AppendLine(ci, $"ranks per block (attention/MLP): {string.Join(" ", Blocks.Select(b => $"{b.AttentionRank}/{b.MlpRank}"))}");
+        sb.Append(ci, $"training FLOPs per token: {FlopsPerToken:E3}");
+        foreach (var warning in Warnings) sb.AppendLine().Append("note: ").Append(warning);
+        return sb.ToString();
+    }
+}

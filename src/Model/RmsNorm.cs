@@ -1,0 +1,16 @@
+// RMS norm without learned parameters (model-spec §1): x · rsqrt(mean(x²) + eps). TorchSharp has no rms_norm.
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Parameter-free RMS normalisation over the last dimension.</summary>
+public static class RmsNorm
+{
+    public static Tensor Apply(Tensor x, double eps)
+    {
+        using var sq = x.square();
+        using var ms = sq.mean([-1L], keepdim: true);
+        using var inv = ms.add_(eps).rsqrt_();
+        return x * inv;
+    }
+}

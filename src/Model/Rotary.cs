@@ -1,0 +1,44 @@
+// Rotary position embeddings, half-split form (model-spec §1), with cos/sin tables computed once per model.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Precomputed rotary tables for sequences up to <c>maxLength</c>; applied to (B, T, H, D) tensors.</summary>
+public sealed class Rotary : IDisposable
+{
+    readonly Tensor cos; // (1, T, 1, D/2)
+    readonly Tensor sin;
+
+    public Rotary(int headDim, int maxLength, double ropeBase)
+    {
+        using var scope = torch.NewDisposeScope();
+        var channels = torch.arange(0, headDim, 2, dtype: ScalarType.Float32);
+        var invFreq = torch.pow(ropeBase, -(channels / headDim));
+        var t = torch.arange(maxLength, dtype: ScalarType.Float32);
+        var freqs = torch.outer(t, invFreq);
+        cos = freqs.cos().view(1, maxLength, 1, headDim / 2).MoveToOuterDisposeScope();
+        sin = freqs.sin().view(1, maxLength, 1, headDim / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>y1 = x1·cos + x2·sin, y2 = −x1·sin + x2·cos over the two halves of the last dimension.</summary>
+    public Tensor Apply(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        long t = x.shape[1], half = x.shape[3] / 2;
+        var c = cos.narrow(1, 0, t);
+        var s = sin.narrow(1, 0, t);
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var y1 = x1 * c + x2 * s;
+        var y2 = x2 * c - x1 * s;
+        return torch.cat([y1, y2], -1).MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        cos.Dispose();
+        sin.Dispose();
+    }
+}

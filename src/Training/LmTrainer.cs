@@ -1,0 +1,180 @@
+// The training loop: batches → loss → backward → clip → optimizer steps, with evaluation, history, time to threshold,
+// memory sampling, progress and cancellation. Every tensor a step makes lives in that step's dispose scope.
+using System.Diagnostics;
+using MLNet.LowRank.Evaluation;
+using MLNet.LowRank.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Training;
+
+/// <summary>Trains a <see cref="Gpt"/> on a token stream.</summary>
+public static class LmTrainer
+{
+    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges.</summary>
+    /// <param name="model">The model, trained in place.</param>
+    /// <param name="train">Training stream.</param>
+    /// <param name="validation">Validation stream, or null to skip evaluation.</param>
+    /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
+    /// <param name="options">Budget, optimizer and schedule.</param>
+    /// <param name="progress">Receives a snapshot every <see cref="TrainingOptions.ReportEvery"/> steps.</param>
+    /// <param name="log">Receives human-readable lines (start, evaluations, end).</param>
+    /// <param name="cancellationToken">Checked before every step; cancellation throws <see cref="OperationCanceledException"/>
+    /// after the current step, leaving the model in its last updated state.</param>
+    public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var config = model.Config;
+        int seq = config.SequenceLength, batch = options.BatchSize;
+        CheckTokens(train, config.VocabSize, "training");
+        if (validation is not null)
+        {
+            CheckTokens(validation, config.VocabSize, "validation");
+            if (validation.SequenceCount(seq) < 1)
+                throw new ArgumentException($"The validation set has {validation.Tokens.Length} tokens, fewer than one sequence of {seq + 1}. Add validation text or lower SequenceLength.", nameof(validation));
+        }
+        if (bytesPerToken.Count < config.VocabSize)
+            throw new ArgumentException($"bytesPerToken has {bytesPerToken.Count} entries; the vocabulary has {config.VocabSize}.", nameof(bytesPerToken));
+        var batcher = new SequenceBatcher(train, seq, batch, options.Seed);
+        if (options.Threads is int threads) torch.set_num_threads(threads);
+
+        var optimizers = options.Optimizer.Create(model, options);
+        try
+        {
+            return Run(model, batcher, validation, bytesPerToken, options, optimizers, progress, log, cancellationToken);
+        }
+        finally
+        {
+            foreach (var o in optimizers) o.Dispose();
+        }
+    }
+
+    static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, CancellationToken ct)
+    {
+        var config = model.Config;
+        int seq = config.SequenceLength, batch = o.BatchSize;
+        long tokensPerStep = (long)seq * batch;
+        var parameters = model.parameters().ToArray();
+        long parameterCount = parameters.Sum(p => p.numel());
+        if (optimizers.Sum(x => x.ParameterCount) != parameterCount)
+            throw new InvalidOperationException($"Optimizer factory '{o.Optimizer.Name}' covers {optimizers.Sum(x => x.ParameterCount):N0} parameter values; the model has {parameterCount:N0}.");
+        double statePerParameter = optimizers.Sum(x => x.StatePerParameter * x.ParameterCount) / parameterCount;
+        long stateBytes = ModelSummary.For(config).StateBytes(statePerParameter);
+        var decayed = o.FrobeniusDecay > 0 ? model.modules().OfType<LowRankLinear>().ToArray() : [];
+        var schedule = o.Schedule;
+
+        log?.Invoke($"Training: batch {batch}×{seq} tokens, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
+        model.train();
+        var history = new List<StepRecord>();
+        double trainSeconds = 0, evalSeconds = 0, steadySeconds = 0;
+        long tokens = 0, steadyTokens = 0, peakRss = ProcessMemory.ResidentBytes();
+        EvalResult? lastEval = null;
+        ThresholdReached? reached = null;
+        var status = TrainingStatus.Completed;
+        string? message = null;
+        int step = 0;
+
+        while (Fraction(o, step, tokens, trainSeconds) < 1)
+        {
+            ct.ThrowIfCancellationRequested();
+            double lrFactor = schedule.FactorAt(step, Fraction(o, step, tokens, trainSeconds));
+            long start = Stopwatch.GetTimestamp();
+            double loss;
+            using (var scope = torch.NewDisposeScope())
+            {
+                batcher.Next();
+                var x = torch.tensor(batcher.Inputs, batch, seq);
+                var y = torch.tensor(batcher.Targets, batch, seq);
+                var lossTensor = model.Loss(x, y);
+                var objective = lossTensor;
+                foreach (var layer in decayed)
+                    if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * o.FrobeniusDecay;
+                objective.backward();
+                if (o.GradientClip > 0) nn.utils.clip_grad_norm_(parameters, o.GradientClip);
+                foreach (var opt in optimizers) opt.Step(step, lrFactor);
+                model.zero_grad();
+                loss = lossTensor.item<float>();
+            }
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            step++;
+            tokens += tokensPerStep;
+            trainSeconds += seconds;
+            if (step > 1) { steadySeconds += seconds; steadyTokens += tokensPerStep; }
+            peakRss = Math.Max(peakRss, ProcessMemory.ResidentBytes());
+
+            bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss;
+            bool last = diverged || Fraction(o, step, tokens, trainSeconds) >= 1;
+            EvalResult? eval = null;
+            if (validation is not null && !diverged && (last || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
+            {
+                long evalStart = Stopwatch.GetTimestamp();
+                eval = StreamEvaluator.Evaluate(model, validation, batch, o.EvalTokens, bytesPerToken);
+                evalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
+                lastEval = eval;
+                if (reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
+                    reached = new ThresholdReached(trainSeconds, step, tokens);
+                log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
+            }
+            double tps = tokens / Math.Max(trainSeconds, 1e-9);
+            history.Add(new StepRecord(step, tokens, trainSeconds, evalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps));
+
+            if (diverged)
+            {
+                status = TrainingStatus.Diverged;
+                message = $"Training diverged at step {step}: loss {loss} (NaN, infinite or above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.";
+                log?.Invoke(message);
+                break;
+            }
+            if (progress is not null || log is not null)
+                if (step % o.ReportEvery == 0 || last)
+                {
+                    double fraction = Math.Min(1, Fraction(o, step, tokens, trainSeconds));
+                    var remaining = TimeSpan.FromSeconds(fraction > 0 ? trainSeconds / fraction * (1 - fraction) : 0);
+                    var snapshot = new TrainingProgress(step, tokens, loss, lastEval?.CrossEntropy, tps, fraction, remaining);
+                    progress?.Report(snapshot);
+                    log?.Invoke(snapshot.ToString());
+                }
+        }
+
+        return new TrainingResult
+        {
+            Status = status,
+            Message = message,
+            History = history,
+            FinalValidation = lastEval,
+            TimeToThreshold = reached,
+            TrainSeconds = trainSeconds,
+            EvalSeconds = evalSeconds,
+            Tokens = tokens,
+            TokensPerSecond = steadySeconds > 0 ? steadyTokens / steadySeconds : tokens / Math.Max(trainSeconds, 1e-9),
+            PeakResidentBytes = peakRss,
+            StateBytes = stateBytes,
+        };
+    }
+
+    /// <summary>The largest fraction of any budget spent.</summary>
+    static double Fraction(TrainingOptions o, int step, long tokens, double seconds)
+    {
+        double f = 0;
+        if (o.MaxSteps is int s) f = Math.Max(f, (double)step / s);
+        if (o.MaxTokens is long t) f = Math.Max(f, (double)tokens / t);
+        if (o.MaxSeconds is double sec) f = Math.Max(f, seconds / sec);
+        return f;
+    }
+
+    static string Budget(TrainingOptions o) => string.Join(", ", new[]
+    {
+        o.MaxSteps is { } s ? $"{s} steps" : null,
+        o.MaxTokens is { } t ? $"{t:N0} tokens" : null,
+        o.MaxSeconds is { } sec ? $"{sec:0.#} s" : null,
+    }.Where(x => x is not null));
+
+    static void CheckTokens(TokenStream stream, int vocab, string which)
+    {
+        foreach (int t in stream.Tokens)
+            if ((uint)t >= (uint)vocab)
+                throw new ArgumentException($"The {which} stream holds token id {t}, outside the model's vocabulary of {vocab}. Tokenize with the model's tokenizer or raise VocabSize.");
+    }
+}

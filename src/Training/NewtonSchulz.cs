@@ -1,0 +1,33 @@
+// Muon's orthogonalisation (model-spec §1): five quintic Newton–Schulz steps after Frobenius normalisation, on a batch
+// of same-shaped matrices at once. Coefficients (3.4445, −4.7750, 2.0315) as in Keller Jordan's Muon and nanochat.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Training;
+
+/// <summary>Approximate orthogonalisation U·Vᵀ of G = U·S·Vᵀ (singular values pushed towards 1).</summary>
+public static class NewtonSchulz
+{
+    const double A = 3.4445, B = -4.7750, C = 2.0315;
+
+    /// <summary>Orthogonalises each matrix of <paramref name="g"/> (…, rows, cols).</summary>
+    public static Tensor Orthogonalize(Tensor g, int steps)
+    {
+        using var scope = torch.NewDisposeScope();
+        bool tall = g.shape[^2] > g.shape[^1];
+        // Work on the wide orientation so X·Xᵀ is the smaller Gram matrix.
+        var x = tall ? g.transpose(-2, -1) : g;
+        var norm = x.square().sum([-2L, -1L], keepdim: true).sqrt_().add_(1e-7);
+        x = x / norm;
+        for (int i = 0; i < steps; i++)
+        {
+            var gram = x.matmul(x.transpose(-2, -1));
+            var poly = Polynomial(gram);
+            x = poly.matmul(x).add_(x, A);
+        }
+        return (tall ? x.transpose(-2, -1) : x).contiguous().MoveToOuterDisposeScope();
+    }
+
+    // B·M + C·M·M for a Gram matrix M (or a batch of them).
+    static Tensor Polynomial(Tensor gram) => gram.matmul(gram).mul_(C).add_(gram, B);
+}

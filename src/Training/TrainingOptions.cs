@@ -1,0 +1,146 @@
+// Everything the training loop takes besides the model and data (model-spec §1 "optimizers", "schedule"; §4).
+// Every default is the spec's; Validate names an invalid option and its allowed range before any work starts.
+namespace MLNet.LowRank.Training;
+
+/// <summary>Options of <see cref="LmTrainer"/>.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Sequences per step. Default 8.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Stop after this many steps. At least one of MaxSteps, MaxTokens, MaxSeconds is required.</summary>
+    public int? MaxSteps { get; init; }
+
+    /// <summary>Stop after this many training tokens.</summary>
+    public long? MaxTokens { get; init; }
+
+    /// <summary>Stop after this much training wall-clock (evaluation excluded).</summary>
+    public double? MaxSeconds { get; init; }
+
+    /// <summary>Which optimizer updates which parameters. Default <see cref="Optimizers.MuonAdamW"/>.</summary>
+    public IOptimizerFactory Optimizer { get; init; } = Optimizers.MuonAdamW;
+
+    /// <summary>Muon LR for the block matrices. Default 0.02.</summary>
+    public double MatrixLearningRate { get; init; } = 0.02;
+
+    /// <summary>AdamW LR for block matrices when <see cref="Optimizers.AdamW"/> trains everything. Default 0.003.</summary>
+    public double AdamMatrixLearningRate { get; init; } = 0.003;
+
+    /// <summary>AdamW LR of wte before the (dim/768)^−0.5 scaling. Default 0.2.</summary>
+    public double EmbeddingLearningRate { get; init; } = 0.2;
+
+    /// <summary>AdamW LR of lm_head before the (dim/768)^−0.5 scaling. Default 0.004.</summary>
+    public double HeadLearningRate { get; init; } = 0.004;
+
+    /// <summary>AdamW LR of vector parameters in the blocks (the FactoredDiagonal D). Default 0.004.</summary>
+    public double VectorLearningRate { get; init; } = 0.004;
+
+    /// <summary>Muon's Nesterov momentum after the ramp. Default 0.95.</summary>
+    public double MuonMomentum { get; init; } = 0.95;
+
+    /// <summary>Muon's momentum at step 0, ramped linearly to <see cref="MuonMomentum"/>. Default 0.85.</summary>
+    public double MuonMomentumStart { get; init; } = 0.85;
+
+    /// <summary>Steps of the momentum ramp. Default 300.</summary>
+    public int MuonMomentumWarmupSteps { get; init; } = 300;
+
+    /// <summary>Newton–Schulz iterations. Default 5.</summary>
+    public int NewtonSchulzSteps { get; init; } = 5;
+
+    /// <summary>AdamW β1. Default 0.8.</summary>
+    public double AdamBeta1 { get; init; } = 0.8;
+
+    /// <summary>AdamW β2. Default 0.95.</summary>
+    public double AdamBeta2 { get; init; } = 0.95;
+
+    /// <summary>AdamW ε. Default 1e-10.</summary>
+    public double AdamEpsilon { get; init; } = 1e-10;
+
+    /// <summary>AdamW decoupled weight decay. Default 0.</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Linear warmup steps. Default 0.</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>Fraction of the budget spent in the final linear warmdown. Default 0.2.</summary>
+    public double WarmdownFraction { get; init; } = 0.2;
+
+    /// <summary>LR multiplier at the end of the warmdown. Default 0.</summary>
+    public double FinalLrFraction { get; init; }
+
+    /// <summary>Global gradient-norm clip; 0 disables. Default 1.0.</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>λ of the Frobenius decay λ·Σ‖U V‖²_F over factored layers; 0 disables. Default 0.</summary>
+    public double FrobeniusDecay { get; init; }
+
+    /// <summary>Evaluate on the validation stream every this many steps (and at the end); 0 = only at the end. Default 100.</summary>
+    public int EvalEvery { get; init; } = 100;
+
+    /// <summary>Validation tokens per evaluation (whole sequences, from the start of the stream); 0 = all. Default 65,536.</summary>
+    public int EvalTokens { get; init; } = 65_536;
+
+    /// <summary>Validation perplexity that counts as "reached" for time-to-threshold; null = not measured.</summary>
+    public double? ThresholdPerplexity { get; init; }
+
+    /// <summary>Seed of data order (the model's init takes its own seed). Default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Torch intra-op threads; null leaves torch's default. Default null.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this. Default 100.</summary>
+    public double DivergenceLoss { get; init; } = 100;
+
+    /// <summary>Progress reports every this many steps. Default 10.</summary>
+    public int ReportEvery { get; init; } = 10;
+
+    /// <summary>The LR schedule these options describe.</summary>
+    public LearningRateSchedule Schedule => new(WarmupSteps, WarmdownFraction, FinalLrFraction);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
+    public void Validate()
+    {
+        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Require(MaxSteps is not null || MaxTokens is not null || MaxSeconds is not null, nameof(MaxSteps), "none",
+            "or MaxTokens or MaxSeconds must be set: training needs a budget");
+        Require(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps!, "must be at least 1");
+        Require(MaxTokens is null or >= 1, nameof(MaxTokens), MaxTokens!, "must be at least 1");
+        Require(MaxSeconds is null || MaxSeconds > 0, nameof(MaxSeconds), MaxSeconds!, "must be positive");
+        ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
+        Positive(MatrixLearningRate, nameof(MatrixLearningRate));
+        Positive(AdamMatrixLearningRate, nameof(AdamMatrixLearningRate));
+        Positive(EmbeddingLearningRate, nameof(EmbeddingLearningRate));
+        Positive(HeadLearningRate, nameof(HeadLearningRate));
+        Positive(VectorLearningRate, nameof(VectorLearningRate));
+        Fraction(MuonMomentum, nameof(MuonMomentum));
+        Fraction(MuonMomentumStart, nameof(MuonMomentumStart));
+        Require(MuonMomentumWarmupSteps >= 0, nameof(MuonMomentumWarmupSteps), MuonMomentumWarmupSteps, "must be ≥ 0");
+        Require(NewtonSchulzSteps >= 1, nameof(NewtonSchulzSteps), NewtonSchulzSteps, "must be at least 1");
+        Fraction(AdamBeta1, nameof(AdamBeta1));
+        Fraction(AdamBeta2, nameof(AdamBeta2));
+        Require(AdamEpsilon > 0, nameof(AdamEpsilon), AdamEpsilon, "must be positive");
+        Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be ≥ 0");
+        Require(WarmupSteps >= 0, nameof(WarmupSteps), WarmupSteps, "must be ≥ 0");
+        Require(WarmdownFraction is >= 0 and <= 1, nameof(WarmdownFraction), WarmdownFraction, "must be in [0, 1]");
+        Require(FinalLrFraction is >= 0 and <= 1, nameof(FinalLrFraction), FinalLrFraction, "must be in [0, 1]");
+        Require(GradientClip >= 0, nameof(GradientClip), GradientClip, "must be ≥ 0 (0 disables)");
+        Require(FrobeniusDecay >= 0, nameof(FrobeniusDecay), FrobeniusDecay, "must be ≥ 0 (0 disables)");
+        Require(EvalEvery >= 0, nameof(EvalEvery), EvalEvery, "must be ≥ 0 (0 = only at the end)");
+        Require(EvalTokens >= 0, nameof(EvalTokens), EvalTokens, "must be ≥ 0 (0 = the whole validation set)");
+        Require(ThresholdPerplexity is null || ThresholdPerplexity > 1, nameof(ThresholdPerplexity), ThresholdPerplexity!, "must be greater than 1");
+        Require(Threads is null or >= 1, nameof(Threads), Threads!, "must be at least 1");
+        Require(DivergenceLoss > 0, nameof(DivergenceLoss), DivergenceLoss, "must be positive");
+        Require(ReportEvery >= 1, nameof(ReportEvery), ReportEvery, "must be at least 1");
+    }
+
+    static void Positive(double value, string option) =>
+        Require(value > 0 && double.IsFinite(value), option, value, "must be a positive, finite learning rate");
+
+    static void Fraction(double value, string option) => Require(value is >= 0 and < 1, option, value, "must be in [0, 1)");
+
+    static void Require(bool ok, string option, object value, string rule)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(option, value, $"{option} {rule}; got {value}.");
+    }
+}
