@@ -102,7 +102,8 @@ public sealed class FactoredDiagonalLinear : FactoredLinear
     {
         // D starts at zero, so the layer starts as its factored product (and at zero where the baseline zero-inits).
         D = nn.Parameter(torch.zeros(Math.Min(spec.InFeatures, spec.OutFeatures)));
-        RegisterComponents();
+        // The base constructor already registered its components, and RegisterComponents runs once per module.
+        register_parameter(nameof(D), D);
     }
 
     /// <summary>The learned diagonal.</summary>

@@ -22,7 +22,8 @@ public abstract class RankSchedule
         double raw = RankAt(layer, depth, maxRank);
         if (double.IsNaN(raw) || double.IsInfinity(raw))
             throw new InvalidOperationException($"Rank schedule {this} gave {raw} at block {layer}.");
-        int rounded = (int)Math.Round(raw / multiple, MidpointRounding.AwayFromZero) * multiple;
+        // Never round down to zero: the smallest rank a multiple allows is the multiple itself.
+        int rounded = Math.Max(1, (int)Math.Round(raw / multiple, MidpointRounding.AwayFromZero)) * multiple;
         return Math.Clamp(rounded, 1, maxRank);
     }
 

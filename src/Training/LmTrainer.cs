@@ -75,6 +75,7 @@ public static class LmTrainer
         var status = TrainingStatus.Completed;
         string? message = null;
         int step = 0;
+        var garbage = new GarbageBudget();
 
         while (Fraction(o, step, tokens, trainSeconds) < 1)
         {
@@ -102,6 +103,7 @@ public static class LmTrainer
             tokens += tokensPerStep;
             trainSeconds += seconds;
             if (step > 1) { steadySeconds += seconds; steadyTokens += tokensPerStep; }
+            garbage.CollectIfSpent();
             peakRss = Math.Max(peakRss, ProcessMemory.ResidentBytes());
 
             bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss;

@@ -1,0 +1,81 @@
+using MLNet.LowRank.Model;
+
+namespace MLNet.LowRank.Tests.Model;
+
+public class ParameterCountTests
+{
+    public static TheoryData<string, string> VariantsAndSchedules()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var v in LinearVariant.BuiltIn)
+            foreach (var s in Schedules.Keys)
+                data.Add(v.Name, s);
+        return data;
+    }
+
+    static readonly Dictionary<string, RankSchedule> Schedules = new()
+    {
+        ["Constant"] = 8,
+        ["Fraction"] = Rank.Fraction(0.25),
+        ["Linear"] = RankSchedule.Linear(4, 16),
+        ["Step"] = RankSchedule.Step(4, 12),
+        ["Exponential"] = RankSchedule.Exponential(2, 32),
+        ["NegativeQuadratic"] = RankSchedule.NegativeQuadratic(3, 20),
+        ["Custom"] = RankSchedule.Custom((layer, depth) => 5 + 7 * layer),
+    };
+
+    [Theory]
+    [MemberData(nameof(VariantsAndSchedules))]
+    public void Closed_form_count_equals_the_module_count(string variant, string schedule)
+    {
+        var config = Tiny.Config(LinearVariant.Parse(variant), Schedules[schedule], Schedules[schedule]) with { Depth = 3, HeadRank = 6 };
+        var summary = ModelSummary.For(config);
+        using var model = Gpt.Create(config, seed: 1);
+
+        long Count(IEnumerable<TorchSharp.Modules.Parameter> ps) => ps.Sum(p => p.numel());
+        summary.TotalParameters.Should().Be(Count(model.parameters()));
+        summary.EmbeddingParameters.Should().Be(model.EmbeddingWeight.numel());
+        summary.HeadParameters.Should().Be(Count(model.Head.parameters()));
+        for (int i = 0; i < config.Depth; i++)
+        {
+            var block = model.Blocks[i];
+            summary.Blocks[i].AttentionParameters.Should().Be(Count(block.Attention.parameters()), $"attention of block {i}");
+            summary.Blocks[i].MlpParameters.Should().Be(Count(block.Mlp.parameters()), $"MLP of block {i}");
+            summary.Blocks[i].AttentionRank.Should().Be(block.AttentionRank);
+            block.Attention.Projections.Should().OnlyContain(p => p.Rank == (variant == "Dense" ? 32 : block.AttentionRank));
+        }
+    }
+
+    [Fact]
+    public void Low_rank_layers_have_the_documented_counts()
+    {
+        // dim 32, hidden 128, rank 8: Factored attention 4·8·64, MLP 2·8·160; Diagonal adds min(in, out) = 32 per layer.
+        var factored = ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8));
+        factored.Blocks[0].AttentionParameters.Should().Be(4 * 8 * 64);
+        factored.Blocks[0].MlpParameters.Should().Be(2 * 8 * 160);
+        var diagonal = ModelSummary.For(Tiny.Config(LinearVariant.FactoredDiagonal, 8, 8));
+        diagonal.Blocks[0].AttentionParameters.Should().Be(4 * (8 * 64 + 32));
+        diagonal.Blocks[0].MlpParameters.Should().Be(2 * (8 * 160 + 32));
+        var dense = ModelSummary.For(Tiny.Config(LinearVariant.Dense, 8, 8));
+        dense.Blocks[0].AttentionParameters.Should().Be(4 * 32 * 32);
+        dense.Blocks[0].MlpParameters.Should().Be(2 * 32 * 128);
+        dense.HeadParameters.Should().Be(32 * Tiny.Vocab);
+    }
+
+    [Fact]
+    public void Flops_per_token_match_a_hand_count()
+    {
+        // Dense, depth 2, dim 32, hidden 128, vocab 64, seq 16:
+        // N_mm = 2·(4·32·32 + 2·32·128) + 32·64 = 2·(4096 + 8192) + 2048 = 26,624; 6·N_mm + 12·2·16·32 = 159,744 + 12,288.
+        var summary = ModelSummary.For(Tiny.Config(LinearVariant.Dense));
+        summary.MatmulParameters.Should().Be(26_624);
+        summary.FlopsPerToken.Should().Be(172_032);
+    }
+
+    [Fact]
+    public void A_rank_that_saves_nothing_is_flagged()
+    {
+        ModelSummary.For(Tiny.Config(LinearVariant.Factored, 16, 8)).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank"));
+        ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8)).Warnings.Should().BeEmpty();
+    }
+}
