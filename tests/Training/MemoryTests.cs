@@ -4,6 +4,7 @@ using TorchSharp;
 
 namespace MLNet.LowRank.Tests.Training;
 
+[Collection(SerialCollection.Name)]
 public class MemoryTests
 {
     // A leak of even one activation-sized tensor per step shows here: 180 steps × ≥ 100 KB each is ≥ 18 MB.

@@ -1,0 +1,8 @@
+namespace MLNet.LowRank.Tests;
+
+/// <summary>Tests that measure the whole process (resident memory) run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialCollection
+{
+    public const string Name = "Serial (process-wide measurements)";
+}
