@@ -17,6 +17,7 @@ public static class DocumentSplit
         foreach (var group in documents.GroupBy(d => d.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var ordered = group.OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+            if (ordered.Count < 2) { train.AddRange(ordered); continue; }
             int take = Math.Max(1, (int)Math.Round(ordered.Count * validationFraction));
             if (take >= ordered.Count) take = ordered.Count - 1;
             double stride = (double)ordered.Count / Math.Max(take, 1);
@@ -26,5 +27,29 @@ public static class DocumentSplit
             for (int i = 0; i < ordered.Count; i++) (chosen.Contains(i) ? valid : train).Add(ordered[i]);
         }
         return (train, valid);
+    }
+
+    /// <summary>Documents without groups: validation when a stable 64-bit FNV-1a hash of (seed, id) falls in the lowest
+    /// <paramref name="validationFraction"/> of its range; at least one document on each side when there are two or more.</summary>
+    public static (IReadOnlyList<CorpusDocument> Train, IReadOnlyList<CorpusDocument> Validation) ByHash(
+        IReadOnlyList<CorpusDocument> documents, double validationFraction, int seed = 0)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
+        var ranked = documents.Select(d => (Doc: d, U: Hash(seed, d.Id) / (double)ulong.MaxValue)).OrderBy(x => x.U).ThenBy(x => x.Doc.Id, StringComparer.Ordinal).ToList();
+        int take = ranked.Count(x => x.U < validationFraction);
+        if (ranked.Count >= 2) take = Math.Clamp(take, 1, ranked.Count - 1);
+        var valid = ranked.Take(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        var train = ranked.Skip(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        return (train, valid);
+    }
+
+    static ulong Hash(int seed, string id)
+    {
+        ulong h = 14695981039346656037UL ^ (uint)seed;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(id)) { h ^= b; h *= 1099511628211UL; }
+        // FNV-1a leaves the high bits of short, similar ids correlated; a final avalanche (MurmurHash3's fmix64) spreads them.
+        h ^= h >> 33; h *= 0xff51afd7ed558ccdUL; h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53UL; h ^= h >> 33;
+        return h;
     }
 }

@@ -63,8 +63,8 @@ public static class StreamEvaluator
                     }
                 }
                 using var scope = torch.NewDisposeScope();
-                var x = torch.tensor(inputs.AsSpan(0, rows * seq).ToArray(), rows, seq);
-                var y = torch.tensor(targets.AsSpan(0, rows * seq).ToArray(), rows, seq);
+                var x = torch.tensor(inputs.AsSpan(0, rows * seq).ToArray(), rows, seq, device: model.Device);
+                var y = torch.tensor(targets.AsSpan(0, rows * seq).ToArray(), rows, seq, device: model.Device);
                 var logits = model.forward(x);
                 var sum = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), y.view(-1), ignore_index: -1, reduction: nn.Reduction.Sum);
                 nll += sum.item<float>();

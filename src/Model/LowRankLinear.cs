@@ -45,8 +45,10 @@ public sealed class DenseLinear : LowRankLinear
 /// <summary><c>y = U (V x)</c>, V: r × in, U: out × r.</summary>
 public class FactoredLinear : LowRankLinear
 {
-    readonly Parameter U;
-    readonly Parameter V;
+    // Protected, not private: Module.to(device) re-points parameter fields by reflection, which sees a base class's
+    // protected fields but not its private ones (ColaLinear and FactoredDiagonalLinear derive from this class).
+    protected Parameter U;
+    protected Parameter V;
 
     public FactoredLinear(LinearLayerSpec spec) : this("FactoredLinear", spec) { }
 

@@ -11,15 +11,15 @@ public sealed class Rotary : IDisposable
     readonly Tensor cos; // (1, T, 1, D/2)
     readonly Tensor sin;
 
-    public Rotary(int headDim, int maxLength, double ropeBase)
+    public Rotary(int headDim, int maxLength, double ropeBase, Device device)
     {
         using var scope = torch.NewDisposeScope();
         var channels = torch.arange(0, headDim, 2, dtype: ScalarType.Float32);
         var invFreq = torch.pow(ropeBase, -(channels / headDim));
         var t = torch.arange(maxLength, dtype: ScalarType.Float32);
         var freqs = torch.outer(t, invFreq);
-        cos = freqs.cos().view(1, maxLength, 1, headDim / 2).MoveToOuterDisposeScope();
-        sin = freqs.sin().view(1, maxLength, 1, headDim / 2).MoveToOuterDisposeScope();
+        cos = freqs.cos().view(1, maxLength, 1, headDim / 2).to(device).MoveToOuterDisposeScope();
+        sin = freqs.sin().view(1, maxLength, 1, headDim / 2).to(device).MoveToOuterDisposeScope();
     }
 
     /// <summary>y1 = x1·cos + x2·sin, y2 = −x1·sin + x2·cos over the two halves of the last dimension.</summary>

@@ -16,6 +16,20 @@ public static partial class TorchRuntime
     static readonly object Gate = new();
     static bool _initialized;
 
+    /// <summary>The device models and batches live on: CUDA in a <c>-p:TorchBackend=cuda</c> build, else the CPU.</summary>
+    public static torch.Device Device
+    {
+        get
+        {
+            EnsureInitialized();
+#if TORCH_CUDA
+            return torch.CUDA;
+#else
+            return torch.CPU;
+#endif
+        }
+    }
+
     /// <summary>What the last initialisation did: "loaded as shipped" or the versions it marked weak.</summary>
     public static string LoadReport { get; private set; } = "not initialised";
 

@@ -86,8 +86,8 @@ public static class LmTrainer
             using (var scope = torch.NewDisposeScope())
             {
                 batcher.Next();
-                var x = torch.tensor(batcher.Inputs, batch, seq);
-                var y = torch.tensor(batcher.Targets, batch, seq);
+                var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device);
+                var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device);
                 var lossTensor = model.Loss(x, y);
                 var objective = lossTensor;
                 foreach (var layer in decayed)

@@ -20,7 +20,7 @@ public sealed class Muon : IParameterOptimizer
             var ps = shape.ToArray();
             if (ps.Any(p => p.dim() != 2)) throw new ArgumentException("Muon updates 2-D matrices only.", nameof(parameters));
             var (rows, cols) = shape.Key;
-            groups.Add((ps, torch.zeros(ps.Length, rows, cols), Math.Sqrt(Math.Max(1.0, (double)rows / cols))));
+            groups.Add((ps, torch.zeros(ps.Length, rows, cols, device: ps[0].device), Math.Sqrt(Math.Max(1.0, (double)rows / cols))));
         }
         this.lr = lr;
         this.momentum = momentum;

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MLNet.LowRank.Data;
+using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 
@@ -39,7 +40,7 @@ static class TrainCommand
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
-            var tokenizer = new ByteTokenizer();
+            var tokenizer = new ByteLevelTokenizer();
             var config = new GptConfig
             {
                 VocabSize = tokenizer.VocabSize,
@@ -71,8 +72,8 @@ static class TrainCommand
             options.Validate();
 
             var (train, valid) = DocumentSplit.ByGroup(BrownCorpus.Load(), validationFraction: 0.1);
-            var trainStream = new TokenStream(train.Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), ByteTokenizer.Bos);
-            var validStream = new TokenStream(valid.Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), ByteTokenizer.Bos);
+            var trainStream = new TokenStream(train.Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), ByteLevelTokenizer.Bos);
+            var validStream = new TokenStream(valid.Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), ByteLevelTokenizer.Bos);
             Console.WriteLine($"Brown corpus: {train.Count} training documents ({trainStream.Tokens.Length:N0} tokens), {valid.Count} validation ({validStream.Tokens.Length:N0} tokens)");
             Console.WriteLine(summary);
 

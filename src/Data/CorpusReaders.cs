@@ -1,0 +1,87 @@
+// Reads corpora from disk: plain-text files (a file, a folder, or a folder/pattern glob — one document per file) and
+// JSONL (one document per line, a configurable text field; .gz accepted). Bytes that are not valid UTF-8 are an error
+// naming the file and byte offset: silently replacing them would change the bytes that bits-per-byte counts.
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+
+namespace MLNet.LowRank.Data;
+
+/// <summary>Corpus readers returning <see cref="CorpusDocument"/>s in a stable order.</summary>
+public static class CorpusReaders
+{
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Text files: <paramref name="path"/> is a file, a folder (every file matching <paramref name="pattern"/>, recursively),
+    /// or a "folder/*.ext" glob. Ids are paths relative to the folder, in ordinal order.</summary>
+    public static IReadOnlyList<CorpusDocument> TextFiles(string path, string pattern = "*.txt")
+    {
+        string root;
+        IEnumerable<string> files;
+        if (File.Exists(path))
+        {
+            root = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            files = [Path.GetFullPath(path)];
+        }
+        else if (Directory.Exists(path))
+        {
+            root = Path.GetFullPath(path);
+            files = Directory.EnumerateFiles(root, pattern, SearchOption.AllDirectories);
+        }
+        else if (Path.GetFileName(path).IndexOfAny(['*', '?']) >= 0 && Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(path))))
+        {
+            root = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            files = Directory.EnumerateFiles(root, Path.GetFileName(path), SearchOption.TopDirectoryOnly);
+        }
+        else throw new FileNotFoundException($"No file, folder or glob matches '{path}'.", path);
+
+        var docs = files.Order(StringComparer.Ordinal)
+            .Select(f => new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(File.ReadAllBytes(f), f)))
+            .ToList();
+        if (docs.Count == 0) throw new FileNotFoundException($"'{path}' matches no files (pattern '{pattern}').", path);
+        return docs;
+    }
+
+    /// <summary>JSONL, one object per line; <paramref name="textField"/> holds the text, <paramref name="idField"/> the id
+    /// (else the line number), <paramref name="groupField"/> an optional stratum. A ".gz" file is decompressed.</summary>
+    public static IReadOnlyList<CorpusDocument> Jsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var reader = new StreamReader(stream, StrictUtf8);
+        var docs = new List<CorpusDocument>();
+        int lineNumber = 0;
+        try
+        {
+            while (reader.ReadLine() is { } line)
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                using var json = JsonDocument.Parse(line);
+                var root = json.RootElement;
+                if (!root.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
+                    throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
+                string id = idField is not null && root.TryGetProperty(idField, out var idValue) ? idValue.ToString() : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string group = groupField is not null && root.TryGetProperty(groupField, out var g) ? g.ToString() : "";
+                docs.Add(new CorpusDocument(id, group, text.GetString()!));
+            }
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON ({e.Message}).", e); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
+        return docs;
+    }
+
+    static string Decode(byte[] bytes, string file)
+    {
+        try
+        {
+            int start = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? 3 : 0;
+            return StrictUtf8.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{file}: byte offset {e.Index} is not valid UTF-8. Re-encode the file as UTF-8.", e);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// What the language model needs from a tokenizer: ids for text and back, a BOS id, the vocabulary size, the UTF-8 bytes
+// each id stands for (for bits per byte), and a way to be written into and read back from a saved model.
+using System.Text;
+
+namespace MLNet.LowRank.Data.Tokenizers;
+
+/// <summary>A lossless, byte-level tokenizer with a BOS token.</summary>
+public abstract class LmTokenizer
+{
+    /// <summary>A short name: "bytes", "gpt2", "cl100k_base", "o200k_base", "bpe-4096".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Number of ids (0 … VocabSize − 1), special tokens included.</summary>
+    public abstract int VocabSize { get; }
+
+    /// <summary>The id put before every document.</summary>
+    public abstract int BosId { get; }
+
+    /// <summary>Ids of <paramref name="text"/>, without BOS.</summary>
+    public abstract int[] Encode(string text);
+
+    /// <summary>Text of <paramref name="ids"/>; special tokens are dropped.</summary>
+    public abstract string Decode(IEnumerable<int> ids);
+
+    /// <summary>UTF-8 bytes that <paramref name="id"/> stands for; 0 for special tokens.</summary>
+    public abstract int ByteLength(int id);
+
+    /// <summary><see cref="ByteLength"/> of every id.</summary>
+    public int[] BytesPerToken()
+    {
+        var table = new int[VocabSize];
+        for (int i = 0; i < table.Length; i++) table[i] = ByteLength(i);
+        return table;
+    }
+
+    /// <summary>Writes what <see cref="Read"/> needs to rebuild this tokenizer.</summary>
+    public abstract void Write(BinaryWriter writer);
+
+    /// <summary>Rebuilds a tokenizer written by <see cref="Write"/>.</summary>
+    /// <exception cref="InvalidDataException">The data names an unknown tokenizer or is damaged.</exception>
+    public static LmTokenizer Read(BinaryReader reader)
+    {
+        string kind = reader.ReadString();
+        return kind switch
+        {
+            ByteLevelTokenizer.Kind => new ByteLevelTokenizer(),
+            TiktokenLmTokenizer.PretrainedKind => TiktokenLmTokenizer.Pretrained(reader.ReadString()),
+            TiktokenLmTokenizer.TrainedKind => TiktokenLmTokenizer.FromRanks(reader.ReadString(), Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()))),
+            _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}' in the saved model."),
+        };
+    }
+
+    /// <summary>UTF-8 bytes, 256 ids + BOS.</summary>
+    public static LmTokenizerFactory Bytes() => new LmTokenizerFactory("bytes", _ => new ByteLevelTokenizer());
+
+    /// <summary>GPT-2's 50,257-token BPE (BOS = &lt;|endoftext|&gt;).</summary>
+    public static LmTokenizerFactory Gpt2() => new LmTokenizerFactory("gpt2", _ => TiktokenLmTokenizer.Pretrained("gpt2"));
+
+    /// <summary>cl100k_base (GPT-4).</summary>
+    public static LmTokenizerFactory Cl100k() => new LmTokenizerFactory("cl100k_base", _ => TiktokenLmTokenizer.Pretrained("cl100k_base"));
+
+    /// <summary>o200k_base (GPT-4o).</summary>
+    public static LmTokenizerFactory O200k() => new LmTokenizerFactory("o200k_base", _ => TiktokenLmTokenizer.Pretrained("o200k_base"));
+
+    /// <summary>A byte-level BPE trained on the training texts at fit time; <paramref name="vocabSize"/> counts the 256
+    /// bytes, the merges and BOS.</summary>
+    public static LmTokenizerFactory Bpe(int vocabSize)
+    {
+        if (vocabSize < 258)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocabSize must be at least 258 (256 bytes, one merge, BOS); got {vocabSize}.");
+        return new LmTokenizerFactory($"bpe-{vocabSize}", texts => BpeTrainer.Train(texts, vocabSize));
+    }
+
+    /// <summary>An already built tokenizer.</summary>
+    public static LmTokenizerFactory Use(LmTokenizer tokenizer) => new LmTokenizerFactory(tokenizer.Name, _ => tokenizer);
+
+    public override string ToString() => $"{Name} ({VocabSize:N0} tokens)";
+}
+
+/// <summary>Makes a tokenizer, from the training texts where it learns from them (BPE) or ignoring them.</summary>
+public sealed class LmTokenizerFactory(string name, Func<IEnumerable<string>, LmTokenizer> create)
+{
+    /// <summary>The name the tokenizer will have.</summary>
+    public string Name => name;
+
+    /// <summary>Builds the tokenizer; <paramref name="trainingTexts"/> is enumerated only by tokenizers that learn.</summary>
+    public LmTokenizer Create(IEnumerable<string> trainingTexts) => create(trainingTexts);
+
+    public override string ToString() => name;
+}

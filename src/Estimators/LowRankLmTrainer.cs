@@ -1,0 +1,185 @@
+// The trainer stage: `mlContext.LowRank().Trainers.LowRankLm(options)` after TokenizeForLanguageModel. Fit checks every
+// option and the schema first, reads the token column into a BOS-separated stream, trains, and returns the model as a
+// LowRankLmTransformer. Progress goes to Options.Progress and to mlContext.Log.
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Model;
+using MLNet.LowRank.Training;
+using MLNet.LowRank.Transformers;
+
+namespace MLNet.LowRank.Estimators;
+
+/// <summary>Pre-trains a baseline or low-rank GPT on a token column.</summary>
+public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
+{
+    const string Stage = "LowRankLm";
+
+    /// <summary>Options of <see cref="LowRankLmTrainer"/>; every default is model-spec's.</summary>
+    public sealed class Options
+    {
+        /// <summary>The token column (from TokenizeForLanguageModel). Default "Tokens".</summary>
+        public string TokensColumnName { get; set; } = "Tokens";
+
+        /// <summary>Transformer blocks. Default 4.</summary>
+        public int Depth { get; set; } = 4;
+        /// <summary>Model width. Default 256.</summary>
+        public int ModelDim { get; set; } = 256;
+        /// <summary>Width of one head; heads = ModelDim / HeadDim. Default 64.</summary>
+        public int HeadDim { get; set; } = 64;
+        /// <summary>Context length in tokens. Default 256.</summary>
+        public int SequenceLength { get; set; } = 256;
+
+        /// <summary>Weight parametrisation of the factored groups. Default Factored.</summary>
+        public LinearVariant Variant { get; set; } = LinearVariant.Factored;
+        /// <summary>Attention rank (an int, a Rank.Fraction, or a RankSchedule); null = dense attention. Default null.</summary>
+        public RankSchedule? AttentionRank { get; set; }
+        /// <summary>MLP rank; null = dense MLP. Default null.</summary>
+        public RankSchedule? MlpRank { get; set; }
+        /// <summary>lm_head rank; null = dense head. Default null.</summary>
+        public Rank? HeadRank { get; set; }
+        /// <summary>Factor init. Default Matched.</summary>
+        public FactorInit Init { get; set; } = FactorInit.Matched;
+
+        /// <summary>Optimizer set-up. Default Muon for block matrices + AdamW for the rest.</summary>
+        public IOptimizerFactory Optimizer { get; set; } = Optimizers.MuonAdamW;
+        /// <summary>Muon LR. Default 0.02.</summary>
+        public double MatrixLearningRate { get; set; } = 0.02;
+        /// <summary>AdamW LR of wte before width scaling. Default 0.2.</summary>
+        public double EmbeddingLearningRate { get; set; } = 0.2;
+        /// <summary>AdamW LR of lm_head before width scaling. Default 0.004.</summary>
+        public double HeadLearningRate { get; set; } = 0.004;
+
+        /// <summary>Sequences per step (batch tokens = BatchSize × SequenceLength). Default 8.</summary>
+        public int BatchSize { get; set; } = 8;
+        /// <summary>Budget in steps. One of MaxSteps, MaxTokens, MaxSeconds is required.</summary>
+        public int? MaxSteps { get; set; }
+        /// <summary>Budget in training tokens.</summary>
+        public long? MaxTokens { get; set; }
+        /// <summary>Budget in training seconds (evaluation excluded).</summary>
+        public double? MaxSeconds { get; set; }
+        /// <summary>Evaluate every N steps (and at the end). Default 100.</summary>
+        public int EvalEvery { get; set; } = 100;
+        /// <summary>Validation tokens per evaluation; 0 = all. Default 65,536.</summary>
+        public int EvalTokens { get; set; } = 65_536;
+        /// <summary>Validation perplexity for time-to-threshold; null = not measured.</summary>
+        public double? ThresholdPerplexity { get; set; }
+        /// <summary>Seed of init and data order. Default 1.</summary>
+        public int Seed { get; set; } = 1;
+        /// <summary>Torch threads; null = torch's default.</summary>
+        public int? Threads { get; set; }
+
+        /// <summary>Held-out documents, raw (with the tokenizer's text column) or already tokenized; null = no evaluation.</summary>
+        public IDataView? ValidationSet { get; set; }
+        /// <summary>Receives progress every <see cref="TrainingOptions.ReportEvery"/> steps.</summary>
+        public IProgress<TrainingProgress>? Progress { get; set; }
+        /// <summary>Stops training after the current step.</summary>
+        public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>Everything else the training loop takes (momentum, betas, warmup/warmdown, clipping, Frobenius decay…);
+        /// the properties above override its budget, learning rates, batch, evaluation and seed.</summary>
+        public TrainingOptions Advanced { get; set; } = new();
+
+        internal GptConfig ToConfig(int vocabSize) => new()
+        {
+            VocabSize = vocabSize, Depth = Depth, ModelDim = ModelDim, HeadDim = HeadDim, SequenceLength = SequenceLength,
+            Variant = Variant, AttentionRank = AttentionRank, MlpRank = MlpRank, HeadRank = HeadRank, Init = Init,
+        };
+
+        internal TrainingOptions ToTraining() => Advanced with
+        {
+            Optimizer = Optimizer, MatrixLearningRate = MatrixLearningRate, EmbeddingLearningRate = EmbeddingLearningRate,
+            HeadLearningRate = HeadLearningRate, BatchSize = BatchSize, MaxSteps = MaxSteps, MaxTokens = MaxTokens,
+            MaxSeconds = MaxSeconds, EvalEvery = EvalEvery, EvalTokens = EvalTokens, ThresholdPerplexity = ThresholdPerplexity,
+            Seed = Seed, Threads = Threads,
+        };
+    }
+
+    readonly IHostEnvironment env;
+    readonly Options options;
+
+    internal LowRankLmTrainer(IHostEnvironment env, Options options)
+    {
+        this.env = env;
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+    }
+
+    public LowRankLmTransformer Fit(IDataView input)
+    {
+        var o = options;
+        var column = SchemaChecks.RequireTokens(input.Schema, o.TokensColumnName, Stage);
+        var (tokenizer, sourceColumn) = TokenizerRegistry.Find(column) ?? throw new ArgumentException(
+            $"{Stage}: column '{o.TokensColumnName}' was not made by TokenizeForLanguageModel in this process, so the trainer does not know its tokenizer. Put TokenizeForLanguageModel before LowRankLm in the pipeline.");
+        var config = o.ToConfig(tokenizer.VocabSize);
+        var training = o.ToTraining();
+        config.Validate();
+        training.Validate();
+
+        var train = ReadStream(input, o.TokensColumnName, tokenizer);
+        if (train.Tokens.Length == 0)
+            throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");
+        TokenStream? validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, o.TokensColumnName, tokenizer, sourceColumn);
+
+        using var channel = env.Start(Stage);
+        var summary = ModelSummary.For(config);
+        channel.Info(MessageSensitivity.None, summary.ToString());
+        channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Tokens.Length:N0} tokens" +
+            (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Tokens.Length:N0} tokens"));
+        var model = Gpt.Create(config, o.Seed);
+        try
+        {
+            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken);
+            if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
+            return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        SchemaChecks.RequireShape(inputSchema, options.TokensColumnName, Stage, tokens: true);
+        return SchemaChecks.Append(inputSchema,
+        [
+            new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
+            new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
+            new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
+        ]);
+    }
+
+    static TokenStream ReadValidation(IDataView data, string tokensColumn, LmTokenizer tokenizer, string sourceColumn)
+    {
+        if (data.Schema.GetColumnOrNull(tokensColumn) is { } tokens)
+        {
+            SchemaChecks.RequireTokens(data.Schema, tokensColumn, Stage + " ValidationSet");
+            var made = TokenizerRegistry.Find(tokens);
+            if (made is null || !ReferenceEquals(made.Value.Tokenizer, tokenizer))
+                throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized {(made is null ? "by an unknown tokenizer" : $"by {made.Value.Tokenizer}")}, not by the training data's tokenizer ({tokenizer}). Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+            return ReadStream(data, tokensColumn, tokenizer);
+        }
+        SchemaChecks.RequireText(data.Schema, sourceColumn, Stage + " ValidationSet");
+        var docs = LmTokenizerEstimator.ReadTexts(data, sourceColumn).Select(t => (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
+        return new TokenStream(docs, tokenizer.BosId);
+    }
+
+    static TokenStream ReadStream(IDataView data, string column, LmTokenizer tokenizer)
+    {
+        var col = data.Schema[column];
+        var docs = new List<IReadOnlyList<int>>();
+        using (var cursor = data.GetRowCursor([col]))
+        {
+            var getter = cursor.GetGetter<VBuffer<int>>(col);
+            VBuffer<int> value = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref value);
+                docs.Add(value.DenseValues().ToArray());
+            }
+        }
+        return new TokenStream(docs, tokenizer.BosId);
+    }
+}

@@ -1,0 +1,100 @@
+// Writes a GPT (its configuration with the ranks each block resolved to, and every weight) and reads it back.
+// Save and load mirror each other field by field; a mismatch in names or shapes is reported, never papered over.
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Binary persistence of <see cref="Gpt"/>.</summary>
+public static class GptSerializer
+{
+    public static void Write(BinaryWriter w, Gpt model)
+    {
+        var c = model.Config;
+        if (!LinearVariant.BuiltIn.Contains(c.Variant))
+            throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so a saved model could not name it on load. Save the weights yourself (Gpt.named_parameters()).");
+        w.Write(c.VocabSize); w.Write(c.Depth); w.Write(c.ModelDim); w.Write(c.HeadDim); w.Write(c.SequenceLength); w.Write(c.MlpRatio);
+        w.Write(c.Variant.Name); w.Write((int)c.Init); w.Write(c.RankMultiple);
+        w.Write(c.LogitSoftCap); w.Write(c.RopeBase); w.Write(c.NormEps);
+        WriteRanks(w, c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(), c.AttentionRank?.ToString());
+        WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(), c.MlpRank?.ToString());
+        w.Write(c.HeadRank is not null);
+        if (c.HeadRank is not null) w.Write(c.HeadRankValue);
+
+        var parameters = model.named_parameters().ToList();
+        w.Write(parameters.Count);
+        foreach (var (name, p) in parameters)
+        {
+            w.Write(name);
+            w.Write((int)p.dim());
+            foreach (long d in p.shape) w.Write(d);
+            using var cpu = p.detach().cpu().contiguous();
+            w.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+        }
+    }
+
+    public static Gpt Read(BinaryReader r)
+    {
+        int vocab = r.ReadInt32(), depth = r.ReadInt32(), dim = r.ReadInt32(), headDim = r.ReadInt32(), seq = r.ReadInt32(), mlpRatio = r.ReadInt32();
+        var variant = LinearVariant.Parse(r.ReadString());
+        var init = (FactorInit)r.ReadInt32();
+        int multiple = r.ReadInt32();
+        double cap = r.ReadDouble(), ropeBase = r.ReadDouble(), eps = r.ReadDouble();
+        var attention = ReadRanks(r);
+        var mlp = ReadRanks(r);
+        Rank? head = r.ReadBoolean() ? Rank.Of(r.ReadInt32()) : null;
+        var config = new GptConfig
+        {
+            VocabSize = vocab, Depth = depth, ModelDim = dim, HeadDim = headDim, SequenceLength = seq, MlpRatio = mlpRatio,
+            Variant = variant, Init = init, RankMultiple = multiple, LogitSoftCap = cap, RopeBase = ropeBase, NormEps = eps,
+            AttentionRank = attention, MlpRank = mlp, HeadRank = head,
+        };
+        var model = Gpt.Create(config, seed: 0);
+        try
+        {
+            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            int count = r.ReadInt32();
+            if (count != parameters.Count)
+                throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration builds {parameters.Count}.");
+            using var noGrad = torch.no_grad();
+            for (int i = 0; i < count; i++)
+            {
+                string name = r.ReadString();
+                if (!parameters.TryGetValue(name, out var p)) throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
+                long[] shape = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt64()).ToArray();
+                if (!shape.SequenceEqual(p.shape))
+                    throw new InvalidDataException($"Weight '{name}' is saved as [{string.Join(", ", shape)}]; the configuration builds [{string.Join(", ", p.shape)}].");
+                int n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+                byte[] bytes = r.ReadBytes(n * sizeof(float));
+                if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException($"Weight '{name}' is cut short.");
+                using var values = torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
+                p.copy_(values);
+            }
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    static void WriteRanks(BinaryWriter w, int[]? ranks, string? description)
+    {
+        w.Write(ranks is not null);
+        if (ranks is null) return;
+        w.Write(description ?? "");
+        w.Write(ranks.Length);
+        foreach (int rank in ranks) w.Write(rank);
+    }
+
+    static RankSchedule? ReadRanks(BinaryReader r)
+    {
+        if (!r.ReadBoolean()) return null;
+        string description = r.ReadString();
+        int[] ranks = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt32()).ToArray();
+        // The resolved per-block ranks, so any schedule (custom ones included) comes back exactly.
+        return RankSchedule.Custom((layer, _) => ranks[layer], description);
+    }
+}

@@ -1,0 +1,132 @@
+// The trained language model as an ML.NET transformer: Transform adds per-document scores (Σ NLL, predicted tokens and
+// bytes) for Evaluate; it also exposes the model, its summary and training history, generates text, and saves into the
+// zip that mlContext.Model.Save writes (see ModelPersistence).
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Model;
+using MLNet.LowRank.Training;
+
+namespace MLNet.LowRank.Transformers;
+
+/// <summary>Names of the columns <see cref="LowRankLmTransformer"/> adds.</summary>
+public static class LanguageModelColumns
+{
+    /// <summary>Σ negative log-likelihood of the document's tokens, in nats (Double).</summary>
+    public const string NegLogLikelihood = "NegLogLikelihood";
+    /// <summary>Tokens predicted (Int64).</summary>
+    public const string PredictedTokens = "PredictedTokens";
+    /// <summary>UTF-8 bytes of the predicted tokens (Int64).</summary>
+    public const string PredictedBytes = "PredictedBytes";
+}
+
+/// <summary>A trained baseline or low-rank GPT. Dispose it to free the model's native memory.</summary>
+public sealed class LowRankLmTransformer : ITransformer, IDisposable
+{
+    internal const string Kind = "lm";
+    readonly object gate = new();
+
+    internal LowRankLmTransformer(Gpt model, LmTokenizer tokenizer, string tokensColumnName, TrainingResult? training)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        TokensColumnName = tokensColumnName;
+        Training = training;
+        Summary = ModelSummary.For(model.Config);
+    }
+
+    /// <summary>The TorchSharp module.</summary>
+    public Gpt Model { get; }
+
+    /// <summary>The tokenizer the model was trained with.</summary>
+    public LmTokenizer Tokenizer { get; }
+
+    /// <summary>The token column scored.</summary>
+    public string TokensColumnName { get; }
+
+    /// <summary>Parameters, ranks per block, FLOPs per token.</summary>
+    public ModelSummary Summary { get; }
+
+    /// <summary>How training went: per-step history, time to threshold, throughput, memory. Null only for models built
+    /// outside a trainer.</summary>
+    public TrainingResult? Training { get; }
+
+    /// <summary>The per-step history (empty when <see cref="Training"/> is null).</summary>
+    public IReadOnlyList<StepRecord> History => Training?.History ?? [];
+
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        SchemaChecks.RequireTokens(inputSchema, TokensColumnName, "LowRankLm");
+        return AppendedColumnsDataView.BuildSchema(inputSchema, new ScoreFunction(this));
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        SchemaChecks.RequireTokens(input.Schema, TokensColumnName, "LowRankLm");
+        return new AppendedColumnsDataView(input, new ScoreFunction(this));
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException("LowRankLm scores whole documents through Transform(IDataView); use Generate for single prompts.");
+
+    /// <summary>Scores one tokenized document.</summary>
+    public DocumentScore Score(int[] tokens)
+    {
+        lock (gate) return DocumentScorer.Score(Model, Tokenizer, tokens);
+    }
+
+    /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the model
+    /// ends the document). Temperature 0 is greedy; otherwise sampling with the seeded generator, optionally top-k.</summary>
+    public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0)
+    {
+        lock (gate) return TextGenerator.Generate(Model, Tokenizer, prompt, maxTokens, temperature, topK, seed);
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Kind, w =>
+    {
+        w.Write(TokensColumnName);
+        Tokenizer.Write(w);
+        GptSerializer.Write(w, Model);
+        w.Write(Training is null ? "" : JsonSerializer.Serialize(Training));
+    });
+
+    internal static LowRankLmTransformer Read(BinaryReader r)
+    {
+        string tokens = r.ReadString();
+        var tokenizer = LmTokenizer.Read(r);
+        var model = GptSerializer.Read(r);
+        string training = r.ReadString();
+        return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training));
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    sealed class ScoreFunction(LowRankLmTransformer parent) : IRowFunction
+    {
+        public IReadOnlyList<DataViewSchema.DetachedColumn> Outputs { get; } =
+        [
+            new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
+            new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
+            new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
+        ];
+
+        public IReadOnlyList<string> Inputs => [parent.TokensColumnName];
+
+        public Action<object?[]> Bind(DataViewRow input)
+        {
+            var getter = input.GetGetter<VBuffer<int>>(input.Schema[parent.TokensColumnName]);
+            VBuffer<int> tokens = default;
+            return values =>
+            {
+                getter(ref tokens);
+                var score = parent.Score(tokens.DenseValues().ToArray());
+                values[0] = score.NegLogLikelihood;
+                values[1] = score.Tokens;
+                values[2] = score.Bytes;
+            };
+        }
+    }
+}

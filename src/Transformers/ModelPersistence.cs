@@ -1,0 +1,115 @@
+// How our stages go into, and come back out of, the zip that `mlContext.Model.Save` writes.
+//
+// Save: each stage writes its own entry (LowRank.bin: format header, kind, payload) next to its ML.NET header, and the
+// header itself is a CustomMapping header whose contract name says how to load the model. ML.NET gives no public way to
+// add a stream to a model entry, so the entry is written through ModelSaveContext.SaveBinaryStream (internal, present
+// since ML.NET 1.0; the pinned 5.0.1 has it) — failing loudly, never silently, if it were gone.
+// Load: `mlContext.LowRank().LoadModel(path)` reads the entries back in pipeline order. `mlContext.Model.Load` cannot
+// restore weights; it finds our contract and fails with a message naming LoadModel, so no model ever loads without them.
+using System.IO.Compression;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace MLNet.LowRank.Transformers;
+
+internal static partial class ModelPersistence
+{
+    public const string EntryName = "LowRank.bin";
+    public const string Magic = "MLNet.LowRank model";
+    public const int FormatVersion = 1;
+
+    /// <summary>The contract name of the header; ML.NET's own error quotes it when our assembly is not registered.</summary>
+    public const string Contract = "MLNet.LowRank stage - load this model with mlContext.LowRank().LoadModel(path)";
+
+    static readonly MethodInfo? SaveBinaryStream =
+        typeof(ModelSaveContext).GetMethod("SaveBinaryStream", BindingFlags.Instance | BindingFlags.NonPublic, [typeof(string), typeof(Action<BinaryWriter>)]);
+
+    public static void Save(ModelSaveContext ctx, string kind, Action<BinaryWriter> payload)
+    {
+        if (SaveBinaryStream is null)
+            throw new NotSupportedException("This Microsoft.ML version has no ModelSaveContext.SaveBinaryStream; MLNet.LowRank cannot save into it. Use the pinned Microsoft.ML 5.0.1.");
+        Action<BinaryWriter> write = w =>
+        {
+            w.Write(Magic);
+            w.Write(FormatVersion);
+            w.Write(kind);
+            payload(w);
+        };
+        SaveBinaryStream.Invoke(ctx, [EntryName, write]);
+        ((ICanSaveModel)HeaderMarker.Value).Save(ctx);
+    }
+
+    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order.</summary>
+    public static ITransformer Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No model file at '{path}'.", path);
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var stages = zip.Entries.Where(e => e.Name == EntryName).OrderBy(e => SortKey(e.FullName), StringComparer.Ordinal).ToList();
+            if (stages.Count == 0)
+                throw new InvalidDataException($"'{path}' holds no MLNet.LowRank stage: it was not saved from a pipeline with TokenizeForLanguageModel or LowRankLm. Load other ML.NET models with mlContext.Model.Load.");
+            int transforms = zip.Entries.Count(e => e.FullName.EndsWith("/Model.key", StringComparison.Ordinal) && TransformDirectory().IsMatch(e.FullName));
+            if (transforms > stages.Count)
+                throw new InvalidDataException($"'{path}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
+            var transformers = stages.Select(e => ReadStage(e, path)).ToArray();
+            return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains(path)) { throw Corrupt(path, e); }
+        catch (EndOfStreamException e) { throw Corrupt(path, e); }
+    }
+
+    static ITransformer ReadStage(ZipArchiveEntry entry, string path)
+    {
+        using var stream = entry.Open();
+        using var r = new BinaryReader(stream);
+        if (r.ReadString() != Magic) throw new InvalidDataException($"'{path}': entry {entry.FullName} is not an MLNet.LowRank stage.");
+        int version = r.ReadInt32();
+        if (version > FormatVersion)
+            throw new InvalidDataException($"'{path}' was saved in MLNet.LowRank model format {version}; this library reads format {FormatVersion} and older. Upgrade MLNet.LowRank to load it.");
+        string kind = r.ReadString();
+        return kind switch
+        {
+            LmTokenizerTransformer.Kind => LmTokenizerTransformer.Read(r),
+            LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r),
+            _ => throw new InvalidDataException($"'{path}': unknown stage kind '{kind}' in {entry.FullName}."),
+        };
+    }
+
+    static Exception Corrupt(string path, Exception inner) =>
+        new InvalidDataException($"'{path}' is truncated or corrupted ({inner.Message}). Save the model again.", inner);
+
+    // "…/Transform_10/…" sorts after "…/Transform_9/…": pad the indices.
+    static string SortKey(string fullName) => TransformIndex().Replace(fullName, m => m.Groups[1].Value + m.Groups[2].Value.PadLeft(6, '0'));
+
+    [GeneratedRegex(@"(Transform_)(\d+)")]
+    private static partial Regex TransformIndex();
+
+    [GeneratedRegex(@"Transform_\d+/Model\.key$")]
+    private static partial Regex TransformDirectory();
+
+    /// <summary>A fitted CustomMapping with our contract, whose Save writes the header.</summary>
+    static readonly Lazy<ITransformer> HeaderMarker = new(() =>
+    {
+        var ml = new MLContext();
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<SavedStageMarker.Row>());
+        return ml.Transforms.CustomMapping<SavedStageMarker.Row, SavedStageMarker.Row>((_, _) => { }, Contract).Fit(empty);
+    });
+}
+
+/// <summary>What `mlContext.Model.Load` finds for an MLNet.LowRank stage: a factory that refuses, naming the right call.</summary>
+[CustomMappingFactoryAttribute(ModelPersistence.Contract)]
+public sealed class SavedStageMarker : CustomMappingFactory<SavedStageMarker.Row, SavedStageMarker.Row>
+{
+    /// <summary>Placeholder row (one unused column).</summary>
+    public sealed class Row
+    {
+        public float MLNetLowRankStage { get; set; }
+    }
+
+    public override Action<Row, Row> GetMapping() => throw new InvalidOperationException(
+        "This model contains MLNet.LowRank stages whose weights mlContext.Model.Load cannot restore. Load it with mlContext.LowRank().LoadModel(path).");
+}

@@ -1,0 +1,49 @@
+using MLNet.LowRank.Runtime;
+
+namespace MLNet.LowRank.Tests.Runtime;
+
+public class ElfVersionNeedsTests
+{
+    static readonly string Library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+
+    [Fact]
+    public void Reads_the_libstdcxx_needs_of_the_torchsharp_library()
+    {
+        if (!File.Exists(Library)) return; // only Linux builds carry the .so
+        var needs = ElfVersionNeeds.Read(File.ReadAllBytes(Library));
+        needs.Should().Contain(n => n.Library == "libstdc++.so.6" && n.Version == "GLIBCXX_3.4.32");
+        needs.Should().Contain(n => n.Library == "libc.so.6" && n.Version == "GLIBC_2.2.5");
+    }
+
+    [Fact]
+    public void Marking_a_version_weak_changes_only_its_flag()
+    {
+        if (!File.Exists(Library)) return;
+        byte[] original = File.ReadAllBytes(Library);
+        byte[] patched = (byte[])original.Clone();
+        const string version = "GLIBCXX_3.4.30";
+        ElfVersionNeeds.Read(original).Single(n => n.Version == version).IsWeak.Should().BeFalse();
+
+        ElfVersionNeeds.MarkWeak(patched, [version]).Should().Be(1);
+        ElfVersionNeeds.MarkWeak(patched, [version]).Should().Be(0, "an entry already weak is left alone");
+
+        var after = ElfVersionNeeds.Read(patched);
+        after.Single(n => n.Version == version).IsWeak.Should().BeTrue();
+        var before = ElfVersionNeeds.Read(original);
+        after.Where(n => n.Version != version).Select(n => n.IsWeak).Should().Equal(before.Where(n => n.Version != version).Select(n => n.IsWeak));
+        original.Zip(patched).Count(p => p.First != p.Second).Should().Be(1, "only the flags byte changes");
+    }
+
+    [Fact]
+    public void Rejects_a_file_that_is_not_elf() =>
+        FluentActions.Invoking(() => ElfVersionNeeds.Read("not an elf file at all, just text padding it out past 64 bytes......"u8.ToArray()))
+            .Should().Throw<InvalidDataException>().WithMessage("*Not an ELF*");
+
+    [Fact]
+    public void Rejects_a_truncated_file()
+    {
+        if (!File.Exists(Library)) return;
+        byte[] head = File.ReadAllBytes(Library)[..4096];
+        FluentActions.Invoking(() => ElfVersionNeeds.Read(head)).Should().Throw<InvalidDataException>().WithMessage("*outside the file*");
+    }
+}
