@@ -57,6 +57,9 @@ public sealed class LowRankCatalog
     /// <summary>Loads a model saved by <c>mlContext.Model.Save</c>, weights included: every MLNet.LowRank stage, in order.</summary>
     /// <exception cref="InvalidDataException">The file is not such a model, is truncated or corrupted, or is of a newer format.</exception>
     public ITransformer LoadModel(string path) => ModelPersistence.Load(path);
+
+    /// <summary>A sweep over trainer options, shaped like ML.NET AutoML's AutoMLExperiment.</summary>
+    public Experiments.LowRankExperiment CreateExperiment() => new(ml);
 }
 
 /// <summary>Trainers of <see cref="LowRankCatalog"/>.</summary>

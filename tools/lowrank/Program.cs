@@ -2,8 +2,14 @@
 using System.CommandLine;
 using MLNet.LowRank.Cli;
 
-var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT language models on CPU (or CUDA with -p:TorchBackend=cuda).")
+var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT language models (CPU; CUDA with -p:TorchBackend=cuda). " +
+    "Start with `lowrank train --help`; sweeps: `lowrank sweep --help`.")
 {
     TrainCommand.Create(),
+    EvalCommand.Create(),
+    GenerateCommand.Create(),
+    SweepCommand.Create(),
+    ReportCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,21 @@
+// What a running experiment reports: each trial as it starts and ends.
+namespace MLNet.LowRank.Experiments;
+
+/// <summary>A progress event of <see cref="LowRankExperiment.RunAsync"/>.</summary>
+/// <param name="TrialIndex">The trial's position in the experiment.</param>
+/// <param name="TrialId">Its file id.</param>
+/// <param name="Parameters">Its parameters as "A=1;B=2".</param>
+/// <param name="Done">Trials of this shard finished so far (including skipped ones).</param>
+/// <param name="Total">Trials of this shard.</param>
+/// <param name="Result">The record when the trial ended; null when it starts.</param>
+/// <param name="Skipped">True when the run directory already had the trial.</param>
+public sealed record ExperimentProgress(int TrialIndex, string TrialId, string Parameters, int Done, int Total, TrialResult? Result, bool Skipped)
+{
+    public override string ToString() => Result switch
+    {
+        null => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: running",
+        _ when Skipped => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: already done ({Result.Status})",
+        { Status: TrialStatus.Completed } r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: perplexity {r.Perplexity:F3}, {r.BitsPerByte:F4} bits/byte, {r.NonEmbeddingParameters:N0} non-embedding parameters, {r.TokensPerSecond:N0} tokens/s",
+        var r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: {r.Status} — {r.Error}",
+    };
+}

@@ -1,0 +1,60 @@
+// What a sweep varies: named trainer options (TrialParameters) with the values to try — a list of choices, or a
+// numeric range for random search. Mirrors ML.NET AutoML's SearchSpace in spirit, with string values underneath.
+using System.Globalization;
+using System.Text.Json;
+
+namespace MLNet.LowRank.Experiments;
+
+/// <summary>One dimension of a search space.</summary>
+/// <param name="Name">A <see cref="TrialParameters"/> name.</param>
+/// <param name="Choices">Values to try (grid, one-at-a-time, random); empty for a range.</param>
+/// <param name="Min">Range minimum (random search only).</param>
+/// <param name="Max">Range maximum.</param>
+/// <param name="LogScale">Sample the range uniformly in log space.</param>
+/// <param name="Integer">Round sampled values to integers.</param>
+public sealed record SearchDimension(string Name, IReadOnlyList<string> Choices, double Min = 0, double Max = 0, bool LogScale = false, bool Integer = false)
+{
+    /// <summary>True for a numeric range rather than a list of choices.</summary>
+    public bool IsRange => Choices.Count == 0;
+}
+
+/// <summary>The parameters a sweep varies.</summary>
+public sealed class SearchSpace
+{
+    readonly List<SearchDimension> dimensions = [];
+
+    /// <summary>The dimensions in the order added.</summary>
+    public IReadOnlyList<SearchDimension> Dimensions => dimensions;
+
+    /// <summary>Adds a parameter with a list of values (numbers in invariant culture).</summary>
+    public SearchSpace Add<T>(string name, params T[] values)
+    {
+        Check(name);
+        if (values.Length == 0) throw new ArgumentException($"Parameter {name}: give at least one value.", nameof(values));
+        var texts = values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)!).ToList();
+        if (texts.Distinct().Count() != texts.Count) throw new ArgumentException($"Parameter {name}: values repeat ({string.Join(", ", texts)}).", nameof(values));
+        dimensions.Add(new SearchDimension(name, texts));
+        return this;
+    }
+
+    /// <summary>Adds a numeric range for random search.</summary>
+    public SearchSpace AddRange(string name, double min, double max, bool logScale = false, bool integer = false)
+    {
+        Check(name);
+        if (!(min < max) || (logScale && min <= 0))
+            throw new ArgumentException($"Parameter {name}: range [{min}, {max}] must have min < max (and min > 0 on a log scale).");
+        dimensions.Add(new SearchDimension(name, [], min, max, logScale, integer));
+        return this;
+    }
+
+    void Check(string name)
+    {
+        if (!TrialParameters.IsKnown(name))
+            throw new ArgumentException($"Unknown parameter '{name}'{Suggest.Closest(name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.", nameof(name));
+        if (dimensions.Any(d => d.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            throw new ArgumentException($"Parameter {name} is already in the search space.", nameof(name));
+    }
+
+    /// <summary>A canonical text of the space, for fingerprints.</summary>
+    public override string ToString() => JsonSerializer.Serialize(dimensions);
+}

@@ -1,0 +1,103 @@
+// Runs one trial: the baseline options with the trial's parameters and the per-trial budget, trained on the
+// experiment's (already tokenized) data, evaluated on the whole validation set, summarised as a TrialResult.
+// A failure or divergence becomes a record, not an exception; cancellation propagates (the trial is not recorded and
+// will run again next time).
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNet.LowRank.Estimators;
+using MLNet.LowRank.Evaluation;
+using MLNet.LowRank.Model;
+using MLNet.LowRank.Training;
+
+namespace MLNet.LowRank.Experiments;
+
+internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops)
+{
+    const int MaxCurvePoints = 400;
+
+    public TrialResult Run(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
+    {
+        LowRankLmTrainer.Options options;
+        ModelSummary? summary = null;
+        try
+        {
+            options = TrialParameters.Apply(baseline, parameters);
+            options.ValidationSet = tokenizedValidation;
+            options.CancellationToken = ct;
+        }
+        catch (ArgumentException e)
+        {
+            return Failed(index, id, parameters, TrialParameters.Describe(baseline), e, null);
+        }
+        var configuration = TrialParameters.Describe(options);
+        try
+        {
+            // Counted from the configuration first, so even a trial that fails to train reports its size.
+            summary = ModelSummary.For(options.ToConfig(vocabSize));
+            var trainer = new LowRankLmTrainer(ml, options);
+            using var model = trainer.Fit(tokenizedTrain);
+            summary = model.Summary;
+            var training = model.Training!;
+            LanguageModelMetrics? metrics = training.Status == TrainingStatus.Completed
+                ? LanguageModelEvaluator.Evaluate(model.Transform(tokenizedValidation))
+                : null;
+            return Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
+        }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e)
+        {
+            return Failed(index, id, parameters, configuration, e, summary);
+        }
+    }
+
+    TrialResult Record(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration,
+        ModelSummary s, TrainingResult t, LanguageModelMetrics? m, double? threshold)
+    {
+        int stride = Math.Max(1, t.History.Count / MaxCurvePoints);
+        var curve = t.History.Where((h, i) => i % stride == 0 || i == t.History.Count - 1 || h.ValidationLoss is not null)
+            .Select(h => new LossPoint(h.Step, h.Tokens, h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList();
+        return Base(index, id, parameters, configuration, s) with
+        {
+            Status = t.Status == TrainingStatus.Completed ? TrialStatus.Completed : TrialStatus.Diverged,
+            Error = t.Message,
+            Perplexity = m?.Perplexity,
+            BitsPerByte = m?.BitsPerByte,
+            CrossEntropy = m?.CrossEntropy,
+            SecondsToThreshold = t.TimeToThreshold?.TrainSeconds,
+            StepsToThreshold = t.TimeToThreshold?.Step,
+            TokensToThreshold = t.TimeToThreshold?.Tokens,
+            ThresholdPerplexity = threshold,
+            TokensPerSecond = t.TokensPerSecond,
+            Mfu = s.FlopsPerToken * t.TokensPerSecond / peakFlops,
+            PeakResidentBytes = t.PeakResidentBytes,
+            StateBytes = t.StateBytes,
+            TrainSeconds = t.TrainSeconds,
+            EvalSeconds = t.EvalSeconds,
+            Steps = t.History.Count,
+            Tokens = t.Tokens,
+            LossCurve = curve,
+        };
+    }
+
+    static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>
+        Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed, Error = $"{e.GetType().Name}: {e.Message}" };
+
+    static TrialResult Base(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, ModelSummary? s) => new()
+    {
+        Id = id,
+        Index = index,
+        Parameters = new Dictionary<string, string>(parameters),
+        Configuration = new Dictionary<string, string>(configuration),
+        Status = TrialStatus.Failed,
+        TotalParameters = s?.TotalParameters ?? 0,
+        NonEmbeddingParameters = s?.NonEmbeddingParameters ?? 0,
+        EmbeddingParameters = s?.EmbeddingParameters ?? 0,
+        HeadParameters = s?.HeadParameters ?? 0,
+        AttentionParameters = s?.AttentionParameters ?? 0,
+        MlpParameters = s?.MlpParameters ?? 0,
+        AttentionRanks = s?.Blocks.Select(b => b.AttentionRank).ToArray() ?? [],
+        MlpRanks = s?.Blocks.Select(b => b.MlpRank).ToArray() ?? [],
+        FlopsPerToken = s?.FlopsPerToken ?? 0,
+        FinishedUtc = DateTime.UtcNow,
+    };
+}

@@ -1,0 +1,87 @@
+// `lowrank sweep`: run (this shard of) a sweep into a run directory, or write the sbatch script that runs it as a
+// Slurm job array. Re-running the same command resumes: finished trials are skipped.
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML;
+using MLNet.LowRank.Experiments;
+
+namespace MLNet.LowRank.Cli;
+
+static class SweepCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "Sweep config JSON (corpus, tokenizer, baseline, searchSpace, tuner, budgets); see the README." };
+        var runDir = new Option<DirectoryInfo>("--run-dir") { Description = "Run directory: trial records, summaries, report. Re-running resumes it.", Required = true };
+        var param = new Option<string[]>("--param") { Description = "Search dimension Name=v1,v2,... (repeatable; adds to the config's).", AllowMultipleArgumentsPerToken = true };
+        var tuner = new Option<string?>("--tuner") { Description = "one-at-a-time, grid, or random:N[:seed] (overrides the config)." };
+        var trialSeconds = new Option<double?>("--trial-seconds") { Description = "Training seconds per trial (overrides the config)." };
+        var trialSteps = new Option<int?>("--trial-steps") { Description = "Steps per trial (overrides the config)." };
+        var shard = new Option<string?>("--shard") { Description = "Run shard i/n of the trials (default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all)." };
+        var emit = new Option<FileInfo?>("--emit-sbatch") { Description = "Write an sbatch job-array script for this sweep instead of running it." };
+        var tasks = new Option<int>("--tasks") { Description = "Array size for --emit-sbatch.", DefaultValueFactory = _ => 4 };
+        var time = new Option<string>("--time-per-task") { Description = "Slurm time limit per task (hh:mm:ss).", DefaultValueFactory = _ => "04:00:00" };
+        var mem = new Option<int>("--mem-gb") { Description = "Memory per task in GB.", DefaultValueFactory = _ => 8 };
+        var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per task.", DefaultValueFactory = _ => 2 };
+        var list = new Option<bool>("--list") { Description = "Print the trial list and exit." };
+
+        var command = new Command("sweep", "Run a sweep of trials (one-at-a-time scans, grid, random) into a run directory; resumable and shardable.\n" +
+            "Example: lowrank sweep --config sweep.json --run-dir runs/ranks\n" +
+            "Cluster: lowrank sweep --config sweep.json --run-dir /shared/runs/ranks --emit-sbatch ranks.sbatch --tasks 8; sbatch ranks.sbatch; lowrank report /shared/runs/ranks")
+        {
+            config, runDir, param, tuner, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var cfg = SweepConfig.Load(parse.GetValue(config)?.FullName);
+            foreach (var p in parse.GetValue(param) ?? [])
+            {
+                var (name, values) = TrainCommand.SplitAssignment(p);
+                cfg.SearchSpace.Add(name, values.Split(','));
+            }
+            string dir = parse.GetValue(runDir)!.FullName;
+            var ml = new MLContext(seed: 1);
+            var experiment = ml.LowRank().CreateExperiment()
+                .SetPipeline(TokenizerOption.Parse(cfg.Tokenizer), cfg.Baseline)
+                .SetSearchSpace(cfg.SearchSpace)
+                .SetTuner(parse.GetValue(tuner) is { } t ? SweepConfig.ParseTuner(t) : cfg.BuildTuner())
+                .SetResultDirectory(dir)
+                .SetMonitor(new Progress<ExperimentProgress>(Console.WriteLine));
+            double? seconds = parse.GetValue(trialSeconds) ?? cfg.TrialSeconds;
+            int? steps = parse.GetValue(trialSteps) ?? cfg.TrialSteps;
+            if (seconds is not null || steps is not null || cfg.TrialTokens is not null)
+                experiment.SetTrialBudget(steps, cfg.TrialTokens, seconds);
+            if (cfg.ExperimentMinutes is double minutes) experiment.SetExperimentBudget(TimeSpan.FromMinutes(minutes));
+
+            var trials = experiment.PlanTrials();
+            if (parse.GetValue(list))
+            {
+                foreach (var (index, id, p) in trials) Console.WriteLine($"{index}\t{id}\t{TrialKey.Of(p)}");
+                return 0;
+            }
+            if (parse.GetValue(emit) is { } script)
+            {
+                if (parse.GetValue(config) is null) throw new ArgumentException("--emit-sbatch needs --config: every array task reads the same sweep file.");
+                string self = typeof(SweepCommand).Assembly.Location;
+                var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param '{p}'"))
+                    + (parse.GetValue(tuner) is { } tu ? $" --tuner '{tu}'" : "")
+                    + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
+                    + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
+                string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";
+                File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
+                    TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus)));
+                Console.WriteLine($"wrote {script.FullName}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
+                return 0;
+            }
+
+            var (shardIndex, shardCount) = JobArray.ResolveShard(parse.GetValue(shard));
+            experiment.SetShard(shardIndex, shardCount);
+            var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
+            experiment.SetDataset(split.Train, split.Validation);
+            var results = await experiment.RunAsync(ct);
+            Console.WriteLine($"{results.Count} of {trials.Count} trials recorded in {dir}. Report: lowrank report {dir}");
+            return 0;
+        });
+        return command;
+    }
+}

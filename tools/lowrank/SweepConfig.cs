@@ -1,0 +1,127 @@
+// The JSON file of `lowrank sweep --config`: corpus, tokenizer, baseline options, search space, tuner and budgets.
+// Unknown keys are errors that name the closest known key; a value of the wrong type names its key.
+//
+// {
+//   "corpus": "brown", "validationFraction": 0.1, "tokenizer": "bpe:4096",
+//   "baseline": { "Depth": 4, "ModelDim": 256, "HeadDim": 64, "SequenceLength": 256, "Variant": "Factored" },
+//   "searchSpace": { "AttentionRank": ["dense", 8, 16, 32], "MlpRank": ["dense", 16, 64] },
+//   "tuner": "one-at-a-time",                      // or "grid", "random:12" / "random:12:seed"
+//   "trialSeconds": 60,                            // or "trialSteps" / "trialTokens"
+//   "evalEvery": 100, "evalTokens": 32768, "threshold": 250, "experimentMinutes": 120
+// }
+using System.Globalization;
+using System.Text.Json;
+using MLNet.LowRank.Estimators;
+using MLNet.LowRank.Experiments;
+
+namespace MLNet.LowRank.Cli;
+
+sealed class SweepConfig
+{
+    static readonly string[] Keys =
+    [
+        "corpus", "textField", "validationFraction", "tokenizer", "baseline", "searchSpace", "tuner",
+        "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads",
+    ];
+
+    public string Corpus { get; private set; } = "brown";
+    public string TextField { get; private set; } = "text";
+    public double ValidationFraction { get; private set; } = 0.1;
+    public string Tokenizer { get; private set; } = "bpe:4096";
+    public LowRankLmTrainer.Options Baseline { get; } = new() { EvalEvery = 100, EvalTokens = 32_768 };
+    public SearchSpace SearchSpace { get; } = new();
+    public string Tuner { get; private set; } = "one-at-a-time";
+    public int? TrialSteps { get; private set; }
+    public long? TrialTokens { get; private set; }
+    public double? TrialSeconds { get; private set; }
+    public double? ExperimentMinutes { get; private set; }
+
+    public static SweepConfig Load(string? path)
+    {
+        var config = new SweepConfig();
+        if (path is null) return config;
+        if (!File.Exists(path)) throw new FileNotFoundException($"No sweep config at '{path}'.", path);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new ArgumentException($"{path}: not valid JSON ({e.Message})."); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: the top level must be a JSON object.");
+            foreach (var p in doc.RootElement.EnumerateObject())
+                config.Apply(path, p);
+        }
+        return config;
+    }
+
+    void Apply(string path, JsonProperty p)
+    {
+        string where = $"{path}: \"{p.Name}\"";
+        switch (p.Name)
+        {
+            case "corpus": Corpus = Text(p, where); break;
+            case "textField": TextField = Text(p, where); break;
+            case "validationFraction": ValidationFraction = Number(p, where); break;
+            case "tokenizer": Tokenizer = Text(p, where); break;
+            case "tuner": Tuner = Text(p, where); break;
+            case "trialSeconds": TrialSeconds = Number(p, where); break;
+            case "trialSteps": TrialSteps = (int)Number(p, where); break;
+            case "trialTokens": TrialTokens = (long)Number(p, where); break;
+            case "experimentMinutes": ExperimentMinutes = Number(p, where); break;
+            case "evalEvery": Baseline.EvalEvery = (int)Number(p, where); break;
+            case "evalTokens": Baseline.EvalTokens = (int)Number(p, where); break;
+            case "threshold": Baseline.ThresholdPerplexity = Number(p, where); break;
+            case "threads": Baseline.Threads = (int)Number(p, where); break;
+            case "baseline":
+                foreach (var o in Object(p, where).EnumerateObject())
+                {
+                    if (!TrialParameters.IsKnown(o.Name))
+                        throw new ArgumentException($"{where}: unknown option \"{o.Name}\"{Suggest.Closest(o.Name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.");
+                    TrialParameters.Set(Baseline, o.Name, Scalar(o, $"{where}.{o.Name}"));
+                }
+                break;
+            case "searchSpace":
+                foreach (var o in Object(p, where).EnumerateObject())
+                {
+                    if (o.Value.ValueKind != JsonValueKind.Array)
+                        throw new ArgumentException($"{where}.{o.Name}: expected an array of values, got {o.Value.ValueKind}.");
+                    SearchSpace.Add(o.Name, o.Value.EnumerateArray().Select((v, i) => ScalarOf(v, $"{where}.{o.Name}[{i}]")).ToArray());
+                }
+                break;
+            default:
+                throw new ArgumentException($"{path}: unknown key \"{p.Name}\"{Suggest.Closest(p.Name, Keys)}. Known keys: {string.Join(", ", Keys)}.");
+        }
+    }
+
+    public ITuner BuildTuner() => ParseTuner(Tuner);
+
+    /// <summary>"one-at-a-time", "grid", "random:N[:seed]".</summary>
+    public static ITuner ParseTuner(string text)
+    {
+        var parts = text.Split(':');
+        return parts[0].ToLowerInvariant() switch
+        {
+            "one-at-a-time" or "oneatatime" => Tuners.OneAtATime(),
+            "grid" => Tuners.Grid(),
+            "random" when parts.Length >= 2 => Tuners.Random(int.Parse(parts[1], CultureInfo.InvariantCulture), parts.Length > 2 ? int.Parse(parts[2], CultureInfo.InvariantCulture) : 0),
+            _ => throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, or random:N[:seed]."),
+        };
+    }
+
+    static JsonElement Object(JsonProperty p, string where) =>
+        p.Value.ValueKind == JsonValueKind.Object ? p.Value : throw new ArgumentException($"{where}: expected an object, got {p.Value.ValueKind}.");
+
+    static string Text(JsonProperty p, string where) =>
+        p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ArgumentException($"{where}: expected a string, got {p.Value.ValueKind}.");
+
+    static double Number(JsonProperty p, string where) =>
+        p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
+
+    static string Scalar(JsonProperty p, string where) => ScalarOf(p.Value, where);
+
+    static string ScalarOf(JsonElement v, string where) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString()!,
+        JsonValueKind.Number => v.GetRawText(),
+        _ => throw new ArgumentException($"{where}: expected a string or a number, got {v.ValueKind}."),
+    };
+}
