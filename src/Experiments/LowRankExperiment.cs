@@ -161,8 +161,11 @@ public sealed class LowRankExperiment
                 monitor?.Report(p);
                 channel.Info(MessageSensitivity.None, p.ToString());
             }
-            var pending = mine.Where(t => !store.IsFinished(t.Id)).ToList();
-            int done = mine.Count - pending.Count;
+            var recorded = store.ReadAll().ToDictionary(r => r.Id);
+            var pending = mine.Where(t => !recorded.ContainsKey(t.Id)).ToList();
+            int done = 0;
+            foreach (var (index, id, parameters) in mine.Where(t => recorded.ContainsKey(t.Id)))
+                Report(new ExperimentProgress(index, id, TrialKey.Of(parameters), ++done, mine.Count, recorded[id], Skipped: true));
             channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}, {done} already done.");
             if (pending.Count == 0) return store.ReadAll();
 

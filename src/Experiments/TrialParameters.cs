@@ -100,8 +100,12 @@ public static class TrialParameters
     }
 
     /// <summary>The value string of a schedule: "Linear(8, 64)" → "Linear:8:64", "Constant(32)" → "Constant:32".</summary>
-    static string RankText(RankSchedule? schedule) => schedule is null ? "dense"
-        : schedule.ToString()!.Replace("×max", "").Replace("split ", "").Replace("(", ":").Replace(", ", ":").Replace(")", "");
+    static string RankText(RankSchedule? schedule)
+    {
+        if (schedule is null) return "dense";
+        string text = schedule.ToString()!.Replace("×max", "").Replace("split ", "").Replace("(", ":").Replace(", ", ":").Replace(")", "");
+        return text.StartsWith("Constant:", StringComparison.Ordinal) ? text["Constant:".Length..] : text;
+    }
 
     static bool IsDense(string v) => v.Equals("dense", StringComparison.OrdinalIgnoreCase) || v.Equals("full", StringComparison.OrdinalIgnoreCase);
     static int Int(string v) => int.Parse(v, NumberStyles.Integer, Ci);

@@ -82,7 +82,7 @@ public static class LmTrainer
             ct.ThrowIfCancellationRequested();
             double lrFactor = schedule.FactorAt(step, Fraction(o, step, tokens, trainSeconds));
             long start = Stopwatch.GetTimestamp();
-            double loss;
+            double loss, gradNorm;
             using (var scope = torch.NewDisposeScope())
             {
                 batcher.Next();
@@ -93,7 +93,10 @@ public static class LmTrainer
                 foreach (var layer in decayed)
                     if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * o.FrobeniusDecay;
                 objective.backward();
-                if (o.GradientClip > 0) nn.utils.clip_grad_norm_(parameters, o.GradientClip);
+                // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
+                // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
+                // uniform — but its gradients then stop being finite.
+                gradNorm = nn.utils.clip_grad_norm_(parameters, o.GradientClip > 0 ? o.GradientClip : double.PositiveInfinity);
                 foreach (var opt in optimizers) opt.Step(step, lrFactor);
                 model.zero_grad();
                 loss = lossTensor.item<float>();
@@ -106,7 +109,9 @@ public static class LmTrainer
             garbage.CollectIfSpent();
             peakRss = Math.Max(peakRss, ProcessMemory.ResidentBytes());
 
-            bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss;
+            // An exactly zero gradient after the first step means a dead network: activations overflowed inside an RMS
+            // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
+            bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss || !double.IsFinite(gradNorm) || (step > 1 && gradNorm == 0);
             bool last = diverged || Fraction(o, step, tokens, trainSeconds) >= 1;
             EvalResult? eval = null;
             if (validation is not null && !diverged && (last || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
@@ -120,12 +125,12 @@ public static class LmTrainer
                 log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
             }
             double tps = tokens / Math.Max(trainSeconds, 1e-9);
-            history.Add(new StepRecord(step, tokens, trainSeconds, evalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps));
+            history.Add(new StepRecord(step, tokens, trainSeconds, evalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm));
 
             if (diverged)
             {
                 status = TrainingStatus.Diverged;
-                message = $"Training diverged at step {step}: loss {loss} (NaN, infinite or above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.";
+                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.";
                 log?.Invoke(message);
                 break;
             }

@@ -6,7 +6,7 @@ public enum TrainingStatus
 {
     /// <summary>The budget was spent.</summary>
     Completed,
-    /// <summary>The loss became NaN, infinite or exceeded <see cref="TrainingOptions.DivergenceLoss"/>.</summary>
+    /// <summary>The loss or gradient norm became NaN or infinite, or the loss exceeded <see cref="TrainingOptions.DivergenceLoss"/>.</summary>
     Diverged,
 }
 
@@ -21,8 +21,9 @@ public enum TrainingStatus
 /// <param name="ValidationBitsPerByte">Validation bits per byte when evaluated.</param>
 /// <param name="LrFactor">Learning-rate multiplier used.</param>
 /// <param name="TokensPerSecond">Training tokens per second over the run so far.</param>
+/// <param name="GradientNorm">Global gradient norm before clipping.</param>
 public sealed record StepRecord(int Step, long Tokens, double TrainSeconds, double EvalSeconds, double TrainLoss,
-    double? ValidationLoss, double? ValidationPerplexity, double? ValidationBitsPerByte, double LrFactor, double TokensPerSecond);
+    double? ValidationLoss, double? ValidationPerplexity, double? ValidationBitsPerByte, double LrFactor, double TokensPerSecond, double GradientNorm);
 
 /// <summary>A progress snapshot for <see cref="IProgress{T}"/>.</summary>
 /// <param name="Step">Steps done.</param>

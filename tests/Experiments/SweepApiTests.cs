@@ -1,0 +1,119 @@
+using Microsoft.ML;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Estimators;
+using MLNet.LowRank.Experiments;
+using MLNet.LowRank.Reporting;
+using MLNet.LowRank.Tests.Estimators;
+
+namespace MLNet.LowRank.Tests.Experiments;
+
+public class SweepApiTests
+{
+    static LowRankExperiment Experiment(MLContext ml, string dir, SearchSpace space, LowRankLmTrainer.Options? baseline = null)
+    {
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
+        return ml.LowRank().CreateExperiment()
+            .SetPipeline(LmTokenizer.Bytes(), baseline ?? LmPipeline.Options(steps: 10))
+            .SetDataset(split.Train, split.Validation)
+            .SetSearchSpace(space)
+            .SetResultDirectory(dir);
+    }
+
+    [Fact]
+    public async Task A_small_sweep_produces_records_summaries_a_report_and_plots()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        var ml = new MLContext(seed: 1);
+        var events = new List<ExperimentProgress>();
+        var results = await Experiment(ml, dir, new SearchSpace().Add("AttentionRank", "dense", "4", "8").Add("MlpRank", "dense", "8", "16"))
+            .SetOneAtATimeScan()
+            .SetMonitor(new SyncProgress<ExperimentProgress>(events.Add))
+            .RunAsync();
+
+        results.Should().HaveCount(5, "baseline + 2 attention ranks + 2 MLP ranks");
+        results.Should().OnlyContain(r => r.Status == TrialStatus.Completed && r.Perplexity > 1 && r.LossCurve.Count > 1);
+        results.Select(r => TrialKey.Of(r.Parameters)).Should().OnlyHaveUniqueItems();
+        results[0].Parameters.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "dense", ["MlpRank"] = "dense" });
+        results.Single(r => r.Parameters["AttentionRank"] == "4").AttentionRanks.Should().Equal(4, 4);
+        results.Single(r => r.Parameters["MlpRank"] == "8").NonEmbeddingParameters.Should().BeLessThan(results[0].NonEmbeddingParameters);
+        events.Count(e => e.Result is not null).Should().Be(5);
+
+        File.ReadAllLines(Path.Combine(dir, "summary.jsonl")).Should().HaveCount(5);
+        File.ReadAllLines(Path.Combine(dir, "summary.csv")).Should().HaveCount(6);
+        string report = ReportWriter.Write(dir);
+        File.ReadAllText(report).Should().Contain("Pareto frontier").And.Contain("| 4 |");
+        foreach (var png in new[] { "loss_vs_time.png", "parameters.png", "pareto.png", "rank_profile.png", "perplexity_vs_attentionrank.png", "perplexity_vs_mlprank.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+            bytes.Length.Should().BeGreaterThan(5_000, png);
+            bytes[..4].Should().Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' });
+        }
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_diverging_trial_is_recorded_and_the_sweep_goes_on()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        var baseline = LmPipeline.Options(steps: 30);
+        baseline.Advanced = new MLNet.LowRank.Training.TrainingOptions { GradientClip = 0, DivergenceLoss = 20 };
+        var results = await Experiment(new MLContext(1), dir, new SearchSpace(), baseline)
+            .SetTrials([
+                // RMS norms and QK-norm absorb huge embedding and head steps; a huge Muon step overflows relu² to Inf/NaN.
+                new Dictionary<string, string> { ["MatrixLearningRate"] = "1e30" },
+                new Dictionary<string, string> { ["EmbeddingLearningRate"] = "0.2", ["HeadLearningRate"] = "0.004" },
+                new Dictionary<string, string> { ["Depth"] = "2", ["HeadDim"] = "12" },
+            ])
+            .RunAsync();
+        results.Select(r => r.Status).Should().Equal(TrialStatus.Diverged, TrialStatus.Completed, TrialStatus.Failed);
+        results[0].Error.Should().Contain("diverged at step");
+        results[2].Error.Should().Contain("HeadDim");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_run_directory_of_another_experiment_is_refused()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        await Experiment(new MLContext(1), dir, new SearchSpace().Add("AttentionRank", "4")).SetGridSearch().RunAsync();
+        var other = Experiment(new MLContext(1), dir, new SearchSpace().Add("AttentionRank", "8")).SetGridSearch();
+        await FluentActions.Awaiting(() => other.RunAsync()).Should().ThrowAsync<InvalidOperationException>()
+            .WithMessage("*belongs to a different experiment*searchSpace*");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Tuners_choose_the_documented_trials()
+    {
+        var space = new SearchSpace().Add("AttentionRank", "dense", "8").Add("MlpRank", "dense", "16", "32");
+        Tuners.Grid().Trials(space).Should().HaveCount(6);
+        var scan = Tuners.OneAtATime(new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "16" }).Trials(space);
+        scan.Select(TrialKey.Of).Should().Equal("AttentionRank=8;MlpRank=16", "AttentionRank=dense;MlpRank=16", "AttentionRank=8;MlpRank=dense", "AttentionRank=8;MlpRank=32");
+        var random = Tuners.Random(4, seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1, logScale: true).Add("MlpRank", "8", "16"));
+        random.Should().HaveCount(4);
+        random.Select(TrialKey.Of).Should().Equal(Tuners.Random(4, seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1, logScale: true).Add("MlpRank", "8", "16")).Select(TrialKey.Of));
+        random.Select(t => double.Parse(t["MatrixLearningRate"], System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-3 && v <= 1e-1);
+        FluentActions.Invoking(() => Tuners.Grid().Trials(new SearchSpace().AddRange("MatrixLearningRate", 0.001, 0.1))).Should().Throw<ArgumentException>().WithMessage("*is a range*");
+        FluentActions.Invoking(() => new SearchSpace().Add("MlpRnak", "8")).Should().Throw<ArgumentException>().WithMessage("*did you mean 'MlpRank'*");
+    }
+
+    [Fact]
+    public void Trial_parameters_round_trip_through_options()
+    {
+        var o = new LowRankLmTrainer.Options();
+        foreach (var (name, value) in new[] { ("AttentionRank", "Linear:8:64"), ("MlpRank", "0.25"), ("HeadRank", "16"), ("Variant", "Cola"), ("Init", "Spectral"), ("Optimizer", "AdamW"), ("MatrixLearningRate", "0.01"), ("Depth", "6") })
+        {
+            TrialParameters.Set(o, name, value);
+            TrialParameters.Get(o, name).Should().Be(value, name);
+        }
+        TrialParameters.Set(o, "AttentionRank", "Step:8:64:0.25");
+        TrialParameters.Get(o, "AttentionRank").Should().Be("Step:8:64:0.25");
+        FluentActions.Invoking(() => TrialParameters.Set(o, "Depth", "four")).Should().Throw<ArgumentException>().WithMessage("*Depth*'four'*");
+    }
+
+    sealed class SyncProgress<T>(Action<T> onReport) : IProgress<T>
+    {
+        public void Report(T value) => onReport(value);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using MLNet.LowRank.Experiments;
+
+namespace MLNet.LowRank.Tests.Experiments;
+
+// Real child processes of the `lowrank` CLI over one run directory: a hard kill in the middle, then a re-run; and shards.
+[Collection(SerialCollection.Name)]
+public class SweepProcessTests
+{
+    static IReadOnlyList<TrialResult> Records(string runDir) => new ResultStore(runDir).ReadAll();
+
+    [Fact]
+    public void Killed_mid_sweep_then_rerun_loses_and_repeats_nothing()
+    {
+        string dir = SweepFixture.Create();
+        string run = Path.Combine(dir, "run");
+        using (var child = SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run))
+        {
+            // Wait for the first finished trial, then kill hard in the middle of the next one.
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (DateTime.UtcNow < deadline && (!Directory.Exists(Path.Combine(run, "trials")) || Directory.GetFiles(Path.Combine(run, "trials"), "*.json").Length < 2))
+                Thread.Sleep(100);
+            Thread.Sleep(300);
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
+        var before = Records(run);
+        before.Count.Should().BeInRange(2, 4, "the kill came after two trials and before the last");
+        var finishedAt = before.ToDictionary(r => r.Id, r => r.FinishedUtc);
+
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run);
+        code.Should().Be(0, output);
+        var after = Records(run);
+        after.Should().HaveCount(5);
+        after.Select(r => r.Id).Should().OnlyHaveUniqueItems();
+        foreach (var r in after.Where(r => finishedAt.ContainsKey(r.Id)))
+            r.FinishedUtc.Should().Be(finishedAt[r.Id], "a finished trial is never run again");
+        Directory.GetFiles(Path.Combine(run, "trials")).Where(f => !f.EndsWith(".json") && !f.EndsWith(".tmp")).Should().BeEmpty();
+        foreach (var f in Directory.GetFiles(Path.Combine(run, "trials"), "*.json"))
+            FluentActions.Invoking(() => JsonDocument.Parse(File.ReadAllText(f))).Should().NotThrow(f);
+        output.Should().Contain("already done");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Shards_in_separate_processes_cover_every_trial_exactly_once()
+    {
+        string dir = SweepFixture.Create();
+        string run = Path.Combine(dir, "run");
+        var shards = Enumerable.Range(0, 3)
+            .Select(i => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run, "--shard", $"{i}/3"))
+            .ToList();
+        foreach (var p in shards)
+        {
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue();
+            p.ExitCode.Should().Be(0, p.StandardError.ReadToEnd());
+            p.Dispose();
+        }
+        var records = Records(run);
+        records.Select(r => r.Index).Should().BeEquivalentTo(Enumerable.Range(0, 5));
+        records.Select(r => r.Id).Should().OnlyHaveUniqueItems();
+
+        var (code, output) = SweepFixture.Run(dir, "report", run);
+        code.Should().Be(0, output);
+        File.Exists(Path.Combine(run, "report.md")).Should().BeTrue();
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Emitted_sbatch_script_runs_the_same_sweep_per_array_task()
+    {
+        string dir = SweepFixture.Create();
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
+        code.Should().Be(0, output);
+        string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
+        script.Should().Contain("#SBATCH --array=0-1").And.Contain("sweep --config").And.Contain(Path.Combine(dir, "run"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void A_config_with_an_unknown_key_names_the_closest_one()
+    {
+        string dir = SweepFixture.Create(extra: ", \"trailSeconds\": 5");
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
+        code.Should().NotBe(0);
+        output.Should().Contain("unknown key \"trailSeconds\"").And.Contain("did you mean 'trialSeconds'");
+        Directory.Delete(dir, true);
+    }
+}
