@@ -74,14 +74,22 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         public IDataView? ValidationSet { get; set; }
         /// <summary>Receives progress every <see cref="TrainingOptions.ReportEvery"/> steps.</summary>
         public IProgress<TrainingProgress>? Progress { get; set; }
-        /// <summary>Stops training after the current step.</summary>
+        /// <summary>Stops training after the current step (writing a checkpoint when <see cref="CheckpointPath"/> is set).</summary>
         public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>Checkpoint file, written every <see cref="TrainingOptions.CheckpointEverySteps"/> steps, at the end and
+        /// when cancelled; null = none. Default null.</summary>
+        public string? CheckpointPath { get; set; }
+
+        /// <summary>Continue from <see cref="CheckpointPath"/> when it exists; the result equals an uninterrupted run. Default false.</summary>
+        public bool Resume { get; set; }
 
         /// <summary>Everything else the training loop takes (momentum, betas, warmup/warmdown, clipping, Frobenius decay…);
         /// the properties above override its budget, learning rates, batch, evaluation and seed.</summary>
         public TrainingOptions Advanced { get; set; } = new();
 
-        internal GptConfig ToConfig(int vocabSize) => new()
+            /// <summary>The model configuration these options describe for a vocabulary of <paramref name="vocabSize"/>.</summary>
+        public GptConfig ToConfig(int vocabSize) => new()
         {
             VocabSize = vocabSize, Depth = Depth, ModelDim = ModelDim, HeadDim = HeadDim, SequenceLength = SequenceLength,
             Variant = Variant, AttentionRank = AttentionRank, MlpRank = MlpRank, HeadRank = HeadRank, Init = Init,
@@ -92,7 +100,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             Optimizer = Optimizer, MatrixLearningRate = MatrixLearningRate, EmbeddingLearningRate = EmbeddingLearningRate,
             HeadLearningRate = HeadLearningRate, BatchSize = BatchSize, MaxSteps = MaxSteps, MaxTokens = MaxTokens,
             MaxSeconds = MaxSeconds, EvalEvery = EvalEvery, EvalTokens = EvalTokens, ThresholdPerplexity = ThresholdPerplexity,
-            Seed = Seed, Threads = Threads,
+            Seed = Seed, Threads = Threads, CheckpointPath = CheckpointPath ?? Advanced.CheckpointPath, Resume = Resume || Advanced.Resume,
         };
     }
 

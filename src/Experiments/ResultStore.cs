@@ -94,16 +94,5 @@ public sealed class ResultStore
 
     static string Csv(string? s) => s is null ? "" : "\"" + s.Replace("\"", "\"\"").ReplaceLineEndings(" ") + "\"";
 
-    /// <summary>Write to a unique temporary file beside the target, flush to disk, rename over the target.</summary>
-    internal static void WriteAtomically(string path, string content)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-        {
-            var bytes = Encoding.UTF8.GetBytes(content);
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    internal static void WriteAtomically(string path, string content) => Training.AtomicFile.WriteText(path, content);
 }

@@ -73,7 +73,7 @@ public static class TrialParameters
         HeadLearningRate = o.HeadLearningRate, BatchSize = o.BatchSize, MaxSteps = o.MaxSteps, MaxTokens = o.MaxTokens,
         MaxSeconds = o.MaxSeconds, EvalEvery = o.EvalEvery, EvalTokens = o.EvalTokens, ThresholdPerplexity = o.ThresholdPerplexity,
         Seed = o.Seed, Threads = o.Threads, ValidationSet = o.ValidationSet, Progress = o.Progress, CancellationToken = o.CancellationToken,
-        Advanced = o.Advanced,
+        CheckpointPath = o.CheckpointPath, Resume = o.Resume, Advanced = o.Advanced,
     };
 
     /// <summary>Every known parameter's value in <paramref name="options"/>.</summary>

@@ -14,7 +14,8 @@ public enum FactorInit
     Spectral,
 }
 
-/// <summary>The initial values the spec prescribes, drawn from torch's global generator (seeded by the caller).</summary>
+/// <summary>The initial values the spec prescribes, drawn from the given generator — a model's own, so that building
+/// models on several threads at once stays reproducible (torch's global generator is shared by every thread).</summary>
 public static class Initialization
 {
     /// <summary>σ = (1/√fan_in) · min(1, √(fan_out/fan_in)) of a dense layer in → out.</summary>
@@ -22,18 +23,21 @@ public static class Initialization
         1.0 / Math.Sqrt(inFeatures) * Math.Min(1.0, Math.Sqrt((double)outFeatures / inFeatures));
 
     /// <summary>A dense weight (out × in) drawn from N(0, σ²).</summary>
-    public static Tensor DenseWeight(int inFeatures, int outFeatures) =>
-        torch.randn(outFeatures, inFeatures) * DenseStd(inFeatures, outFeatures);
+    public static Tensor DenseWeight(int inFeatures, int outFeatures, Generator? generator = null)
+    {
+        using var draw = torch.randn(outFeatures, inFeatures, generator: generator);
+        return draw * DenseStd(inFeatures, outFeatures);
+    }
 
     /// <summary>Factors (U: out × r, V: r × in) whose product starts like the dense layer; U is zero when
     /// <paramref name="zeroOutput"/> (never both: U = V = 0 is a fixed point with zero gradient).</summary>
-    public static (Tensor U, Tensor V) Factors(int inFeatures, int outFeatures, int rank, FactorInit init, bool zeroOutput)
+    public static (Tensor U, Tensor V) Factors(int inFeatures, int outFeatures, int rank, FactorInit init, bool zeroOutput, Generator? generator = null)
     {
         Tensor u, v;
         if (init == FactorInit.Spectral)
         {
             using var scope = torch.NewDisposeScope();
-            var w = DenseWeight(inFeatures, outFeatures);
+            var w = DenseWeight(inFeatures, outFeatures, generator);
             var (uu, s, vh) = torch.linalg.svd(w, fullMatrices: false);
             var root = s[..rank].sqrt();
             u = (uu[.., ..rank] * root.unsqueeze(0)).contiguous().MoveToOuterDisposeScope();
@@ -43,8 +47,10 @@ public static class Initialization
         {
             double sigma = DenseStd(inFeatures, outFeatures);
             double s = Math.Pow(sigma * sigma / rank, 0.25);
-            u = torch.randn(outFeatures, rank) * s;
-            v = torch.randn(rank, inFeatures) * s;
+            using var du = torch.randn(outFeatures, rank, generator: generator);
+            using var dv = torch.randn(rank, inFeatures, generator: generator);
+            u = du * s;
+            v = dv * s;
         }
         if (zeroOutput)
         {

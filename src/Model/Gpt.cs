@@ -16,31 +16,32 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     readonly Rotary rotary;
     readonly Block[] blockArray;
 
-    Gpt(GptConfig config, Device device) : base(nameof(Gpt))
+    Gpt(GptConfig config, Device device, Generator generator) : base(nameof(Gpt))
     {
         Config = config;
         var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
-        using (torch.no_grad()) embedding.weight!.normal_(0, 1);
+        using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
         wte = embedding;
         rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase, device);
-        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary)).ToArray();
+        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator)).ToArray();
         blocks = new ModuleList<Block>(blockArray);
         var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
-        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true));
+        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true, generator));
         RegisterComponents();
         // Weights are drawn on the CPU (the same values on every backend for a seed), then moved.
         if (device.type != DeviceType.CPU) this.to(device);
         Device = device;
     }
 
-    /// <summary>Validates <paramref name="config"/>, seeds torch's generator with <paramref name="seed"/> and builds the
-    /// model on <paramref name="device"/> (default <see cref="Runtime.TorchRuntime.Device"/>).</summary>
+    /// <summary>Validates <paramref name="config"/> and builds the model on <paramref name="device"/> (default
+    /// <see cref="Runtime.TorchRuntime.Device"/>), its initial weights drawn from a generator of its own seeded with
+    /// <paramref name="seed"/>: the same seed gives the same model whatever other threads draw meanwhile.</summary>
     public static Gpt Create(GptConfig config, long seed, Device? device = null)
     {
         config.Validate();
         device ??= Runtime.TorchRuntime.Device;
-        torch.random.manual_seed(seed);
-        return new Gpt(config, device);
+        using var generator = new Generator((ulong)seed);
+        return new Gpt(config, device, generator);
     }
 
     /// <summary>Where the weights live; inputs must be on the same device.</summary>

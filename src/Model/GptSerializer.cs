@@ -1,6 +1,5 @@
 // Writes a GPT (its configuration with the ranks each block resolved to, and every weight) and reads it back.
 // Save and load mirror each other field by field; a mismatch in names or shapes is reported, never papered over.
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,6 +8,7 @@ namespace MLNet.LowRank.Model;
 /// <summary>Binary persistence of <see cref="Gpt"/>.</summary>
 public static class GptSerializer
 {
+    /// <summary>Writes the configuration (with the rank each block resolved to) and every weight.</summary>
     public static void Write(BinaryWriter w, Gpt model)
     {
         var c = model.Config;
@@ -27,14 +27,28 @@ public static class GptSerializer
         foreach (var (name, p) in parameters)
         {
             w.Write(name);
-            w.Write((int)p.dim());
-            foreach (long d in p.shape) w.Write(d);
-            using var cpu = p.detach().cpu().contiguous();
-            w.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+            TensorIO.Write(w, p);
         }
     }
 
+    /// <summary>Builds the model <see cref="Write"/> wrote.</summary>
     public static Gpt Read(BinaryReader r)
+    {
+        var model = Gpt.Create(ReadConfig(r), seed: 0);
+        try
+        {
+            ReadWeights(r, model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the configuration part of <see cref="Write"/>'s output.</summary>
+    public static GptConfig ReadConfig(BinaryReader r)
     {
         int vocab = r.ReadInt32(), depth = r.ReadInt32(), dim = r.ReadInt32(), headDim = r.ReadInt32(), seq = r.ReadInt32(), mlpRatio = r.ReadInt32();
         var variant = LinearVariant.Parse(r.ReadString());
@@ -50,33 +64,21 @@ public static class GptSerializer
             Variant = variant, Init = init, RankMultiple = multiple, LogitSoftCap = cap, RopeBase = ropeBase, NormEps = eps,
             AttentionRank = attention, MlpRank = mlp, HeadRank = head,
         };
-        var model = Gpt.Create(config, seed: 0);
-        try
+        return config;
+    }
+
+    /// <summary>Reads the weights part of <see cref="Write"/>'s output into <paramref name="model"/>, checking names and shapes.</summary>
+    public static void ReadWeights(BinaryReader r, Gpt model)
+    {
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        int count = r.ReadInt32();
+        if (count != parameters.Count)
+            throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration builds {parameters.Count}.");
+        for (int i = 0; i < count; i++)
         {
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            int count = r.ReadInt32();
-            if (count != parameters.Count)
-                throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration builds {parameters.Count}.");
-            using var noGrad = torch.no_grad();
-            for (int i = 0; i < count; i++)
-            {
-                string name = r.ReadString();
-                if (!parameters.TryGetValue(name, out var p)) throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
-                long[] shape = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt64()).ToArray();
-                if (!shape.SequenceEqual(p.shape))
-                    throw new InvalidDataException($"Weight '{name}' is saved as [{string.Join(", ", shape)}]; the configuration builds [{string.Join(", ", p.shape)}].");
-                int n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
-                byte[] bytes = r.ReadBytes(n * sizeof(float));
-                if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException($"Weight '{name}' is cut short.");
-                using var values = torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
-                p.copy_(values);
-            }
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
+            string name = r.ReadString();
+            if (!parameters.TryGetValue(name, out var p)) throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
+            TensorIO.ReadInto(r, p, $"Weight '{name}'");
         }
     }
 

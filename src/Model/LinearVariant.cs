@@ -12,7 +12,8 @@ namespace MLNet.LowRank.Model;
 /// <param name="Rank">The resolved rank (ignored by <see cref="LinearVariant.Dense"/>).</param>
 /// <param name="Init">Factor initialisation.</param>
 /// <param name="ZeroOutput">The baseline starts this layer at zero (lm_head, attention out, MLP proj).</param>
-public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput);
+/// <param name="Generator">Where initial values are drawn from (the model's own generator); null = torch's global one.</param>
+public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput, torch.Generator? Generator = null);
 
 /// <summary>A weight parametrisation of a linear layer: dense, or one of the low-rank variants.</summary>
 public abstract class LinearVariant
@@ -29,7 +30,7 @@ public abstract class LinearVariant
     /// <summary>Parameters that take part in matrix products (for FLOPs per token, model-spec §3).</summary>
     public virtual long MatmulParameterCount(int inFeatures, int outFeatures, int rank) => ParameterCount(inFeatures, outFeatures, rank);
 
-    /// <summary>Builds the layer, drawing its initial values from torch's global generator.</summary>
+    /// <summary>Builds the layer, drawing its initial values from <see cref="LinearLayerSpec.Generator"/>.</summary>
     public abstract LowRankLinear Create(LinearLayerSpec spec);
 
     public override string ToString() => Name;
@@ -55,7 +56,7 @@ public abstract class LinearVariant
         public override string Name => "Dense";
         public override bool IsLowRank => false;
         public override long ParameterCount(int i, int o, int r) => (long)i * o;
-        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput);
+        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator);
     }
 
     sealed class FactoredVariant : LinearVariant

@@ -30,9 +30,9 @@ public sealed class DenseLinear : LowRankLinear
 {
     readonly Parameter weight;
 
-    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
+    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit, Generator? generator = null) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
     {
-        weight = nn.Parameter(zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures));
+        weight = nn.Parameter(zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures, generator));
         RegisterComponents();
     }
 
@@ -54,7 +54,7 @@ public class FactoredLinear : LowRankLinear
 
     protected FactoredLinear(string name, LinearLayerSpec spec) : base(name, spec.InFeatures, spec.OutFeatures, spec.Rank)
     {
-        var (u, v) = Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput);
+        var (u, v) = Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput, spec.Generator);
         U = nn.Parameter(u);
         V = nn.Parameter(v);
         RegisterComponents();

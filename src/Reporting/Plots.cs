@@ -70,19 +70,26 @@ public static class Plots
         Finish(plot, "Pareto frontier: parameters against perplexity", "non-embedding parameters (M)", "validation perplexity", path);
     }
 
-    /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank), other parameters as in each trial.</summary>
+    /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank): one line per setting of the other
+    /// parameters, so a one-at-a-time scan shows its scan line and the other scans' trials as separate points.</summary>
     public static void PerplexityVs(IReadOnlyList<TrialResult> trials, string parameter, string path)
     {
-        var points = trials.Where(t => t.Perplexity is not null && t.Parameters.ContainsKey(parameter))
-            .Select(t => (X: RankValue(t.Parameters[parameter], parameter == "AttentionRank" ? t.AttentionRanks : t.MlpRanks), Y: t.Perplexity!.Value)).Where(p => p.X > 0).OrderBy(p => p.X).ToList();
         var plot = new Plot();
-        if (points.Count > 0)
+        var groups = trials.Where(t => t.Perplexity is not null && t.Parameters.ContainsKey(parameter))
+            .GroupBy(t => TrialKey.Of(t.Parameters.Where(p => p.Key != parameter).ToDictionary(p => p.Key, p => p.Value)));
+        foreach (var group in groups)
         {
+            var points = group.Select(t => (X: RankValue(t.Parameters[parameter], parameter == "AttentionRank" ? t.AttentionRanks : t.MlpRanks), Y: t.Perplexity!.Value))
+                .Where(p => p.X > 0).OrderBy(p => p.X).ToList();
+            if (points.Count == 0) continue;
             var s = plot.Add.Scatter(points.Select(p => Math.Log2(p.X)).ToArray(), points.Select(p => p.Y).ToArray());
-            s.LegendText = parameter;
+            s.LegendText = group.Key.Length == 0 ? parameter : group.Key.Replace(';', ' ');
         }
-        var ticks = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(2, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture) };
-        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(2, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture),
+        };
         Finish(plot, $"Perplexity against {parameter}", $"{parameter} (log2 scale; dense = model width)", "validation perplexity", path);
     }
 

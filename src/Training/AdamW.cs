@@ -25,6 +25,7 @@ public sealed class AdamW : IParameterOptimizer
     }
 
     public string Name => "adamw";
+    public IReadOnlyList<Tensor> State => states.SelectMany(s => new[] { s.M, s.V }).ToList();
     public double StatePerParameter => 2;
     public long ParameterCount { get; }
 

@@ -18,6 +18,9 @@ public interface IParameterOptimizer : IDisposable
 
     /// <summary>Number of parameter values it updates.</summary>
     long ParameterCount { get; }
+
+    /// <summary>Every state tensor (momenta, moments), in a fixed order, for checkpoints; restored in place.</summary>
+    IReadOnlyList<TorchSharp.torch.Tensor> State { get; }
 }
 
 /// <summary>Builds the optimizers for a model.</summary>

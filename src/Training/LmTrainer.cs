@@ -19,8 +19,9 @@ public static class LmTrainer
     /// <param name="options">Budget, optimizer and schedule.</param>
     /// <param name="progress">Receives a snapshot every <see cref="TrainingOptions.ReportEvery"/> steps.</param>
     /// <param name="log">Receives human-readable lines (start, evaluations, end).</param>
-    /// <param name="cancellationToken">Checked before every step; cancellation throws <see cref="OperationCanceledException"/>
-    /// after the current step, leaving the model in its last updated state.</param>
+    /// <param name="cancellationToken">Checked before every step; cancellation writes a checkpoint (when
+    /// <see cref="TrainingOptions.CheckpointPath"/> is set) and throws <see cref="OperationCanceledException"/> after the
+    /// current step, leaving the model in its last updated state.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
@@ -42,7 +43,7 @@ public static class LmTrainer
         var optimizers = options.Optimizer.Create(model, options);
         try
         {
-            return Run(model, batcher, validation, bytesPerToken, options, optimizers, progress, log, cancellationToken);
+            return Run(model, batcher, train, validation, bytesPerToken, options, optimizers, progress, log, cancellationToken);
         }
         finally
         {
@@ -50,7 +51,7 @@ public static class LmTrainer
         }
     }
 
-    static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+    static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
         TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, CancellationToken ct)
     {
         var config = model.Config;
@@ -64,23 +65,42 @@ public static class LmTrainer
         long stateBytes = ModelSummary.For(config).StateBytes(statePerParameter);
         var decayed = o.FrobeniusDecay > 0 ? model.modules().OfType<LowRankLinear>().ToArray() : [];
         var schedule = o.Schedule;
+        string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
-        log?.Invoke($"Training: batch {batch}×{seq} tokens, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
+        var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
+        if (o.Resume && File.Exists(o.CheckpointPath))
+        {
+            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, model, optimizers);
+            batcher.Restore(c.Epoch, c.Cursor);
+            log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
+        }
+        else log?.Invoke($"Training: batch {batch}×{seq} tokens, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
         model.train();
-        var history = new List<StepRecord>();
-        double trainSeconds = 0, evalSeconds = 0, steadySeconds = 0;
-        long tokens = 0, steadyTokens = 0, peakRss = ProcessMemory.ResidentBytes();
-        EvalResult? lastEval = null;
-        ThresholdReached? reached = null;
         var status = TrainingStatus.Completed;
         string? message = null;
-        int step = 0;
         var garbage = new GarbageBudget();
+        int lastCheckpointStep = c.Step;
+        double lastCheckpointSeconds = c.TrainSeconds;
 
-        while (Fraction(o, step, tokens, trainSeconds) < 1)
+        void Save()
         {
-            ct.ThrowIfCancellationRequested();
-            double lrFactor = schedule.FactorAt(step, Fraction(o, step, tokens, trainSeconds));
+            if (o.CheckpointPath is null) return;
+            (c.Epoch, c.Cursor) = (batcher.Epoch, batcher.Cursor);
+            Checkpoint.Write(o.CheckpointPath, fingerprint!, model, optimizers, c);
+            (lastCheckpointStep, lastCheckpointSeconds) = (c.Step, c.TrainSeconds);
+        }
+
+        while (Fraction(o, c.Step, c.Tokens, c.TrainSeconds) < 1)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                Save();
+                string where = o.CheckpointPath is null ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
+                log?.Invoke($"Interrupted after step {c.Step}: {where}.");
+                throw new OperationCanceledException($"Training interrupted after step {c.Step}: {where}.", ct);
+            }
+            int step = c.Step;
+            double lrFactor = schedule.FactorAt(step, Fraction(o, step, c.Tokens, c.TrainSeconds));
             long start = Stopwatch.GetTimestamp();
             double loss, gradNorm;
             using (var scope = torch.NewDisposeScope())
@@ -95,68 +115,71 @@ public static class LmTrainer
                 objective.backward();
                 // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
                 // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
-                // uniform — but its gradients then stop being finite.
+                // uniform — but its gradients then stop being finite, or vanish.
                 gradNorm = nn.utils.clip_grad_norm_(parameters, o.GradientClip > 0 ? o.GradientClip : double.PositiveInfinity);
                 foreach (var opt in optimizers) opt.Step(step, lrFactor);
                 model.zero_grad();
                 loss = lossTensor.item<float>();
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            step++;
-            tokens += tokensPerStep;
-            trainSeconds += seconds;
-            if (step > 1) { steadySeconds += seconds; steadyTokens += tokensPerStep; }
+            c.Step = ++step;
+            c.Tokens += tokensPerStep;
+            c.TrainSeconds += seconds;
+            if (step > 1) { c.SteadySeconds += seconds; c.SteadyTokens += tokensPerStep; }
             garbage.CollectIfSpent();
-            peakRss = Math.Max(peakRss, ProcessMemory.ResidentBytes());
+            c.PeakResidentBytes = Math.Max(c.PeakResidentBytes, ProcessMemory.ResidentBytes());
 
             // An exactly zero gradient after the first step means a dead network: activations overflowed inside an RMS
             // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
             bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss || !double.IsFinite(gradNorm) || (step > 1 && gradNorm == 0);
-            bool last = diverged || Fraction(o, step, tokens, trainSeconds) >= 1;
+            bool last = diverged || Fraction(o, step, c.Tokens, c.TrainSeconds) >= 1;
             EvalResult? eval = null;
             if (validation is not null && !diverged && (last || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
             {
                 long evalStart = Stopwatch.GetTimestamp();
                 eval = StreamEvaluator.Evaluate(model, validation, batch, o.EvalTokens, bytesPerToken);
-                evalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
-                lastEval = eval;
-                if (reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
-                    reached = new ThresholdReached(trainSeconds, step, tokens);
+                c.EvalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
+                c.LastEval = eval;
+                if (c.Reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
+                    c.Reached = new ThresholdReached(c.TrainSeconds, step, c.Tokens);
                 log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
             }
-            double tps = tokens / Math.Max(trainSeconds, 1e-9);
-            history.Add(new StepRecord(step, tokens, trainSeconds, evalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm));
+            double tps = c.Tokens / Math.Max(c.TrainSeconds, 1e-9);
+            c.History.Add(new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm));
 
             if (diverged)
             {
                 status = TrainingStatus.Diverged;
-                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.";
+                string good = o.CheckpointPath is not null && File.Exists(o.CheckpointPath) ? $" The last good checkpoint is {o.CheckpointPath} (step {lastCheckpointStep})." : "";
+                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.{good}";
                 log?.Invoke(message);
                 break;
             }
-            if (progress is not null || log is not null)
-                if (step % o.ReportEvery == 0 || last)
-                {
-                    double fraction = Math.Min(1, Fraction(o, step, tokens, trainSeconds));
-                    var remaining = TimeSpan.FromSeconds(fraction > 0 ? trainSeconds / fraction * (1 - fraction) : 0);
-                    var snapshot = new TrainingProgress(step, tokens, loss, lastEval?.CrossEntropy, tps, fraction, remaining);
-                    progress?.Report(snapshot);
-                    log?.Invoke(snapshot.ToString());
-                }
+            if (last || (o.CheckpointEverySteps > 0 && step - lastCheckpointStep >= o.CheckpointEverySteps)
+                || (o.CheckpointEverySeconds > 0 && c.TrainSeconds - lastCheckpointSeconds >= o.CheckpointEverySeconds))
+                Save();
+            if ((progress is not null || log is not null) && (step % o.ReportEvery == 0 || last))
+            {
+                double fraction = Math.Min(1, Fraction(o, step, c.Tokens, c.TrainSeconds));
+                var remaining = TimeSpan.FromSeconds(fraction > 0 ? c.TrainSeconds / fraction * (1 - fraction) : 0);
+                var snapshot = new TrainingProgress(step, c.Tokens, loss, c.LastEval?.CrossEntropy, tps, fraction, remaining);
+                progress?.Report(snapshot);
+                log?.Invoke(snapshot.ToString());
+            }
         }
 
         return new TrainingResult
         {
             Status = status,
             Message = message,
-            History = history,
-            FinalValidation = lastEval,
-            TimeToThreshold = reached,
-            TrainSeconds = trainSeconds,
-            EvalSeconds = evalSeconds,
-            Tokens = tokens,
-            TokensPerSecond = steadySeconds > 0 ? steadyTokens / steadySeconds : tokens / Math.Max(trainSeconds, 1e-9),
-            PeakResidentBytes = peakRss,
+            History = c.History,
+            FinalValidation = c.LastEval,
+            TimeToThreshold = c.Reached,
+            TrainSeconds = c.TrainSeconds,
+            EvalSeconds = c.EvalSeconds,
+            Tokens = c.Tokens,
+            TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
+            PeakResidentBytes = c.PeakResidentBytes,
             StateBytes = stateBytes,
         };
     }

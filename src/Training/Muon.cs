@@ -31,6 +31,7 @@ public sealed class Muon : IParameterOptimizer
     }
 
     public string Name => "muon";
+    public IReadOnlyList<Tensor> State => groups.Select(g => g.Momentum).ToList();
     public double StatePerParameter => 1;
     public long ParameterCount { get; }
 

@@ -95,6 +95,19 @@ public sealed record TrainingOptions
     /// <summary>Progress reports every this many steps. Default 10.</summary>
     public int ReportEvery { get; init; } = 10;
 
+    /// <summary>Checkpoint file (model, optimizer state, schedule and data position, history); null = no checkpoints.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Write a checkpoint every this many steps (and at the end, and when cancelled); 0 = only then. Default 100.</summary>
+    public int CheckpointEverySteps { get; init; } = 100;
+
+    /// <summary>Also write one when this many training seconds passed since the last; 0 = no time trigger. Default 300.</summary>
+    public double CheckpointEverySeconds { get; init; } = 300;
+
+    /// <summary>Continue from <see cref="CheckpointPath"/> if it exists (it must come from the same model, data and
+    /// options); the result is identical to an uninterrupted run. Default false.</summary>
+    public bool Resume { get; init; }
+
     /// <summary>The LR schedule these options describe.</summary>
     public LearningRateSchedule Schedule => new(WarmupSteps, WarmdownFraction, FinalLrFraction);
 
@@ -132,6 +145,9 @@ public sealed record TrainingOptions
         Require(Threads is null or >= 1, nameof(Threads), Threads!, "must be at least 1");
         Require(DivergenceLoss > 0, nameof(DivergenceLoss), DivergenceLoss, "must be positive");
         Require(ReportEvery >= 1, nameof(ReportEvery), ReportEvery, "must be at least 1");
+        Require(CheckpointEverySteps >= 0, nameof(CheckpointEverySteps), CheckpointEverySteps, "must be ≥ 0 (0 = only at the end and when cancelled)");
+        Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds), CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");
+        Require(!Resume || CheckpointPath is not null, nameof(Resume), Resume, "needs CheckpointPath: the file to resume from");
     }
 
     static void Positive(double value, string option) =>

@@ -12,4 +12,5 @@ var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT l
     ReportCommand.Create(),
     BenchCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });

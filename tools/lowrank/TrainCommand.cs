@@ -26,11 +26,15 @@ static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: torch's)." };
         var save = new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this zip." };
         var historyCsv = new Option<FileInfo?>("--history-csv") { Description = "Write the per-step history here." };
+        var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists (same corpus, tokenizer and options); identical to an uninterrupted run." };
 
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
             corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
+            checkpoint, checkpointEvery, resume,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -39,8 +43,10 @@ static class TrainCommand
                 MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                 EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
                 CancellationToken = ct, Progress = new Progress<TrainingProgress>(p => Console.WriteLine($"  {p}")),
-                Advanced = new TrainingOptions { ReportEvery = 25 },
+                Advanced = new TrainingOptions { ReportEvery = 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
+                CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume),
             };
+            if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
             foreach (var assignment in parse.GetValue(set) ?? [])
             {
                 var (name, value) = SplitAssignment(assignment);
@@ -52,8 +58,17 @@ static class TrainCommand
             var ml = new MLContext(seed: options.Seed);
             var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
             options.ValidationSet = split.Validation;
-            var model = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory)
-                .Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+            ITransformer model;
+            try
+            {
+                model = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory)
+                    .Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+            }
+            catch (OperationCanceledException e)
+            {
+                Console.Error.WriteLine(e.Message + (options.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
+                return 130;
+            }
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
             var metrics = ml.LowRank().Evaluate(model.Transform(split.Validation));

@@ -1,0 +1,34 @@
+// One float32 tensor in binary: rank, dimensions, values. Read back into an existing tensor of the same shape.
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Model;
+
+/// <summary>Binary form of float32 tensors, shared by saved models and checkpoints.</summary>
+public static class TensorIO
+{
+    public static void Write(BinaryWriter w, Tensor t)
+    {
+        w.Write((int)t.dim());
+        foreach (long d in t.shape) w.Write(d);
+        using var cpu = t.detach().cpu().contiguous();
+        w.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+    }
+
+    /// <summary>Reads a tensor written by <see cref="Write"/> into <paramref name="target"/>; <paramref name="what"/> names it in errors.</summary>
+    /// <exception cref="InvalidDataException">The shapes differ.</exception>
+    /// <exception cref="EndOfStreamException">The data is cut short.</exception>
+    public static void ReadInto(BinaryReader r, Tensor target, string what)
+    {
+        long[] shape = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt64()).ToArray();
+        if (!shape.SequenceEqual(target.shape))
+            throw new InvalidDataException($"{what} is saved as [{string.Join(", ", shape)}]; expected [{string.Join(", ", target.shape)}].");
+        int n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+        byte[] bytes = r.ReadBytes(n * sizeof(float));
+        if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException($"{what} is cut short.");
+        using var values = torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
+        using var noGrad = torch.no_grad();
+        target.copy_(values);
+    }
+}

@@ -1,0 +1,104 @@
+// A training checkpoint: everything needed to continue a run exactly as if it had never stopped — weights, optimizer
+// state, the schedule's and the data stream's position, counters and history — tagged with a fingerprint of the model,
+// data and options so that it is never resumed into a different run. Written atomically.
+using System.Text;
+using System.Text.Json;
+using MLNet.LowRank.Evaluation;
+using MLNet.LowRank.Model;
+
+namespace MLNet.LowRank.Training;
+
+/// <summary>The loop's counters at a step boundary.</summary>
+internal sealed class TrainingCounters
+{
+    public int Step { get; set; }
+    public long Tokens { get; set; }
+    public double TrainSeconds { get; set; }
+    public double EvalSeconds { get; set; }
+    public double SteadySeconds { get; set; }
+    public long SteadyTokens { get; set; }
+    public long PeakResidentBytes { get; set; }
+    public int Epoch { get; set; } = -1;
+    public int Cursor { get; set; }
+    public EvalResult? LastEval { get; set; }
+    public ThresholdReached? Reached { get; set; }
+    public List<StepRecord> History { get; set; } = [];
+}
+
+internal static class Checkpoint
+{
+    const string Magic = "MLNet.LowRank checkpoint";
+    const int Version = 1;
+
+    public static void Write(string path, string fingerprint, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers, TrainingCounters counters) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write(fingerprint);
+            w.Write(JsonSerializer.Serialize(counters));
+            GptSerializer.Write(w, model);
+            w.Write(optimizers.Count);
+            foreach (var o in optimizers)
+            {
+                w.Write(o.Name);
+                w.Write(o.State.Count);
+                foreach (var t in o.State) TensorIO.Write(w, t);
+            }
+        });
+
+    /// <summary>Restores <paramref name="model"/> and <paramref name="optimizers"/> in place; returns the counters.</summary>
+    public static TrainingCounters Read(string path, string fingerprint, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var r = new BinaryReader(stream, Encoding.UTF8);
+            if (r.ReadString() != Magic) throw new InvalidDataException($"'{path}' is not an MLNet.LowRank checkpoint.");
+            int version = r.ReadInt32();
+            if (version > Version) throw new InvalidDataException($"'{path}' is checkpoint format {version}; this library reads {Version}. Upgrade MLNet.LowRank.");
+            string saved = r.ReadString();
+            if (saved != fingerprint)
+                throw new InvalidOperationException(
+                    $"Checkpoint '{path}' was written by a different run (model, data or training options differ), so resuming would not continue it. Restore the original settings, delete the checkpoint, or set Resume = false.\n  checkpoint: {saved}\n  this run:   {fingerprint}");
+            var counters = JsonSerializer.Deserialize<TrainingCounters>(r.ReadString()) ?? throw new InvalidDataException("empty counters");
+            GptSerializer.ReadConfig(r);
+            GptSerializer.ReadWeights(r, model);
+            int count = r.ReadInt32();
+            if (count != optimizers.Count) throw new InvalidDataException($"the checkpoint has {count} optimizers; this run has {optimizers.Count}.");
+            foreach (var o in optimizers)
+            {
+                string name = r.ReadString();
+                int tensors = r.ReadInt32();
+                if (name != o.Name || tensors != o.State.Count)
+                    throw new InvalidDataException($"the checkpoint's optimizer '{name}' ({tensors} state tensors) does not match this run's '{o.Name}' ({o.State.Count}).");
+                for (int i = 0; i < tensors; i++) TensorIO.ReadInto(r, o.State[i], $"{name} state tensor {i}");
+            }
+            return counters;
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is truncated or corrupted ({e.Message}). Delete it to start over.", e);
+        }
+    }
+
+    /// <summary>What a checkpoint must match: the model's shape, the training options that change the numbers, the data.</summary>
+    public static string Fingerprint(Gpt model, TrainingOptions o, TokenStream train, TokenStream? validation)
+    {
+        var numeric = o with
+        {
+            Threads = null, ReportEvery = 1, CheckpointPath = null, CheckpointEverySteps = 0, CheckpointEverySeconds = 0, Resume = false,
+            Optimizer = Optimizers.AdamW,
+        };
+        string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");
+        return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {(validation is null ? "none" : Hash(validation))}";
+    }
+
+    static string Hash(TokenStream s)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (int t in s.Tokens) { h ^= (uint)t; h *= 1099511628211UL; }
+        return $"{s.Tokens.Length} tokens #{h:x16}";
+    }
+}

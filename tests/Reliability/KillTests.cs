@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using MLNet.LowRank.Tests.Experiments;
+
+namespace MLNet.LowRank.Tests.Reliability;
+
+// The real CLI as a child process, killed with SIGKILL at random moments and with SIGTERM, then resumed.
+[Collection(SerialCollection.Name)]
+public class KillTests
+{
+    static string[] Train(string dir, string checkpoint, params string[] extra) => TrainFor(dir, checkpoint, 300, extra);
+
+    static string[] TrainFor(string dir, string checkpoint, int steps, params string[] extra) =>
+    [
+        "train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--validation-fraction", "0.2", "--tokenizer", "bytes",
+        "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4", "AttentionRank=8", "MlpRank=8",
+        "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eval-every", "50", "--eval-tokens", "512", "--checkpoint", checkpoint, "--checkpoint-every", "3", "--history-csv", Path.Combine(dir, "history.csv"),
+        .. extra,
+    ];
+
+    static string[] LossColumn(string csv) => File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')[4]).ToArray();
+
+    [Fact]
+    public void Sigkill_at_random_moments_then_resume_loses_nothing()
+    {
+        string dir = SweepFixture.Create();
+        string reference = Path.Combine(dir, "reference.ckpt");
+        var (code, output) = SweepFixture.Run(dir, Train(dir, reference));
+        code.Should().Be(0, output);
+        var straight = LossColumn(Path.Combine(dir, "history.csv"));
+        straight.Should().HaveCount(300);
+
+        string checkpoint = Path.Combine(dir, "killed.ckpt");
+        var random = new Random(42);
+        int kills = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            using var child = SweepFixture.Start(dir, Train(dir, checkpoint, "--resume"));
+            Thread.Sleep(1200 + random.Next(2500)); // start-up takes about a second; each run a few more
+            if (!child.HasExited) { child.Kill(entireProcessTree: true); kills++; }
+            child.WaitForExit();
+        }
+        kills.Should().BeGreaterThan(0, "at least one run was killed mid-training");
+        var (finalCode, finalOutput) = SweepFixture.Run(dir, Train(dir, checkpoint, "--resume"));
+        finalCode.Should().Be(0, finalOutput);
+        LossColumn(Path.Combine(dir, "history.csv")).Should().Equal(straight, "the resumed run is the uninterrupted one");
+        Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill can leave a temporary file only while it writes; finished runs clean up");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Sigterm_writes_a_checkpoint_and_says_how_to_resume()
+    {
+        string dir = SweepFixture.Create();
+        string checkpoint = Path.Combine(dir, "term.ckpt");
+        using var child = SweepFixture.Start(dir, TrainFor(dir, checkpoint, 100_000));
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!File.Exists(checkpoint) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        File.Exists(checkpoint).Should().BeTrue("training started and checkpointed");
+        Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        child.WaitForExit(60_000).Should().BeTrue();
+        child.ExitCode.Should().Be(130);
+        (stderr.Result + stdout.Result).Should().Contain("interrupted after step").And.Contain("--resume");
+        Directory.Delete(dir, true);
+    }
+}
