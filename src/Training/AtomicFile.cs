@@ -19,12 +19,36 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            RemoveStaleTemporaries(full);
         }
         catch
         {
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
+    }
+
+    /// <summary>Deletes temporary files of <paramref name="full"/> left by writers that were killed mid-write (their
+    /// process is gone); a live writer's temporary file is left alone.</summary>
+    static void RemoveStaleTemporaries(string full)
+    {
+        string prefix = Path.GetFileName(full) + ".";
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(full)!, prefix + "*.tmp"))
+        {
+            var parts = Path.GetFileName(file)[prefix.Length..].Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[0], out int pid) || IsRunning(pid)) continue;
+            try { File.Delete(file); } catch (IOException) { }
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
     }
 
     /// <summary>Writes text atomically (UTF-8).</summary>

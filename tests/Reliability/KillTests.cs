@@ -43,7 +43,7 @@ public class KillTests
         var (finalCode, finalOutput) = SweepFixture.Run(dir, Train(dir, checkpoint, "--resume"));
         finalCode.Should().Be(0, finalOutput);
         LossColumn(Path.Combine(dir, "history.csv")).Should().Equal(straight, "the resumed run is the uninterrupted one");
-        Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill can leave a temporary file only while it writes; finished runs clean up");
+        Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill mid-write leaves a temporary file, and the next write removes those of dead writers");
         Directory.Delete(dir, true);
     }
 
