@@ -39,7 +39,7 @@ public sealed class LmTokenizerEstimator : IEstimator<LmTokenizerTransformer>
     }
 
     /// <summary>The values of a text column, in row order.</summary>
-    internal static IEnumerable<string> ReadTexts(IDataView data, string column)
+    public static IEnumerable<string> ReadTexts(IDataView data, string column)
     {
         var col = data.Schema[column];
         using var cursor = data.GetRowCursor([col]);

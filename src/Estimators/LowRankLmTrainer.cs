@@ -95,7 +95,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             Variant = Variant, AttentionRank = AttentionRank, MlpRank = MlpRank, HeadRank = HeadRank, Init = Init,
         };
 
-        internal TrainingOptions ToTraining() => Advanced with
+        /// <summary>The training-loop options these options describe.</summary>
+        public TrainingOptions ToTraining() => Advanced with
         {
             Optimizer = Optimizer, MatrixLearningRate = MatrixLearningRate, EmbeddingLearningRate = EmbeddingLearningRate,
             HeadLearningRate = HeadLearningRate, BatchSize = BatchSize, MaxSteps = MaxSteps, MaxTokens = MaxTokens,

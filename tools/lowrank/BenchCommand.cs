@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MLNet.LowRank.Benchmarks;
+using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Model;
@@ -15,7 +16,82 @@ static class BenchCommand
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train.") { Peak(), Layers(), Train() };
+    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory.") { Peak(), Layers(), Train(), Pipeline(), Memory() };
+
+    /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
+    static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
+    {
+        var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(), 0.1);
+        var tokenizer = BpeTrainer.Train(Estimators.LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(), vocab);
+        var docs = Estimators.LmTokenizerEstimator.ReadTexts(split.Train, "Text").Select(t => (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
+        return (tokenizer, new TokenStream(docs, tokenizer.BosId), split.Train);
+    }
+
+    static Command Pipeline()
+    {
+        var steps = new Option<int>("--steps") { Description = "Training steps of each run.", DefaultValueFactory = _ => 60 };
+        var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
+        var threads = Threads();
+        var command = new Command("pipeline", "The same training (dense, depth 4, seq 256, batch 8, BPE-4096 on Brown) through the bare loop and through ML.NET Fit: wall-clock and tokens/s of each.") { steps, dim, threads };
+        command.SetAction(parse =>
+        {
+            SetThreads(parse.GetValue(threads));
+            var ml = new Microsoft.ML.MLContext(seed: 1);
+            var (tokenizer, stream, train) = BrownTokens(ml, 4096);
+            int n = parse.GetValue(steps), width = parse.GetValue(dim);
+            var options = new LowRankLmTrainer.Options { Depth = 4, ModelDim = width, HeadDim = 64, SequenceLength = 256, BatchSize = 8, MaxSteps = n, EvalEvery = 0, Variant = LinearVariant.Dense };
+            var tokenized = ml.Data.Cache(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer)).Fit(train).Transform(train));
+            var rows = new List<(string, double, double)>();
+            for (int round = 0; round < 2; round++) // bare, Fit, bare, Fit: the second round is the one reported
+            {
+                rows.Clear();
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                using (var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), options.Seed))
+                {
+                    var r = LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining());
+                    rows.Add(("bare LmTrainer.Train", sw.Elapsed.TotalSeconds, r.TokensPerSecond));
+                }
+                sw.Restart();
+                using (var lm = ml.LowRank().Trainers.LowRankLm(options).Fit(tokenized))
+                    rows.Add(("ML.NET LowRankLm Fit", sw.Elapsed.TotalSeconds, lm.Training!.TokensPerSecond));
+            }
+            Console.WriteLine("| path | wall-clock s | tokens/s (steps after the first) |");
+            Console.WriteLine("|---|---:|---:|");
+            foreach (var (name, seconds, tps) in rows) Console.WriteLine(string.Create(Ci, $"| {name} | {seconds:F2} | {tps:N0} |"));
+            Console.WriteLine(string.Create(Ci, $"Fit is {(rows[1].Item2 / rows[0].Item2 - 1):+0.0%;-0.0%} in wall-clock, {(rows[0].Item3 / rows[1].Item3 - 1):+0.0%;-0.0%} in time per token against the bare loop."));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Memory()
+    {
+        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 2000 };
+        var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
+        var every = new Option<int>("--every") { Description = "Print resident memory every N steps.", DefaultValueFactory = _ => 100 };
+        var threads = Threads();
+        var command = new Command("memory", "Resident memory over a long training run (dense, depth 4, seq 256, batch 8, BPE-4096 on Brown).") { steps, dim, every, threads };
+        command.SetAction(parse =>
+        {
+            SetThreads(parse.GetValue(threads));
+            var ml = new Microsoft.ML.MLContext(seed: 1);
+            var (tokenizer, stream, _) = BrownTokens(ml, 4096);
+            var options = new LowRankLmTrainer.Options { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = 64, SequenceLength = 256, BatchSize = 8, MaxSteps = parse.GetValue(steps), EvalEvery = 0, Variant = LinearVariant.Dense };
+            using var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1);
+            var samples = new List<(int Step, long Rss)>();
+            var progress = new SyncProgress(p => { samples.Add((p.Step, ProcessMemory.ResidentBytes())); Console.WriteLine(string.Create(Ci, $"step {p.Step}: RSS {samples[^1].Rss / 1048576.0:F0} MB, {p.TokensPerSecond:N0} tokens/s")); });
+            LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining() with { ReportEvery = parse.GetValue(every) }, progress);
+            var after = samples.Where(s => s.Step >= samples[0].Step * 2).ToList();
+            Console.WriteLine(string.Create(Ci, $"RSS from step {after[0].Step} to {samples[^1].Step}: {after[0].Rss / 1048576.0:F0} → {samples[^1].Rss / 1048576.0:F0} MB (min {after.Min(s => s.Rss) / 1048576.0:F0}, max {after.Max(s => s.Rss) / 1048576.0:F0})."));
+            return 0;
+        });
+        return command;
+    }
+
+    sealed class SyncProgress(Action<TrainingProgress> onReport) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => onReport(value);
+    }
 
     static Option<int?> Threads() => new("--threads") { Description = "Torch threads (default: torch's)." };
 
