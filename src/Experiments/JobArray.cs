@@ -40,7 +40,7 @@ public static class JobArray
         sb.AppendLine(ci, $"#SBATCH --cpus-per-task={cpusPerTask}");
         sb.AppendLine(ci, $"#SBATCH --mem={memoryGb}G");
         sb.AppendLine(ci, $"#SBATCH --time={(int)timePerTask.TotalHours:D2}:{timePerTask.Minutes:D2}:{timePerTask.Seconds:D2}");
-        sb.AppendLine(ci, $"#SBATCH --output={runDirectory}/logs/%x-%A_%a.out");
+        sb.AppendLine(ci, $"#SBATCH --output={runDirectory}/logs/%x-%A_%a.out");   // the folder must exist at submission
         sb.AppendLine("# Each task runs the trials with index % SLURM_ARRAY_TASK_COUNT == task id; finished trials are skipped,");
         sb.AppendLine("# so re-submitting this script completes only what is missing. Merge with: lowrank report RUN_DIR");
         sb.AppendLine("set -euo pipefail");

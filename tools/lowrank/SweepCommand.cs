@@ -68,6 +68,8 @@ static class SweepCommand
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
                 string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";
+                // Slurm opens each task's --output file before the script runs, so the log folder must exist now.
+                Directory.CreateDirectory(Path.Combine(dir, "logs"));
                 File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
                     TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus)));
                 Console.WriteLine($"wrote {script.FullName}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
