@@ -12,5 +12,16 @@ var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT l
     ReportCommand.Create(),
     BenchCommand.Create(),
 };
-// Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+try
+{
+    // Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or InvalidOperationException or NotSupportedException)
+{
+    // Bad input: the message names the problem and the fix; a stack trace would only bury it.
+    string message = e.Message.Split('\n')[0];
+    int parameter = message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+    Console.Error.WriteLine($"lowrank: {(parameter > 0 ? message[..parameter] : message)}");
+    return 2;
+}
