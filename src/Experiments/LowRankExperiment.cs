@@ -169,7 +169,7 @@ public sealed class LowRankExperiment
             channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}, {done} already done.");
             if (pending.Count == 0) return store.ReadAll();
 
-            var (runner, _) = Prepare(budgeted);
+            var runner = Prepare(budgeted);
             foreach (var (index, id, parameters) in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -199,12 +199,12 @@ public sealed class LowRankExperiment
         return b;
     }
 
-    (TrialRunner Runner, LmTokenizer Tokenizer) Prepare(LowRankLmTrainer.Options budgeted)
+    TrialRunner Prepare(LowRankLmTrainer.Options budgeted)
     {
         // One tokenizer for every trial (so perplexities compare), and the tokenized sets cached once.
         var stage = ml.Transforms.Text.TokenizeForLanguageModel(budgeted.TokensColumnName, textColumn, tokenizer!).Fit(train!);
         var tokenizedTrain = ml.Data.Cache(stage.Transform(train!));
         var tokenizedValidation = ml.Data.Cache(stage.Transform(validation!));
-        return (new TrialRunner(ml, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond()), stage.Tokenizer);
+        return new TrialRunner(ml, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond());
     }
 }

@@ -55,6 +55,37 @@ public sealed class SearchSpace
             throw new ArgumentException($"Parameter {name} is already in the search space.", nameof(name));
     }
 
+    /// <summary>A search space from a class whose properties carry ML.NET's <c>[Choice]</c>, <c>[Range]</c> or
+    /// <c>[BooleanChoice]</c> attributes (Microsoft.ML.SearchSpace); property names are trainer option names. The
+    /// attributes' default (or init) values become <paramref name="baseline"/>, for <see cref="Tuners.OneAtATime"/>.</summary>
+    public static SearchSpace FromAttributes<T>(out IReadOnlyDictionary<string, string> baseline)
+    {
+        var space = new SearchSpace();
+        var defaults = new Dictionary<string, string>();
+        foreach (var property in typeof(T).GetProperties())
+        {
+            string name = property.Name;
+            if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.ChoiceAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.ChoiceAttribute choice)
+            {
+                space.Add(name, choice.Candidates);
+                if (choice.DefaultValue is { } d) defaults[name] = Convert.ToString(d, CultureInfo.InvariantCulture)!;
+            }
+            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.RangeAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.RangeAttribute range)
+            {
+                bool integer = range.Min is int;
+                space.AddRange(name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), Convert.ToDouble(range.Max, CultureInfo.InvariantCulture), range.LogBase, integer);
+                if (range.Init is { } init) defaults[name] = Convert.ToString(init, CultureInfo.InvariantCulture)!;
+            }
+            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.BooleanChoiceAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.BooleanChoiceAttribute boolean)
+            {
+                space.Add(name, "True", "False");
+                defaults[name] = boolean.DefaultValue.ToString();
+            }
+        }
+        baseline = defaults;
+        return space;
+    }
+
     /// <summary>A canonical text of the space, for fingerprints.</summary>
     public override string ToString() => JsonSerializer.Serialize(dimensions);
 }

@@ -98,6 +98,25 @@ public class SweepApiTests
         FluentActions.Invoking(() => new SearchSpace().Add("MlpRnak", "8")).Should().Throw<ArgumentException>().WithMessage("*did you mean 'MlpRank'*");
     }
 
+    sealed class RankSpace
+    {
+        [Microsoft.ML.SearchSpace.Choice(new object[] { "dense", 8, 16 }, "16")]
+        public string AttentionRank { get; set; } = "";
+
+        [Microsoft.ML.SearchSpace.Range(0.001, 0.1, 0.02, true)]
+        public double MatrixLearningRate { get; set; }
+    }
+
+    [Fact]
+    public void A_search_space_can_come_from_ml_net_search_space_attributes()
+    {
+        var space = SearchSpace.FromAttributes<RankSpace>(out var baseline);
+        space.Dimensions.Select(d => d.Name).Should().Equal("AttentionRank", "MatrixLearningRate");
+        space.Dimensions[0].Choices.Should().Equal("dense", "8", "16");
+        space.Dimensions[1].Should().Match<SearchDimension>(d => d.IsRange && d.Min == 0.001 && d.Max == 0.1 && d.LogScale && !d.Integer);
+        baseline.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "16", ["MatrixLearningRate"] = "0.02" });
+    }
+
     [Fact]
     public void Trial_parameters_round_trip_through_options()
     {

@@ -5,7 +5,7 @@ namespace MLNet.LowRank.Tests.Reliability;
 
 // The real CLI as a child process, killed with SIGKILL at random moments and with SIGTERM, then resumed.
 [Collection(SerialCollection.Name)]
-public class KillTests(Xunit.Abstractions.ITestOutputHelper output)
+public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     static string[] Train(string dir, string checkpoint, params string[] extra) => TrainFor(dir, checkpoint, 300, extra);
 
@@ -40,11 +40,11 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper output)
             child.WaitForExit();
         }
         kills.Should().BeGreaterThan(0, "at least one run was killed mid-training");
-        output.WriteLine($"SIGKILLed {kills} of 3 runs mid-training; checkpoint steps survive: {(File.Exists(checkpoint) ? "yes" : "none written before the kills")}");
+        log.WriteLine($"SIGKILLed {kills} of 3 runs mid-training; checkpoint steps survive: {(File.Exists(checkpoint) ? "yes" : "none written before the kills")}");
         var (finalCode, finalOutput) = SweepFixture.Run(dir, Train(dir, checkpoint, "--resume"));
         finalCode.Should().Be(0, finalOutput);
         LossColumn(Path.Combine(dir, "history.csv")).Should().Equal(straight, "the resumed run is the uninterrupted one");
-        output.WriteLine("after resuming: 300 steps, every loss identical to the uninterrupted run's; 0 steps lost");
+        log.WriteLine("after resuming: 300 steps, every loss identical to the uninterrupted run's; 0 steps lost");
         Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill mid-write leaves a temporary file, and the next write removes those of dead writers");
         Directory.Delete(dir, true);
     }
