@@ -46,8 +46,7 @@ public static class DocumentSplit
 
     static ulong Hash(int seed, string id)
     {
-        ulong h = 14695981039346656037UL ^ (uint)seed;
-        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(id)) { h ^= b; h *= 1099511628211UL; }
+        ulong h = Common.StableHash.Fnv1a(id, (uint)seed);
         // FNV-1a leaves the high bits of short, similar ids correlated; a final avalanche (MurmurHash3's fmix64) spreads them.
         h ^= h >> 33; h *= 0xff51afd7ed558ccdUL; h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53UL; h ^= h >> 33;
         return h;

@@ -110,9 +110,6 @@ public static class TrialKey
     /// <summary>A file-system-safe id: a readable prefix and a stable hash.</summary>
     public static string FileId(int index, IReadOnlyDictionary<string, string> parameters)
     {
-        string key = Of(parameters);
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(key)) { h ^= b; h *= 1099511628211UL; }
-        return $"trial-{index:D3}-{h:x16}";
+        return $"trial-{index:D3}-{Common.StableHash.Fnv1a(Of(parameters)):x16}";
     }
 }

@@ -95,10 +95,5 @@ internal static class Checkpoint
         return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {(validation is null ? "none" : Hash(validation))}";
     }
 
-    static string Hash(TokenStream s)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (int t in s.Tokens) { h ^= (uint)t; h *= 1099511628211UL; }
-        return $"{s.Tokens.Length} tokens #{h:x16}";
-    }
+    static string Hash(TokenStream s) => $"{s.Tokens.Length} tokens #{Common.StableHash.Fnv1a(s.Tokens):x16}";
 }
