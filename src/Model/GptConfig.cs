@@ -1,4 +1,6 @@
 // The shape of a GPT (model-spec §1–2): every constant is an option with the spec's default.
+using static MLNet.LowRank.Common.OptionCheck;
+
 namespace MLNet.LowRank.Model;
 
 /// <summary>Architecture of a baseline or low-rank GPT. <see cref="Validate"/> names any invalid option and its range.</summary>
@@ -93,10 +95,5 @@ public sealed record GptConfig
         AttentionRank?.Validate(nameof(AttentionRank), ModelDim);
         MlpRank?.Validate(nameof(MlpRank), ModelDim);
         HeadRank?.Validate(nameof(HeadRank), Math.Min(ModelDim, VocabSize));
-    }
-
-    static void Require(bool ok, string option, object value, string rule)
-    {
-        if (!ok) throw new ArgumentOutOfRangeException(option, value, $"{option} {rule}; got {value}.");
     }
 }

@@ -1,5 +1,7 @@
 // Everything the training loop takes besides the model and data (model-spec §1 "optimizers", "schedule"; §4).
 // Every default is the spec's; Validate names an invalid option and its allowed range before any work starts.
+using static MLNet.LowRank.Common.OptionCheck;
+
 namespace MLNet.LowRank.Training;
 
 /// <summary>Options of <see cref="LmTrainer"/>.</summary>
@@ -154,9 +156,4 @@ public sealed record TrainingOptions
         Require(value > 0 && double.IsFinite(value), option, value, "must be a positive, finite learning rate");
 
     static void Fraction(double value, string option) => Require(value is >= 0 and < 1, option, value, "must be in [0, 1)");
-
-    static void Require(bool ok, string option, object value, string rule)
-    {
-        if (!ok) throw new ArgumentOutOfRangeException(option, value, $"{option} {rule}; got {value}.");
-    }
 }
