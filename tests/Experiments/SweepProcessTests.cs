@@ -13,14 +13,15 @@ public class SweepProcessTests
     public void Killed_mid_sweep_then_rerun_loses_and_repeats_nothing()
     {
         string dir = SweepFixture.Create();
+        // Trials long enough (~1 s each) that the kill lands between the second record and the last.
+        File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
         using (var child = SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run))
         {
             // Wait for the first finished trial, then kill hard in the middle of the next one.
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (DateTime.UtcNow < deadline && (!Directory.Exists(Path.Combine(run, "trials")) || Directory.GetFiles(Path.Combine(run, "trials"), "*.json").Length < 2))
-                Thread.Sleep(100);
-            Thread.Sleep(300);
+                Thread.Sleep(50);
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
         }
