@@ -26,6 +26,7 @@ public sealed class LowRankExperiment
     string? directory;
     int shardIndex, shardCount = 1;
     IProgress<ExperimentProgress>? monitor;
+    string[] reuseDirectories = [];
 
     internal LowRankExperiment(MLContext ml) => this.ml = ml;
 
@@ -103,6 +104,16 @@ public sealed class LowRankExperiment
         return this;
     }
 
+    /// <summary>Copies, instead of re-running, any trial whose complete configuration already finished in one of these
+    /// run directories under the same tokenizer, text column, per-trial budget and threshold (a study's sections share
+    /// their baselines this way). The copy names its source in <see cref="TrialResult.CopiedFrom"/>. The caller vouches
+    /// that those runs used the same dataset.</summary>
+    public LowRankExperiment SetReuse(params string[] runDirectories)
+    {
+        reuseDirectories = runDirectories;
+        return this;
+    }
+
     /// <summary>Receives an event as each trial starts and ends.</summary>
     public LowRankExperiment SetMonitor(IProgress<ExperimentProgress> progress)
     {
@@ -161,6 +172,7 @@ public sealed class LowRankExperiment
                 monitor?.Report(p);
                 channel.Info(MessageSensitivity.None, p.ToString());
             }
+            CopyReusable(store, mine, budgeted, channel);
             var recorded = store.ReadAll().ToDictionary(r => r.Id);
             var pending = mine.Where(t => !recorded.ContainsKey(t.Id)).ToList();
             int done = 0;
@@ -189,6 +201,34 @@ public sealed class LowRankExperiment
             }
             return store.ReadAll();
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    void CopyReusable(ResultStore store, IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> mine,
+        LowRankLmTrainer.Options budgeted, IChannel channel)
+    {
+        if (reuseDirectories.Length == 0) return;
+        // Only what decides a trial's outcome must match: the fingerprint's shared keys, then the trial's whole configuration.
+        string[] shared = ["tokenizer", "textColumn", "trialBudget", "threshold"];
+        var mineFingerprint = Fingerprint();
+        var donors = reuseDirectories
+            .Select(d => new ResultStore(d))
+            .Where(d => d.Directory != store.Directory && d.ReadFingerprint() is { } f && shared.All(k => f.GetValueOrDefault(k) == mineFingerprint.GetValueOrDefault(k)))
+            .SelectMany(d => d.ReadAll().Where(r => r.Status == TrialStatus.Completed && r.CopiedFrom is null).Select(r => (Store: d, Record: r)))
+            .ToList();
+        foreach (var (index, id, parameters) in mine)
+        {
+            if (store.IsFinished(id)) continue;
+            SortedDictionary<string, string> configuration;
+            try { configuration = TrialParameters.Describe(TrialParameters.Apply(budgeted, parameters)); }
+            catch (ArgumentException) { continue; } // a bad value: the trial runs and is recorded as Failed
+            var donor = donors.FirstOrDefault(d => d.Record.Configuration.Count == configuration.Count
+                && configuration.All(kv => d.Record.Configuration.GetValueOrDefault(kv.Key) == kv.Value));
+            if (donor.Record is null) continue;
+            string source = Path.GetRelativePath(store.Directory, Path.Combine(donor.Store.TrialsDirectory, donor.Record.Id + ".json")).Replace('\\', '/');
+            store.Write(donor.Record with { Id = id, Index = index, Parameters = new Dictionary<string, string>(parameters), CopiedFrom = source });
+            channel.Info(MessageSensitivity.None, $"Trial {index} {TrialKey.Of(parameters)}: same configuration already finished in {source}; copied, not re-run.");
+        }
+        store.WriteSummary();
     }
 
     LowRankLmTrainer.Options Budgeted()

@@ -60,4 +60,7 @@ public sealed record TrialResult
     public long Tokens { get; init; }
     public List<LossPoint> LossCurve { get; init; } = [];
     public DateTime FinishedUtc { get; init; }
+    /// <summary>For a trial copied from another run directory (<see cref="LowRankExperiment.SetReuse"/>): the source
+    /// record, relative to this run directory; null for a trial trained here.</summary>
+    public string? CopiedFrom { get; init; }
 }

@@ -70,7 +70,8 @@ public static class Plots
         Finish(plot, "Pareto frontier: parameters against perplexity", "non-embedding parameters (M)", "validation perplexity", path);
     }
 
-    /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank): one line per setting of the other
+    /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank, or any numeric option such as a
+    /// learning rate or the depth; log2 x axis): one line per setting of the other
     /// parameters, so a one-at-a-time scan shows its scan line and the other scans' trials as separate points.</summary>
     public static void PerplexityVs(IReadOnlyList<TrialResult> trials, string parameter, string path)
     {
@@ -79,7 +80,7 @@ public static class Plots
             .GroupBy(t => TrialKey.Of(t.Parameters.Where(p => p.Key != parameter).ToDictionary(p => p.Key, p => p.Value)));
         foreach (var group in groups)
         {
-            var points = group.Select(t => (X: RankValue(t.Parameters[parameter], parameter == "AttentionRank" ? t.AttentionRanks : t.MlpRanks), Y: t.Perplexity!.Value))
+            var points = group.Select(t => (X: ValueOf(t, parameter), Y: t.Perplexity!.Value))
                 .Where(p => p.X > 0).OrderBy(p => p.X).ToList();
             if (points.Count == 0) continue;
             var s = plot.Add.Scatter(points.Select(p => Math.Log2(p.X)).ToArray(), points.Select(p => p.Y).ToArray());
@@ -88,9 +89,10 @@ public static class Plots
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             IntegerTicksOnly = true,
-            LabelFormatter = v => Math.Pow(2, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture),
+            LabelFormatter = v => Math.Pow(2, v).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture),
         };
-        Finish(plot, $"Perplexity against {parameter}", $"{parameter} (log2 scale; dense = model width)", "validation perplexity", path);
+        bool isRank = parameter is "AttentionRank" or "MlpRank";
+        Finish(plot, $"Perplexity against {parameter}", $"{parameter} (log2 scale{(isRank ? "; dense = model width" : "")})", "validation perplexity", path);
     }
 
     /// <summary>Attention and MLP rank per block, one line per trial.</summary>
@@ -108,6 +110,13 @@ public static class Plots
         }
         Finish(plot, "Rank per block", "block", "rank", path);
     }
+
+    static double ValueOf(TrialResult t, string parameter) => parameter switch
+    {
+        "AttentionRank" => RankValue(t.Parameters[parameter], t.AttentionRanks),
+        "MlpRank" => RankValue(t.Parameters[parameter], t.MlpRanks),
+        _ => double.TryParse(t.Parameters[parameter], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : 0,
+    };
 
     /// <summary>The rank a value stands for: an integer as is; a fraction, "dense" or a schedule as the mean rank the
     /// blocks resolved to (dense blocks report the model width).</summary>

@@ -30,8 +30,10 @@ public static class ReportWriter
         Plots.ParameterCounts(trials, Path.Combine(store.Directory, figures[1].File));
         Plots.ParetoFrontier(trials, Path.Combine(store.Directory, figures[2].File));
         Plots.RankProfiles(trials, Path.Combine(store.Directory, figures[3].File));
-        foreach (var name in new[] { "AttentionRank", "MlpRank" })
-            if (trials.Any(t => t.Parameters.ContainsKey(name)))
+        // Ranks whenever a trial sets them; other numeric options when the sweep varies them.
+        foreach (var name in new[] { "AttentionRank", "MlpRank", "Depth", "MatrixLearningRate", "AdamMatrixLearningRate" })
+            if (name.EndsWith("Rank", StringComparison.Ordinal) ? trials.Any(t => t.Parameters.ContainsKey(name))
+                : trials.Select(t => t.Parameters.GetValueOrDefault(name)).Where(v => v is not null).Distinct().Count() > 1)
             {
                 string file = $"perplexity_vs_{name.ToLowerInvariant()}.png";
                 Plots.PerplexityVs(trials, name, Path.Combine(store.Directory, file));

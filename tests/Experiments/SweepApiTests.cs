@@ -73,6 +73,35 @@ public class SweepApiTests
     }
 
     [Fact]
+    public async Task A_trial_finished_in_another_run_directory_is_copied_not_rerun()
+    {
+        string first = Directory.CreateTempSubdirectory().FullName, second = Directory.CreateTempSubdirectory().FullName, third = Directory.CreateTempSubdirectory().FullName;
+        var ml = new MLContext(1);
+        var done = await Experiment(ml, first, new SearchSpace().Add("AttentionRank", "4", "8")).SetGridSearch().RunAsync();
+
+        // The same model named differently (MlpRank 8 is the baseline's value) plus one new trial.
+        var results = await Experiment(ml, second, new SearchSpace())
+            .SetTrials([new Dictionary<string, string> { ["MlpRank"] = "16" }, new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "8" }])
+            .SetReuse(first)
+            .RunAsync();
+        results.Should().HaveCount(2);
+        results[0].CopiedFrom.Should().BeNull();
+        results[1].CopiedFrom.Should().Be("../" + Path.GetFileName(first) + "/trials/" + done[1].Id + ".json");
+        results[1].Parameters.Should().ContainKey("MlpRank");
+        results[1].Perplexity.Should().Be(done[1].Perplexity);
+        results[1].FinishedUtc.Should().Be(done[1].FinishedUtc, "the record is the first run's, not a new training");
+
+        // A different per-trial budget is a different experiment: nothing is copied.
+        var other = await Experiment(ml, third, new SearchSpace(), LmPipeline.Options(steps: 12))
+            .SetTrials([new Dictionary<string, string> { ["AttentionRank"] = "8" }])
+            .SetReuse(first)
+            .RunAsync();
+        other.Single().CopiedFrom.Should().BeNull();
+        other.Single().Steps.Should().Be(12);
+        foreach (var d in new[] { first, second, third }) Directory.Delete(d, true);
+    }
+
+    [Fact]
     public async Task A_run_directory_of_another_experiment_is_refused()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;

@@ -1,0 +1,48 @@
+// Study: the research plan's scans at this machine's scale (issue 7). Learning-rate scans for a dense and a low-rank
+// arm, then — each arm at its own best learning rate — rank scans, variants/init/optimizer, depth vs rank at equal
+// parameters, per-layer rank schedules at equal parameters and seed repeats; every trial sees the same number of
+// training tokens. Each section is an experiment in its own run directory (with its `lowrank report`); a trial two
+// sections share runs once (SetReuse). Ends by writing docs/results.md from the records. Re-running resumes.
+//
+//   dotnet run --project examples/Study -c Release -- [run-dir=docs/study] [results=docs/results.md] [tokens-per-trial=393216]
+// `--smoke` (last argument) runs every section with a width-64 model on a few documents, to check the program.
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using MLNet.LowRank;
+using MLNet.LowRank.Examples.Study;
+using MLNet.LowRank.Experiments;
+
+var ci = CultureInfo.InvariantCulture;
+bool smoke = args.Contains("--smoke");
+args = [.. args.Where(a => a != "--smoke")];
+string runDirectory = args.Length > 0 ? args[0] : Path.Combine("docs", "study");
+string resultsPath = args.Length > 1 ? args[1] : Path.Combine("docs", "results.md");
+long tokensPerTrial = args.Length > 2 ? long.Parse(args[2], ci) : 393_216; // 192 steps of 8 × 256 tokens
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); }; // finished trials are kept; re-run resumes
+
+var clock = Stopwatch.StartNew();
+var ml = new MLContext(seed: 1);
+var corpus = ml.LowRank().Data.LoadBrownCorpus();
+if (smoke) corpus = ml.Data.TakeRows(corpus, 60);
+var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
+var plan = new StudyPlan(tokensPerTrial, smoke);
+var runner = new SectionRunner(ml, split.Train, split.Validation, plan, runDirectory);
+void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
+
+// 1. Each arm's learning rate first: every later section uses the winners.
+var lrDense = await runner.Run(plan.LearningRateScan("lr-dense", StudyPlan.Dense), cancel.Token);
+var lrLowRank = await runner.Run(plan.LearningRateScan("lr-lowrank", StudyPlan.LowRank), cancel.Token);
+string denseLr = StudyPlan.BestLearningRate(lrDense), lowRankLr = StudyPlan.BestLearningRate(lrLowRank);
+Log($"Best Muon learning rate: dense {denseLr}, low-rank {lowRankLr}.");
+
+var sections = new List<SectionResult> { lrDense, lrLowRank };
+foreach (var section in plan.Sections(denseLr, lowRankLr, Log))
+    sections.Add(await runner.Run(section, cancel.Token));
+
+var wallClock = clock.Elapsed;
+Log($"All sections done in {wallClock:hh\\:mm\\:ss}.");
+string written = ResultsDocument.Write(resultsPath, runDirectory, plan, sections, split, ml, wallClock);
+Log($"Wrote {written}.");
