@@ -33,12 +33,11 @@ var runner = new SectionRunner(ml, split.Train, split.Validation, plan, runDirec
 void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
 
 // 1. Each arm's learning rate first: every later section uses the winners.
-var lrDense = await runner.Run(plan.LearningRateScan("lr-dense", StudyPlan.Dense), cancel.Token);
-var lrLowRank = await runner.Run(plan.LearningRateScan("lr-lowrank", StudyPlan.LowRank), cancel.Token);
-string denseLr = StudyPlan.BestLearningRate(lrDense), lowRankLr = StudyPlan.BestLearningRate(lrLowRank);
+var sections = new List<SectionResult>();
+string denseLr = await ScanLearningRate("lr-dense", StudyPlan.Dense);
+string lowRankLr = await ScanLearningRate("lr-lowrank", StudyPlan.LowRank);
 Log($"Best Muon learning rate: dense {denseLr}, low-rank {lowRankLr}.");
 
-var sections = new List<SectionResult> { lrDense, lrLowRank };
 foreach (var section in plan.Sections(denseLr, lowRankLr, Log))
     sections.Add(await runner.Run(section, cancel.Token));
 
@@ -46,3 +45,21 @@ var wallClock = clock.Elapsed;
 Log($"All sections done in {wallClock:hh\\:mm\\:ss}.");
 string written = ResultsDocument.Write(resultsPath, runDirectory, plan, sections, split, ml, wallClock);
 Log($"Wrote {written}.");
+
+// A grid whose best rate sits at an edge has not bracketed the optimum: extend it (halving or doubling) up to twice,
+// each extension its own section.
+async Task<string> ScanLearningRate(string name, IReadOnlyDictionary<string, string> arm)
+{
+    var scans = new List<SectionResult> { await runner.Run(plan.LearningRateScan(name, arm, StudyPlan.LearningRates), cancel.Token) };
+    for (int extension = 0; extension < 2; extension++)
+    {
+        var tried = scans.SelectMany(s => s.Trials).Select(t => double.Parse(t.Parameters["MatrixLearningRate"], ci)).ToList();
+        double best = double.Parse(StudyPlan.BestLearningRate(scans), ci);
+        double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
+        if (next is not double rate) break;
+        Log($"{name}: best rate {best.ToString("R", ci)} is at the edge of the grid; trying {rate.ToString("R", ci)}.");
+        scans.Add(await runner.Run(plan.LearningRateScan($"{name}-{rate.ToString("R", ci)}", arm, [rate.ToString("R", ci)], extension: true), cancel.Token));
+    }
+    sections.AddRange(scans);
+    return StudyPlan.BestLearningRate(scans);
+}

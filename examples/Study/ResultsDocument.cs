@@ -20,7 +20,8 @@ public static class ResultsDocument
     {
         string docDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Rel(string p) => Path.GetRelativePath(docDir, p).Replace('\\', '/');
-        var baseline = sections[0].Trials.Where(Done).MinBy(t => t.Perplexity)!;
+        // The dense arm at its best learning rate (its scan and any extension of it).
+        var baseline = sections.Where(s => s.Section.Name.StartsWith("lr-dense", StringComparison.Ordinal)).SelectMany(s => s.Trials).Where(Done).MinBy(t => t.Perplexity)!;
         var verdicts = new Verdicts(sections, baseline, plan);
         var sb = new StringBuilder();
         void L(string s = "") => sb.AppendLine(s);

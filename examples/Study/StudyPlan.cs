@@ -41,15 +41,16 @@ public sealed class StudyPlan(long tokensPerTrial, bool smoke = false)
         EvalEvery = smoke ? 2 : 24, EvalTokens = smoke ? 1_024 : 16_384, ThresholdPerplexity = 300, Seed = 1,
     };
 
-    public Section LearningRateScan(string name, IReadOnlyDictionary<string, string> arm) => new(name,
-        $"Learning-rate scan, {Describe(arm)}",
-        "Which Muon learning rate suits this arm? Every later section uses each arm's winner.",
-        [.. LearningRates.Select(lr => With(arm, ("MatrixLearningRate", lr)))]);
+    public Section LearningRateScan(string name, IReadOnlyDictionary<string, string> arm, IReadOnlyList<string> rates, bool extension = false) => new(name,
+        extension ? $"Learning-rate scan, {Describe(arm)}: extended to {rates[0]}" : $"Learning-rate scan, {Describe(arm)}",
+        extension ? "The best rate so far was at the edge of the grid, so the grid goes one step further."
+            : "Which Muon learning rate suits this arm? Every later section uses each arm's winner.",
+        [.. rates.Select(lr => With(arm, ("MatrixLearningRate", lr)))]);
 
-    /// <summary>The Muon learning rate of a learning-rate scan's lowest-perplexity completed trial.</summary>
-    public static string BestLearningRate(SectionResult scan) =>
-        scan.Trials.Where(t => t.Status == TrialStatus.Completed && t.Perplexity is not null).MinBy(t => t.Perplexity)?.Parameters["MatrixLearningRate"]
-        ?? throw new InvalidOperationException($"No trial of {scan.Directory} completed; look at its trial records' errors.");
+    /// <summary>The Muon learning rate of the lowest-perplexity completed trial of these learning-rate scans.</summary>
+    public static string BestLearningRate(IEnumerable<SectionResult> scans) =>
+        scans.SelectMany(s => s.Trials).Where(t => t.Status == TrialStatus.Completed && t.Perplexity is not null).MinBy(t => t.Perplexity)?.Parameters["MatrixLearningRate"]
+        ?? throw new InvalidOperationException($"No trial of {string.Join(", ", scans.Select(s => s.Directory))} completed; look at its trial records' errors.");
 
     /// <summary>The sections after the learning-rate scans. Any model with a factored layer uses the low-rank arm's
     /// learning rate; dense models the dense arm's.</summary>
