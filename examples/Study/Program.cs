@@ -16,9 +16,11 @@ using MLNet.LowRank.Experiments;
 var ci = CultureInfo.InvariantCulture;
 bool smoke = args.Contains("--smoke");
 args = [.. args.Where(a => a != "--smoke")];
-string runDirectory = args.Length > 0 ? args[0] : Path.Combine("docs", "study");
-string resultsPath = args.Length > 1 ? args[1] : Path.Combine("docs", "results.md");
-long tokensPerTrial = args.Length > 2 ? long.Parse(args[2], ci) : 393_216; // 192 steps of 8 × 256 tokens
+bool memoryChild = args.Length > 0 && args[0] == "--measure-memory";
+string[] positional = memoryChild ? [] : args;
+string runDirectory = positional.Length > 0 ? positional[0] : Path.Combine("docs", "study");
+string resultsPath = positional.Length > 1 ? positional[1] : Path.Combine("docs", "results.md");
+long tokensPerTrial = positional.Length > 2 ? long.Parse(positional[2], ci) : 393_216; // 192 steps of 8 × 256 tokens
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); }; // finished trials are kept; re-run resumes
@@ -29,6 +31,7 @@ var corpus = ml.LowRank().Data.LoadBrownCorpus();
 if (smoke) corpus = ml.Data.TakeRows(corpus, 60);
 var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
 var plan = new StudyPlan(tokensPerTrial, smoke);
+if (memoryChild) return MemoryProbe.RunChild(args[1..], plan, ml, split.Train);
 var runner = new SectionRunner(ml, split.Train, split.Validation, plan, runDirectory);
 void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
 
@@ -41,10 +44,15 @@ Log($"Best Muon learning rate: dense {denseLr}, low-rank {lowRankLr}.");
 foreach (var section in plan.Sections(denseLr, lowRankLr, Log))
     sections.Add(await runner.Run(section, cancel.Token));
 
+// 6. Memory of the baseline and the best low-rank models, each in a fresh process.
+var memory = MemoryProbe.Measure([ResultsDocument.Baseline(sections), .. new Verdicts(sections, ResultsDocument.Baseline(sections), plan).BestLowRank(3)],
+    Path.Combine(runDirectory, "memory"), smoke);
+
 var wallClock = clock.Elapsed;
 Log($"All sections done in {wallClock:hh\\:mm\\:ss}.");
-string written = ResultsDocument.Write(resultsPath, runDirectory, plan, sections, split, ml, wallClock);
+string written = ResultsDocument.Write(resultsPath, runDirectory, plan, sections, memory, split, ml, wallClock);
 Log($"Wrote {written}.");
+return 0;
 
 // A grid whose best rate sits at an edge has not bracketed the optimum: extend it (halving or doubling) up to twice,
 // each extension its own section.

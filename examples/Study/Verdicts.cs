@@ -5,7 +5,8 @@ using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Examples.Study;
 
-public sealed class Verdicts(IReadOnlyList<SectionResult> sections, TrialResult baseline, StudyPlan plan)
+public sealed class Verdicts(IReadOnlyList<SectionResult> sections, TrialResult baseline, StudyPlan plan,
+    IReadOnlyList<(TrialResult Trial, MemoryProbeResult Probe)>? memory = null)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
@@ -53,9 +54,11 @@ public sealed class Verdicts(IReadOnlyList<SectionResult> sections, TrialResult 
             double d = Delta(best);
             bool smallCost = d <= Math.Max(0.05, Noise);
             bool faster = best.SecondsToThreshold is double b && (baseline.SecondsToThreshold is not double a || b < a);
-            bool lighter = best.StateBytes < baseline.StateBytes;
+            var probe = memory?.FirstOrDefault(m => m.Trial.Id == best.Id && m.Trial.Index == best.Index).Probe;
+            var baseProbe = memory?.FirstOrDefault(m => m.Trial.Id == baseline.Id && m.Trial.Index == baseline.Index).Probe;
+            bool lighter = best.StateBytes < baseline.StateBytes && (probe is null || baseProbe is null || probe.PeakResident < baseProbe.PeakResident);
             string verdict = smallCost && faster && lighter ? "supported" : smallCost || faster || lighter ? "partly supported" : "not supported";
-            yield return $"**(a) Low-rank weights reduce memory and training time with a small perplexity cost — {verdict}.** The best fully low-rank trial ({ResultsDocument.Label(best)}, {best.NonEmbeddingParameters:N0} non-embedding parameters, {(double)best.NonEmbeddingParameters / baseline.NonEmbeddingParameters:P0} of the baseline's) reached perplexity {best.Perplexity:F2} ({d:+0.0%;-0.0%} vs dense: {Judge(d)}) on the same tokens; time to perplexity {plan.Baseline.ThresholdPerplexity}: {Seconds(best)} vs {Seconds(baseline)}; {best.TokensPerSecond:N0} vs {baseline.TokensPerSecond:N0} tokens/s; optimizer-side state {best.StateBytes / 1048576.0:F0} MB vs {baseline.StateBytes / 1048576.0:F0} MB; peak process RSS {best.PeakResidentBytes / 1048576.0:N0} MB vs {baseline.PeakResidentBytes / 1048576.0:N0} MB (RSS includes activations, the cached corpus and the runtime, which rank does not shrink).";
+            yield return $"**(a) Low-rank weights reduce memory and training time with a small perplexity cost — {verdict}.** The best fully low-rank trial ({ResultsDocument.Label(best)}, {best.NonEmbeddingParameters:N0} non-embedding parameters, {(double)best.NonEmbeddingParameters / baseline.NonEmbeddingParameters:P0} of the baseline's) reached perplexity {best.Perplexity:F2} ({d:+0.0%;-0.0%} vs dense: {Judge(d)}) on the same tokens; time to perplexity {plan.Baseline.ThresholdPerplexity}: {Seconds(best)} vs {Seconds(baseline)}; {best.TokensPerSecond:N0} vs {baseline.TokensPerSecond:N0} tokens/s; optimizer-side state {best.StateBytes / 1048576.0:F0} MB vs {baseline.StateBytes / 1048576.0:F0} MB; {(probe is null || baseProbe is null ? "no fresh-process memory measurement" : $"peak RSS in a fresh process {probe.PeakResident / 1048576.0:N0} MB vs {baseProbe.PeakResident / 1048576.0:N0} MB (RSS includes activations, the corpus and the runtime, which rank does not shrink)")}.";
         }
 
         var groups = new[] { ("attention", "rank-attention"), ("MLP", "rank-mlp"), ("attention and MLP together", "rank-both") }

@@ -17,6 +17,14 @@ internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataV
 
     public TrialResult Run(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
     {
+        // Each trial starts from the memory the sweep itself needs, so its peak is its own and a long sweep stays flat.
+        NativeHeap.Release();
+        try { return Train(index, id, parameters, baseline, ct); }
+        finally { NativeHeap.Release(); }
+    }
+
+    TrialResult Train(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
+    {
         LowRankLmTrainer.Options options;
         ModelSummary? summary = null;
         try

@@ -88,4 +88,26 @@ public class SweepProcessTests
         output.Should().Contain("unknown key \"trailSeconds\"").And.Contain("did you mean 'trialSeconds'");
         Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public void A_config_can_reuse_the_trials_of_an_earlier_run_directory()
+    {
+        string dir = SweepFixture.Create(searchSpace: "{ \"AttentionRank\": [\"dense\", 4] }");
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", "run1");
+        code.Should().Be(0, output);
+        string config = File.ReadAllText(Path.Combine(dir, "sweep.json"))
+            .Replace("\"AttentionRank\": [\"dense\", 4]", "\"AttentionRank\": [4, 8]").Replace("\"one-at-a-time\"", "\"grid\"");
+        File.WriteAllText(Path.Combine(dir, "second.json"), config.TrimEnd().TrimEnd('}') + ", \"reuse\": [\"run1\"] }");
+        (code, output) = SweepFixture.Run(dir, "sweep", "--config", "second.json", "--run-dir", "run2");
+        code.Should().Be(0, output);
+        var records = Records(Path.Combine(dir, "run2"));
+        records.Single(r => r.Parameters["AttentionRank"] == "4").CopiedFrom.Should().StartWith("../run1/trials/trial-001-");
+        records.Single(r => r.Parameters["AttentionRank"] == "8").CopiedFrom.Should().BeNull();
+
+        File.WriteAllText(Path.Combine(dir, "bad.json"), config.TrimEnd().TrimEnd('}') + ", \"reuse\": \"run1\" }");
+        (code, output) = SweepFixture.Run(dir, "sweep", "--config", "bad.json", "--run-dir", "run3");
+        code.Should().Be(2);
+        output.Should().Contain("\"reuse\": expected an array of run-directory paths");
+        Directory.Delete(dir, true);
+    }
 }

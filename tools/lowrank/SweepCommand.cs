@@ -46,6 +46,7 @@ static class SweepCommand
                 .SetSearchSpace(cfg.SearchSpace)
                 .SetTuner(parse.GetValue(tuner) is { } t ? SweepConfig.ParseTuner(t) : cfg.BuildTuner())
                 .SetResultDirectory(dir)
+                .SetReuse(cfg.Reuse)
                 .SetMonitor(new Progress<ExperimentProgress>(Console.WriteLine));
             double? seconds = parse.GetValue(trialSeconds) ?? cfg.TrialSeconds;
             int? steps = parse.GetValue(trialSteps) ?? cfg.TrialSteps;

@@ -7,7 +7,8 @@
 //   "searchSpace": { "AttentionRank": ["dense", 8, 16, 32], "MlpRank": ["dense", 16, 64] },
 //   "tuner": "one-at-a-time",                      // or "grid", "random:12" / "random:12:seed"
 //   "trialSeconds": 60,                            // or "trialSteps" / "trialTokens"
-//   "evalEvery": 100, "evalTokens": 32768, "threshold": 250, "experimentMinutes": 120
+//   "evalEvery": 100, "evalTokens": 32768, "threshold": 250, "experimentMinutes": 120,
+//   "reuse": ["runs/earlier"]                      // copy trials these run directories already finished
 // }
 using System.Globalization;
 using System.Text.Json;
@@ -21,7 +22,7 @@ sealed class SweepConfig
     static readonly string[] Keys =
     [
         "corpus", "textField", "validationFraction", "tokenizer", "baseline", "searchSpace", "tuner",
-        "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads",
+        "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads", "reuse",
     ];
 
     public string Corpus { get; private set; } = "brown";
@@ -35,6 +36,8 @@ sealed class SweepConfig
     public long? TrialTokens { get; private set; }
     public double? TrialSeconds { get; private set; }
     public double? ExperimentMinutes { get; private set; }
+    /// <summary>Run directories whose finished trials of the same configuration are copied instead of re-run.</summary>
+    public string[] Reuse { get; private set; } = [];
 
     public static SweepConfig Load(string? path)
     {
@@ -71,6 +74,11 @@ sealed class SweepConfig
             case "evalTokens": Baseline.EvalTokens = (int)Number(p, where); break;
             case "threshold": Baseline.ThresholdPerplexity = Number(p, where); break;
             case "threads": Baseline.Threads = (int)Number(p, where); break;
+            case "reuse":
+                if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+                    throw new ArgumentException($"{where}: expected an array of run-directory paths (strings).");
+                Reuse = [.. p.Value.EnumerateArray().Select(v => Path.GetFullPath(v.GetString()!))];
+                break;
             case "baseline":
                 foreach (var o in Object(p, where).EnumerateObject())
                 {
