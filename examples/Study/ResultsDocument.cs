@@ -94,7 +94,8 @@ public static class ResultsDocument
         L();
         L($"- **Scale.** The baseline has {ModelSummaryLine(baseline)}, trained on {plan.TokensPerTrial:N0} tokens ({plan.TokensPerTrial / (plan.Baseline.BatchSize * plan.Baseline.SequenceLength)} steps) per trial: far below any compute-optimal budget; every model is still improving when it stops, so these are early-training comparisons. Low-rank effects reported at large scale (hundreds of millions of parameters, billions of tokens) need not show up here, and what shows up here need not survive there.");
         L($"- **Seeds.** One seed per trial except the seed-repeat section; {verdicts.NoiseLine()} Differences smaller than that band are not evidence.");
-        L("- **Tuning.** Only the Muon learning rate was tuned, on a 4-point grid, for two arms; every other low-rank trial borrows the low-rank arm's rate; AdamW arms use the library default; embedding/head rates, warm-up and warm-down were not tuned.");
+        L($"- **Speed.** {verdicts.ThroughputLine()}");
+        L("- **Tuning.** Only the Muon learning rate was tuned, on a grid of five rates (extended when the best sat at an edge), for two arms; every other low-rank trial borrows the low-rank arm's rate; AdamW arms use the library default; embedding/head rates, warm-up and warm-down were not tuned.");
         L("- **Equal tokens, not equal time.** Sections compare at equal tokens seen; a faster model would see more tokens in the same time (the time-to-threshold table is the equal-time view).");
         L("- **Corpus.** The Brown Corpus (about one million words) is small; validation is held-out documents of the same genres.");
         L();

@@ -30,6 +30,21 @@ public sealed class Verdicts(IReadOnlyList<SectionResult> sections, TrialResult 
             : "no seed repeats finished, so no noise band could be measured.";
     }
 
+    /// <summary>Throughput noise: among trials trained here with the same shapes (variant, ranks, depth, width; the
+    /// learning rate, seed, init and optimizer set aside), the largest max/min − 1 of tokens/s.</summary>
+    public string ThroughputLine()
+    {
+        var groups = sections.SelectMany(s => s.Trials).Where(t => ResultsDocument.Done(t) && t.CopiedFrom is null && t.Configuration["Optimizer"] == "MuonAdamW")
+            .GroupBy(t => string.Join(";", new[] { "Variant", "AttentionRank", "MlpRank", "Depth", "ModelDim" }.Select(k => t.Configuration[k])))
+            .Where(g => g.Count() > 1)
+            .Select(g => (Shape: ResultsDocument.Label(g.First() with { Parameters = g.First().Configuration.Where(p => p.Key is "Variant" or "AttentionRank" or "MlpRank").ToDictionary(p => p.Key, p => p.Value) }),
+                Min: g.Min(t => t.TokensPerSecond), Max: g.Max(t => t.TokensPerSecond), Count: g.Count()))
+            .OrderByDescending(g => g.Max / g.Min).ToList();
+        if (groups.Count == 0) return "";
+        var worst = groups[0];
+        return $"Identical shapes did not run at identical speed: {worst.Count} trials of {worst.Shape} (Muon) ran at {worst.Min:N0}–{worst.Max:N0} tokens/s ({worst.Max / worst.Min - 1:P0} apart) on this shared 2-core machine, so time-to-threshold and tokens/s differences smaller than that are not evidence.";
+    }
+
     /// <summary>Fully factored models (every block matrix low-rank) with at most 3/4 of the baseline's non-embedding
     /// parameters, trained here (not copies), seed 1; lowest perplexity first.</summary>
     public IEnumerable<TrialResult> BestLowRank(int count) => sections.SelectMany(s => s.Trials)
