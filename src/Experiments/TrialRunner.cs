@@ -17,8 +17,8 @@ internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataV
 
     public TrialResult Run(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
     {
-        // Each trial starts from the memory the sweep itself needs, so its peak is its own and a long sweep stays flat.
-        NativeHeap.Release();
+        // What a trial freed goes back to the system before the next one starts, so each trial's peak is its own and a
+        // long sweep stays flat (the experiment releases once more after preparing the data, before the first trial).
         try { return Train(index, id, parameters, baseline, ct); }
         finally { NativeHeap.Release(); }
     }
