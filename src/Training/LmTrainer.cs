@@ -57,13 +57,12 @@ public static class LmTrainer
         var config = model.Config;
         int seq = config.SequenceLength, batch = o.BatchSize;
         long tokensPerStep = (long)seq * batch;
-        var parameters = model.parameters().ToArray();
-        long parameterCount = parameters.Sum(p => p.numel());
+        long parameterCount = model.parameters().Sum(p => p.numel());
         if (optimizers.Sum(x => x.ParameterCount) != parameterCount)
             throw new InvalidOperationException($"Optimizer factory '{o.Optimizer.Name}' covers {optimizers.Sum(x => x.ParameterCount):N0} parameter values; the model has {parameterCount:N0}.");
         double statePerParameter = optimizers.Sum(x => x.StatePerParameter * x.ParameterCount) / parameterCount;
         long stateBytes = ModelSummary.For(config).StateBytes(statePerParameter);
-        var decayed = o.FrobeniusDecay > 0 ? model.modules().OfType<LowRankLinear>().ToArray() : [];
+        var trainingStep = new TrainingStep(model, optimizers, o);
         var schedule = o.Schedule;
         string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
@@ -108,18 +107,11 @@ public static class LmTrainer
                 batcher.Next();
                 var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device);
                 var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device);
-                var lossTensor = model.Loss(x, y);
-                var objective = lossTensor;
-                foreach (var layer in decayed)
-                    if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * o.FrobeniusDecay;
-                objective.backward();
+                loss = trainingStep.Backward(x, y);
                 // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
                 // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
                 // uniform — but its gradients then stop being finite, or vanish.
-                gradNorm = nn.utils.clip_grad_norm_(parameters, o.GradientClip > 0 ? o.GradientClip : double.PositiveInfinity);
-                foreach (var opt in optimizers) opt.Step(step, lrFactor);
-                model.zero_grad();
-                loss = lossTensor.item<float>();
+                gradNorm = trainingStep.Update(step, lrFactor);
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             c.Step = ++step;

@@ -1,0 +1,53 @@
+// One optimisation step (model-spec §1): the loss plus the Frobenius term, its gradient, clipping at the global norm,
+// every optimizer's update, cleared gradients. The training loop and the reference parity tests run this same code.
+using MLNet.LowRank.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Training;
+
+/// <summary>The two halves of a training step on one model with its optimizers.</summary>
+public sealed class TrainingStep
+{
+    readonly Gpt model;
+    readonly Parameter[] parameters;
+    readonly LowRankLinear[] decayed;
+    readonly IReadOnlyList<IParameterOptimizer> optimizers;
+    readonly TrainingOptions options;
+
+    public TrainingStep(Gpt model, IReadOnlyList<IParameterOptimizer> optimizers, TrainingOptions options)
+    {
+        this.model = model;
+        this.optimizers = optimizers;
+        this.options = options;
+        parameters = model.parameters().ToArray();
+        decayed = options.FrobeniusDecay > 0 ? model.modules().OfType<LowRankLinear>().ToArray() : [];
+    }
+
+    /// <summary>Back-propagates the cross-entropy of <paramref name="targets"/> plus λ·Σ‖U V‖²_F (when
+    /// <see cref="TrainingOptions.FrobeniusDecay"/> is on), leaving the gradients on the parameters; returns the
+    /// cross-entropy alone.</summary>
+    public double Backward(Tensor inputs, Tensor targets)
+    {
+        using var scope = torch.NewDisposeScope();
+        var loss = model.Loss(inputs, targets);
+        var objective = loss;
+        foreach (var layer in decayed)
+            if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * options.FrobeniusDecay;
+        objective.backward();
+        return loss.item<float>();
+    }
+
+    /// <summary>Clips the global gradient norm at <see cref="TrainingOptions.GradientClip"/> (0 measures without
+    /// clipping), applies every optimizer at <paramref name="step"/> with <paramref name="lrFactor"/>, clears the
+    /// gradients, and returns the norm before clipping.</summary>
+    public double Update(int step, double lrFactor)
+    {
+        using var scope = torch.NewDisposeScope();
+        double norm = nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
+        foreach (var optimizer in optimizers) optimizer.Step(step, lrFactor);
+        model.zero_grad();
+        return norm;
+    }
+}
