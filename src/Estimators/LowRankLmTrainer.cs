@@ -61,7 +61,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         public double? MaxSeconds { get; set; }
         /// <summary>Evaluate every N steps (and at the end). Default 100.</summary>
         public int EvalEvery { get; set; } = 100;
-        /// <summary>Validation tokens per evaluation; 0 = all. Default 65,536.</summary>
+        /// <summary>Validation tokens per periodic evaluation (whole documents spread evenly over the set, scored as the
+        /// final metric is); 0 = all, which makes the last periodic figure the final one. Default 65,536.</summary>
         public int EvalTokens { get; set; } = 65_536;
         /// <summary>Validation perplexity for time-to-threshold; null = not measured.</summary>
         public double? ThresholdPerplexity { get; set; }

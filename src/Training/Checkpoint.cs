@@ -84,7 +84,7 @@ internal static class Checkpoint
     }
 
     /// <summary>What a checkpoint must match: the model's shape, the training options that change the numbers, the data.</summary>
-    public static string Fingerprint(Gpt model, TrainingOptions o, TokenStream train, TokenStream? validation)
+    public static string Fingerprint(Gpt model, TrainingOptions o, TokenStream train, Evaluation.IValidationEvaluator? validation)
     {
         var numeric = o with
         {
@@ -92,7 +92,7 @@ internal static class Checkpoint
             Optimizer = Optimizers.AdamW,
         };
         string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");
-        return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {(validation is null ? "none" : Hash(validation))}";
+        return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
     static string Hash(TokenStream s) => $"{s.Tokens.Length} tokens #{Common.StableHash.Fnv1a(s.Tokens):x16}";

@@ -11,39 +11,50 @@ namespace MLNet.LowRank.Training;
 /// <summary>Trains a <see cref="Gpt"/> on a token stream.</summary>
 public static class LmTrainer
 {
+    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges,
+    /// evaluating on <paramref name="validation"/>'s documents (a subset of about <see cref="TrainingOptions.EvalTokens"/>
+    /// tokens spread over the set, scored as the final metric is: see <see cref="ValidationDocuments"/>).</summary>
+    /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
+    public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        if (bytesPerToken.Count < model.Config.VocabSize)
+            throw new ArgumentException($"bytesPerToken has {bytesPerToken.Count} entries; the vocabulary has {model.Config.VocabSize}.", nameof(bytesPerToken));
+        IValidationEvaluator? evaluator = null;
+        if (validation is not null)
+        {
+            CheckTokens(validation, model.Config.VocabSize, "validation");
+            if (validation.DocumentCount == 0)
+                throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no validation set.", nameof(validation));
+            evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens);
+        }
+        return Train(model, train, evaluator, options, progress, log, cancellationToken);
+    }
+
     /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges.</summary>
     /// <param name="model">The model, trained in place.</param>
     /// <param name="train">Training stream.</param>
-    /// <param name="validation">Validation stream, or null to skip evaluation.</param>
-    /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
+    /// <param name="validation">What periodic evaluations and time to threshold measure, or null to skip evaluation.</param>
     /// <param name="options">Budget, optimizer and schedule.</param>
     /// <param name="progress">Receives a snapshot every <see cref="TrainingOptions.ReportEvery"/> steps.</param>
     /// <param name="log">Receives human-readable lines (start, evaluations, end).</param>
     /// <param name="cancellationToken">Checked before every step; cancellation writes a checkpoint (when
     /// <see cref="TrainingOptions.CheckpointPath"/> is set) and throws <see cref="OperationCanceledException"/> after the
     /// current step, leaving the model in its last updated state.</param>
-    public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+    public static TrainingResult Train(Gpt model, TokenStream train, IValidationEvaluator? validation,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         var config = model.Config;
-        int seq = config.SequenceLength, batch = options.BatchSize;
         CheckTokens(train, config.VocabSize, "training");
-        if (validation is not null)
-        {
-            CheckTokens(validation, config.VocabSize, "validation");
-            if (validation.SequenceCount(seq) < 1)
-                throw new ArgumentException($"The validation set has {validation.Tokens.Length} tokens, fewer than one sequence of {seq + 1}. Add validation text or lower SequenceLength.", nameof(validation));
-        }
-        if (bytesPerToken.Count < config.VocabSize)
-            throw new ArgumentException($"bytesPerToken has {bytesPerToken.Count} entries; the vocabulary has {config.VocabSize}.", nameof(bytesPerToken));
-        var batcher = new SequenceBatcher(train, seq, batch, options.Seed);
+        var batcher = new SequenceBatcher(train, config.SequenceLength, options.BatchSize, options.Seed);
         if (options.Threads is int threads) torch.set_num_threads(threads);
 
         var optimizers = options.Optimizer.Create(model, options);
         try
         {
-            return Run(model, batcher, train, validation, bytesPerToken, options, optimizers, progress, log, cancellationToken);
+            return Run(model, batcher, train, validation, options, optimizers, progress, log, cancellationToken);
         }
         finally
         {
@@ -51,7 +62,7 @@ public static class LmTrainer
         }
     }
 
-    static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
+    static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, IValidationEvaluator? validation,
         TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, CancellationToken ct)
     {
         var config = model.Config;
@@ -129,7 +140,7 @@ public static class LmTrainer
             if (validation is not null && !diverged && (last || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
             {
                 long evalStart = Stopwatch.GetTimestamp();
-                eval = StreamEvaluator.Evaluate(model, validation, batch, o.EvalTokens, bytesPerToken);
+                eval = validation.Evaluate(model);
                 c.EvalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
                 c.LastEval = eval;
                 if (c.Reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
@@ -165,7 +176,7 @@ public static class LmTrainer
             Status = status,
             Message = message,
             History = c.History,
-            FinalValidation = c.LastEval,
+            LastPeriodicValidation = c.LastEval,
             TimeToThreshold = c.Reached,
             TrainSeconds = c.TrainSeconds,
             EvalSeconds = c.EvalSeconds,

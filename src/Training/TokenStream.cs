@@ -10,18 +10,20 @@ public sealed class TokenStream
     public TokenStream(IEnumerable<IReadOnlyList<int>> documents, int bosToken)
     {
         var tokens = new List<int>();
-        int count = 0;
+        var starts = new List<int>();
         foreach (var doc in documents)
         {
             if (doc.Count == 0) continue;
+            starts.Add(tokens.Count);
             tokens.Add(bosToken);
             tokens.AddRange(doc);
-            count++;
         }
         Tokens = tokens.ToArray();
         BosToken = bosToken;
-        DocumentCount = count;
+        documentStarts = starts.ToArray();
     }
+
+    readonly int[] documentStarts;
 
     /// <summary>The whole stream.</summary>
     public int[] Tokens { get; }
@@ -30,7 +32,15 @@ public sealed class TokenStream
     public int BosToken { get; }
 
     /// <summary>Non-empty documents in the stream.</summary>
-    public int DocumentCount { get; }
+    public int DocumentCount => documentStarts.Length;
+
+    /// <summary>The token ids of document <paramref name="index"/>, without its BOS.</summary>
+    public int[] Document(int index)
+    {
+        int start = documentStarts[index] + 1;
+        int end = index + 1 < documentStarts.Length ? documentStarts[index + 1] : Tokens.Length;
+        return Tokens[start..end];
+    }
 
     /// <summary>How many whole sequences of <paramref name="sequenceLength"/> + 1 tokens the stream holds.</summary>
     public int SequenceCount(int sequenceLength) => Tokens.Length / (sequenceLength + 1);

@@ -79,7 +79,9 @@ public sealed record TrainingOptions
     /// <summary>Evaluate on the validation stream every this many steps (and at the end); 0 = only at the end. Default 100.</summary>
     public int EvalEvery { get; init; } = 100;
 
-    /// <summary>Validation tokens per evaluation (whole sequences, from the start of the stream); 0 = all. Default 65,536.</summary>
+    /// <summary>Validation tokens per periodic evaluation: a fixed subset of whole documents spread evenly over the
+    /// validation set, scored by the final metric's definition (<see cref="Evaluation.ValidationDocuments"/>); 0 = every
+    /// document, so the periodic figure equals the final one. Default 65,536.</summary>
     public int EvalTokens { get; init; } = 65_536;
 
     /// <summary>Validation perplexity that counts as "reached" for time-to-threshold; null = not measured.</summary>

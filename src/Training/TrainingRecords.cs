@@ -16,7 +16,7 @@ public enum TrainingStatus
 /// <param name="TrainSeconds">Training wall-clock so far, evaluation excluded.</param>
 /// <param name="EvalSeconds">Evaluation wall-clock so far.</param>
 /// <param name="TrainLoss">This step's training loss (nats/token).</param>
-/// <param name="ValidationLoss">Validation cross-entropy when this step evaluated, else null.</param>
+/// <param name="ValidationLoss">Periodic validation cross-entropy (on the EvalTokens subset) when this step evaluated, else null.</param>
 /// <param name="ValidationPerplexity">exp(ValidationLoss) when evaluated.</param>
 /// <param name="ValidationBitsPerByte">Validation bits per byte when evaluated.</param>
 /// <param name="LrFactor">Learning-rate multiplier used.</param>
@@ -52,8 +52,10 @@ public sealed record TrainingResult
     /// <summary>Why the run stopped early, if it did.</summary>
     public string? Message { get; init; }
     public required IReadOnlyList<StepRecord> History { get; init; }
-    /// <summary>The last validation evaluation, if a validation stream was given.</summary>
-    public Evaluation.EvalResult? FinalValidation { get; init; }
+    /// <summary>The last periodic evaluation (at the run's end), on the <see cref="TrainingOptions.EvalTokens"/> subset of
+    /// the validation documents; null without a validation set. It is the final metric only when EvalTokens is 0: the
+    /// whole-set figure is <c>Evaluate(model.Transform(validation))</c>.</summary>
+    public Evaluation.EvalResult? LastPeriodicValidation { get; init; }
     /// <summary>Null when no threshold was set or it was never reached.</summary>
     public ThresholdReached? TimeToThreshold { get; init; }
     public required double TrainSeconds { get; init; }

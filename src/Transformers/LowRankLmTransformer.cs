@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Evaluation;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 
@@ -26,6 +27,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 {
     internal const string Kind = "lm";
     readonly object gate = new();
+    readonly int[] bytesPerToken;
 
     internal LowRankLmTransformer(Gpt model, LmTokenizer tokenizer, string tokensColumnName, TrainingResult? training)
     {
@@ -34,6 +36,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         TokensColumnName = tokensColumnName;
         Training = training;
         Summary = ModelSummary.For(model.Config);
+        bytesPerToken = tokenizer.BytesPerToken();
     }
 
     /// <summary>The TorchSharp module.</summary>
@@ -75,7 +78,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     /// <summary>Scores one tokenized document.</summary>
     public DocumentScore Score(int[] tokens)
     {
-        lock (gate) return DocumentScorer.Score(Model, Tokenizer, tokens);
+        lock (gate) return DocumentScorer.Score(Model, Tokenizer.BosId, bytesPerToken, tokens);
     }
 
     /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the model

@@ -51,6 +51,28 @@ public class PipelineTests
     }
 
     [Fact]
+    public void The_last_periodic_validation_is_the_final_metric_when_it_covers_the_whole_set()
+    {
+        var ml = new MLContext(seed: 1);
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var split = ml.LowRank().Data.SplitByDocument(docs, validationFraction: 0.25);
+        var options = LmPipeline.Options(steps: 6);
+        options.ValidationSet = split.Validation;
+        options.EvalTokens = 0;
+        options.EvalEvery = 3;
+        var model = LmPipeline.Build(ml, options: options).Fit(split.Train);
+        var lm = model.GetLanguageModel();
+        var final = ml.LowRank().Evaluate(model.Transform(split.Validation));
+        var periodic = lm.Training!.LastPeriodicValidation!;
+        periodic.Tokens.Should().Be(final.TokenCount);
+        periodic.Bytes.Should().Be(final.ByteCount);
+        periodic.CrossEntropy.Should().BeApproximately(final.CrossEntropy, 1e-6 * final.CrossEntropy);
+        lm.History.Where(h => h.ValidationLoss is not null).Select(h => h.Step).Should().Equal(3, 6);
+        lm.History[^1].ValidationLoss.Should().Be(periodic.CrossEntropy);
+        lm.Dispose();
+    }
+
+    [Fact]
     public void Bits_per_byte_counts_multi_byte_utf8_with_a_bpe_tokenizer()
     {
         var ml = new MLContext(seed: 1);

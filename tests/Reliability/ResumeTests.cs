@@ -37,7 +37,7 @@ public class ResumeTests
 
         resumed.History.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 40));
         Losses(resumed).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
-        resumed.FinalValidation!.Nll.Should().BeApproximately(straight.FinalValidation!.Nll, 1e-6 * Math.Abs(straight.FinalValidation.Nll));
+        resumed.LastPeriodicValidation!.Nll.Should().BeApproximately(straight.LastPeriodicValidation!.Nll, 1e-6 * Math.Abs(straight.LastPeriodicValidation.Nll));
         Directory.Delete(dir, true);
     }
 

@@ -42,36 +42,58 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
-    public void Validation_loss_is_total_nll_over_predicted_tokens_excluding_bos()
+    public void Periodic_validation_predicts_every_token_of_every_document_from_its_left_context()
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5));
-        var valid = Tiny.Stream(documents: 3, length: 20, seed: 4);
-        var result = StreamEvaluator.Evaluate(model, valid, batchSize: 2, maxTokens: 0, Tiny.BytesPerToken);
+        // Documents shorter than the context (16): each is one window, BOS + tokens, every token a counted target —
+        // the first one too (a stream cut into fixed chunks never scores the first token of a chunk).
+        var valid = Tiny.Stream(documents: 3, length: 12, seed: 4);
+        var result = ValidationDocuments.FromStream(valid, Tiny.BytesPerToken).Evaluate(model);
 
-        // Recompute from the model's own logits, one sequence at a time, with log_softmax by hand.
         double nll = 0;
         long count = 0;
-        int seq = 16;
-        var inputs = new long[seq];
-        var targets = new long[seq];
-        for (int s = 0; s < valid.SequenceCount(seq); s++)
+        for (int d = 0; d < valid.DocumentCount; d++)
         {
-            valid.CopySequence(s, seq, inputs, targets, 0);
+            long[] doc = [0, .. valid.Document(d).Select(t => (long)t)];
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
-            var logp = model.forward(torch.tensor(inputs, 1, seq)).log_softmax(-1);
-            for (int i = 0; i < seq; i++)
+            var logp = model.forward(torch.tensor(doc[..^1], 1, doc.Length - 1)).log_softmax(-1);
+            for (int i = 0; i < doc.Length - 1; i++)
             {
-                if (targets[i] == 0) continue;
-                nll -= logp[0, i, targets[i]].item<float>();
+                nll -= logp[0, i, doc[i + 1]].item<float>();
                 count++;
             }
         }
+        count.Should().Be(36);
         result.Tokens.Should().Be(count);
         result.Bytes.Should().Be(count);
-        result.Perplexity.Should().BeApproximately(Math.Exp(nll / count), 1e-3 * Math.Exp(nll / count));
-        result.BitsPerByte.Should().BeApproximately(nll / count / Math.Log(2), 1e-4);
+        result.Perplexity.Should().BeApproximately(Math.Exp(nll / count), 1e-4 * Math.Exp(nll / count));
+        result.BitsPerByte.Should().BeApproximately(nll / count / Math.Log(2), 1e-5);
+
+        // A document longer than the context is scored by sliding windows: still every token exactly once.
+        var longDoc = Tiny.Stream(documents: 1, length: 50, seed: 6);
+        ValidationDocuments.FromStream(longDoc, Tiny.BytesPerToken).Evaluate(model).Tokens.Should().Be(50);
+    }
+
+    [Fact]
+    public void A_validation_subset_is_whole_documents_spread_over_the_whole_set()
+    {
+        // Ten documents in five consecutive "genres" of two (as a genre-stratified split keeps them); the first token
+        // of each names its genre. A budget of five documents' tokens must take one document of every genre.
+        var docs = Enumerable.Range(0, 10).Select(d => (IReadOnlyList<int>)Enumerable.Range(0, 20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
+        var stream = new TokenStream(docs, bosToken: 0);
+        var subset = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100);
+        subset.DocumentCount.Should().Be(5);
+        subset.TotalDocuments.Should().Be(10);
+        subset.Tokens.Should().Be(100);
+        using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
+        subset.Evaluate(model).Tokens.Should().Be(100);
+        // The identity names the chosen documents: another budget is another subset, and 0 takes everything.
+        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 0).DocumentCount.Should().Be(10);
+        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 60).Identity.Should().NotBe(subset.Identity);
+        subset.Selected.Should().Equal(1, 3, 5, 7, 9);
+        subset.Selected.Select(d => d / 2).Distinct().Should().HaveCount(5, "one document of every genre");
     }
 
     [Fact]
