@@ -25,6 +25,12 @@ public class AnalysisTests
         Math.Abs(plan.RelativeDifference).Should().BeLessThanOrEqualTo(0.05);
         plan.Depth.Should().BeGreaterThan(4);
         ModelSummary.For(lowRank with { Depth = plan.Depth }).NonEmbeddingParameters.Should().Be(plan.Parameters);
+        // The chosen depth is the closest: no other depth up to the search limit comes nearer the baseline.
+        long target = ModelSummary.For(dense).NonEmbeddingParameters;
+        plan.BaselineParameters.Should().Be(target);
+        for (int d = 1; d <= 64; d++)
+            Math.Abs(ModelSummary.For(lowRank with { Depth = d }).NonEmbeddingParameters - target)
+                .Should().BeGreaterThanOrEqualTo(Math.Abs(plan.Parameters - target), $"depth {d} must not be closer than the planned {plan.Depth}");
         var trials = plan.Trials(new Dictionary<string, string> { ["Variant"] = "Dense" }, new Dictionary<string, string> { ["AttentionRank"] = "32", ["MlpRank"] = "64" });
         trials[1]["Depth"].Should().Be(plan.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -47,6 +53,18 @@ public class AnalysisTests
         var plan = IsoParameterPlanner.Plan(dense, lowRank, tolerance: 0.005, maxDepth: 12, searchRanks: true);
         plan.WithinTolerance.Should().BeTrue(plan.Message);
         plan.AttentionRank.Should().NotBeNull();
+        plan.MlpRank.Should().NotBeNull();
+        long target = ModelSummary.For(dense).NonEmbeddingParameters;
+        var chosen = lowRank with { Depth = plan.Depth, AttentionRank = plan.AttentionRank, MlpRank = plan.MlpRank };
+        ModelSummary.For(chosen).NonEmbeddingParameters.Should().Be(plan.Parameters);
+        Math.Abs(plan.Parameters - target).Should().BeLessThanOrEqualTo((long)(0.005 * target));
+        // Nothing on the searched grid (depth ≤ 12, ranks in steps of 8) is closer.
+        long best = long.MaxValue;
+        for (int d = 1; d <= 12; d++)
+            for (int a = 8; a <= 128; a += 8)
+                for (int m = 8; m <= 128; m += 8)
+                    best = Math.Min(best, Math.Abs(ModelSummary.For(lowRank with { Depth = d, AttentionRank = a, MlpRank = m }).NonEmbeddingParameters - target));
+        Math.Abs(plan.Parameters - target).Should().Be(best);
     }
 
     [Fact]

@@ -41,8 +41,21 @@ public class SweepApiTests
 
         File.ReadAllLines(Path.Combine(dir, "summary.jsonl")).Should().HaveCount(5);
         File.ReadAllLines(Path.Combine(dir, "summary.csv")).Should().HaveCount(6);
-        string report = ReportWriter.Write(dir);
-        File.ReadAllText(report).Should().Contain("Pareto frontier").And.Contain("| 4 |");
+        string report = File.ReadAllText(ReportWriter.Write(dir));
+        // The report says what these five records say: the best trial, every trial ranked by perplexity, the frontier.
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var ranked = results.OrderBy(r => r.Perplexity).ToList();
+        report.Should().Contain($"**Best trial:** #{ranked[0].Index} ({TrialKey.Of(ranked[0].Parameters)}): perplexity {ranked[0].Perplexity!.Value.ToString("F3", ci)}");
+        var rows = report.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| \d+ \|")).ToList();
+        rows.Should().HaveCount(5);
+        rows.Select(l => int.Parse(l.Split('|')[1].Trim(), ci)).Should().Equal(ranked.Select(r => r.Index), "rows ranked by validation perplexity");
+        rows.Select(l => l.Split('|')[6].Trim()).Should().Equal(ranked.Select(r => r.Perplexity!.Value.ToString("F3", ci)));
+        // Frontier by definition: no other trial has at most as many parameters and at most the perplexity, one strictly.
+        var frontier = ranked.Where(a => !ranked.Any(b => b != a && b.NonEmbeddingParameters <= a.NonEmbeddingParameters && b.Perplexity <= a.Perplexity
+            && (b.NonEmbeddingParameters < a.NonEmbeddingParameters || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
+        frontier.Should().NotBeEmpty();
+        var frontierLine = report.Split('\n').SkipWhile(l => !l.StartsWith("## Pareto frontier (non-embedding", StringComparison.Ordinal)).Skip(2).First();
+        frontierLine.Trim().Should().Be(string.Join(", ", frontier.Select(t => $"#{t.Index} ({t.NonEmbeddingParameters:N0}, {t.Perplexity!.Value.ToString("F2", ci)})")));
         foreach (var png in new[] { "loss_vs_time.png", "parameters.png", "pareto.png", "rank_profile.png", "perplexity_vs_attentionrank.png", "perplexity_vs_mlprank.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(dir, png));

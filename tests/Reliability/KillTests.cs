@@ -31,18 +31,33 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
 
         string checkpoint = Path.Combine(dir, "killed.ckpt");
         var random = new Random(42);
-        int kills = 0;
+        var killedAt = new List<int>();
+        // Three runs, each killed with SIGKILL at a random moment after its progress passes a step in its third of the
+        // run (progress prints every 25 steps; checkpoints land every 3), so every kill is mid-training.
         for (int attempt = 0; attempt < 3; attempt++)
         {
+            int target = 25 * (1 + 3 * attempt + random.Next(3));   // 25–75, 100–150, 175–225
             using var child = SweepFixture.Start(dir, Train(dir, checkpoint, "--resume"));
-            Thread.Sleep(1200 + random.Next(2500)); // start-up takes about a second; each run a few more
-            if (!child.HasExited) { child.Kill(entireProcessTree: true); kills++; }
+            _ = child.StandardError.ReadToEndAsync();
+            int seen = 0;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (seen < target && DateTime.UtcNow < deadline && child.StandardOutput.ReadLine() is { } line)
+                if (System.Text.RegularExpressions.Regex.Match(line, @"^\s*step (\d+) \|") is { Success: true } m) seen = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Thread.Sleep(random.Next(200));
+            child.HasExited.Should().BeFalse($"run {attempt + 1} must still be training when killed (progress reached step {seen})");
+            child.Kill(entireProcessTree: true);
             child.WaitForExit();
+            killedAt.Add(seen);
         }
-        kills.Should().BeGreaterThan(0, "at least one run was killed mid-training");
-        log.WriteLine($"SIGKILLed {kills} of 3 runs mid-training; checkpoint steps survive: {(File.Exists(checkpoint) ? "yes" : "none written before the kills")}");
+        log.WriteLine($"SIGKILLed 3 runs after their progress reached steps {string.Join(", ", killedAt)}");
         var (finalCode, finalOutput) = SweepFixture.Run(dir, Train(dir, checkpoint, "--resume"));
         finalCode.Should().Be(0, finalOutput);
+        // The final run must have started from a checkpoint a killed run wrote mid-way, not from scratch.
+        var resumed = System.Text.RegularExpressions.Regex.Match(finalOutput, @"Resumed from .* at step (\d+)");
+        resumed.Success.Should().BeTrue($"the last run resumes from the killed runs' checkpoint:\n{finalOutput}");
+        int.Parse(resumed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(killedAt[^1] - 3, 299,
+            "the last checkpoint is at most 3 steps (the checkpoint interval) before the last kill, and before the end");
+        log.WriteLine($"the final run: {resumed.Value}");
         LossColumn(Path.Combine(dir, "history.csv")).Should().Equal(straight, "the resumed run is the uninterrupted one");
         log.WriteLine("after resuming: 300 steps, every loss identical to the uninterrupted run's; 0 steps lost");
         Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill mid-write leaves a temporary file, and the next write removes those of dead writers");

@@ -42,7 +42,7 @@ static class TrainCommand
             {
                 MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                 EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
-                CancellationToken = ct, Progress = new Progress<TrainingProgress>(p => Console.WriteLine($"  {p}")),
+                CancellationToken = ct,
                 Advanced = new TrainingOptions { ReportEvery = 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
                 CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume),
             };
@@ -56,6 +56,12 @@ static class TrainCommand
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed);
+            // The trainer's log channel: progress (steps, tokens/s, loss, time left), evaluations, where a resume started.
+            ml.Log += (_, e) =>
+            {
+                if (e.Source == "LowRankLm" && e.Kind is Microsoft.ML.Runtime.ChannelMessageKind.Info or Microsoft.ML.Runtime.ChannelMessageKind.Warning)
+                    Console.WriteLine($"  {e.RawMessage}");
+            };
             var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
             options.ValidationSet = split.Validation;
             ITransformer model;

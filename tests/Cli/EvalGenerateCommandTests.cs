@@ -1,0 +1,51 @@
+// `lowrank train --save`, then `lowrank eval` and `lowrank generate` on the saved zip, as real child processes: the
+// figures and text they print are the library's own for the same model and split.
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.ML;
+using MLNet.LowRank.Tests.Experiments;
+
+namespace MLNet.LowRank.Tests.Cli;
+
+[Collection(SerialCollection.Name)]
+public class EvalGenerateCommandTests
+{
+    [Fact]
+    public void Eval_and_generate_print_what_the_library_computes_for_the_saved_model()
+    {
+        string dir = SweepFixture.Create();
+        try
+        {
+            var (code, output) = SweepFixture.Run(dir, "train", "--corpus", "corpus.jsonl", "--steps", "20", "--eval-every", "0", "--save", "model.zip",
+                "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4", "AttentionRank=8", "MlpRank=8");
+            code.Should().Be(0, output);
+            File.Exists(Path.Combine(dir, "model.zip")).Should().BeTrue();
+
+            (code, output) = SweepFixture.Run(dir, "eval", "--model", "model.zip", "--corpus", "corpus.jsonl");
+            code.Should().Be(0, output);
+            var printed = Regex.Match(output, @"perplexity (\d+\.\d+), cross-entropy (\d+\.\d+) nats/token, (\d+\.\d+) bits/byte");
+            printed.Success.Should().BeTrue(output);
+
+            var ml = new MLContext(seed: 1);
+            var model = ml.LowRank().LoadModel(Path.Combine(dir, "model.zip"));
+            var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadJsonl(Path.Combine(dir, "corpus.jsonl"), "text"), 0.1);
+            var metrics = ml.LowRank().Evaluate(model.Transform(split.Validation));
+            double.Parse(printed.Groups[1].Value, CultureInfo.InvariantCulture).Should().BeApproximately(metrics.Perplexity, 0.0006);
+            double.Parse(printed.Groups[3].Value, CultureInfo.InvariantCulture).Should().BeApproximately(metrics.BitsPerByte, 0.00006);
+
+            (code, output) = SweepFixture.Run(dir, "generate", "--model", "model.zip", "--prompt", "The quick", "--max-tokens", "24", "--temperature", "0");
+            code.Should().Be(0, output);
+            var lm = model.GetLanguageModel();
+            output.TrimEnd('\n', '\r').Should().Be("The quick" + lm.Generate("The quick", maxTokens: 24, temperature: 0));
+
+            var sampled = SweepFixture.Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5");
+            SweepFixture.Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5")
+                .Output.Should().Be(sampled.Output, "the same seed gives the same text");
+            lm.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
