@@ -77,8 +77,32 @@ public static class TrialParameters
     };
 
     /// <summary>Every known parameter's value in <paramref name="options"/>.</summary>
-    public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) =>
-        new(Known.ToDictionary(k => k.Key, k => k.Value.Get(options)), StringComparer.Ordinal);
+    /// <remarks>Besides the sweepable names, every option of the training loop that changes a trial's numbers
+    /// (warm-up, warm-down, clipping, betas, momentum, weight decay, evaluation settings, budget...), read from
+    /// <see cref="TrainingOptions"/> itself so that an option added there is part of a trial's identity without a
+    /// list to keep in step: run directories and <c>SetReuse</c> never mix trials trained differently.</remarks>
+    public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options)
+    {
+        var described = new SortedDictionary<string, string>(Known.ToDictionary(k => k.Key, k => k.Value.Get(options)), StringComparer.Ordinal);
+        var training = options.ToTraining();
+        foreach (var property in typeof(TrainingOptions).GetProperties())
+        {
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (Known.ContainsKey(property.Name) || NotIdentity.Contains(property.Name) || !(type.IsPrimitive || type.IsEnum)) continue;
+            described[property.Name] = property.GetValue(training) switch
+            {
+                null => "none",
+                double d => d.ToString("R", Ci),
+                IFormattable f => f.ToString(null, Ci),
+                var v => v.ToString()!,
+            };
+        }
+        return described;
+    }
+
+    /// <summary>Training options that do not change a trial's numbers: how it runs, reports and checkpoints.</summary>
+    static readonly HashSet<string> NotIdentity = [nameof(TrainingOptions.Threads), nameof(TrainingOptions.ReportEvery),
+        nameof(TrainingOptions.CheckpointEverySteps), nameof(TrainingOptions.CheckpointEverySeconds), nameof(TrainingOptions.Resume)];
 
     /// <summary>A rank value: "dense", an integer, a fraction in (0, 1), or "Kind:a:b[:split]".</summary>
     public static RankSchedule? ParseRank(string value)

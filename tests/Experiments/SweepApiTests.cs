@@ -115,6 +115,35 @@ public class SweepApiTests
     }
 
     [Fact]
+    public async Task Advanced_training_and_evaluation_options_are_part_of_a_trials_identity()
+    {
+        string first = Directory.CreateTempSubdirectory().FullName, second = Directory.CreateTempSubdirectory().FullName;
+        var ml = new MLContext(1);
+        var trial = new Dictionary<string, string> { ["AttentionRank"] = "8" };
+        var done = await Experiment(ml, first, new SearchSpace()).SetTrials([trial]).RunAsync();
+        done.Single().Configuration.Should().ContainKeys("WarmupSteps", "WarmdownFraction", "GradientClip", "AdamBeta1", "AdamBeta2",
+            "MuonMomentum", "MuonMomentumWarmupSteps", "WeightDecay", "EvalEvery", "EvalTokens");
+
+        foreach (var (name, changed) in new (string, Func<LowRankLmTrainer.Options, LowRankLmTrainer.Options>)[]
+        {
+            ("WarmupSteps", o => { o.Advanced = o.Advanced with { WarmupSteps = 3 }; return o; }),
+            ("AdamBeta2", o => { o.Advanced = o.Advanced with { AdamBeta2 = 0.99 }; return o; }),
+            ("EvalTokens", o => { o.EvalTokens = 128; return o; }),
+        })
+        {
+            // The same directory with one advanced option changed is another experiment, named by that option ...
+            var other = Experiment(ml, first, new SearchSpace(), changed(LmPipeline.Options(steps: 10))).SetTrials([trial]);
+            await FluentActions.Awaiting(() => other.RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage($"*baseline.{name}*");
+            // ... and a trial trained with it is not copied from the first directory.
+            var rerun = await Experiment(ml, second, new SearchSpace(), changed(LmPipeline.Options(steps: 10))).SetTrials([trial]).SetReuse(first).RunAsync();
+            rerun.Single().CopiedFrom.Should().BeNull(name);
+            Directory.Delete(second, true);
+            Directory.CreateDirectory(second);
+        }
+        foreach (var d in new[] { first, second }) Directory.Delete(d, true);
+    }
+
+    [Fact]
     public async Task A_run_directory_of_another_experiment_is_refused()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
