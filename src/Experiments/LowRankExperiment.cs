@@ -246,6 +246,6 @@ public sealed class LowRankExperiment
         var tokenizedTrain = ml.Data.Cache(stage.Transform(train!));
         var tokenizedValidation = ml.Data.Cache(stage.Transform(validation!));
         NativeHeap.Release(); // what training the tokenizer freed, so the first trial's peak is its own too
-        return new TrialRunner(ml, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond());
+        return new TrialRunner(ml, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device));
     }
 }

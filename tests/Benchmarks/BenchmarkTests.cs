@@ -47,6 +47,17 @@ public class BenchmarkTests
         m.FlopsPerToken.Should().Be(6 * nmm + 12 * 2 * 16 * 32);
     }
 
+    [Fact]
+    public void The_mfu_peak_is_measured_on_the_training_device_and_never_falls_back_to_the_cpu()
+    {
+        MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();   // before the first touch of torch.*, which loads the native library
+        double cpu = MachinePeak.Float32FlopsPerSecond(TorchSharp.torch.CPU, n: 256, seconds: 0.1);
+        cpu.Should().BeGreaterThan(1e8, "a 256×256 float32 product runs at well over 0.1 GFLOP/s on any CPU");
+        if (!TorchSharp.torch.cuda.is_available())
+            FluentActions.Invoking(() => MachinePeak.Float32FlopsPerSecond(TorchSharp.torch.CUDA, n: 256, seconds: 0.1))
+                .Should().Throw<InvalidOperationException>().WithMessage("*CUDA*", "no CPU figure may stand in for a GPU's peak");
+    }
+
     [Theory]
     [InlineData("layers", "--dim", "32", "--vocab", "64", "--ranks", "4,8", "--tokens", "64", "--repeats", "2")]
     [InlineData("train", "--dim", "32", "--depth", "2", "--vocab", "64", "--seq", "16", "--batch", "2", "--steps", "2", "--warmup", "1", "--model", "Variant=Dense", "--model", "AttentionRank=8;MlpRank=8")]

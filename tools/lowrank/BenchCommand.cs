@@ -110,8 +110,8 @@ static class BenchCommand
         peak.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
-            double flops = MachinePeak.Float32FlopsPerSecond(parse.GetValue(size), parse.GetValue(seconds));
-            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)}, {torch.get_num_threads()} threads: {flops / 1e9:F1} GFLOP/s"));
+            double flops = MachinePeak.Float32FlopsPerSecond(n: parse.GetValue(size), seconds: parse.GetValue(seconds));
+            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)} on {MLNet.LowRank.Runtime.TorchRuntime.Device}, {torch.get_num_threads()} threads: {flops / 1e9:F1} GFLOP/s"));
             return 0;
         });
         return peak;
@@ -166,7 +166,7 @@ static class BenchCommand
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
-            double peak = MachinePeak.Float32FlopsPerSecond(1024, 1.0);
+            double peak = MachinePeak.Float32FlopsPerSecond(n: 1024, seconds: 1.0);
             var specs = parse.GetValue(configs) is { Length: > 0 } given ? given : ["Variant=Dense", "AttentionRank=64;MlpRank=64"];
             var rows = new List<TrainMeasurement>();
             foreach (var spec in specs)
