@@ -94,14 +94,19 @@ public sealed class ModelSummary
     static List<string> BuildWarnings(GptConfig c, IReadOnlyList<BlockSummary> blocks)
     {
         var w = new List<string>();
-        // r ≥ in·out/(in + out) means r·(in + out) ≥ in·out: the factors are no smaller than the dense matrix.
-        if (c.AttentionIsLowRank && blocks.Any(b => (long)b.AttentionRank * 2 * c.ModelDim >= (long)c.ModelDim * c.ModelDim))
-            w.Add($"AttentionRank reaches {c.ModelDim / 2} = dim²/(2·dim) in some block: those attention factors save no parameters over dense.");
-        long mlpBreakEven = (long)c.ModelDim * c.MlpDim / (c.ModelDim + c.MlpDim);
-        if (c.MlpIsLowRank && blocks.Any(b => b.MlpRank >= mlpBreakEven))
-            w.Add($"MlpRank reaches {mlpBreakEven} = in·out/(in+out) in some block: those MLP factors save no parameters over dense.");
-        if (c.HeadIsLowRank && (long)c.HeadRankValue * (c.ModelDim + c.VocabSize) >= (long)c.ModelDim * c.VocabSize)
-            w.Add("HeadRank saves no parameters over a dense lm_head.");
+        // A factored layer saves nothing once the variant's own count reaches in·out: for U·V that is r·(in + out) ≥ in·out,
+        // compared in integers (a truncated break-even rank would flag ranks that still save parameters).
+        void Check(bool lowRank, string option, IEnumerable<int> ranks, int inF, int outF)
+        {
+            if (!lowRank) return;
+            var wasteful = ranks.Where(r => c.Variant.ParameterCount(inF, outF, r) >= (long)inF * outF).Distinct().Order().ToList();
+            if (wasteful.Count > 0)
+                w.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{option} {string.Join(", ", wasteful)} on {inF}→{outF} layers: {c.Variant.Name} factors of that rank hold at least the dense layer's {(long)inF * outF:N0} parameters (break-even rank {(double)inF * outF / (inF + outF):0.#} for U·V), so they save nothing."));
+        }
+        Check(c.AttentionIsLowRank, "AttentionRank", blocks.Select(b => b.AttentionRank), c.ModelDim, c.ModelDim);
+        Check(c.MlpIsLowRank, "MlpRank", blocks.Select(b => b.MlpRank), c.ModelDim, c.MlpDim);
+        Check(c.HeadIsLowRank, "HeadRank", [c.HeadRankValue], c.ModelDim, c.VocabSize);
         return w;
     }
 

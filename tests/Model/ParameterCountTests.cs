@@ -77,5 +77,14 @@ public class ParameterCountTests
     {
         ModelSummary.For(Tiny.Config(LinearVariant.Factored, 16, 8)).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank"));
         ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8)).Warnings.Should().BeEmpty();
+
+        // 256 → 1024: break-even r·(256 + 1024) = 256·1024 at r = 204.8, so 204 still saves parameters and 205 does not
+        // (a break-even truncated to 204 flagged rank 204).
+        var wide = new GptConfig { VocabSize = 64, ModelDim = 256, Depth = 1, Variant = LinearVariant.Factored };
+        ModelSummary.For(wide with { MlpRank = 204 }).Warnings.Should().BeEmpty();
+        ModelSummary.For(wide with { MlpRank = 205 }).Warnings.Should().ContainSingle().Which.Should().StartWith("MlpRank 205").And.Contain("204.8");
+        // Attention 256 → 256 breaks even at exactly 128.
+        ModelSummary.For(wide with { AttentionRank = 127 }).Warnings.Should().BeEmpty();
+        ModelSummary.For(wide with { AttentionRank = 128 }).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank 128"));
     }
 }
