@@ -26,6 +26,10 @@ public sealed class LmTokenizerEstimator : IEstimator<LmTokenizerTransformer>
     public LmTokenizerTransformer Fit(IDataView input)
     {
         SchemaChecks.RequireText(input.Schema, inputColumnName, Stage);
+        // Refused here, before any tokenizer is built or model trained: whitespace still encodes to byte tokens, so
+        // without this a byte-level pipeline would train on nothing but spaces.
+        if (!ReadTexts(input, inputColumnName).Any(t => !string.IsNullOrWhiteSpace(t)))
+            throw new ArgumentException($"{Stage}: column '{inputColumnName}' has no tokens to learn from: the corpus is empty or holds only whitespace. Provide text.");
         var built = tokenizer.Create(ReadTexts(input, inputColumnName));
         return new LmTokenizerTransformer(built, outputColumnName, inputColumnName);
     }

@@ -166,9 +166,9 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         if (data.Schema.GetColumnOrNull(tokensColumn) is { } tokens)
         {
             SchemaChecks.RequireTokens(data.Schema, tokensColumn, Stage + " ValidationSet");
-            var made = TokenizerRegistry.Find(tokens);
-            if (made is null || !ReferenceEquals(made.Value.Tokenizer, tokenizer))
-                throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized {(made is null ? "by an unknown tokenizer" : $"by {made.Value.Tokenizer}")}, not by the training data's tokenizer ({tokenizer}). Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+            if (TokenizerRegistry.Find(tokens) is null)
+                throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized by an unknown tokenizer, not by the training data's tokenizer ({tokenizer}). Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+            SchemaChecks.RequireTokenizer(tokens, tokenizer, "the training data's tokenizer", Stage + " ValidationSet", "Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
             return ReadStream(data, tokensColumn, tokenizer);
         }
         SchemaChecks.RequireText(data.Schema, sourceColumn, Stage + " ValidationSet");

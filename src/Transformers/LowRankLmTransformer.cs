@@ -62,18 +62,24 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
-        SchemaChecks.RequireTokens(inputSchema, TokensColumnName, "LowRankLm");
+        CheckInput(inputSchema);
         return AppendedColumnsDataView.BuildSchema(inputSchema, new ScoreFunction(this));
     }
 
     public IDataView Transform(IDataView input)
     {
-        SchemaChecks.RequireTokens(input.Schema, TokensColumnName, "LowRankLm");
+        CheckInput(input.Schema);
         return new AppendedColumnsDataView(input, new ScoreFunction(this));
     }
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
         throw new NotSupportedException("LowRankLm scores whole documents through Transform(IDataView); use Generate for single prompts.");
+
+    void CheckInput(DataViewSchema schema)
+    {
+        var column = SchemaChecks.RequireTokens(schema, TokensColumnName, "LowRankLm");
+        SchemaChecks.RequireTokenizer(column, Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline (the fitted tokenizer stage before it).");
+    }
 
     /// <summary>Scores one tokenized document.</summary>
     public DocumentScore Score(int[] tokens)

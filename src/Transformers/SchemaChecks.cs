@@ -22,6 +22,14 @@ internal static class SchemaChecks
         return c;
     }
 
+    /// <summary>Refuses a token column whose annotation names a tokenizer other than <paramref name="expected"/>: its ids
+    /// would mean other strings, and every score on them would be meaningless.</summary>
+    public static void RequireTokenizer(DataViewSchema.Column column, Data.Tokenizers.LmTokenizer expected, string expectedRole, string stage, string fix)
+    {
+        if (TokenizerRegistry.Find(column) is { } made && !made.Tokenizer.SameAs(expected))
+            throw new ArgumentException($"{stage}: column '{column.Name}' was tokenized by {made.Tokenizer} [{made.Tokenizer.Fingerprint}], not by {expectedRole} {expected} [{expected.Fingerprint}]. {fix}");
+    }
+
     static DataViewSchema.Column Require(DataViewSchema schema, string column, string stage) =>
         schema.GetColumnOrNull(column) ?? throw new ArgumentException(
             $"{stage}: the data has no column '{column}'. Its columns are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.", nameof(schema));

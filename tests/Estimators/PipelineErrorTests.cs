@@ -15,11 +15,14 @@ public class PipelineErrorTests
         FluentActions.Invoking(() => LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no tokens*Provide text*");
     }
 
-    [Fact]
-    public void Whitespace_only_corpus_with_bpe()
+    [Theory]
+    [InlineData("bpe")]
+    [InlineData("bytes")]   // whitespace encodes to byte tokens: this one used to train
+    public void Whitespace_only_corpus(string tokenizer)
     {
-        var docs = ml.LowRank().Data.LoadFromTexts(["  ", "\n\n", "\t"]);
-        FluentActions.Invoking(() => LmPipeline.Build(ml, LmTokenizer.Bpe(300)).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*empty or whitespace only*");
+        var docs = ml.LowRank().Data.LoadFromTexts(["  ", "\n\n", "\t", new string(' ', 500)]);
+        FluentActions.Invoking(() => LmPipeline.Build(ml, tokenizer == "bpe" ? LmTokenizer.Bpe(300) : LmTokenizer.Bytes()).Fit(docs))
+            .Should().Throw<ArgumentException>().WithMessage("*'Text'*empty or holds only whitespace*Provide text*");
     }
 
     [Fact]

@@ -17,7 +17,32 @@ public class BadInputTests
         var options = LmPipeline.Options(steps: 2);
         options.ValidationSet = otherTokens;
         FluentActions.Invoking(() => LmPipeline.Build(ml, LmTokenizer.Bpe(300), options).Fit(docs))
-            .Should().Throw<ArgumentException>().WithMessage("*ValidationSet column 'Tokens' was tokenized by bytes*not by the training data's tokenizer (bpe-300*");
+            .Should().Throw<ArgumentException>().WithMessage("*ValidationSet: column 'Tokens' was tokenized by bytes*not by the training data's tokenizer bpe-300*");
+    }
+
+    [Fact]
+    public void Transform_and_evaluate_refuse_tokens_of_another_tokenizer_naming_both()
+    {
+        var ml = new MLContext(1);
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var model = LmPipeline.Build(ml, LmTokenizer.Bpe(300), LmPipeline.Options(steps: 2)).Fit(docs);
+        var lm = model.GetLanguageModel();
+        var byteTokens = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(docs).Transform(docs);
+        FluentActions.Invoking(() => ml.LowRank().Evaluate(lm.Transform(byteTokens)))
+            .Should().Throw<ArgumentException>().WithMessage("*column 'Tokens' was tokenized by bytes*not by this model's tokenizer bpe-300*");
+        // A BPE trained on other text has the same name and size, and other merges: refused as well.
+        var otherBpe = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bpe(300))
+            .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts.Select(t => new string(t.Reverse().ToArray())))).Transform(docs);
+        FluentActions.Invoking(() => lm.Transform(otherBpe)).Should().Throw<ArgumentException>().WithMessage("*bpe-300*bpe-300*");
+        // The model's own pipeline, and a saved and reloaded copy of it (another tokenizer object, the same tokenizer), score.
+        ml.LowRank().Evaluate(model.Transform(docs)).Perplexity.Should().BeGreaterThan(1);
+        string path = Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, docs.Schema, path);
+        var loaded = ml.LowRank().LoadModel(path);
+        ml.LowRank().Evaluate(lm.Transform(loaded.Transform(docs))).Perplexity.Should().BeGreaterThan(1);
+        loaded.GetLanguageModel().Dispose();
+        lm.Dispose();
+        File.Delete(path);
     }
 
     [Fact]

@@ -33,6 +33,25 @@ public abstract class LmTokenizer
         return table;
     }
 
+    string? fingerprint;
+
+    /// <summary>A stable hash of this tokenizer's full definition (what <see cref="Write"/> stores: kind, vocabulary,
+    /// merges): equal for two copies of one tokenizer — a saved one and its reloaded copy — and different for any two
+    /// tokenizers that would encode some text differently.</summary>
+    public string Fingerprint
+    {
+        get
+        {
+            if (fingerprint is not null) return fingerprint;
+            using var buffer = new MemoryStream();
+            using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) Write(w);
+            return fingerprint = $"{Name}#{Common.StableHash.Fnv1a(buffer.ToArray()):x16}";
+        }
+    }
+
+    /// <summary>True when <paramref name="other"/> is this tokenizer or a copy of it.</summary>
+    public bool SameAs(LmTokenizer other) => ReferenceEquals(this, other) || Fingerprint == other.Fingerprint;
+
     /// <summary>Writes what <see cref="Read"/> needs to rebuild this tokenizer.</summary>
     public abstract void Write(BinaryWriter writer);
 
