@@ -12,12 +12,12 @@ public sealed class Block : nn.Module<Tensor, Tensor>
     readonly Mlp mlp;
     readonly double eps;
 
-    public Block(GptConfig config, int layer, Rotary rotary, Generator? generator = null) : base(nameof(Block))
+    public Block(GptConfig config, int layer, Rotary rotary, Generator? generator = null, bool initialize = true) : base(nameof(Block))
     {
         AttentionRank = config.AttentionRankAt(layer);
         MlpRank = config.MlpRankAt(layer);
-        attn = new CausalSelfAttention(config, AttentionRank, rotary, generator);
-        mlp = new Mlp(config, MlpRank, generator);
+        attn = new CausalSelfAttention(config, AttentionRank, rotary, generator, initialize);
+        mlp = new Mlp(config, MlpRank, generator, initialize);
         eps = config.NormEps;
         RegisterComponents();
     }

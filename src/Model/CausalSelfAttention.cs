@@ -13,14 +13,14 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     readonly int heads, headDim;
     readonly double eps;
 
-    public CausalSelfAttention(GptConfig config, int rank, Rotary rotary, Generator? generator = null) : base(nameof(CausalSelfAttention))
+    public CausalSelfAttention(GptConfig config, int rank, Rotary rotary, Generator? generator = null, bool initialize = true) : base(nameof(CausalSelfAttention))
     {
         int dim = config.ModelDim;
         var variant = config.AttentionIsLowRank ? config.Variant : LinearVariant.Dense;
-        c_q = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator));
-        c_k = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator));
-        c_v = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator));
-        c_proj = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: true, generator));
+        c_q = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator, initialize));
+        c_k = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator, initialize));
+        c_v = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: false, generator, initialize));
+        c_proj = variant.Create(new(dim, dim, rank, config.Init, ZeroOutput: true, generator, initialize));
         this.rotary = rotary;
         heads = config.Heads;
         headDim = config.HeadDim;

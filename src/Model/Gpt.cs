@@ -16,17 +16,21 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     readonly Rotary rotary;
     readonly Block[] blockArray;
 
-    Gpt(GptConfig config, Device device, Generator generator) : base(nameof(Gpt))
+    Gpt(GptConfig config, Device device, Generator generator, bool initialize) : base(nameof(Gpt))
     {
         Config = config;
-        var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
-        using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
-        wte = embedding;
+        if (initialize)
+        {
+            var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
+            using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
+            wte = embedding;
+        }
+        else wte = nn.Embedding_from_pretrained(torch.empty(config.VocabSize, config.ModelDim), freeze: false);
         rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase, device);
-        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator)).ToArray();
+        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator, initialize)).ToArray();
         blocks = new ModuleList<Block>(blockArray);
         var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
-        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true, generator));
+        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true, generator, initialize));
         RegisterComponents();
         // Weights are drawn on the CPU (the same values on every backend for a seed), then moved.
         if (device.type != DeviceType.CPU) this.to(device);
@@ -41,7 +45,17 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         config.Validate();
         device ??= Runtime.TorchRuntime.Device;
         using var generator = new Generator((ulong)seed);
-        return new Gpt(config, device, generator);
+        return new Gpt(config, device, generator, initialize: true);
+    }
+
+    /// <summary>The model of <paramref name="config"/> with its parameters allocated but not initialised, for a loader
+    /// that overwrites every value next (drawing a large model's initial weights only to discard them is slow).</summary>
+    internal static Gpt CreateForLoading(GptConfig config, Device? device = null)
+    {
+        config.Validate();
+        Runtime.TorchRuntime.EnsureInitialized();
+        using var generator = new Generator(0);
+        return new Gpt(config, device ?? Runtime.TorchRuntime.Device, generator, initialize: false);
     }
 
     /// <summary>Where the weights live; inputs must be on the same device.</summary>

@@ -31,10 +31,17 @@ public static class GptSerializer
         }
     }
 
-    /// <summary>Builds the model <see cref="Write"/> wrote.</summary>
-    public static Gpt Read(BinaryReader r)
+    /// <summary>Builds the model <see cref="Write"/> wrote. A model file is untrusted input: the configuration it claims is
+    /// checked against sane bounds and against <paramref name="availableBytes"/> (what the file can still hold) before
+    /// anything is allocated, and the parameters are not initialised, since the saved weights overwrite them.</summary>
+    /// <exception cref="InvalidDataException">The configuration is invalid, implausible, or larger than the data present.</exception>
+    public static Gpt Read(BinaryReader r, long availableBytes)
     {
-        var model = Gpt.Create(ReadConfig(r), seed: 0);
+        var config = ReadConfig(r);
+        long parameters = ModelSummary.For(config).TotalParameters;
+        if (parameters * sizeof(float) > availableBytes)
+            throw new InvalidDataException($"The saved configuration claims {parameters:N0} parameters ({parameters * 4.0 / (1L << 30):N2} GiB of float32 weights), but the file holds only {availableBytes:N0} bytes: it is corrupted or not a model of this library.");
+        var model = Gpt.CreateForLoading(config);
         try
         {
             ReadWeights(r, model);
@@ -51,12 +58,13 @@ public static class GptSerializer
     public static GptConfig ReadConfig(BinaryReader r)
     {
         int vocab = r.ReadInt32(), depth = r.ReadInt32(), dim = r.ReadInt32(), headDim = r.ReadInt32(), seq = r.ReadInt32(), mlpRatio = r.ReadInt32();
+        CheckBounds(vocab, depth, dim, headDim, seq, mlpRatio);
         var variant = LinearVariant.Parse(r.ReadString());
         var init = (FactorInit)r.ReadInt32();
         int multiple = r.ReadInt32();
         double cap = r.ReadDouble(), ropeBase = r.ReadDouble(), eps = r.ReadDouble();
-        var attention = ReadRanks(r);
-        var mlp = ReadRanks(r);
+        var attention = ReadRanks(r, depth);
+        var mlp = ReadRanks(r, depth);
         Rank? head = r.ReadBoolean() ? Rank.Of(r.ReadInt32()) : null;
         var config = new GptConfig
         {
@@ -64,7 +72,35 @@ public static class GptSerializer
             Variant = variant, Init = init, RankMultiple = multiple, LogitSoftCap = cap, RopeBase = ropeBase, NormEps = eps,
             AttentionRank = attention, MlpRank = mlp, HeadRank = head,
         };
+        CheckPlausible(config);
         return config;
+    }
+
+    // Far beyond anything trained with this library, and small enough that a claim within them cannot ask for more
+    // than a few gigabytes before the byte count is compared.
+    const int MaxVocab = 1 << 24, MaxDim = 1 << 16, MaxDepth = 4096, MaxRatio = 64;
+    const long MaxRotaryValues = 1L << 28;
+
+    static void CheckBounds(int vocab, int depth, int dim, int headDim, int seq, int mlpRatio)
+    {
+        static void Bound(string option, long value, long max)
+        {
+            if (value < 1 || value > max)
+                throw new InvalidDataException($"The saved configuration has {option} = {value:N0}, outside 1 … {max:N0}: the file is corrupted or not a model of this library.");
+        }
+        Bound(nameof(GptConfig.VocabSize), vocab, MaxVocab);
+        Bound(nameof(GptConfig.Depth), depth, MaxDepth);
+        Bound(nameof(GptConfig.ModelDim), dim, MaxDim);
+        Bound(nameof(GptConfig.HeadDim), headDim, MaxDim);
+        Bound(nameof(GptConfig.SequenceLength), seq, int.MaxValue);
+        Bound(nameof(GptConfig.MlpRatio), mlpRatio, MaxRatio);
+        Bound("SequenceLength × HeadDim (rotary tables)", (long)seq * headDim, MaxRotaryValues);
+    }
+
+    static void CheckPlausible(GptConfig c)
+    {
+        try { c.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"The saved configuration is invalid: {e.Message}", e); }
     }
 
     /// <summary>Reads the weights part of <see cref="Write"/>'s output into <paramref name="model"/>, checking names and shapes.</summary>
@@ -91,11 +127,14 @@ public static class GptSerializer
         foreach (int rank in ranks) w.Write(rank);
     }
 
-    static RankSchedule? ReadRanks(BinaryReader r)
+    static RankSchedule? ReadRanks(BinaryReader r, int depth)
     {
         if (!r.ReadBoolean()) return null;
         string description = r.ReadString();
-        int[] ranks = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt32()).ToArray();
+        int count = r.ReadInt32();
+        if (count != depth || depth < 1 || depth > MaxDepth)
+            throw new InvalidDataException($"The saved configuration lists {count} per-block ranks for depth {depth}: the file is corrupted.");
+        int[] ranks = Enumerable.Range(0, count).Select(_ => r.ReadInt32()).ToArray();
         // The resolved per-block ranks, so any schedule (custom ones included) comes back exactly.
         return RankSchedule.Custom((layer, _) => ranks[layer], description);
     }

@@ -13,7 +13,9 @@ namespace MLNet.LowRank.Model;
 /// <param name="Init">Factor initialisation.</param>
 /// <param name="ZeroOutput">The baseline starts this layer at zero (lm_head, attention out, MLP proj).</param>
 /// <param name="Generator">Where initial values are drawn from (the model's own generator); null = torch's global one.</param>
-public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput, torch.Generator? Generator = null);
+/// <param name="Initialize">False when saved weights will overwrite every value (loading a model): the layer may leave
+/// its parameters uninitialised instead of drawing values nobody reads.</param>
+public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput, torch.Generator? Generator = null, bool Initialize = true);
 
 /// <summary>A weight parametrisation of a linear layer: dense, or one of the low-rank variants.</summary>
 public abstract class LinearVariant
@@ -56,7 +58,7 @@ public abstract class LinearVariant
         public override string Name => "Dense";
         public override bool IsLowRank => false;
         public override long ParameterCount(int i, int o, int r) => (long)i * o;
-        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator);
+        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator, s.Initialize);
     }
 
     sealed class FactoredVariant : LinearVariant

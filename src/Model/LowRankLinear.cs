@@ -30,9 +30,10 @@ public sealed class DenseLinear : LowRankLinear
 {
     readonly Parameter weight;
 
-    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit, Generator? generator = null) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
+    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit, Generator? generator = null, bool initialize = true) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
     {
-        weight = nn.Parameter(zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures, generator));
+        weight = nn.Parameter(!initialize ? torch.empty(outFeatures, inFeatures)
+            : zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures, generator));
         RegisterComponents();
     }
 
@@ -54,7 +55,9 @@ public class FactoredLinear : LowRankLinear
 
     protected FactoredLinear(string name, LinearLayerSpec spec) : base(name, spec.InFeatures, spec.OutFeatures, spec.Rank)
     {
-        var (u, v) = Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput, spec.Generator);
+        var (u, v) = spec.Initialize
+            ? Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput, spec.Generator)
+            : (torch.empty(spec.OutFeatures, spec.Rank), torch.empty(spec.Rank, spec.InFeatures));
         U = nn.Parameter(u);
         V = nn.Parameter(v);
         RegisterComponents();

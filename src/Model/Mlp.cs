@@ -10,11 +10,11 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     readonly LowRankLinear c_fc, c_proj;
 
-    public Mlp(GptConfig config, int rank, Generator? generator = null) : base(nameof(Mlp))
+    public Mlp(GptConfig config, int rank, Generator? generator = null, bool initialize = true) : base(nameof(Mlp))
     {
         var variant = config.MlpIsLowRank ? config.Variant : LinearVariant.Dense;
-        c_fc = variant.Create(new(config.ModelDim, config.MlpDim, rank, config.Init, ZeroOutput: false, generator));
-        c_proj = variant.Create(new(config.MlpDim, config.ModelDim, rank, config.Init, ZeroOutput: true, generator));
+        c_fc = variant.Create(new(config.ModelDim, config.MlpDim, rank, config.Init, ZeroOutput: false, generator, initialize));
+        c_proj = variant.Create(new(config.MlpDim, config.ModelDim, rank, config.Init, ZeroOutput: true, generator, initialize));
         RegisterComponents();
     }
 

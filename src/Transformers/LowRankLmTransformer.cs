@@ -102,11 +102,12 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         w.Write(Training is null ? "" : JsonSerializer.Serialize(Training));
     });
 
-    internal static LowRankLmTransformer Read(BinaryReader r)
+    /// <param name="availableBytes">An upper bound of the bytes left in the stage's entry (its length).</param>
+    internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes)
     {
         string tokens = r.ReadString();
         var tokenizer = LmTokenizer.Read(r);
-        var model = GptSerializer.Read(r);
+        var model = GptSerializer.Read(r, availableBytes);
         string training = r.ReadString();
         return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training));
     }

@@ -74,7 +74,7 @@ internal static partial class ModelPersistence
         return kind switch
         {
             LmTokenizerTransformer.Kind => LmTokenizerTransformer.Read(r),
-            LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r),
+            LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r, entry.Length),
             _ => throw new InvalidDataException($"'{path}': unknown stage kind '{kind}' in {entry.FullName}."),
         };
     }
