@@ -19,13 +19,12 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     Gpt(GptConfig config, Device device, Generator generator, bool initialize) : base(nameof(Gpt))
     {
         Config = config;
+        // nn.Embedding draws its own N(0, 1) values (there is no uninitialised constructor, and Embedding_from_pretrained's
+        // forward does not read the parameter a loader writes); the seeded draw replaces them.
+        var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
         if (initialize)
-        {
-            var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
             using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
-            wte = embedding;
-        }
-        else wte = nn.Embedding_from_pretrained(torch.empty(config.VocabSize, config.ModelDim), freeze: false);
+        wte = embedding;
         rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase, device);
         blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator, initialize)).ToArray();
         blocks = new ModuleList<Block>(blockArray);
