@@ -66,8 +66,11 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         public int EvalTokens { get; set; } = 65_536;
         /// <summary>Validation perplexity for time-to-threshold; null = not measured.</summary>
         public double? ThresholdPerplexity { get; set; }
-        /// <summary>Seed of init and data order. Default 1.</summary>
+        /// <summary>Seed of the initial weights (and of the data order unless <see cref="DataSeed"/> is set). Default 1.</summary>
         public int Seed { get; set; } = 1;
+        /// <summary>Seed of the data order alone; null = <see cref="Seed"/>. Set it to pair runs of different
+        /// initialisations (or arms) on the same data order, so paired differences cancel the data noise. Default null.</summary>
+        public int? DataSeed { get; set; }
         /// <summary>Torch threads; null = torch's default.</summary>
         public int? Threads { get; set; }
 
@@ -102,7 +105,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             Optimizer = Optimizer, MatrixLearningRate = MatrixLearningRate, EmbeddingLearningRate = EmbeddingLearningRate,
             HeadLearningRate = HeadLearningRate, BatchSize = BatchSize, MaxSteps = MaxSteps, MaxTokens = MaxTokens,
             MaxSeconds = MaxSeconds, EvalEvery = EvalEvery, EvalTokens = EvalTokens, ThresholdPerplexity = ThresholdPerplexity,
-            Seed = Seed, Threads = Threads, CheckpointPath = CheckpointPath ?? Advanced.CheckpointPath, Resume = Resume || Advanced.Resume,
+            Seed = DataSeed ?? Seed, Threads = Threads, CheckpointPath = CheckpointPath ?? Advanced.CheckpointPath, Resume = Resume || Advanced.Resume,
         };
     }
 

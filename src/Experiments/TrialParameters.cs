@@ -24,6 +24,11 @@ public static class TrialParameters
         ["SequenceLength"] = new(o => o.SequenceLength.ToString(Ci), (o, v) => o.SequenceLength = Int(v)),
         ["BatchSize"] = new(o => o.BatchSize.ToString(Ci), (o, v) => o.BatchSize = Int(v)),
         ["Seed"] = new(o => o.Seed.ToString(Ci), (o, v) => o.Seed = Int(v)),
+        ["DataSeed"] = new(o => o.DataSeed?.ToString(Ci) ?? "seed", (o, v) => o.DataSeed = v.Equals("seed", StringComparison.OrdinalIgnoreCase) ? null : Int(v)),
+        ["GradientAccumulationSteps"] = new(o => o.Advanced.GradientAccumulationSteps.ToString(Ci), (o, v) => o.Advanced = o.Advanced with { GradientAccumulationSteps = Int(v) }),
+        ["WarmupSteps"] = new(o => o.Advanced.WarmupSteps.ToString(Ci), (o, v) => o.Advanced = o.Advanced with { WarmupSteps = Int(v) }),
+        ["WarmdownFraction"] = new(o => o.Advanced.WarmdownFraction.ToString("R", Ci), (o, v) => o.Advanced = o.Advanced with { WarmdownFraction = Double(v) }),
+        ["MuonMomentumWarmupSteps"] = new(o => o.Advanced.MuonMomentumWarmupSteps.ToString(Ci), (o, v) => o.Advanced = o.Advanced with { MuonMomentumWarmupSteps = Int(v) }),
         ["AttentionRank"] = new(o => RankText(o.AttentionRank), (o, v) => o.AttentionRank = ParseRank(v)),
         ["MlpRank"] = new(o => RankText(o.MlpRank), (o, v) => o.MlpRank = ParseRank(v)),
         ["HeadRank"] = new(o => o.HeadRank is { } r ? r.Absolute.ToString(Ci) : "dense", (o, v) => o.HeadRank = IsDense(v) ? null : Rank.Of(Int(v))),
@@ -72,7 +77,7 @@ public static class TrialParameters
         Optimizer = o.Optimizer, MatrixLearningRate = o.MatrixLearningRate, EmbeddingLearningRate = o.EmbeddingLearningRate,
         HeadLearningRate = o.HeadLearningRate, BatchSize = o.BatchSize, MaxSteps = o.MaxSteps, MaxTokens = o.MaxTokens,
         MaxSeconds = o.MaxSeconds, EvalEvery = o.EvalEvery, EvalTokens = o.EvalTokens, ThresholdPerplexity = o.ThresholdPerplexity,
-        Seed = o.Seed, Threads = o.Threads, ValidationSet = o.ValidationSet, Progress = o.Progress, CancellationToken = o.CancellationToken,
+        Seed = o.Seed, DataSeed = o.DataSeed, Threads = o.Threads, ValidationSet = o.ValidationSet, Progress = o.Progress, CancellationToken = o.CancellationToken,
         CheckpointPath = o.CheckpointPath, Resume = o.Resume, Advanced = o.Advanced,
     };
 

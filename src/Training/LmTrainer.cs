@@ -67,7 +67,7 @@ public static class LmTrainer
     {
         var config = model.Config;
         int seq = config.SequenceLength, batch = o.BatchSize;
-        long tokensPerStep = (long)seq * batch;
+        long tokensPerStep = (long)seq * batch * o.GradientAccumulationSteps;
         long parameterCount = model.parameters().Sum(p => p.numel());
         if (optimizers.Sum(x => x.ParameterCount) != parameterCount)
             throw new InvalidOperationException($"Optimizer factory '{o.Optimizer.Name}' covers {optimizers.Sum(x => x.ParameterCount):N0} parameter values; the model has {parameterCount:N0}.");
@@ -84,7 +84,7 @@ public static class LmTrainer
             batcher.Restore(c.Epoch, c.Cursor);
             log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
         }
-        else log?.Invoke($"Training: batch {batch}×{seq} tokens, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
+        else log?.Invoke($"Training: batch {batch}×{seq} tokens{(o.GradientAccumulationSteps > 1 ? $" × {o.GradientAccumulationSteps} accumulated" : "")}, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
         model.train();
         var status = TrainingStatus.Completed;
         string? message = null;
@@ -115,10 +115,16 @@ public static class LmTrainer
             double loss, gradNorm;
             using (var scope = torch.NewDisposeScope())
             {
-                batcher.Next();
-                var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device);
-                var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device);
-                loss = trainingStep.Backward(x, y);
+                // k micro-batches, each back-propagated at 1/k: the gradient of the mean over all k·batch sequences.
+                int k = o.GradientAccumulationSteps;
+                loss = 0;
+                for (int micro = 0; micro < k; micro++)
+                {
+                    batcher.Next();
+                    var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device);
+                    var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device);
+                    loss += trainingStep.Backward(x, y, 1.0 / k) / k;
+                }
                 // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
                 // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
                 // uniform — but its gradients then stop being finite, or vanish.

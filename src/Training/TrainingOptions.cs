@@ -7,8 +7,13 @@ namespace MLNet.LowRank.Training;
 /// <summary>Options of <see cref="LmTrainer"/>.</summary>
 public sealed record TrainingOptions
 {
-    /// <summary>Sequences per step. Default 8.</summary>
+    /// <summary>Sequences per micro-batch. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
+
+    /// <summary>Micro-batches whose gradients are averaged into one optimizer step, so a step sees
+    /// BatchSize × GradientAccumulationSteps sequences without holding their activations at once (a larger step also
+    /// amortises Muon's per-step cost). Default 1.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
 
     /// <summary>Stop after this many steps. At least one of MaxSteps, MaxTokens, MaxSeconds is required.</summary>
     public int? MaxSteps { get; init; }
@@ -119,6 +124,7 @@ public sealed record TrainingOptions
     public void Validate()
     {
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Require(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
         Require(MaxSteps is not null || MaxTokens is not null || MaxSeconds is not null, nameof(MaxSteps), "none",
             "or MaxTokens or MaxSeconds must be set: training needs a budget");
         Require(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps!, "must be at least 1");

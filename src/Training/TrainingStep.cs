@@ -26,16 +26,16 @@ public sealed class TrainingStep
     }
 
     /// <summary>Back-propagates the cross-entropy of <paramref name="targets"/> plus λ·Σ‖U V‖²_F (when
-    /// <see cref="TrainingOptions.FrobeniusDecay"/> is on), leaving the gradients on the parameters; returns the
-    /// cross-entropy alone.</summary>
-    public double Backward(Tensor inputs, Tensor targets)
+    /// <see cref="TrainingOptions.FrobeniusDecay"/> is on), times <paramref name="scale"/>, adding to the gradients on the
+    /// parameters (1/k for each of k accumulated micro-batches makes their sum the mean); returns the cross-entropy alone.</summary>
+    public double Backward(Tensor inputs, Tensor targets, double scale = 1.0)
     {
         using var scope = torch.NewDisposeScope();
         var loss = model.Loss(inputs, targets);
         var objective = loss;
         foreach (var layer in decayed)
             if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * options.FrobeniusDecay;
-        objective.backward();
+        (scale == 1.0 ? objective : objective * scale).backward();
         return loss.item<float>();
     }
 

@@ -73,6 +73,25 @@ public class PipelineTests
     }
 
     [Fact]
+    public void The_data_order_seed_is_separate_from_the_initialisation_seed()
+    {
+        double[] Losses(int seed, int? dataSeed)
+        {
+            var ml = new MLContext(seed: 1);
+            var options = LmPipeline.Options(steps: 4);
+            options.Seed = seed;
+            options.DataSeed = dataSeed;
+            var lm = LmPipeline.Build(ml, options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
+            var losses = lm.History.Select(h => h.TrainLoss).ToArray();
+            lm.Dispose();
+            return losses;
+        }
+        Losses(5, null).Should().Equal(Losses(5, 5), "DataSeed defaults to Seed");
+        Losses(5, 6).Should().NotEqual(Losses(5, 5), "another data order, the same initial weights");
+        Losses(7, 5).Should().NotEqual(Losses(5, 5), "other initial weights, the same data order");
+    }
+
+    [Fact]
     public void Bits_per_byte_counts_multi_byte_utf8_with_a_bpe_tokenizer()
     {
         var ml = new MLContext(seed: 1);

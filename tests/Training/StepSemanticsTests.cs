@@ -73,6 +73,25 @@ public class StepSemanticsTests
         result.TrainSeconds.Should().Be(result.History[^1].TrainSeconds);
     }
 
+    [Fact]
+    public void Accumulating_two_micro_batches_is_one_step_on_their_union()
+    {
+        double[] Run(int batch, int accumulate, out Tensor[] weights)
+        {
+            using var model = Gpt.Create(Tiny.Config(LinearVariant.Factored, 8, 8), seed: 4);
+            var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+                Tiny.Options(3) with { BatchSize = batch, GradientAccumulationSteps = accumulate });
+            result.Tokens.Should().Be(3L * 8 * 16, "tokens count every micro-batch");
+            weights = model.parameters().Select(p => p.detach().clone()).ToArray();
+            return result.History.Select(h => h.TrainLoss).ToArray();
+        }
+        var whole = Run(8, 1, out var a);
+        var accumulated = Run(4, 2, out var b);
+        accumulated.Should().Equal(whole, (x, y) => Math.Abs(x - y) < 1e-5);
+        for (int i = 0; i < a.Length; i++) b[i].allclose(a[i], rtol: 1e-4, atol: 1e-6).Should().BeTrue($"parameter {i} after three steps");
+        foreach (var t in a.Concat(b)) t.Dispose();
+    }
+
     /// <summary>Plain SGD over every parameter that records the global gradient norm it is handed.</summary>
     sealed class RecordingSgd(IReadOnlyList<Parameter> parameters, double lr) : IParameterOptimizer
     {
