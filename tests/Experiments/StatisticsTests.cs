@@ -98,3 +98,40 @@ public class StatisticsTests
 
     static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 }
+
+public class VerdictRuleTests
+{
+    static Estimate Diff(double value, double low, double high) => new(value, low, high, 5);
+
+    [Theory]
+    [InlineData(-0.02, 0.01, Outcome.Lower)]
+    [InlineData(0.02, 0.01, Outcome.Higher)]
+    [InlineData(-0.02, 0.05, Outcome.Unresolved)]   // at alpha the difference no longer counts
+    [InlineData(-0.02, 0.20, Outcome.Unresolved)]
+    public void A_paired_comparison_counts_only_below_alpha_after_adjustment(double value, double adjustedP, Outcome expected) =>
+        VerdictRules.Compare(Diff(value, value - 0.01, value + 0.01), adjustedP).Should().Be(expected);
+
+    [Fact]
+    public void Holm_can_turn_a_single_significant_comparison_into_noise()
+    {
+        // Alone p = 0.03 counts; as one of three comparisons with p 0.03, 0.04, 0.20 it does not (0.03·3 = 0.09).
+        var diff = Diff(-0.05, -0.09, -0.01);
+        VerdictRules.Compare(diff, 0.03).Should().Be(Outcome.Lower);
+        VerdictRules.Compare(diff, Intervals.Holm([0.03, 0.04, 0.20])[0]).Should().Be(Outcome.Unresolved);
+    }
+
+    [Theory]
+    [InlineData(0.10, 0.02, 0.18, Outcome.Higher)]
+    [InlineData(-0.10, -0.18, -0.02, Outcome.Lower)]
+    [InlineData(0.10, -0.01, 0.18, Outcome.Unresolved)]
+    public void A_plateau_difference_is_judged_by_whether_its_interval_contains_zero(double value, double low, double high, Outcome expected) =>
+        VerdictRules.Plateau(Diff(value, low, high)).Should().Be(expected);
+
+    [Fact]
+    public void The_description_carries_the_interval_the_p_value_and_the_pairs()
+    {
+        VerdictRules.Describe(Diff(-0.012, -0.02, -0.004), 0.003).Should().Be("−0.0120 [−0.0200, −0.0040], Holm-adjusted p = 0.003 (5 pairs)");
+        VerdictRules.Words(Outcome.Unresolved).Should().Contain("inside the noise");
+        FluentActions.Invoking(() => VerdictRules.Compare(Diff(0, 0, 0), 1.5)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+}
