@@ -1,73 +1,57 @@
-// Study: the research plan's scans at this machine's scale (issue 7). Learning-rate scans for a dense and a low-rank
-// arm, then — each arm at its own best learning rate — rank scans, variants/init/optimizer, depth vs rank at equal
-// parameters, per-layer rank schedules at equal parameters and seed repeats; every trial sees the same number of
-// training tokens. Each section is an experiment in its own run directory (with its `lowrank report`); a trial two
-// sections share runs once (SetReuse). Ends by writing docs/results.md from the records. Re-running resumes.
+// Study version 2 (docs/study/plan.md): does a low-rank GPT plateau at a higher loss than the dense one, whatever the
+// depth? Tunes learning rates on a tuning seed, trains every arm's reported seeds on a ladder of budgets up to 2×
+// compute-optimal, then writes docs/results.md from the trial records. Every finished trial is a record a re-run skips,
+// so the study resumes where it stopped.
 //
-//   dotnet run --project examples/Study -c Release -- [run-dir=docs/study] [results=docs/results.md] [tokens-per-trial=393216]
-// `--smoke` (last argument) runs every section with a width-64 model on a few documents, to check the program.
+//   dotnet run --project examples/Study -c Release -- [--out docs/study] [--results docs/results.md] [--report-only] [--smoke]
+// --smoke runs the whole program on a width-32 model, a few documents and tiny budgets (about a minute);
+// --report-only writes the results page from the records already there, training nothing.
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML;
 using MLNet.LowRank;
 using MLNet.LowRank.Examples.Study;
-using MLNet.LowRank.Experiments;
 
-var ci = CultureInfo.InvariantCulture;
+string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 bool smoke = args.Contains("--smoke");
-args = [.. args.Where(a => a != "--smoke")];
-bool memoryChild = args.Length > 0 && args[0] == "--measure-memory";
-string[] positional = memoryChild ? [] : args;
-string runDirectory = positional.Length > 0 ? positional[0] : Path.Combine("docs", "study");
-string resultsPath = positional.Length > 1 ? positional[1] : Path.Combine("docs", "results.md");
-long tokensPerTrial = positional.Length > 2 ? long.Parse(positional[2], ci) : 393_216; // 192 steps of 8 × 256 tokens
+bool reportOnly = args.Contains("--report-only");
+string root = Arg("--out", Path.Combine("docs", "study"));
+string resultsPath = Arg("--results", Path.Combine("docs", "results.md"));
+Directory.CreateDirectory(root);
 
-using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); }; // finished trials are kept; re-run resumes
-
+var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may still cancel it
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };   // finished trials are kept; a re-run resumes
+AppDomain.CurrentDomain.ProcessExit += (_, _) => cancel.Cancel();
 var clock = Stopwatch.StartNew();
+string logPath = Path.Combine(root, "study.log");
+void Log(string line)
+{
+    string stamped = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} {line}";
+    Console.WriteLine(stamped);
+    File.AppendAllText(logPath, stamped + Environment.NewLine);
+}
+
 var ml = new MLContext(seed: 1);
 var corpus = ml.LowRank().Data.LoadBrownCorpus();
 if (smoke) corpus = ml.Data.TakeRows(corpus, 60);
 var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
-var plan = new StudyPlan(tokensPerTrial, smoke);
-if (memoryChild) return MemoryProbe.RunChild(args[1..], plan, ml, split.Train);
-var runner = new SectionRunner(ml, split.Train, split.Validation, plan, runDirectory);
-void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
+var design = new StudyDesign(smoke);
+Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; deep arm: {design.Iso.Message}");
+var phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token);
 
-// 1. Each arm's learning rate first: every later section uses the winners.
-var sections = new List<SectionResult>();
-string denseLr = await ScanLearningRate("lr-dense", StudyPlan.Dense);
-string lowRankLr = await ScanLearningRate("lr-lowrank", StudyPlan.LowRank);
-Log($"Best Muon learning rate: dense {denseLr}, low-rank {lowRankLr}.");
-
-foreach (var section in plan.Sections(denseLr, lowRankLr, Log))
-    sections.Add(await runner.Run(section, cancel.Token));
-
-// 6. Memory of the baseline and the best low-rank models, each in a fresh process.
-var memory = MemoryProbe.Measure([ResultsDocument.Baseline(sections), .. new Verdicts(sections, ResultsDocument.Baseline(sections), plan).BestLowRank(3)],
-    Path.Combine(runDirectory, "memory"), smoke);
-
-var wallClock = clock.Elapsed;
-Log($"All sections done in {wallClock:hh\\:mm\\:ss}.");
-string written = ResultsDocument.Write(resultsPath, runDirectory, plan, sections, memory, split, ml, wallClock);
+try
+{
+    if (!reportOnly)
+    {
+        var choices = await phases.TuneAsync();
+        await phases.ReportedAsync(choices);
+        Log($"All phases done; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
+    }
+}
+catch (OperationCanceledException)
+{
+    Log("Interrupted: finished trials are kept; run the same command to resume.");
+    return 130;
+}
+string written = ResultsPage.Write(resultsPath, root, design, phases, split, ml, Log);
 Log($"Wrote {written}.");
 return 0;
-
-// A grid whose best rate sits at an edge has not bracketed the optimum: extend it (halving or doubling) up to twice,
-// each extension its own section.
-async Task<string> ScanLearningRate(string name, IReadOnlyDictionary<string, string> arm)
-{
-    var scans = new List<SectionResult> { await runner.Run(plan.LearningRateScan(name, arm, StudyPlan.LearningRates), cancel.Token) };
-    for (int extension = 0; extension < 2; extension++)
-    {
-        var tried = scans.SelectMany(s => s.Trials).Select(t => double.Parse(t.Parameters["MatrixLearningRate"], ci)).ToList();
-        double best = double.Parse(StudyPlan.BestLearningRate(scans), ci);
-        double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
-        if (next is not double rate) break;
-        Log($"{name}: best rate {best.ToString("R", ci)} is at the edge of the grid; trying {rate.ToString("R", ci)}.");
-        scans.Add(await runner.Run(plan.LearningRateScan($"{name}-{rate.ToString("R", ci)}", arm, [rate.ToString("R", ci)], extension: true), cancel.Token));
-    }
-    sections.AddRange(scans);
-    return StudyPlan.BestLearningRate(scans);
-}
