@@ -63,7 +63,7 @@ public sealed class Phases(MLContext ml, IDataView train, IDataView validation, 
     {
         var records = (await RunAsync(TuneDirectory(arm), StudyDesign.Middle, false,
             design.MuonGrid.Select(lr => With(arm.Parameters, lr, 0.2, 0.004, StudyDesign.TuningSeed)).ToList())).ToList();
-        for (int extension = 1; extension <= StudyDesign.MaxGridExtensions; extension++)
+        for (int extension = 1; extension <= design.MaxGridExtensions; extension++)
         {
             var tried = records.Select(r => double.Parse(r.Parameters["MatrixLearningRate"], Ci)).ToList();
             double best = Best(records);

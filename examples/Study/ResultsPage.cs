@@ -32,11 +32,26 @@ public static class ResultsPage
         Line("");
 
         Setup(Line, design, split, ml);
-        var choices = LearningRates(Line, design, records);
-        var ladder = Ladder(Line, design, records);
+        LearningRates(Line, design, records);
+        Ladder(Line, design, records);
         var comparisons = Comparisons(Line, design, records);
         var plateau = Plateau(Line, design, records);
+        var summaries = design.TunedArms.ToDictionary(a => a.Name, a => ModelSummary.For(design.Config(a)));
+        StudyFigures.Ladder(Path.Combine(root, "loss_vs_tokens.png"), design, records, plateau?.Fit, a => summaries[a].FlopsPerToken, againstFlops: false);
+        StudyFigures.Ladder(Path.Combine(root, "loss_vs_flops.png"), design, records, null, a => summaries[a].FlopsPerToken, againstFlops: true);
+        StudyFigures.MiddleCurves(Path.Combine(root, "middle_curves.png"), design, records);
+        Line($"![Final validation loss against training tokens]({rel(Path.Combine(root, "loss_vs_tokens.png"))})");
+        Line("");
+        Line($"![Final validation loss against training FLOPs]({rel(Path.Combine(root, "loss_vs_flops.png"))})");
+        Line("");
+        ComputeViews.ControlsAndScan(Line, design, records);
+        Line($"![Periodic validation loss at the middle budget]({rel(Path.Combine(root, "middle_curves.png"))})");
+        Line("");
+        string benchCommand = BenchCommand(design, root);
+        ComputeViews.TimeToThreshold(Line, design, records, ComputeViews.Benchmark(root, design), benchCommand);
+        ComputeViews.Memory(Line, design, records);
         Verdicts(Line, design, records, comparisons, plateau);
+        Departures(Line, design, records);
         Line("## What this does not show");
         Line("");
         Line("- **Scale.** Models of 0.06–0.33 M parameters trained on at most 9.2 M byte tokens. Whether low-rank factors plateau higher at 100 M–1 B parameters and billions of tokens is not answered here; the ordering of the arms can change with scale.");
@@ -45,9 +60,9 @@ public static class ResultsPage
         Line("- **Tuning.** Learning rates were tuned on one tuning seed at the middle budget (and, for the dense and main low-rank arms, re-checked at the largest); a finer grid or a per-budget tuning of every arm could move each arm's loss by a little.");
         Line("- **The fit.** E comes from a three-parameter law fitted to four budget means per arm with β shared; it is an extrapolation, and its interval reflects seed noise only, not the choice of the functional form.");
         Line("");
+        if (!design.Smoke) GpuRecipe.Write(Line, Path.Combine(root, "gpu-recipe"));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         MLNet.LowRank.Training.AtomicFile.WriteText(path, page.ToString());
-        _ = choices; _ = ladder;
         return path;
     }
 
@@ -224,4 +239,47 @@ public static class ResultsPage
         Line($"Rules (from the plan): a paired comparison counts when its Holm-adjusted p-value is below 0.05, by the sign of the mean difference; a plateau difference counts when its bootstrap interval excludes 0. Everything else is reported as inside the noise.");
         Line("");
     }
+
+    /// <summary>The quiet benchmark the wall-clock figures need: every middle-budget arm's shape, three times each.</summary>
+    static string BenchCommand(StudyDesign d, string root) =>
+        $"dotnet run --project tools/lowrank -c Release -- bench train --dim {d.Width} --depth 4 --vocab {StudyDesign.VocabSize} --seq {d.SequenceLength} --batch {d.BatchSize} --steps 20 --warmup 3 --csv {Path.Combine(root, "bench.csv")} "
+        + string.Join(" ", d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)).SelectMany(a => Enumerable.Repeat($"--model \"{ComputeViews.BenchKey(a, d)}\"", 3)));
+
+    /// <summary>Where the records depart from the plan: missing or diverged reported runs, grids whose best point is
+    /// still at an edge after every extension, and the known departures with their reasons.</summary>
+    static void Departures(Action<string> Line, StudyDesign d, StudyRecords r)
+    {
+        var notes = new List<string>();
+        foreach (var arm in d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)))
+            for (int b = 0; b < d.BudgetSteps.Count; b++)
+            {
+                if (b != StudyDesign.Middle && !d.LadderArms.Contains(arm)) continue;
+                int planned = d.ReportedSeeds(arm, b).Count;
+                var runs = r.ReportedRuns(arm.Name, b).ToList();
+                int done = runs.Count(t => t.Status == TrialStatus.Completed), diverged = runs.Count(t => t.Status == TrialStatus.Diverged);
+                if (diverged > 0) notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {diverged} of {planned} reported runs diverged (kept out of the means; listed in its run directory).");
+                else if (done < planned) notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {done} of {planned} reported seeds finished so far.");
+            }
+        foreach (var (arm, runs) in r.Tuning.Where(kv => kv.Value.Count > 0))
+        {
+            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters["MatrixLearningRate"], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            if (rates.Count == 0) continue;
+            var best = rates.MinBy(x => x.Loss);
+            bool edge = best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate);
+            if (edge && rates.Count >= d.MuonGrid.Count + d.MaxGridExtensions)
+                notes.Add($"`{arm}`: the best Muon rate {StudyDesign.Rate(best.Rate)} is still at the edge after {d.MaxGridExtensions} extensions (the plan's limit), so the optimum is not bracketed.");
+        }
+        notes.AddRange(KnownDepartures);
+        Line("## Departures from the plan");
+        Line("");
+        if (notes.Count == 0) Line("None.");
+        foreach (var n in notes) Line("- " + n);
+        Line("");
+    }
+
+    /// <summary>Departures decided while running, with their reasons (prose; everything else on the page is computed).</summary>
+    static readonly string[] KnownDepartures =
+    [
+        "The first run of the program was stopped two minutes in and restarted from a copy of its build output (so that rebuilding the repository could not touch the running program); the trial it was training was lost and trained again from the start, and no record was affected.",
+    ];
 }

@@ -40,12 +40,18 @@ public sealed class StudyDesign
             LowRank,
             new("rank-32", Params("Factored", Scale(32), Scale(51), 4), "rank scan (32, 51)"),
         ];
+        if (smoke)
+        {
+            // One control and one extra scan rank exercise every code path at a fraction of the trials.
+            Controls = [Controls.Single(a => a.Name == "cola")];
+            RankScan = [RankScan[1], LowRank];
+        }
         // The deeper low-rank arm: the depth at which the main arm's non-embedding parameters match dense's.
         Iso = Experiments.IsoParameterPlanner.Plan(Config(Dense), Config(LowRank), tolerance: 0.05, maxDepth: 32);
         Deep = new("deep", Params("Factored", main.a, main.m, Iso.Depth), $"as lowrank, depth {Iso.Depth}: {Iso.Message}");
         ComputeOptimalTokens = 20 * ModelSummary.For(Config(Dense)).TotalParameters;
         long tokensPerStep = (long)BatchSize * SequenceLength;
-        BudgetSteps = smoke ? [4, 8, 16, 24] : [.. BudgetFractions.Select(f => (int)Math.Round(f * ComputeOptimalTokens / tokensPerStep))];
+        BudgetSteps = smoke ? [2, 4, 6, 8] : [.. BudgetFractions.Select(f => (int)Math.Round(f * ComputeOptimalTokens / tokensPerStep))];
     }
 
     public bool Smoke { get; }
@@ -84,7 +90,8 @@ public sealed class StudyDesign
         Smoke ? (budget == Largest && arm != Deep ? [1, 2, 3] : [1, 2]) : (budget == Largest && arm != Deep ? [1, 2, 3, 4, 5] : [1, 2, 3]);
 
     public IReadOnlyList<double> MuonGrid => Smoke ? [0.01, 0.02, 0.04] : [0.005, 0.01, 0.02, 0.04, 0.08];
-    public const int MaxGridExtensions = 3;
+    /// <summary>Grid points added beyond an edge at most (3; 1 in a smoke run).</summary>
+    public int MaxGridExtensions => Smoke ? 1 : 3;
     public static readonly double[] EmbeddingGrid = [0.1, 0.2, 0.4];
     public static readonly double[] HeadGrid = [0.002, 0.004, 0.008];
 

@@ -28,7 +28,7 @@ public sealed class StudyRecords
         foreach (var arm in arms)
         {
             var list = new List<TrialResult>();
-            for (int x = 0; x <= StudyDesign.MaxGridExtensions; x++) list.AddRange(r.Read(phases.TuneDirectory(arm, x)));
+            for (int x = 0; x <= design.MaxGridExtensions; x++) list.AddRange(r.Read(phases.TuneDirectory(arm, x)));
             r.Tuning[arm.Name] = list;
         }
         r.EmbeddingHead.AddRange(r.Read(phases.EmbeddingHeadDirectory));

@@ -60,6 +60,25 @@ public sealed class ModelSummary
     /// <summary>Training FLOPs per token: 6·N_mm + 12·L·T·dim.</summary>
     public double FlopsPerToken { get; }
 
+    /// <summary>FLOPs of Muon's Newton–Schulz in one optimizer step over every block matrix (not part of
+    /// <see cref="FlopsPerToken"/>, and independent of the batch): per iteration on an a × b matrix in its wide
+    /// orientation (a ≤ b), X·Xᵀ costs 2a²b, the Gram polynomial 2a³ and its product with X 2a²b. Factored layers
+    /// count their two factors (the shapes of U·V; other variants are counted as if they had them).</summary>
+    public double NewtonSchulzFlopsPerStep(int iterations = 5)
+    {
+        static double Matrix(long rows, long cols)
+        {
+            long a = Math.Min(rows, cols), b = Math.Max(rows, cols);
+            return 4.0 * a * a * b + 2.0 * a * a * a;
+        }
+        static double Layer(bool lowRank, int inF, int outF, int rank) => lowRank ? Matrix(outF, rank) + Matrix(rank, inF) : Matrix(outF, inF);
+        int d = Config.ModelDim, h = Config.MlpDim;
+        double perIteration = Blocks.Sum(b =>
+            4 * Layer(Config.AttentionIsLowRank, d, d, b.AttentionRank)
+            + Layer(Config.MlpIsLowRank, d, h, b.MlpRank) + Layer(Config.MlpIsLowRank, h, d, b.MlpRank));
+        return iterations * perIteration;
+    }
+
     /// <summary>Notes such as ranks that save no parameters over the dense layer.</summary>
     public IReadOnlyList<string> Warnings { get; }
 

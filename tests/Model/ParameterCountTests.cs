@@ -87,4 +87,17 @@ public class ParameterCountTests
         ModelSummary.For(wide with { AttentionRank = 127 }).Warnings.Should().BeEmpty();
         ModelSummary.For(wide with { AttentionRank = 128 }).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank 128"));
     }
+
+    [Fact]
+    public void Newton_schulz_flops_count_every_block_matrix_in_its_wide_orientation()
+    {
+        // Dense width 32, depth 2: per block four 32×32 (a = b = 32: 4·32³ + 2·32³ = 196,608) and two 32×128
+        // (a = 32, b = 128: 4·32²·128 + 2·32³ = 589,824); × 2 blocks × 5 iterations.
+        var dense = ModelSummary.For(Tiny.Config(LinearVariant.Dense));
+        dense.NewtonSchulzFlopsPerStep().Should().Be(5.0 * 2 * (4 * 196_608 + 2 * 589_824));
+        // Factored rank 8: U, V of each q, k, v, out are 32×8 (4·8²·32 + 2·8³ = 9,216); fc and proj have 128×8 and
+        // 8×32 factors (4·8²·128 + 2·8³ = 33,792 and 9,216).
+        var factored = ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8));
+        factored.NewtonSchulzFlopsPerStep(iterations: 1).Should().Be(2.0 * (4 * 2 * 9_216 + 2 * (33_792 + 9_216)));
+    }
 }

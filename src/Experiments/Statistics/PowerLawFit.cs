@@ -4,7 +4,7 @@
 // across arms by seed (the arms share data orders), gives intervals for each E and for their differences.
 namespace MLNet.LowRank.Experiments.Statistics;
 
-/// <summary>L(D) = E_arm + B_arm·D^(−β) fitted by least squares.</summary>
+/// <summary>L(D) = E_arm + B_arm·D^(−β) fitted by least squares, with E ≥ 0.</summary>
 public sealed record PowerLawFit(IReadOnlyDictionary<string, (double E, double B)> Arms, double Beta, double ResidualSumOfSquares)
 {
     /// <summary>The fitted loss of <paramref name="arm"/> at <paramref name="tokens"/>.</summary>
@@ -63,6 +63,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, (double E, double B
         double den = n * sxx - sx * sx;
         double b = den == 0 ? 0 : (n * sxy - sx * sy) / den;
         double e = (sy - b * sx) / n;
+        // A loss cannot plateau below zero: where the unconstrained fit says so, E = 0 and B is refitted alone.
+        if (e < 0) (e, b) = (0, sxx == 0 ? 0 : sxy / sxx);
         double rss = p.Sum(q => { double r = q.Loss - (e + b * Math.Pow(q.Tokens, -beta)); return r * r; });
         return (e, b, rss);
     }

@@ -1,0 +1,61 @@
+// The study program (examples/Study) end to end in its smoke mode: every phase, the results page with every section
+// and a verdict for each question, and a second run that resumes — trains nothing, changes no record.
+using System.Diagnostics;
+using MLNet.LowRank.Experiments;
+
+namespace MLNet.LowRank.Tests.Examples;
+
+[Collection(SerialCollection.Name)]
+public class StudySmokeTests
+{
+    static (int Code, string Output) Run(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Study.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(8)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("the smoke study did not finish in 8 minutes");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    static Dictionary<string, DateTime> Records(string root) => Directory.GetFiles(root, "trial-*.json", SearchOption.AllDirectories)
+        .ToDictionary(f => f, f => File.GetLastWriteTimeUtc(f));
+
+    [Fact]
+    public void The_smoke_study_writes_every_section_and_verdict_and_a_rerun_trains_nothing()
+    {
+        string dir = Directory.CreateTempSubdirectory("lowrank-study-").FullName;
+        try
+        {
+            var (code, output) = Run(dir, "--smoke", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            string page = File.ReadAllText(Path.Combine(dir, "results.md"));
+            foreach (var section in new[] { "## Setup (as run)", "## Learning rates", "## The ladder", "## Paired comparisons", "## The plateau", "## Verdicts", "## What this does not show" })
+                page.Should().Contain(section);
+            page.Should().Contain("| `dense` |").And.Contain("| `lowrank` |").And.Contain("| `deep` |");
+            page.Should().MatchRegex(@"1\. \*\*Plateau\.\*\* The main low-rank arm's fitted plateau is (lower than|higher than|not distinguishable)");
+            page.Should().Contain("2. **Cost at each budget.** 1/16 ×").And.Contain("3. **Depth at equal parameters.** 1/16 ×").And.Contain("4. **Controls at the middle budget.** `cola`");
+            page.Should().NotContain("Not judged yet");
+
+            var records = Records(Path.Combine(dir, "study"));
+            records.Count.Should().BeGreaterThan(40);
+            foreach (var f in records.Keys) new ResultStore(Path.GetDirectoryName(Path.GetDirectoryName(f))!).ReadAll().Should().NotBeEmpty();
+
+            // A second run resumes: every trial is already done, so no record is written again.
+            (code, output) = Run(dir, "--smoke", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            output.Should().Contain("already done").And.NotContain(": perplexity", "no trial trained again");
+            Records(Path.Combine(dir, "study")).Should().Equal(records);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
