@@ -81,7 +81,7 @@ public static class GptSerializer
     const int MaxVocab = 1 << 24, MaxDim = 1 << 16, MaxDepth = 4096, MaxRatio = 64;
     const long MaxRotaryValues = 1L << 28;
 
-    static void CheckBounds(int vocab, int depth, int dim, int headDim, int seq, int mlpRatio)
+    internal static void CheckBounds(int vocab, int depth, int dim, int headDim, int seq, int mlpRatio)
     {
         static void Bound(string option, long value, long max)
         {
@@ -97,7 +97,7 @@ public static class GptSerializer
         Bound("SequenceLength × HeadDim (rotary tables)", (long)seq * headDim, MaxRotaryValues);
     }
 
-    static void CheckPlausible(GptConfig c)
+    internal static void CheckPlausible(GptConfig c)
     {
         try { c.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"The saved configuration is invalid: {e.Message}", e); }

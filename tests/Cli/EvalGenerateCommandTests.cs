@@ -38,6 +38,17 @@ public class EvalGenerateCommandTests
             var lm = model.GetLanguageModel();
             output.TrimEnd('\n', '\r').Should().Be("The quick" + lm.Generate("The quick", maxTokens: 24, temperature: 0));
 
+            // export: safetensors + config that the library imports back to the same logits.
+            (code, output) = SweepFixture.Run(dir, "export", "--model", "model.zip", "--out", "model.safetensors");
+            code.Should().Be(0, output);
+            using (var imported = MLNet.LowRank.Model.GptExport.Load(Path.Combine(dir, "model.safetensors")))
+            using (TorchSharp.torch.no_grad())
+            using (var idx = TorchSharp.torch.tensor(new long[] { 1, 2, 3, 4 }, 1, 4))
+            using (var a = imported.forward(idx))
+            using (var b = lm.Model.forward(idx))
+                a.allclose(b, rtol: 0, atol: 0).Should().BeTrue();
+            File.Exists(Path.Combine(dir, "model.json")).Should().BeTrue();
+
             var sampled = SweepFixture.Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5");
             SweepFixture.Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5")
                 .Output.Should().Be(sampled.Output, "the same seed gives the same text");

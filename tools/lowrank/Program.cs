@@ -8,6 +8,7 @@ var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT l
     TrainCommand.Create(),
     EvalCommand.Create(),
     GenerateCommand.Create(),
+    ExportCommand.Create(),
     SweepCommand.Create(),
     ReportCommand.Create(),
     BenchCommand.Create(),
