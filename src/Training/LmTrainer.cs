@@ -13,7 +13,8 @@ public static class LmTrainer
 {
     /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges,
     /// evaluating on <paramref name="validation"/>'s documents (a subset of about <see cref="TrainingOptions.EvalTokens"/>
-    /// tokens spread over the set, scored as the final metric is: see <see cref="ValidationDocuments"/>).</summary>
+    /// tokens spread over the set — the opening tokens of every document, at least one context each — scored as the
+    /// final metric is: see <see cref="ValidationDocuments"/>).</summary>
     /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
@@ -27,7 +28,7 @@ public static class LmTrainer
             CheckTokens(validation, model.Config.VocabSize, "validation");
             if (validation.DocumentCount == 0)
                 throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no validation set.", nameof(validation));
-            evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens);
+            evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens, minimumPrefix: model.Config.SequenceLength);
         }
         return Train(model, train, evaluator, options, progress, log, cancellationToken);
     }

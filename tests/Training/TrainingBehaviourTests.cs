@@ -77,23 +77,29 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
-    public void A_validation_subset_is_whole_documents_spread_over_the_whole_set()
+    public void A_validation_subset_takes_every_genre_never_the_first_documents_of_one()
     {
         // Ten documents in five consecutive "genres" of two (as a genre-stratified split keeps them); the first token
-        // of each names its genre. A budget of five documents' tokens must take one document of every genre.
+        // of each names its genre.
         var docs = Enumerable.Range(0, 10).Select(d => (IReadOnlyList<int>)Enumerable.Range(0, 20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
         var stream = new TokenStream(docs, bosToken: 0);
-        var subset = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100);
-        subset.DocumentCount.Should().Be(5);
-        subset.TotalDocuments.Should().Be(10);
-        subset.Tokens.Should().Be(100);
+        // A budget of 100 tokens with prefixes of at least 20: five whole documents, one of every genre.
+        var spread = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100, minimumPrefix: 20);
+        spread.Selected.Should().Equal(1, 3, 5, 7, 9);
+        spread.Selected.Select(d => d / 2).Distinct().Should().HaveCount(5, "one document of every genre");
+        spread.Tokens.Should().Be(100);
+        spread.PrefixTokens.Should().Be(20);
+        // With prefixes of at least 10: every document contributes its first 10 tokens.
+        var prefixes = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100, minimumPrefix: 10);
+        prefixes.Selected.Should().HaveCount(10);
+        prefixes.Tokens.Should().Be(100);
+        prefixes.PrefixTokens.Should().Be(10);
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        subset.Evaluate(model).Tokens.Should().Be(100);
-        // The identity names the chosen documents: another budget is another subset, and 0 takes everything.
-        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 0).DocumentCount.Should().Be(10);
-        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 60).Identity.Should().NotBe(subset.Identity);
-        subset.Selected.Should().Equal(1, 3, 5, 7, 9);
-        subset.Selected.Select(d => d / 2).Distinct().Should().HaveCount(5, "one document of every genre");
+        prefixes.Evaluate(model).Tokens.Should().Be(100, "every token of every prefix is predicted once");
+        // No budget, or one the set fits in: every document whole; another budget is another subset.
+        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 0).PrefixTokens.Should().BeNull();
+        ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 1000).Tokens.Should().Be(200);
+        prefixes.Identity.Should().NotBe(spread.Identity);
     }
 
     [Fact]
