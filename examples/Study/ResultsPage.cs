@@ -269,6 +269,14 @@ public static class ResultsPage
             if (edge && rates.Count >= d.MuonGrid.Count + d.MaxGridExtensions)
                 notes.Add($"`{arm}`: the best Muon rate {StudyDesign.Rate(best.Rate)} is still at the edge after {d.MaxGridExtensions} extensions (the plan's limit), so the optimum is not bracketed.");
         }
+        foreach (var (parameter, grid, other, otherDefault) in new[] { ("EmbeddingLearningRate", StudyDesign.EmbeddingGrid, "HeadLearningRate", "0.004"), ("HeadLearningRate", StudyDesign.HeadGrid, "EmbeddingLearningRate", "0.2") })
+        {
+            var best = r.EmbeddingHead.Where(t => t.CrossEntropy is not null && t.Parameters[other] == otherDefault).MinBy(t => t.CrossEntropy);
+            if (best is null || r.EmbeddingHead.Count < grid.Length) continue;
+            double rate = double.Parse(best.Parameters[parameter], Ci);
+            if (rate == grid.Min() || rate == grid.Max())
+                notes.Add($"{parameter}: the best of the plan's three points ({string.Join(", ", grid.Select(StudyDesign.Rate))}) is {StudyDesign.Rate(rate)}, at the grid's edge; the plan did not provide for extending these grids, so it was used as chosen, and the optimum for this layer is not bracketed.");
+        }
         notes.AddRange(KnownDepartures);
         Line("## Departures from the plan");
         Line("");
