@@ -38,4 +38,12 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         var y = h + mlp.forward(RmsNorm.Apply(h, eps));
         return y.MoveToOuterDisposeScope();
     }
+
+    internal Tensor ForwardCached(Tensor x, Tensor keys, Tensor values, CachedPass pass)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x + attn.ForwardCached(RmsNorm.Apply(x, eps), keys, values, pass);
+        var y = h + mlp.forward(RmsNorm.Apply(h, eps));
+        return y.MoveToOuterDisposeScope();
+    }
 }

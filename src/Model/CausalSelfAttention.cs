@@ -43,4 +43,34 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         var merged = y.transpose(1, 2).contiguous().view(b, t, heads * headDim);
         return c_proj.forward(merged).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The same attention for a cached pass: this token's keys and values go into the layer's cache (post-rotary,
+    /// post-norm, as they are used), and a decode attends to the row's cached columns.</summary>
+    internal Tensor ForwardCached(Tensor x, Tensor keys, Tensor values, CachedPass pass)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var q = RmsNorm.Apply(rotary.Apply(c_q.forward(x).view(b, t, heads, headDim), pass.Positions), eps).transpose(1, 2);
+        var k = RmsNorm.Apply(rotary.Apply(c_k.forward(x).view(b, t, heads, headDim), pass.Positions), eps).transpose(1, 2);
+        var v = c_v.forward(x).view(b, t, heads, headDim).transpose(1, 2);
+        Tensor y;
+        if (pass.Rows is { } rows)
+        {
+            for (int i = 0; i < rows.Length; i++)
+            {
+                keys[rows[i]].narrow(1, 0, t).copy_(k[i]);
+                values[rows[i]].narrow(1, 0, t).copy_(v[i]);
+            }
+            y = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true);
+        }
+        else
+        {
+            var column = pass.Positions.view(b, 1, 1, 1).expand(b, heads, 1, headDim);
+            keys.scatter_(2, column, k);
+            values.scatter_(2, column, v);
+            y = nn.functional.scaled_dot_product_attention(q, keys.narrow(2, 0, pass.Width), values.narrow(2, 0, pass.Width), pass.Mask, 0.0, false);
+        }
+        var merged = y.transpose(1, 2).contiguous().view(b, t, heads * headDim);
+        return c_proj.forward(merged).MoveToOuterDisposeScope();
+    }
 }

@@ -89,6 +89,34 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         return loss.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Runs right-padded token rows (R, T) through the model, writing their keys and values into rows
+    /// <paramref name="cacheRows"/> of <paramref name="cache"/> at columns 0 … T − 1; returns the soft-capped logits (R, vocab)
+    /// at each row's last real token, <paramref name="lastIndex"/> (R) int64.</summary>
+    internal Tensor Prefill(Tensor idx, long[] cacheRows, Tensor lastIndex, KeyValueCache cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        long r = idx.shape[0], t = idx.shape[1];
+        var pass = new CachedPass { Positions = torch.arange(t, device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
+        var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
+        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
+        var last = x.gather(1, lastIndex.view(r, 1, 1).expand(r, 1, x.shape[2])).squeeze(1);
+        return SoftCap(lm_head.forward(RmsNorm.Apply(last, Config.NormEps))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One new token per cache row, (B, 1), at column <paramref name="positions"/>[b] of its row, attending to
+    /// columns 0 … positions[b]; returns the soft-capped logits (B, vocab).</summary>
+    internal Tensor Decode(Tensor idx, long[] positions, KeyValueCache cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = idx.shape[0], width = positions.Max() + 1;
+        var position = torch.tensor(positions, device: Device).view(b, 1);
+        var mask = torch.arange(width, device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
+        var pass = new CachedPass { Positions = position, Mask = mask, Width = width };
+        var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
+        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
+        return SoftCap(lm_head.forward(RmsNorm.Apply(x.squeeze(1), Config.NormEps))).MoveToOuterDisposeScope();
+    }
+
     Tensor SoftCap(Tensor logits)
     {
         double cap = Config.LogitSoftCap;

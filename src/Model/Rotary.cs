@@ -10,9 +10,12 @@ public sealed class Rotary : IDisposable
 {
     readonly Tensor cos; // (1, T, 1, D/2)
     readonly Tensor sin;
+    readonly int maxLength, half;
 
     public Rotary(int headDim, int maxLength, double ropeBase, Device device)
     {
+        this.maxLength = maxLength;
+        half = headDim / 2;
         using var scope = torch.NewDisposeScope();
         var channels = torch.arange(0, headDim, 2, dtype: ScalarType.Float32);
         var invFreq = torch.pow(ropeBase, -(channels / headDim));
@@ -26,14 +29,30 @@ public sealed class Rotary : IDisposable
     public Tensor Apply(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        long t = x.shape[1], half = x.shape[3] / 2;
-        var c = cos.narrow(1, 0, t);
-        var s = sin.narrow(1, 0, t);
+        long t = x.shape[1];
+        return Rotate(x, cos.narrow(1, 0, t), sin.narrow(1, 0, t)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>As <see cref="Apply(Tensor)"/>, with token (b, t) at position <c>positions[b, t]</c> (B, T) int64 instead of t:
+    /// what a cached pass needs, whose tokens start where the row's cache ends.</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var flat = positions.reshape(-1);
+        var c = cos.view(maxLength, half).index_select(0, flat).view(b, t, 1, half);
+        var s = sin.view(maxLength, half).index_select(0, flat).view(b, t, 1, half);
+        return Rotate(x, c, s).MoveToOuterDisposeScope();
+    }
+
+    static Tensor Rotate(Tensor x, Tensor c, Tensor s)
+    {
+        long half = x.shape[3] / 2;
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var y1 = x1 * c + x2 * s;
         var y2 = x2 * c - x1 * s;
-        return torch.cat([y1, y2], -1).MoveToOuterDisposeScope();
+        return torch.cat([y1, y2], -1);
     }
 
     public void Dispose()

@@ -1,11 +1,14 @@
 // The trained language model as an ML.NET transformer: Transform adds per-document scores (Σ NLL, predicted tokens and
 // bytes) for Evaluate; it also exposes the model, its summary and training history, generates text, and saves into the
 // zip that mlContext.Model.Save writes (see ModelPersistence).
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Evaluation;
+using MLNet.LowRank.Generation;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 
@@ -89,9 +92,48 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the model
     /// ends the document). Temperature 0 is greedy; otherwise sampling with the seeded generator, optionally top-k.</summary>
-    public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0)
+    public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0) =>
+        Generate(prompt, new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK, Seed = seed }).Text;
+
+    /// <summary>Continues <paramref name="prompt"/> as <paramref name="options"/> say.</summary>
+    public GeneratedText Generate(string prompt, GenerationOptions options) => Generate([prompt], options)[0];
+
+    /// <summary>Continues every prompt, as one batch (a key/value cache row each); each prompt gets the text it would get
+    /// alone.</summary>
+    public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellation = default)
     {
-        lock (gate) return TextGenerator.Generate(Model, Tokenizer, prompt, maxTokens, temperature, topK, seed);
+        ArgumentNullException.ThrowIfNull(options);
+        lock (gate) return TextGeneration.Run(Model, Tokenizer, prompts, options, cancellation: cancellation);
+    }
+
+    /// <summary>Continues <paramref name="prompt"/>, yielding text as it becomes final (never a partial character, never
+    /// the start of a stop sequence that may still complete). Generation runs on a pool thread; stopping the enumeration
+    /// or cancelling <paramref name="cancellation"/> stops it.</summary>
+    public async IAsyncEnumerable<string> GenerateStreamAsync(string prompt, GenerationOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        options ??= new GenerationOptions();
+        options.Validate();
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                lock (gate) TextGeneration.Run(Model, Tokenizer, [prompt], options, (_, piece) => pieces.Writer.TryWrite(piece), stop.Token);
+                pieces.Writer.Complete();
+            }
+            catch (Exception e) { pieces.Writer.Complete(e); }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (string piece in pieces.Reader.ReadAllAsync(cancellation)) yield return piece;
+        }
+        finally
+        {
+            stop.Cancel();
+            await producer.ConfigureAwait(false);
+        }
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Kind, w =>

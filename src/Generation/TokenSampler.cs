@@ -1,0 +1,33 @@
+// Picks the next token from one row's logits: argmax at temperature 0, otherwise a draw from the row's own seeded
+// generator after temperature, top-k and top-p (nucleus) cuts.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Generation;
+
+internal static class TokenSampler
+{
+    /// <param name="logits">One row's logits (vocab), float32.</param>
+    public static int Next(Tensor logits, GenerationOptions options, torch.Generator generator)
+    {
+        using var scope = torch.NewDisposeScope();
+        if (options.Temperature == 0) return (int)logits.argmax().item<long>();
+        var scaled = logits / options.Temperature;
+        if (options.TopK > 0 && options.TopK < scaled.shape[0])
+        {
+            var kth = scaled.topk(options.TopK).values[-1];
+            scaled = scaled.masked_fill(scaled < kth, double.NegativeInfinity);
+        }
+        var probabilities = scaled.softmax(-1);
+        if (options.TopP < 1)
+        {
+            // Keep the smallest set of most likely tokens whose mass reaches p: a token goes when the mass of the tokens
+            // ranked above it already does. The most likely token always stays.
+            var (sorted, order) = probabilities.sort(descending: true);
+            var before = sorted.cumsum(0) - sorted;
+            var kept = sorted.masked_fill(before >= options.TopP, 0.0);
+            probabilities = torch.zeros_like(probabilities).scatter_(0, order, kept);
+        }
+        return (int)torch.multinomial(probabilities, 1, generator: generator).item<long>();
+    }
+}
