@@ -16,7 +16,7 @@ static class BenchCommand
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory.") { Peak(), Layers(), Train(), Pipeline(), Memory() };
+    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory, generate.") { Peak(), Layers(), Train(), Pipeline(), Memory(), Generate() };
 
     /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
     static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
@@ -186,6 +186,58 @@ static class BenchCommand
                 Console.WriteLine(string.Create(Ci, $"| {r.Name} | {r.Parameters:N0} | {r.FlopsPerToken / 1e6:F2} | {r.ForwardMs:F1} | {r.LossMs:F1} | {r.BackwardMs:F1} | {r.OptimizerMs:F1} | {r.StepMs:F1} | {r.TokensPerSecond:N0} | {r.Mfu:P1} | {r.PeakResidentBytes / 1048576.0:F0} |"));
             WriteCsv(parse.GetValue(csv)!.FullName, "model,parameters,flops_per_token,forward_ms,loss_ms,backward_ms,optimizer_ms,step_ms,tokens_per_second,mfu,peak_rss_bytes",
                 rows.Select(r => string.Create(Ci, $"\"{r.Name}\",{r.Parameters},{r.FlopsPerToken:R},{r.ForwardMs:R},{r.LossMs:R},{r.BackwardMs:R},{r.OptimizerMs:R},{r.StepMs:R},{r.TokensPerSecond:R},{r.Mfu:R},{r.PeakResidentBytes}")));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Generate()
+    {
+        var modelPath = new Option<FileInfo?>("--model") { Description = "A saved model zip to time; default: a fresh dense model of --dim, depth 4, context 256, with a BPE-4096 tokenizer trained on Brown (timing does not depend on the weights)." };
+        var dim = new Option<int>("--dim") { Description = "Width of the fresh model.", DefaultValueFactory = _ => 256 };
+        var newTokens = new Option<int>("--tokens") { Description = "New tokens per prompt.", DefaultValueFactory = _ => 256 };
+        var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per setting (median), after one untimed.", DefaultValueFactory = _ => 3 };
+        var csv = new Option<FileInfo>("--csv") { Description = "CSV output.", DefaultValueFactory = _ => new FileInfo("bench-generate.csv") };
+        var threads = Threads();
+        var command = new Command("generate", "Greedy generation tokens/s with and without the key/value cache; prompts are the openings of Brown validation documents.")
+        {
+            modelPath, dim, newTokens, batches, repeats, csv, threads,
+        };
+        command.SetAction(parse =>
+        {
+            SetThreads(parse.GetValue(threads));
+            var ml = new Microsoft.ML.MLContext(seed: 1);
+            var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(), 0.1);
+            var prompts = Estimators.LmTokenizerEstimator.ReadTexts(split.Validation, "Text").Take(8).Select(t => t[..Math.Min(200, t.Length)]).ToArray();
+            Transformers.LowRankLmTransformer? loaded = null;
+            Gpt model;
+            LmTokenizer tokenizer;
+            if (parse.GetValue(modelPath) is { } file)
+            {
+                loaded = ml.LowRank().LoadModel(file.FullName).GetLanguageModel();
+                (model, tokenizer) = (loaded.Model, loaded.Tokenizer);
+            }
+            else
+            {
+                tokenizer = BpeTrainer.Train(Estimators.LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(), 4096);
+                var o = new LowRankLmTrainer.Options { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = 256, Variant = LinearVariant.Dense };
+                model = Gpt.Create(o.ToConfig(tokenizer.VocabSize), seed: 1);
+            }
+            var c = model.Config;
+            var sizes = parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => int.Parse(b, Ci)).ToArray();
+            var rows = GenerationBenchmark.Run(model, tokenizer, prompts, parse.GetValue(newTokens), sizes, parse.GetValue(repeats));
+            Console.WriteLine(string.Create(Ci, $"model: width {c.ModelDim}, depth {c.Depth}, context {c.SequenceLength}, vocab {c.VocabSize:N0}, {ModelSummary.For(c).TotalParameters:N0} parameters; {torch.get_num_threads()} threads; greedy, {parse.GetValue(newTokens)} new tokens per prompt"));
+            Console.WriteLine("| batch | cache | seconds (median) | new tokens/s | speed-up |");
+            Console.WriteLine("|---:|---|---:|---:|---:|");
+            foreach (var r in rows)
+            {
+                double uncached = rows.Single(u => u.Batch == r.Batch && !u.UseCache).TokensPerSecond;
+                Console.WriteLine(string.Create(Ci, $"| {r.Batch} | {(r.UseCache ? "yes" : "no")} | {r.MedianSeconds:F2} | {r.TokensPerSecond:N0} | {r.TokensPerSecond / uncached:F1}× |"));
+            }
+            WriteCsv(parse.GetValue(csv)!.FullName, "batch,cache,new_tokens,median_seconds,tokens_per_second",
+                rows.Select(r => string.Create(Ci, $"{r.Batch},{r.UseCache},{r.NewTokens},{r.MedianSeconds:R},{r.TokensPerSecond:R}")));
+            (loaded as IDisposable ?? model).Dispose();
             return 0;
         });
         return command;
