@@ -12,6 +12,11 @@ namespace MLNet.LowRank.Evaluation;
 /// <summary>Σ NLL (nats), predicted tokens and their UTF-8 bytes for one document.</summary>
 public readonly record struct DocumentScore(double NegLogLikelihood, long Tokens, long Bytes);
 
+/// <summary>Every token of one document as the model predicted it: the negative log-likelihood (nats) of token i given
+/// BOS and the tokens before it (within the window rule of <see cref="DocumentScorer"/>), and whether it was the model's
+/// most likely token there.</summary>
+public sealed record TokenScores(float[] NegLogLikelihood, bool[] IsGreedy);
+
 /// <summary>Scores documents with a model.</summary>
 public static class DocumentScorer
 {
@@ -22,9 +27,31 @@ public static class DocumentScorer
     public static DocumentScore Score(Gpt model, int bosId, IReadOnlyList<int> bytesPerToken, int[] tokens) =>
         ScoreEach(model, bosId, bytesPerToken, [tokens])[0];
 
-    /// <summary>Scores each of <paramref name="documents"/> (token ids without BOS); special tokens (0 bytes in
-    /// <paramref name="bytesPerToken"/>, BOS included) are not predicted targets.</summary>
+    /// <summary>Scores each of <paramref name="documents"/> (token ids without BOS); BOS inside a document is not a
+    /// predicted target.</summary>
     public static DocumentScore[] ScoreEach(Gpt model, int bosId, IReadOnlyList<int> bytesPerToken, IReadOnlyList<int[]> documents)
+    {
+        var scores = ScoreTokens(model, bosId, documents);
+        return documents.Select((tokens, d) => Sum(scores[d], tokens, bosId, bytesPerToken)).ToArray();
+    }
+
+    /// <summary>The document's score from its per-token scores: BOS inside the document is not a predicted target.</summary>
+    public static DocumentScore Sum(TokenScores scores, int[] tokens, int bosId, IReadOnlyList<int> bytesPerToken)
+    {
+        double nll = 0;
+        long count = 0, bytes = 0;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] == bosId) continue;
+            nll += scores.NegLogLikelihood[i];
+            count++;
+            bytes += (uint)tokens[i] < (uint)bytesPerToken.Count ? bytesPerToken[tokens[i]] : 0;
+        }
+        return new DocumentScore(nll, count, bytes);
+    }
+
+    /// <summary>The per-token scores of each of <paramref name="documents"/> (token ids without BOS).</summary>
+    public static TokenScores[] ScoreTokens(Gpt model, int bosId, IReadOnlyList<int[]> documents)
     {
         int t = model.Config.SequenceLength, stride = Math.Max(1, t / 2);
         var sequences = documents.Select(d => d.Length == 0 ? [] : Prepend(bosId, d)).ToArray();
@@ -42,9 +69,7 @@ public static class DocumentScorer
             }
         }
 
-        var nll = new double[sequences.Length];
-        var count = new long[sequences.Length];
-        var bytes = new long[sequences.Length];
+        var scores = documents.Select(d => new TokenScores(new float[d.Length], new bool[d.Length])).ToArray();
         using var noGrad = torch.no_grad();
         bool wasTraining = model.training;
         model.eval();
@@ -66,19 +91,19 @@ public static class DocumentScorer
                 }
                 using var scope = torch.NewDisposeScope();
                 var logits = model.forward(torch.tensor(x, rows, len, device: model.Device));
-                var losses = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), torch.tensor(y, device: model.Device), reduction: nn.Reduction.None)
+                var flat = logits.view(-1, logits.shape[^1]);
+                var losses = nn.functional.cross_entropy(flat, torch.tensor(y, device: model.Device), reduction: nn.Reduction.None)
                     .cpu().data<float>().ToArray();
+                var argmax = flat.argmax(-1).cpu().data<long>().ToArray();
                 for (int r = 0; r < rows; r++)
                 {
                     var (doc, start, _, first) = group[r];
                     for (int i = 0; i < len; i++)
                     {
                         int position = start + i + 1;
-                        int target = sequences[doc][position];
-                        if (position < first || target == bosId) continue;
-                        nll[doc] += losses[r * len + i];
-                        count[doc]++;
-                        bytes[doc] += (uint)target < (uint)bytesPerToken.Count ? bytesPerToken[target] : 0;
+                        if (position < first) continue;
+                        scores[doc].NegLogLikelihood[position - 1] = losses[r * len + i];
+                        scores[doc].IsGreedy[position - 1] = argmax[r * len + i] == sequences[doc][position];
                     }
                 }
             }
@@ -87,7 +112,7 @@ public static class DocumentScorer
         {
             model.train(wasTraining);
         }
-        return Enumerable.Range(0, sequences.Length).Select(d => new DocumentScore(nll[d], count[d], bytes[d])).ToArray();
+        return scores;
     }
 
     static int[] Prepend(int bos, int[] tokens)

@@ -1,5 +1,5 @@
 // The lazy IDataView our transformers return: every input column passes through, and new columns are computed per row,
-// only when a cursor asks for one of them. ML.NET's own row-mapper base classes are internal, so this is the small
+// only when a cursor asks for one of them; and the same as a row-to-row mapper, for PredictionEngine. ML.NET's own row-mapper base classes are internal, so this is the small
 // public-API equivalent.
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -57,50 +57,17 @@ internal sealed class AppendedColumnsDataView(IDataView source, IRowFunction fun
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    sealed class Cursor : DataViewRowCursor
+    sealed class Cursor(AppendedColumnsDataView parent, DataViewRowCursor source, bool[] activeOutputs) : DataViewRowCursor
     {
-        readonly AppendedColumnsDataView parent;
-        readonly DataViewRowCursor source;
-        readonly bool[] activeOutputs;
-        readonly object?[] values;
-        readonly Action<object?[]>? fill;
-        long filledAt = -1;
-
-        public Cursor(AppendedColumnsDataView parent, DataViewRowCursor source, bool[] activeOutputs)
-        {
-            this.parent = parent;
-            this.source = source;
-            this.activeOutputs = activeOutputs;
-            values = new object?[activeOutputs.Length];
-            if (activeOutputs.Any(a => a)) fill = parent.Function.Bind(source);
-        }
+        readonly AppendedValues appended = new(source, parent.Function, activeOutputs);
 
         public override DataViewSchema Schema => parent.Schema;
         public override long Position => source.Position;
         public override long Batch => source.Batch;
         public override bool MoveNext() => source.MoveNext();
         public override ValueGetter<DataViewRowId> GetIdGetter() => source.GetIdGetter();
-
-        int SourceCount => source.Schema.Count;
-
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index < SourceCount ? source.IsColumnActive(source.Schema[column.Index]) : activeOutputs[column.Index - SourceCount];
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index < SourceCount) return source.GetGetter<TValue>(source.Schema[column.Index]);
-            int k = column.Index - SourceCount;
-            if (!activeOutputs[k]) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was made.");
-            return (ref TValue value) =>
-            {
-                if (filledAt != source.Position)
-                {
-                    fill!(values);
-                    filledAt = source.Position;
-                }
-                value = (TValue)values[k]!;
-            };
-        }
+        public override bool IsColumnActive(DataViewSchema.Column column) => appended.IsActive(column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => appended.Getter<TValue>(column);
 
         protected override void Dispose(bool disposing)
         {
@@ -110,4 +77,71 @@ internal sealed class AppendedColumnsDataView(IDataView source, IRowFunction fun
     }
 
     IRowFunction Function => function;
+}
+
+/// <summary>The getters of a row with appended columns: source columns pass through; the appended ones are computed once
+/// per source position, when first asked for.</summary>
+internal sealed class AppendedValues(DataViewRow source, IRowFunction function, bool[] activeOutputs)
+{
+    readonly object?[] values = new object?[activeOutputs.Length];
+    readonly Action<object?[]>? fill = activeOutputs.Any(a => a) ? function.Bind(source) : null;
+    long filledAt = -1;
+
+    int SourceCount => source.Schema.Count;
+
+    public bool IsActive(DataViewSchema.Column column) =>
+        column.Index < SourceCount ? source.IsColumnActive(source.Schema[column.Index]) : activeOutputs[column.Index - SourceCount];
+
+    public ValueGetter<TValue> Getter<TValue>(DataViewSchema.Column column)
+    {
+        if (column.Index < SourceCount) return source.GetGetter<TValue>(source.Schema[column.Index]);
+        int k = column.Index - SourceCount;
+        if (!activeOutputs[k]) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was made.");
+        return (ref TValue value) =>
+        {
+            if (filledAt != source.Position)
+            {
+                fill!(values);
+                filledAt = source.Position;
+            }
+            value = (TValue)values[k]!;
+        };
+    }
+}
+
+/// <summary>The same appended columns one row at a time, as ML.NET's PredictionEngine and row-to-row pipelines use them.</summary>
+internal sealed class AppendedColumnsMapper(DataViewSchema inputSchema, IRowFunction function) : IRowToRowMapper
+{
+    public DataViewSchema InputSchema => inputSchema;
+
+    public DataViewSchema OutputSchema { get; } = AppendedColumnsDataView.BuildSchema(inputSchema, function);
+
+    public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
+    {
+        var needed = new SortedSet<int>();
+        foreach (var c in dependingColumns)
+        {
+            if (c.Index < inputSchema.Count) needed.Add(c.Index);
+            else foreach (string name in function.Inputs) needed.Add(inputSchema[name].Index);
+        }
+        return needed.Select(i => inputSchema[i]).ToList();
+    }
+
+    public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
+    {
+        var active = new bool[function.Outputs.Count];
+        foreach (var c in activeColumns)
+            if (c.Index >= inputSchema.Count) active[c.Index - inputSchema.Count] = true;
+        return new Row(OutputSchema, input, new AppendedValues(input, function, active));
+    }
+
+    sealed class Row(DataViewSchema schema, DataViewRow source, AppendedValues appended) : DataViewRow
+    {
+        public override DataViewSchema Schema => schema;
+        public override long Position => source.Position;
+        public override long Batch => source.Batch;
+        public override ValueGetter<DataViewRowId> GetIdGetter() => source.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => appended.IsActive(column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => appended.Getter<TValue>(column);
+    }
 }

@@ -27,7 +27,7 @@ public sealed class LmTokenizerTransformer : ITransformer
     /// <summary>The text column read.</summary>
     public string InputColumnName { get; }
 
-    public bool IsRowToRowMapper => false;
+    public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -41,8 +41,12 @@ public sealed class LmTokenizerTransformer : ITransformer
         return new AppendedColumnsDataView(input, new Function(this));
     }
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("The language-model tokenizer stage works on IDataView only (Transform), not as a row-to-row mapper.");
+    /// <summary>The same columns one row at a time (what <c>mlContext.Model.CreatePredictionEngine</c> uses).</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        SchemaChecks.RequireText(inputSchema, InputColumnName, "TokenizeForLanguageModel");
+        return new AppendedColumnsMapper(inputSchema, new Function(this));
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Kind, w =>
     {

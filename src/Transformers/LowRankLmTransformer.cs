@@ -23,6 +23,9 @@ public static class LanguageModelColumns
     public const string PredictedTokens = "PredictedTokens";
     /// <summary>UTF-8 bytes of the predicted tokens (Int64).</summary>
     public const string PredictedBytes = "PredictedBytes";
+    /// <summary>ln p of every token of the document given BOS and the tokens before it, in nats (vector of Single, one per
+    /// token of the token column).</summary>
+    public const string TokenLogProbabilities = "TokenLogProbabilities";
 }
 
 /// <summary>A trained baseline or low-rank GPT. Dispose it to free the model's native memory.</summary>
@@ -61,7 +64,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     /// <summary>The per-step history (empty when <see cref="Training"/> is null).</summary>
     public IReadOnlyList<StepRecord> History => Training?.History ?? [];
 
-    public bool IsRowToRowMapper => false;
+    public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -75,11 +78,16 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         return new AppendedColumnsDataView(input, new ScoreFunction(this));
     }
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("LowRankLm scores whole documents through Transform(IDataView); use Generate for single prompts.");
+    /// <summary>The same columns one row at a time (what <c>mlContext.Model.CreatePredictionEngine</c> uses).</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        return new AppendedColumnsMapper(inputSchema, new ScoreFunction(this));
+    }
 
     void CheckInput(DataViewSchema schema)
     {
+        Live();
         var column = SchemaChecks.RequireTokens(schema, TokensColumnName, "LowRankLm");
         SchemaChecks.RequireTokenizer(column, Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline (the fitted tokenizer stage before it).");
     }
@@ -87,7 +95,26 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     /// <summary>Scores one tokenized document.</summary>
     public DocumentScore Score(int[] tokens)
     {
-        lock (gate) return DocumentScorer.Score(Model, Tokenizer.BosId, bytesPerToken, tokens);
+        lock (gate) return DocumentScorer.Score(Live(), Tokenizer.BosId, bytesPerToken, tokens);
+    }
+
+    /// <summary>Scores one tokenized document token by token.</summary>
+    public TokenScores ScoreTokens(int[] tokens)
+    {
+        lock (gate) return DocumentScorer.ScoreTokens(Live(), Tokenizer.BosId, [tokens])[0];
+    }
+
+    /// <summary>ln p(<paramref name="continuation"/> | BOS + <paramref name="prompt"/>), token by token. Texts longer than the
+    /// context are scored with the windows of the held-out metric (every token sees at least half a context).</summary>
+    public ContinuationScore ScoreContinuation(string prompt, string continuation)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(continuation);
+        int[] head = Tokenizer.Encode(prompt), tail = Tokenizer.Encode(continuation);
+        TokenScores scores;
+        lock (gate) scores = DocumentScorer.ScoreTokens(Live(), Tokenizer.BosId, [[.. head, .. tail]])[0];
+        var logp = scores.NegLogLikelihood.Skip(head.Length).Select(n => -(double)n).ToArray();
+        return new ContinuationScore(tail, logp, scores.IsGreedy.Skip(head.Length).All(g => g), tail.Sum(id => (long)bytesPerToken[id]));
     }
 
     /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the model
@@ -103,7 +130,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        lock (gate) return TextGeneration.Run(Model, Tokenizer, prompts, options, cancellation: cancellation);
+        lock (gate) return TextGeneration.Run(Live(), Tokenizer, prompts, options, cancellation: cancellation);
     }
 
     /// <summary>Continues <paramref name="prompt"/>, yielding text as it becomes final (never a partial character, never
@@ -120,7 +147,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         {
             try
             {
-                lock (gate) TextGeneration.Run(Model, Tokenizer, [prompt], options, (_, piece) => pieces.Writer.TryWrite(piece), stop.Token);
+                lock (gate) TextGeneration.Run(Live(), Tokenizer, [prompt], options, (_, piece) => pieces.Writer.TryWrite(piece), stop.Token);
                 pieces.Writer.Complete();
             }
             catch (Exception e) { pieces.Writer.Complete(e); }
@@ -136,13 +163,17 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         }
     }
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Kind, w =>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Kind, WritePayload);
+
+    /// <summary>Everything <see cref="Read"/> needs: column, tokenizer, model, training history.</summary>
+    internal void WritePayload(BinaryWriter w)
     {
+        var model = Live();
         w.Write(TokensColumnName);
         Tokenizer.Write(w);
-        GptSerializer.Write(w, Model);
+        GptSerializer.Write(w, model);
         w.Write(Training is null ? "" : JsonSerializer.Serialize(Training));
-    });
+    }
 
     /// <param name="availableBytes">An upper bound of the bytes left in the stage's entry (its length).</param>
     internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes)
@@ -154,7 +185,20 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training));
     }
 
-    public void Dispose() => Model.Dispose();
+    bool disposed;
+
+    /// <summary>Frees the model's native memory; the transformer cannot be used afterwards. A PredictionEngine made with
+    /// ML.NET's default <c>ownsTransformer: true</c> calls this when it is disposed.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        Model.Dispose();
+    }
+
+    Gpt Live() => disposed
+        ? throw new ObjectDisposedException(nameof(LowRankLmTransformer),
+            "This language model has been disposed: a PredictionEngine created with ML.NET's default ownsTransformer: true disposes its model when the engine is disposed. Create the engine with ownsTransformer: false, or load the model again.")
+        : Model;
 
     sealed class ScoreFunction(LowRankLmTransformer parent) : IRowFunction
     {
@@ -163,6 +207,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
             new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
             new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
             new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
+            new(LanguageModelColumns.TokenLogProbabilities, new VectorDataViewType(NumberDataViewType.Single)),
         ];
 
         public IReadOnlyList<string> Inputs => [parent.TokensColumnName];
@@ -174,10 +219,14 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
             return values =>
             {
                 getter(ref tokens);
-                var score = parent.Score(tokens.DenseValues().ToArray());
+                var ids = tokens.DenseValues().ToArray();
+                var perToken = parent.ScoreTokens(ids);
+                var score = DocumentScorer.Sum(perToken, ids, parent.Tokenizer.BosId, parent.bytesPerToken);
                 values[0] = score.NegLogLikelihood;
                 values[1] = score.Tokens;
                 values[2] = score.Bytes;
+                var logp = perToken.NegLogLikelihood.Select(n => -n).ToArray();
+                values[3] = new VBuffer<float>(logp.Length, logp);
             };
         }
     }

@@ -42,24 +42,55 @@ internal static partial class ModelPersistence
         ((ICanSaveModel)HeaderMarker.Value).Save(ctx);
     }
 
-    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order.</summary>
-    public static ITransformer Load(string path)
+    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order, and the input schema saved with them.</summary>
+    public static ITransformer Load(string path, out DataViewSchema? inputSchema)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No model file at '{path}'.", path);
+        using var stream = File.OpenRead(path);
+        return Load(stream, path, out inputSchema);
+    }
+
+    /// <summary>As <see cref="Load(string, out DataViewSchema?)"/> from a stream (left open); <paramref name="name"/> names it in
+    /// errors.</summary>
+    public static ITransformer Load(Stream stream, string name, out DataViewSchema? inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         try
         {
-            using var zip = ZipFile.OpenRead(path);
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             var stages = zip.Entries.Where(e => e.Name == EntryName).OrderBy(e => SortKey(e.FullName), StringComparer.Ordinal).ToList();
             if (stages.Count == 0)
-                throw new InvalidDataException($"'{path}' holds no MLNet.LowRank stage: it was not saved from a pipeline with TokenizeForLanguageModel or LowRankLm. Load other ML.NET models with mlContext.Model.Load.");
+                throw new InvalidDataException($"'{name}' holds no MLNet.LowRank stage: it was not saved from a pipeline with TokenizeForLanguageModel, LowRankLm or GenerateText. Load other ML.NET models with mlContext.Model.Load.");
             int transforms = zip.Entries.Count(e => e.FullName.EndsWith("/Model.key", StringComparison.Ordinal) && TransformDirectory().IsMatch(e.FullName));
             if (transforms > stages.Count)
-                throw new InvalidDataException($"'{path}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
-            var transformers = stages.Select(e => ReadStage(e, path)).ToArray();
+                throw new InvalidDataException($"'{name}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
+            inputSchema = ReadInputSchema(zip);
+            var transformers = stages.Select(e => ReadStage(e, name)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
-        catch (InvalidDataException e) when (!e.Message.Contains(path)) { throw Corrupt(path, e); }
-        catch (EndOfStreamException e) { throw Corrupt(path, e); }
+        catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
+        catch (EndOfStreamException e) { throw Corrupt(name, e); }
+    }
+
+    /// <summary>The schema mlContext.Model.Save stored beside the stages (its "Schema" entry: an empty IDataView in ML.NET's
+    /// binary format), or null when the model was saved without one.</summary>
+    static DataViewSchema? ReadInputSchema(ZipArchive zip)
+    {
+        if (zip.GetEntry(SchemaEntry) is not { } entry) return null;
+        var bytes = new MemoryStream();
+        using (var s = entry.Open()) s.CopyTo(bytes);
+        return new MLContext().Data.LoadFromBinary(new BytesSource(bytes.ToArray())).Schema;
+    }
+
+    const string SchemaEntry = "Schema";
+
+    /// <summary>One in-memory file for ML.NET's binary loader.</summary>
+    sealed class BytesSource(byte[] bytes) : Microsoft.ML.Data.IMultiStreamSource
+    {
+        public int Count => 1;
+        public string? GetPathOrNull(int index) => null;
+        public Stream Open(int index) => new MemoryStream(bytes, writable: false);
+        public TextReader OpenTextReader(int index) => new StreamReader(Open(index));
     }
 
     static ITransformer ReadStage(ZipArchiveEntry entry, string path)
@@ -75,6 +106,7 @@ internal static partial class ModelPersistence
         {
             LmTokenizerTransformer.Kind => LmTokenizerTransformer.Read(r),
             LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r, entry.Length),
+            TextGenerationTransformer.Kind => TextGenerationTransformer.Read(r, entry.Length),
             _ => throw new InvalidDataException($"'{path}': unknown stage kind '{kind}' in {entry.FullName}."),
         };
     }
