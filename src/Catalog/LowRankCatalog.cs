@@ -58,19 +58,20 @@ public sealed class LowRankCatalog
     /// <summary>Perplexity, cross-entropy, bits per byte and per token of a scored set (<c>model.Transform(validation)</c>).</summary>
     public LanguageModelMetrics Evaluate(IDataView scored) => LanguageModelEvaluator.Evaluate(scored);
 
-    /// <summary>Loads a model saved by <c>mlContext.Model.Save</c>, weights included: every MLNet.LowRank stage, in order.</summary>
+    /// <summary>Loads a model saved by <c>mlContext.Model.Save</c>, weights included: every MLNet.LowRank stage, in order,
+    /// onto the device <c>MLContext.GpuDeviceId</c> / <c>FallbackToCpu</c> choose (the CPU by default).</summary>
     /// <exception cref="InvalidDataException">The file is not such a model, is truncated or corrupted, or is of a newer format.</exception>
-    public ITransformer LoadModel(string path) => ModelPersistence.Load(path, out _);
+    public ITransformer LoadModel(string path) => ModelPersistence.Load(path, Runtime.TorchRuntime.DeviceFor(ml), out _);
 
     /// <summary>As <see cref="LoadModel(string)"/>, giving back the input schema the model was saved with (as
     /// <c>mlContext.Model.Load</c> does; null when it was saved without one).</summary>
-    public ITransformer LoadModel(string path, out DataViewSchema? inputSchema) => ModelPersistence.Load(path, out inputSchema);
+    public ITransformer LoadModel(string path, out DataViewSchema? inputSchema) => ModelPersistence.Load(path, Runtime.TorchRuntime.DeviceFor(ml), out inputSchema);
 
     /// <summary>Loads a model from a stream (a zip written by <c>mlContext.Model.Save</c>); the stream is left open.</summary>
-    public ITransformer LoadModel(Stream stream, out DataViewSchema? inputSchema) => ModelPersistence.Load(stream, "the model stream", out inputSchema);
+    public ITransformer LoadModel(Stream stream, out DataViewSchema? inputSchema) => ModelPersistence.Load(stream, "the model stream", Runtime.TorchRuntime.DeviceFor(ml), out inputSchema);
 
     /// <summary>Loads a model from a stream, ignoring the saved input schema; the stream is left open.</summary>
-    public ITransformer LoadModel(Stream stream) => ModelPersistence.Load(stream, "the model stream", out _);
+    public ITransformer LoadModel(Stream stream) => ModelPersistence.Load(stream, "the model stream", Runtime.TorchRuntime.DeviceFor(ml), out _);
 
     /// <summary>A sweep over trainer options, shaped like ML.NET AutoML's AutoMLExperiment.</summary>
     public Experiments.LowRankExperiment CreateExperiment() => new(ml);

@@ -129,6 +129,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         config.Validate();
         training.Validate();
 
+        var device = Runtime.TorchRuntime.DeviceFor(env); // a GPU that is not there is refused before any work
         var train = ReadStream(input, o.TokensColumnName, tokenizer);
         if (train.Tokens.Length == 0)
             throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");
@@ -139,7 +140,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         channel.Info(MessageSensitivity.None, summary.ToString());
         channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Tokens.Length:N0} tokens" +
             (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Tokens.Length:N0} tokens"));
-        var model = Gpt.Create(config, o.Seed);
+        channel.Info(MessageSensitivity.None, $"Device: {device}");
+        var model = Gpt.Create(config, o.Seed, device);
         try
         {
             var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken);
@@ -161,6 +163,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
             new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
             new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
+            new(LanguageModelColumns.TokenLogProbabilities, new VectorDataViewType(NumberDataViewType.Single)),
         ]);
     }
 

@@ -35,13 +35,13 @@ public static class GptSerializer
     /// checked against sane bounds and against <paramref name="availableBytes"/> (what the file can still hold) before
     /// anything is allocated, and the parameters are not initialised, since the saved weights overwrite them.</summary>
     /// <exception cref="InvalidDataException">The configuration is invalid, implausible, or larger than the data present.</exception>
-    public static Gpt Read(BinaryReader r, long availableBytes)
+    public static Gpt Read(BinaryReader r, long availableBytes, Device? device = null)
     {
         var config = ReadConfig(r);
         long parameters = ModelSummary.For(config).TotalParameters;
         if (parameters * sizeof(float) > availableBytes)
             throw new InvalidDataException($"The saved configuration claims {parameters:N0} parameters ({parameters * 4.0 / (1L << 30):N2} GiB of float32 weights), but the file holds only {availableBytes:N0} bytes: it is corrupted or not a model of this library.");
-        var model = Gpt.CreateForLoading(config);
+        var model = Gpt.CreateForLoading(config, device);
         try
         {
             ReadWeights(r, model);

@@ -16,18 +16,35 @@ public static partial class TorchRuntime
     static readonly object Gate = new();
     static bool _initialized;
 
-    /// <summary>The device models and batches live on: CUDA in a <c>-p:TorchBackend=cuda</c> build, else the CPU.</summary>
+    /// <summary>The default device: the first GPU in a <c>-p:TorchBackend=cuda</c> build when CUDA is available, else the CPU.</summary>
     public static torch.Device Device
     {
         get
         {
             EnsureInitialized();
 #if TORCH_CUDA
-            return torch.CUDA;
-#else
-            return torch.CPU;
+            if (torch.cuda.is_available()) return torch.CUDA;
 #endif
+            return torch.CPU;
         }
+    }
+
+    /// <summary>The device chosen at run time the way ML.NET's TorchSharp trainers choose it: <c>MLContext.GpuDeviceId</c>
+    /// = n asks for GPU n; if CUDA is not available (a CPU build of libtorch, or no GPU) the CPU is used when
+    /// <c>MLContext.FallbackToCpu</c> is true, and otherwise this fails, saying what to change. No GPU asked for: <see cref="Device"/>.</summary>
+    /// <exception cref="InvalidOperationException">A GPU was asked for, is not available, and falling back is off.</exception>
+    public static torch.Device DeviceFor(Microsoft.ML.Runtime.IHostEnvironment? environment)
+    {
+        EnsureInitialized();
+        if (environment is not Microsoft.ML.MLContext { GpuDeviceId: int id } ml) return Device;
+        bool cuda = torch.cuda.is_available();
+        if (cuda && id >= 0 && id < torch.cuda.device_count()) return new torch.Device(DeviceType.CUDA, id);
+        if (ml.FallbackToCpu) return torch.CPU;
+        string why = !cuda
+            ? "CUDA is not available to this process (the application references the CPU build of libtorch, or the machine has no usable NVIDIA GPU)"
+            : $"this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0";
+        throw new InvalidOperationException(
+            $"MLContext.GpuDeviceId is {id}, but {why}. Build the application with the CUDA backend (-p:TorchBackend=cuda, which references TorchSharp-cuda-*) and run it on a GPU machine, choose an existing device, or set MLContext.FallbackToCpu = true to train on the CPU.");
     }
 
     /// <summary>What the last initialisation did: "loaded as shipped" or the versions it marked weak.</summary>

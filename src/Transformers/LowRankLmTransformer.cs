@@ -176,11 +176,11 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     }
 
     /// <param name="availableBytes">An upper bound of the bytes left in the stage's entry (its length).</param>
-    internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes)
+    internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes, TorchSharp.torch.Device? device = null)
     {
         string tokens = r.ReadString();
         var tokenizer = LmTokenizer.Read(r);
-        var model = GptSerializer.Read(r, availableBytes);
+        var model = GptSerializer.Read(r, availableBytes, device);
         string training = r.ReadString();
         return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training));
     }

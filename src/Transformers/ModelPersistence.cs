@@ -42,17 +42,18 @@ internal static partial class ModelPersistence
         ((ICanSaveModel)HeaderMarker.Value).Save(ctx);
     }
 
-    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order, and the input schema saved with them.</summary>
-    public static ITransformer Load(string path, out DataViewSchema? inputSchema)
+    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order, models onto <paramref name="device"/>, and
+    /// the input schema saved with them.</summary>
+    public static ITransformer Load(string path, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No model file at '{path}'.", path);
         using var stream = File.OpenRead(path);
-        return Load(stream, path, out inputSchema);
+        return Load(stream, path, device, out inputSchema);
     }
 
-    /// <summary>As <see cref="Load(string, out DataViewSchema?)"/> from a stream (left open); <paramref name="name"/> names it in
+    /// <summary>As <see cref="Load(string, TorchSharp.torch.Device, out DataViewSchema?)"/> from a stream (left open); <paramref name="name"/> names it in
     /// errors.</summary>
-    public static ITransformer Load(Stream stream, string name, out DataViewSchema? inputSchema)
+    public static ITransformer Load(Stream stream, string name, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
         ArgumentNullException.ThrowIfNull(stream);
         try
@@ -65,7 +66,7 @@ internal static partial class ModelPersistence
             if (transforms > stages.Count)
                 throw new InvalidDataException($"'{name}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
             inputSchema = ReadInputSchema(zip);
-            var transformers = stages.Select(e => ReadStage(e, name)).ToArray();
+            var transformers = stages.Select(e => ReadStage(e, name, device)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
@@ -93,7 +94,7 @@ internal static partial class ModelPersistence
         public TextReader OpenTextReader(int index) => new StreamReader(Open(index));
     }
 
-    static ITransformer ReadStage(ZipArchiveEntry entry, string path)
+    static ITransformer ReadStage(ZipArchiveEntry entry, string path, TorchSharp.torch.Device device)
     {
         using var stream = entry.Open();
         using var r = new BinaryReader(stream);
@@ -105,8 +106,8 @@ internal static partial class ModelPersistence
         return kind switch
         {
             LmTokenizerTransformer.Kind => LmTokenizerTransformer.Read(r),
-            LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r, entry.Length),
-            TextGenerationTransformer.Kind => TextGenerationTransformer.Read(r, entry.Length),
+            LowRankLmTransformer.Kind => LowRankLmTransformer.Read(r, entry.Length, device),
+            TextGenerationTransformer.Kind => TextGenerationTransformer.Read(r, entry.Length, device),
             _ => throw new InvalidDataException($"'{path}': unknown stage kind '{kind}' in {entry.FullName}."),
         };
     }

@@ -68,7 +68,7 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
         Model.WritePayload(w);
     });
 
-    internal static TextGenerationTransformer Read(BinaryReader r, long availableBytes)
+    internal static TextGenerationTransformer Read(BinaryReader r, long availableBytes, TorchSharp.torch.Device device)
     {
         string input = r.ReadString(), output = r.ReadString();
         var options = new GenerationOptions
@@ -77,7 +77,7 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
             StopSequences = Enumerable.Range(0, CheckedCount(r.ReadInt32())).Select(_ => r.ReadString()).ToArray(),
             StopAtEndOfDocument = r.ReadBoolean(), Seed = r.ReadInt32(), UseCache = r.ReadBoolean(),
         };
-        return new TextGenerationTransformer(LowRankLmTransformer.Read(r, availableBytes), output, input, options, ownsModel: true);
+        return new TextGenerationTransformer(LowRankLmTransformer.Read(r, availableBytes, device), output, input, options, ownsModel: true);
     }
 
     static int CheckedCount(int n) => n is >= 0 and <= 10_000 ? n : throw new InvalidDataException($"{Stage}: the saved stage claims {n} stop sequences.");
