@@ -1,6 +1,7 @@
 // What the language model needs from a tokenizer: ids for text and back, a BOS id, the vocabulary size, the UTF-8 bytes
 // each id stands for (for bits per byte), and a way to be written into and read back from a saved model.
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace MLNet.LowRank.Data.Tokenizers;
 
@@ -65,8 +66,16 @@ public abstract class LmTokenizer
             ByteLevelTokenizer.Kind => new ByteLevelTokenizer(),
             TiktokenLmTokenizer.PretrainedKind => TiktokenLmTokenizer.Pretrained(reader.ReadString()),
             TiktokenLmTokenizer.TrainedKind => TiktokenLmTokenizer.FromRanks(reader.ReadString(), Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()))),
+            TiktokenLmTokenizer.TrainedWithPatternKind => ReadWithPattern(reader),
+            ExternalLmTokenizer.Kind => ExternalLmTokenizer.Read(reader),
             _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}' in the saved model."),
         };
+    }
+
+    static TiktokenLmTokenizer ReadWithPattern(BinaryReader reader)
+    {
+        string name = reader.ReadString(), pattern = reader.ReadString();
+        return TiktokenLmTokenizer.FromRanks(name, Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32())), pattern);
     }
 
     /// <summary>UTF-8 bytes, 256 ids + BOS.</summary>
@@ -88,6 +97,30 @@ public abstract class LmTokenizer
         if (vocabSize < 258)
             throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocabSize must be at least 258 (256 bytes, one merge, BOS); got {vocabSize}.");
         return new LmTokenizerFactory($"bpe-{vocabSize}", texts => BpeTrainer.Train(texts, vocabSize));
+    }
+
+    /// <summary>Any Microsoft.ML.Tokenizers <paramref name="tokenizer"/>, with the id put before every document
+    /// (<paramref name="bosId"/>, e.g. its &lt;s&gt; or &lt;|endoftext|&gt;) and its number of ids. A model trained with it
+    /// records <paramref name="name"/>; <see cref="Register"/> the same tokenizer before loading that model.</summary>
+    public static ExternalLmTokenizer FromTokenizer(Tokenizer tokenizer, int bosId, string name, int vocabSize)
+    {
+        var wrapped = new ExternalLmTokenizer(name, tokenizer, bosId, vocabSize);
+        ExternalLmTokenizer.Register(wrapped);
+        return wrapped;
+    }
+
+    /// <summary>Registers an external tokenizer (from <see cref="FromTokenizer"/>) under its name, so models trained with
+    /// it load in this process. <see cref="FromTokenizer"/> registers what it makes; call this after a restart.</summary>
+    public static void Register(ExternalLmTokenizer tokenizer) => ExternalLmTokenizer.Register(tokenizer);
+
+    /// <summary>A byte-level BPE from a tiktoken ranks file ("base64-token rank" per line), such as one written by
+    /// <see cref="TiktokenLmTokenizer.SaveTiktoken"/>; BOS is the id after the last rank. Text is split before merging by
+    /// <paramref name="pattern"/> (default GPT-2's, which the library's own BPE training uses). The vocabulary is stored in
+    /// models trained with it.</summary>
+    public static TiktokenLmTokenizer FromTiktokenFile(string path, string? name = null, string? pattern = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No tiktoken file at '{path}'.", path);
+        return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), pattern);
     }
 
     /// <summary>An already built tokenizer.</summary>

@@ -12,6 +12,7 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
 {
     internal const string PretrainedKind = "tiktoken";
     internal const string TrainedKind = "bpe";
+    internal const string TrainedWithPatternKind = "bpe-pattern";
     internal const string BosToken = "<|endoftext|>";
 
     /// <summary>GPT-2's pre-tokenization pattern; the trainer and the encoder split text the same way.</summary>
@@ -20,13 +21,15 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     readonly TiktokenTokenizer tokenizer;
     readonly int[] byteLengths;
     readonly string? ranks; // the trained vocabulary (null for pretrained ones, which ship in packages)
+    readonly string pattern; // the pre-tokenization regex of a trained vocabulary
 
     /// <param name="rankedByteLengths">UTF-8 length of the token of each rank (= id), from the ranks file.</param>
-    TiktokenLmTokenizer(string name, TiktokenTokenizer tokenizer, string? ranks, IReadOnlyList<int> rankedByteLengths)
+    TiktokenLmTokenizer(string name, TiktokenTokenizer tokenizer, string? ranks, IReadOnlyList<int> rankedByteLengths, string pattern = Gpt2Pattern)
     {
         Name = name;
         this.tokenizer = tokenizer;
         this.ranks = ranks;
+        this.pattern = pattern;
         var specials = tokenizer.SpecialTokens ?? new Dictionary<string, int>();
         VocabSize = Math.Max(rankedByteLengths.Count, specials.Values.DefaultIfEmpty(0).Max() + 1);
         BosId = specials.TryGetValue(BosToken, out int bos) ? bos : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
@@ -85,15 +88,44 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         return lengths;
     }
 
-    /// <summary>A trained vocabulary from tiktoken-format ranks ("base64-bytes rank" per line); BOS is the id after the last rank.</summary>
-    public static TiktokenLmTokenizer FromRanks(string name, string tiktokenRanks)
+    /// <summary>A vocabulary from tiktoken-format ranks ("base64-bytes rank" per line); BOS is the id after the largest
+    /// rank. <paramref name="pattern"/> splits text before merging (default GPT-2's).</summary>
+    /// <exception cref="InvalidDataException">A line is not "base64 rank", or there are no ranks.</exception>
+    public static TiktokenLmTokenizer FromRanks(string name, string tiktokenRanks, string? pattern = null)
     {
-        int count = tiktokenRanks.Count(c => c == '\n');
-        var specials = new Dictionary<string, int> { [BosToken] = count };
-        var pre = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), specials);
+        pattern ??= Gpt2Pattern;
+        List<int> lengths;
+        try { lengths = ByteLengths(tiktokenRanks); }
+        catch (FormatException e) { throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks are malformed ({e.Message}); each line must be a base64 token, a space and its rank.", e); }
+        if (lengths.Count == 0) throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks hold no tokens.");
+        var specials = new Dictionary<string, int> { [BosToken] = lengths.Count };
+        var pre = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(tiktokenRanks));
         var t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials);
-        return new TiktokenLmTokenizer(name, t, tiktokenRanks, ByteLengths(tiktokenRanks));
+        return new TiktokenLmTokenizer(name, t, tiktokenRanks, lengths, pattern);
+    }
+
+    /// <summary>Writes this vocabulary as a tiktoken ranks file ("base64-token rank" per line, BOS not included), which
+    /// tiktoken-based tools and <see cref="LmTokenizer.FromTiktokenFile"/> read.</summary>
+    public void SaveTiktoken(string path)
+    {
+        string text = ranks ?? RanksFromPackage(ReadPackagedRanks(Name));
+        Training.AtomicFile.WriteText(path, text);
+    }
+
+    /// <summary>The packaged form (a "Capacity" line, then one base64 token per line in rank order) as "base64 rank" lines.</summary>
+    static string RanksFromPackage(string packaged)
+    {
+        var sb = new StringBuilder();
+        int rank = 0;
+        foreach (var line in packaged.AsSpan().EnumerateLines())
+        {
+            if (line.IsWhiteSpace() || line.StartsWith("Capacity:")) continue;
+            int space = line.IndexOf(' ');
+            if (space >= 0) { sb.Append(line).Append('\n'); continue; }
+            sb.Append(line).Append(' ').Append(rank++).Append('\n');
+        }
+        return sb.ToString();
     }
 
     /// <summary>Tiktoken-format ranks for tokens given as byte strings in rank order.</summary>
@@ -118,8 +150,10 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
             writer.Write(Name);
             return;
         }
-        writer.Write(TrainedKind);
+        // The GPT-2 pattern keeps the original layout, so models saved before patterns were stored still read.
+        writer.Write(pattern == Gpt2Pattern ? TrainedKind : TrainedWithPatternKind);
         writer.Write(Name);
+        if (pattern != Gpt2Pattern) writer.Write(pattern);
         byte[] data = Encoding.UTF8.GetBytes(ranks);
         writer.Write(data.Length);
         writer.Write(data);

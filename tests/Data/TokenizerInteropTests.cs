@@ -1,0 +1,113 @@
+using Microsoft.ML;
+using Microsoft.ML.Tokenizers;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Tests.Estimators;
+
+namespace MLNet.LowRank.Tests.Data;
+
+public class TokenizerInteropTests
+{
+    static readonly string[] Samples = ["naïve café — 中文 🚀 end", "The quick brown fox's 12,345 jumps.\n\n  Indented  text", ""];
+
+    static string TempFile(string extension) => Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}{extension}");
+
+    [Fact]
+    public void A_trained_BPE_round_trips_through_a_tiktoken_file()
+    {
+        var trained = BpeTrainer.Train(LmPipeline.Texts.Concat(Samples).ToList(), 300);
+        string path = TempFile(".tiktoken");
+        try
+        {
+            trained.SaveTiktoken(path);
+            var lines = File.ReadAllLines(path);
+            lines.Should().HaveCount(trained.VocabSize - 1, "one line per token of the vocabulary, BOS excluded");
+            lines.Select((l, i) => l.Split(' ')[1] == i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Should().AllSatisfy(ok => ok.Should().BeTrue());
+            var back = LmTokenizer.FromTiktokenFile(path, name: trained.Name);
+            back.SameAs(trained).Should().BeTrue("the same ranks, name and pattern make the same tokenizer");
+            back.BosId.Should().Be(trained.BosId);
+            foreach (string s in Samples.Concat(LmPipeline.Texts.Take(3)))
+            {
+                back.Encode(s).Should().Equal(trained.Encode(s));
+                back.Decode(back.Encode(s)).Should().Be(s);
+            }
+            back.BytesPerToken().Should().Equal(trained.BytesPerToken());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_pretrained_vocabulary_exports_to_tiktoken_and_reads_back_identically()
+    {
+        var gpt2 = TiktokenLmTokenizer.Pretrained("gpt2");
+        string path = TempFile(".tiktoken");
+        try
+        {
+            gpt2.SaveTiktoken(path);
+            var back = LmTokenizer.FromTiktokenFile(path);
+            back.Name.Should().Be(Path.GetFileNameWithoutExtension(path));
+            back.VocabSize.Should().Be(50257);
+            back.BosId.Should().Be(50256);
+            foreach (string s in Samples) back.Encode(s).Should().Equal(gpt2.Encode(s));
+            back.BytesPerToken().Should().Equal(gpt2.BytesPerToken());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_malformed_tiktoken_file_is_named()
+    {
+        string path = TempFile(".tiktoken");
+        try
+        {
+            File.WriteAllText(path, "SGVsbG8= 0\nnot base64!! 1\n");
+            var act = () => LmTokenizer.FromTiktokenFile(path);
+            act.Should().Throw<InvalidDataException>().WithMessage("*malformed*base64 token, a space and its rank*");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Any_Microsoft_ML_tokenizer_trains_saves_and_loads_when_registered()
+    {
+        var inner = TiktokenTokenizer.CreateForModel("gpt2");
+        var external = LmTokenizer.FromTokenizer(inner, bosId: 50256, name: "test-gpt2-external", vocabSize: 50257);
+        foreach (string s in Samples) external.Encode(s).Should().Equal(inner.EncodeToIds(s).ToArray());
+        external.Decode(external.Encode("hello world")).Should().Be("hello world");
+        external.ByteLength(external.Encode(" world")[0]).Should().Be(6);
+
+        var ml = new MLContext(seed: 1);
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var model = LmPipeline.Build(ml, LmTokenizer.Use(external), LmPipeline.Options(steps: 2)).Fit(docs);
+        string path = TempFile(".zip");
+        try
+        {
+            ml.Model.Save(model, docs.Schema, path);
+            using (var loaded = ml.LowRank().LoadModel(path).GetLanguageModel())
+            {
+                loaded.Tokenizer.Should().BeSameAs(external, "the registered tokenizer is found by name");
+                loaded.Generate("The", 5, temperature: 0).Should().Be(model.GetLanguageModel().Generate("The", 5, temperature: 0));
+            }
+
+            // Another vocabulary registered under the same name is refused: its ids would mean other text.
+            LmTokenizer.Register(LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"), bosId: 100257, name: "test-gpt2-external", vocabSize: 100277));
+            var act = () => ml.LowRank().LoadModel(path);
+            act.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
+            LmTokenizer.Register(external);
+        }
+        finally
+        {
+            File.Delete(path);
+            model.GetLanguageModel().Dispose();
+        }
+
+        // A model naming a tokenizer nobody registered says which registration is missing.
+        var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("external"); w.Write("never-registered"); w.Write(1000); w.Write(999); w.Write(42UL);
+        }
+        bytes.Position = 0;
+        var read = () => LmTokenizer.Read(new BinaryReader(bytes));
+        read.Should().Throw<InvalidDataException>().WithMessage("*'never-registered'*not registered*LmTokenizer.Register*");
+    }
+}
