@@ -1,7 +1,8 @@
-// Export that other tools read: the weights as safetensors under the model's own parameter names, and the architecture
-// as JSON (in the file's metadata and beside it as NAME.json) with every block's resolved ranks — enough for a
-// PyTorch implementation of docs/model-spec.md (tools/reference/model.py builds its GPT from exactly these keys) to
-// reproduce the logits. Import reads the same format back, treating the file as untrusted input.
+// Export that other tools read: the state dict under the model's own parameter names, as safetensors or as a PyTorch
+// torch.save file (TorchSharp.PyBridge), in float32, float16 or bfloat16, and the architecture as JSON (in the
+// safetensors metadata and beside the file as NAME.json) with every block's resolved ranks — enough for a PyTorch
+// implementation of docs/model-spec.md (tools/reference/model.py builds its GPT from exactly these keys) to reproduce
+// the logits. Import reads the same formats back, treating the file as untrusted input.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,55 +10,103 @@ using static TorchSharp.torch;
 
 namespace MLNet.LowRank.Model;
 
-/// <summary>safetensors + JSON export and import of a <see cref="Gpt"/>.</summary>
+/// <summary>Export and import of a <see cref="Gpt"/>: its state dict as safetensors or as a PyTorch <c>torch.save</c>
+/// file (through TorchSharp.PyBridge), in float32, float16 or bfloat16, with the configuration as JSON.</summary>
 public static class GptExport
 {
     /// <summary>The value of the config's "format" key.</summary>
     public const string Format = "mlnet-lowrank-gpt";
     public const int Version = 1;
 
-    /// <summary>Writes <paramref name="path"/> (safetensors, float32) and the config beside it (same name, .json).</summary>
-    /// <exception cref="NotSupportedException">The model uses a variant other tools cannot know (not built in).</exception>
-    public static void Save(Gpt model, string path)
+    static readonly ScalarType[] Dtypes = [ScalarType.Float32, ScalarType.Float16, ScalarType.BFloat16];
+
+    /// <summary>Writes the model's state dict to <paramref name="path"/> — safetensors for ".safetensors" (the config also in
+    /// its metadata), a PyTorch state-dict file that <c>torch.load</c> reads for ".pt" or ".pth" — with every weight in
+    /// <paramref name="dtype"/> (float32, float16 or bfloat16), and the config beside it (same name, .json).</summary>
+    /// <exception cref="NotSupportedException">The model uses a variant other tools cannot know (not built in), or the
+    /// extension or dtype is not one of these.</exception>
+    public static void Save(Gpt model, string path, ScalarType dtype = ScalarType.Float32)
     {
+        if (!Dtypes.Contains(dtype))
+            throw new NotSupportedException($"Export dtype {dtype} is not supported; use {string.Join(", ", Dtypes)}.");
+        var kind = KindOf(path);
         var config = ConfigJson(model);
         string text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        var tensors = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
-        File.WriteAllText(Path.ChangeExtension(path, ".json"), text + Environment.NewLine);
-    }
-
-    /// <summary>Builds the model a <see cref="Save"/>d file describes and copies its weights in; every name and shape
-    /// must match what the configuration builds.</summary>
-    /// <exception cref="InvalidDataException">Not an export of this library, an implausible configuration, or weights that
-    /// do not match it.</exception>
-    public static Gpt Load(string path)
-    {
-        var (tensors, metadata) = SafeTensors.Read(path);
+        var state = model.state_dict();
+        var tensors = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(dtype).cpu());
         try
         {
-            if (!metadata.TryGetValue("config", out var json) || metadata.GetValueOrDefault("format") != Format)
-                throw new InvalidDataException($"{path} is a safetensors file without an MLNet.LowRank configuration (metadata \"format\": \"{Format}\"); export models with GptExport.Save.");
+            if (kind == FileKind.SafeTensors)
+                SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
+            else
+                TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(path, tensors);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        File.WriteAllText(ConfigPath(path), text + Environment.NewLine);
+    }
+
+    /// <summary>Builds the model a <see cref="Save"/>d file describes and copies its weights in (converted to float32);
+    /// every name and shape must match what the configuration builds. The configuration comes from the safetensors
+    /// metadata, else from the JSON file beside the weights.</summary>
+    /// <exception cref="InvalidDataException">Not an export of this library, an implausible configuration, or weights that
+    /// do not match it.</exception>
+    public static Gpt Load(string path, Device? device = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No exported model at '{path}'.", path);
+        var kind = KindOf(path);
+        Dictionary<string, Tensor> tensors;
+        string? json = null;
+        if (kind == FileKind.SafeTensors)
+        {
+            (tensors, var metadata) = SafeTensors.Read(path);
+            if (metadata.GetValueOrDefault("format") == Format) json = metadata.GetValueOrDefault("config");
+        }
+        else
+        {
+            Runtime.TorchRuntime.EnsureInitialized();
+            try
+            {
+                tensors = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>()
+                    .ToDictionary(e => (string)e.Key, e => e.Value as Tensor ?? throw new InvalidDataException($"{path}: entry '{e.Key}' is not a tensor."));
+            }
+            catch (Exception e) when (e is not InvalidDataException)
+            {
+                throw new InvalidDataException($"{path} is not a readable PyTorch state-dict file ({e.Message}).", e);
+            }
+        }
+        try
+        {
+            if (json is null && File.Exists(ConfigPath(path)))
+            {
+                var beside = File.ReadAllText(ConfigPath(path));
+                if (JsonNode.Parse(beside)?["format"]?.GetValue<string>() == Format) json = beside;
+            }
+            if (json is null)
+                throw new InvalidDataException($"{path} has no MLNet.LowRank configuration (safetensors metadata \"format\": \"{Format}\", or {Path.GetFileName(ConfigPath(path))} beside it); export models with GptExport.Save.");
             var config = ParseConfig(json, path);
             long claimed = ModelSummary.For(config).TotalParameters, present = tensors.Values.Sum(t => t.numel());
             if (claimed != present)
                 throw new InvalidDataException($"{path}: the configuration builds {claimed:N0} parameters; the file holds {present:N0} values.");
-            var model = Gpt.CreateForLoading(config);
+            var model = Gpt.CreateForLoading(config, device);
             try
             {
-                var ours = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                var ours = model.state_dict();
                 var missing = ours.Keys.Except(tensors.Keys).ToList();
                 var extra = tensors.Keys.Except(ours.Keys).ToList();
                 if (missing.Count > 0 || extra.Count > 0)
                     throw new InvalidDataException($"{path}: weights do not match the configuration (missing: {string.Join(", ", missing.DefaultIfEmpty("none"))}; unexpected: {string.Join(", ", extra.DefaultIfEmpty("none"))}).");
-                using var noGrad = no_grad();
-                foreach (var (name, p) in ours)
+                foreach (var (name, t) in tensors)
                 {
-                    var t = tensors[name];
-                    if (!t.shape.SequenceEqual(p.shape))
-                        throw new InvalidDataException($"{path}: weight '{name}' is [{string.Join(", ", t.shape)}]; the configuration builds [{string.Join(", ", p.shape)}].");
-                    p.copy_(t);
+                    if (!t.shape.SequenceEqual(ours[name].shape))
+                        throw new InvalidDataException($"{path}: weight '{name}' is [{string.Join(", ", t.shape)}]; the configuration builds [{string.Join(", ", ours[name].shape)}].");
+                    if (!t.is_floating_point())
+                        throw new InvalidDataException($"{path}: weight '{name}' is {t.dtype}, not a floating-point type.");
                 }
+                using var float32 = new DisposableDictionary(tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float32)));
+                model.load_state_dict(float32.Tensors, strict: true);   // TorchSharp's own loader: names again, then copy_
                 return model;
             }
             catch
@@ -70,6 +119,24 @@ public static class GptExport
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    enum FileKind { SafeTensors, PyTorch }
+
+    static FileKind KindOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".safetensors" => FileKind.SafeTensors,
+        ".pt" or ".pth" => FileKind.PyTorch,
+        var other => throw new NotSupportedException($"'{path}': export and import take .safetensors or a PyTorch state dict (.pt, .pth), not '{other}'."),
+    };
+
+    static string ConfigPath(string path) => Path.ChangeExtension(path, ".json");
+
+    /// <summary>Tensors disposed together.</summary>
+    sealed class DisposableDictionary(Dictionary<string, Tensor> tensors) : IDisposable
+    {
+        public Dictionary<string, Tensor> Tensors => tensors;
+        public void Dispose() { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
     static JsonObject ConfigJson(Gpt model)

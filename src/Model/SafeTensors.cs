@@ -1,7 +1,6 @@
 // The safetensors format (8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and byte
 // range, then raw little-endian data): what PyTorch tools read and write. The reference fixtures use it; so can exports.
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,14 +9,17 @@ using static TorchSharp.torch;
 
 namespace MLNet.LowRank.Model;
 
-/// <summary>Reads and writes safetensors files (float32, float64 and int64 tensors, string metadata).</summary>
+/// <summary>Reads and writes safetensors files (float32, float64, float16, bfloat16 and int64 tensors, string metadata).</summary>
 public static class SafeTensors
 {
     /// <summary>Refuses headers larger than this (a corrupted length would otherwise ask for gigabytes).</summary>
     const long MaxHeaderBytes = 100L << 20;
 
     static readonly (string Code, ScalarType Type, int Size)[] Types =
-        [("F32", ScalarType.Float32, 4), ("F64", ScalarType.Float64, 8), ("I64", ScalarType.Int64, 8)];
+        [("F32", ScalarType.Float32, 4), ("F64", ScalarType.Float64, 8), ("F16", ScalarType.Float16, 2), ("BF16", ScalarType.BFloat16, 2), ("I64", ScalarType.Int64, 8)];
+
+    /// <summary>The element types this reader and writer take.</summary>
+    public static IReadOnlyList<ScalarType> SupportedTypes => Types.Select(t => t.Type).ToArray();
 
     /// <summary>Reads every tensor (on the CPU) and the metadata of <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file.</exception>
@@ -45,7 +47,7 @@ public static class SafeTensors
                 }
                 string code = node!["dtype"]!.GetValue<string>();
                 var type = Types.FirstOrDefault(t => t.Code == code);
-                if (type.Code is null) throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes F32, F64 and I64.");
+                if (type.Code is null) throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
                 long[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 long[] offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 long count = shape.Aggregate(1L, (a, b) => a * b);
@@ -54,12 +56,9 @@ public static class SafeTensors
                     throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}] at bytes {string.Join("..", offsets)}, which the file does not hold.");
                 var bytes = raw.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian.");
-                tensors[name] = type.Type switch
-                {
-                    ScalarType.Float32 => torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape),
-                    ScalarType.Float64 => torch.tensor(MemoryMarshal.Cast<byte, double>(bytes).ToArray(), shape),
-                    _ => torch.tensor(MemoryMarshal.Cast<byte, long>(bytes).ToArray(), shape),
-                };
+                var t = torch.empty(shape, type.Type);
+                tensors[name] = t;
+                t.bytes = bytes;
             }
         }
         catch
@@ -70,7 +69,7 @@ public static class SafeTensors
         return (tensors, metadata);
     }
 
-    /// <summary>Writes <paramref name="tensors"/> (float32, float64 or int64; any device) and <paramref name="metadata"/>
+    /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and <paramref name="metadata"/>
     /// to <paramref name="path"/>, tensors in name order.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -82,14 +81,9 @@ public static class SafeTensors
         foreach (var (name, tensor) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var type = Types.FirstOrDefault(t => t.Type == tensor.dtype);
-            if (type.Code is null) throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors export takes float32, float64 and int64.");
+            if (type.Code is null) throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors takes {string.Join(", ", Types.Select(t => t.Type))}.");
             using var cpu = tensor.detach().cpu().contiguous();
-            byte[] data = type.Type switch
-            {
-                ScalarType.Float32 => MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()).ToArray(),
-                ScalarType.Float64 => MemoryMarshal.AsBytes(cpu.data<double>().ToArray().AsSpan()).ToArray(),
-                _ => MemoryMarshal.AsBytes(cpu.data<long>().ToArray().AsSpan()).ToArray(),
-            };
+            byte[] data = cpu.bytes.ToArray();
             header[name] = new JsonObject
             {
                 ["dtype"] = type.Code,

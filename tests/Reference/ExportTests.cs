@@ -27,29 +27,36 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
     };
 
     [SkippableTheory]
-    [InlineData("dense")]
-    [InlineData("factored-schedule-head")]
-    [InlineData("diagonal")]
-    [InlineData("cola-attention-only")]
-    public void An_export_reproduces_the_logits_in_the_pytorch_reference_and_imports_back(string name)
+    [InlineData("dense", ".safetensors", ScalarType.Float32)]
+    [InlineData("factored-schedule-head", ".safetensors", ScalarType.Float32)]
+    [InlineData("diagonal", ".pt", ScalarType.Float32)]
+    [InlineData("cola-attention-only", ".safetensors", ScalarType.Float32)]
+    [InlineData("factored-schedule-head", ".pt", ScalarType.Float32)]
+    [InlineData("factored-schedule-head", ".safetensors", ScalarType.BFloat16)]
+    [InlineData("dense", ".pt", ScalarType.Float16)]
+    public void An_export_reproduces_the_logits_in_the_pytorch_reference_and_imports_back(string name, string extension, ScalarType dtype)
     {
         var config = Config(name);
         string dir = Directory.CreateTempSubdirectory("lowrank-export-").FullName;
         try
         {
             using var model = TrainedModel(config);
-            string export = Path.Combine(dir, name + ".safetensors");
-            GptExport.Save(model, export);
+            string export = Path.Combine(dir, name + extension);
+            GptExport.Save(model, export, dtype);
             File.Exists(Path.ChangeExtension(export, ".json")).Should().BeTrue("the config is written beside the weights");
 
             var random = new Random(1);
             using var idx = tensor(Enumerable.Range(0, 2 * 16).Select(_ => (long)random.Next(Tiny.Vocab)).ToArray(), 2, 16);
+            using var imported = GptExport.Load(export);
+            // Import restores every weight as exported: exactly in float32; rounded to the export dtype otherwise.
+            var original = model.state_dict();
+            foreach (var (key, weight) in imported.state_dict())
+            {
+                using var expected = original[key].detach().to(dtype).to(ScalarType.Float32);
+                weight.allclose(expected, rtol: 0, atol: 0).Should().BeTrue($"{key} comes back as it was written in {dtype}");
+            }
             Tensor logits;
-            using (no_grad()) logits = model.forward(idx);
-            using (var imported = GptExport.Load(export))
-            using (no_grad())
-            using (var again = imported.forward(idx))
-                again.allclose(logits, rtol: 0, atol: 0).Should().BeTrue("import restores every weight exactly");
+            using (no_grad()) logits = imported.forward(idx);
 
             string @case = Path.Combine(dir, "case.safetensors");
             SafeTensors.Write(@case, new Dictionary<string, Tensor> { ["idx"] = idx, ["logits"] = logits });
@@ -57,8 +64,32 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             var (code, output) = RunReference(export, @case);
             code.Should().Be(0, output);
             output.Should().Contain("largest relative difference");
-            log.WriteLine($"{name}: {output.Trim()}");
+            log.WriteLine($"{name} {extension} {dtype}: {output.Trim()}");
             logits.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void TorchSharp_PyBridge_reads_the_safetensors_export_as_written()
+    {
+        string dir = Directory.CreateTempSubdirectory("lowrank-export-").FullName;
+        try
+        {
+            using var model = TrainedModel(Config("factored-schedule-head"));
+            string export = Path.Combine(dir, "m.safetensors");
+            GptExport.Save(model, export, ScalarType.BFloat16);
+            var theirs = TorchSharp.PyBridge.Safetensors.LoadStateDict(export);
+            var ours = model.state_dict();
+            theirs.Keys.Should().BeEquivalentTo(ours.Keys);
+            foreach (var (key, weight) in ours)
+            {
+                theirs[key].dtype.Should().Be(ScalarType.BFloat16);
+                theirs[key].to(ScalarType.Float32).allclose(weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float32), rtol: 0, atol: 0).Should().BeTrue(key);
+            }
         }
         finally
         {
@@ -75,7 +106,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Factored, 8, 8), seed: 1);
             string plain = Path.Combine(dir, "plain.safetensors");
             SafeTensors.Write(plain, model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter));
-            FluentActions.Invoking(() => GptExport.Load(plain)).Should().Throw<InvalidDataException>().WithMessage("*without an MLNet.LowRank configuration*");
+            FluentActions.Invoking(() => GptExport.Load(plain)).Should().Throw<InvalidDataException>().WithMessage("*has no MLNet.LowRank configuration*");
 
             string export = Path.Combine(dir, "m.safetensors");
             GptExport.Save(model, export);
@@ -85,6 +116,11 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             string cut = Path.Combine(dir, "cut.safetensors");
             SafeTensors.Write(cut, tensors, metadata);
             FluentActions.Invoking(() => GptExport.Load(cut)).Should().Throw<InvalidDataException>().WithMessage("*builds*parameters*holds*");
+
+            FluentActions.Invoking(() => GptExport.Save(model, Path.Combine(dir, "m.onnx"))).Should().Throw<NotSupportedException>().WithMessage("*.safetensors*.pt*");
+            FluentActions.Invoking(() => GptExport.Save(model, export, ScalarType.Int8)).Should().Throw<NotSupportedException>().WithMessage("*Int8*");
+            File.WriteAllText(Path.Combine(dir, "junk.pt"), "not a pickle");
+            FluentActions.Invoking(() => GptExport.Load(Path.Combine(dir, "junk.pt"))).Should().Throw<InvalidDataException>().WithMessage("*not a readable PyTorch state-dict*");
 
             metadata["config"] = metadata["config"].Replace("\"dim\":32", "\"dim\":65536");
             SafeTensors.Write(cut, tensors, metadata);

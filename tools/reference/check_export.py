@@ -1,11 +1,13 @@
-"""Loads a model exported by the C# library (GptExport.Save: safetensors + config) into the reference GPT, runs it on the
-token ids in CASE and compares its logits with the library's (both in CASE): prints the largest relative difference
-and exits 1 when it exceeds the tolerance.
+"""Loads a model exported by the C# library (GptExport.Save: safetensors, or a torch.save state dict read with
+torch.load, + config) into the reference GPT, runs it on the token ids in CASE and compares its logits with the
+library's (both in CASE): prints the largest relative difference and exits 1 when it exceeds the tolerance. Weights
+exported in float16 or bfloat16 are converted to float32 first.
 
-    /usr/bin/python3 tools/reference/check_export.py EXPORT.safetensors CASE.safetensors [--tolerance 1e-5]
+    /usr/bin/python3 tools/reference/check_export.py EXPORT.safetensors|EXPORT.pt CASE.safetensors [--tolerance 1e-5]
 """
 import argparse
 import json
+import os
 import sys
 
 import torch
@@ -21,18 +23,25 @@ def main():
     ap.add_argument("--tolerance", type=float, default=1e-5)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    weights, meta = tensorfile.load(args.export)
-    if meta.get("format") != "mlnet-lowrank-gpt":
-        print(f"{args.export}: not an MLNet.LowRank export (metadata format {meta.get('format')!r})")
-        return 2
-    model = Gpt(json.loads(meta["config"]))
-    model.load_state_dict(weights, strict=True)   # every name and shape must match the reference's own
+    if args.export.endswith((".pt", ".pth")):
+        weights = torch.load(args.export, map_location="cpu")   # PyTorch's own reader of the torch.save format
+        with open(os.path.splitext(args.export)[0] + ".json") as f:
+            config = json.load(f)
+    else:
+        weights, meta = tensorfile.load(args.export)
+        if meta.get("format") != "mlnet-lowrank-gpt":
+            print(f"{args.export}: not an MLNet.LowRank export (metadata format {meta.get('format')!r})")
+            return 2
+        config = json.loads(meta["config"])
+    dtypes = sorted({str(w.dtype) for w in weights.values()})
+    model = Gpt(config)
+    model.load_state_dict({k: w.float() for k, w in weights.items()}, strict=True)   # every name and shape must match the reference's own
     case, _ = tensorfile.load(args.case)
     with torch.no_grad():
         logits = model(case["idx"])
     expected = case["logits"]
     relative = ((logits.double() - expected.double()).abs().max() / expected.double().abs().max()).item()
-    print(f"reference logits vs the library's: largest relative difference {relative:.2e} over {expected.numel()} values (tolerance {args.tolerance:.0e})")
+    print(f"reference logits vs the library's ({', '.join(dtypes)} weights): largest relative difference {relative:.2e} over {expected.numel()} values (tolerance {args.tolerance:.0e})")
     return 0 if relative <= args.tolerance else 1
 
 

@@ -5,17 +5,19 @@ import struct
 
 import torch
 
-DTYPES = {torch.float32: ("F32", 4), torch.float64: ("F64", 8), torch.int64: ("I64", 8)}
+DTYPES = {torch.float32: ("F32", 4), torch.float64: ("F64", 8), torch.float16: ("F16", 2), torch.bfloat16: ("BF16", 2),
+          torch.int64: ("I64", 8)}
 BY_NAME = {name: dtype for dtype, (name, _) in DTYPES.items()}
 
 
 def save(path, tensors, metadata):
-    """tensors: name → tensor (float32, float64 or int64); metadata: name → str."""
+    """tensors: name → tensor (float32, float64, float16, bfloat16 or int64); metadata: name → str."""
     header, chunks, offset = {"__metadata__": metadata}, [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous().cpu()
         code, _ = DTYPES[t.dtype]
-        data = t.numpy().tobytes() if t.numel() else b""
+        # numpy has no bfloat16: take the raw bytes through an int16 view of the same storage.
+        data = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes() if t.numel() else b""
         header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)

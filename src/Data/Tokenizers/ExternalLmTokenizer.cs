@@ -75,9 +75,9 @@ public sealed class ExternalLmTokenizer : LmTokenizer
     }
 
     /// <summary>Makes <paramref name="tokenizer"/> findable by name when a model that uses it is loaded.</summary>
-    internal static void Register(ExternalLmTokenizer tokenizer) => Registered[tokenizer.Name] = tokenizer;
+    internal static void AddToRegistry(ExternalLmTokenizer tokenizer) => Registered[tokenizer.Name] = tokenizer;
 
-    internal static ExternalLmTokenizer Read(BinaryReader reader)
+    internal static ExternalLmTokenizer ReadRegistered(BinaryReader reader)
     {
         string name = reader.ReadString();
         int vocab = reader.ReadInt32(), bos = reader.ReadInt32();

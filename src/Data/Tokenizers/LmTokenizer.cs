@@ -67,7 +67,7 @@ public abstract class LmTokenizer
             TiktokenLmTokenizer.PretrainedKind => TiktokenLmTokenizer.Pretrained(reader.ReadString()),
             TiktokenLmTokenizer.TrainedKind => TiktokenLmTokenizer.FromRanks(reader.ReadString(), Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()))),
             TiktokenLmTokenizer.TrainedWithPatternKind => ReadWithPattern(reader),
-            ExternalLmTokenizer.Kind => ExternalLmTokenizer.Read(reader),
+            ExternalLmTokenizer.Kind => ExternalLmTokenizer.ReadRegistered(reader),
             _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}' in the saved model."),
         };
     }
@@ -105,13 +105,13 @@ public abstract class LmTokenizer
     public static ExternalLmTokenizer FromTokenizer(Tokenizer tokenizer, int bosId, string name, int vocabSize)
     {
         var wrapped = new ExternalLmTokenizer(name, tokenizer, bosId, vocabSize);
-        ExternalLmTokenizer.Register(wrapped);
+        ExternalLmTokenizer.AddToRegistry(wrapped);
         return wrapped;
     }
 
     /// <summary>Registers an external tokenizer (from <see cref="FromTokenizer"/>) under its name, so models trained with
     /// it load in this process. <see cref="FromTokenizer"/> registers what it makes; call this after a restart.</summary>
-    public static void Register(ExternalLmTokenizer tokenizer) => ExternalLmTokenizer.Register(tokenizer);
+    public static void Register(ExternalLmTokenizer tokenizer) => ExternalLmTokenizer.AddToRegistry(tokenizer);
 
     /// <summary>A byte-level BPE from a tiktoken ranks file ("base64-token rank" per line), such as one written by
     /// <see cref="TiktokenLmTokenizer.SaveTiktoken"/>; BOS is the id after the last rank. Text is split before merging by
