@@ -27,8 +27,8 @@ public sealed record GenerationOptions
     /// <summary>Stop when the model predicts the end of the document (its BOS token). Default true.</summary>
     public bool StopAtEndOfDocument { get; init; } = true;
 
-    /// <summary>Seed of the sampler. Every prompt gets its own generator with this seed, so a prompt gets the same text
-    /// alone or in a batch. Default 0.</summary>
+    /// <summary>Seed of the sampler. Every prompt gets its own generator, seeded with this seed and the prompt's text, so
+    /// a prompt gets the same text alone or in a batch, and different prompts draw different random numbers. Default 0.</summary>
     public int Seed { get; init; }
 
     /// <summary>Keep keys and values of past tokens (a KV cache) instead of recomputing the whole context for every new

@@ -13,13 +13,18 @@ namespace MLNet.LowRank.Generation;
 
 internal static class TextGeneration
 {
-    sealed class Row(int index, string prompt, List<int> window, StreamedText text, int seed) : IDisposable
+    /// <summary>Each prompt draws from its own generator, seeded by the seed and the prompt: a prompt gets the same text
+    /// alone or anywhere in a batch, and different prompts do not share random draws (with one shared stream, a weak
+    /// model's samples for different prompts fall into step).</summary>
+    static ulong SamplerSeed(int seed, string prompt) => Common.StableHash.Fnv1a(prompt, (ulong)(uint)seed);
+
+    sealed class Row(int index, string prompt, List<int> window, StreamedText text, ulong seed) : IDisposable
     {
         public int Index => index;
         public string Prompt => prompt;
         public List<int> Window => window;
         public StreamedText Text => text;
-        public torch.Generator Sampler { get; } = new((ulong)seed);
+        public torch.Generator Sampler { get; } = new(seed);
         public FinishReason? Finished { get; set; }
         /// <summary>The last token overflowed the window, which restarted from its last T/2 tokens.</summary>
         public bool Restarted { get; set; }
@@ -39,7 +44,7 @@ internal static class TextGeneration
         {
             var ids = new List<int> { tokenizer.BosId };
             ids.AddRange(tokenizer.Encode(p));
-            return new Row(i, p, ids.Skip(Math.Max(0, ids.Count - t)).ToList(), new StreamedText(tokenizer, options.StopSequences), options.Seed);
+            return new Row(i, p, ids.Skip(Math.Max(0, ids.Count - t)).ToList(), new StreamedText(tokenizer, options.StopSequences), SamplerSeed(options.Seed, p));
         }).ToList();
         try
         {
