@@ -107,7 +107,8 @@ public static class TrialParameters
 
     /// <summary>Training options that do not change a trial's numbers: how it runs, reports and checkpoints.</summary>
     static readonly HashSet<string> NotIdentity = [nameof(TrainingOptions.Threads), nameof(TrainingOptions.ReportEvery),
-        nameof(TrainingOptions.CheckpointEverySteps), nameof(TrainingOptions.CheckpointEverySeconds), nameof(TrainingOptions.Resume)];
+        nameof(TrainingOptions.CheckpointEverySteps), nameof(TrainingOptions.CheckpointEverySeconds), nameof(TrainingOptions.Resume),
+        nameof(TrainingOptions.PauseAtStep)];
 
     /// <summary>A rank value: "dense", an integer, a fraction in (0, 1), or "Kind:a:b[:split]".</summary>
     public static RankSchedule? ParseRank(string value)

@@ -88,7 +88,7 @@ internal static class Checkpoint
     {
         var numeric = o with
         {
-            Threads = null, ReportEvery = 1, CheckpointPath = null, CheckpointEverySteps = 0, CheckpointEverySeconds = 0, Resume = false,
+            Threads = null, ReportEvery = 1, CheckpointPath = null, CheckpointEverySteps = 0, CheckpointEverySeconds = 0, Resume = false, PauseAtStep = null,
             Optimizer = Optimizers.AdamW,
         };
         string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");

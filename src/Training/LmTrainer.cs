@@ -103,6 +103,12 @@ public static class LmTrainer
 
         while (Fraction(o, c.Step, c.Tokens, c.TrainSeconds) < 1)
         {
+            if (o.PauseAtStep is int pauseAt && c.Step >= pauseAt) // resumed at (or past) the pause: nothing to do
+            {
+                status = TrainingStatus.Paused;
+                message = $"Paused at step {c.Step}.";
+                break;
+            }
             if (ct.IsCancellationRequested)
             {
                 Save();
@@ -143,8 +149,9 @@ public static class LmTrainer
             // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
             bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss || !double.IsFinite(gradNorm) || (step > 1 && gradNorm == 0);
             bool last = diverged || Fraction(o, step, c.Tokens, c.TrainSeconds) >= 1;
+            bool pausing = !last && o.PauseAtStep is int pause && step >= pause;
             EvalResult? eval = null;
-            if (validation is not null && !diverged && (last || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
+            if (validation is not null && !diverged && (last || pausing || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
             {
                 long evalStart = Stopwatch.GetTimestamp();
                 eval = validation.Evaluate(model);
@@ -165,16 +172,23 @@ public static class LmTrainer
                 log?.Invoke(message);
                 break;
             }
-            if (last || (o.CheckpointEverySteps > 0 && step - lastCheckpointStep >= o.CheckpointEverySteps)
+            if (last || pausing || (o.CheckpointEverySteps > 0 && step - lastCheckpointStep >= o.CheckpointEverySteps)
                 || (o.CheckpointEverySeconds > 0 && c.TrainSeconds - lastCheckpointSeconds >= o.CheckpointEverySeconds))
                 Save();
-            if ((progress is not null || log is not null) && (step % o.ReportEvery == 0 || last))
+            if ((progress is not null || log is not null) && (step % o.ReportEvery == 0 || last || pausing))
             {
                 double fraction = Math.Min(1, Fraction(o, step, c.Tokens, c.TrainSeconds));
                 var remaining = TimeSpan.FromSeconds(fraction > 0 ? c.TrainSeconds / fraction * (1 - fraction) : 0);
                 var snapshot = new TrainingProgress(step, c.Tokens, loss, c.LastEval?.CrossEntropy, tps, fraction, remaining);
                 progress?.Report(snapshot);
                 log?.Invoke(snapshot.ToString());
+            }
+            if (pausing)
+            {
+                status = TrainingStatus.Paused;
+                message = $"Paused at step {step}" + (o.CheckpointPath is null ? " (no CheckpointPath: the run cannot be continued)." : $"; continue from {o.CheckpointPath} with Resume.");
+                log?.Invoke(message);
+                break;
             }
         }
 

@@ -117,6 +117,12 @@ public sealed record TrainingOptions
     /// options); the result is identical to an uninterrupted run. Default false.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>Stop once this many steps are done, with status <see cref="TrainingStatus.Paused"/>: evaluate (when there is a
+    /// validation set) and write the checkpoint, without changing the learning-rate schedule, which still runs to the
+    /// budget. Resuming with a larger value, or none, continues the same run — what successive halving needs to stop a
+    /// trial early or carry it on. Null = run to the budget. Default null.</summary>
+    public int? PauseAtStep { get; init; }
+
     /// <summary>The LR schedule these options describe.</summary>
     public LearningRateSchedule Schedule => new(WarmupSteps, WarmdownFraction, FinalLrFraction);
 
@@ -158,6 +164,7 @@ public sealed record TrainingOptions
         Require(CheckpointEverySteps >= 0, nameof(CheckpointEverySteps), CheckpointEverySteps, "must be ≥ 0 (0 = only at the end and when cancelled)");
         Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds), CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");
         Require(!Resume || CheckpointPath is not null, nameof(Resume), Resume, "needs CheckpointPath: the file to resume from");
+        Require(PauseAtStep is null or >= 1, nameof(PauseAtStep), PauseAtStep!, "must be at least 1");
     }
 
     static void Positive(double value, string option) =>

@@ -8,6 +8,9 @@ public enum TrainingStatus
     Completed,
     /// <summary>The loss or gradient norm became NaN or infinite, or the loss exceeded <see cref="TrainingOptions.DivergenceLoss"/>.</summary>
     Diverged,
+    /// <summary>Stopped at <see cref="TrainingOptions.PauseAtStep"/> (evaluated and checkpointed) before the budget was spent;
+    /// resuming continues the same run.</summary>
+    Paused,
 }
 
 /// <summary>One training step.</summary>

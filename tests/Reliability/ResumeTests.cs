@@ -42,6 +42,35 @@ public class ResumeTests
     }
 
     [Fact]
+    public void Pausing_twice_then_finishing_equals_one_straight_run_and_keeps_the_schedule()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        var config = Tiny.Config(LinearVariant.Factored, 8, 8);
+        using var straightModel = Gpt.Create(config, seed: 5);
+        var straight = LmTrainer.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt"), steps: 24));
+
+        string checkpoint = Path.Combine(dir, "p.ckpt");
+        TrainingResult? last = null;
+        int seed = 5; // the first run starts fresh; later ones take every weight from the checkpoint
+        foreach (int? pause in new int?[] { 6, 6, 15, null }) // the second call resumes at its pause: nothing to train
+        {
+            using var model = Gpt.Create(config, seed);
+            seed = 77;
+            last = LmTrainer.Train(model, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint, steps: 24) with { Resume = true, PauseAtStep = pause });
+            if (pause is int p)
+            {
+                last.Status.Should().Be(TrainingStatus.Paused);
+                last.History.Should().HaveCount(p);
+                last.History[^1].ValidationLoss.Should().NotBeNull("a pause evaluates, so successive halving can rank the trial there");
+            }
+        }
+        last!.Status.Should().Be(TrainingStatus.Completed);
+        Losses(last).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
+        last.History.Select(h => h.LrFactor).Should().Equal(straight.History.Select(h => h.LrFactor), "pausing does not shorten the schedule");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void A_checkpoint_of_a_different_run_is_refused()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
