@@ -145,7 +145,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         try
         {
             var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken);
-            if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
+            if (result.Status == TrainingStatus.Paused) channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
+            else if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
             return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);
         }
         catch

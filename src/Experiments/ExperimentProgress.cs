@@ -15,7 +15,6 @@ public sealed record ExperimentProgress(int TrialIndex, string TrialId, string P
     {
         null => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: running",
         _ when Skipped => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: already done ({Result.Status})",
-        { Status: TrialStatus.Completed } r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: perplexity {r.Perplexity:F3}, {r.BitsPerByte:F4} bits/byte, {r.NonEmbeddingParameters:N0} non-embedding parameters, {r.TokensPerSecond:N0} tokens/s",
-        var r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: {r.Status} — {r.Error}",
+        var r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: {LineMonitor.Describe(r)}",
     };
 }

@@ -1,6 +1,9 @@
 // The run directory: experiment.json (what the experiment is, to refuse mixing), trials/<id>.json (one per finished
 // trial, written to a temporary file and renamed, so a kill never leaves half a record), summary.jsonl and summary.csv
-// (rebuilt from the trial files). Several processes (shards) can share one directory: they write different trials.
+// (rebuilt from the trial files). Successive halving adds rungs/<id>.r<k>.json (each rung a trial reached),
+// checkpoints/<id>.ckpt (paused trials) and claims/<id>.r<k>.claim (runs under way, so shards never run one twice; a
+// claim whose process died, or that has not been touched for a while, is taken over). Several processes (shards) can
+// share one directory: they write different trials.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -91,6 +94,98 @@ public sealed class ResultStore
     }
 
     string PathOf(string id) => Path.Combine(TrialsDirectory, id + ".json");
+
+    /// <summary>Where successive halving keeps each rung's record.</summary>
+    public string RungsDirectory => Path.Combine(Directory, "rungs");
+
+    /// <summary>Where paused trials' checkpoints live.</summary>
+    public string CheckpointsDirectory => Path.Combine(Directory, "checkpoints");
+
+    string ClaimsDirectory => Path.Combine(Directory, "claims");
+
+    /// <summary>The checkpoint of trial <paramref name="id"/>.</summary>
+    public string CheckpointOf(string id) => Path.Combine(CheckpointsDirectory, id + ".ckpt");
+
+    /// <summary>Writes the record of trial <paramref name="result"/> at rung <paramref name="rung"/>.</summary>
+    public void WriteRung(TrialResult result, int rung)
+    {
+        System.IO.Directory.CreateDirectory(RungsDirectory);
+        WriteAtomically(Path.Combine(RungsDirectory, $"{result.Id}.r{rung}.json"), JsonSerializer.Serialize(result with { LossCurve = [] }, Json));
+    }
+
+    /// <summary>Every rung record, by (trial id, rung).</summary>
+    public IReadOnlyDictionary<(string Id, int Rung), TrialResult> ReadRungs()
+    {
+        var rungs = new Dictionary<(string, int), TrialResult>();
+        if (!System.IO.Directory.Exists(RungsDirectory)) return rungs;
+        foreach (var f in System.IO.Directory.EnumerateFiles(RungsDirectory, "*.json"))
+        {
+            string name = Path.GetFileNameWithoutExtension(f);
+            int dot = name.LastIndexOf(".r", StringComparison.Ordinal);
+            if (dot < 0 || !int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int rung)) continue;
+            rungs[(name[..dot], rung)] = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(f), Json) ?? throw new InvalidDataException($"{f} is empty.");
+        }
+        return rungs;
+    }
+
+    string ClaimPath(string id, int rung) => Path.Combine(ClaimsDirectory, $"{id}.r{rung}.claim");
+
+    /// <summary>Claims the run of (<paramref name="id"/>, <paramref name="rung"/>) for this process; false when another live
+    /// process holds it.</summary>
+    internal bool TryClaim(string id, int rung, TimeSpan staleAfter)
+    {
+        System.IO.Directory.CreateDirectory(ClaimsDirectory);
+        string path = ClaimPath(id, rung);
+        if (File.Exists(path) && IsStale(path, staleAfter)) File.Delete(path);
+        try
+        {
+            using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            f.Write(Encoding.UTF8.GetBytes($"{Environment.MachineName} {Environment.ProcessId} {DateTime.UtcNow:O}"));
+            return true;
+        }
+        catch (IOException) when (File.Exists(path)) { return false; }
+    }
+
+    /// <summary>Marks this process's claim as alive.</summary>
+    internal void Heartbeat(string id, int rung)
+    {
+        string path = ClaimPath(id, rung);
+        if (File.Exists(path)) File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+    }
+
+    internal void Release(string id, int rung) => File.Delete(ClaimPath(id, rung));
+
+    /// <summary>Runs under way in live processes.</summary>
+    internal IReadOnlySet<(string Id, int Rung)> ActiveClaims(TimeSpan staleAfter)
+    {
+        var active = new HashSet<(string, int)>();
+        if (!System.IO.Directory.Exists(ClaimsDirectory)) return active;
+        foreach (var f in System.IO.Directory.EnumerateFiles(ClaimsDirectory, "*.claim"))
+        {
+            if (IsStale(f, staleAfter)) continue;
+            string name = Path.GetFileNameWithoutExtension(f);
+            int dot = name.LastIndexOf(".r", StringComparison.Ordinal);
+            if (dot > 0 && int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int rung)) active.Add((name[..dot], rung));
+        }
+        return active;
+    }
+
+    /// <summary>A claim is stale when its process is gone (same machine) or it has not been touched within <paramref name="staleAfter"/>.</summary>
+    static bool IsStale(string path, TimeSpan staleAfter)
+    {
+        try
+        {
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > staleAfter) return true;
+            var parts = File.ReadAllText(path).Split(' ');
+            if (parts.Length >= 2 && parts[0] == Environment.MachineName && int.TryParse(parts[1], out int pid) && pid != Environment.ProcessId)
+            {
+                try { using var p = System.Diagnostics.Process.GetProcessById(pid); return p.HasExited; }
+                catch (ArgumentException) { return true; } // no such process
+            }
+            return false;
+        }
+        catch (IOException) { return false; }
+    }
 
     static string Csv(string? s) => s is null ? "" : "\"" + s.Replace("\"", "\"\"").ReplaceLineEndings(" ") + "\"";
 

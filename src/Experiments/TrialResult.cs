@@ -11,6 +11,11 @@ public enum TrialStatus
     Diverged,
     /// <summary>An exception (bad option combination, out of memory, …); see <see cref="TrialResult.Error"/>.</summary>
     Failed,
+    /// <summary>A rung of successive halving: trained to <see cref="TrialResult.Steps"/> and paused, to be continued or
+    /// stopped. Its metrics are the periodic validation at the pause (the subset periodic evaluations score).</summary>
+    Paused,
+    /// <summary>Stopped early by successive halving; the record of its last rung (metrics as for <see cref="Paused"/>).</summary>
+    Stopped,
 }
 
 /// <summary>One point of a trial's loss curve.</summary>

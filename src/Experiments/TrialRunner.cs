@@ -1,8 +1,9 @@
-// Runs one trial: the baseline options with the trial's parameters and the per-trial budget, trained on the
-// experiment's (already tokenized) data, evaluated on the whole validation set, summarised as a TrialResult.
-// A failure or divergence becomes a record, not an exception; cancellation propagates (the trial is not recorded and
-// will run again next time).
+// The built-in trial runner: the baseline options with the trial's parameters and the per-trial budget, trained on the
+// experiment's (already tokenized) data, evaluated on the whole validation set, summarised as a TrialResult. A run
+// paused at a rung of successive halving is recorded with the periodic evaluation at the pause. A failure or divergence
+// becomes a record, not an exception; cancellation propagates (the trial is not recorded and will run again next time).
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Evaluation;
@@ -11,20 +12,22 @@ using MLNet.LowRank.Training;
 
 namespace MLNet.LowRank.Experiments;
 
-internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops)
+internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops) : ITrialRunner
 {
     const int MaxCurvePoints = 400;
 
-    public TrialResult Run(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
+    public TrialResult Run(TrialContext context, CancellationToken ct)
     {
         // What a trial freed goes back to the system before the next one starts, so each trial's peak is its own and a
         // long sweep stays flat (the experiment releases once more after preparing the data, before the first trial).
-        try { return Train(index, id, parameters, baseline, ct); }
+        try { return Train(context, ct); }
         finally { NativeHeap.Release(); }
     }
 
-    TrialResult Train(int index, string id, IReadOnlyDictionary<string, string> parameters, LowRankLmTrainer.Options baseline, CancellationToken ct)
+    TrialResult Train(TrialContext context, CancellationToken ct)
     {
+        var (index, id, parameters) = (context.Settings.Index, context.Settings.Id, context.Settings.Parameters);
+        var baseline = context.Baseline;
         LowRankLmTrainer.Options options;
         ModelSummary? summary = null;
         try
@@ -32,6 +35,13 @@ internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataV
             options = TrialParameters.Apply(baseline, parameters);
             options.ValidationSet = tokenizedValidation;
             options.CancellationToken = ct;
+            options.Progress = context.Progress;
+            if (context.CheckpointPath is not null)
+            {
+                options.CheckpointPath = context.CheckpointPath;
+                options.Resume = true;
+            }
+            options.Advanced = options.Advanced with { PauseAtStep = context.Settings.PauseAtStep };
         }
         catch (ArgumentException e)
         {
@@ -49,6 +59,11 @@ internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataV
             LanguageModelMetrics? metrics = training.Status == TrainingStatus.Completed
                 ? LanguageModelEvaluator.Evaluate(model.Transform(tokenizedValidation))
                 : null;
+            if (context.ModelPath is not null && training.Status == TrainingStatus.Completed)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
+                ml.Model.Save(new TransformerChain<ITransformer>(tokenizerStage, model), tokenizedTrain.Schema, context.ModelPath);
+            }
             return Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
         }
         catch (OperationCanceledException) { throw; }
@@ -64,13 +79,14 @@ internal sealed class TrialRunner(MLContext ml, IDataView tokenizedTrain, IDataV
         int stride = Math.Max(1, t.History.Count / MaxCurvePoints);
         var curve = t.History.Where((h, i) => i % stride == 0 || i == t.History.Count - 1 || h.ValidationLoss is not null)
             .Select(h => new LossPoint(h.Step, h.Tokens, h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList();
+        var paused = t.Status == TrainingStatus.Paused ? t.LastPeriodicValidation : null;
         return Base(index, id, parameters, configuration, s) with
         {
-            Status = t.Status == TrainingStatus.Completed ? TrialStatus.Completed : TrialStatus.Diverged,
-            Error = t.Message,
-            Perplexity = m?.Perplexity,
-            BitsPerByte = m?.BitsPerByte,
-            CrossEntropy = m?.CrossEntropy,
+            Status = t.Status switch { TrainingStatus.Completed => TrialStatus.Completed, TrainingStatus.Paused => TrialStatus.Paused, _ => TrialStatus.Diverged },
+            Error = t.Status == TrainingStatus.Paused ? null : t.Message,
+            Perplexity = m?.Perplexity ?? paused?.Perplexity,
+            BitsPerByte = m?.BitsPerByte ?? paused?.BitsPerByte,
+            CrossEntropy = m?.CrossEntropy ?? paused?.CrossEntropy,
             SecondsToThreshold = t.TimeToThreshold?.TrainSeconds,
             StepsToThreshold = t.TimeToThreshold?.Step,
             TokensToThreshold = t.TimeToThreshold?.Tokens,
