@@ -346,6 +346,7 @@ public sealed class LowRankExperiment
             var own = mine.Select(t => t.Id).ToHashSet();
             int eta = x.halving!.ReductionFactor;
             total = all.Count;
+            Directory.CreateDirectory(store.CheckpointsDirectory);
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
@@ -358,8 +359,10 @@ public sealed class LowRankExperiment
                 var next = SuccessiveHalving.Next(all.Select(t => t.Id).ToList(), rungs.Count, eta, loss, blocked);
                 if (next is not (string id, int rung))
                 {
-                    if (busy.Count == 0) Finish(all, records, rungs);
-                    else Channel.Info(MessageSensitivity.None, $"Successive halving: nothing left for this process; {busy.Count} run(s) under way elsewhere. Run again later to finish.");
+                    // Final only when every candidate of every shard has started and nothing runs anywhere: until then a
+                    // new result can still promote a candidate.
+                    if (busy.Count == 0 && all.All(t => loss.ContainsKey((t.Id, 0)))) Finish(all, records, rungs);
+                    else Channel.Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
                     return;
                 }
                 if (!store.TryClaim(id, rung, x.StaleClaimAfter)) continue; // another process took it first
