@@ -4,6 +4,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.SearchSpace;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
@@ -16,15 +17,18 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
 {
     const string Stage = "LowRankLm";
 
-    /// <summary>Options of <see cref="LowRankLmTrainer"/>; every default is model-spec's.</summary>
+    /// <summary>Options of <see cref="LowRankLmTrainer"/>; every default is model-spec's. The <c>[Range]</c>/<c>[Choice]</c>
+    /// attributes give the ranges a sweep uses when asked for an option's default range (<c>SearchSpace.AddDefault</c>).</summary>
     public sealed class Options
     {
         /// <summary>The token column (from TokenizeForLanguageModel). Default "Tokens".</summary>
         public string TokensColumnName { get; set; } = "Tokens";
 
         /// <summary>Transformer blocks. Default 4.</summary>
+        [Range(1, 48, 4, false)]
         public int Depth { get; set; } = 4;
         /// <summary>Model width. Default 256.</summary>
+        [Choice(new object[] { 64, 128, 256, 384, 512, 768, 1024 }, 256)]
         public int ModelDim { get; set; } = 256;
         /// <summary>Width of one head; heads = ModelDim / HeadDim. Default 64.</summary>
         public int HeadDim { get; set; } = 64;
@@ -32,6 +36,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         public int SequenceLength { get; set; } = 256;
 
         /// <summary>Weight parametrisation of the factored groups. Default Factored.</summary>
+        [Choice(new object[] { "Dense", "Factored", "FactoredDiagonal", "Cola" }, "Factored")]
         public LinearVariant Variant { get; set; } = LinearVariant.Factored;
         /// <summary>Attention rank (an int, a Rank.Fraction, or a RankSchedule); null = dense attention. Default null.</summary>
         public RankSchedule? AttentionRank { get; set; }
@@ -45,13 +50,17 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         /// <summary>Optimizer set-up. Default Muon for block matrices + AdamW for the rest.</summary>
         public IOptimizerFactory Optimizer { get; set; } = Optimizers.MuonAdamW;
         /// <summary>Muon LR. Default 0.02.</summary>
+        [Range(1e-4, 1.0, 0.02, true)]
         public double MatrixLearningRate { get; set; } = 0.02;
         /// <summary>AdamW LR of wte before width scaling. Default 0.2.</summary>
+        [Range(1e-3, 10.0, 0.2, true)]
         public double EmbeddingLearningRate { get; set; } = 0.2;
         /// <summary>AdamW LR of lm_head before width scaling. Default 0.004.</summary>
+        [Range(1e-4, 1.0, 0.004, true)]
         public double HeadLearningRate { get; set; } = 0.004;
 
         /// <summary>Sequences per step (batch tokens = BatchSize × SequenceLength). Default 8.</summary>
+        [Choice(new object[] { 4, 8, 16, 32, 64, 128 }, 8)]
         public int BatchSize { get; set; } = 8;
         /// <summary>Budget in steps. One of MaxSteps, MaxTokens, MaxSeconds is required.</summary>
         public int? MaxSteps { get; set; }

@@ -377,6 +377,7 @@ public sealed class LowRankExperiment
                     {
                         store.Write(result);
                         File.Delete(store.CheckpointOf(id));
+                        done++;
                     }
                     store.WriteSummary();
                     Ended(settings, result);

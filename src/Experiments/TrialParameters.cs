@@ -1,7 +1,10 @@
 // The trainer options a sweep can vary, by name, as invariant strings — so a trial's configuration is a small
-// string map that is easy to store, compare, shard and show. Values: integers and numbers in invariant culture; ranks
-// as an integer, a fraction ("0.25"), "dense", or a schedule ("Linear:8:64", "Step:8:64", "Exponential:4:64",
-// "NegativeQuadratic:8:64", "Constant:32"); variants, inits and optimizers by name.
+// string map that is easy to store, compare, shard and show. Every option is sweepable: the ones with their own syntax
+// are listed below; every other number, flag or enum of LowRankLmTrainer.Options and of its Advanced training options
+// is found by reflection, so an option added there is sweepable without a list to keep in step. Values: integers and
+// numbers in invariant culture ("none" for an unset optional one); ranks as an integer, a fraction ("0.25"), "dense",
+// or a schedule ("Linear:8:64", "Step:8:64", "Exponential:4:64", "NegativeQuadratic:8:64", "Constant:32", or a
+// registered kind); variants and optimizers by name (built in or registered with LowRankExtensions); enums by name.
 using System.Globalization;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Model;
@@ -16,7 +19,17 @@ public static class TrialParameters
 
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    static readonly Dictionary<string, Parameter> Known = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>Options that are not part of what a trial is: where it runs, reports, checkpoints, or which data it reads.
+    /// (Declared before <see cref="Known"/>, whose initializer reads it: static fields initialise in textual order.)</summary>
+    static readonly HashSet<string> NotSweepable = new(StringComparer.OrdinalIgnoreCase)
+    {
+        nameof(LowRankLmTrainer.Options.TokensColumnName), nameof(LowRankLmTrainer.Options.ValidationSet), nameof(LowRankLmTrainer.Options.Progress),
+        nameof(LowRankLmTrainer.Options.CancellationToken), nameof(LowRankLmTrainer.Options.Advanced),
+        nameof(TrainingOptions.Threads), nameof(TrainingOptions.ReportEvery), nameof(TrainingOptions.CheckpointPath), nameof(TrainingOptions.CheckpointEverySteps),
+        nameof(TrainingOptions.CheckpointEverySeconds), nameof(TrainingOptions.Resume), nameof(TrainingOptions.PauseAtStep),
+    };
+
+    static readonly Dictionary<string, Parameter> Known = WithReflected(new(StringComparer.OrdinalIgnoreCase)
     {
         ["Depth"] = new(o => o.Depth.ToString(Ci), (o, v) => o.Depth = Int(v)),
         ["ModelDim"] = new(o => o.ModelDim.ToString(Ci), (o, v) => o.ModelDim = Int(v)),
@@ -40,6 +53,48 @@ public static class TrialParameters
         ["HeadLearningRate"] = new(o => o.HeadLearningRate.ToString("R", Ci), (o, v) => o.HeadLearningRate = Double(v)),
         ["AdamMatrixLearningRate"] = new(o => o.Advanced.AdamMatrixLearningRate.ToString("R", Ci), (o, v) => o.Advanced = o.Advanced with { AdamMatrixLearningRate = Double(v) }),
         ["FrobeniusDecay"] = new(o => o.Advanced.FrobeniusDecay.ToString("R", Ci), (o, v) => o.Advanced = o.Advanced with { FrobeniusDecay = Double(v) }),
+    });
+
+    /// <summary>Adds every other number, flag and enum of the trainer options, then of the Advanced training options
+    /// (where the trainer options do not already have that name: theirs override).</summary>
+    static Dictionary<string, Parameter> WithReflected(Dictionary<string, Parameter> known)
+    {
+        foreach (var p in typeof(LowRankLmTrainer.Options).GetProperties().Where(p => p.CanWrite))
+            if (!known.ContainsKey(p.Name) && !NotSweepable.Contains(p.Name) && Scalar(p.PropertyType) is { } parse)
+                known[p.Name] = new(o => Format(p.GetValue(o)), (o, v) => p.SetValue(o, parse(v)));
+        foreach (var p in typeof(TrainingOptions).GetProperties().Where(p => p.CanWrite))
+            if (!known.ContainsKey(p.Name) && !NotSweepable.Contains(p.Name) && Scalar(p.PropertyType) is { } parse)
+                known[p.Name] = new(o => Format(p.GetValue(o.Advanced)), (o, v) =>
+                {
+                    var copy = o.Advanced with { }; // a record with init-only properties: set on a copy, then swap it in
+                    p.SetValue(copy, parse(v));
+                    o.Advanced = copy;
+                });
+        return known;
+    }
+
+    /// <summary>A parser for a number, flag or enum type (nullable ones take "none"), or null for other types.</summary>
+    static Func<string, object?>? Scalar(Type type)
+    {
+        var inner = Nullable.GetUnderlyingType(type);
+        var t = inner ?? type;
+        Func<string, object?>? parse = t == typeof(int) ? v => Int(v)
+            : t == typeof(long) ? v => long.Parse(v, NumberStyles.Integer, Ci)
+            : t == typeof(double) ? v => Double(v)
+            : t == typeof(bool) ? v => bool.Parse(v)
+            : t.IsEnum ? v => Enum.Parse(t, v, ignoreCase: true)
+            : null;
+        if (parse is null || inner is null) return parse;
+        return v => v.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : parse(v);
+    }
+
+    /// <summary>The text of a reflected value: the same as <see cref="Describe"/> writes.</summary>
+    static string Format(object? value) => value switch
+    {
+        null => "none",
+        double d => d.ToString("R", Ci),
+        IFormattable f => f.ToString(null, Ci),
+        var v => v.ToString()!,
     };
 
     /// <summary>Every parameter name a search space may use.</summary>
@@ -94,13 +149,7 @@ public static class TrialParameters
         {
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             if (Known.ContainsKey(property.Name) || NotIdentity.Contains(property.Name) || !(type.IsPrimitive || type.IsEnum)) continue;
-            described[property.Name] = property.GetValue(training) switch
-            {
-                null => "none",
-                double d => d.ToString("R", Ci),
-                IFormattable f => f.ToString(null, Ci),
-                var v => v.ToString()!,
-            };
+            described[property.Name] = Format(property.GetValue(training));
         }
         return described;
     }
@@ -125,7 +174,8 @@ public static class TrialParameters
             "step" => parts.Length > 3 ? RankSchedule.Step(a, b, Double(parts[3])) : RankSchedule.Step(a, b),
             "exponential" => RankSchedule.Exponential(a, b),
             "negativequadratic" => RankSchedule.NegativeQuadratic(a, b),
-            _ => throw new FormatException($"Unknown rank schedule '{parts[0]}'. Known: Constant, Linear, Step, Exponential, NegativeQuadratic."),
+            _ when LowRankExtensions.FindRankSchedule(parts[0]) is { } create => create(parts.Skip(1).Select(Double).ToArray()),
+            _ => throw new FormatException($"Unknown rank schedule '{parts[0]}'. Known: {string.Join(", ", new[] { "Constant", "Linear", "Step", "Exponential", "NegativeQuadratic" }.Concat(LowRankExtensions.RankScheduleKinds))}. Register your own with LowRankExtensions.RegisterRankSchedule."),
         };
     }
 

@@ -12,8 +12,8 @@ public static class GptSerializer
     public static void Write(BinaryWriter w, Gpt model)
     {
         var c = model.Config;
-        if (!LinearVariant.BuiltIn.Contains(c.Variant))
-            throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so a saved model could not name it on load. Save the weights yourself (Gpt.named_parameters()).");
+        if (!c.Variant.IsNamed)
+            throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: LowRankExtensions.Register(variant).");
         w.Write(c.VocabSize); w.Write(c.Depth); w.Write(c.ModelDim); w.Write(c.HeadDim); w.Write(c.SequenceLength); w.Write(c.MlpRatio);
         w.Write(c.Variant.Name); w.Write((int)c.Init); w.Write(c.RankMultiple);
         w.Write(c.LogitSoftCap); w.Write(c.RopeBase); w.Write(c.NormEps);
@@ -59,7 +59,10 @@ public static class GptSerializer
     {
         int vocab = r.ReadInt32(), depth = r.ReadInt32(), dim = r.ReadInt32(), headDim = r.ReadInt32(), seq = r.ReadInt32(), mlpRatio = r.ReadInt32();
         CheckBounds(vocab, depth, dim, headDim, seq, mlpRatio);
-        var variant = LinearVariant.Parse(r.ReadString());
+        string variantName = r.ReadString();
+        LinearVariant variant;
+        try { variant = LinearVariant.Parse(variantName); }
+        catch (ArgumentException e) { throw new InvalidDataException($"The model uses the linear variant '{variantName}', which is not registered in this process. {e.Message}", e); }
         var init = (FactorInit)r.ReadInt32();
         int multiple = r.ReadInt32();
         double cap = r.ReadDouble(), ropeBase = r.ReadDouble(), eps = r.ReadDouble();

@@ -14,10 +14,11 @@ public static class Optimizers
     /// <summary>AdamW for every parameter (block matrices at <see cref="TrainingOptions.AdamMatrixLearningRate"/>).</summary>
     public static IOptimizerFactory AdamW { get; } = new Factory("AdamW", useMuon: false);
 
-    /// <summary>A built-in factory by name (case-insensitive).</summary>
+    /// <summary>A built-in or registered (<see cref="LowRankExtensions.Register(IOptimizerFactory)"/>) factory by name, case-insensitive.</summary>
     public static IOptimizerFactory Parse(string name) =>
         new[] { MuonAdamW, AdamW }.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown optimizer '{name}'. Known: MuonAdamW, AdamW.", nameof(name));
+        ?? LowRankExtensions.FindOptimizer(name)
+        ?? throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", new[] { "MuonAdamW", "AdamW" }.Concat(LowRankExtensions.OptimizerNames))}. Register your own with LowRankExtensions.Register(factory).", nameof(name));
 
     /// <summary>The model's parameters by role.</summary>
     public static (List<Parameter> BlockMatrices, List<Parameter> BlockVectors, Parameter Embedding, List<Parameter> Head) Partition(Gpt model)

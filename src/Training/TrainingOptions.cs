@@ -2,6 +2,8 @@
 // Every default is the spec's; Validate names an invalid option and its allowed range before any work starts.
 using static MLNet.LowRank.Common.OptionCheck;
 
+using Microsoft.ML.SearchSpace;
+
 namespace MLNet.LowRank.Training;
 
 /// <summary>Options of <see cref="LmTrainer"/>.</summary>
@@ -31,6 +33,7 @@ public sealed record TrainingOptions
     public double MatrixLearningRate { get; init; } = 0.02;
 
     /// <summary>AdamW LR for block matrices when <see cref="Optimizers.AdamW"/> trains everything. Default 0.003.</summary>
+    [Range(1e-5, 0.1, 0.003, true)]
     public double AdamMatrixLearningRate { get; init; } = 0.003;
 
     /// <summary>AdamW LR of wte before the (dim/768)^−0.5 scaling. Default 0.2.</summary>
@@ -43,6 +46,7 @@ public sealed record TrainingOptions
     public double VectorLearningRate { get; init; } = 0.004;
 
     /// <summary>Muon's Nesterov momentum after the ramp. Default 0.95.</summary>
+    [Range(0.8, 0.99, 0.95, false)]
     public double MuonMomentum { get; init; } = 0.95;
 
     /// <summary>Muon's momentum at step 0, ramped linearly to <see cref="MuonMomentum"/>. Default 0.85.</summary>
@@ -55,30 +59,37 @@ public sealed record TrainingOptions
     public int NewtonSchulzSteps { get; init; } = 5;
 
     /// <summary>AdamW β1. Default 0.8.</summary>
+    [Range(0.5, 0.99, 0.8, false)]
     public double AdamBeta1 { get; init; } = 0.8;
 
     /// <summary>AdamW β2. Default 0.95.</summary>
+    [Range(0.9, 0.9999, 0.95, false)]
     public double AdamBeta2 { get; init; } = 0.95;
 
     /// <summary>AdamW ε. Default 1e-10.</summary>
     public double AdamEpsilon { get; init; } = 1e-10;
 
     /// <summary>AdamW decoupled weight decay. Default 0.</summary>
+    [Range(0.0, 0.3, 0.0, false)]
     public double WeightDecay { get; init; }
 
     /// <summary>Linear warmup steps. Default 0.</summary>
+    [Range(0, 2000, 0, false)]
     public int WarmupSteps { get; init; }
 
     /// <summary>Fraction of the budget spent in the final linear warmdown. Default 0.2.</summary>
+    [Range(0.0, 1.0, 0.2, false)]
     public double WarmdownFraction { get; init; } = 0.2;
 
     /// <summary>LR multiplier at the end of the warmdown. Default 0.</summary>
     public double FinalLrFraction { get; init; }
 
     /// <summary>Global gradient-norm clip; 0 disables. Default 1.0.</summary>
+    [Range(0.0, 10.0, 1.0, false)]
     public double GradientClip { get; init; } = 1.0;
 
     /// <summary>λ of the Frobenius decay λ·Σ‖U V‖²_F over factored layers; 0 disables. Default 0.</summary>
+    [Range(0.0, 0.1, 0.0, false)]
     public double FrobeniusDecay { get; init; }
 
     /// <summary>Evaluate on the validation stream every this many steps (and at the end); 0 = only at the end. Default 100.</summary>

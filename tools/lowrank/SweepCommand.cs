@@ -14,7 +14,9 @@ static class SweepCommand
         var config = new Option<FileInfo?>("--config") { Description = "Sweep config JSON (corpus, tokenizer, baseline, searchSpace, tuner, budgets); see the README." };
         var runDir = new Option<DirectoryInfo>("--run-dir") { Description = "Run directory: trial records, summaries, report. Re-running resumes it.", Required = true };
         var param = new Option<string[]>("--param") { Description = "Search dimension Name=v1,v2,... (repeatable; adds to the config's).", AllowMultipleArgumentsPerToken = true };
-        var tuner = new Option<string?>("--tuner") { Description = "one-at-a-time, grid, or random:N[:seed] (overrides the config)." };
+        var tuner = new Option<string?>("--tuner") { Description = "one-at-a-time, grid, random:N[:seed], or local:N[:seed] (adaptive, one process) (overrides the config)." };
+        var ashaMin = new Option<int?>("--asha-min-steps") { Description = "Stop hopeless trials early: successive halving with a first rung of this many steps (η 3; needs --trial-steps)." };
+        var objective = new Option<string?>("--objective") { Description = "What the best trial minimises: perplexity, bitsPerByte, secondsToThreshold, tokensToThreshold." };
         var trialSeconds = new Option<double?>("--trial-seconds") { Description = "Training seconds per trial (overrides the config)." };
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Steps per trial (overrides the config)." };
         var shard = new Option<string?>("--shard") { Description = "Run shard i/n of the trials (default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all)." };
@@ -29,7 +31,7 @@ static class SweepCommand
             "Example: lowrank sweep --config sweep.json --run-dir runs/ranks\n" +
             "Cluster: lowrank sweep --config sweep.json --run-dir /shared/runs/ranks --emit-sbatch ranks.sbatch --tasks 8; sbatch ranks.sbatch; lowrank report /shared/runs/ranks")
         {
-            config, runDir, param, tuner, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
+            config, runDir, param, tuner, ashaMin, objective, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,17 +46,24 @@ static class SweepCommand
             var experiment = ml.LowRank().CreateExperiment()
                 .SetPipeline(TokenizerOption.Parse(cfg.Tokenizer), cfg.Baseline)
                 .SetSearchSpace(cfg.SearchSpace)
-                .SetTuner(parse.GetValue(tuner) is { } t ? SweepConfig.ParseTuner(t) : cfg.BuildTuner())
                 .SetResultDirectory(dir)
                 .SetReuse(cfg.Reuse)
-                .SetMonitor(new Progress<ExperimentProgress>(Console.WriteLine));
+                .SetObjective(parse.GetValue(objective) is { } obj ? SweepConfig.ParseObjective(obj) : cfg.Objective)
+                .SetMonitor(new SynchronousProgress<ExperimentProgress>(Console.WriteLine));
+            SweepConfig.ApplyTuner(experiment, parse.GetValue(tuner) ?? cfg.Tuner);
+            if (parse.GetValue(ashaMin) is int min) experiment.SetSuccessiveHalving(min);
+            else if (cfg.EarlyStopping is { } es) experiment.SetSuccessiveHalving(es.MinSteps, es.ReductionFactor);
+            if (cfg.ModelDirectory is { } models) experiment.SetModelDirectory(models);
             double? seconds = parse.GetValue(trialSeconds) ?? cfg.TrialSeconds;
             int? steps = parse.GetValue(trialSteps) ?? cfg.TrialSteps;
             if (seconds is not null || steps is not null || cfg.TrialTokens is not null)
                 experiment.SetTrialBudget(steps, cfg.TrialTokens, seconds);
             if (cfg.ExperimentMinutes is double minutes) experiment.SetExperimentBudget(TimeSpan.FromMinutes(minutes));
 
-            var trials = experiment.PlanTrials();
+            bool adaptive = (parse.GetValue(tuner) ?? cfg.Tuner).StartsWith("local", StringComparison.OrdinalIgnoreCase);
+            var trials = adaptive ? [] : experiment.PlanTrials();
+            if (adaptive && (parse.GetValue(list) || parse.GetValue(emit) is not null))
+                throw new ArgumentException("An adaptive tuner (local:N) proposes trials from results: there is no list to print or to shard over a job array. Use grid or random (with --asha-min-steps to stop early).");
             if (parse.GetValue(list))
             {
                 foreach (var (index, id, p) in trials) Console.WriteLine($"{index}\t{id}\t{TrialKey.Of(p)}");
@@ -66,6 +75,8 @@ static class SweepCommand
                 string self = typeof(SweepCommand).Assembly.Location;
                 var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param '{p}'"))
                     + (parse.GetValue(tuner) is { } tu ? $" --tuner '{tu}'" : "")
+                    + (parse.GetValue(ashaMin) is { } am ? $" --asha-min-steps {am}" : "")
+                    + (parse.GetValue(objective) is { } ob ? $" --objective {ob}" : "")
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
                 string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";
@@ -82,7 +93,8 @@ static class SweepCommand
             var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
             experiment.SetDataset(split.Train, split.Validation);
             var results = await experiment.RunAsync(ct);
-            Console.WriteLine($"{results.Count} of {trials.Count} trials recorded in {dir}. Report: lowrank report {dir}");
+            Console.WriteLine($"{results.Count} trials recorded in {dir}" + (results.BestTrial is { } b ? $"; best by {results.Objective}: trial {b.Index} {TrialKey.Of(b.Parameters)}" : "") + $". Report: lowrank report {dir}");
+            if (results.EarlyStopping is { } summary) Console.WriteLine($"Successive halving: {summary}");
             return 0;
         });
         return command;

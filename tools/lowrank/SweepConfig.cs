@@ -5,10 +5,14 @@
 //   "corpus": "brown", "validationFraction": 0.1, "tokenizer": "bpe:4096",
 //   "baseline": { "Depth": 4, "ModelDim": 256, "HeadDim": 64, "SequenceLength": 256, "Variant": "Factored" },
 //   "searchSpace": { "AttentionRank": ["dense", 8, 16, 32], "MlpRank": ["dense", 16, 64] },
-//   "tuner": "one-at-a-time",                      // or "grid", "random:12" / "random:12:seed"
+//   "tuner": "one-at-a-time",                      // or "grid", "random:12" / "random:12:seed", "local:16[:seed]" (adaptive)
 //   "trialSeconds": 60,                            // or "trialSteps" / "trialTokens"
 //   "evalEvery": 100, "evalTokens": 32768, "threshold": 250, "experimentMinutes": 120,
-//   "reuse": ["runs/earlier"]                      // copy trials these run directories already finished
+//   "earlyStopping": { "minSteps": 30, "reductionFactor": 3 },   // successive halving (needs trialSteps)
+//   "objective": "perplexity",                     // or "bitsPerByte", "secondsToThreshold", "tokensToThreshold"
+//   "modelDirectory": "runs/ranks/models",         // keep the best trial's model (best.zip)
+//   "reuse": ["runs/earlier"],                     // copy trials these run directories already finished
+//   "extensions": ["My.Variants.dll"]              // register its LinearVariants and optimizers, to sweep them by name
 // }
 using System.Globalization;
 using System.Text.Json;
@@ -23,6 +27,7 @@ sealed class SweepConfig
     [
         "corpus", "textField", "validationFraction", "tokenizer", "baseline", "searchSpace", "tuner",
         "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads", "reuse",
+        "earlyStopping", "objective", "modelDirectory", "extensions",
     ];
 
     public string Corpus { get; private set; } = "brown";
@@ -38,6 +43,10 @@ sealed class SweepConfig
     public double? ExperimentMinutes { get; private set; }
     /// <summary>Run directories whose finished trials of the same configuration are copied instead of re-run.</summary>
     public string[] Reuse { get; private set; } = [];
+    /// <summary>Successive halving's options, or null.</summary>
+    public SuccessiveHalvingOptions? EarlyStopping { get; private set; }
+    public ExperimentObjective Objective { get; private set; } = ExperimentObjective.Perplexity;
+    public string? ModelDirectory { get; private set; }
 
     public static SweepConfig Load(string? path)
     {
@@ -50,7 +59,8 @@ sealed class SweepConfig
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{path}: the top level must be a JSON object.");
-            foreach (var p in doc.RootElement.EnumerateObject())
+            // Extensions first: the baseline and search space may name what they register.
+            foreach (var p in doc.RootElement.EnumerateObject().OrderBy(p => p.Name == "extensions" ? 0 : 1))
                 config.Apply(path, p);
         }
         return config;
@@ -74,6 +84,33 @@ sealed class SweepConfig
             case "evalTokens": Baseline.EvalTokens = (int)Number(p, where); break;
             case "threshold": Baseline.ThresholdPerplexity = Number(p, where); break;
             case "threads": Baseline.Threads = (int)Number(p, where); break;
+            case "earlyStopping":
+            {
+                var o = Object(p, where);
+                int min = 0, eta = 3;
+                foreach (var e in o.EnumerateObject())
+                {
+                    if (e.Name == "minSteps") min = (int)Number(e, $"{where}.minSteps");
+                    else if (e.Name == "reductionFactor") eta = (int)Number(e, $"{where}.reductionFactor");
+                    else throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; use minSteps and reductionFactor.");
+                }
+                if (min < 1) throw new ArgumentException($"{where}: give \"minSteps\" (the first rung's steps, at least 1).");
+                EarlyStopping = new SuccessiveHalvingOptions(min, eta);
+                break;
+            }
+            case "objective": Objective = ParseObjective(Text(p, where)); break;
+            case "extensions":
+                if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+                    throw new ArgumentException($"{where}: expected an array of assembly paths (strings).");
+                foreach (var v in p.Value.EnumerateArray())
+                {
+                    string dll = Path.GetFullPath(v.GetString()!, Path.GetDirectoryName(Path.GetFullPath(path))!);
+                    if (!File.Exists(dll)) throw new FileNotFoundException($"{where}: no assembly at '{dll}'.", dll);
+                    var registered = LowRankExtensions.RegisterAll(System.Reflection.Assembly.LoadFrom(dll));
+                    if (registered.Count == 0) throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or IOptimizerFactory with a parameterless constructor.");
+                }
+                break;
+            case "modelDirectory": ModelDirectory = Path.GetFullPath(Text(p, where)); break;
             case "reuse":
                 if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
                     throw new ArgumentException($"{where}: expected an array of run-directory paths (strings).");
@@ -100,19 +137,24 @@ sealed class SweepConfig
         }
     }
 
-    public ITuner BuildTuner() => ParseTuner(Tuner);
+    /// <summary>"perplexity", "bitsPerByte", "secondsToThreshold", "tokensToThreshold".</summary>
+    public static ExperimentObjective ParseObjective(string text) =>
+        Enum.TryParse<ExperimentObjective>(text, ignoreCase: true, out var o) && Enum.IsDefined(o) ? o
+        : throw new ArgumentException($"Unknown objective '{text}'. Use perplexity, bitsPerByte, secondsToThreshold or tokensToThreshold.");
 
-    /// <summary>"one-at-a-time", "grid", "random:N[:seed]".</summary>
-    public static ITuner ParseTuner(string text)
+    /// <summary>Sets the tuner "one-at-a-time", "grid", "random:N[:seed]" or "local:N[:seed]" (adaptive) on <paramref name="experiment"/>.</summary>
+    public static void ApplyTuner(LowRankExperiment experiment, string text)
     {
         var parts = text.Split(':');
-        return parts[0].ToLowerInvariant() switch
+        int At(int i, int fallback) => parts.Length > i ? int.Parse(parts[i], CultureInfo.InvariantCulture) : fallback;
+        switch (parts[0].ToLowerInvariant())
         {
-            "one-at-a-time" or "oneatatime" => Tuners.OneAtATime(),
-            "grid" => Tuners.Grid(),
-            "random" when parts.Length >= 2 => Tuners.Random(int.Parse(parts[1], CultureInfo.InvariantCulture), parts.Length > 2 ? int.Parse(parts[2], CultureInfo.InvariantCulture) : 0),
-            _ => throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, or random:N[:seed]."),
-        };
+            case "one-at-a-time" or "oneatatime": experiment.SetTuner(Tuners.OneAtATime()); break;
+            case "grid": experiment.SetTuner(Tuners.Grid()); break;
+            case "random" when parts.Length >= 2: experiment.SetTuner(Tuners.Random(At(1, 0), At(2, 0))); break;
+            case "local" when parts.Length >= 2: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0), seed: At(2, 0))); break;
+            default: throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
+        }
     }
 
     static JsonElement Object(JsonProperty p, string where) =>
