@@ -97,6 +97,11 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         /// <summary>Continue from <see cref="CheckpointPath"/> when it exists; the result equals an uninterrupted run. Default false.</summary>
         public bool Resume { get; set; }
 
+        /// <summary>A TensorBoard run directory: training loss, learning-rate factor, gradient norm and tokens/s every step,
+        /// validation loss, perplexity and bits per byte at every evaluation, and the options as text
+        /// (<c>tensorboard --logdir</c> on it, or on its parent to compare runs); null = none. Default null.</summary>
+        public string? LogDirectory { get; set; }
+
         /// <summary>Everything else the training loop takes (momentum, betas, warmup/warmdown, clipping, Frobenius decay…);
         /// the properties above override its budget, learning rates, batch, evaluation and seed.</summary>
         public TrainingOptions Advanced { get; set; } = new();
@@ -151,9 +156,13 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Tokens.Length:N0} tokens"));
         channel.Info(MessageSensitivity.None, $"Device: {device}");
         var model = Gpt.Create(config, o.Seed, device);
+        using var board = o.LogDirectory is null ? null : new TensorBoardWriter(o.LogDirectory);
+        board?.Text("options", TensorBoardWriter.Table(Experiments.TrialParameters.Describe(o)));
+        board?.Text("model", "```\n" + summary + "\n```");
         try
         {
-            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken);
+            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken,
+                board is null ? null : board.Step);
             if (result.Status == TrainingStatus.Paused) channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
             else if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
             return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);

@@ -21,6 +21,9 @@ public sealed class TrialContext
     /// this checkpoint and Resume.</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>This trial's TensorBoard run directory, or null.</summary>
+    public string? LogDirectory { get; init; }
+
     /// <summary>Where to save the trained model (an ML.NET zip), or null to discard it.</summary>
     public string? ModelPath { get; init; }
 

@@ -33,6 +33,7 @@ public sealed class LowRankExperiment
     SuccessiveHalvingOptions? halving;
     ExperimentObjective objective = ExperimentObjective.Perplexity;
     string? modelDirectory;
+    string? logDirectory;
     bool keepEveryModel;
     string[] reuseDirectories = [];
 
@@ -113,6 +114,14 @@ public sealed class LowRankExperiment
     public LowRankExperiment SetObjective(ExperimentObjective value)
     {
         objective = value;
+        return this;
+    }
+
+    /// <summary>Writes TensorBoard runs: one sub-directory per trial (its curves, hyper-parameters and final figures);
+    /// point <c>tensorboard --logdir</c> at <paramref name="path"/> to compare the trials while the sweep runs.</summary>
+    public LowRankExperiment SetLogDirectory(string path)
+    {
+        logDirectory = Path.GetFullPath(path);
         return this;
     }
 
@@ -419,6 +428,7 @@ public sealed class LowRankExperiment
             var context = new TrialContext
             {
                 Settings = settings, Baseline = budgeted, CheckpointPath = checkpoint, ModelPath = modelPath,
+                LogDirectory = x.logDirectory is null ? null : Path.Combine(x.logDirectory, settings.Id),
                 Progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
                     heartbeat?.Invoke();

@@ -24,7 +24,7 @@ public static class TrialParameters
     static readonly HashSet<string> NotSweepable = new(StringComparer.OrdinalIgnoreCase)
     {
         nameof(LowRankLmTrainer.Options.TokensColumnName), nameof(LowRankLmTrainer.Options.ValidationSet), nameof(LowRankLmTrainer.Options.Progress),
-        nameof(LowRankLmTrainer.Options.CancellationToken), nameof(LowRankLmTrainer.Options.Advanced),
+        nameof(LowRankLmTrainer.Options.CancellationToken), nameof(LowRankLmTrainer.Options.Advanced), nameof(LowRankLmTrainer.Options.LogDirectory),
         nameof(TrainingOptions.Threads), nameof(TrainingOptions.ReportEvery), nameof(TrainingOptions.CheckpointPath), nameof(TrainingOptions.CheckpointEverySteps),
         nameof(TrainingOptions.CheckpointEverySeconds), nameof(TrainingOptions.Resume), nameof(TrainingOptions.PauseAtStep),
     };
@@ -133,7 +133,7 @@ public static class TrialParameters
         HeadLearningRate = o.HeadLearningRate, BatchSize = o.BatchSize, MaxSteps = o.MaxSteps, MaxTokens = o.MaxTokens,
         MaxSeconds = o.MaxSeconds, EvalEvery = o.EvalEvery, EvalTokens = o.EvalTokens, ThresholdPerplexity = o.ThresholdPerplexity,
         Seed = o.Seed, DataSeed = o.DataSeed, Threads = o.Threads, ValidationSet = o.ValidationSet, Progress = o.Progress, CancellationToken = o.CancellationToken,
-        CheckpointPath = o.CheckpointPath, Resume = o.Resume, Advanced = o.Advanced,
+        CheckpointPath = o.CheckpointPath, Resume = o.Resume, Advanced = o.Advanced, LogDirectory = o.LogDirectory,
     };
 
     /// <summary>Every known parameter's value in <paramref name="options"/>.</summary>

@@ -36,6 +36,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDa
             options.ValidationSet = tokenizedValidation;
             options.CancellationToken = ct;
             options.Progress = context.Progress;
+            options.LogDirectory = context.LogDirectory;
             if (context.CheckpointPath is not null)
             {
                 options.CheckpointPath = context.CheckpointPath;
@@ -64,7 +65,9 @@ internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDa
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
                 ml.Model.Save(new TransformerChain<ITransformer>(tokenizerStage, model), tokenizedTrain.Schema, context.ModelPath);
             }
-            return Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
+            var record = Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
+            if (context.LogDirectory is not null) LogTrial(context, record);
+            return record;
         }
         catch (OperationCanceledException) { throw; }
         catch (Exception e)
@@ -101,6 +104,16 @@ internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDa
             Tokens = t.Tokens,
             LossCurve = curve,
         };
+    }
+
+    /// <summary>The trial's hyper-parameters and final figures, beside the curves its training wrote.</summary>
+    static void LogTrial(TrialContext context, TrialResult r)
+    {
+        using var board = new TensorBoardWriter(context.LogDirectory!);
+        board.Text("trial", $"**{context.Settings}**: {r.Status}\n\n" + TensorBoardWriter.Table(context.Settings.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)), r.Steps);
+        if (r.Perplexity is double ppl) board.Scalar(r.Status == TrialStatus.Completed ? "final/perplexity" : "rung/perplexity", ppl, r.Steps);
+        if (r.BitsPerByte is double bpb) board.Scalar(r.Status == TrialStatus.Completed ? "final/bits_per_byte" : "rung/bits_per_byte", bpb, r.Steps);
+        board.Scalar("final/non_embedding_parameters", r.NonEmbeddingParameters, r.Steps);
     }
 
     static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>

@@ -16,8 +16,10 @@ public static class LmTrainer
     /// tokens spread over the set — the opening tokens of every document, at least one context each — scored as the
     /// final metric is: see <see cref="ValidationDocuments"/>).</summary>
     /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
+    /// <param name="onStep">Called after every step with its record (for example a <see cref="TensorBoardWriter"/>).</param>
     public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
-        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
+        Action<StepRecord>? onStep = null)
     {
         options.Validate();
         if (bytesPerToken.Count < model.Config.VocabSize)
@@ -30,7 +32,7 @@ public static class LmTrainer
                 throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no validation set.", nameof(validation));
             evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens, minimumPrefix: model.Config.SequenceLength);
         }
-        return Train(model, train, evaluator, options, progress, log, cancellationToken);
+        return Train(model, train, evaluator, options, progress, log, cancellationToken, onStep);
     }
 
     /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges.</summary>
@@ -43,8 +45,10 @@ public static class LmTrainer
     /// <param name="cancellationToken">Checked before every step; cancellation writes a checkpoint (when
     /// <see cref="TrainingOptions.CheckpointPath"/> is set) and throws <see cref="OperationCanceledException"/> after the
     /// current step, leaving the model in its last updated state.</param>
+    /// <param name="onStep">Called after every step with its record.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, IValidationEvaluator? validation,
-        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
+        Action<StepRecord>? onStep = null)
     {
         options.Validate();
         var config = model.Config;
@@ -55,7 +59,7 @@ public static class LmTrainer
         var optimizers = options.Optimizer.Create(model, options);
         try
         {
-            return Run(model, batcher, train, validation, options, optimizers, progress, log, cancellationToken);
+            return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep, cancellationToken);
         }
         finally
         {
@@ -64,7 +68,7 @@ public static class LmTrainer
     }
 
     static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, IValidationEvaluator? validation,
-        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, CancellationToken ct)
+        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct)
     {
         var config = model.Config;
         int seq = config.SequenceLength, batch = o.BatchSize;
@@ -162,7 +166,9 @@ public static class LmTrainer
                 log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
             }
             double tps = c.Tokens / Math.Max(c.TrainSeconds, 1e-9);
-            c.History.Add(new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm));
+            var record = new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm);
+            c.History.Add(record);
+            onStep?.Invoke(record);
 
             if (diverged)
             {

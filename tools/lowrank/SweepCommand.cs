@@ -16,6 +16,7 @@ static class SweepCommand
         var param = new Option<string[]>("--param") { Description = "Search dimension Name=v1,v2,... (repeatable; adds to the config's).", AllowMultipleArgumentsPerToken = true };
         var tuner = new Option<string?>("--tuner") { Description = "one-at-a-time, grid, random:N[:seed], or local:N[:seed] (adaptive, one process) (overrides the config)." };
         var ashaMin = new Option<int?>("--asha-min-steps") { Description = "Stop hopeless trials early: successive halving with a first rung of this many steps (η 3; needs --trial-steps)." };
+        var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "TensorBoard runs, one sub-directory per trial (overrides the config's logDirectory)." };
         var objective = new Option<string?>("--objective") { Description = "What the best trial minimises: perplexity, bitsPerByte, secondsToThreshold, tokensToThreshold." };
         var trialSeconds = new Option<double?>("--trial-seconds") { Description = "Training seconds per trial (overrides the config)." };
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Steps per trial (overrides the config)." };
@@ -31,7 +32,7 @@ static class SweepCommand
             "Example: lowrank sweep --config sweep.json --run-dir runs/ranks\n" +
             "Cluster: lowrank sweep --config sweep.json --run-dir /shared/runs/ranks --emit-sbatch ranks.sbatch --tasks 8; sbatch ranks.sbatch; lowrank report /shared/runs/ranks")
         {
-            config, runDir, param, tuner, ashaMin, objective, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
+            config, runDir, param, tuner, ashaMin, objective, logdir, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +55,7 @@ static class SweepCommand
             if (parse.GetValue(ashaMin) is int min) experiment.SetSuccessiveHalving(min);
             else if (cfg.EarlyStopping is { } es) experiment.SetSuccessiveHalving(es.MinSteps, es.ReductionFactor);
             if (cfg.ModelDirectory is { } models) experiment.SetModelDirectory(models);
+            if ((parse.GetValue(logdir)?.FullName ?? cfg.LogDirectory) is { } logs) experiment.SetLogDirectory(logs);
             double? seconds = parse.GetValue(trialSeconds) ?? cfg.TrialSeconds;
             int? steps = parse.GetValue(trialSteps) ?? cfg.TrialSteps;
             if (seconds is not null || steps is not null || cfg.TrialTokens is not null)
@@ -77,6 +79,7 @@ static class SweepCommand
                     + (parse.GetValue(tuner) is { } tu ? $" --tuner '{tu}'" : "")
                     + (parse.GetValue(ashaMin) is { } am ? $" --asha-min-steps {am}" : "")
                     + (parse.GetValue(objective) is { } ob ? $" --objective {ob}" : "")
+                    + (parse.GetValue(logdir) is { } ld ? $" --logdir '{ld.FullName}'" : "")
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
                 string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";

@@ -11,6 +11,7 @@
 //   "earlyStopping": { "minSteps": 30, "reductionFactor": 3 },   // successive halving (needs trialSteps)
 //   "objective": "perplexity",                     // or "bitsPerByte", "secondsToThreshold", "tokensToThreshold"
 //   "modelDirectory": "runs/ranks/models",         // keep the best trial's model (best.zip)
+//   "logDirectory": "runs/ranks/tensorboard",      // TensorBoard: one run per trial
 //   "reuse": ["runs/earlier"],                     // copy trials these run directories already finished
 //   "extensions": ["My.Variants.dll"]              // register its LinearVariants and optimizers, to sweep them by name
 // }
@@ -27,7 +28,7 @@ sealed class SweepConfig
     [
         "corpus", "textField", "validationFraction", "tokenizer", "baseline", "searchSpace", "tuner",
         "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads", "reuse",
-        "earlyStopping", "objective", "modelDirectory", "extensions",
+        "earlyStopping", "objective", "modelDirectory", "extensions", "logDirectory",
     ];
 
     public string Corpus { get; private set; } = "brown";
@@ -47,6 +48,7 @@ sealed class SweepConfig
     public SuccessiveHalvingOptions? EarlyStopping { get; private set; }
     public ExperimentObjective Objective { get; private set; } = ExperimentObjective.Perplexity;
     public string? ModelDirectory { get; private set; }
+    public string? LogDirectory { get; private set; }
 
     public static SweepConfig Load(string? path)
     {
@@ -111,6 +113,7 @@ sealed class SweepConfig
                 }
                 break;
             case "modelDirectory": ModelDirectory = Path.GetFullPath(Text(p, where)); break;
+            case "logDirectory": LogDirectory = Path.GetFullPath(Text(p, where)); break;
             case "reuse":
                 if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
                     throw new ArgumentException($"{where}: expected an array of run-directory paths (strings).");

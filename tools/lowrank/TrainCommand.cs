@@ -29,12 +29,13 @@ static class TrainCommand
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists (same corpus, tokenizer and options); identical to an uninterrupted run." };
+        var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
 
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
             corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
-            checkpoint, checkpointEvery, resume,
+            checkpoint, checkpointEvery, resume, logdir,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -44,7 +45,7 @@ static class TrainCommand
                 EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
                 CancellationToken = ct,
                 Advanced = new TrainingOptions { ReportEvery = 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
-                CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume),
+                CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), LogDirectory = parse.GetValue(logdir)?.FullName,
             };
             if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
             foreach (var assignment in parse.GetValue(set) ?? [])
