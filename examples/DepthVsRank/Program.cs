@@ -39,7 +39,7 @@ var results = await ml.LowRank().CreateExperiment()
     .SetTrials(trials)
     .SetTrialBudget(tokens: (long)(secondsPerTrial * 4_000))   // equal tokens for both arms
     .SetResultDirectory(runDirectory)
-    .SetMonitor(new Progress<ExperimentProgress>(Console.WriteLine))
+    .SetMonitor(new SynchronousProgress<ExperimentProgress>(Console.WriteLine))
     .RunAsync();
 
 foreach (var r in results)

@@ -41,7 +41,7 @@ foreach (var (name, shape) in arms)
         Depth = settings.Depth, ModelDim = settings.Dim, HeadDim = 64, SequenceLength = settings.SequenceLength, BatchSize = 8,
         MaxSeconds = settings.Seconds, EvalEvery = 100, EvalTokens = 32_768, ThresholdPerplexity = settings.Threshold,
         ValidationSet = split.Validation, Seed = 1,
-        Progress = new Progress<TrainingProgress>(p => Console.WriteLine($"  {p}")),
+        Progress = new SynchronousProgress<TrainingProgress>(p => Console.WriteLine($"  {p}")), // in order, unlike Progress<T>
         Advanced = new TrainingOptions { ReportEvery = 25 },
     };
     shape(options);

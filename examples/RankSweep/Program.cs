@@ -33,7 +33,7 @@ var results = await ml.LowRank().CreateExperiment()
     .SetOneAtATimeScan()                      // baseline first, then one parameter at a time
     .SetTrialBudget(seconds: secondsPerTrial)
     .SetResultDirectory(runDirectory)
-    .SetMonitor(new Progress<ExperimentProgress>(Console.WriteLine))
+    .SetMonitor(new SynchronousProgress<ExperimentProgress>(Console.WriteLine))
     .RunAsync();
 
 var frontier = Pareto.Frontier(results.Where(r => r.Perplexity is not null), r => r.NonEmbeddingParameters, r => r.Perplexity!.Value);

@@ -44,7 +44,7 @@ static class TrainCommand
                 MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                 EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
                 CancellationToken = ct,
-                Advanced = new TrainingOptions { ReportEvery = 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
+                Advanced = new TrainingOptions { ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
                 CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), LogDirectory = parse.GetValue(logdir)?.FullName,
             };
             if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
@@ -57,25 +57,31 @@ static class TrainCommand
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed);
-            // The trainer's log channel: progress (steps, tokens/s, loss, time left), evaluations, where a resume started.
-            ml.Log += (_, e) =>
-            {
-                if (e.Source == "LowRankLm" && e.Kind is Microsoft.ML.Runtime.ChannelMessageKind.Info or Microsoft.ML.Runtime.ChannelMessageKind.Warning)
-                    Console.WriteLine($"  {e.RawMessage}");
-            };
             var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
             options.ValidationSet = split.Validation;
-            ITransformer model;
-            try
+            ITransformer? model = LiveProgress.Run("train", (progress, print) =>
             {
-                model = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory)
-                    .Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
-            }
-            catch (OperationCanceledException e)
-            {
-                Console.Error.WriteLine(e.Message + (options.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
-                return 130;
-            }
+                // The trainer's log channel: evaluations, where a resume started, and — without a terminal to draw a bar —
+                // the progress reports themselves (steps, tokens/s, loss, time left).
+                options.Progress = progress;
+                ml.Log += (_, e) =>
+                {
+                    if (e.Source != "LowRankLm" || e.Kind is not (Microsoft.ML.Runtime.ChannelMessageKind.Info or Microsoft.ML.Runtime.ChannelMessageKind.Warning)) return;
+                    if (LiveProgress.IsLive && e.RawMessage.StartsWith("step ", StringComparison.Ordinal) && e.RawMessage.Contains(" | ", StringComparison.Ordinal)) return; // the bar shows it
+                    print($"  {e.RawMessage}");
+                };
+                try
+                {
+                    return ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory)
+                        .Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+                }
+                catch (OperationCanceledException e)
+                {
+                    Console.Error.WriteLine(e.Message + (options.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
+                    return null;
+                }
+            });
+            if (model is null) return 130;
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
             var metrics = ml.LowRank().Evaluate(model.Transform(split.Validation));
