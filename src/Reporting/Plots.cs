@@ -1,7 +1,11 @@
 // The report's figures (ScottPlot, PNG): loss against training wall-clock on a log axis (the plan's Figure 2),
 // parameters by group per trial (Figure 1), the Pareto frontier, perplexity against attention and MLP rank, and the
-// per-layer rank profile of each trial.
+// per-layer rank profile of each trial. Made to be read at a glance: a smoothed training loss with the raw one faint
+// behind it and the validation points on top, legends beside the data rather than over it, only the frontier's points
+// labelled, and the same colour for the same trial (by its index) in every figure of a report.
 using MLNet.LowRank.Experiments;
+using MLNet.LowRank.Model;
+using MLNet.LowRank.Training;
 using ScottPlot;
 
 namespace MLNet.LowRank.Reporting;
@@ -11,61 +15,122 @@ public static class Plots
 {
     const int Width = 900, Height = 560;
 
-    /// <summary>Training loss vs training seconds (log10 x), one line per trial.</summary>
-    public static void LossVsTime(IReadOnlyList<TrialResult> trials, string path)
+    /// <summary>Training loss vs training seconds (log10 x), one colour per trial: the loss smoothed (an exponential moving
+    /// average), the raw loss faint behind it, and the validation loss as points.</summary>
+    public static void LossVsTime(IReadOnlyList<TrialResult> trials, string path) =>
+        LossCurves(trials.Where(t => t.LossCurve.Count > 1)
+            .Select(t => (t.Index, Label(t), (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds, p.TrainLoss, p.ValidationLoss)).ToList()))
+            .ToList(), "Training loss against training wall-clock", path);
+
+    /// <summary>The same figure for models outside a sweep (QuickStart's Figure 2): each model's per-step history.</summary>
+    public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models, string path) =>
+        LossCurves(models.Select((m, i) => (i, m.Name, (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
+            "Loss against training wall-clock", path);
+
+    static void LossCurves(IReadOnlyList<(int Colour, string Name, IReadOnlyList<(double Seconds, double Train, double? Validation)> Points)> curves, string title, string path)
     {
         var plot = new Plot();
-        foreach (var t in trials.Where(t => t.LossCurve.Count > 1))
+        foreach (var (colour, name, all) in curves)
         {
-            var points = t.LossCurve.Where(p => p.TrainSeconds > 0 && double.IsFinite(p.TrainLoss)).ToList();
+            var points = all.Where(p => p.Seconds > 0 && double.IsFinite(p.Train)).ToList();
             if (points.Count < 2) continue;
-            var line = plot.Add.ScatterLine(points.Select(p => Math.Log10(p.TrainSeconds)).ToArray(), points.Select(p => p.TrainLoss).ToArray());
-            line.LegendText = Label(t);
+            var color = ColorOf(colour);
+            double[] xs = points.Select(p => Math.Log10(p.Seconds)).ToArray();
+            var raw = plot.Add.ScatterLine(xs, points.Select(p => p.Train).ToArray());
+            raw.Color = color.WithOpacity(0.2);
+            raw.LineWidth = 1;
+            var smooth = plot.Add.ScatterLine(xs, Smoothed(points.Select(p => p.Train).ToList()));
+            smooth.Color = color;
+            smooth.LineWidth = 2;
+            smooth.LegendText = name + " (train, smoothed)";
+            var validation = points.Where(p => p.Validation is double v && double.IsFinite(v)).ToList();
+            if (validation.Count > 0)
+            {
+                var dots = plot.Add.ScatterPoints(validation.Select(p => Math.Log10(p.Seconds)).ToArray(), validation.Select(p => p.Validation!.Value).ToArray());
+                dots.Color = color;
+                dots.MarkerSize = 7;
+                dots.MarkerShape = MarkerShape.FilledDiamond;
+                dots.LegendText = name + " (validation)";
+            }
         }
         LogAxis(plot.Axes.Bottom);
-        Finish(plot, "Training loss against training wall-clock", "training seconds (log scale)", "training loss (nats/token)", path);
+        Finish(plot, title, "training seconds (log scale)", "loss (nats/token)", path);
+    }
+
+    /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the start.</summary>
+    static double[] Smoothed(IReadOnlyList<double> values)
+    {
+        double alpha = 2.0 / (Math.Max(2, values.Count / 20) + 1), average = 0, weight = 0;
+        var result = new double[values.Count];
+        for (int i = 0; i < values.Count; i++)
+        {
+            average = (1 - alpha) * average + alpha * values[i];
+            weight = (1 - alpha) * weight + alpha;
+            result[i] = average / weight;
+        }
+        return result;
     }
 
     /// <summary>Stacked bars: embedding, attention, MLP, head parameters per trial.</summary>
-    public static void ParameterCounts(IReadOnlyList<TrialResult> trials, string path)
+    public static void ParameterCounts(IReadOnlyList<TrialResult> trials, string path) =>
+        ParameterBars(trials.Select(t => ($"#{t.Index}", t.EmbeddingParameters, t.AttentionParameters, t.MlpParameters, t.HeadParameters)).ToList(), "Parameters by group (millions)", path);
+
+    /// <summary>The same bars for models outside a sweep (QuickStart's Figure 1).</summary>
+    public static void ParameterCounts(IReadOnlyList<(string Name, ModelSummary Summary)> models, string path) =>
+        ParameterBars(models.Select(m => (m.Name, m.Summary.EmbeddingParameters, m.Summary.AttentionParameters, m.Summary.MlpParameters, m.Summary.HeadParameters)).ToList(),
+            "Parameters by part (millions)", path);
+
+    static void ParameterBars(IReadOnlyList<(string Name, long Embedding, long Attention, long Mlp, long Head)> rows, string title, string path)
     {
         var plot = new Plot();
-        var groups = new (string Name, Func<TrialResult, long> Count)[]
+        var groups = new (string Name, Func<(string, long, long, long, long), long> Count)[]
         {
-            ("embedding", t => t.EmbeddingParameters), ("attention", t => t.AttentionParameters), ("MLP", t => t.MlpParameters), ("head", t => t.HeadParameters),
+            ("embedding", r => r.Item2), ("attention", r => r.Item3), ("MLP", r => r.Item4), ("head", r => r.Item5),
         };
         var palette = new ScottPlot.Palettes.Category10();
         for (int g = 0; g < groups.Length; g++)
         {
-            var bars = trials.Select((t, i) => new Bar
+            var bars = rows.Select((r, i) => new Bar
             {
                 Position = i,
-                ValueBase = groups.Take(g).Sum(x => x.Count(t)) / 1e6,
-                Value = groups.Take(g + 1).Sum(x => x.Count(t)) / 1e6,
+                ValueBase = groups.Take(g).Sum(x => x.Count(r)) / 1e6,
+                Value = groups.Take(g + 1).Sum(x => x.Count(r)) / 1e6,
                 FillColor = palette.GetColor(g),
             }).ToList();
             var series = plot.Add.Bars(bars);
             series.LegendText = groups[g].Name;
         }
-        plot.Axes.Bottom.SetTicks(trials.Select((_, i) => (double)i).ToArray(), trials.Select(t => $"#{t.Index}").ToArray());
-        Finish(plot, "Parameters by group (millions)", "trial", "parameters (M)", path);
+        plot.Axes.Bottom.SetTicks(rows.Select((_, i) => (double)i).ToArray(), rows.Select(r => r.Name).ToArray());
+        Finish(plot, title, "", "parameters (M)", path);
     }
 
-    /// <summary>Perplexity against non-embedding parameters, the frontier drawn as a line.</summary>
+    /// <summary>Perplexity against non-embedding parameters: every trial a point in its own colour, the frontier a line,
+    /// and only the frontier's points labelled (many trials share a parameter count, and their labels would pile up).</summary>
     public static void ParetoFrontier(IReadOnlyList<TrialResult> trials, string path)
     {
         var done = trials.Where(t => t.Perplexity is not null).ToList();
         var plot = new Plot();
         if (done.Count > 0)
         {
-            var all = plot.Add.ScatterPoints(done.Select(t => t.NonEmbeddingParameters / 1e6).ToArray(), done.Select(t => t.Perplexity!.Value).ToArray());
-            all.LegendText = "trials";
+            foreach (var t in done)
+            {
+                var point = plot.Add.ScatterPoints(new[] { t.NonEmbeddingParameters / 1e6 }, new[] { t.Perplexity!.Value });
+                point.Color = ColorOf(t.Index);
+                point.MarkerSize = 8;
+            }
             var frontier = Pareto.Frontier(done, t => t.NonEmbeddingParameters, t => t.Perplexity!.Value);
             var line = plot.Add.ScatterLine(frontier.Select(t => t.NonEmbeddingParameters / 1e6).ToArray(), frontier.Select(t => t.Perplexity!.Value).ToArray());
-            line.LegendText = "Pareto frontier";
+            line.Color = Colors.Black.WithOpacity(0.6);
+            line.LegendText = "Pareto frontier (labelled)";
             line.LineWidth = 2;
-            foreach (var t in done)
-                plot.Add.Text($"#{t.Index}", t.NonEmbeddingParameters / 1e6, t.Perplexity!.Value);
+            for (int i = 0; i < frontier.Count; i++)
+            {
+                var t = frontier[i];
+                var label = plot.Add.Text($"#{t.Index}", t.NonEmbeddingParameters / 1e6, t.Perplexity!.Value);
+                label.LabelFontSize = 13;
+                label.LabelOffsetX = 6;
+                label.LabelOffsetY = i % 2 == 0 ? -18 : 4; // alternate above and below, so neighbours do not collide
+            }
         }
         Finish(plot, "Pareto frontier: parameters against perplexity", "non-embedding parameters (M)", "validation perplexity", path);
     }
@@ -85,6 +150,7 @@ public static class Plots
             if (points.Count == 0) continue;
             var s = plot.Add.Scatter(points.Select(p => Math.Log2(p.X)).ToArray(), points.Select(p => p.Y).ToArray());
             s.LegendText = group.Key.Length == 0 ? parameter : group.Key.Replace(';', ' ');
+            s.Color = ColorOf(group.Min(t => t.Index));
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
@@ -104,9 +170,11 @@ public static class Plots
             var xs = Enumerable.Range(0, t.MlpRanks.Length).Select(i => (double)i).ToArray();
             var mlp = plot.Add.Scatter(xs, t.MlpRanks.Select(r => (double)r).ToArray());
             mlp.LegendText = $"{Label(t)} MLP";
+            mlp.Color = ColorOf(t.Index);
             var attention = plot.Add.Scatter(xs, t.AttentionRanks.Select(r => (double)r).ToArray());
             attention.LegendText = $"{Label(t)} attention";
             attention.LinePattern = LinePattern.Dashed;
+            attention.Color = ColorOf(t.Index);
         }
         Finish(plot, "Rank per block", "block", "rank", path);
     }
@@ -127,6 +195,11 @@ public static class Plots
         return resolved.Length == 0 ? 0 : resolved.Average();
     }
 
+    static readonly ScottPlot.Palettes.Category10 Palette = new();
+
+    /// <summary>The colour of trial (or model) <paramref name="index"/>: the same in every figure.</summary>
+    static Color ColorOf(int index) => Palette.GetColor(index % Palette.Colors.Length);
+
     static string Label(TrialResult t) => $"#{t.Index} " + string.Join(" ", t.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     static void LogAxis(IAxis axis)
@@ -144,7 +217,7 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(x);
         plot.YLabel(y);
-        plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, Width, Height);
+        plot.ShowLegend(Edge.Right); // beside the data, never over it
+        plot.SavePng(path, Width + 300, Height);
     }
 }
