@@ -15,12 +15,24 @@ public static class Plots
 {
     const int Width = 900, Height = 560;
 
+    /// <summary>The most curves one loss figure draws: beyond this a figure is a tangle.</summary>
+    public const int MaxCurves = 8;
+
     /// <summary>Training loss vs training seconds (log10 x), one colour per trial: the loss smoothed (an exponential moving
-    /// average), the raw loss faint behind it, and the validation loss as points.</summary>
-    public static void LossVsTime(IReadOnlyList<TrialResult> trials, string path) =>
-        LossCurves(trials.Where(t => t.LossCurve.Count > 1)
-            .Select(t => (t.Index, Label(t), (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds, p.TrainLoss, p.ValidationLoss)).ToList()))
-            .ToList(), "Training loss against training wall-clock", path);
+    /// average), the raw loss faint behind it, and the validation loss as points. With more than <see cref="MaxCurves"/>
+    /// trials, the best ones by validation perplexity (the title says so).</summary>
+    public static void LossVsTime(IReadOnlyList<TrialResult> trials, string path)
+    {
+        var drawn = trials.Where(t => t.LossCurve.Count > 1).ToList();
+        string title = "Loss against training wall-clock";
+        if (drawn.Count > MaxCurves)
+        {
+            title += $": the {MaxCurves} best of {drawn.Count} trials";
+            drawn = drawn.OrderBy(t => t.Perplexity ?? double.PositiveInfinity).ThenBy(t => t.Index).Take(MaxCurves).OrderBy(t => t.Index).ToList();
+        }
+        LossCurves(drawn.Select(t => (t.Index, Label(t), (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds, p.TrainLoss, p.ValidationLoss)).ToList())).ToList(),
+            title, path);
+    }
 
     /// <summary>The same figure for models outside a sweep (QuickStart's Figure 2): each model's per-step history.</summary>
     public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models, string path) =>
@@ -42,7 +54,7 @@ public static class Plots
             var smooth = plot.Add.ScatterLine(xs, Smoothed(points.Select(p => p.Train).ToList()));
             smooth.Color = color;
             smooth.LineWidth = 2;
-            smooth.LegendText = name + " (train, smoothed)";
+            smooth.LegendText = name;
             var validation = points.Where(p => p.Validation is double v && double.IsFinite(v)).ToList();
             if (validation.Count > 0)
             {
@@ -50,11 +62,10 @@ public static class Plots
                 dots.Color = color;
                 dots.MarkerSize = 7;
                 dots.MarkerShape = MarkerShape.FilledDiamond;
-                dots.LegendText = name + " (validation)";
             }
         }
         LogAxis(plot.Axes.Bottom);
-        Finish(plot, title, "training seconds (log scale)", "loss (nats/token)", path);
+        Finish(plot, title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation loss", "loss (nats/token)", path);
     }
 
     /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the start.</summary>
