@@ -70,6 +70,16 @@ public static class LowRankExtensions
         return names;
     }
 
+    /// <summary>Marks a load failure as a missing registration (the file itself is sound), so loaders do not call it corrupted.</summary>
+    internal const string MissingRegistration = "MLNet.LowRank.MissingRegistration";
+
+    internal static InvalidDataException Missing(string message, Exception? inner = null)
+    {
+        var e = new InvalidDataException(message, inner);
+        e.Data[MissingRegistration] = true;
+        return e;
+    }
+
     internal static LinearVariant? FindVariant(string name) => Variants.GetValueOrDefault(name);
     internal static IOptimizerFactory? FindOptimizer(string name) => OptimizerFactories.GetValueOrDefault(name);
     internal static Func<double[], RankSchedule>? FindRankSchedule(string kind) => Schedules.GetValueOrDefault(kind);
@@ -85,3 +95,4 @@ public static class LowRankExtensions
             throw new ArgumentException($"'{name}' is a built-in {what}; register yours under another name.", nameof(name));
     }
 }
+

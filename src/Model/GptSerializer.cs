@@ -62,7 +62,7 @@ public static class GptSerializer
         string variantName = r.ReadString();
         LinearVariant variant;
         try { variant = LinearVariant.Parse(variantName); }
-        catch (ArgumentException e) { throw new InvalidDataException($"The model uses the linear variant '{variantName}', which is not registered in this process. {e.Message}", e); }
+        catch (ArgumentException e) { throw LowRankExtensions.Missing($"The model uses the linear variant '{variantName}', which is not registered in this process. {e.Message}", e); }
         var init = (FactorInit)r.ReadInt32();
         int multiple = r.ReadInt32();
         double cap = r.ReadDouble(), ropeBase = r.ReadDouble(), eps = r.ReadDouble();

@@ -69,6 +69,7 @@ internal static partial class ModelPersistence
             var transformers = stages.Select(e => ReadStage(e, name, device)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
+        catch (InvalidDataException e) when (e.Data.Contains(LowRankExtensions.MissingRegistration)) { throw LowRankExtensions.Missing($"'{name}': {e.Message}", e); }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
         catch (EndOfStreamException e) { throw Corrupt(name, e); }
     }

@@ -110,4 +110,24 @@ public class SweepProcessTests
         output.Should().Contain("\"reuse\": expected an array of run-directory paths");
         Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public void A_config_registers_a_variant_from_an_assembly_and_a_model_that_uses_it_names_the_missing_registration()
+    {
+        string testAssembly = typeof(ScaledFactoredVariant).Assembly.Location;
+        string dir = SweepFixture.Create("{ \"Variant\": [\"ScaledFactored\"], \"AttentionRank\": [4] }",
+            $", \"extensions\": [\"{testAssembly}\"], \"modelDirectory\": \"models\"");
+        string run = Path.Combine(dir, "run");
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run);
+        code.Should().Be(0, output);
+        var record = Records(run).Single();
+        record.Status.Should().Be(TrialStatus.Completed, record.Error);
+        record.Configuration["Variant"].Should().Be("ScaledFactored");
+
+        // Another process without the extension: the model names the variant and the registration to make.
+        var (evalCode, evalOutput) = SweepFixture.Run(dir, "eval", "--model", Path.Combine(dir, "models", "best.zip"), "--corpus", Path.Combine(dir, "corpus.jsonl"));
+        evalCode.Should().Be(2, evalOutput);
+        evalOutput.Should().Contain("ScaledFactored").And.Contain("LowRankExtensions.Register");
+        Directory.Delete(dir, true);
+    }
 }
