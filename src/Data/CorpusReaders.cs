@@ -7,7 +7,8 @@ using System.Text.Json;
 
 namespace MLNet.LowRank.Data;
 
-/// <summary>Corpus readers returning <see cref="CorpusDocument"/>s in a stable order.</summary>
+/// <summary>Corpus readers returning <see cref="CorpusDocument"/>s in a stable order: as lists, or as streams that hold one
+/// document at a time (for corpora larger than memory).</summary>
 public static class CorpusReaders
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -15,6 +16,22 @@ public static class CorpusReaders
     /// <summary>Text files: <paramref name="path"/> is a file, a folder (every file matching <paramref name="pattern"/>, recursively),
     /// or a "folder/*.ext" glob. Ids are paths relative to the folder, in ordinal order.</summary>
     public static IReadOnlyList<CorpusDocument> TextFiles(string path, string pattern = "*.txt")
+    {
+        var docs = EnumerateTextFiles(path, pattern).ToList();
+        if (docs.Count == 0) throw new FileNotFoundException($"'{path}' matches no files (pattern '{pattern}').", path);
+        return docs;
+    }
+
+    /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
+    public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt")
+    {
+        var (root, files) = Files(path, pattern);
+        foreach (var f in files)
+            yield return new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(File.ReadAllBytes(f), f));
+    }
+
+    /// <summary>The files a path, folder or glob names, in ordinal order, and the folder ids are relative to.</summary>
+    public static (string Root, IReadOnlyList<string> Files) Files(string path, string pattern = "*.txt")
     {
         string root;
         IEnumerable<string> files;
@@ -35,11 +52,7 @@ public static class CorpusReaders
         }
         else throw new FileNotFoundException($"No file, folder or glob matches '{path}'.", path);
 
-        var docs = files.Order(StringComparer.Ordinal)
-            .Select(f => new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(File.ReadAllBytes(f), f)))
-            .ToList();
-        if (docs.Count == 0) throw new FileNotFoundException($"'{path}' matches no files (pattern '{pattern}').", path);
-        return docs;
+        return (root, files.Order(StringComparer.Ordinal).ToList());
     }
 
     /// <summary>JSONL, one object per line; <paramref name="textField"/> holds the text, <paramref name="idField"/> the id
@@ -47,29 +60,41 @@ public static class CorpusReaders
     public static IReadOnlyList<CorpusDocument> Jsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);
+        return EnumerateJsonl(path, textField, idField, groupField).ToList();
+    }
+
+    /// <summary>As <see cref="Jsonl"/>, one line at a time.</summary>
+    public static IEnumerable<CorpusDocument> EnumerateJsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);
         using var file = File.OpenRead(path);
         using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
         using var reader = new StreamReader(stream, StrictUtf8);
-        var docs = new List<CorpusDocument>();
         int lineNumber = 0;
-        try
+        while (true)
         {
-            while (reader.ReadLine() is { } line)
+            CorpusDocument? doc;
+            try
             {
+                if (reader.ReadLine() is not { } line) yield break;
                 lineNumber++;
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                using var json = JsonDocument.Parse(line);
-                var root = json.RootElement;
-                if (!root.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
-                    throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
-                string id = idField is not null && root.TryGetProperty(idField, out var idValue) ? idValue.ToString() : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                string group = groupField is not null && root.TryGetProperty(groupField, out var g) ? g.ToString() : "";
-                docs.Add(new CorpusDocument(id, group, text.GetString()!));
+                doc = string.IsNullOrWhiteSpace(line) ? null : ParseLine(line, path, lineNumber, textField, idField, groupField);
             }
+            catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON ({e.Message}).", e); }
+            catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
+            if (doc is not null) yield return doc;
         }
-        catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON ({e.Message}).", e); }
-        catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
-        return docs;
+    }
+
+    static CorpusDocument ParseLine(string line, string path, int lineNumber, string textField, string? idField, string? groupField)
+    {
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        if (!root.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
+        string id = idField is not null && root.TryGetProperty(idField, out var idValue) ? idValue.ToString() : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string group = groupField is not null && root.TryGetProperty(groupField, out var g) ? g.ToString() : "";
+        return new CorpusDocument(id, group, text.GetString()!);
     }
 
     static string Decode(byte[] bytes, string file)

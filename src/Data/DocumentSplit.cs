@@ -44,6 +44,11 @@ public static class DocumentSplit
         return (train, valid);
     }
 
+    /// <summary>The per-document rule of <see cref="ByHash"/> without the clamp: validation when the stable hash of (seed, id)
+    /// falls in the lowest <paramref name="validationFraction"/> of its range. Decided from the id alone, so a stream of
+    /// documents is split without holding it.</summary>
+    public static bool IsValidation(string id, double validationFraction, int seed = 0) => Hash(seed, id) / (double)ulong.MaxValue < validationFraction;
+
     static ulong Hash(int seed, string id)
     {
         ulong h = Common.StableHash.Fnv1a(id, (uint)seed);

@@ -145,15 +145,15 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
 
         var device = Runtime.TorchRuntime.DeviceFor(env); // a GPU that is not there is refused before any work
         var train = ReadStream(input, o.TokensColumnName, tokenizer);
-        if (train.Tokens.Length == 0)
+        if (train.Length == 0)
             throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");
         TokenStream? validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, o.TokensColumnName, tokenizer, sourceColumn);
 
         using var channel = env.Start(Stage);
         var summary = ModelSummary.For(config);
         channel.Info(MessageSensitivity.None, summary.ToString());
-        channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Tokens.Length:N0} tokens" +
-            (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Tokens.Length:N0} tokens"));
+        channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Length:N0} tokens" +
+            (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
         channel.Info(MessageSensitivity.None, $"Device: {device}");
         var model = Gpt.Create(config, o.Seed, device);
         using var board = o.LogDirectory is null ? null : new TensorBoardWriter(o.LogDirectory);
@@ -203,6 +203,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
 
     static TokenStream ReadStream(IDataView data, string column, LmTokenizer tokenizer)
     {
+        // Token shards are trained on where they lie (memory-mapped), never copied into memory.
+        if (data is Data.Shards.TokenShardDataView shards && shards.Schema[0].Name == column) return shards.Stream;
         var col = data.Schema[column];
         var docs = new List<IReadOnlyList<int>>();
         using (var cursor = data.GetRowCursor([col]))

@@ -95,5 +95,5 @@ internal static class Checkpoint
         return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
-    static string Hash(TokenStream s) => $"{s.Tokens.Length} tokens #{Common.StableHash.Fnv1a(s.Tokens):x16}";
+    static string Hash(TokenStream s) => s.Identity;
 }

@@ -233,8 +233,7 @@ public static class LmTrainer
 
     static void CheckTokens(TokenStream stream, int vocab, string which)
     {
-        foreach (int t in stream.Tokens)
-            if ((uint)t >= (uint)vocab)
-                throw new ArgumentException($"The {which} stream holds token id {t}, outside the model's vocabulary of {vocab}. Tokenize with the model's tokenizer or raise VocabSize.");
+        if (stream.MaxTokenId >= vocab)
+            throw new ArgumentException($"The {which} stream holds token id {stream.MaxTokenId}, outside the model's vocabulary of {vocab}. Tokenize with the model's tokenizer or raise VocabSize.");
     }
 }

@@ -15,7 +15,7 @@ public sealed class SequenceBatcher
         sequences = stream.SequenceCount(sequenceLength);
         if (sequences < 1)
             throw new ArgumentException(
-                $"The training corpus has {stream.Tokens.Length} tokens, fewer than one training sequence of {sequenceLength + 1}. Add text or lower SequenceLength.", nameof(stream));
+                $"The training corpus has {stream.Length} tokens, fewer than one training sequence of {sequenceLength + 1}. Add text or lower SequenceLength.", nameof(stream));
         this.stream = stream;
         this.sequenceLength = sequenceLength;
         this.batchSize = batchSize;

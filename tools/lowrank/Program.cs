@@ -5,6 +5,7 @@ using MLNet.LowRank.Cli;
 var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT language models (CPU; CUDA with -p:TorchBackend=cuda). " +
     "Start with `lowrank train --help`; sweeps: `lowrank sweep --help`.")
 {
+    TokenizeCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     GenerateCommand.Create(),

@@ -29,13 +29,14 @@ static class TrainCommand
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists (same corpus, tokenizer and options); identical to an uninterrupted run." };
+        var shards = new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (memory-mapped; their manifest names the tokenizer) instead of --corpus." };
         var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
 
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
             corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
-            checkpoint, checkpointEvery, resume, logdir,
+            checkpoint, checkpointEvery, resume, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -57,8 +58,23 @@ static class TrainCommand
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed);
-            var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
-            options.ValidationSet = split.Validation;
+            // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, memory-mapped).
+            IDataView trainData, validationData;
+            Func<ITransformer> fit;
+            using var shardTrain = parse.GetValue(shards) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
+            using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
+            if (shardTrain is not null)
+            {
+                (trainData, validationData) = (shardTrain, shardValidation!);
+                fit = () => ml.LowRank().Trainers.LowRankLm(options).Fit(shardTrain);
+            }
+            else
+            {
+                var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
+                (trainData, validationData) = (split.Train, split.Validation);
+                fit = () => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory).Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+            }
+            options.ValidationSet = validationData;
             ITransformer? model = LiveProgress.Run("train", (progress, print) =>
             {
                 // The trainer's log channel: evaluations, where a resume started, and — without a terminal to draw a bar —
@@ -72,8 +88,7 @@ static class TrainCommand
                 };
                 try
                 {
-                    return ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory)
-                        .Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+                    return fit();
                 }
                 catch (OperationCanceledException e)
                 {
@@ -84,13 +99,13 @@ static class TrainCommand
             if (model is null) return 130;
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
-            var metrics = ml.LowRank().Evaluate(model.Transform(split.Validation));
+            var metrics = ml.LowRank().Evaluate(model.Transform(validationData));
             Console.WriteLine($"validation: {metrics}");
             var t = lm.Training!;
             if (parse.GetValue(historyCsv) is { } file) HistoryCsv.Write(file.FullName, t.History);
             if (parse.GetValue(save) is { } zip)
             {
-                ml.Model.Save(model, split.Train.Schema, zip.FullName);
+                ml.Model.Save(model, trainData.Schema, zip.FullName);
                 Console.WriteLine($"saved {zip.FullName}");
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,0 +1,174 @@
+// Writes a corpus as token shards (nanoGPT/nanochat style) and opens them for training. Documents are read as a stream,
+// tokenized in parallel a chunk at a time (in input order, so the shards are the same on every run), each sent to the
+// training or validation shards by a stable hash of its id, and the manifest is rewritten after every finished shard —
+// so an interrupted run resumes where the last shard ended, and never holds more than a chunk of documents in memory.
+using System.Diagnostics;
+using System.Text;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Training;
+
+namespace MLNet.LowRank.Data.Shards;
+
+/// <summary>Options of <see cref="TokenShards.Write"/>.</summary>
+public sealed record TokenizeOptions
+{
+    /// <summary>Training tokens per shard before a new one starts. Default 100,000,000.</summary>
+    public long ShardTokens { get; init; } = 100_000_000;
+    /// <summary>Share of documents held out for validation, by a stable hash of (seed, id). Default 0.01.</summary>
+    public double ValidationFraction { get; init; } = 0.01;
+    /// <summary>Seed of the split. Default 0.</summary>
+    public int SplitSeed { get; init; }
+    /// <summary>Documents tokenized together (in parallel). Default 1,024.</summary>
+    public int ChunkDocuments { get; init; } = 1024;
+}
+
+/// <summary>A progress report of tokenizing.</summary>
+public sealed record TokenizeProgress(long Documents, long Bytes, long TrainTokens, long ValidationTokens, double Seconds)
+{
+    /// <summary>Input megabytes (10⁶ bytes of UTF-8) per second.</summary>
+    public double MegabytesPerSecond => Seconds > 0 ? Bytes / 1e6 / Seconds : 0;
+
+    public override string ToString() =>
+        $"{Documents:N0} documents, {Bytes / 1e6:N1} MB, {TrainTokens + ValidationTokens:N0} tokens ({ValidationTokens:N0} validation), {MegabytesPerSecond:N1} MB/s";
+}
+
+/// <summary>Token shards on disk.</summary>
+public static class TokenShards
+{
+    /// <summary>Tokenizes <paramref name="documents"/> into shards in <paramref name="directory"/>; resumes a directory an
+    /// interrupted run left (the same inputs and tokenizer), and returns the finished manifest.</summary>
+    /// <param name="inputs">What the documents were read from, as the user gave it (recorded; a resume must match).</param>
+    public static ShardManifest Write(IEnumerable<CorpusDocument> documents, LmTokenizer tokenizer, string directory, IReadOnlyList<string> inputs,
+        TokenizeOptions? options = null, IProgress<TokenizeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new TokenizeOptions();
+        if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, $"ValidationFraction must be in [0, 1); got {options.ValidationFraction}.");
+        if (options.ShardTokens < 1024) throw new ArgumentOutOfRangeException(nameof(options), options.ShardTokens, "ShardTokens must be at least 1,024.");
+        Directory.CreateDirectory(directory);
+        var manifest = Resume(directory, tokenizer, inputs, options);
+        if (manifest.Complete) return manifest;
+        // Shards an interrupted run was writing are not in the manifest: start them again.
+        var known = manifest.Shards.Select(s => s.File).ToHashSet();
+        foreach (var stray in Directory.EnumerateFiles(directory, "*.bin").Where(f => !known.Contains(Path.GetFileName(f)))) File.Delete(stray);
+
+        var clock = Stopwatch.StartNew();
+        long documentsDone = manifest.DocumentsConsumed, bytesDone = manifest.BytesConsumed;
+        var shards = manifest.Shards.ToList();
+        using var train = new ShardWriter(directory, "train", manifest.ShardVersion, shards.Count(s => s.Split == "train"));
+        using var validation = new ShardWriter(directory, "validation", manifest.ShardVersion, shards.Count(s => s.Split == "validation"));
+        long trainTokens = manifest.TokensOf("train"), validationTokens = manifest.TokensOf("validation");
+
+        void Checkpoint(bool complete)
+        {
+            foreach (var writer in new[] { train, validation })
+                if (writer.Close() is { } entry) shards.Add(entry);
+            manifest = manifest with { Shards = shards.ToList(), DocumentsConsumed = documentsDone, BytesConsumed = bytesDone, Complete = complete };
+            manifest.Write(directory);
+        }
+
+        foreach (var chunk in documents.Skip(checked((int)Math.Min(int.MaxValue, manifest.DocumentsConsumed))).Chunk(options.ChunkDocuments))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var encoded = chunk.AsParallel().AsOrdered().Select(d => (d.Id, Tokens: tokenizer.Encode(d.Text), Bytes: Encoding.UTF8.GetByteCount(d.Text))).ToArray();
+            foreach (var (id, tokens, bytes) in encoded)
+            {
+                if (tokens.Length > 0)
+                {
+                    bool held = options.ValidationFraction > 0 && DocumentSplit.IsValidation(id, options.ValidationFraction, options.SplitSeed);
+                    (held ? validation : train).Add(tokenizer.BosId, tokens);
+                    if (held) validationTokens += tokens.Length + 1; else trainTokens += tokens.Length + 1;
+                }
+                documentsDone++;
+                bytesDone += bytes;
+            }
+            if (train.Tokens >= options.ShardTokens) Checkpoint(complete: false);
+            progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
+        }
+        Checkpoint(complete: true);
+        progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
+        return manifest;
+    }
+
+    static ShardManifest Resume(string directory, LmTokenizer tokenizer, IReadOnlyList<string> inputs, TokenizeOptions options)
+    {
+        if (!File.Exists(Path.Combine(directory, ShardManifest.FileName)))
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) tokenizer.Write(w);
+            return new ShardManifest
+            {
+                Tokenizer = tokenizer.Name, TokenizerFingerprint = tokenizer.Fingerprint, TokenizerData = Convert.ToBase64String(buffer.ToArray()),
+                VocabSize = tokenizer.VocabSize, BosId = tokenizer.BosId, ShardVersion = TokenShardFile.VersionFor(tokenizer.VocabSize),
+                ValidationFraction = options.ValidationFraction, SplitSeed = options.SplitSeed, Inputs = inputs,
+            };
+        }
+        var existing = ShardManifest.Read(directory);
+        if (existing.TokenizerFingerprint != tokenizer.Fingerprint)
+            throw new InvalidOperationException($"'{directory}' holds shards of tokenizer {existing.Tokenizer} [{existing.TokenizerFingerprint}], not {tokenizer} [{tokenizer.Fingerprint}]. Use a new directory.");
+        if (!existing.Inputs.SequenceEqual(inputs) || existing.ValidationFraction != options.ValidationFraction || existing.SplitSeed != options.SplitSeed)
+            throw new InvalidOperationException($"'{directory}' was written from {string.Join(", ", existing.Inputs)} (validation {existing.ValidationFraction}, seed {existing.SplitSeed}); this run reads {string.Join(", ", inputs)} (validation {options.ValidationFraction}, seed {options.SplitSeed}). Use a new directory, or the same inputs to resume.");
+        return existing;
+    }
+
+    /// <summary>The stream of one split (<c>"train"</c> or <c>"validation"</c>) of a shard directory, memory-mapped.</summary>
+    public static TokenStream Open(string directory, string split, out LmTokenizer tokenizer)
+    {
+        var manifest = ShardManifest.Read(directory);
+        if (!manifest.Complete)
+            throw new InvalidOperationException($"'{directory}' is not finished (tokenizing stopped after {manifest.DocumentsConsumed:N0} documents). Run the same tokenize command again to finish it.");
+        if (split is not ("train" or "validation")) throw new ArgumentException($"Split '{split}': use \"train\" or \"validation\".", nameof(split));
+        tokenizer = manifest.CreateTokenizer();
+        var files = manifest.Shards.Where(s => s.Split == split).Select(s => Path.Combine(directory, s.File)).ToList();
+        if (files.Count == 0) throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
+        string identity = $"shards {manifest.TokenizerFingerprint} {split} {manifest.TokensOf(split)} tokens #{Common.StableHash.Fnv1a(string.Join("|", manifest.Shards.Where(s => s.Split == split).Select(s => $"{s.File}:{s.Tokens}:{s.Documents}"))):x16}";
+        return TokenStream.FromShards(files, manifest.BosId, identity);
+    }
+
+    /// <summary>Appends documents to one split's current shard file.</summary>
+    sealed class ShardWriter(string directory, string split, int version, int next) : IDisposable
+    {
+        FileStream? file;
+        string? name;
+        int index = next;
+        long documents;
+
+        public long Tokens { get; private set; }
+
+        public void Add(int bos, int[] tokens)
+        {
+            if (file is null)
+            {
+                name = $"{split}_{index++:D6}.bin";
+                file = new FileStream(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.ReadWrite);
+                file.Write(TokenShardFile.Header(version, 0)); // the count is written when the shard closes
+                Tokens = documents = 0;
+            }
+            int size = TokenShardFile.TokenBytes(version);
+            var bytes = new byte[(tokens.Length + 1) * size];
+            for (int i = 0; i <= tokens.Length; i++)
+            {
+                int token = i == 0 ? bos : tokens[i - 1];
+                if (version == 1) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), checked((ushort)token));
+                else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), checked((uint)token));
+            }
+            file.Write(bytes);
+            Tokens += tokens.Length + 1;
+            documents++;
+        }
+
+        /// <summary>Finishes the current shard (its header gets the count); null when none is open.</summary>
+        public ShardEntry? Close()
+        {
+            if (file is null) return null;
+            file.Position = 0;
+            file.Write(TokenShardFile.Header(version, Tokens));
+            file.Flush(flushToDisk: true);
+            file.Dispose();
+            file = null;
+            return new ShardEntry(name!, split, Tokens, documents);
+        }
+
+        public void Dispose() => file?.Dispose(); // an unfinished shard stays out of the manifest and is redone on resume
+    }
+}
