@@ -39,7 +39,7 @@ public sealed class LowRankDataCatalog
 
     /// <summary>One split ("train" or "validation") of a token-shard directory written by <c>lowrank tokenize</c> or
     /// <see cref="Data.Shards.TokenShards.Write"/>: one row per document in a <paramref name="columnName"/> column the
-    /// LowRankLm trainer accepts directly (no tokenizer stage), memory-mapped rather than loaded. Dispose it after use.</summary>
+    /// LowRankLm trainer accepts directly (no tokenizer stage), read from disk as needed rather than loaded. Dispose it after use.</summary>
     public Data.Shards.TokenShardDataView LoadTokenShards(string directory, string split = "train", string columnName = "Tokens") => new(directory, split, columnName);
 
     /// <summary>A deterministic split by document: stratified by Group where documents have groups (every group appears

@@ -203,7 +203,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
 
     static TokenStream ReadStream(IDataView data, string column, LmTokenizer tokenizer)
     {
-        // Token shards are trained on where they lie (memory-mapped), never copied into memory.
+        // Token shards are trained on where they lie (read by position from disk), never copied into memory.
         if (data is Data.Shards.TokenShardDataView shards && shards.Schema[0].Name == column) return shards.Stream;
         var col = data.Schema[column];
         var docs = new List<IReadOnlyList<int>>();

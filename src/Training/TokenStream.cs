@@ -1,6 +1,6 @@
 // A corpus as one token stream (model-spec §1 "data"): each document prefixed with BOS, all concatenated, cut into
 // sequences of seqLen + 1 tokens (inputs are the first seqLen, targets the last seqLen). The tokens live in memory (a
-// corpus read through ML.NET), or stay on disk in memory-mapped token shards, so a corpus larger than memory trains
+// corpus read through ML.NET), or stay on disk in token shards read by position, so a corpus larger than memory trains
 // with resident memory that does not grow with it.
 using MLNet.LowRank.Data.Shards;
 
@@ -64,7 +64,7 @@ public sealed class TokenStream : IDisposable
         MaxTokenId = max;
     }
 
-    /// <summary>The stream of the token shards at <paramref name="paths"/> (in order), memory-mapped; each document must
+    /// <summary>The stream of the token shards at <paramref name="paths"/> (in order), read by position, never loaded whole; each document must
     /// start with <paramref name="bosToken"/>. <paramref name="identity"/> names the data in checkpoint fingerprints.</summary>
     public static TokenStream FromShards(IReadOnlyList<string> paths, int bosToken, string identity)
     {
@@ -83,7 +83,7 @@ public sealed class TokenStream : IDisposable
 
     /// <summary>The whole stream as an array: only for a stream held in memory.</summary>
     /// <exception cref="InvalidOperationException">The stream is on disk (token shards); use <see cref="Length"/> and <see cref="Read"/>.</exception>
-    public int[] Tokens => array ?? throw new InvalidOperationException("This token stream is memory-mapped from token shards; it is never loaded as one array. Use Length and Read.");
+    public int[] Tokens => array ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as one array. Use Length and Read.");
 
     /// <summary>Tokens in the stream.</summary>
     public long Length { get; }
@@ -151,7 +151,7 @@ public sealed class TokenStream : IDisposable
         }
     }
 
-    /// <summary>Releases the memory maps of a stream on disk.</summary>
+    /// <summary>Closes the shard files of a stream on disk.</summary>
     public void Dispose()
     {
         foreach (var s in shards) s.Dispose();

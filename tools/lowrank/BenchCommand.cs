@@ -16,7 +16,7 @@ static class BenchCommand
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory, generate.") { Peak(), Layers(), Train(), Pipeline(), Memory(), Generate() };
+    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory, generate, make-corpus.") { Peak(), Layers(), Train(), Pipeline(), Memory(), Generate(), MakeCorpus() };
 
     /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
     static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
@@ -186,6 +186,33 @@ static class BenchCommand
                 Console.WriteLine(string.Create(Ci, $"| {r.Name} | {r.Parameters:N0} | {r.FlopsPerToken / 1e6:F2} | {r.ForwardMs:F1} | {r.LossMs:F1} | {r.BackwardMs:F1} | {r.OptimizerMs:F1} | {r.StepMs:F1} | {r.TokensPerSecond:N0} | {r.Mfu:P1} | {r.PeakResidentBytes / 1048576.0:F0} |"));
             WriteCsv(parse.GetValue(csv)!.FullName, "model,parameters,flops_per_token,forward_ms,loss_ms,backward_ms,optimizer_ms,step_ms,tokens_per_second,mfu,peak_rss_bytes",
                 rows.Select(r => string.Create(Ci, $"\"{r.Name}\",{r.Parameters},{r.FlopsPerToken:R},{r.ForwardMs:R},{r.LossMs:R},{r.BackwardMs:R},{r.OptimizerMs:R},{r.StepMs:R},{r.TokensPerSecond:R},{r.Mfu:R},{r.PeakResidentBytes}")));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command MakeCorpus()
+    {
+        var gigabytes = new Option<double>("--gigabytes") { Description = "Size of the JSONL to write.", DefaultValueFactory = _ => 1.0 };
+        var output = new Option<FileInfo>("--out") { Description = "The .jsonl file to write.", Required = true };
+        var command = new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus repeated, each copy's words rotated differently) for memory and throughput benchmarks of corpora larger than memory.") { gigabytes, output };
+        command.SetAction(parse =>
+        {
+            var docs = Data.BrownCorpus.Load();
+            long target = (long)(parse.GetValue(gigabytes) * 1e9), written = 0;
+            using var file = new StreamWriter(parse.GetValue(output)!.FullName, false, new System.Text.UTF8Encoding(false), 1 << 20);
+            for (int copy = 0; written < target; copy++)
+                foreach (var d in docs)
+                {
+                    var words = d.Text.Split(' ');
+                    int shift = copy % Math.Max(1, words.Length);
+                    string text = string.Join(' ', words[shift..].Concat(words[..shift]));
+                    string line = System.Text.Json.JsonSerializer.Serialize(new { id = $"{copy}-{d.Id}", text });
+                    file.WriteLine(line);
+                    written += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
+                    if (written >= target) break;
+                }
+            Console.WriteLine(string.Create(Ci, $"wrote {parse.GetValue(output)!.FullName}: {written / 1e9:F2} GB"));
             return 0;
         });
         return command;

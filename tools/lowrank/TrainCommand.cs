@@ -29,7 +29,7 @@ static class TrainCommand
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists (same corpus, tokenizer and options); identical to an uninterrupted run." };
-        var shards = new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (memory-mapped; their manifest names the tokenizer) instead of --corpus." };
+        var shards = new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
         var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
 
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
@@ -58,7 +58,7 @@ static class TrainCommand
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed);
-            // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, memory-mapped).
+            // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from disk as needed).
             IDataView trainData, validationData;
             Func<ITransformer> fit;
             using var shardTrain = parse.GetValue(shards) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;

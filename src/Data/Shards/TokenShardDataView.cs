@@ -1,6 +1,6 @@
 // Token shards as an ML.NET IDataView: one row per document with a Tokens column (Int32 ids, no BOS) annotated with the
 // tokenizer of the manifest, so LowRankLm trains on it and Evaluate scores it like any tokenized data. The trainer reads
-// the memory-mapped stream directly instead of copying rows, so resident memory does not grow with the corpus.
+// the on-disk stream directly instead of copying rows, so resident memory does not grow with the corpus.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.LowRank.Data.Tokenizers;
@@ -9,7 +9,7 @@ using MLNet.LowRank.Transformers;
 
 namespace MLNet.LowRank.Data.Shards;
 
-/// <summary>One split of a token-shard directory. Dispose it to release the memory maps.</summary>
+/// <summary>One split of a token-shard directory. Dispose it to close the shard files.</summary>
 public sealed class TokenShardDataView : IDataView, IDisposable
 {
     internal TokenShardDataView(string directory, string split, string columnName)
@@ -32,7 +32,7 @@ public sealed class TokenShardDataView : IDataView, IDisposable
     /// <summary>The tokenizer that made the ids (rebuilt from the manifest).</summary>
     public LmTokenizer Tokenizer { get; }
 
-    /// <summary>The memory-mapped stream (what the trainer reads).</summary>
+    /// <summary>The on-disk stream (what the trainer reads).</summary>
     public TokenStream Stream { get; }
 
     public DataViewSchema Schema { get; }

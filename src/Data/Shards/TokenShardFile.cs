@@ -1,8 +1,10 @@
 // One token shard on disk, in the layout nanoGPT/llm.c made common: a 1,024-byte header of 256 little-endian int32
 // (magic 20240520, version, token count, the rest zero), then the token ids — version 1 as uint16 (vocabularies up to
-// 65,536 ids), version 2 as uint32. Read through a memory map, so a shard costs address space, not resident memory.
+// 65,536 ids), version 2 as uint32. Read with positional reads (pread) rather than a memory map: pages of a mapped file
+// count in the process's resident memory once touched, and random sequences over an epoch touch them all, whereas
+// positional reads leave them in the kernel's page cache, where they never count against the process.
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
 
 namespace MLNet.LowRank.Data.Shards;
 
@@ -51,19 +53,17 @@ public static class TokenShardFile
     }
 }
 
-/// <summary>A read-only view of one shard's tokens through a memory map.</summary>
+/// <summary>Read-only access to one shard's tokens by position.</summary>
 internal sealed class MappedShard : IDisposable
 {
-    readonly MemoryMappedFile map;
-    readonly MemoryMappedViewAccessor view;
+    readonly SafeFileHandle file;
     readonly int version;
 
     public MappedShard(string path)
     {
         (version, Length) = TokenShardFile.ReadHeader(path);
         Path = path;
-        map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
     }
 
     public string Path { get; }
@@ -72,24 +72,20 @@ internal sealed class MappedShard : IDisposable
     /// <summary>Copies tokens [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>.</summary>
     public void Read(long start, Span<int> destination)
     {
-        long offset = TokenShardFile.HeaderBytes + start * TokenShardFile.TokenBytes(version);
+        int size = TokenShardFile.TokenBytes(version);
+        long offset = TokenShardFile.HeaderBytes + start * size;
+        var bytes = new byte[destination.Length * size];
+        for (int done = 0; done < bytes.Length;)
+        {
+            int n = RandomAccess.Read(file, bytes.AsSpan(done), offset + done);
+            if (n == 0) throw new EndOfStreamException($"{Path} ended before token {start + destination.Length}; the shard is truncated.");
+            done += n;
+        }
         if (version == 1)
-        {
-            var buffer = new ushort[destination.Length];
-            view.ReadArray(offset, buffer, 0, buffer.Length);
-            for (int i = 0; i < buffer.Length; i++) destination[i] = buffer[i];
-        }
+            for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
         else
-        {
-            var buffer = new uint[destination.Length];
-            view.ReadArray(offset, buffer, 0, buffer.Length);
-            for (int i = 0; i < buffer.Length; i++) destination[i] = checked((int)buffer[i]);
-        }
+            for (int i = 0; i < destination.Length; i++) destination[i] = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4 * i)));
     }
 
-    public void Dispose()
-    {
-        view.Dispose();
-        map.Dispose();
-    }
+    public void Dispose() => file.Dispose();
 }

@@ -111,7 +111,7 @@ public static class TokenShards
         return existing;
     }
 
-    /// <summary>The stream of one split (<c>"train"</c> or <c>"validation"</c>) of a shard directory, memory-mapped.</summary>
+    /// <summary>The stream of one split (<c>"train"</c> or <c>"validation"</c>) of a shard directory, read from disk as needed.</summary>
     public static TokenStream Open(string directory, string split, out LmTokenizer tokenizer)
     {
         var manifest = ShardManifest.Read(directory);
