@@ -36,6 +36,7 @@ public sealed class LowRankExperiment
     string? logDirectory;
     bool keepEveryModel;
     string[] reuseDirectories = [];
+    (Data.Shards.TokenShardDataView Train, Data.Shards.TokenShardDataView Validation)? shards;
 
     /// <summary>How long a claimed successive-halving run may go without a heartbeat before another process takes it over.</summary>
     public TimeSpan StaleClaimAfter { get; set; } = TimeSpan.FromMinutes(15);
@@ -57,6 +58,19 @@ public sealed class LowRankExperiment
     {
         this.train = train;
         this.validation = validation;
+        shards = null;
+        return this;
+    }
+
+    /// <summary>Token shards (<c>LoadTokenShards(dir, "train")</c> and <c>(dir, "validation")</c>): trials train on them where
+    /// they lie, with the tokenizer their manifest names (the pipeline's tokenizer is not used).</summary>
+    public LowRankExperiment SetDataset(Data.Shards.TokenShardDataView train, Data.Shards.TokenShardDataView validation)
+    {
+        if (!train.Tokenizer.SameAs(validation.Tokenizer))
+            throw new ArgumentException($"The training shards were made by {train.Tokenizer} and the validation shards by {validation.Tokenizer}; use one shard directory's two splits.");
+        this.train = train;
+        this.validation = validation;
+        shards = (train, validation);
         return this;
     }
 
@@ -208,7 +222,7 @@ public sealed class LowRankExperiment
         var b = Budgeted();
         var f = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["tokenizer"] = tokenizer?.Name ?? "",
+            ["tokenizer"] = shards is { } s ? s.Train.Tokenizer.Name : tokenizer?.Name ?? "",
             ["textColumn"] = textColumn,
             ["tuner"] = tuner?.Describe() ?? adaptiveTuner?.Describe() ?? "",
             ["searchSpace"] = space.ToString(),
@@ -508,6 +522,8 @@ public sealed class LowRankExperiment
 
     ITrialRunner Prepare(LowRankLmTrainer.Options budgeted)
     {
+        if (shards is { } s)
+            return new TrialRunner(ml, null, s.Train, s.Validation, s.Train.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device));
         // One tokenizer for every trial (so perplexities compare), and the tokenized sets cached once.
         var stage = ml.Transforms.Text.TokenizeForLanguageModel(budgeted.TokensColumnName, textColumn, tokenizer!).Fit(train!);
         var tokenizedTrain = ml.Data.Cache(stage.Transform(train!));

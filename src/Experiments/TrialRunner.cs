@@ -12,7 +12,7 @@ using MLNet.LowRank.Training;
 
 namespace MLNet.LowRank.Experiments;
 
-internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops) : ITrialRunner
+internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops) : ITrialRunner
 {
     const int MaxCurvePoints = 400;
 
@@ -63,7 +63,9 @@ internal sealed class TrialRunner(MLContext ml, ITransformer tokenizerStage, IDa
             if (context.ModelPath is not null && training.Status == TrainingStatus.Completed)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
-                ml.Model.Save(new TransformerChain<ITransformer>(tokenizerStage, model), tokenizedTrain.Schema, context.ModelPath);
+                // From token shards there is no tokenizer stage: the model alone (it carries its tokenizer) is the pipeline.
+                ITransformer saved = tokenizerStage is null ? model : new TransformerChain<ITransformer>(tokenizerStage, model);
+                ml.Model.Save(saved, tokenizedTrain.Schema, context.ModelPath);
             }
             var record = Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
             if (context.LogDirectory is not null) LogTrial(context, record);

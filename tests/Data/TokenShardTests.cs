@@ -112,6 +112,29 @@ public class TokenShardTests
     }
 
     [Fact]
+    public async Task A_sweep_runs_on_shards_and_keeps_a_model_that_loads()
+    {
+        string dir = Directory.CreateTempSubdirectory("shards-").FullName;
+        TokenShards.Write(Documents(), new ByteLevelTokenizer(), Path.Combine(dir, "shards"), ["test"], Small);
+        var ml = new MLContext(seed: 1);
+        using var train = ml.LowRank().Data.LoadTokenShards(Path.Combine(dir, "shards"), "train");
+        using var validation = ml.LowRank().Data.LoadTokenShards(Path.Combine(dir, "shards"), "validation");
+        var result = await ml.LowRank().CreateExperiment()
+            .SetPipeline(LmTokenizer.Bytes(), LmPipeline.Options(steps: 4))
+            .SetDataset(train, validation)
+            .SetSearchSpace(new MLNet.LowRank.Experiments.SearchSpace().Add("AttentionRank", "4", "8"))
+            .SetGridSearch()
+            .SetModelDirectory(Path.Combine(dir, "models"))
+            .SetResultDirectory(Path.Combine(dir, "run"))
+            .RunAsync();
+        result.Trials.Should().HaveCount(2).And.OnlyContain(t => t.Status == MLNet.LowRank.Experiments.TrialStatus.Completed);
+        var best = ml.LowRank().LoadModel(Path.Combine(dir, "models", "best.zip"));
+        ml.LowRank().Evaluate(best.Transform(validation)).Perplexity.Should().BeApproximately(result.BestTrial!.Perplexity!.Value, 1e-6 * result.BestTrial.Perplexity.Value);
+        best.GetLanguageModel().Dispose();
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Large_vocabularies_use_uint32_and_a_damaged_shard_is_named()
     {
         string dir = Directory.CreateTempSubdirectory("shards-").FullName;

@@ -16,6 +16,7 @@ static class SweepCommand
         var param = new Option<string[]>("--param") { Description = "Search dimension Name=v1,v2,... (repeatable; adds to the config's).", AllowMultipleArgumentsPerToken = true };
         var tuner = new Option<string?>("--tuner") { Description = "one-at-a-time, grid, random:N[:seed], or local:N[:seed] (adaptive, one process) (overrides the config)." };
         var ashaMin = new Option<int?>("--asha-min-steps") { Description = "Stop hopeless trials early: successive halving with a first rung of this many steps (η 3; needs --trial-steps)." };
+        var shardsOption = new Option<DirectoryInfo?>("--shards") { Description = "Sweep on token shards (lowrank tokenize) instead of the config's corpus; their manifest's tokenizer is used." };
         var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "TensorBoard runs, one sub-directory per trial (overrides the config's logDirectory)." };
         var objective = new Option<string?>("--objective") { Description = "What the best trial minimises: perplexity, bitsPerByte, secondsToThreshold, tokensToThreshold." };
         var trialSeconds = new Option<double?>("--trial-seconds") { Description = "Training seconds per trial (overrides the config)." };
@@ -32,7 +33,7 @@ static class SweepCommand
             "Example: lowrank sweep --config sweep.json --run-dir runs/ranks\n" +
             "Cluster: lowrank sweep --config sweep.json --run-dir /shared/runs/ranks --emit-sbatch ranks.sbatch --tasks 8; sbatch ranks.sbatch; lowrank report /shared/runs/ranks")
         {
-            config, runDir, param, tuner, ashaMin, objective, logdir, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
+            config, runDir, param, tuner, ashaMin, objective, logdir, shardsOption, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -80,6 +81,7 @@ static class SweepCommand
                     + (parse.GetValue(ashaMin) is { } am ? $" --asha-min-steps {am}" : "")
                     + (parse.GetValue(objective) is { } ob ? $" --objective {ob}" : "")
                     + (parse.GetValue(logdir) is { } ld ? $" --logdir '{ld.FullName}'" : "")
+                    + (parse.GetValue(shardsOption) is { } sd ? $" --shards '{sd.FullName}'" : "")
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
                 string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";
@@ -93,8 +95,14 @@ static class SweepCommand
 
             var (shardIndex, shardCount) = JobArray.ResolveShard(parse.GetValue(shard));
             experiment.SetShard(shardIndex, shardCount);
-            var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
-            experiment.SetDataset(split.Train, split.Validation);
+            using var shardTrain = parse.GetValue(shardsOption) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
+            using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
+            if (shardTrain is not null) experiment.SetDataset(shardTrain, shardValidation!);
+            else
+            {
+                var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
+                experiment.SetDataset(split.Train, split.Validation);
+            }
             var results = await experiment.RunAsync(ct);
             Console.WriteLine($"{results.Count} trials recorded in {dir}" + (results.BestTrial is { } b ? $"; best by {results.Objective}: trial {b.Index} {TrialKey.Of(b.Parameters)}" : "") + $". Report: lowrank report {dir}");
             if (results.EarlyStopping is { } summary) Console.WriteLine($"Successive halving: {summary}");
