@@ -30,7 +30,7 @@ public static class GptExport
         if (!Dtypes.Contains(dtype))
             throw new NotSupportedException($"Export dtype {dtype} is not supported; use {string.Join(", ", Dtypes)}.");
         var kind = KindOf(path);
-        var config = ConfigJson(model);
+        var config = ConfigJson(model.Config);
         string text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var state = model.state_dict();
         var tensors = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(dtype).cpu());
@@ -139,9 +139,9 @@ public static class GptExport
         public void Dispose() { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
-    static JsonObject ConfigJson(Gpt model)
+    /// <summary>The architecture in the keys tools/reference/model.py builds its GPT from (the config an export carries).</summary>
+    internal static JsonObject ConfigJson(GptConfig c)
     {
-        var c = model.Config;
         if (!LinearVariant.BuiltIn.Contains(c.Variant))
             throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so no other tool could rebuild the model; export supports {string.Join(", ", LinearVariant.BuiltIn.Select(v => v.Name))}.");
         string Group(bool lowRank) => lowRank ? c.Variant.Name : LinearVariant.Dense.Name;
@@ -152,8 +152,8 @@ public static class GptExport
             ["seq"] = c.SequenceLength, ["eps"] = c.NormEps, ["rope_base"] = c.RopeBase, ["softcap"] = c.LogitSoftCap,
             ["variant"] = c.Variant.Name, ["init"] = c.Init.ToString(),
             ["attention_variant"] = Group(c.AttentionIsLowRank), ["mlp_variant"] = Group(c.MlpIsLowRank), ["head_variant"] = Group(c.HeadIsLowRank),
-            ["attention_ranks"] = new JsonArray(model.Blocks.Select(b => (JsonNode?)b.AttentionRank).ToArray()),
-            ["mlp_ranks"] = new JsonArray(model.Blocks.Select(b => (JsonNode?)b.MlpRank).ToArray()),
+            ["attention_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i)).ToArray()),
+            ["mlp_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.MlpRankAt(i)).ToArray()),
             ["head_rank"] = c.HeadRankValue,
         };
     }

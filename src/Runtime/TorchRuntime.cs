@@ -64,6 +64,9 @@ public static partial class TorchRuntime
 #else
             torch.InitializeDeviceType(DeviceType.CPU);
 #endif
+            // libtorch's own default is every core it detects; a process limited to fewer (affinity, cgroups, a Slurm task) gets those.
+            int threads = ThreadPolicy.DefaultThreads();
+            if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
             _initialized = true;
         }
     }

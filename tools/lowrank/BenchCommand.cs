@@ -16,7 +16,7 @@ static class BenchCommand
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, pipeline, memory, generate, make-corpus.") { Peak(), Layers(), Train(), Pipeline(), Memory(), Generate(), MakeCorpus() };
+    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, peer, pipeline, memory, generate, make-corpus.") { Peak(), Layers(), Train(), Peer(), Pipeline(), Memory(), Generate(), MakeCorpus() };
 
     /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
     static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
@@ -179,13 +179,76 @@ static class BenchCommand
                 }
                 rows.Add(TrainBenchmark.Run(spec, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup)));
             }
-            Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads): {peak / 1e9:F1} GFLOP/s"));
+            Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {ThreadPolicyText()}): {peak / 1e9:F1} GFLOP/s"));
             Console.WriteLine("| model | parameters | MFLOP/token | forward ms | loss ms | backward ms | optimizer ms | step ms | tokens/s | MFU | RSS MB |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in rows)
                 Console.WriteLine(string.Create(Ci, $"| {r.Name} | {r.Parameters:N0} | {r.FlopsPerToken / 1e6:F2} | {r.ForwardMs:F1} | {r.LossMs:F1} | {r.BackwardMs:F1} | {r.OptimizerMs:F1} | {r.StepMs:F1} | {r.TokensPerSecond:N0} | {r.Mfu:P1} | {r.PeakResidentBytes / 1048576.0:F0} |"));
             WriteCsv(parse.GetValue(csv)!.FullName, "model,parameters,flops_per_token,forward_ms,loss_ms,backward_ms,optimizer_ms,step_ms,tokens_per_second,mfu,peak_rss_bytes",
                 rows.Select(r => string.Create(Ci, $"\"{r.Name}\",{r.Parameters},{r.FlopsPerToken:R},{r.ForwardMs:R},{r.LossMs:R},{r.BackwardMs:R},{r.OptimizerMs:R},{r.StepMs:R},{r.TokensPerSecond:R},{r.Mfu:R},{r.PeakResidentBytes}")));
+            return 0;
+        });
+        return command;
+    }
+
+    static string ThreadPolicyText() => $"{Runtime.ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") ?? "OpenMP default"} ({Runtime.ThreadPolicy.Report})";
+
+    static Command Peer()
+    {
+        var configs = new Option<string[]>("--model")
+        {
+            Description = "A shape as Name=value pairs joined by ';' (trainer option names, plus VocabSize), repeatable. Default: the three of docs/performance.md's peer table.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
+        var optimizer = new Option<string>("--optimizer") { Description = "AdamW (both sides' own) or MuonAdamW.", DefaultValueFactory = _ => "AdamW" };
+        var python = new Option<string>("--python") { Description = "Interpreter with torch.", DefaultValueFactory = _ => PeerBenchmark.DefaultPython };
+        var reference = new Option<DirectoryInfo?>("--reference") { Description = "The tools/reference folder (default: found above the working directory)." };
+        var csv = new Option<FileInfo>("--csv") { Description = "CSV output.", DefaultValueFactory = _ => new FileInfo("bench-peer.csv") };
+        var threads = Threads();
+        var command = new Command("peer", "The library's training step against the independent PyTorch reference (tools/reference/bench.py) on the same shapes, batch, optimizer and threads, one after the other: tokens/s, phases and the ratio.")
+        {
+            configs, batch, steps, warmup, optimizer, python, reference, csv, threads,
+        };
+        command.SetAction(parse =>
+        {
+            SetThreads(parse.GetValue(threads));
+            var specs = parse.GetValue(configs) is { Length: > 0 } given ? given
+                : ["Variant=Dense;ModelDim=256;VocabSize=4096", "AttentionRank=64;MlpRank=64;ModelDim=256;VocabSize=4096", "Variant=Dense;ModelDim=128;VocabSize=256"];
+            var factory = Optimizers.Parse(parse.GetValue(optimizer)!);
+            string referenceDir = parse.GetValue(reference)?.FullName ?? PeerBenchmark.FindReferenceDirectory();
+            var rows = new List<(string Spec, TrainMeasurement Library, PeerMeasurement Reference)>();
+            foreach (var spec in specs)
+            {
+                int vocabSize = 4096;
+                var o = new LowRankLmTrainer.Options { Depth = 4, ModelDim = 256, SequenceLength = 256 };
+                bool headDimGiven = false;
+                foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var (name, value) = TrainCommand.SplitAssignment(part);
+                    if (name.Equals("VocabSize", StringComparison.OrdinalIgnoreCase)) vocabSize = int.Parse(value, Ci);
+                    else TrialParameters.Set(o, name, value);
+                    headDimGiven |= name.Equals("HeadDim", StringComparison.OrdinalIgnoreCase);
+                }
+                if (!headDimGiven) o.HeadDim = Math.Min(64, o.ModelDim);
+                var config = o.ToConfig(vocabSize);
+                config.Validate();
+                int n = parse.GetValue(steps), w = parse.GetValue(warmup), b = parse.GetValue(batch);
+                Console.WriteLine($"{spec}: library…");
+                var library = TrainBenchmark.Run(spec, config, b, factory, peakFlops: 1, n, w);
+                Console.WriteLine($"{spec}: PyTorch reference…");
+                var peer = PeerBenchmark.Run(config, b, factory.Name, torch.get_num_threads(), n, w, parse.GetValue(python), referenceDir);
+                rows.Add((spec, library, peer));
+            }
+            Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads each; OpenMP wait policy: {ThreadPolicyText()}; batch {parse.GetValue(batch)}; {factory.Name}; PyTorch {rows[0].Reference.TorchVersion} with {rows[0].Reference.Blas}; medians of {parse.GetValue(steps)} steps after {parse.GetValue(warmup)}"));
+            Console.WriteLine("| shape | library tok/s | PyTorch tok/s | ratio | library fwd / bwd / opt ms | PyTorch fwd / bwd / opt ms | library bwd ÷ fwd |");
+            Console.WriteLine("|---|---:|---:|---:|---|---|---:|");
+            foreach (var (spec, l, r) in rows)
+                Console.WriteLine(string.Create(Ci, $"| {spec} | {l.TokensPerSecond:N0} | {r.TokensPerSecond:N0} | {l.TokensPerSecond / r.TokensPerSecond:F2}× | {l.ForwardMs:F1} / {l.BackwardMs:F1} / {l.OptimizerMs:F1} | {r.ForwardMs:F1} / {r.BackwardMs:F1} / {r.OptimizerMs:F1} | {l.BackwardMs / l.ForwardMs:F2} |"));
+            WriteCsv(parse.GetValue(csv)!.FullName, "shape,library_tokens_per_second,reference_tokens_per_second,ratio,library_forward_ms,library_loss_ms,library_backward_ms,library_optimizer_ms,library_step_ms,reference_forward_ms,reference_loss_ms,reference_backward_ms,reference_optimizer_ms,reference_step_ms,threads,torch,blas",
+                rows.Select(x => string.Create(Ci, $"\"{x.Spec}\",{x.Library.TokensPerSecond:R},{x.Reference.TokensPerSecond:R},{x.Library.TokensPerSecond / x.Reference.TokensPerSecond:R},{x.Library.ForwardMs:R},{x.Library.LossMs:R},{x.Library.BackwardMs:R},{x.Library.OptimizerMs:R},{x.Library.StepMs:R},{x.Reference.ForwardMs:R},{x.Reference.LossMs:R},{x.Reference.BackwardMs:R},{x.Reference.OptimizerMs:R},{x.Reference.StepMs:R},{x.Reference.Threads},{x.Reference.TorchVersion},\"{x.Reference.Blas}\"")));
             return 0;
         });
         return command;
