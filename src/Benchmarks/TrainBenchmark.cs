@@ -1,6 +1,7 @@
 // `lowrank bench train`: the training step of whole models, timed by phase — forward, loss, backward, optimizer
 // (clipping, updates, zeroing) — after warm-up steps, as medians; with tokens/s, MFU against the machine's measured
-// float32 peak, and resident memory.
+// float32 peak, and resident memory. With gradient accumulation a step is that many micro-batches of forward, loss and
+// backward (each phase summed over them) and one optimizer update, as LmTrainer does it.
 using System.Diagnostics;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
@@ -27,9 +28,10 @@ public sealed record TrainMeasurement(string Name, long Parameters, double Flops
 /// <summary>Times training steps.</summary>
 public static class TrainBenchmark
 {
-    public static TrainMeasurement Run(string name, GptConfig config, int batchSize, IOptimizerFactory optimizer, double peakFlops, int steps = 10, int warmup = 3)
+    public static TrainMeasurement Run(string name, GptConfig config, int batchSize, IOptimizerFactory optimizer, double peakFlops, int steps = 10, int warmup = 3,
+        int accumulation = 1)
     {
-        var options = new TrainingOptions { MaxSteps = steps + warmup, BatchSize = batchSize, Optimizer = optimizer };
+        var options = new TrainingOptions { MaxSteps = steps + warmup, BatchSize = batchSize, Optimizer = optimizer, GradientAccumulationSteps = accumulation };
         options.Validate();
         using var model = Gpt.Create(config, seed: 1);
         var optimizers = optimizer.Create(model, options);
@@ -42,22 +44,30 @@ public static class TrainBenchmark
         {
             for (int step = 0; step < warmup + steps; step++)
             {
-                using var scope = torch.NewDisposeScope();
-                var x = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
-                var y = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
+                double forward = 0, lossMs = 0, backward = 0;
                 var sw = Stopwatch.StartNew();
-                var logits = model.forward(x);
-                double forward = sw.Elapsed.TotalMilliseconds;
-                var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), y.view(-1));
-                loss.item<float>();
-                double lossAt = sw.Elapsed.TotalMilliseconds;
-                loss.backward();
-                double backwardAt = sw.Elapsed.TotalMilliseconds;
+                for (int micro = 0; micro < accumulation; micro++)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var x = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
+                    var y = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
+                    double start = sw.Elapsed.TotalMilliseconds;
+                    var logits = model.forward(x);
+                    double forwardAt = sw.Elapsed.TotalMilliseconds;
+                    var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), y.view(-1));
+                    if (accumulation > 1) loss = loss / accumulation;
+                    loss.item<float>();
+                    double lossAt = sw.Elapsed.TotalMilliseconds;
+                    loss.backward();
+                    double backwardAt = sw.Elapsed.TotalMilliseconds;
+                    (forward, lossMs, backward) = (forward + forwardAt - start, lossMs + lossAt - forwardAt, backward + backwardAt - lossAt);
+                }
+                double backwardEnd = sw.Elapsed.TotalMilliseconds;
                 nn.utils.clip_grad_norm_(parameters, 1.0);
                 foreach (var o in optimizers) o.Step(step, 1.0);
                 model.zero_grad();
                 double end = sw.Elapsed.TotalMilliseconds;
-                if (step >= warmup) phases.Add([forward, lossAt - forward, backwardAt - lossAt, end - backwardAt, end]);
+                if (step >= warmup) phases.Add([forward, lossMs, backward, end - backwardEnd, end]);
                 peak = Math.Max(peak, ProcessMemory.ResidentBytes());
             }
         }
@@ -67,7 +77,7 @@ public static class TrainBenchmark
         }
         double Median(int k) { var v = phases.Select(p => p[k]).Order().ToList(); return v[v.Count / 2]; }
         var summary = ModelSummary.For(config);
-        double stepMs = Median(4), tps = batchSize * config.SequenceLength / (stepMs / 1000);
+        double stepMs = Median(4), tps = (double)batchSize * accumulation * config.SequenceLength / (stepMs / 1000);
         return new TrainMeasurement(name, summary.TotalParameters, summary.FlopsPerToken, Median(0), Median(1), Median(2), Median(3), stepMs, tps,
             summary.FlopsPerToken * tps / peakFlops, peak);
     }

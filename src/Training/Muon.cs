@@ -1,5 +1,9 @@
 // Muon (model-spec §1): Nesterov momentum, then Newton–Schulz orthogonalisation, update scaled by √max(1, rows/cols).
-// Same-shaped matrices are stacked so one batched Newton–Schulz serves them all (many small matmuls are slow on CPU).
+// Same-shaped matrices are stacked so one batched Newton–Schulz serves them all (many small matmuls are slow on CPU),
+// and groups whose wide orientation matches (an MLP's tall c_fc and wide c_proj, a factor U and the V of the transposed
+// shape) share one call: `lowrank bench muon` measured 5 % less time for dense width 256 and 19 % less at rank 64 than
+// one call per shape; padding every matrix to one shape for a single call was slower (docs/performance.md). Momentum
+// stays one buffer per exact shape, so checkpoints keep their layout.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,6 +14,7 @@ namespace MLNet.LowRank.Training;
 public sealed class Muon : IParameterOptimizer
 {
     readonly List<(Parameter[] Params, Tensor Momentum, double Scale)> groups = [];
+    readonly List<int[]> orientedBatches; // indices of groups sharing a wide-orientation shape
     readonly double lr, momentum, momentumStart;
     readonly int momentumWarmup, nsSteps;
 
@@ -28,7 +33,12 @@ public sealed class Muon : IParameterOptimizer
         momentumWarmup = momentumWarmupSteps;
         nsSteps = newtonSchulzSteps;
         ParameterCount = groups.Sum(g => g.Params.Sum(p => p.numel()));
+        orientedBatches = Enumerable.Range(0, groups.Count).GroupBy(i => WideShape(groups[i].Momentum)).Select(g => g.ToArray()).ToList();
     }
+
+    static (long, long) WideShape(Tensor stacked) => IsTall(stacked) ? (stacked.shape[2], stacked.shape[1]) : (stacked.shape[1], stacked.shape[2]);
+
+    static bool IsTall(Tensor stacked) => stacked.shape[1] > stacked.shape[2];
 
     public string Name => "muon";
     public IReadOnlyList<Tensor> State => groups.Select(g => g.Momentum).ToList();
@@ -46,13 +56,36 @@ public sealed class Muon : IParameterOptimizer
     {
         double mu = MomentumAt(step);
         using var noGrad = torch.no_grad();
-        foreach (var (ps, buf, scale) in groups)
+        using var scope = torch.NewDisposeScope();
+        var nesterov = new Tensor[groups.Count];
+        for (int g = 0; g < groups.Count; g++)
         {
-            using var scope = torch.NewDisposeScope();
+            var (ps, buf, _) = groups[g];
             var grads = torch.stack(ps.Select(p => p.grad ?? torch.zeros_like(p)));
             buf.lerp_(grads, 1 - mu);
-            var nesterov = grads.lerp_(buf, mu);
-            var update = NewtonSchulz.Orthogonalize(nesterov, nsSteps);
+            nesterov[g] = grads.lerp_(buf, mu);
+        }
+        foreach (var batch in orientedBatches)
+        {
+            if (batch.Length == 1)
+            {
+                Apply(batch[0], NewtonSchulz.Orthogonalize(nesterov[batch[0]], nsSteps));
+                continue;
+            }
+            var wide = torch.cat(batch.Select(g => IsTall(nesterov[g]) ? nesterov[g].transpose(1, 2) : nesterov[g]).ToArray(), 0);
+            var updates = NewtonSchulz.Orthogonalize(wide, nsSteps);
+            long offset = 0;
+            foreach (int g in batch)
+            {
+                var part = updates.narrow(0, offset, groups[g].Params.Length);
+                offset += groups[g].Params.Length;
+                Apply(g, IsTall(nesterov[g]) ? part.transpose(1, 2) : part);
+            }
+        }
+
+        void Apply(int g, Tensor update)
+        {
+            var (ps, _, scale) = groups[g];
             double alpha = -lr * lrFactor * scale;
             for (int i = 0; i < ps.Length; i++) ps[i].add_(update[i], alpha);
         }

@@ -28,6 +28,26 @@ public static class NewtonSchulz
         return (tall ? x.transpose(-2, -1) : x).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>Orthogonalizes matrices of different shapes in one batched call: each is turned to its wide orientation and
+    /// zero-padded to the largest rows × columns. Exact, not an approximation: zero rows and columns leave the Frobenius
+    /// norm and the Gram matrix's non-zero block unchanged and stay zero through every step. Costs the padded FLOPs.</summary>
+    public static Tensor[] OrthogonalizePadded(IReadOnlyList<Tensor> matrices, int steps)
+    {
+        using var scope = torch.NewDisposeScope();
+        var wide = matrices.Select(m => m.shape[^2] > m.shape[^1] ? m.transpose(-2, -1) : m).ToList();
+        long rows = wide.Max(m => m.shape[^2]), cols = wide.Max(m => m.shape[^1]);
+        var batch = torch.zeros(wide.Count, rows, cols, dtype: matrices[0].dtype, device: matrices[0].device);
+        for (int i = 0; i < wide.Count; i++) batch[i].narrow(0, 0, wide[i].shape[0]).narrow(1, 0, wide[i].shape[1]).copy_(wide[i]);
+        var result = Orthogonalize(batch, steps);
+        var outputs = new Tensor[matrices.Count];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var w = result[i].narrow(0, 0, wide[i].shape[0]).narrow(1, 0, wide[i].shape[1]);
+            outputs[i] = (matrices[i].shape[^2] > matrices[i].shape[^1] ? w.transpose(-2, -1) : w).contiguous().MoveToOuterDisposeScope();
+        }
+        return outputs;
+    }
+
     // B·M + C·M·M for a Gram matrix M (or a batch of them).
     static Tensor Polynomial(Tensor gram) => gram.matmul(gram).mul_(C).add_(gram, B);
 }

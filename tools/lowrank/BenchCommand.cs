@@ -16,7 +16,7 @@ static class BenchCommand
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, peer, pipeline, memory, generate, make-corpus.") { Peak(), Layers(), Train(), Peer(), Pipeline(), Memory(), Generate(), MakeCorpus() };
+    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, peer, muon, pipeline, memory, generate, make-corpus.") { Peak(), Layers(), Train(), Peer(), Muon(), Pipeline(), Memory(), Generate(), MakeCorpus() };
 
     /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
     static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
@@ -157,11 +157,12 @@ static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
+        var accumulation = new Option<string>("--accumulation") { Description = "Comma-separated gradient-accumulation counts: a step is that many batches and one update (a row each).", DefaultValueFactory = _ => "1" };
         var csv = new Option<FileInfo>("--csv") { Description = "CSV output.", DefaultValueFactory = _ => new FileInfo("bench-train.csv") };
         var threads = Threads();
         var command = new Command("train", "Training steps by phase (forward, loss, backward, optimizer), tokens/s and MFU for one or more configurations.")
         {
-            configs, dim, depth, vocab, seq, batch, steps, warmup, csv, threads,
+            configs, dim, depth, vocab, seq, batch, steps, warmup, accumulation, csv, threads,
         };
         command.SetAction(parse =>
         {
@@ -177,7 +178,12 @@ static class BenchCommand
                     var (name, value) = TrainCommand.SplitAssignment(part);
                     TrialParameters.Set(o, name, value);
                 }
-                rows.Add(TrainBenchmark.Run(spec, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup)));
+                foreach (int accumulate in parse.GetValue(accumulation)!.Split(',').Select(a => int.Parse(a, Ci)))
+                {
+                    int tokensPerStep = accumulate * parse.GetValue(batch) * parse.GetValue(seq);
+                    string name = accumulate == 1 ? spec : string.Create(Ci, $"{spec}, {tokensPerStep:N0} tokens/step ({accumulate} × {parse.GetValue(batch)} × {parse.GetValue(seq)})");
+                    rows.Add(TrainBenchmark.Run(name, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup), accumulate));
+                }
             }
             Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {ThreadPolicyText()}): {peak / 1e9:F1} GFLOP/s"));
             Console.WriteLine("| model | parameters | MFLOP/token | forward ms | loss ms | backward ms | optimizer ms | step ms | tokens/s | MFU | RSS MB |");
@@ -249,6 +255,37 @@ static class BenchCommand
                 Console.WriteLine(string.Create(Ci, $"| {spec} | {l.TokensPerSecond:N0} | {r.TokensPerSecond:N0} | {l.TokensPerSecond / r.TokensPerSecond:F2}× | {l.ForwardMs:F1} / {l.BackwardMs:F1} / {l.OptimizerMs:F1} | {r.ForwardMs:F1} / {r.BackwardMs:F1} / {r.OptimizerMs:F1} | {l.BackwardMs / l.ForwardMs:F2} |"));
             WriteCsv(parse.GetValue(csv)!.FullName, "shape,library_tokens_per_second,reference_tokens_per_second,ratio,library_forward_ms,library_loss_ms,library_backward_ms,library_optimizer_ms,library_step_ms,reference_forward_ms,reference_loss_ms,reference_backward_ms,reference_optimizer_ms,reference_step_ms,threads,torch,blas",
                 rows.Select(x => string.Create(Ci, $"\"{x.Spec}\",{x.Library.TokensPerSecond:R},{x.Reference.TokensPerSecond:R},{x.Library.TokensPerSecond / x.Reference.TokensPerSecond:R},{x.Library.ForwardMs:R},{x.Library.LossMs:R},{x.Library.BackwardMs:R},{x.Library.OptimizerMs:R},{x.Library.StepMs:R},{x.Reference.ForwardMs:R},{x.Reference.LossMs:R},{x.Reference.BackwardMs:R},{x.Reference.OptimizerMs:R},{x.Reference.StepMs:R},{x.Reference.Threads},{x.Reference.TorchVersion},\"{x.Reference.Blas}\"")));
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Muon()
+    {
+        var configs = new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' (trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64.", AllowMultipleArgumentsPerToken = true };
+        var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
+        var depth = new Option<int>("--depth") { Description = "Depth.", DefaultValueFactory = _ => 4 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median).", DefaultValueFactory = _ => 7 };
+        var threads = Threads();
+        var command = new Command("muon", "Newton–Schulz over a model's block matrices batched per shape (Muon's way), per wide-orientation shape, and as one zero-padded batch.") { configs, dim, depth, repeats, threads };
+        command.SetAction(parse =>
+        {
+            SetThreads(parse.GetValue(threads));
+            var specs = parse.GetValue(configs) is { Length: > 0 } given ? given : ["Variant=Dense", "AttentionRank=64;MlpRank=64"];
+            Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads; 5 Newton–Schulz steps; median of {parse.GetValue(repeats)}"));
+            Console.WriteLine("| model | strategy | calls | ms | GFLOP | GFLOP/s |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|");
+            foreach (var spec in specs)
+            {
+                var o = new LowRankLmTrainer.Options { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)) };
+                foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var (name, value) = TrainCommand.SplitAssignment(part);
+                    TrialParameters.Set(o, name, value);
+                }
+                foreach (var r in NewtonSchulzBenchmark.Run(o.ToConfig(256), repeats: parse.GetValue(repeats)))
+                    Console.WriteLine(string.Create(Ci, $"| {spec} | {r.Strategy} | {r.Calls} | {r.MedianMs:F1} | {r.Gflop:F2} | {r.Gflop / r.MedianMs * 1000:F1} |"));
+            }
             return 0;
         });
         return command;
