@@ -19,8 +19,9 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="Threads">torch.get_num_threads() in the reference process.</param>
 /// <param name="TorchVersion">The PyTorch version that ran it.</param>
 /// <param name="Blas">The BLAS library the reference's torch loaded.</param>
+/// <param name="Parameters">The reference model's parameter count (the same shape as the library's, or the comparison is void).</param>
 public sealed record PeerMeasurement(double ForwardMs, double LossMs, double BackwardMs, double OptimizerMs, double StepMs, double TokensPerSecond,
-    int Threads, string TorchVersion, string Blas);
+    int Threads, string TorchVersion, string Blas, long Parameters);
 
 /// <summary>Runs the PyTorch reference's training-step benchmark.</summary>
 public static class PeerBenchmark
@@ -64,7 +65,8 @@ public static class PeerBenchmark
         var json = JsonDocument.Parse(line).RootElement;
         double D(string name) => json.GetProperty(name).GetDouble();
         return new PeerMeasurement(D("forward_ms"), D("loss_ms"), D("backward_ms"), D("optimizer_ms"), D("step_ms"), D("tokens_per_second"),
-            json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString() ?? "?", json.GetProperty("blas").GetString() ?? "?");
+            json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString() ?? "?", json.GetProperty("blas").GetString() ?? "?",
+            json.GetProperty("parameters").GetInt64());
     }
 
     /// <summary>tools/reference found from the working directory or the program's directory upwards, or the

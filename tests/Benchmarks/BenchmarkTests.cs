@@ -49,9 +49,64 @@ public class BenchmarkTests
                 .Should().Throw<InvalidOperationException>().WithMessage("*CUDA*", "no CPU figure may stand in for a GPU's peak");
     }
 
+    [Fact]
+    public void With_gradient_accumulation_a_step_is_that_many_batches_and_one_update()
+    {
+        var config = Tiny.Config(LinearVariant.Dense, null, null);
+        var m = TrainBenchmark.Run("tiny", config, batchSize: 2, Optimizers.MuonAdamW, peakFlops: 1e11, steps: 3, warmup: 1, accumulation: 3);
+        m.TokensPerSecond.Should().BeApproximately(3 * 2 * config.SequenceLength / (m.StepMs / 1000), 1e-6, "three micro-batches of 2 sequences per step");
+        m.StepMs.Should().BeGreaterThanOrEqualTo(m.ForwardMs + m.LossMs + m.BackwardMs + m.OptimizerMs - 1e-9);
+    }
+
+    [Fact]
+    public void Newton_schulz_benchmark_counts_the_padding_it_runs()
+    {
+        var config = Tiny.Config(LinearVariant.Dense, null, null);   // width 32, depth 2: 8 matrices 32×32, 2 of 128×32, 2 of 32×128
+        var rows = NewtonSchulzBenchmark.Run(config, repeats: 2, warmup: 1);
+        rows.Select(r => (r.Strategy, r.Calls)).Should().Equal(("per shape", 3), ("per oriented shape", 2), ("one padded batch", 1));
+        // 5 steps of X·Xᵀ, M·M and P·X on a wide r×c matrix: 5·(4r²c + 2r³) FLOPs, written out.
+        static double Ns(double r, double c) => 5 * (4 * r * r * c + 2 * r * r * r);
+        rows[0].Gflop.Should().BeApproximately((8 * Ns(32, 32) + 4 * Ns(32, 128)) / 1e9, 1e-12);
+        rows[1].Gflop.Should().Be(rows[0].Gflop);
+        rows[2].Gflop.Should().BeApproximately(12 * Ns(32, 128) / 1e9, 1e-12, "every matrix padded to 32×128");
+        rows.Should().OnlyContain(r => r.MedianMs > 0);
+    }
+
+    [SkippableFact]
+    public void The_pytorch_peer_builds_the_same_model_and_times_the_same_phases()
+    {
+        Skip.IfNot(File.Exists(PeerBenchmark.DefaultPython), $"{PeerBenchmark.DefaultPython} missing (CI installs python3-torch)");
+        var config = Tiny.Config(LinearVariant.Factored, 8, 8);
+        MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
+        PeerMeasurement peer;
+        try
+        {
+            peer = PeerBenchmark.Run(config, batchSize: 2, "AdamW", threads: 1, steps: 2, warmup: 1);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("no torch", StringComparison.Ordinal))
+        {
+            throw new SkipException(e.Message);
+        }
+        peer.Parameters.Should().Be(ModelSummary.For(config).TotalParameters, "the reference builds the library's shape from the same config");
+        new[] { peer.ForwardMs, peer.BackwardMs, peer.OptimizerMs }.Should().OnlyContain(ms => ms > 0);
+        peer.TokensPerSecond.Should().BeApproximately(2 * config.SequenceLength / (peer.StepMs / 1000), 1e-6);
+        peer.Threads.Should().Be(1);
+        peer.Blas.Should().NotBeNullOrWhiteSpace();
+    }
+
+    [Fact]
+    public void A_missing_interpreter_is_named_with_the_fix()
+    {
+        var config = Tiny.Config(LinearVariant.Dense, null, null);
+        FluentActions.Invoking(() => PeerBenchmark.Run(config, 2, "AdamW", 1, 1, 0, python: "/nonexistent/python3"))
+            .Should().Throw<InvalidOperationException>().WithMessage("*/nonexistent/python3 not found*python3-torch*");
+    }
+
     [Theory]
     [InlineData("layers", "--dim", "32", "--vocab", "64", "--ranks", "4,8", "--tokens", "64", "--repeats", "2")]
     [InlineData("train", "--dim", "32", "--depth", "2", "--vocab", "64", "--seq", "16", "--batch", "2", "--steps", "2", "--warmup", "1", "--model", "Variant=Dense", "--model", "AttentionRank=8;MlpRank=8")]
+    [InlineData("train", "--dim", "32", "--depth", "2", "--vocab", "64", "--seq", "16", "--batch", "2", "--steps", "2", "--warmup", "1", "--model", "Variant=Dense", "--accumulation", "1,3")]
+    [InlineData("muon", "--dim", "32", "--depth", "2", "--repeats", "2", "--model", "Variant=Dense", "--model", "AttentionRank=8;MlpRank=8")]
     public void Bench_commands_write_well_formed_csv(params string[] args)
     {
         string dir = Directory.CreateTempSubdirectory().FullName;

@@ -35,4 +35,46 @@ public class MuonTests
             torch.allclose(batched[i], one, atol: 1e-5).Should().BeTrue();
         }
     }
+
+    [Fact]
+    public void A_zero_padded_batch_of_mixed_shapes_equals_one_matrix_at_a_time()
+    {
+        torch.random.manual_seed(3);
+        var matrices = new[] { torch.randn(24, 40), torch.randn(40, 24), torch.randn(8, 40), torch.randn(24, 24) };
+        var padded = NewtonSchulz.OrthogonalizePadded(matrices, 5);
+        for (int i = 0; i < matrices.Length; i++)
+        {
+            using var one = NewtonSchulz.Orthogonalize(matrices[i], 5);
+            padded[i].shape.Should().Equal(matrices[i].shape);
+            torch.allclose(padded[i], one, atol: 1e-5).Should().BeTrue($"matrix {i} ({string.Join('x', matrices[i].shape)})");
+        }
+        foreach (var t in matrices.Concat(padded)) t.Dispose();
+    }
+
+    [Fact]
+    public void Muon_sharing_one_call_between_tall_and_wide_groups_updates_each_matrix_as_alone()
+    {
+        // A tall 48×16 and a wide 16×48 group share one Newton–Schulz call; a 16×16 group has its own. Each parameter must
+        // move by −lr·scale·NS(nesterov) of its own gradient, computed here one matrix at a time.
+        torch.random.manual_seed(4);
+        var shapes = new (long, long)[] { (48, 16), (48, 16), (16, 48), (16, 16) };
+        var parameters = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.randn(s.Item1, s.Item2))).ToArray();
+        var before = parameters.Select(p => p.detach().clone()).ToArray();
+        foreach (var p in parameters) p.grad = torch.randn(p.shape);
+        const double lr = 0.02, mu = 0.95;
+        using var muon = new Muon(parameters, lr, mu, mu, 0, 5);
+        muon.Step(0, 1.0);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            using var g = parameters[i].grad!;
+            // Momentum starts at zero: buf = (1−μ)·g, nesterov = lerp(g, buf, μ).
+            using var nesterov = g.lerp(g * (1 - mu), mu);
+            using var update = NewtonSchulz.Orthogonalize(nesterov, 5);
+            double scale = Math.Sqrt(Math.Max(1.0, (double)shapes[i].Item1 / shapes[i].Item2));
+            using var expected = before[i] - update * (lr * scale);
+            torch.allclose(parameters[i], expected, atol: 1e-6).Should().BeTrue($"parameter {i} ({shapes[i]})");
+        }
+        foreach (var t in before) t.Dispose();
+        foreach (var p in parameters) p.Dispose();
+    }
 }

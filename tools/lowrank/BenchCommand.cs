@@ -111,7 +111,7 @@ static class BenchCommand
         {
             SetThreads(parse.GetValue(threads));
             double flops = MachinePeak.Float32FlopsPerSecond(n: parse.GetValue(size), seconds: parse.GetValue(seconds));
-            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)} on {MLNet.LowRank.Runtime.TorchRuntime.Device}, {torch.get_num_threads()} threads: {flops / 1e9:F1} GFLOP/s"));
+            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)} on {MLNet.LowRank.Runtime.TorchRuntime.Device}, {torch.get_num_threads()} threads, OpenMP wait {ThreadPolicyText()}: {flops / 1e9:F1} GFLOP/s"));
             return 0;
         });
         return peak;
@@ -246,6 +246,8 @@ static class BenchCommand
                 var library = TrainBenchmark.Run(spec, config, b, factory, peakFlops: 1, n, w);
                 Console.WriteLine($"{spec}: PyTorch reference…");
                 var peer = PeerBenchmark.Run(config, b, factory.Name, torch.get_num_threads(), n, w, parse.GetValue(python), referenceDir);
+                if (peer.Parameters != library.Parameters)
+                    throw new InvalidOperationException($"{spec}: the reference built {peer.Parameters:N0} parameters, the library {library.Parameters:N0}; the shapes differ, so the timings are not comparable.");
                 rows.Add((spec, library, peer));
             }
             Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads each; OpenMP wait policy: {ThreadPolicyText()}; batch {parse.GetValue(batch)}; {factory.Name}; PyTorch {rows[0].Reference.TorchVersion} with {rows[0].Reference.Blas}; medians of {parse.GetValue(steps)} steps after {parse.GetValue(warmup)}"));
@@ -266,13 +268,15 @@ static class BenchCommand
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
         var depth = new Option<int>("--depth") { Description = "Depth.", DefaultValueFactory = _ => 4 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median).", DefaultValueFactory = _ => 7 };
+        var csv = new Option<FileInfo>("--csv") { Description = "CSV output.", DefaultValueFactory = _ => new FileInfo("bench-muon.csv") };
         var threads = Threads();
-        var command = new Command("muon", "Newton–Schulz over a model's block matrices batched per shape (Muon's way), per wide-orientation shape, and as one zero-padded batch.") { configs, dim, depth, repeats, threads };
+        var command = new Command("muon", "Newton–Schulz over a model's block matrices batched per shape (Muon's way), per wide-orientation shape, and as one zero-padded batch.") { configs, dim, depth, repeats, csv, threads };
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
             var specs = parse.GetValue(configs) is { Length: > 0 } given ? given : ["Variant=Dense", "AttentionRank=64;MlpRank=64"];
             Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads; 5 Newton–Schulz steps; median of {parse.GetValue(repeats)}"));
+            var rows = new List<string>();
             Console.WriteLine("| model | strategy | calls | ms | GFLOP | GFLOP/s |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|");
             foreach (var spec in specs)
@@ -284,8 +288,12 @@ static class BenchCommand
                     TrialParameters.Set(o, name, value);
                 }
                 foreach (var r in NewtonSchulzBenchmark.Run(o.ToConfig(256), repeats: parse.GetValue(repeats)))
+                {
                     Console.WriteLine(string.Create(Ci, $"| {spec} | {r.Strategy} | {r.Calls} | {r.MedianMs:F1} | {r.Gflop:F2} | {r.Gflop / r.MedianMs * 1000:F1} |"));
+                    rows.Add(string.Create(Ci, $"\"{spec}\",{r.Strategy},{r.Calls},{r.MedianMs:R},{r.Gflop:R}"));
+                }
             }
+            WriteCsv(parse.GetValue(csv)!.FullName, "model,strategy,calls,median_ms,gflop", rows);
             return 0;
         });
         return command;
