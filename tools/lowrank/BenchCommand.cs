@@ -251,6 +251,8 @@ static class BenchCommand
                 rows.Add((spec, library, peer));
             }
             Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads each; OpenMP wait policy: {ThreadPolicyText()}; batch {parse.GetValue(batch)}; {factory.Name}; PyTorch {rows[0].Reference.TorchVersion} with {rows[0].Reference.Blas}; medians of {parse.GetValue(steps)} steps after {parse.GetValue(warmup)}"));
+            if (rows[0].Reference.Blas.Contains("/blas/", StringComparison.Ordinal) || rows[0].Reference.Blas == "unknown")
+                Console.WriteLine($"WARNING: the reference's torch loaded {rows[0].Reference.Blas}, not OpenBLAS: Debian's netlib reference BLAS is ~25× slower, so the ratio below says nothing about this library. Install libopenblas0 (apt-get install libopenblas0) and run again.");
             Console.WriteLine("| shape | library tok/s | PyTorch tok/s | ratio | library fwd / bwd / opt ms | PyTorch fwd / bwd / opt ms | library bwd ÷ fwd |");
             Console.WriteLine("|---|---:|---:|---:|---|---|---:|");
             foreach (var (spec, l, r) in rows)
