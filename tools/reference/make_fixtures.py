@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import sys
 
 import torch
 
@@ -156,7 +157,24 @@ def schedules(out):
         f.write("\n")
 
 
+NETLIB = ("/usr/lib/x86_64-linux-gnu/blas", "/usr/lib/x86_64-linux-gnu/lapack")
+
+
+def pin_netlib_blas():
+    """The fixtures are compared to 1e-6, and Debian's torch calls whatever libblas.so.3 the system's alternatives point
+    at: OpenBLAS (which `lowrank bench peer` wants) and the netlib reference BLAS round differently by ~1e-6. Re-run
+    this script under the netlib BLAS, which python3-torch always installs, so the bytes do not depend on that choice."""
+    if not all(os.path.exists(os.path.join(d, "lib" + os.path.basename(d) + ".so.3")) for d in NETLIB):
+        return
+    current = os.environ.get("LD_LIBRARY_PATH", "")
+    if current.split(":")[:2] == list(NETLIB):
+        return
+    os.environ["LD_LIBRARY_PATH"] = ":".join(NETLIB + ((current,) if current else ()))
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
 def main():
+    pin_netlib_blas()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=DEFAULT_OUT)
     args = ap.parse_args()
