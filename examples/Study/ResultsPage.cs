@@ -232,7 +232,7 @@ public static class ResultsPage
         var depth = comparisons.Where(c => c.A == "deep").ToList();
         Line(depth.Count == 0 ? "3. **Depth at equal parameters.** Not judged yet." :
             "3. **Depth at equal parameters.** " + string.Join("; ", depth.Select(c => $"{StudyDesign.BudgetNames[c.Budget]} ×: `deep` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `dense` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) +
-            ". The research plan's hypothesis holds at a budget where `deep` is lower.");
+            ". " + HypothesisLine(depth));
         var controls = comparisons.Where(c => c.Budget == StudyDesign.Middle && c.A != "lowrank" && c.A != "deep").ToList();
         Line(controls.Count == 0 ? "4. **Controls.** Not judged yet." :
             "4. **Controls at the middle budget.** " + string.Join("; ", controls.Select(c => $"`{c.A}` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `{c.B}` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) + ".");
@@ -278,6 +278,14 @@ public static class ResultsPage
             if (rate == grid.Min() || rate == grid.Max())
                 notes.Add($"{parameter}: the best of the plan's three points ({string.Join(", ", grid.Select(StudyDesign.Rate))}) is {StudyDesign.Rate(rate)}, at the grid's edge; the plan did not provide for extending these grids, so it was used as chosen, and the optimum for this layer is not bracketed.");
         }
+        foreach (var (arm, runs) in r.Confirmation.Where(kv => kv.Value.Count > 0))
+        {
+            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters["MatrixLearningRate"], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            if (rates.Count < 3) continue;
+            var best = rates.MinBy(x => x.Loss);
+            if (best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate))
+                notes.Add($"`{arm}` at the largest budget: the best of the three re-run rates ({string.Join(", ", rates.Select(x => StudyDesign.Rate(x.Rate)))}) is {StudyDesign.Rate(best.Rate)}, at their edge; the plan re-runs only the middle-budget choice and its two neighbours, so the optimum at budgets 1 × and 2 × is not bracketed for this arm, and a lower rate could narrow its gap there.");
+        }
         notes.AddRange(KnownDepartures);
         Line("## Departures from the plan");
         Line("");
@@ -286,10 +294,22 @@ public static class ResultsPage
         Line("");
     }
 
+    /// <summary>The research plan's hypothesis (a deeper low-rank model with the dense parameter count reaches lower loss)
+    /// by the plan's rule: it holds at a budget where `deep` − `dense` is *lower*.</summary>
+    static string HypothesisLine(IReadOnlyList<Comparison> depth)
+    {
+        var lower = depth.Where(c => VerdictRules.Compare(c.Difference, c.AdjustedP) == Outcome.Lower).Select(c => StudyDesign.BudgetNames[c.Budget] + " ×").ToList();
+        return lower.Count > 0
+            ? $"The research plan's hypothesis (deeper low-rank, same parameters, lower loss) holds at {string.Join(", ", lower)} (rule: `deep` lower than `dense`)."
+            : $"The research plan's hypothesis (deeper low-rank, same parameters, lower loss) holds at none of the {depth.Count} budgets compared (rule: `deep` lower than `dense`).";
+    }
+
     /// <summary>Departures decided while running, with their reasons (prose; everything else on the page is computed).</summary>
     static readonly string[] KnownDepartures =
     [
         "The first run of the program was stopped two minutes in and restarted from a copy of its build output (so that rebuilding the repository could not touch the running program); the trial it was training was lost and trained again from the start, and no record was affected.",
+        "The program ran over several sittings (it resumes from its records; an interrupted trial is trained again from the start). Between sittings and within them it was paused (SIGSTOP) while other benchmarks took quiet timings, and at times shared the cores with builds and tests, so the trials' own seconds and tokens/s are not speed figures; the page's seconds come from the quiet benchmark (bench.csv). Pauses and sharing do not change the numbers trained: a trial's loss depends only on its seed, data order and options.",
+        "Builds: every reported trial, and the last two of the six largest-budget learning-rate checks, ran from one build of the study program (made during the confirmation phase); the tuning trials and the first four checks ran from the build before it, which differed only in the periodic-evaluation subset (next item; the choices use only the final whole-set metric). Both predate a later change to Muon (one Newton–Schulz call shared by a tall and a wide group, exact up to float rounding), so rebuilding the repository today gives the same schedule and statistics but not bit-identical losses.",
         "The periodic-evaluation subset: the plan says 16,384 tokens of whole documents spread over the validation set, but Brown's documents are about 12,000 bytes, so that is two documents — two genres. During the tuning phase (whose choices use only the whole-set final metric) the library's rule was changed to the opening tokens, at least one context long, of every validation document (here the first 316 bytes of each of the 52 documents); every reported run uses it. Prefix losses are higher than whole-document ones (less context), the same for every arm.",
     ];
 }
