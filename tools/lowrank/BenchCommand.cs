@@ -93,6 +93,16 @@ static class BenchCommand
         public void Report(TrainingProgress value) => onReport(value);
     }
 
+    /// <summary>Sets trainer options from "Name=value;Name=value" (a bench --model spec).</summary>
+    static void ApplySpec(LowRankLmTrainer.Options o, string spec)
+    {
+        foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (name, value) = TrainCommand.SplitAssignment(part);
+            TrialParameters.Set(o, name, value);
+        }
+    }
+
     static Option<int?> Threads() => new("--threads") { Description = "Torch threads (default: torch's)." };
 
     static void SetThreads(int? threads)
@@ -173,11 +183,7 @@ static class BenchCommand
             foreach (var spec in specs)
             {
                 var o = new LowRankLmTrainer.Options { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = parse.GetValue(seq) };
-                foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var (name, value) = TrainCommand.SplitAssignment(part);
-                    TrialParameters.Set(o, name, value);
-                }
+                ApplySpec(o, spec);
                 foreach (int accumulate in parse.GetValue(accumulation)!.Split(',').Select(a => int.Parse(a, Ci)))
                 {
                     int tokensPerStep = accumulate * parse.GetValue(batch) * parse.GetValue(seq);
@@ -284,11 +290,7 @@ static class BenchCommand
             foreach (var spec in specs)
             {
                 var o = new LowRankLmTrainer.Options { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)) };
-                foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var (name, value) = TrainCommand.SplitAssignment(part);
-                    TrialParameters.Set(o, name, value);
-                }
+                ApplySpec(o, spec);
                 foreach (var r in NewtonSchulzBenchmark.Run(o.ToConfig(256), repeats: parse.GetValue(repeats)))
                 {
                     Console.WriteLine(string.Create(Ci, $"| {spec} | {r.Strategy} | {r.Calls} | {r.MedianMs:F1} | {r.Gflop:F2} | {r.Gflop / r.MedianMs * 1000:F1} |"));
