@@ -51,6 +51,8 @@ public static class PeerBenchmark
         // The peer gets the OpenMP wait policy this process runs under (Runtime/ThreadPolicy.cs): with Debian's torch and
         // OpenBLAS's own threads, OpenMP's spinning idle threads otherwise halve the reference's speed.
         if (ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") is { } policy) info.Environment["OMP_WAIT_POLICY"] = policy;
+        // And the same malloc threshold (Runtime/MemoryPolicy.cs), so neither side pays page faults the other does not.
+        if (MemoryPolicy.Applied) info.Environment["MALLOC_MMAP_THRESHOLD_"] = $"{MemoryPolicy.MmapThreshold}";
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {python}.");
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

@@ -67,6 +67,7 @@ public static partial class TorchRuntime
             // libtorch's own default is every core it detects; a process limited to fewer (affinity, cgroups, a Slurm task) gets those.
             int threads = ThreadPolicy.DefaultThreads();
             if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+            MemoryPolicy.Apply();
             _initialized = true;
         }
     }

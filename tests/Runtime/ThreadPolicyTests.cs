@@ -12,7 +12,8 @@ public class ThreadPolicyTests
         ["OMP_WAIT_POLICY"] = null, ["GOMP_SPINCOUNT"] = null, ["OMP_NUM_THREADS"] = null, ["SLURM_CPUS_PER_TASK"] = null,
     };
 
-    static string Peak(Dictionary<string, string?> environment)
+    /// <summary>`lowrank bench peak` on a tiny product in a fresh process with this environment; its output.</summary>
+    internal static string Peak(Dictionary<string, string?> environment)
     {
         var (code, output) = SweepFixture.Run(Path.GetTempPath(), environment, "bench", "peak", "--size", "64", "--seconds", "0.05");
         code.Should().Be(0, output);

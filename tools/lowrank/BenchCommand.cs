@@ -121,7 +121,7 @@ static class BenchCommand
         {
             SetThreads(parse.GetValue(threads));
             double flops = MachinePeak.Float32FlopsPerSecond(n: parse.GetValue(size), seconds: parse.GetValue(seconds));
-            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)} on {MLNet.LowRank.Runtime.TorchRuntime.Device}, {torch.get_num_threads()} threads, OpenMP wait {ThreadPolicyText()}: {flops / 1e9:F1} GFLOP/s"));
+            Console.WriteLine(string.Create(Ci, $"float32 matmul {parse.GetValue(size)}x{parse.GetValue(size)} on {MLNet.LowRank.Runtime.TorchRuntime.Device}, {torch.get_num_threads()} threads, OpenMP wait {RuntimePolicyText()}: {flops / 1e9:F1} GFLOP/s"));
             return 0;
         });
         return peak;
@@ -191,7 +191,7 @@ static class BenchCommand
                     rows.Add(TrainBenchmark.Run(name, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup), accumulate));
                 }
             }
-            Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {ThreadPolicyText()}): {peak / 1e9:F1} GFLOP/s"));
+            Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {RuntimePolicyText()}): {peak / 1e9:F1} GFLOP/s"));
             Console.WriteLine("| model | parameters | MFLOP/token | forward ms | loss ms | backward ms | optimizer ms | step ms | tokens/s | MFU | RSS MB |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in rows)
@@ -203,7 +203,8 @@ static class BenchCommand
         return command;
     }
 
-    static string ThreadPolicyText() => $"{Runtime.ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") ?? "OpenMP default"} ({Runtime.ThreadPolicy.Report})";
+    static string RuntimePolicyText() =>
+        $"{Runtime.ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") ?? "OpenMP default"} ({Runtime.ThreadPolicy.Report}); malloc: {Runtime.MemoryPolicy.Report}";
 
     static Command Peer()
     {
@@ -256,7 +257,7 @@ static class BenchCommand
                     throw new InvalidOperationException($"{spec}: the reference built {peer.Parameters:N0} parameters, the library {library.Parameters:N0}; the shapes differ, so the timings are not comparable.");
                 rows.Add((spec, library, peer));
             }
-            Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads each; OpenMP wait policy: {ThreadPolicyText()}; batch {parse.GetValue(batch)}; {factory.Name}; PyTorch {rows[0].Reference.TorchVersion} with {rows[0].Reference.Blas}; medians of {parse.GetValue(steps)} steps after {parse.GetValue(warmup)}"));
+            Console.WriteLine(string.Create(Ci, $"{torch.get_num_threads()} threads each; OpenMP wait policy: {RuntimePolicyText()}; batch {parse.GetValue(batch)}; {factory.Name}; PyTorch {rows[0].Reference.TorchVersion} with {rows[0].Reference.Blas}; medians of {parse.GetValue(steps)} steps after {parse.GetValue(warmup)}"));
             if (rows[0].Reference.Blas.Contains("/blas/", StringComparison.Ordinal) || rows[0].Reference.Blas == "unknown")
                 Console.WriteLine($"WARNING: the reference's torch loaded {rows[0].Reference.Blas}, not OpenBLAS: Debian's netlib reference BLAS is ~25× slower, so the ratio below says nothing about this library. Install libopenblas0 (apt-get install libopenblas0) and run again.");
             Console.WriteLine("| shape | library tok/s | PyTorch tok/s | ratio | library fwd / bwd / opt ms | PyTorch fwd / bwd / opt ms | library bwd ÷ fwd |");
