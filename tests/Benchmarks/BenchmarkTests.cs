@@ -31,8 +31,8 @@ public class BenchmarkTests
     {
         var config = Tiny.Config(LinearVariant.Factored, 8, 8);
         var m = TrainBenchmark.Run("tiny", config, batchSize: 2, Optimizers.MuonAdamW, peakFlops: 1e11, steps: 3, warmup: 1);
-        new[] { m.ForwardMs, m.LossMs, m.BackwardMs, m.OptimizerMs }.Should().OnlyContain(ms => ms > 0);
-        m.StepMs.Should().BeGreaterThanOrEqualTo(m.ForwardMs + m.BackwardMs);
+        // Medians: the median step is at least each phase's median (each step contains its phases), not their sum.
+        new[] { m.ForwardMs, m.LossMs, m.BackwardMs, m.OptimizerMs }.Should().OnlyContain(ms => ms > 0 && ms <= m.StepMs);
         // 6·N_mm + 12·L·T·dim by hand: per block 4·8·(32+32) + 2·8·(32+128) = 4,608; two blocks and lm_head 32·64.
         long nmm = 2 * (4 * 8 * (32 + 32) + 2 * 8 * (32 + 128)) + 32 * 64;
         m.FlopsPerToken.Should().Be(6 * nmm + 12 * 2 * 16 * 32);
@@ -55,7 +55,10 @@ public class BenchmarkTests
         var config = Tiny.Config(LinearVariant.Dense, null, null);
         var m = TrainBenchmark.Run("tiny", config, batchSize: 2, Optimizers.MuonAdamW, peakFlops: 1e11, steps: 3, warmup: 1, accumulation: 3);
         m.TokensPerSecond.Should().BeApproximately(3 * 2 * config.SequenceLength / (m.StepMs / 1000), 1e-6, "three micro-batches of 2 sequences per step");
-        m.StepMs.Should().BeGreaterThanOrEqualTo(m.ForwardMs + m.LossMs + m.BackwardMs + m.OptimizerMs - 1e-9);
+        // Each step contains its phases, so the median step is at least each phase's median (order statistics keep the
+        // per-step inequality); the sum of the phase medians can exceed the median step when steps vary, so it is not
+        // asserted.
+        new[] { m.ForwardMs, m.LossMs, m.BackwardMs, m.OptimizerMs }.Should().OnlyContain(phase => phase >= 0 && phase <= m.StepMs);
     }
 
     [Fact]
