@@ -7,6 +7,7 @@ using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Benchmarks;
 
@@ -49,13 +50,14 @@ public static class TrainBenchmark
                 for (int micro = 0; micro < accumulation; micro++)
                 {
                     using var scope = torch.NewDisposeScope();
+                    using var n = new ScalarArgs();
                     var x = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
                     var y = torch.tensor(NewBatch(), batchSize, config.SequenceLength, device: model.Device);
                     double start = sw.Elapsed.TotalMilliseconds;
                     var logits = model.forward(x);
                     double forwardAt = sw.Elapsed.TotalMilliseconds;
                     var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), y.view(-1));
-                    if (accumulation > 1) loss = loss / accumulation;
+                    if (accumulation > 1) loss = loss.div(n.Of((long)accumulation));
                     loss.item<float>();
                     double lossAt = sw.Elapsed.TotalMilliseconds;
                     loss.backward();

@@ -2,6 +2,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Model;
 
@@ -26,7 +27,8 @@ public static class Initialization
     public static Tensor DenseWeight(int inFeatures, int outFeatures, Generator? generator = null)
     {
         using var draw = torch.randn(outFeatures, inFeatures, generator: generator);
-        return draw * DenseStd(inFeatures, outFeatures);
+        using var n = new ScalarArgs();
+        return draw.mul(n.Of(DenseStd(inFeatures, outFeatures)));
     }
 
     /// <summary>Factors (U: out × r, V: r × in) whose product starts like the dense layer; U is zero when
@@ -49,8 +51,9 @@ public static class Initialization
             double s = Math.Pow(sigma * sigma / rank, 0.25);
             using var du = torch.randn(outFeatures, rank, generator: generator);
             using var dv = torch.randn(rank, inFeatures, generator: generator);
-            u = du * s;
-            v = dv * s;
+            using var n = new ScalarArgs();
+            u = du.mul(n.Of(s));
+            v = dv.mul(n.Of(s));
         }
         if (zeroOutput)
         {

@@ -3,6 +3,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Model;
 
@@ -95,8 +96,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     internal Tensor Prefill(Tensor idx, long[] cacheRows, Tensor lastIndex, KeyValueCache cache)
     {
         using var scope = torch.NewDisposeScope();
+        using var n = new ScalarArgs();
         long r = idx.shape[0], t = idx.shape[1];
-        var pass = new CachedPass { Positions = torch.arange(t, device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
+        var pass = new CachedPass { Positions = torch.arange(n.Of(t), device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
         for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
         var last = x.gather(1, lastIndex.view(r, 1, 1).expand(r, 1, x.shape[2])).squeeze(1);
@@ -108,9 +110,10 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     internal Tensor Decode(Tensor idx, long[] positions, KeyValueCache cache)
     {
         using var scope = torch.NewDisposeScope();
+        using var n = new ScalarArgs();
         long b = idx.shape[0], width = positions.Max() + 1;
         var position = torch.tensor(positions, device: Device).view(b, 1);
-        var mask = torch.arange(width, device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
+        var mask = torch.arange(n.Of(width), device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
         var pass = new CachedPass { Positions = position, Mask = mask, Width = width };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
         for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
@@ -122,7 +125,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         double cap = Config.LogitSoftCap;
         if (cap <= 0) return logits;
         // c·tanh(z/c): the division makes a fresh tensor, so tanh can run in place on it.
-        return (logits / cap).tanh_() * cap;
+        using var n = new ScalarArgs();
+        using var capped = logits.div(n.Of(cap)).tanh_();
+        return capped.mul(n.Of(cap));
     }
 
     protected override void Dispose(bool disposing)

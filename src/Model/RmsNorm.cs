@@ -1,5 +1,6 @@
 // RMS norm without learned parameters (model-spec §1): x · rsqrt(mean(x²) + eps). TorchSharp has no rms_norm.
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Model;
 
@@ -8,9 +9,10 @@ public static class RmsNorm
 {
     public static Tensor Apply(Tensor x, double eps)
     {
+        using var n = new ScalarArgs();
         using var sq = x.square();
         using var ms = sq.mean([-1L], keepdim: true);
-        using var inv = ms.add_(eps).rsqrt_();
+        using var inv = ms.add_(n.Of(eps)).rsqrt_();
         return x * inv;
     }
 }

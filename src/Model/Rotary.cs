@@ -2,6 +2,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Model;
 
@@ -17,9 +18,10 @@ public sealed class Rotary : IDisposable
         this.maxLength = maxLength;
         half = headDim / 2;
         using var scope = torch.NewDisposeScope();
-        var channels = torch.arange(0, headDim, 2, dtype: ScalarType.Float32);
-        var invFreq = torch.pow(ropeBase, -(channels / headDim));
-        var t = torch.arange(maxLength, dtype: ScalarType.Float32);
+        using var n = new ScalarArgs();
+        var channels = torch.arange(n.Of(0L), n.Of((long)headDim), n.Of(2L), dtype: ScalarType.Float32);
+        var invFreq = torch.pow(n.Of(ropeBase), -channels.div(n.Of((long)headDim)));
+        var t = torch.arange(n.Of((long)maxLength), dtype: ScalarType.Float32);
         var freqs = torch.outer(t, invFreq);
         cos = freqs.cos().view(1, maxLength, 1, headDim / 2).to(device).MoveToOuterDisposeScope();
         sin = freqs.sin().view(1, maxLength, 1, headDim / 2).to(device).MoveToOuterDisposeScope();

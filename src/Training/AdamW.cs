@@ -3,6 +3,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Training;
 
@@ -37,14 +38,15 @@ public sealed class AdamW : IParameterOptimizer
         foreach (var (p, baseLr, m, v) in states)
         {
             using var scope = torch.NewDisposeScope();
+            using var n = new ScalarArgs();
             var g = p.grad;
             if (g is null) continue;
             double lr = baseLr * lrFactor;
-            if (weightDecay > 0) p.mul_(1 - lr * weightDecay);
+            if (weightDecay > 0) p.mul_(n.Of(1 - lr * weightDecay));
             m.lerp_(g, 1 - beta1);
-            v.mul_(beta2).addcmul_(g, g, 1 - beta2);
-            var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(eps);
-            p.addcdiv_(m, denom, -lr / bc1);
+            v.mul_(n.Of(beta2)).addcmul_(g, g, n.Of(1 - beta2));
+            var denom = v.sqrt().div_(n.Of(Math.Sqrt(bc2))).add_(n.Of(eps));
+            p.addcdiv_(m, denom, n.Of(-lr / bc1));
         }
     }
 

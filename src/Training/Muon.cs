@@ -7,6 +7,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Training;
 
@@ -87,7 +88,8 @@ public sealed class Muon : IParameterOptimizer
         {
             var (ps, _, scale) = groups[g];
             double alpha = -lr * lrFactor * scale;
-            for (int i = 0; i < ps.Length; i++) ps[i].add_(update[i], alpha);
+            using var n = new ScalarArgs();
+            for (int i = 0; i < ps.Length; i++) ps[i].add_(update[i], n.Of(alpha));
         }
     }
 

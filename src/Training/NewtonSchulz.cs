@@ -2,6 +2,7 @@
 // of same-shaped matrices at once. Coefficients (3.4445, −4.7750, 2.0315) as in Keller Jordan's Muon and nanochat.
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Training;
 
@@ -14,16 +15,17 @@ public static class NewtonSchulz
     public static Tensor Orthogonalize(Tensor g, int steps)
     {
         using var scope = torch.NewDisposeScope();
+        using var n = new ScalarArgs();
         bool tall = g.shape[^2] > g.shape[^1];
         // Work on the wide orientation so X·Xᵀ is the smaller Gram matrix.
         var x = tall ? g.transpose(-2, -1) : g;
-        var norm = x.square().sum([-2L, -1L], keepdim: true).sqrt_().add_(1e-7);
+        var norm = x.square().sum([-2L, -1L], keepdim: true).sqrt_().add_(n.Of(1e-7));
         x = x / norm;
         for (int i = 0; i < steps; i++)
         {
             var gram = x.matmul(x.transpose(-2, -1));
-            var poly = Polynomial(gram);
-            x = poly.matmul(x).add_(x, A);
+            var poly = Polynomial(gram, n);
+            x = poly.matmul(x).add_(x, n.Of(A));
         }
         return (tall ? x.transpose(-2, -1) : x).contiguous().MoveToOuterDisposeScope();
     }
@@ -49,5 +51,5 @@ public static class NewtonSchulz
     }
 
     // B·M + C·M·M for a Gram matrix M (or a batch of them).
-    static Tensor Polynomial(Tensor gram) => gram.matmul(gram).mul_(C).add_(gram, B);
+    static Tensor Polynomial(Tensor gram, ScalarArgs n) => gram.matmul(gram).mul_(n.Of(C)).add_(gram, n.Of(B));
 }

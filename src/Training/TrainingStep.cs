@@ -4,6 +4,7 @@ using MLNet.LowRank.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Training;
 
@@ -31,11 +32,12 @@ public sealed class TrainingStep
     public double Backward(Tensor inputs, Tensor targets, double scale = 1.0)
     {
         using var scope = torch.NewDisposeScope();
+        using var n = new ScalarArgs();
         var loss = model.Loss(inputs, targets);
         var objective = loss;
         foreach (var layer in decayed)
-            if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f * options.FrobeniusDecay;
-        (scale == 1.0 ? objective : objective * scale).backward();
+            if (layer.ProductFrobeniusSquared() is { } f) objective = objective + f.mul(n.Of(options.FrobeniusDecay));
+        (scale == 1.0 ? objective : objective.mul(n.Of(scale))).backward();
         return loss.item<float>();
     }
 

@@ -1,0 +1,72 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using MLNet.LowRank.Model;
+using MLNet.LowRank.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.LowRank.Tests.Runtime;
+
+/// <summary>Numbers reach libtorch as Scalars that stay alive through the call (Runtime/ScalarArgs.cs): an implicitly
+/// converted Scalar can be finalized while libtorch reads it, which failed a CI run of this suite.</summary>
+public class ScalarLifetimeTests
+{
+    public static TheoryData<string> Assemblies => new()
+    {
+        typeof(Gpt).Assembly.GetName().Name!, // the library
+        "lowrank",                            // the command-line tool
+        "Study",                              // the study (examples/Study)
+    };
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void No_number_becomes_a_Scalar_that_nothing_holds(string assemblyName)
+    {
+        var assembly = Assembly.Load(assemblyName);
+        var offenders = IlCalls.In(assembly)
+            .Where(c => c.Callee.DeclaringType?.Namespace?.StartsWith("TorchSharp") == true && Unheld(c.Callee))
+            .Select(c => $"{c.Caller.DeclaringType?.FullName}.{c.Caller.Name} calls {c.Callee.DeclaringType!.Name}.{c.Callee.Name}" +
+                         $"({string.Join(", ", c.Callee.GetParameters().Select(p => p.ParameterType.Name))})")
+            .Distinct()
+            .ToList();
+        offenders.Should().BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
+    }
+
+    // Number → Scalar conversions, and tensor operators taking a number (TorchSharp converts inside without holding it).
+    static bool Unheld(MethodBase callee) =>
+        callee is MethodInfo { Name: "op_Implicit" } m && m.ReturnType == typeof(Scalar) ||
+        callee.Name.StartsWith("op_") && callee.Name != "op_Implicit" &&
+        callee.GetParameters().Any(p => p.ParameterType.IsPrimitive);
+
+    [Fact]
+    public void The_reader_finds_an_implicit_conversion_where_there_is_one()
+    {
+        // The check above would pass on any assembly if the reader saw no calls; this method converts on purpose.
+        var here = IlCalls.In(typeof(ScalarLifetimeTests).Assembly)
+            .Where(c => c.Caller.Name == nameof(ConvertsImplicitly) && Unheld(c.Callee))
+            .Select(c => c.Callee.Name).ToList();
+        here.Should().Contain("op_Implicit").And.Contain("op_Multiply");
+    }
+
+    static Tensor ConvertsImplicitly(Tensor t) => t.mul(2.0) * 3.0;
+
+    [Fact]
+    public void A_held_Scalar_survives_a_collection_and_an_unheld_one_does_not()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var args = new ScalarArgs();
+        var held = MakeWeak(() => args.Of(2.5));
+        var unheld = MakeWeak(() => 2.5.ToScalar());
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        unheld.IsAlive.Should().BeFalse("nothing references a bare Scalar once its handle has been read: this is the hazard");
+        held.IsAlive.Should().BeTrue("ScalarArgs keeps what it made until it is disposed");
+        using var x = ones(3);
+        using var y = x.mul((Scalar)held.Target!);
+        y.sum().item<float>().Should().Be(7.5f);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static WeakReference MakeWeak(Func<Scalar> make) => new(make());
+}
