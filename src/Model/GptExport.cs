@@ -33,7 +33,12 @@ public static class GptExport
         var config = ConfigJson(model.Config);
         string text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var state = model.state_dict();
-        var tensors = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(dtype).cpu());
+        var tensors = state.ToDictionary(kv => kv.Key, kv =>
+        {
+            // The detached and converted intermediates go with the scope, not to the finalizer thread.
+            using var scope = NewDisposeScope();
+            return kv.Value.detach().to(dtype).cpu().MoveToOuterDisposeScope();
+        });
         try
         {
             if (kind == FileKind.SafeTensors)

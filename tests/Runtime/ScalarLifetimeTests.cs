@@ -32,9 +32,11 @@ public class ScalarLifetimeTests
         offenders.Should().BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
     }
 
-    // Number → Scalar conversions, and tensor operators taking a number (TorchSharp converts inside without holding it).
+    // Number → Scalar conversions, tensor operators taking a number (TorchSharp converts inside without holding it), and
+    // Scalar → Tensor, which TorchSharp defines only to throw (an overload picked by accident when a Scalar replaced a number).
     static bool Unheld(MethodBase callee) =>
         callee is MethodInfo { Name: "op_Implicit" } m && m.ReturnType == typeof(Scalar) ||
+        callee is MethodInfo { Name: "op_Implicit" } s && s.GetParameters()[0].ParameterType == typeof(Scalar) ||
         callee.Name.StartsWith("op_") && callee.Name != "op_Implicit" &&
         callee.GetParameters().Any(p => p.ParameterType.IsPrimitive);
 
