@@ -14,7 +14,7 @@ namespace MLNet.LowRank.Runtime;
 
 /// <summary>Scalars made from numbers and kept alive until <see cref="Dispose"/> (use with <c>using</c> around the
 /// tensor calls that read them).</summary>
-internal sealed class ScalarArgs : IDisposable
+public sealed class ScalarArgs : IDisposable
 {
     readonly List<Scalar> held = new();
 

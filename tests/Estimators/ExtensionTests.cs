@@ -7,6 +7,7 @@ using MLNet.LowRank.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Tests.Estimators;
 
@@ -28,10 +29,11 @@ public class ExtensionTests
             // Each product starts near ±1 entries scaled so that W has roughly the dense init's scale; u2 starts at
             // zero where the baseline zero-inits, so W does too.
             double scale = Math.Pow(Initialization.DenseStd(s.InFeatures, s.OutFeatures), 0.5) / Math.Pow(s.Rank, 0.25);
-            u1 = nn.Parameter(randn(s.OutFeatures, s.Rank, generator: s.Generator) * scale);
-            v1 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator) * scale);
-            u2 = nn.Parameter(s.ZeroOutput ? zeros(s.OutFeatures, s.Rank) : randn(s.OutFeatures, s.Rank, generator: s.Generator) * scale);
-            v2 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator) * scale);
+            using var n = new ScalarArgs(); // numbers held through the native calls (Runtime/ScalarArgs.cs)
+            u1 = nn.Parameter(randn(s.OutFeatures, s.Rank, generator: s.Generator).mul(n.Of(scale)));
+            v1 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator).mul(n.Of(scale)));
+            u2 = nn.Parameter(s.ZeroOutput ? zeros(s.OutFeatures, s.Rank) : randn(s.OutFeatures, s.Rank, generator: s.Generator).mul(n.Of(scale)));
+            v2 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator).mul(n.Of(scale)));
             RegisterComponents();
         }
 

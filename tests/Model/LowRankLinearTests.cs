@@ -86,11 +86,12 @@ public class LowRankLinearTests
         using var layer = new FactoredDiagonalLinear(new LinearLayerSpec(8, 12, 2, FactorInit.Matched, false));
         using var x = torch.randn(1, 3, 8);
         using var before = layer.forward(x);
-        using (torch.no_grad()) layer.Diagonal.fill_(2f);
+        using var n = new ScalarArgs();
+        using (torch.no_grad()) layer.Diagonal.fill_(n.Of(2.0));
         using var after = layer.forward(x);
         using var diff = after - before;
         // First 8 outputs gain 2·x; the 4 outputs past min(in, out) are unchanged.
-        torch.allclose(diff.narrow(-1, 0, 8), x * 2, atol: 1e-5).Should().BeTrue();
+        torch.allclose(diff.narrow(-1, 0, 8), x.mul(n.Of(2L)), atol: 1e-5).Should().BeTrue();
         diff.narrow(-1, 8, 4).abs().max().item<float>().Should().BeLessThan(1e-6f);
     }
 

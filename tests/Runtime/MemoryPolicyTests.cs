@@ -20,7 +20,7 @@ public class MemoryPolicyTests
         const long bytes = 16L << 20;
         long before = (long)MallInfo2().hblkhd;
         using var tensor = torch.empty(bytes / sizeof(float));
-        tensor.fill_(1f);
+        using (var n = new ScalarArgs()) tensor.fill_(n.Of(1.0));
         long during = (long)MallInfo2().hblkhd;
         (during - before).Should().BeLessThan(bytes, $"malloc {MemoryPolicy.Report}");
     }

@@ -16,6 +16,7 @@ public class ScalarLifetimeTests
         typeof(Gpt).Assembly.GetName().Name!, // the library
         "lowrank",                            // the command-line tool
         "Study",                              // the study (examples/Study)
+        "MLNet.LowRank.Tests",                // these tests, which run many threads at once (all but ConvertsImplicitly)
     };
 
     [Theory]
@@ -25,6 +26,7 @@ public class ScalarLifetimeTests
         var assembly = Assembly.Load(assemblyName);
         var offenders = IlCalls.In(assembly)
             .Where(c => c.Callee.DeclaringType?.Namespace?.StartsWith("TorchSharp") == true && Unheld(c.Callee))
+            .Where(c => c.Caller.Name != nameof(ConvertsImplicitly))
             .Select(c => $"{c.Caller.DeclaringType?.FullName}.{c.Caller.Name} calls {c.Callee.DeclaringType!.Name}.{c.Callee.Name}" +
                          $"({string.Join(", ", c.Callee.GetParameters().Select(p => p.ParameterType.Name))})")
             .Distinct()

@@ -73,14 +73,15 @@ public class MuonTests
         const double lr = 0.02, mu = 0.95;
         using var muon = new Muon(parameters, lr, mu, mu, 0, 5);
         muon.Step(0, 1.0);
+        using var n = new ScalarArgs();
         for (int i = 0; i < parameters.Length; i++)
         {
             using var g = parameters[i].grad!;
             // Momentum starts at zero: buf = (1−μ)·g, nesterov = lerp(g, buf, μ).
-            using var nesterov = g.lerp(g * (1 - mu), mu);
+            using var nesterov = g.lerp(g.mul(n.Of(1 - mu)), mu);
             using var update = NewtonSchulz.Orthogonalize(nesterov, 5);
             double scale = Math.Sqrt(Math.Max(1.0, (double)shapes[i].Item1 / shapes[i].Item2));
-            using var expected = before[i] - update * (lr * scale);
+            using var expected = before[i] - update.mul(n.Of(lr * scale));
             torch.allclose(parameters[i], expected, atol: 1e-6).Should().BeTrue($"parameter {i} ({shapes[i]})");
         }
         foreach (var t in before) t.Dispose();

@@ -8,6 +8,7 @@ using MLNet.LowRank.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MLNet.LowRank.Runtime;
 
 namespace MLNet.LowRank.Tests.Training;
 
@@ -105,9 +106,10 @@ public class StepSemanticsTests
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
+            using var n = new ScalarArgs();
             NormsSeen.Add(Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p => p.grad!.square().sum().item<float>())));
             foreach (var p in parameters)
-                if (p.grad is { } g) p.add_(g, -lr * lrFactor);
+                if (p.grad is { } g) p.add_(g, n.Of(-lr * lrFactor));
         }
 
         public void Dispose() { }
@@ -157,11 +159,12 @@ public class StepSemanticsTests
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         var p = model.EmbeddingWeight;
         var before = p.detach().clone();
-        using (var zero = (p * 0).sum()) zero.backward();   // a gradient that is exactly zero
+        using var n = new ScalarArgs();
+        using (var zero = p.mul(n.Of(0L)).sum()) zero.backward();   // a gradient that is exactly zero
         using var adam = new MLNet.LowRank.Training.AdamW([([p], 0.1)], beta1: 0.8, beta2: 0.95, eps: 1e-10, weightDecay: 0.5);
         adam.Step(step: 0, lrFactor: 0.4);
         // p ← p·(1 − lr·factor·λ) and no Adam move: m = v = 0.
-        using var expected = before * (1 - 0.1 * 0.4 * 0.5);
+        using var expected = before.mul(n.Of(1 - 0.1 * 0.4 * 0.5));
         p.detach().allclose(expected, rtol: 1e-6, atol: 1e-7).Should().BeTrue();
         before.Dispose();
     }
@@ -179,6 +182,7 @@ public class StepSemanticsTests
         using var y = tensor(batcher.Targets, 4, 16);
         var layers = model.modules().OfType<FactoredLinear>().ToArray();
         layers.Should().HaveCount(2 * 6 + 1);
+        using var n = new ScalarArgs();
 
         var plain = Gradients(model, x, y, 0, layers);
         var decayed = Gradients(model, x, y, lambda, layers);
@@ -187,8 +191,8 @@ public class StepSemanticsTests
         {
             Tensor u = layers[i].OutputFactor, v = layers[i].InputFactor;
             // d/dU λ‖UV‖² = 2λ·U·V·Vᵀ and d/dV = 2λ·Uᵀ·U·V.
-            using var du = u.matmul(v).matmul(v.t()) * (2 * lambda);
-            using var dv = u.t().matmul(u).matmul(v) * (2 * lambda);
+            using var du = u.matmul(v).matmul(v.t()).mul(n.Of(2 * lambda));
+            using var dv = u.t().matmul(u).matmul(v).mul(n.Of(2 * lambda));
             (decayed[i].U - plain[i].U).allclose(du, rtol: 1e-3, atol: 1e-6).Should().BeTrue($"layer {i}: U");
             (decayed[i].V - plain[i].V).allclose(dv, rtol: 1e-3, atol: 1e-6).Should().BeTrue($"layer {i}: V");
         }
