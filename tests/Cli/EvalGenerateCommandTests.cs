@@ -13,7 +13,8 @@ public class EvalGenerateCommandTests
     [Fact]
     public void Eval_and_generate_print_what_the_library_computes_for_the_saved_model()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         try
         {
             var (code, output) = SweepFixture.Run(dir, "train", "--corpus", "corpus.jsonl", "--steps", "20", "--eval-every", "0", "--save", "model.zip",

@@ -42,7 +42,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
 
     void FullArray(string scratch)
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         string run = Path.Combine(dir, "run");
         Emit(dir, run, tasks: 2);
         var clock = Stopwatch.StartNew();
@@ -66,13 +67,13 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         Directory.GetFiles(run, "*.png").Should().HaveCountGreaterThanOrEqualTo(4);
         Log("merged summary (summary.csv):");
         foreach (var line in File.ReadAllLines(Path.Combine(run, "summary.csv"))) Log("  " + line);
-        Directory.Delete(dir, true);
     }
 
     void KilledTaskThenResubmit(string scratch)
     {
         // Longer trials, so that a kill lands in the middle of one.
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
         Emit(dir, run, tasks: 2);
@@ -95,7 +96,6 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         foreach (var r in after.Where(r => before.ContainsKey(r.Id)))
             r.FinishedUtc.Should().Be(before[r.Id], "a finished trial never runs twice");
         Log($"job {again}: re-submitted; ran the {5 - before.Count} missing trials, all 5 recorded once");
-        Directory.Delete(dir, true);
     }
 
     static void Emit(string dir, string run, int tasks)

@@ -74,7 +74,8 @@ public class OptionsSweepTests
             byName.Should().Throw<ArgumentException>().WithMessage("*ScaledFactored*LowRankExtensions.Register*");
         LowRankExtensions.Register(new ScaledFactoredVariant());
 
-        string dir = Directory.CreateTempSubdirectory("variant-").FullName;
+        using var dirTemp = new TempDirectory("variant-");
+        string dir = dirTemp.Path;
         var ml = new MLContext(seed: 1);
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);

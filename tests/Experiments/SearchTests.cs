@@ -62,7 +62,8 @@ public class SearchTests
     [Fact]
     public async Task Successive_halving_finds_the_grid_best_with_a_fraction_of_its_compute()
     {
-        string dir = Directory.CreateTempSubdirectory("asha-").FullName;
+        using var dirTemp = new TempDirectory("asha-");
+        string dir = dirTemp.Path;
         var runner = new SyntheticRunner();
         var best = new List<TrialResult>();
         var result = await Synthetic(dir, runner, Grid).SetGridSearch().SetSuccessiveHalving(minSteps: 10).SetMonitor(new BestMonitor(best.Add)).RunAsync();
@@ -93,11 +94,13 @@ public class SearchTests
     [Fact]
     public async Task Successive_halving_resumes_after_an_interruption_and_shards_share_one_run()
     {
-        string straightDir = Directory.CreateTempSubdirectory("asha-").FullName;
+        using var straightDirTemp = new TempDirectory("asha-");
+        string straightDir = straightDirTemp.Path;
         var straight = await Synthetic(straightDir, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
 
         // Interrupted after 20 runs, then resumed.
-        string dir = Directory.CreateTempSubdirectory("asha-").FullName;
+        using var dirTemp = new TempDirectory("asha-");
+        string dir = dirTemp.Path;
         using var cancel = new CancellationTokenSource();
         var first = new SyntheticRunner();
         first.OnRun = _ => { if (first.Runs.Count == 20) cancel.Cancel(); };
@@ -110,7 +113,8 @@ public class SearchTests
         Outcome(resumed).Should().Equal(Outcome(straight));
 
         // Two shards over one directory, one after the other (as two tasks of a job array that do not overlap).
-        string shared = Directory.CreateTempSubdirectory("asha-").FullName;
+        using var sharedTemp = new TempDirectory("asha-");
+        string shared = sharedTemp.Path;
         await Synthetic(shared, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(0, 2).RunAsync();
         var both = await Synthetic(shared, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(1, 2).RunAsync();
         both.Trials.Should().HaveCount(27);
@@ -126,7 +130,8 @@ public class SearchTests
     public async Task An_adaptive_tuner_beats_nothing_twice_and_replays_its_proposals_on_resume()
     {
         var space = new SearchSpace().AddRange("MatrixLearningRate", 0.0005, 0.5, logScale: true).Add("AttentionRank", Ranks);
-        string straightDir = Directory.CreateTempSubdirectory("local-").FullName;
+        using var straightDirTemp = new TempDirectory("local-");
+        string straightDir = straightDirTemp.Path;
         var straight = await Synthetic(straightDir, new SyntheticRunner(), space, steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, randomStarts: 4, seed: 3)).RunAsync();
         straight.Trials.Should().HaveCount(16);
         straight.Trials.Select(t => TrialKey.Of(t.Parameters)).Should().OnlyHaveUniqueItems();
@@ -134,7 +139,8 @@ public class SearchTests
         double bestStart = straight.Trials.Take(4).Min(t => t.CrossEntropy!.Value);
         straight.BestTrial!.CrossEntropy!.Value.Should().BeLessThan(bestStart);
 
-        string dir = Directory.CreateTempSubdirectory("local-").FullName;
+        using var dirTemp = new TempDirectory("local-");
+        string dir = dirTemp.Path;
         using var cancel = new CancellationTokenSource();
         var first = new SyntheticRunner();
         first.OnRun = _ => { if (first.Runs.Count == 6) cancel.Cancel(); };
@@ -155,7 +161,8 @@ public class SearchTests
     [InlineData(ExperimentObjective.SecondsToThreshold)]
     public async Task The_objective_decides_the_best_trial(ExperimentObjective objective)
     {
-        string dir = Directory.CreateTempSubdirectory("objective-").FullName;
+        using var dirTemp = new TempDirectory("objective-");
+        string dir = dirTemp.Path;
         var result = await Synthetic(dir, new SyntheticRunner(), new SearchSpace().Add("MatrixLearningRate", "0.005", "0.02", "0.1"), steps: 50)
             .SetGridSearch().SetObjective(objective).RunAsync();
         result.Objective.Should().Be(objective);
@@ -166,7 +173,8 @@ public class SearchTests
     [Fact]
     public async Task Monitors_hear_every_event_in_order_and_the_best_model_is_kept()
     {
-        string dir = Directory.CreateTempSubdirectory("monitor-").FullName;
+        using var dirTemp = new TempDirectory("monitor-");
+        string dir = dirTemp.Path;
         var ml = new MLContext(seed: 1);
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);

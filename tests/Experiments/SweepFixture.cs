@@ -7,9 +7,10 @@ namespace MLNet.LowRank.Tests.Experiments;
 static class SweepFixture
 {
     /// <summary>A directory with corpus.jsonl (40 short documents) and sweep.json over <paramref name="searchSpace"/>.</summary>
-    public static string Create(string searchSpace = "{ \"AttentionRank\": [\"dense\", 4, 8], \"MlpRank\": [\"dense\", 8, 16] }", string extra = "")
+    public static TempDirectory Create(string searchSpace = "{ \"AttentionRank\": [\"dense\", 4, 8], \"MlpRank\": [\"dense\", 8, 16] }", string extra = "")
     {
-        string dir = Directory.CreateTempSubdirectory("lowrank-sweep-").FullName;
+        var temp = new TempDirectory("lowrank-sweep-");
+        string dir = temp.Path;
         var lines = Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new
         {
             id = $"d{i:D2}",
@@ -24,7 +25,7 @@ static class SweepFixture
           "tuner": "one-at-a-time", "trialSteps": 15, "evalEvery": 5, "evalTokens": 1024, "threshold": 1000{{extra}}
         }
         """);
-        return dir;
+        return temp;
     }
 
     public static string Cli => Path.Combine(AppContext.BaseDirectory, "lowrank.dll");

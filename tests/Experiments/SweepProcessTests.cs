@@ -12,7 +12,8 @@ public class SweepProcessTests
     [Fact]
     public void Killed_mid_sweep_then_rerun_loses_and_repeats_nothing()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         // Trials long enough (~1 s each) that the kill lands between the second record and the last.
         File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
@@ -46,7 +47,8 @@ public class SweepProcessTests
     [Fact]
     public void Shards_in_separate_processes_cover_every_trial_exactly_once()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         string run = Path.Combine(dir, "run");
         var shards = Enumerable.Range(0, 3)
             .Select(i => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run, "--shard", $"{i}/3"))
@@ -71,7 +73,8 @@ public class SweepProcessTests
     [Fact]
     public void Emitted_sbatch_script_runs_the_same_sweep_per_array_task()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
         code.Should().Be(0, output);
         string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
@@ -82,7 +85,8 @@ public class SweepProcessTests
     [Fact]
     public void A_config_with_an_unknown_key_names_the_closest_one()
     {
-        string dir = SweepFixture.Create(extra: ", \"trailSeconds\": 5");
+        using var sweep = SweepFixture.Create(extra: ", \"trailSeconds\": 5");
+        string dir = sweep.Path;
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
         code.Should().NotBe(0);
         output.Should().Contain("unknown key \"trailSeconds\"").And.Contain("did you mean 'trialSeconds'");
@@ -92,7 +96,8 @@ public class SweepProcessTests
     [Fact]
     public void A_config_can_reuse_the_trials_of_an_earlier_run_directory()
     {
-        string dir = SweepFixture.Create(searchSpace: "{ \"AttentionRank\": [\"dense\", 4] }");
+        using var sweep = SweepFixture.Create(searchSpace: "{ \"AttentionRank\": [\"dense\", 4] }");
+        string dir = sweep.Path;
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", "run1");
         code.Should().Be(0, output);
         string config = File.ReadAllText(Path.Combine(dir, "sweep.json"))
@@ -115,8 +120,9 @@ public class SweepProcessTests
     public void A_config_registers_a_variant_from_an_assembly_and_a_model_that_uses_it_names_the_missing_registration()
     {
         string testAssembly = typeof(ScaledFactoredVariant).Assembly.Location;
-        string dir = SweepFixture.Create("{ \"Variant\": [\"ScaledFactored\"], \"AttentionRank\": [4] }",
+        using var sweep = SweepFixture.Create("{ \"Variant\": [\"ScaledFactored\"], \"AttentionRank\": [4] }",
             $", \"extensions\": [\"{testAssembly}\"], \"modelDirectory\": \"models\"");
+        string dir = sweep.Path;
         string run = Path.Combine(dir, "run");
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run);
         code.Should().Be(0, output);

@@ -83,7 +83,8 @@ public class BadInputTests
     [Fact]
     public void A_sweep_config_value_of_the_wrong_type_names_its_key()
     {
-        string dir = SweepFixture.Create(extra: ", \"trialSteps\": \"many\"");
+        using var sweep = SweepFixture.Create(extra: ", \"trialSteps\": \"many\"");
+        string dir = sweep.Path;
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
         code.Should().NotBe(0);
         output.Should().Contain("\"trialSteps\": expected a number, got String");
@@ -93,7 +94,8 @@ public class BadInputTests
     [Fact]
     public void A_baseline_option_misspelt_in_the_config_names_the_closest()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         string config = File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"ModelDim\"", "\"ModelDm\"");
         File.WriteAllText(Path.Combine(dir, "sweep.json"), config);
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));

@@ -22,7 +22,8 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
     [Fact]
     public void Sigkill_at_random_moments_then_resume_loses_nothing()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         string reference = Path.Combine(dir, "reference.ckpt");
         var (code, output) = SweepFixture.Run(dir, Train(dir, reference));
         code.Should().Be(0, output);
@@ -67,7 +68,8 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
     [Fact]
     public void Sigterm_writes_a_checkpoint_and_says_how_to_resume()
     {
-        string dir = SweepFixture.Create();
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
         string checkpoint = Path.Combine(dir, "term.ckpt");
         using var child = SweepFixture.Start(dir, TrainFor(dir, checkpoint, 100_000));
         var stderr = child.StandardError.ReadToEndAsync();
