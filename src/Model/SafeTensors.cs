@@ -82,7 +82,7 @@ public static class SafeTensors
         {
             var type = Types.FirstOrDefault(t => t.Type == tensor.dtype);
             if (type.Code is null) throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors takes {string.Join(", ", Types.Select(t => t.Type))}.");
-            using var cpu = tensor.detach().cpu().contiguous();
+            using var cpu = TensorIO.ContiguousCpu(tensor);
             byte[] data = cpu.bytes.ToArray();
             header[name] = new JsonObject
             {
