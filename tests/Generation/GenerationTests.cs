@@ -28,6 +28,23 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Generation_makes_no_tensor_outside_a_dispose_scope_per_token(bool cache)
+    {
+        // A tensor made outside every dispose scope is freed by the finalizer thread, possibly while libtorch reads it;
+        // whatever a generation call sets up once, the number of such tensors must not grow with the tokens generated.
+        var options = Long with { UseCache = cache, Temperature = 0.8, TopK = 20, TopP = 0.9, Seed = 3 };
+        long Outside(int tokens)
+        {
+            long before = DisposeScopeManager.Statistics.CreatedOutsideScopeCount;
+            fixture.Lm.Generate(Prompts, options with { MaxNewTokens = tokens });
+            return DisposeScopeManager.Statistics.CreatedOutsideScopeCount - before;
+        }
+        Outside(60).Should().Be(Outside(5));
+    }
+
     [Fact]
     public void Cached_and_uncached_generation_give_the_same_greedy_tokens_past_the_context()
     {
