@@ -36,4 +36,17 @@ static class ComparisonTable
         }
         return sb.ToString();
     }
+
+    /// <summary>What one short, single-seed run of each model cannot show, from the runs' own figures: the models had the
+    /// same wall-clock budget, not the same tokens, and a short budget favours the smaller, faster model.</summary>
+    public static string WhatThisCannotShow(IReadOnlyList<(string Name, LowRankLmTransformer Model, LanguageModelMetrics Metrics)> rows, double seconds)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var tokens = rows.Select(r => (r.Name, Tokens: r.Model.Training!.History.LastOrDefault()?.Tokens ?? 0, r.Metrics.Perplexity)).ToList();
+        var sb = new StringBuilder();
+        sb.AppendLine(ci, $"What this run cannot show: each model had {seconds:0} s of training, one seed, no interval. In that time they saw {string.Join(" and ", tokens.Select(t => $"{t.Tokens:N0} tokens ({t.Name})"))}.");
+        sb.AppendLine("A short wall-clock budget favours the smaller, faster model: it takes more steps before the time runs out, so whichever model is ahead here says little about which one reaches the lower loss once both have trained long enough.");
+        sb.AppendLine("That is the study's question — trained to 2 × compute-optimal, 3–5 seeds per point, with intervals: see the verdicts in docs/results.md.");
+        return sb.ToString();
+    }
 }

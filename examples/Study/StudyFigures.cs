@@ -63,6 +63,32 @@ public static class StudyFigures
             againstFlops ? "training FLOPs (log scale)" : "training tokens (log scale)", "validation loss (nats/byte)", path);
     }
 
+    /// <summary>Each seed-paired gap (arm − dense) against log₂(training tokens), with each primary trend line.</summary>
+    public static void Gaps(string path, StudyDesign d, RobustnessResult? robust)
+    {
+        if (robust is null) return;
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int colour = 1;
+        foreach (var t in robust.AllBudgets)
+        {
+            var color = palette.GetColor(colour++);
+            var seeds = plot.Add.ScatterPoints(t.Points.Select(p => p.Log2Tokens).ToArray(), t.Points.Select(p => p.Gap).ToArray());
+            seeds.Color = color.WithAlpha(0.6);
+            seeds.LegendText = $"{t.A} − {t.B}";
+            var primary = robust.Primary.FirstOrDefault(x => x.A == t.A);
+            if (primary is null) continue;
+            double x0 = primary.Points.Min(p => p.Log2Tokens), x1 = primary.Points.Max(p => p.Log2Tokens) + GapTrend.ClosingDoublings;
+            var line = plot.Add.ScatterLine(new[] { x0, x1 }, new[] { primary.Trend.Predict(x0), primary.Trend.Predict(x1) });
+            line.Color = color;
+            line.LinePattern = LinePattern.Dashed;
+        }
+        var zero = plot.Add.HorizontalLine(0);
+        zero.Color = Colors.Gray;
+        Finish(plot, "Seed-paired gap to dense; dashed: line fitted from 1/4 × on, to 16 × further",
+            "log₂(training tokens)", "validation loss gap (nats/byte)", path);
+    }
+
     /// <summary>The periodic validation loss of seed 1 of every arm at the middle budget against training tokens.</summary>
     public static void MiddleCurves(string path, StudyDesign d, StudyRecords r)
     {

@@ -42,6 +42,11 @@ public class StudySmokeTests
             page.Should().MatchRegex(@"1\. \*\*Plateau\.\*\* The main low-rank arm's fitted plateau is (lower than|higher than|not distinguishable)");
             page.Should().Contain("2. **Cost at each budget.** 1/16 ×").And.Contain("3. **Depth at equal parameters.** 1/16 ×").And.Contain("4. **Controls at the middle budget.** `cola`");
             page.Should().NotContain("Not judged yet");
+            // The robustness checks: goodness of fit, the alternative specifications, the gap slopes and the corrected verdict.
+            page.Should().Contain("### How well the law fits its own data").And.MatchRegex(@"χ² = Σ \(residual ÷ SE\)² = [\d,.]+ on \d+ degrees of freedom");
+            page.Should().Contain("| β per arm |").And.Contain("| least squares on ln L |").And.Contain("### Without a fitted law");
+            page.Should().MatchRegex(@"\*\*Corrected \(2026-12-02\)\.\*\* .*""Low-rank plateaus higher regardless of depth"": \*\*(supported|not shown|not supported)");
+            File.Exists(Path.Combine(dir, "study", "gap_vs_tokens.png")).Should().BeTrue();
 
             var records = Records(Path.Combine(dir, "study"));
             records.Count.Should().BeGreaterThan(40);

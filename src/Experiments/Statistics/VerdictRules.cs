@@ -33,6 +33,13 @@ public static class VerdictRules
     public static Outcome Plateau(Estimate difference) =>
         difference.Low > 0 ? Outcome.Higher : difference.High < 0 ? Outcome.Lower : Outcome.Unresolved;
 
+    /// <summary>Whether a gap a − b measured at the largest budget cannot close within 2^<paramref name="doublings"/> ×
+    /// that budget by a straight line in log₂(tokens) at the slope's far interval end: for a positive gap, gap +
+    /// doublings·slope.Low &gt; 0; for a negative one, gap + doublings·slope.High &lt; 0. A gap of 0 is never persistent.</summary>
+    public static bool ClosingExcluded(Estimate largestGap, Estimate slopePerDoubling, int doublings = 4) =>
+        largestGap.Value > 0 ? largestGap.Value + doublings * slopePerDoubling.Low > 0
+        : largestGap.Value < 0 && largestGap.Value + doublings * slopePerDoubling.High < 0;
+
     /// <summary>"lower than", "higher than" or "not distinguishable from (inside the noise)".</summary>
     public static string Words(Outcome outcome) => outcome switch
     {
