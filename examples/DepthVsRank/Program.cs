@@ -27,7 +27,8 @@ var ml = new MLContext(seed: 1);
 var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(), validationFraction: 0.1);
 var baseline = new LowRankLmTrainer.Options
 {
-    Depth = 4, ModelDim = 128, HeadDim = 32, SequenceLength = 128, BatchSize = 8, EvalEvery = 50, EvalTokens = 8_192, ThresholdPerplexity = 400,
+    Model = new() { Depth = 4, ModelDim = 128, HeadDim = 32, SequenceLength = 128 },
+    Training = new() { BatchSize = 8, EvalEvery = 50, EvalTokens = 8_192, ThresholdPerplexity = 400 },
 };
 var trials = plan.Trials(
     new Dictionary<string, string> { ["Variant"] = "Dense" },

@@ -32,7 +32,7 @@ var tokenizer = LmTokenizer.Use(tokenize.Tokenizer);
 var arms = new (string Name, Action<LowRankLmTrainer.Options> Shape)[]
 {
     ("dense baseline", _ => { }),
-    ($"low-rank (attention {settings.AttentionRank}, MLP {settings.MlpRank})", o => { o.AttentionRank = settings.AttentionRank; o.MlpRank = settings.MlpRank; }),
+    ($"low-rank (attention {settings.AttentionRank}, MLP {settings.MlpRank})", o => o.Model = o.Model with { AttentionRank = settings.AttentionRank, MlpRank = settings.MlpRank }),
 };
 var rows = new List<(string Name, ITransformer Model, LanguageModelMetrics Metrics)>();
 foreach (var (name, shape) in arms)
@@ -40,13 +40,12 @@ foreach (var (name, shape) in arms)
     Console.WriteLine($"\n== {name}: {settings.Seconds:0} s of training ==");
     var options = new LowRankLmTrainer.Options
     {
-        Depth = settings.Depth, ModelDim = settings.Dim, HeadDim = 64, SequenceLength = settings.SequenceLength, BatchSize = 8,
+        Model = new() { Depth = settings.Depth, ModelDim = settings.Dim, HeadDim = 64, SequenceLength = settings.SequenceLength },
         // Evaluations every 25 steps (on 16k tokens spread over the validation documents) make the loss curve and the
         // time to threshold fine-grained enough to tell the two models apart.
-        MaxSeconds = settings.Seconds, EvalEvery = 25, EvalTokens = 16_384,
+        Training = new() { BatchSize = 8, MaxSeconds = settings.Seconds, EvalEvery = 25, EvalTokens = 16_384, ReportEvery = 25 },
         ValidationSet = split.Validation, Seed = 1,
         Progress = new SynchronousProgress<TrainingProgress>(p => Console.WriteLine($"  {p}")), // in order, unlike Progress<T>
-        Advanced = new TrainingOptions { ReportEvery = 25 },
     };
     shape(options);
     var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizer)

@@ -19,8 +19,8 @@ var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(
 
 var baseline = new LowRankLmTrainer.Options
 {
-    Depth = 4, ModelDim = 128, HeadDim = 32, SequenceLength = 128, BatchSize = 8,
-    EvalEvery = 50, EvalTokens = 8_192, ThresholdPerplexity = 400,
+    Model = new() { Depth = 4, ModelDim = 128, HeadDim = 32, SequenceLength = 128 },
+    Training = new() { BatchSize = 8, EvalEvery = 50, EvalTokens = 8_192, ThresholdPerplexity = 400 },
 };
 var searchSpace = new SearchSpace()
     .Add("AttentionRank", "dense", "8", "16", "32")

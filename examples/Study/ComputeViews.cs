@@ -76,7 +76,7 @@ public static class ComputeViews
         }
         double threshold = 1.05 * dense.Average(Math.Exp);
         Line($"Threshold: 1.05 × the dense arm's mean final periodic-subset perplexity = {threshold:F4} (nats/byte {Math.Log(threshold):F4}). " +
-             $"Evaluations every {d.Baseline(StudyDesign.Middle, true).EvalEvery} steps of {d.BudgetSteps[StudyDesign.Middle]} (the quantisation is at most that interval ÷ the crossing step, shown). " +
+             $"Evaluations every {d.Baseline(StudyDesign.Middle, true).Training.EvalEvery} steps of {d.BudgetSteps[StudyDesign.Middle]} (the quantisation is at most that interval ÷ the crossing step, shown). " +
              "FLOPs are model-spec §3's per token times tokens; Muon's Newton–Schulz is listed apart per step. Seconds are tokens ÷ the shape's tokens/s in a quiet benchmark" +
              (bench is null ? $" — **not yet measured**: run `{benchCommand}` on a quiet machine." : " (`bench.csv`)."));
         Line("");

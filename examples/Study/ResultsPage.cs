@@ -85,7 +85,7 @@ public static class ResultsPage
         Line($"- **Compute-optimal budget:** 20 × {ModelSummary.For(d.Config(d.Dense)).TotalParameters:N0} dense parameters = {d.ComputeOptimalTokens:N0} tokens.");
         Line($"- **Budgets:** {string.Join("; ", d.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} × = {s:N0} steps, {d.BudgetTokens(i):N0} tokens"))}.");
         Line($"- **Deep arm:** {d.Iso.Message}");
-        Line($"- **Schedules, scaled to each run:** Muon's momentum ramps from 0.85 to 0.95 over 5 % of the run's steps ({string.Join(", ", d.BudgetSteps.Select((s, i) => $"{d.Baseline(i, false).Advanced.MuonMomentumWarmupSteps} of {s:N0}"))}) instead of nanochat's fixed 300, which would cover the whole of the two smaller budgets; learning-rate warm-down over the last 20 %; no learning-rate warm-up.");
+        Line($"- **Schedules, scaled to each run:** Muon's momentum ramps from 0.85 to 0.95 over 5 % of the run's steps ({string.Join(", ", d.BudgetSteps.Select((s, i) => $"{d.Baseline(i, false).Training.MuonMomentumWarmupSteps} of {s:N0}"))}) instead of nanochat's fixed 300, which would cover the whole of the two smaller budgets; learning-rate warm-down over the last 20 %; no learning-rate warm-up.");
         Line("");
         Line("| arm | what | total parameters | non-embedding | block parameters | training MFLOP/token |");
         Line("|---|---|---:|---:|---:|---:|");

@@ -106,10 +106,12 @@ public sealed class StudyDesign
         int steps = BudgetSteps is null ? 1 : BudgetSteps[budget];
         return new LowRankLmTrainer.Options
         {
-            Depth = 4, ModelDim = Width, HeadDim = HeadDim, SequenceLength = SequenceLength, BatchSize = BatchSize,
-            Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null,
-            EvalEvery = Math.Max(1, (int)Math.Round(steps * (denseEvaluation ? 0.01 : 0.05))), EvalTokens = EvalTokens,
-            Advanced = new TrainingOptions { MuonMomentumWarmupSteps = Math.Max(1, (int)Math.Round(steps * 0.05)), ReportEvery = 50 },
+            Model = new() { Depth = 4, ModelDim = Width, HeadDim = HeadDim, SequenceLength = SequenceLength, Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null },
+            Training = new()
+            {
+                BatchSize = BatchSize, EvalEvery = Math.Max(1, (int)Math.Round(steps * (denseEvaluation ? 0.01 : 0.05))), EvalTokens = EvalTokens,
+                MuonMomentumWarmupSteps = Math.Max(1, (int)Math.Round(steps * 0.05)), ReportEvery = 50,
+            },
         };
     }
 

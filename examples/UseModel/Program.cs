@@ -25,8 +25,8 @@ else
     model = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes())
         .Append(ml.LowRank().Trainers.LowRankLm(new LowRankLmTrainer.Options
         {
-            Depth = 4, ModelDim = 64, HeadDim = 32, SequenceLength = 256, BatchSize = 16, AttentionRank = 16, MlpRank = 26,
-            MaxSeconds = 60, EvalEvery = 0, EmbeddingLearningRate = 0.4, HeadLearningRate = 0.008,
+            Model = new() { Depth = 4, ModelDim = 64, HeadDim = 32, SequenceLength = 256, AttentionRank = 16, MlpRank = 26 },
+            Training = new() { BatchSize = 16, MaxSeconds = 60, EvalEvery = 0, EmbeddingLearningRate = 0.4, HeadLearningRate = 0.008 },
         }))
         .Fit(docs);
 }

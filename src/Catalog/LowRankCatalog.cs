@@ -96,5 +96,33 @@ public sealed class LowRankTrainers
     internal LowRankTrainers(IHostEnvironment env) => this.env = env;
 
     /// <summary>Pre-trains a baseline or low-rank GPT on the token column.</summary>
-    public LowRankLmTrainer LowRankLm(LowRankLmTrainer.Options options) => new(env, options);
+    public LowRankLmTrainer LowRankLm(LowRankLmTrainer.Options options) => new(env, options ?? throw new ArgumentNullException(nameof(options)));
+
+    /// <summary>Pre-trains a GPT with the common options as arguments; an argument left null keeps its declared default
+    /// (model-spec's: <see cref="Model.GptConfig"/>, <see cref="Training.TrainingOptions"/>), and a null rank leaves that
+    /// group dense. One of <paramref name="maxSteps"/>, <paramref name="maxTokens"/>, <paramref name="maxSeconds"/> is
+    /// required. <see cref="LowRankLm(LowRankLmTrainer.Options)"/> takes every option.</summary>
+    public LowRankLmTrainer LowRankLm(string tokensColumnName = "Tokens", int? depth = null, int? modelDim = null, int? headDim = null,
+        int? sequenceLength = null, Model.RankSchedule? attentionRank = null, Model.RankSchedule? mlpRank = null,
+        Model.LinearVariant? variant = null, int? maxSteps = null, long? maxTokens = null, double? maxSeconds = null,
+        double? matrixLearningRate = null, int? batchSize = null, IDataView? validationSet = null)
+    {
+        var model = new Model.GptConfig();
+        var training = new Training.TrainingOptions();
+        return new(env, new LowRankLmTrainer.Options
+        {
+            TokensColumnName = tokensColumnName,
+            Model = model with
+            {
+                Depth = depth ?? model.Depth, ModelDim = modelDim ?? model.ModelDim, HeadDim = headDim ?? model.HeadDim,
+                SequenceLength = sequenceLength ?? model.SequenceLength, AttentionRank = attentionRank, MlpRank = mlpRank, Variant = variant ?? model.Variant,
+            },
+            Training = training with
+            {
+                MaxSteps = maxSteps, MaxTokens = maxTokens, MaxSeconds = maxSeconds,
+                MatrixLearningRate = matrixLearningRate ?? training.MatrixLearningRate, BatchSize = batchSize ?? training.BatchSize,
+            },
+            ValidationSet = validationSet,
+        });
+    }
 }

@@ -17,110 +17,66 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
 {
     const string Stage = "LowRankLm";
 
-    /// <summary>Options of <see cref="LowRankLmTrainer"/>; every default is model-spec's. The <c>[Range]</c>/<c>[Choice]</c>
-    /// attributes give the ranges a sweep uses when asked for an option's default range (<c>SearchSpace.AddDefault</c>).</summary>
+    /// <summary>Options of <see cref="LowRankLmTrainer"/>: the model's architecture (<see cref="Model"/>), the training
+    /// loop's options (<see cref="Training"/>), the initialisation seed, and what the run is given at run time (columns,
+    /// validation set, progress, cancellation, log directory). Each option is declared once, in <see cref="GptConfig"/>,
+    /// <see cref="TrainingOptions"/> or here, with its default and documentation; sweeps, the CLI's <c>--set</c>, trial
+    /// identity and fingerprints all go through <see cref="OptionTable"/>, which reads those declarations.</summary>
     public sealed class Options
     {
-        /// <summary>The token column (from TokenizeForLanguageModel). Default "Tokens".</summary>
+        /// <summary>The architecture: depth, width, heads, context, variant, ranks, init, MLP ratio, soft-cap, rotary
+        /// base, norm epsilon (model-spec's defaults). Its VocabSize is taken from the tokenizer: leave it 0.</summary>
+        public GptConfig Model { get; set; } = new();
+
+        /// <summary>The training loop: budget, batch, learning rates, optimizer, schedule, evaluation, checkpoints.
+        /// A budget (MaxSteps, MaxTokens or MaxSeconds) is required.</summary>
+        public TrainingOptions Training { get; set; } = new();
+
+        /// <summary>Seed of the initial weights, and of the data order unless <see cref="TrainingOptions.DataSeed"/> is
+        /// set. Null = the MLContext's seed (<c>new MLContext(seed: n)</c>), or 1 when it has none. Default null.</summary>
+        [NullText("context")]
+        public int? Seed { get; set; }
+
+        /// <summary>The token column (from TokenizeForLanguageModel, or token shards). Default "Tokens".</summary>
+        [RunSetting]
         public string TokensColumnName { get; set; } = "Tokens";
 
-        /// <summary>Transformer blocks. Default 4.</summary>
-        [Range(1, 48, 4, false)]
-        public int Depth { get; set; } = 4;
-        /// <summary>Model width. Default 256.</summary>
-        [Choice(new object[] { 64, 128, 256, 384, 512, 768, 1024 }, 256)]
-        public int ModelDim { get; set; } = 256;
-        /// <summary>Width of one head; heads = ModelDim / HeadDim. Default 64.</summary>
-        public int HeadDim { get; set; } = 64;
-        /// <summary>Context length in tokens. Default 256.</summary>
-        public int SequenceLength { get; set; } = 256;
-
-        /// <summary>Weight parametrisation of the factored groups. Default Factored.</summary>
-        [Choice(new object[] { "Dense", "Factored", "FactoredDiagonal", "Cola" }, "Factored")]
-        public LinearVariant Variant { get; set; } = LinearVariant.Factored;
-        /// <summary>Attention rank (an int, a Rank.Fraction, or a RankSchedule); null = dense attention. Default null.</summary>
-        public RankSchedule? AttentionRank { get; set; }
-        /// <summary>MLP rank; null = dense MLP. Default null.</summary>
-        public RankSchedule? MlpRank { get; set; }
-        /// <summary>lm_head rank; null = dense head. Default null.</summary>
-        public Rank? HeadRank { get; set; }
-        /// <summary>Factor init. Default Matched.</summary>
-        public FactorInit Init { get; set; } = FactorInit.Matched;
-
-        /// <summary>Optimizer set-up. Default Muon for block matrices + AdamW for the rest.</summary>
-        public IOptimizerFactory Optimizer { get; set; } = Optimizers.MuonAdamW;
-        /// <summary>Muon LR. Default 0.02.</summary>
-        [Range(1e-4, 1.0, 0.02, true)]
-        public double MatrixLearningRate { get; set; } = 0.02;
-        /// <summary>AdamW LR of wte before width scaling. Default 0.2.</summary>
-        [Range(1e-3, 10.0, 0.2, true)]
-        public double EmbeddingLearningRate { get; set; } = 0.2;
-        /// <summary>AdamW LR of lm_head before width scaling. Default 0.004.</summary>
-        [Range(1e-4, 1.0, 0.004, true)]
-        public double HeadLearningRate { get; set; } = 0.004;
-
-        /// <summary>Sequences per step (batch tokens = BatchSize × SequenceLength). Default 8.</summary>
-        [Choice(new object[] { 4, 8, 16, 32, 64, 128 }, 8)]
-        public int BatchSize { get; set; } = 8;
-        /// <summary>Budget in steps. One of MaxSteps, MaxTokens, MaxSeconds is required.</summary>
-        public int? MaxSteps { get; set; }
-        /// <summary>Budget in training tokens.</summary>
-        public long? MaxTokens { get; set; }
-        /// <summary>Budget in training seconds (evaluation excluded).</summary>
-        public double? MaxSeconds { get; set; }
-        /// <summary>Evaluate every N steps (and at the end). Default 100.</summary>
-        public int EvalEvery { get; set; } = 100;
-        /// <summary>Validation tokens per periodic evaluation (whole documents spread evenly over the set, scored as the
-        /// final metric is); 0 = all, which makes the last periodic figure the final one. Default 65,536.</summary>
-        public int EvalTokens { get; set; } = 65_536;
-        /// <summary>Validation perplexity for time-to-threshold; null = not measured.</summary>
-        public double? ThresholdPerplexity { get; set; }
-        /// <summary>Seed of the initial weights (and of the data order unless <see cref="DataSeed"/> is set). Default 1.</summary>
-        public int Seed { get; set; } = 1;
-        /// <summary>Seed of the data order alone; null = <see cref="Seed"/>. Set it to pair runs of different
-        /// initialisations (or arms) on the same data order, so paired differences cancel the data noise. Default null.</summary>
-        public int? DataSeed { get; set; }
-        /// <summary>Torch threads; null = torch's default.</summary>
-        public int? Threads { get; set; }
-
         /// <summary>Held-out documents, raw (with the tokenizer's text column) or already tokenized; null = no evaluation.</summary>
+        [RunSetting]
         public IDataView? ValidationSet { get; set; }
+
         /// <summary>Receives progress every <see cref="TrainingOptions.ReportEvery"/> steps.</summary>
+        [RunSetting]
         public IProgress<TrainingProgress>? Progress { get; set; }
-        /// <summary>Stops training after the current step (writing a checkpoint when <see cref="CheckpointPath"/> is set).</summary>
+
+        /// <summary>Stops training after the current step (writing a checkpoint when <see cref="TrainingOptions.CheckpointPath"/>
+        /// is set); <c>mlContext.CancelExecution()</c> does the same.</summary>
+        [RunSetting]
         public CancellationToken CancellationToken { get; set; }
-
-        /// <summary>Checkpoint file, written every <see cref="TrainingOptions.CheckpointEverySteps"/> steps, at the end and
-        /// when cancelled; null = none. Default null.</summary>
-        public string? CheckpointPath { get; set; }
-
-        /// <summary>Continue from <see cref="CheckpointPath"/> when it exists; the result equals an uninterrupted run. Default false.</summary>
-        public bool Resume { get; set; }
 
         /// <summary>A TensorBoard run directory: training loss, learning-rate factor, gradient norm and tokens/s every step,
         /// validation loss, perplexity and bits per byte at every evaluation, and the options as text
         /// (<c>tensorboard --logdir</c> on it, or on its parent to compare runs); null = none. Default null.</summary>
+        [RunSetting]
         public string? LogDirectory { get; set; }
 
-        /// <summary>Everything else the training loop takes (momentum, betas, warmup/warmdown, clipping, Frobenius decay…);
-        /// the properties above override its budget, learning rates, batch, evaluation and seed.</summary>
-        public TrainingOptions Advanced { get; set; } = new();
+        /// <summary>The model configuration these options describe for a vocabulary of <paramref name="vocabSize"/>.</summary>
+        /// <exception cref="ArgumentException">Model.VocabSize is set and differs from <paramref name="vocabSize"/>.</exception>
+        public GptConfig ToConfig(int vocabSize) => Model.VocabSize == 0 || Model.VocabSize == vocabSize ? Model with { VocabSize = vocabSize }
+            : throw new ArgumentException($"Options.Model.VocabSize is {Model.VocabSize}, but the tokenizer has {vocabSize} ids; the vocabulary comes from the tokenizer, so leave Model.VocabSize at 0.", nameof(vocabSize));
 
-            /// <summary>The model configuration these options describe for a vocabulary of <paramref name="vocabSize"/>.</summary>
-        public GptConfig ToConfig(int vocabSize) => new()
-        {
-            VocabSize = vocabSize, Depth = Depth, ModelDim = ModelDim, HeadDim = HeadDim, SequenceLength = SequenceLength,
-            Variant = Variant, AttentionRank = AttentionRank, MlpRank = MlpRank, HeadRank = HeadRank, Init = Init,
-        };
+        /// <summary>The training-loop options these options describe, with the data seed resolved against
+        /// <paramref name="seed"/> (the initialisation seed in force).</summary>
+        public TrainingOptions ToTraining(int seed) => Training with { DataSeed = Training.DataSeed ?? seed };
 
-        /// <summary>The training-loop options these options describe.</summary>
-        public TrainingOptions ToTraining() => Advanced with
+        /// <summary>A copy whose Model and Training are copies too (the validation set, progress and token are shared).</summary>
+        public Options Clone()
         {
-            Optimizer = Optimizer, MatrixLearningRate = MatrixLearningRate, EmbeddingLearningRate = EmbeddingLearningRate,
-            HeadLearningRate = HeadLearningRate, BatchSize = BatchSize, MaxSteps = MaxSteps, MaxTokens = MaxTokens,
-            MaxSeconds = MaxSeconds, EvalEvery = EvalEvery, EvalTokens = EvalTokens, ThresholdPerplexity = ThresholdPerplexity,
-            Seed = DataSeed ?? Seed, Threads = Threads, CheckpointPath = CheckpointPath ?? Advanced.CheckpointPath, Resume = Resume || Advanced.Resume,
-        };
+            var copy = (Options)MemberwiseClone();
+            copy.Model = Model with { };
+            copy.Training = Training with { };
+            return copy;
+        }
     }
 
     readonly IHostEnvironment env;
@@ -139,7 +95,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         var (tokenizer, sourceColumn) = TokenizerRegistry.Find(column) ?? throw new ArgumentException(
             $"{Stage}: column '{o.TokensColumnName}' was not made by TokenizeForLanguageModel in this process, so the trainer does not know its tokenizer. Put TokenizeForLanguageModel before LowRankLm in the pipeline.");
         var config = o.ToConfig(tokenizer.VocabSize);
-        var training = o.ToTraining();
+        int seed = HostSettings.SeedOf(env, o.Seed);
+        var training = o.ToTraining(seed);
         config.Validate();
         training.Validate();
 
@@ -155,14 +112,21 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Length:N0} tokens" +
             (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
         channel.Info(MessageSensitivity.None, $"Device: {device}");
-        var model = Gpt.Create(config, o.Seed, device);
+        var model = Gpt.Create(config, seed, device);
         using var board = o.LogDirectory is null ? null : new TensorBoardWriter(o.LogDirectory);
-        board?.Text("options", TensorBoardWriter.Table(Experiments.TrialParameters.Describe(o)));
+        board?.Text("options", TensorBoardWriter.Table(OptionTable.Describe(o)));
         board?.Text("model", "```\n" + summary + "\n```");
         try
         {
-            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), o.CancellationToken,
-                board is null ? null : board.Step);
+            // mlContext.CancelExecution() stops the run as the token does: checked after every step, so the checkpoint
+            // written on cancellation is the same.
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(o.CancellationToken);
+            void OnStep(StepRecord record)
+            {
+                board?.Step(record);
+                if (env.IsCanceled()) cancel.Cancel();
+            }
+            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), cancel.Token, OnStep);
             if (result.Status == TrainingStatus.Paused) channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
             else if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
             return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);

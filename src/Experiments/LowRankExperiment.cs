@@ -226,8 +226,8 @@ public sealed class LowRankExperiment
             ["textColumn"] = textColumn,
             ["tuner"] = tuner?.Describe() ?? adaptiveTuner?.Describe() ?? "",
             ["searchSpace"] = space.ToString(),
-            ["trialBudget"] = $"steps={b.MaxSteps} tokens={b.MaxTokens} seconds={b.MaxSeconds}",
-            ["threshold"] = b.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            ["trialBudget"] = $"steps={b.Training.MaxSteps} tokens={b.Training.MaxTokens} seconds={b.Training.MaxSeconds}",
+            ["threshold"] = b.Training.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
         };
         foreach (var (k, v) in TrialParameters.Describe(b)) f["baseline." + k] = v;
         if (halving is not null) f["earlyStopping"] = halving.ToString(); // only when set: older directories keep their fingerprint
@@ -248,13 +248,13 @@ public sealed class LowRankExperiment
         if (halving is not null)
         {
             if (adaptiveTuner is not null) throw new InvalidOperationException("Successive halving needs a fixed list of candidates: use it with grid, random, one-at-a-time or explicit trials.");
-            if (budgeted.MaxSteps is not int maxSteps || budgeted.MaxTokens is not null || budgeted.MaxSeconds is not null)
+            if (budgeted.Training.MaxSteps is not int maxSteps || budgeted.Training.MaxTokens is not null || budgeted.Training.MaxSeconds is not null)
                 throw new InvalidOperationException("Successive halving needs the trial budget in steps only (SetTrialBudget(steps: n)): its rungs are step counts of one schedule.");
             rungs = halving.Rungs(maxSteps);
         }
         var trials = adaptiveTuner is null ? PlanTrials() : [];
         var store = new ResultStore(directory);
-        store.Claim(Fingerprint());
+        store.Claim(Fingerprint(), OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value));
 
         return await Task.Run(() =>
         {
@@ -502,8 +502,7 @@ public sealed class LowRankExperiment
             SortedDictionary<string, string> configuration;
             try { configuration = TrialParameters.Describe(TrialParameters.Apply(budgeted, parameters)); }
             catch (ArgumentException) { continue; } // a bad value: the trial runs and is recorded as Failed
-            var donor = donors.FirstOrDefault(d => d.Record.Configuration.Count == configuration.Count
-                && configuration.All(kv => d.Record.Configuration.GetValueOrDefault(kv.Key) == kv.Value));
+            var donor = donors.FirstOrDefault(d => OptionTable.SameConfiguration(d.Record.Configuration, configuration));
             if (donor.Record is null) continue;
             string source = Path.GetRelativePath(store.Directory, Path.Combine(donor.Store.TrialsDirectory, donor.Record.Id + ".json")).Replace('\\', '/');
             store.Write(donor.Record with { Id = id, Index = index, Parameters = new Dictionary<string, string>(parameters), CopiedFrom = source });
@@ -514,9 +513,11 @@ public sealed class LowRankExperiment
 
     LowRankLmTrainer.Options Budgeted()
     {
-        var b = TrialParameters.Clone(baseline ?? new LowRankLmTrainer.Options());
+        var b = (baseline ?? new LowRankLmTrainer.Options()).Clone();
         if (trialSteps is not null || trialTokens is not null || trialSeconds is not null)
-            (b.MaxSteps, b.MaxTokens, b.MaxSeconds) = (trialSteps, trialTokens, trialSeconds);
+            b.Training = b.Training with { MaxSteps = trialSteps, MaxTokens = trialTokens, MaxSeconds = trialSeconds };
+        // The seed in force, written out, so a trial's identity never depends on which MLContext runs it.
+        b.Seed = HostSettings.SeedOf(ml, b.Seed);
         return b;
     }
 

@@ -31,15 +31,18 @@ public sealed class ResultStore
 
     /// <summary>Creates the directory for <paramref name="fingerprint"/>, or checks that an existing one was made for it.</summary>
     /// <exception cref="InvalidOperationException">The directory belongs to a different experiment.</exception>
-    public void Claim(IReadOnlyDictionary<string, string> fingerprint)
+    /// <remarks>A key the stored fingerprint lacks matches when this run's value is what <paramref name="absentMeans"/>
+    /// gives for it: an option added after the directory was made was at its default then.</remarks>
+    public void Claim(IReadOnlyDictionary<string, string> fingerprint, IReadOnlyDictionary<string, string>? absentMeans = null)
     {
         System.IO.Directory.CreateDirectory(TrialsDirectory);
         if (File.Exists(ExperimentFile))
         {
             var existing = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) ?? [];
+            string? Stored(string k) => existing.TryGetValue(k, out var v) ? v : absentMeans?.GetValueOrDefault(k);
             var differences = fingerprint.Keys.Union(existing.Keys)
-                .Where(k => fingerprint.GetValueOrDefault(k) != existing.GetValueOrDefault(k))
-                .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{existing.GetValueOrDefault(k)}'")
+                .Where(k => fingerprint.GetValueOrDefault(k) != Stored(k))
+                .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")
                 .ToList();
             if (differences.Count > 0)
                 throw new InvalidOperationException($"Run directory {Directory} belongs to a different experiment ({string.Join("; ", differences)}). Use a new directory, or the same experiment to resume.");

@@ -47,25 +47,19 @@ public sealed class SearchSpace
         return this;
     }
 
-    /// <summary>Adds an option with the range or choices its <c>[Range]</c> / <c>[Choice]</c> attribute gives (on
-    /// LowRankLmTrainer.Options or its Advanced training options): e.g. MatrixLearningRate, a log range 1e-4 … 1.</summary>
-    /// <exception cref="ArgumentException">The option has no such attribute; give its values with Add or AddRange.</exception>
+    /// <summary>Adds an option with the range or choices its declaration's <c>[Range]</c> / <c>[Choice]</c> attribute
+    /// gives (<see cref="Estimators.OptionTable"/>): e.g. MatrixLearningRate, a log range 1e-4 … 1.</summary>
+    /// <exception cref="ArgumentException">The option is unknown or has no such attribute; give its values with Add or AddRange.</exception>
     public SearchSpace AddDefault(string name)
     {
-        var property = new[] { typeof(Estimators.LowRankLmTrainer.Options), typeof(Training.TrainingOptions) }
-            .Select(t => t.GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase))
-            .FirstOrDefault(p => p is not null && p.GetCustomAttributes(false).Any(a => a is Microsoft.ML.SearchSpace.RangeAttribute or Microsoft.ML.SearchSpace.ChoiceAttribute));
-        if (property is null)
-            throw new ArgumentException($"Option '{name}' has no default range ([Range] or [Choice] attribute); give its values with Add or AddRange.", nameof(name));
-        foreach (var attribute in property.GetCustomAttributes(false))
+        var option = Estimators.OptionTable.Get(name);
+        return option.DefaultRange switch
         {
-            if (attribute is Microsoft.ML.SearchSpace.ChoiceAttribute choice)
-                return Add(property.Name, choice.Candidates.Select(c => Convert.ToString(c, CultureInfo.InvariantCulture)!).ToArray());
-            if (attribute is Microsoft.ML.SearchSpace.RangeAttribute range)
-                return AddRange(property.Name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
-                    range.LogBase, integer: range.Min is int);
-        }
-        return this;
+            Microsoft.ML.SearchSpace.ChoiceAttribute choice => Add(option.Name, choice.Candidates.Select(c => Convert.ToString(c, CultureInfo.InvariantCulture)!).ToArray()),
+            Microsoft.ML.SearchSpace.RangeAttribute range => AddRange(option.Name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
+                range.LogBase, integer: range.Min is int),
+            _ => throw new ArgumentException($"Option '{option.Name}' has no default range ([Range] or [Choice] attribute); give its values with Add or AddRange.", nameof(name)),
+        };
     }
 
     void Check(string name)

@@ -37,12 +37,12 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
             options.CancellationToken = ct;
             options.Progress = context.Progress;
             options.LogDirectory = context.LogDirectory;
-            if (context.CheckpointPath is not null)
+            options.Training = options.Training with
             {
-                options.CheckpointPath = context.CheckpointPath;
-                options.Resume = true;
-            }
-            options.Advanced = options.Advanced with { PauseAtStep = context.Settings.PauseAtStep };
+                CheckpointPath = context.CheckpointPath ?? options.Training.CheckpointPath,
+                Resume = context.CheckpointPath is not null || options.Training.Resume,
+                PauseAtStep = context.Settings.PauseAtStep,
+            };
         }
         catch (ArgumentException e)
         {
@@ -67,7 +67,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
                 ITransformer saved = tokenizerStage is null ? model : new TransformerChain<ITransformer>(tokenizerStage, model);
                 ml.Model.Save(saved, tokenizedTrain.Schema, context.ModelPath);
             }
-            var record = Record(index, id, parameters, configuration, summary, training, metrics, options.ThresholdPerplexity);
+            var record = Record(index, id, parameters, configuration, summary, training, metrics, options.Training.ThresholdPerplexity);
             if (context.LogDirectory is not null) LogTrial(context, record);
             return record;
         }

@@ -1,4 +1,5 @@
 // The shape of a GPT (model-spec §1–2): every constant is an option with the spec's default.
+using Microsoft.ML.SearchSpace;
 using static MLNet.LowRank.Common.OptionCheck;
 
 namespace MLNet.LowRank.Model;
@@ -6,13 +7,17 @@ namespace MLNet.LowRank.Model;
 /// <summary>Architecture of a baseline or low-rank GPT. <see cref="Validate"/> names any invalid option and its range.</summary>
 public sealed record GptConfig
 {
-    /// <summary>Vocabulary size (token ids 0 … VocabSize − 1). Required.</summary>
-    public required int VocabSize { get; init; }
+    /// <summary>Vocabulary size (token ids 0 … VocabSize − 1). Required by <c>Gpt.Create</c>; the trainer stage takes
+    /// it from the tokenizer (leave it 0 there).</summary>
+    [FromData]
+    public int VocabSize { get; init; }
 
     /// <summary>Number of transformer blocks. Default 4.</summary>
+    [Range(1, 48, 4, false)]
     public int Depth { get; init; } = 4;
 
     /// <summary>Model width. Default 256.</summary>
+    [Choice(new object[] { 64, 128, 256, 384, 512, 768, 1024 }, 256)]
     public int ModelDim { get; init; } = 256;
 
     /// <summary>Width of one attention head; heads = ModelDim / HeadDim. Default 64.</summary>
@@ -26,6 +31,7 @@ public sealed record GptConfig
 
     /// <summary>Parametrisation of the block (and, with <see cref="HeadRank"/>, head) matrices. Default Factored;
     /// a group whose rank is null stays dense whatever the variant.</summary>
+    [Choice(new object[] { "Dense", "Factored", "FactoredDiagonal", "Cola" }, "Factored")]
     public LinearVariant Variant { get; init; } = LinearVariant.Factored;
 
     /// <summary>Rank of attention q, k, v, out per block; null = dense. Default null.</summary>

@@ -43,4 +43,33 @@ public readonly record struct Rank
 
     public override string ToString() =>
         FractionOfMax > 0 ? FractionOfMax.ToString("0.###", CultureInfo.InvariantCulture) + "×max" : Absolute.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The invariant text of a rank that <see cref="Parse"/> reads back exactly: "32" for an absolute rank, a
+    /// number with a decimal point ("0.25", "1.0") for a fraction, "dense" for null (no factoring).</summary>
+    public static string Format(Rank? rank)
+    {
+        if (rank is not { } r) return "dense";
+        if (r.FractionOfMax <= 0) return r.Absolute.ToString(CultureInfo.InvariantCulture);
+        string text = r.FractionOfMax.ToString("R", CultureInfo.InvariantCulture);
+        return text.Contains('.') || text.Contains('E') ? text : text + ".0";   // "1" would read back as absolute rank 1
+    }
+
+    /// <summary>Reads what <see cref="Format"/> writes: an integer (absolute), a number with a decimal point or an
+    /// exponent (a fraction of min(in, out)), or "dense"/"full" (null).</summary>
+    /// <exception cref="FormatException">Not a rank; the message lists the accepted forms.</exception>
+    public static Rank? Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim();
+        if (IsDense(t)) return null;
+        if (t.Contains('.') || t.Contains('e') || t.Contains('E'))
+        {
+            if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f)) return Fraction(f);
+        }
+        else if (int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r)) return Of(r);
+        throw new FormatException($"'{text}' is not a rank: give an integer (32), a fraction of the layer's largest rank with a decimal point (0.25, 1.0), or dense.");
+    }
+
+    /// <summary>"dense" or "full" (any case): no factoring.</summary>
+    public static bool IsDense(string text) => text.Equals("dense", StringComparison.OrdinalIgnoreCase) || text.Equals("full", StringComparison.OrdinalIgnoreCase);
 }

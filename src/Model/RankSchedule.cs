@@ -27,6 +27,58 @@ public abstract class RankSchedule
         return Math.Clamp(rounded, 1, maxRank);
     }
 
+    /// <summary>The kind and parameters of this schedule's text form (<c>("Linear", [8, 64])</c> for "Linear:8:64"), or
+    /// null when it has none — a function given to <see cref="Custom"/>. Override it in a schedule of your own, and
+    /// register the kind with <c>LowRankExtensions.RegisterRankSchedule</c>, so that sweeps and records can name it.</summary>
+    protected virtual (string Kind, double[] Parameters)? TextForm => null;
+
+    /// <summary>The invariant text that <see cref="Parse"/> reads back to an equal schedule: "dense" for null, the rank
+    /// for a constant ("32", "0.25"), else "Kind:a:b…" with every parameter in round-trip form ("Linear:8:64",
+    /// "Step:8:64:0.5"). A schedule without a text form (a <see cref="Custom"/> function) gives its name, which Parse refuses.</summary>
+    public static string Format(RankSchedule? schedule)
+    {
+        if (schedule is null) return "dense";
+        if (schedule is ConstantSchedule c) return Rank.Format(c.Rank);
+        return schedule.TextForm is var (kind, parameters)
+            ? kind + string.Concat(parameters.Select(p => ":" + p.ToString("R", CultureInfo.InvariantCulture)))
+            : schedule.ToString() ?? schedule.GetType().Name;
+    }
+
+    /// <summary>Reads what <see cref="Format"/> writes: "dense" or "full" (null), a rank ("32", "0.25"), "Constant:r",
+    /// "Linear:a:b", "Step:a:b[:split]", "Exponential:a:b", "NegativeQuadratic:a:b", or a registered kind "Kind:a:b…".</summary>
+    /// <exception cref="FormatException">Not a rank or schedule; the message lists the known kinds.</exception>
+    public static RankSchedule? Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim();
+        if (Rank.IsDense(t)) return null;
+        var parts = t.Split(':');
+        if (parts.Length == 1) return Constant(Rank.Parse(t)!.Value);
+        string kind = parts[0];
+        if (kind.Equals("constant", StringComparison.OrdinalIgnoreCase))
+            // "Constant:4:4" (first and last alike, as the interpolated kinds write theirs) is read too.
+            return parts.Length >= 2 && parts.Skip(2).All(x => x == parts[1]) && Rank.Parse(parts[1]) is { } r ? Constant(r) : throw Bad(text, "Constant takes one rank: Constant:32 or Constant:0.25");
+        double[] values = parts.Skip(1).Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+            ? v : throw Bad(text, $"'{p}' is not a number")).ToArray();
+        RankSchedule Two(Func<double, double, RankSchedule> make) => values.Length == 2 ? make(values[0], values[1]) : throw Bad(text, $"{kind} takes two numbers: {kind}:first:last");
+        switch (kind.ToLowerInvariant())
+        {
+            case "linear": return Two(Linear);
+            case "exponential": return Two(Exponential);
+            case "negativequadratic": return Two(NegativeQuadratic);
+            case "step":
+                return values.Length is 2 or 3 ? Step(values[0], values[1], values.Length == 3 ? values[2] : 0.5) : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
+        }
+        if (LowRankExtensions.FindRankSchedule(kind) is { } create) return new RegisteredSchedule(kind, values, create(values));
+        throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(LowRankExtensions.RankScheduleKinds))}; register your own with LowRankExtensions.RegisterRankSchedule");
+    }
+
+    /// <summary>The built-in kinds' names.</summary>
+    public static IReadOnlyList<string> BuiltInKinds { get; } = ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic"];
+
+    static FormatException Bad(string text, string why) =>
+        new($"'{text}' is not a rank schedule: {why}. A rank is an integer (32), a fraction with a decimal point (0.25), dense, or a schedule such as Linear:8:64.");
+
     /// <summary>Position t = i / (L − 1) of block i, 0 for a single block.</summary>
     protected static double Position(int layer, int depth) => depth <= 1 ? 0 : (double)layer / (depth - 1);
 
@@ -62,6 +114,7 @@ public abstract class RankSchedule
 
     sealed class ConstantSchedule(Rank rank) : RankSchedule
     {
+        public Rank Rank => rank;
         public override double RankAt(int layer, int depth, int maxRank) => rank.ValueFor(maxRank);
         public override void Validate(string option, int maxRank) => rank.Validate(option, maxRank);
         public override string ToString() => $"Constant({rank})";
@@ -75,6 +128,7 @@ public abstract class RankSchedule
             RequirePositive(option, "first", a);
             RequirePositive(option, "last", b);
         }
+        protected override (string Kind, double[] Parameters)? TextForm => (name, [a, b]);
         public override string ToString() => $"{name}({F(a)}, {F(b)})";
     }
 
@@ -88,6 +142,7 @@ public abstract class RankSchedule
             if (!(split > 0 && split <= 1))
                 throw new ArgumentOutOfRangeException(option, split, $"{option}: Step split must be in (0, 1]; got {split}.");
         }
+        protected override (string Kind, double[] Parameters)? TextForm => ("Step", [first, last, split]);
         public override string ToString() => $"Step({F(first)}, {F(last)}, split {F(split)})";
     }
 
@@ -96,5 +151,15 @@ public abstract class RankSchedule
         public override double RankAt(int layer, int depth, int maxRank) => rankAt(layer, depth);
         public override void Validate(string option, int maxRank) { }
         public override string ToString() => name;
+    }
+
+    /// <summary>A schedule made by a registered kind's factory, remembered by the kind and parameters it was made from
+    /// so that its text form is exactly what was parsed, whatever the factory's ToString says.</summary>
+    sealed class RegisteredSchedule(string kind, double[] parameters, RankSchedule inner) : RankSchedule
+    {
+        public override double RankAt(int layer, int depth, int maxRank) => inner.RankAt(layer, depth, maxRank);
+        public override void Validate(string option, int maxRank) => inner.Validate(option, maxRank);
+        protected override (string Kind, double[] Parameters)? TextForm => (kind, parameters);
+        public override string ToString() => inner.ToString() ?? kind;
     }
 }

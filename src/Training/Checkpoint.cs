@@ -28,7 +28,8 @@ internal sealed class TrainingCounters
 internal static class Checkpoint
 {
     const string Magic = "MLNet.LowRank checkpoint";
-    const int Version = 1;
+    // Version 2: the fingerprint names every option from the option table. Version 1 (before it) is still read.
+    const int Version = 2;
 
     public static void Write(string path, string fingerprint, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers, TrainingCounters counters) =>
         AtomicFile.Write(path, stream =>
@@ -49,7 +50,8 @@ internal static class Checkpoint
         });
 
     /// <summary>Restores <paramref name="model"/> and <paramref name="optimizers"/> in place; returns the counters.</summary>
-    public static TrainingCounters Read(string path, string fingerprint, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers)
+    /// <param name="fingerprintVersion1">This run's fingerprint as version 1 wrote it, or null where version 1 could not have written this run.</param>
+    public static TrainingCounters Read(string path, string fingerprint, Func<string?> fingerprintVersion1, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers)
     {
         try
         {
@@ -59,6 +61,7 @@ internal static class Checkpoint
             int version = r.ReadInt32();
             if (version > Version) throw new InvalidDataException($"'{path}' is checkpoint format {version}; this library reads {Version}. Upgrade MLNet.LowRank.");
             string saved = r.ReadString();
+            if (version == 1) fingerprint = fingerprintVersion1() ?? fingerprint;
             if (saved != fingerprint)
                 throw new InvalidOperationException(
                     $"Checkpoint '{path}' was written by a different run (model, data or training options differ), so resuming would not continue it. Restore the original settings, delete the checkpoint, or set Resume = false.\n  checkpoint: {saved}\n  this run:   {fingerprint}");
@@ -83,16 +86,39 @@ internal static class Checkpoint
         }
     }
 
-    /// <summary>What a checkpoint must match: the model's shape, the training options that change the numbers, the data.</summary>
+    /// <summary>What a checkpoint must match: the model's shape and every model and training option that changes the
+    /// numbers (<see cref="Estimators.OptionTable"/>; run settings such as threads and checkpoint paths are not among
+    /// them), and the data.</summary>
     public static string Fingerprint(Gpt model, TrainingOptions o, TokenStream train, Evaluation.IValidationEvaluator? validation)
     {
-        var numeric = o with
-        {
-            Threads = null, ReportEvery = 1, CheckpointPath = null, CheckpointEverySteps = 0, CheckpointEverySeconds = 0, Resume = false, PauseAtStep = null,
-            Optimizer = Optimizers.AdamW,
-        };
         string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");
-        return $"{summary} | variant {model.Config.Variant.Name}, init {model.Config.Init} | optimizer {o.Optimizer.Name} | {numeric} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+        return $"{summary} | model {Estimators.OptionTable.DescribePart(model.Config)} | training {Estimators.OptionTable.DescribePart(o)} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+    }
+
+    /// <summary>The fingerprint version 1 wrote for this run — the training options record's own ToString of the day,
+    /// with the run settings normalised — or null when the model sets an option version 1 did not fingerprint (soft-cap,
+    /// rotary base, norm epsilon, MLP ratio, rank multiple were not reachable from the trainer then). The names below are
+    /// that format's, frozen: they must not follow later options.</summary>
+    public static string? FingerprintVersion1(Gpt model, TrainingOptions o, TokenStream train, Evaluation.IValidationEvaluator? validation)
+    {
+        var c = model.Config;
+        var d = new GptConfig();
+        if (c.LogitSoftCap != d.LogitSoftCap || c.RopeBase != d.RopeBase || c.NormEps != d.NormEps || c.MlpRatio != d.MlpRatio || c.RankMultiple != d.RankMultiple) return null;
+        (string, object?)[] fields =
+        [
+            ("BatchSize", o.BatchSize), ("GradientAccumulationSteps", o.GradientAccumulationSteps), ("MaxSteps", o.MaxSteps), ("MaxTokens", o.MaxTokens),
+            ("MaxSeconds", o.MaxSeconds), ("Optimizer", Optimizers.AdamW), ("MatrixLearningRate", o.MatrixLearningRate), ("AdamMatrixLearningRate", o.AdamMatrixLearningRate),
+            ("EmbeddingLearningRate", o.EmbeddingLearningRate), ("HeadLearningRate", o.HeadLearningRate), ("VectorLearningRate", o.VectorLearningRate),
+            ("MuonMomentum", o.MuonMomentum), ("MuonMomentumStart", o.MuonMomentumStart), ("MuonMomentumWarmupSteps", o.MuonMomentumWarmupSteps),
+            ("NewtonSchulzSteps", o.NewtonSchulzSteps), ("AdamBeta1", o.AdamBeta1), ("AdamBeta2", o.AdamBeta2), ("AdamEpsilon", o.AdamEpsilon),
+            ("WeightDecay", o.WeightDecay), ("WarmupSteps", o.WarmupSteps), ("WarmdownFraction", o.WarmdownFraction), ("FinalLrFraction", o.FinalLrFraction),
+            ("GradientClip", o.GradientClip), ("FrobeniusDecay", o.FrobeniusDecay), ("EvalEvery", o.EvalEvery), ("EvalTokens", o.EvalTokens),
+            ("ThresholdPerplexity", o.ThresholdPerplexity), ("Seed", o.DataSeed ?? 1), ("Threads", null), ("DivergenceLoss", o.DivergenceLoss), ("ReportEvery", 1),
+            ("CheckpointPath", null), ("CheckpointEverySteps", 0), ("CheckpointEverySeconds", 0.0), ("Resume", false), ("PauseAtStep", null), ("Schedule", o.Schedule),
+        ];
+        string training = "TrainingOptions { " + string.Join(", ", fields.Select(f => $"{f.Item1} = {f.Item2}")) + " }";
+        string summary = ModelSummary.For(c).ToString().ReplaceLineEndings(" ");
+        return $"{summary} | variant {c.Variant.Name}, init {c.Init} | optimizer {o.Optimizer.Name} | {training} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
     static string Hash(TokenStream s) => s.Identity;

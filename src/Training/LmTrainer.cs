@@ -53,7 +53,7 @@ public static class LmTrainer
         options.Validate();
         var config = model.Config;
         CheckTokens(train, config.VocabSize, "training");
-        var batcher = new SequenceBatcher(train, config.SequenceLength, options.BatchSize, options.Seed);
+        var batcher = new SequenceBatcher(train, config.SequenceLength, options.BatchSize, options.DataSeed ?? 1);
         if (options.Threads is int threads) torch.set_num_threads(threads);
 
         var optimizers = options.Optimizer.Create(model, options);
@@ -85,7 +85,7 @@ public static class LmTrainer
         var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
         if (o.Resume && File.Exists(o.CheckpointPath))
         {
-            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, model, optimizers);
+            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers);
             batcher.Restore(c.Epoch, c.Cursor);
             log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
         }

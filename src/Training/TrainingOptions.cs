@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Training;
 /// <summary>Options of <see cref="LmTrainer"/>.</summary>
 public sealed record TrainingOptions
 {
-    /// <summary>Sequences per micro-batch. Default 8.</summary>
+    /// <summary>Sequences per micro-batch (tokens per micro-batch = BatchSize × SequenceLength). Default 8.</summary>
+    [Choice(new object[] { 4, 8, 16, 32, 64, 128 }, 8)]
     public int BatchSize { get; init; } = 8;
 
     /// <summary>Micro-batches whose gradients are averaged into one optimizer step, so a step sees
@@ -30,6 +31,7 @@ public sealed record TrainingOptions
     public IOptimizerFactory Optimizer { get; init; } = Optimizers.MuonAdamW;
 
     /// <summary>Muon LR for the block matrices. Default 0.02.</summary>
+    [Range(1e-4, 1.0, 0.02, true)]
     public double MatrixLearningRate { get; init; } = 0.02;
 
     /// <summary>AdamW LR for block matrices when <see cref="Optimizers.AdamW"/> trains everything. Default 0.003.</summary>
@@ -37,9 +39,11 @@ public sealed record TrainingOptions
     public double AdamMatrixLearningRate { get; init; } = 0.003;
 
     /// <summary>AdamW LR of wte before the (dim/768)^−0.5 scaling. Default 0.2.</summary>
+    [Range(1e-3, 10.0, 0.2, true)]
     public double EmbeddingLearningRate { get; init; } = 0.2;
 
     /// <summary>AdamW LR of lm_head before the (dim/768)^−0.5 scaling. Default 0.004.</summary>
+    [Range(1e-4, 1.0, 0.004, true)]
     public double HeadLearningRate { get; init; } = 0.004;
 
     /// <summary>AdamW LR of vector parameters in the blocks (the FactoredDiagonal D). Default 0.004.</summary>
@@ -103,35 +107,45 @@ public sealed record TrainingOptions
     /// <summary>Validation perplexity that counts as "reached" for time-to-threshold; null = not measured.</summary>
     public double? ThresholdPerplexity { get; init; }
 
-    /// <summary>Seed of data order (the model's init takes its own seed). Default 1.</summary>
-    public int Seed { get; init; } = 1;
+    /// <summary>Seed of the data order (which sequences each step sees). Null = the initialisation seed (the trainer
+    /// stage's <c>Seed</c>; 1 when <see cref="LmTrainer"/> is called directly). Set it to pair runs of different
+    /// initialisations (or arms) on one data order, so paired differences cancel the data noise. Default null.</summary>
+    [NullText("seed")]
+    public int? DataSeed { get; init; }
 
     /// <summary>Torch intra-op threads; null leaves torch's default. Default null.</summary>
+    [RunSetting]
     public int? Threads { get; init; }
 
     /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this. Default 100.</summary>
     public double DivergenceLoss { get; init; } = 100;
 
     /// <summary>Progress reports every this many steps. Default 10.</summary>
+    [RunSetting]
     public int ReportEvery { get; init; } = 10;
 
     /// <summary>Checkpoint file (model, optimizer state, schedule and data position, history); null = no checkpoints.</summary>
+    [RunSetting]
     public string? CheckpointPath { get; init; }
 
     /// <summary>Write a checkpoint every this many steps (and at the end, and when cancelled); 0 = only then. Default 100.</summary>
+    [RunSetting]
     public int CheckpointEverySteps { get; init; } = 100;
 
     /// <summary>Also write one when this many training seconds passed since the last; 0 = no time trigger. Default 300.</summary>
+    [RunSetting]
     public double CheckpointEverySeconds { get; init; } = 300;
 
     /// <summary>Continue from <see cref="CheckpointPath"/> if it exists (it must come from the same model, data and
     /// options); the result is identical to an uninterrupted run. Default false.</summary>
+    [RunSetting]
     public bool Resume { get; init; }
 
     /// <summary>Stop once this many steps are done, with status <see cref="TrainingStatus.Paused"/>: evaluate (when there is a
     /// validation set) and write the checkpoint, without changing the learning-rate schedule, which still runs to the
     /// budget. Resuming with a larger value, or none, continues the same run — what successive halving needs to stop a
     /// trial early or carry it on. Null = run to the budget. Default null.</summary>
+    [RunSetting]
     public int? PauseAtStep { get; init; }
 
     /// <summary>The LR schedule these options describe.</summary>

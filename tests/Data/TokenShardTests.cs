@@ -93,14 +93,14 @@ public class TokenShardTests
         using var validation = ml.LowRank().Data.LoadTokenShards(dir, "validation");
         var options = LmPipeline.Options(steps: 8);
         options.ValidationSet = validation;
-        options.EvalEvery = 4;
+        options.Training = options.Training with { EvalEvery = 4 };
         using var fromShards = ml.LowRank().Trainers.LowRankLm(options).Fit(train);
 
         var trainTexts = Documents().Where(d => !DocumentSplit.IsValidation(d.Id, 0.2)).Select(d => d.Text).ToList();
         var validTexts = Documents().Where(d => DocumentSplit.IsValidation(d.Id, 0.2)).Select(d => d.Text).ToList();
         var memoryOptions = LmPipeline.Options(steps: 8);
         memoryOptions.ValidationSet = ml.LowRank().Data.LoadFromTexts(validTexts);
-        memoryOptions.EvalEvery = 4;
+        memoryOptions.Training = memoryOptions.Training with { EvalEvery = 4 };
         var inMemory = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer))
             .Append(ml.LowRank().Trainers.LowRankLm(memoryOptions)).Fit(ml.LowRank().Data.LoadFromTexts(trainTexts)).GetLanguageModel();
         fromShards.History.Select(h => h.TrainLoss).Should().Equal(inMemory.History.Select(h => h.TrainLoss));

@@ -50,9 +50,7 @@ public class ExtensionTests
         var ml = new MLContext(seed: 1);
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var options = LmPipeline.Options(steps: 30);
-        options.Variant = new HadamardVariant();
-        options.AttentionRank = 4;
-        options.MlpRank = 4;
+        options.Model = options.Model with { Variant = new HadamardVariant(), AttentionRank = 4, MlpRank = 4 };
         var model = LmPipeline.Build(ml, options: options).Fit(docs);
         var lm = model.GetLanguageModel();
 

@@ -45,7 +45,7 @@ public class PipelineErrorTests
     public void Wrong_column_type_is_named()
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
-        var trainerOnText = ml.LowRank().Trainers.LowRankLm(new() { TokensColumnName = "Text", MaxSteps = 1 });
+        var trainerOnText = ml.LowRank().Trainers.LowRankLm(new MLNet.LowRank.Estimators.LowRankLmTrainer.Options { TokensColumnName = "Text", Training = new() { MaxSteps = 1 } });
         FluentActions.Invoking(() => trainerOnText.Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*column 'Text'*must be a vector of Int32*");
         var numbers = ml.Data.LoadFromEnumerable(new[] { new { Text = 1f } }.Select(x => new NumberRow { Text = x.Text }));
         FluentActions.Invoking(() => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(numbers))
@@ -57,7 +57,7 @@ public class PipelineErrorTests
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var options = LmPipeline.Options();
-        options.HeadDim = 12;
+        options.Model = options.Model with { HeadDim = 12 };
         FluentActions.Invoking(() => LmPipeline.Build(ml, options: options).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*HeadDim*must divide ModelDim = 32*");
     }
 
@@ -68,7 +68,7 @@ public class PipelineErrorTests
         int reports = 0;
         var options = LmPipeline.Options(steps: 10_000);
         options.CancellationToken = cts.Token;
-        options.Advanced = new TrainingOptions { ReportEvery = 3 };
+        options.Training = options.Training with { ReportEvery = 3 };
         options.Progress = new SyncProgress(_ => { if (++reports == 2) cts.Cancel(); });
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         FluentActions.Invoking(() => LmPipeline.Build(ml, options: options).Fit(docs)).Should().Throw<OperationCanceledException>();

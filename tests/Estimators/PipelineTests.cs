@@ -58,8 +58,7 @@ public class PipelineTests
         var split = ml.LowRank().Data.SplitByDocument(docs, validationFraction: 0.25);
         var options = LmPipeline.Options(steps: 6);
         options.ValidationSet = split.Validation;
-        options.EvalTokens = 0;
-        options.EvalEvery = 3;
+        options.Training = options.Training with { EvalTokens = 0, EvalEvery = 3 };
         var model = LmPipeline.Build(ml, options: options).Fit(split.Train);
         var lm = model.GetLanguageModel();
         var final = ml.LowRank().Evaluate(model.Transform(split.Validation));
@@ -80,7 +79,7 @@ public class PipelineTests
             var ml = new MLContext(seed: 1);
             var options = LmPipeline.Options(steps: 4);
             options.Seed = seed;
-            options.DataSeed = dataSeed;
+            options.Training = options.Training with { DataSeed = dataSeed };
             var lm = LmPipeline.Build(ml, options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
             var losses = lm.History.Select(h => h.TrainLoss).ToArray();
             lm.Dispose();

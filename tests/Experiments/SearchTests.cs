@@ -36,7 +36,7 @@ public class SearchTests
             OnRun?.Invoke(context.Settings);
             ct.ThrowIfCancellationRequested();
             Runs.Add(context.Settings);
-            int steps = context.Settings.PauseAtStep ?? context.Baseline.MaxSteps!.Value;
+            int steps = context.Settings.PauseAtStep ?? context.Baseline.Training.MaxSteps!.Value;
             double loss = Loss(context.Settings.Parameters, steps);
             context.Progress?.Report(new TrainingProgress(steps, steps * 100L, loss, loss, 1000, 1, TimeSpan.Zero));
             return new TrialResult
@@ -179,7 +179,7 @@ public class SearchTests
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
         var options = LmPipeline.Options(steps: 8);
-        options.Advanced = options.Advanced with { ReportEvery = 2 };
+        options.Training = options.Training with { ReportEvery = 2 };
         var events = new List<string>();
         var result = await ml.LowRank().CreateExperiment()
             .SetPipeline(LmTokenizer.Bytes(), options)

@@ -70,7 +70,7 @@ public class SweepApiTests
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         var baseline = LmPipeline.Options(steps: 30);
-        baseline.Advanced = new MLNet.LowRank.Training.TrainingOptions { GradientClip = 0, DivergenceLoss = 20 };
+        baseline.Training = baseline.Training with { GradientClip = 0, DivergenceLoss = 20 };
         var results = await Experiment(new MLContext(1), dir, new SearchSpace(), baseline)
             .SetTrials([
                 // RMS norms and QK-norm absorb huge embedding and head steps; a huge Muon step overflows relu² to Inf/NaN.
@@ -126,9 +126,9 @@ public class SweepApiTests
 
         foreach (var (name, changed) in new (string, Func<LowRankLmTrainer.Options, LowRankLmTrainer.Options>)[]
         {
-            ("WarmupSteps", o => { o.Advanced = o.Advanced with { WarmupSteps = 3 }; return o; }),
-            ("AdamBeta2", o => { o.Advanced = o.Advanced with { AdamBeta2 = 0.99 }; return o; }),
-            ("EvalTokens", o => { o.EvalTokens = 128; return o; }),
+            ("WarmupSteps", o => { o.Training = o.Training with { WarmupSteps = 3 }; return o; }),
+            ("AdamBeta2", o => { o.Training = o.Training with { AdamBeta2 = 0.99 }; return o; }),
+            ("EvalTokens", o => { o.Training = o.Training with { EvalTokens = 128 }; return o; }),
         })
         {
             // The same directory with one advanced option changed is another experiment, named by that option ...

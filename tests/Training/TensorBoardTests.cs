@@ -66,7 +66,7 @@ public class TensorBoardTests
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
         var options = LmPipeline.Options(steps: 12);
-        options.EvalEvery = 4;
+        options.Training = options.Training with { EvalEvery = 4 };
         options.ValidationSet = split.Validation;
         options.LogDirectory = dir;
         double start = (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;

@@ -39,16 +39,16 @@ static class BenchCommand
             var ml = new Microsoft.ML.MLContext(seed: 1);
             var (tokenizer, stream, train) = BrownTokens(ml, 4096);
             int n = parse.GetValue(steps), width = parse.GetValue(dim);
-            var options = new LowRankLmTrainer.Options { Depth = 4, ModelDim = width, HeadDim = 64, SequenceLength = 256, BatchSize = 8, MaxSteps = n, EvalEvery = 0, Variant = LinearVariant.Dense };
+            var options = new LowRankLmTrainer.Options { Seed = 1, Model = new() { Depth = 4, ModelDim = width, HeadDim = 64, SequenceLength = 256, Variant = LinearVariant.Dense }, Training = new() { BatchSize = 8, MaxSteps = n, EvalEvery = 0 } };
             var tokenized = ml.Data.Cache(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer)).Fit(train).Transform(train));
             var rows = new List<(string, double, double)>();
             for (int round = 0; round < 2; round++) // bare, Fit, bare, Fit: the second round is the one reported
             {
                 rows.Clear();
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                using (var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), options.Seed))
+                using (var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1))
                 {
-                    var r = LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining());
+                    var r = LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1));
                     rows.Add(("bare LmTrainer.Train", sw.Elapsed.TotalSeconds, r.TokensPerSecond));
                 }
                 sw.Restart();
@@ -76,11 +76,11 @@ static class BenchCommand
             SetThreads(parse.GetValue(threads));
             var ml = new Microsoft.ML.MLContext(seed: 1);
             var (tokenizer, stream, _) = BrownTokens(ml, 4096);
-            var options = new LowRankLmTrainer.Options { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = 64, SequenceLength = 256, BatchSize = 8, MaxSteps = parse.GetValue(steps), EvalEvery = 0, Variant = LinearVariant.Dense };
+            var options = new LowRankLmTrainer.Options { Seed = 1, Model = new() { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = 64, SequenceLength = 256, Variant = LinearVariant.Dense }, Training = new() { BatchSize = 8, MaxSteps = parse.GetValue(steps), EvalEvery = 0 } };
             using var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1);
             var samples = new List<(int Step, long Rss)>();
             var progress = new SyncProgress(p => { samples.Add((p.Step, ProcessMemory.ResidentBytes())); Console.WriteLine(string.Create(Ci, $"step {p.Step}: RSS {samples[^1].Rss / 1048576.0:F0} MB, {p.TokensPerSecond:N0} tokens/s")); });
-            LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining() with { ReportEvery = parse.GetValue(every) }, progress);
+            LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1) with { ReportEvery = parse.GetValue(every) }, progress);
             var after = samples.Where(s => s.Step >= samples[0].Step * 2).ToList();
             Console.WriteLine(string.Create(Ci, $"RSS from step {after[0].Step} to {samples[^1].Step}: {after[0].Rss / 1048576.0:F0} → {samples[^1].Rss / 1048576.0:F0} MB (min {after.Min(s => s.Rss) / 1048576.0:F0}, max {after.Max(s => s.Rss) / 1048576.0:F0})."));
             return 0;
@@ -182,13 +182,13 @@ static class BenchCommand
             var rows = new List<TrainMeasurement>();
             foreach (var spec in specs)
             {
-                var o = new LowRankLmTrainer.Options { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = parse.GetValue(seq) };
+                var o = new LowRankLmTrainer.Options { Model = new() { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = parse.GetValue(seq) } };
                 ApplySpec(o, spec);
                 foreach (int accumulate in parse.GetValue(accumulation)!.Split(',').Select(a => int.Parse(a, Ci)))
                 {
                     int tokensPerStep = accumulate * parse.GetValue(batch) * parse.GetValue(seq);
                     string name = accumulate == 1 ? spec : string.Create(Ci, $"{spec}, {tokensPerStep:N0} tokens/step ({accumulate} × {parse.GetValue(batch)} × {parse.GetValue(seq)})");
-                    rows.Add(TrainBenchmark.Run(name, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup), accumulate));
+                    rows.Add(TrainBenchmark.Run(name, o.ToConfig(parse.GetValue(vocab)), parse.GetValue(batch), o.Training.Optimizer, peak, parse.GetValue(steps), parse.GetValue(warmup), accumulate));
                 }
             }
             Console.WriteLine(string.Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {RuntimePolicyText()}): {peak / 1e9:F1} GFLOP/s"));
@@ -236,7 +236,7 @@ static class BenchCommand
             foreach (var spec in specs)
             {
                 int vocabSize = 4096;
-                var o = new LowRankLmTrainer.Options { Depth = 4, ModelDim = 256, SequenceLength = 256 };
+                var o = new LowRankLmTrainer.Options { Model = new() { Depth = 4, ModelDim = 256, SequenceLength = 256 } };
                 bool headDimGiven = false;
                 foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
                 {
@@ -245,7 +245,7 @@ static class BenchCommand
                     else TrialParameters.Set(o, name, value);
                     headDimGiven |= name.Equals("HeadDim", StringComparison.OrdinalIgnoreCase);
                 }
-                if (!headDimGiven) o.HeadDim = Math.Min(64, o.ModelDim);
+                if (!headDimGiven) o.Model = o.Model with { HeadDim = Math.Min(64, o.Model.ModelDim) };
                 var config = o.ToConfig(vocabSize);
                 config.Validate();
                 int n = parse.GetValue(steps), w = parse.GetValue(warmup), b = parse.GetValue(batch);
@@ -290,7 +290,7 @@ static class BenchCommand
             Console.WriteLine("|---|---|---:|---:|---:|---:|");
             foreach (var spec in specs)
             {
-                var o = new LowRankLmTrainer.Options { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)) };
+                var o = new LowRankLmTrainer.Options { Model = new() { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)) } };
                 ApplySpec(o, spec);
                 foreach (var r in NewtonSchulzBenchmark.Run(o.ToConfig(256), repeats: parse.GetValue(repeats)))
                 {
@@ -361,7 +361,7 @@ static class BenchCommand
             else
             {
                 tokenizer = BpeTrainer.Train(Estimators.LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(), 4096);
-                var o = new LowRankLmTrainer.Options { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = 256, Variant = LinearVariant.Dense };
+                var o = new LowRankLmTrainer.Options { Model = new() { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = 256, Variant = LinearVariant.Dense } };
                 model = Gpt.Create(o.ToConfig(tokenizer.VocabSize), seed: 1);
             }
             var c = model.Config;

@@ -35,7 +35,7 @@ sealed class SweepConfig
     public string TextField { get; private set; } = "text";
     public double ValidationFraction { get; private set; } = 0.1;
     public string Tokenizer { get; private set; } = "bpe:4096";
-    public LowRankLmTrainer.Options Baseline { get; } = new() { EvalEvery = 100, EvalTokens = 32_768 };
+    public LowRankLmTrainer.Options Baseline { get; } = new() { Training = new() { EvalEvery = 100, EvalTokens = 32_768 } };
     public SearchSpace SearchSpace { get; } = new();
     public string Tuner { get; private set; } = "one-at-a-time";
     public int? TrialSteps { get; private set; }
@@ -82,10 +82,10 @@ sealed class SweepConfig
             case "trialSteps": TrialSteps = (int)Number(p, where); break;
             case "trialTokens": TrialTokens = (long)Number(p, where); break;
             case "experimentMinutes": ExperimentMinutes = Number(p, where); break;
-            case "evalEvery": Baseline.EvalEvery = (int)Number(p, where); break;
-            case "evalTokens": Baseline.EvalTokens = (int)Number(p, where); break;
-            case "threshold": Baseline.ThresholdPerplexity = Number(p, where); break;
-            case "threads": Baseline.Threads = (int)Number(p, where); break;
+            case "evalEvery": Baseline.Training = Baseline.Training with { EvalEvery = (int)Number(p, where) }; break;
+            case "evalTokens": Baseline.Training = Baseline.Training with { EvalTokens = (int)Number(p, where) }; break;
+            case "threshold": Baseline.Training = Baseline.Training with { ThresholdPerplexity = Number(p, where) }; break;
+            case "threads": Baseline.Training = Baseline.Training with { Threads = (int)Number(p, where) }; break;
             case "earlyStopping":
             {
                 var o = Object(p, where);

@@ -42,22 +42,26 @@ static class TrainCommand
         {
             var options = new LowRankLmTrainer.Options
             {
-                MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
-                EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
-                CancellationToken = ct,
-                Advanced = new TrainingOptions { ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery) },
-                CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), LogDirectory = parse.GetValue(logdir)?.FullName,
+                Training = new TrainingOptions
+                {
+                    MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
+                    EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
+                    ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                    CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume),
+                },
+                CancellationToken = ct, LogDirectory = parse.GetValue(logdir)?.FullName,
             };
-            if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
+            if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
             foreach (var assignment in parse.GetValue(set) ?? [])
             {
                 var (name, value) = SplitAssignment(assignment);
                 TrialParameters.Set(options, name, value);
             }
-            if (options.MaxSteps is null && options.MaxSeconds is null) options.MaxSeconds = 60;
+            // The 60-second default applies only when no budget was given in any form (--steps, --seconds, --set MaxTokens=…).
+            if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 
-            var ml = new MLContext(seed: options.Seed);
+            var ml = new MLContext(seed: options.Seed ?? 1);
             // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from disk as needed).
             IDataView trainData, validationData;
             Func<ITransformer> fit;
@@ -92,7 +96,7 @@ static class TrainCommand
                 }
                 catch (OperationCanceledException e)
                 {
-                    Console.Error.WriteLine(e.Message + (options.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
+                    Console.Error.WriteLine(e.Message + (options.Training.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
                     return null;
                 }
             });
