@@ -209,10 +209,15 @@ public sealed class LowRankExperiment
             throw new InvalidOperationException($"The adaptive tuner '{adaptiveTuner.Describe()}' proposes trials from results, so there is no list to plan; use a fixed-list tuner (grid, random, one-at-a-time, explicit) to plan or shard.");
         var t = tuner ?? throw new InvalidOperationException("Set a tuner first: SetGridSearch, SetRandomSearch, SetOneAtATimeScan, SetTrials or an adaptive tuner.");
         var trials = t.Trials(space);
+        // Every name and value is checked before any trial trains: an unknown variant or a value that does not parse
+        // is refused here, with the known choices, instead of becoming failed trial records.
         foreach (var p in trials)
-            foreach (var name in p.Keys)
+            foreach (var (name, value) in p)
+            {
                 if (!TrialParameters.IsKnown(name))
                     throw new ArgumentException($"Trial parameter '{name}' is unknown{Suggest.Closest(name, TrialParameters.Names)}.");
+                OptionTable.Get(name).Check(value);
+            }
         return trials.Select((p, i) => (i, TrialKey.FileId(i, p), p)).ToList();
     }
 

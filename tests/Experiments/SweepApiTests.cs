@@ -207,3 +207,46 @@ public class SweepApiTests
         public void Report(T value) => onReport(value);
     }
 }
+
+public class HeadRankSweepTests
+{
+    [Fact]
+    public async Task A_sweep_over_head_rank_fractions_trains_heads_of_those_ranks()
+    {
+        using var dir = new TempDirectory("lowrank-headrank-");
+        var ml = new MLContext(seed: 1);
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
+        var results = await ml.LowRank().CreateExperiment()
+            .SetPipeline(LmTokenizer.Bytes(), LmPipeline.Options(steps: 2))
+            .SetDataset(split.Train, split.Validation)
+            .SetSearchSpace(new SearchSpace().Add("HeadRank", "0.25", "0.5", "1.0", "dense", "8"))
+            .SetGridSearch()
+            .SetResultDirectory(dir.Path)
+            .RunAsync();
+        results.Should().HaveCount(5).And.OnlyContain(r => r.Status == TrialStatus.Completed);
+        // min(width 32, vocabulary 257) = 32: a fraction f gives rank round(32 f); the factored head has rank·(32 + 257) values.
+        long Head(string rank) => results.Single(r => r.Parameters["HeadRank"] == rank).HeadParameters;
+        Head("0.25").Should().Be(8 * (32 + 257));
+        Head("0.5").Should().Be(16 * (32 + 257));
+        Head("1.0").Should().Be(32 * (32 + 257), "a fraction of 1.0 is the full rank 32, not an absolute rank of 1");
+        Head("8").Should().Be(Head("0.25"));
+        Head("dense").Should().Be(32 * 257);
+    }
+
+    [Fact]
+    public void A_sweep_naming_an_unknown_variant_or_an_unparsable_value_is_refused_before_any_trial()
+    {
+        using var dir = new TempDirectory("lowrank-badsweep-");
+        var ml = new MLContext(seed: 1);
+        var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
+        var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
+        LowRankExperiment X(SearchSpace space) => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), LmPipeline.Options(steps: 2))
+            .SetDataset(split.Train, split.Validation).SetSearchSpace(space).SetGridSearch().SetResultDirectory(dir.Path);
+        FluentActions.Awaiting(() => X(new SearchSpace().Add("Variant", "Factored", "Tucker")).RunAsync()).Should().ThrowAsync<ArgumentException>()
+            .WithMessage("*Tucker*Known: Dense, Factored*").GetAwaiter().GetResult();
+        FluentActions.Awaiting(() => X(new SearchSpace().Add("MlpRank", "8", "Linear:8")).RunAsync()).Should().ThrowAsync<ArgumentException>()
+            .WithMessage("*MlpRank*Linear:8*two numbers*").GetAwaiter().GetResult();
+        Directory.Exists(Path.Combine(dir.Path, "trials")).Should().BeFalse("nothing was claimed or trained");
+    }
+}

@@ -53,7 +53,8 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
                 var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes())
                     .Append(ml.LowRank().Trainers.LowRankLm(new LowRankLmTrainer.Options
                     {
-                        Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 64, AttentionRank = 8, MlpRank = 16, MaxSteps = 5, EvalEvery = 0,
+                        Model = new() { Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 64, AttentionRank = 8, MlpRank = 16 },
+                        Training = new() { MaxSteps = 5, EvalEvery = 0 },
                     }));
                 var model = pipeline.Fit(split.Train);
                 var metrics = ml.LowRank().Evaluate(model.Transform(ml.Data.TakeRows(split.Validation, 3)));

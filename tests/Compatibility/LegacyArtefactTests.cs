@@ -1,0 +1,92 @@
+// What users already have keeps working across the option redesign: a model zip, a version-1 checkpoint and a run
+// directory written by the code before it (tests/Fixtures/Legacy, see its README) load, resume and are recognised.
+using System.Text.Json;
+using Microsoft.ML;
+using MLNet.LowRank.Data.Tokenizers;
+using MLNet.LowRank.Estimators;
+using MLNet.LowRank.Model;
+
+namespace MLNet.LowRank.Tests.Compatibility;
+
+public class LegacyArtefactTests
+{
+    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Legacy", name);
+
+    public static string[] Texts => Enumerable.Range(0, 12).Select(i => $"Document {i}: the quick brown fox jumps over the lazy dog {i * 7} times, and the jury said {i % 3} things.").ToArray();
+
+    /// <summary>The options the fixtures were written with, in today's form.</summary>
+    public static LowRankLmTrainer.Options Options() => new()
+    {
+        Model = new() { Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 16, Variant = LinearVariant.Factored, AttentionRank = 4, MlpRank = RankSchedule.Linear(4, 8) },
+        Training = new() { BatchSize = 2, MaxSteps = 6, EvalEvery = 3, EvalTokens = 0, MatrixLearningRate = 0.03, WarmdownFraction = 0.5, MuonMomentumWarmupSteps = 2, CheckpointEverySteps = 3 },
+        Seed = 5,
+    };
+
+    static (double[] Losses, double Perplexity) Expected()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Fixture("expected.json")));
+        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(), doc.RootElement.GetProperty("Perplexity").GetDouble());
+    }
+
+    [Fact]
+    public void A_model_zip_from_before_loads_and_scores_as_it_did()
+    {
+        var ml = new MLContext(seed: 1);
+        var model = ml.LowRank().LoadModel(Fixture("model.zip"));
+        double perplexity = ml.LowRank().Evaluate(model.Transform(ml.LowRank().Data.LoadFromTexts(Texts))).Perplexity;
+        perplexity.Should().BeApproximately(Expected().Perplexity, 1e-9 * Expected().Perplexity);
+        model.GetLanguageModel().Dispose();
+    }
+
+    [Fact]
+    public void A_version_1_checkpoint_resumes_to_the_uninterrupted_losses_and_refuses_other_options()
+    {
+        using var dir = new TempDirectory("lowrank-legacy-");
+        string checkpoint = Path.Combine(dir.Path, "run.ckpt");
+        File.Copy(Fixture("checkpoint-step3.ckpt"), checkpoint);
+        var ml = new MLContext(seed: 1);
+        var docs = ml.LowRank().Data.LoadFromTexts(Texts);
+        var pipeline = (LowRankLmTrainer.Options o) => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(o));
+
+        var other = Options();
+        other.Training = other.Training with { CheckpointPath = checkpoint, Resume = true, MatrixLearningRate = 0.05 };
+        FluentActions.Invoking(() => pipeline(other).Fit(docs)).Should().Throw<InvalidOperationException>().WithMessage("*different run*");
+
+        var same = Options();
+        same.Training = same.Training with { CheckpointPath = checkpoint, Resume = true };
+        using var lm = pipeline(same).Fit(docs).GetLanguageModel();
+        lm.History.Select(h => h.TrainLoss).Should().Equal(Expected().Losses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+    }
+
+    [Fact]
+    public void A_run_directory_from_before_is_the_same_experiment_and_trains_nothing_again()
+    {
+        using var dir = new TempDirectory("lowrank-legacy-");
+        string runDir = Path.Combine(dir.Path, "rundir");
+        CopyDirectory(Fixture("rundir"), runDir);
+        var before = Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f, File.ReadAllText);
+        var ml = new MLContext(seed: 1);
+        var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadFromTexts(Texts), validationFraction: 0.25);
+        var result = ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), Options())
+            .SetDataset(split.Train, split.Validation)
+            .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["MlpRank"] = "Linear:4:8" }, new Dictionary<string, string> { ["MatrixLearningRate"] = "0.04", ["HeadRank"] = "8" }])
+            .SetTrialBudget(steps: 4).SetResultDirectory(runDir)
+            .RunAsync().GetAwaiter().GetResult();
+        result.Trials.Should().HaveCount(2);
+        Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f, File.ReadAllText).Should().Equal(before, "both trials were finished: none is trained or rewritten");
+
+        // The same directory with an option the old format never recorded, changed from its default, is another experiment.
+        var changed = Options();
+        changed.Model = changed.Model with { RopeBase = 500 };
+        FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), changed).SetDataset(split.Train, split.Validation)
+                .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }]).SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
+            .Should().Throw<InvalidOperationException>().WithMessage("*baseline.RopeBase*500*10000*");
+    }
+
+    static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.GetDirectories(from)) CopyDirectory(d, Path.Combine(to, Path.GetFileName(d)));
+    }
+}
