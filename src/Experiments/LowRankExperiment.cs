@@ -1,7 +1,9 @@
 // The sweep API, shaped like ML.NET AutoML's AutoMLExperiment: set the pipeline, the dataset, the search space, the
 // tuner (a fixed list, or an adaptive one that proposes from results), budgets, early stopping, the objective, monitors,
-// a trial runner and a result directory, then RunAsync. Trials run one after another in this process (each uses every
-// core); a batch-job array runs shards of the same fixed trial list in separate processes over one run directory.
+// a trial runner and a result directory, then RunAsync. This file is the builder, the plan and the run directory's
+// fingerprint; each search strategy is its own type under Search/ (fixed list, adaptive, successive halving), sharing a
+// TrialSession. Trials run one after another in this process (each uses every core); a batch-job array runs shards of
+// the same fixed trial list in separate processes over one run directory.
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNet.LowRank.Data.Tokenizers;
@@ -203,7 +205,7 @@ public sealed class LowRankExperiment
     }
 
     /// <summary>The trials the tuner chooses, with their file ids, in run order (all shards).</summary>
-    public IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> PlanTrials()
+    public IReadOnlyList<TrialSettings> PlanTrials()
     {
         if (adaptiveTuner is not null)
             throw new InvalidOperationException($"The adaptive tuner '{adaptiveTuner.Describe()}' proposes trials from results, so there is no list to plan; use a fixed-list tuner (grid, random, one-at-a-time, explicit) to plan or shard.");
@@ -218,7 +220,7 @@ public sealed class LowRankExperiment
                     throw new ArgumentException($"Trial parameter '{name}' is unknown{Suggest.Closest(name, TrialParameters.Names)}.");
                 OptionTable.Get(name).Check(value);
             }
-        return trials.Select((p, i) => (i, TrialKey.FileId(i, p), p)).ToList();
+        return trials.Select((p, i) => new TrialSettings(i, TrialKey.FileId(i, p), p)).ToList();
     }
 
     /// <summary>What identifies this experiment in its run directory.</summary>
@@ -264,256 +266,21 @@ public sealed class LowRankExperiment
         return await Task.Run(() =>
         {
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
-            var run = new Run(this, store, budgeted, channel);
-            if (adaptiveTuner is not null) run.Adaptive(adaptiveTuner, cancellationToken);
+            var session = new Search.TrialSession(store, budgeted, channel,
+                new Search.SessionSettings(objective, b => customRunner ?? Prepare(b), progressMonitor, monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
+            Search.SuccessiveHalvingSearch? halvingSearch = rungs is null ? null : new(session, halving!, rungs, StaleClaimAfter);
+            if (adaptiveTuner is not null) Search.AdaptiveSearch.Run(session, adaptiveTuner, space, cancellationToken);
             else
             {
                 var mine = trials.Where(t => t.Index % shardCount == shardIndex).ToList();
-                CopyReusable(store, mine, budgeted, channel);
+                Search.TrialReuse.Copy(store, mine, budgeted, Fingerprint(), reuseDirectories, channel);
                 channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}.");
-                if (rungs is null) run.List(mine, cancellationToken);
-                else run.Halving(trials, mine, rungs, cancellationToken);
+                if (halvingSearch is null) Search.FixedListSearch.Run(session, mine, cancellationToken);
+                else halvingSearch.Run(trials, mine, cancellationToken);
             }
             store.WriteSummary();
-            return new ExperimentResult(store.ReadAll(), objective, rungs is null ? null : run.HalvingSummary(trials, rungs));
+            return new ExperimentResult(store.ReadAll(), objective, halvingSearch?.Summary(trials));
         }, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>One call of RunAsync: the runner, the monitors, the clock, the best so far.</summary>
-    sealed class Run
-    {
-        readonly LowRankExperiment x;
-        readonly ResultStore store;
-        readonly LowRankLmTrainer.Options budgeted;
-        readonly IMonitor[] monitors;
-        readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
-        ITrialRunner? runner;
-        TrialResult? best;
-        int done, total;
-
-        public Run(LowRankExperiment experiment, ResultStore store, LowRankLmTrainer.Options budgeted, IChannel channel)
-        {
-            x = experiment;
-            this.store = store;
-            this.budgeted = budgeted;
-            var list = new List<IMonitor> { new LineMonitor(line => channel.Info(MessageSensitivity.None, line)) };
-            if (x.progressMonitor is not null) list.Add(new ProgressMonitor(x.progressMonitor, () => (done, total)));
-            if (x.monitor is not null) list.Add(x.monitor);
-            monitors = list.ToArray();
-            best = Objectives.Best(store.ReadAll(), x.objective);
-            Channel = channel;
-        }
-
-        IChannel Channel { get; }
-
-        bool BudgetSpent()
-        {
-            if (x.experimentBudget is not TimeSpan limit || clock.Elapsed <= limit) return false;
-            Channel.Info(MessageSensitivity.None, $"Experiment budget {limit} spent; what is left runs next time.");
-            return true;
-        }
-
-        /// <summary>The fixed list: every trial of this shard without a record, in order.</summary>
-        public void List(IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> mine, CancellationToken ct)
-        {
-            total = mine.Count;
-            var recorded = store.ReadAll().ToDictionary(r => r.Id);
-            foreach (var (index, id, parameters) in mine.Where(t => recorded.ContainsKey(t.Id)))
-                x.progressMonitor?.Report(new ExperimentProgress(index, id, TrialKey.Of(parameters), ++done, mine.Count, recorded[id], Skipped: true));
-            foreach (var (index, id, parameters) in mine.Where(t => !recorded.ContainsKey(t.Id)))
-            {
-                ct.ThrowIfCancellationRequested();
-                if (BudgetSpent()) break;
-                if (store.IsFinished(id)) { done++; continue; } // another process finished it meanwhile
-                var result = Execute(new TrialSettings(index, id, parameters), checkpoint: null, ct);
-                store.Write(result);
-                store.WriteSummary();
-                done++;
-                Ended(new TrialSettings(index, id, parameters), result);
-            }
-        }
-
-        /// <summary>Proposals of an adaptive tuner; a resumed run replays the recorded trials through Update first.</summary>
-        public void Adaptive(IAdaptiveTuner tuner, CancellationToken ct)
-        {
-            var recorded = store.ReadAll().ToDictionary(r => r.Index);
-            for (int index = 0; ; index++)
-            {
-                ct.ThrowIfCancellationRequested();
-                var parameters = tuner.Propose(x.space);
-                if (parameters is null) break;
-                foreach (var name in parameters.Keys)
-                    if (!TrialParameters.IsKnown(name)) throw new ArgumentException($"The tuner proposed unknown parameter '{name}'{Suggest.Closest(name, TrialParameters.Names)}.");
-                string id = TrialKey.FileId(index, parameters);
-                total = index + 1;
-                if (recorded.TryGetValue(index, out var old))
-                {
-                    if (old.Id != id)
-                        throw new InvalidOperationException($"{store.Directory}: trial {index} was {TrialKey.Of(old.Parameters)}, but the tuner now proposes {TrialKey.Of(parameters)}: the run directory was made by another tuner or seed. Use a new directory.");
-                    tuner.Update(old, Objectives.Value(old, x.objective));
-                    x.progressMonitor?.Report(new ExperimentProgress(index, id, TrialKey.Of(parameters), ++done, total, old, Skipped: true));
-                    continue;
-                }
-                if (BudgetSpent()) break;
-                var settings = new TrialSettings(index, id, parameters);
-                var result = Execute(settings, checkpoint: null, ct);
-                store.Write(result);
-                store.WriteSummary();
-                done++;
-                tuner.Update(result, Objectives.Value(result, x.objective));
-                Ended(settings, result);
-            }
-        }
-
-        /// <summary>Asynchronous successive halving over the candidates; this shard starts only its own candidates but
-        /// promotes any, so shards share the work as it comes.</summary>
-        public void Halving(IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> all,
-            IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> mine, IReadOnlyList<int> rungs, CancellationToken ct)
-        {
-            var byId = all.ToDictionary(t => t.Id);
-            var own = mine.Select(t => t.Id).ToHashSet();
-            int eta = x.halving!.ReductionFactor;
-            total = all.Count;
-            Directory.CreateDirectory(store.CheckpointsDirectory);
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                if (BudgetSpent()) return;
-                var records = store.ReadRungs();
-                var loss = records.ToDictionary(r => r.Key, r => r.Value.Status == TrialStatus.Paused || r.Value.Status == TrialStatus.Completed ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
-                var busy = store.ActiveClaims(x.StaleClaimAfter);
-                // Candidates of other shards are never started here, only promoted: mark them busy at rung 0.
-                var blocked = busy.Concat(all.Where(t => !own.Contains(t.Id) && !loss.ContainsKey((t.Id, 0))).Select(t => (t.Id, 0))).ToHashSet();
-                var next = SuccessiveHalving.Next(all.Select(t => t.Id).ToList(), rungs.Count, eta, loss, blocked);
-                if (next is not (string id, int rung))
-                {
-                    // Final only when every candidate of every shard has started and nothing runs anywhere: until then a
-                    // new result can still promote a candidate.
-                    if (busy.Count == 0 && all.All(t => loss.ContainsKey((t.Id, 0)))) Finish(all, records, rungs);
-                    else Channel.Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
-                    return;
-                }
-                if (!store.TryClaim(id, rung, x.StaleClaimAfter)) continue; // another process took it first
-                try
-                {
-                    var (index, _, parameters) = byId[id];
-                    bool last = rung == rungs.Count - 1;
-                    var settings = new TrialSettings(index, id, parameters) { Rung = rung, PauseAtStep = last ? null : rungs[rung] };
-                    var result = Execute(settings, store.CheckpointOf(id), ct, () => store.Heartbeat(id, rung));
-                    store.WriteRung(result, rung);
-                    if (last || result.Status is TrialStatus.Failed or TrialStatus.Diverged)
-                    {
-                        store.Write(result);
-                        File.Delete(store.CheckpointOf(id));
-                        done++;
-                    }
-                    store.WriteSummary();
-                    Ended(settings, result);
-                }
-                finally { store.Release(id, rung); }
-            }
-        }
-
-        /// <summary>Every candidate that stopped below the last rung gets its final record: Stopped, from its last rung.</summary>
-        void Finish(IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> all,
-            IReadOnlyDictionary<(string Id, int Rung), TrialResult> records, IReadOnlyList<int> rungs)
-        {
-            foreach (var (_, id, _) in all)
-            {
-                if (store.IsFinished(id)) continue;
-                var reached = Enumerable.Range(0, rungs.Count).Where(k => records.ContainsKey((id, k))).ToList();
-                if (reached.Count == 0) continue;
-                var last = records[(id, reached.Max())];
-                store.Write(last with { Status = TrialStatus.Stopped });
-                File.Delete(store.CheckpointOf(id));
-            }
-        }
-
-        /// <summary>The steps each candidate trained under successive halving, and a full grid's.</summary>
-        public EarlyStoppingSummary HalvingSummary(IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> all, IReadOnlyList<int> rungs)
-        {
-            var records = store.ReadRungs();
-            long trained = all.Sum(t => (long)Enumerable.Range(0, rungs.Count).Where(k => records.ContainsKey((t.Id, k))).Select(k => records[(t.Id, k)].Steps).DefaultIfEmpty(0).Max());
-            var perRung = Enumerable.Range(0, rungs.Count).Select(k => all.Count(t => records.ContainsKey((t.Id, k)))).ToArray();
-            return new EarlyStoppingSummary(rungs, perRung, trained, (long)all.Count * rungs[^1]);
-        }
-
-        /// <summary>Runs one trial (or rung) through the runner, with the monitors told as it goes.</summary>
-        TrialResult Execute(TrialSettings settings, string? checkpoint, CancellationToken ct, Action? heartbeat = null)
-        {
-            runner ??= x.customRunner ?? x.Prepare(budgeted);
-            foreach (var m in monitors) m.ReportRunningTrial(settings);
-            string? modelPath = x.modelDirectory is null || settings.PauseAtStep is not null ? null : Path.Combine(x.modelDirectory, settings.Id + ".zip");
-            var context = new TrialContext
-            {
-                Settings = settings, Baseline = budgeted, CheckpointPath = checkpoint, ModelPath = modelPath,
-                LogDirectory = x.logDirectory is null ? null : Path.Combine(x.logDirectory, settings.Id),
-                Progress = new SynchronousProgress<TrainingProgress>(p =>
-                {
-                    heartbeat?.Invoke();
-                    foreach (var m in monitors) m.ReportTrialProgress(settings, p);
-                }),
-            };
-            return runner.Run(context, ct);
-        }
-
-        void Ended(TrialSettings settings, TrialResult result)
-        {
-            bool failed = result.Status is TrialStatus.Failed or TrialStatus.Diverged;
-            foreach (var m in monitors)
-                if (failed) m.ReportFailTrial(settings, result); else m.ReportCompletedTrial(settings, result);
-            if (Objectives.Value(result, x.objective) is not double value) { DropModel(result.Id); return; }
-            if (best is not null && Objectives.Value(best, x.objective) is double incumbent && value >= incumbent) { DropModel(result.Id); return; }
-            string? previous = best?.Id;
-            best = result;
-            KeepBestModel(result.Id, previous);
-            foreach (var m in monitors) m.ReportBestTrial(result);
-        }
-
-        void KeepBestModel(string id, string? previous)
-        {
-            if (x.modelDirectory is null) return;
-            string path = Path.Combine(x.modelDirectory, id + ".zip");
-            if (!File.Exists(path)) return;
-            File.Copy(path, Path.Combine(x.modelDirectory, "best.zip"), overwrite: true);
-            if (!x.keepEveryModel)
-            {
-                File.Delete(path);
-                if (previous is not null) File.Delete(Path.Combine(x.modelDirectory, previous + ".zip"));
-            }
-        }
-
-        void DropModel(string id)
-        {
-            if (x.modelDirectory is not null && !x.keepEveryModel) File.Delete(Path.Combine(x.modelDirectory, id + ".zip"));
-        }
-    }
-
-    void CopyReusable(ResultStore store, IReadOnlyList<(int Index, string Id, IReadOnlyDictionary<string, string> Parameters)> mine,
-        LowRankLmTrainer.Options budgeted, IChannel channel)
-    {
-        if (reuseDirectories.Length == 0) return;
-        // Only what decides a trial's outcome must match: the fingerprint's shared keys, then the trial's whole configuration.
-        string[] shared = ["tokenizer", "textColumn", "trialBudget", "threshold"];
-        var mineFingerprint = Fingerprint();
-        var donors = reuseDirectories
-            .Select(d => new ResultStore(d))
-            .Where(d => d.Directory != store.Directory && d.ReadFingerprint() is { } f && shared.All(k => f.GetValueOrDefault(k) == mineFingerprint.GetValueOrDefault(k)))
-            .SelectMany(d => d.ReadAll().Where(r => r.Status == TrialStatus.Completed && r.CopiedFrom is null).Select(r => (Store: d, Record: r)))
-            .ToList();
-        foreach (var (index, id, parameters) in mine)
-        {
-            if (store.IsFinished(id)) continue;
-            SortedDictionary<string, string> configuration;
-            try { configuration = TrialParameters.Describe(TrialParameters.Apply(budgeted, parameters)); }
-            catch (ArgumentException) { continue; } // a bad value: the trial runs and is recorded as Failed
-            var donor = donors.FirstOrDefault(d => OptionTable.SameConfiguration(d.Record.Configuration, configuration));
-            if (donor.Record is null) continue;
-            string source = Path.GetRelativePath(store.Directory, Path.Combine(donor.Store.TrialsDirectory, donor.Record.Id + ".json")).Replace('\\', '/');
-            store.Write(donor.Record with { Id = id, Index = index, Parameters = new Dictionary<string, string>(parameters), CopiedFrom = source });
-            channel.Info(MessageSensitivity.None, $"Trial {index} {TrialKey.Of(parameters)}: same configuration already finished in {source}; copied, not re-run.");
-        }
-        store.WriteSummary();
     }
 
     LowRankLmTrainer.Options Budgeted()

@@ -1,0 +1,106 @@
+// One call of RunAsync as every search strategy sees it: the result store, the trial runner (made on first use), the
+// monitors, the experiment's clock and budget, the best trial so far and the trial models kept beside it.
+using Microsoft.ML.Runtime;
+using MLNet.LowRank.Estimators;
+using MLNet.LowRank.Training;
+
+namespace MLNet.LowRank.Experiments.Search;
+
+/// <summary>What a session is given by the experiment.</summary>
+internal sealed record SessionSettings(
+    ExperimentObjective Objective, Func<LowRankLmTrainer.Options, ITrialRunner> RunnerFor, IProgress<ExperimentProgress>? Progress,
+    IMonitor? Monitor, TimeSpan? ExperimentBudget, string? ModelDirectory, bool KeepEveryModel, string? LogDirectory);
+
+internal sealed class TrialSession
+{
+    readonly SessionSettings settings;
+    readonly LowRankLmTrainer.Options budgeted;
+    readonly IMonitor[] monitors;
+    readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    ITrialRunner? runner;
+    TrialResult? best;
+
+    public TrialSession(ResultStore store, LowRankLmTrainer.Options budgeted, IChannel channel, SessionSettings settings)
+    {
+        Store = store;
+        Channel = channel;
+        this.budgeted = budgeted;
+        this.settings = settings;
+        var list = new List<IMonitor> { new LineMonitor(line => channel.Info(MessageSensitivity.None, line)) };
+        if (settings.Progress is not null) list.Add(new ProgressMonitor(settings.Progress, () => (Done, Total)));
+        if (settings.Monitor is not null) list.Add(settings.Monitor);
+        monitors = list.ToArray();
+        best = Objectives.Best(store.ReadAll(), settings.Objective);
+    }
+
+    public ResultStore Store { get; }
+    public IChannel Channel { get; }
+    public ExperimentObjective Objective => settings.Objective;
+
+    /// <summary>Trials done (or found done) and planned so far, for progress.</summary>
+    public int Done { get; set; }
+    public int Total { get; set; }
+
+    /// <summary>True, said once in the log, when the experiment's time budget is spent.</summary>
+    public bool BudgetSpent()
+    {
+        if (settings.ExperimentBudget is not TimeSpan limit || clock.Elapsed <= limit) return false;
+        Channel.Info(MessageSensitivity.None, $"Experiment budget {limit} spent; what is left runs next time.");
+        return true;
+    }
+
+    /// <summary>Tells the progress monitor that a trial already had a record.</summary>
+    public void ReportSkipped(TrialSettings trial, TrialResult record) =>
+        settings.Progress?.Report(new ExperimentProgress(trial.Index, trial.Id, TrialKey.Of(trial.Parameters), ++Done, Total, record, Skipped: true));
+
+    /// <summary>Runs one trial (or rung) through the runner, with the monitors told as it goes.</summary>
+    public TrialResult Execute(TrialSettings trial, string? checkpoint, CancellationToken ct, Action? heartbeat = null)
+    {
+        runner ??= settings.RunnerFor(budgeted);
+        foreach (var m in monitors) m.ReportRunningTrial(trial);
+        string? modelPath = settings.ModelDirectory is null || trial.PauseAtStep is not null ? null : Path.Combine(settings.ModelDirectory, trial.Id + ".zip");
+        var context = new TrialContext
+        {
+            Settings = trial, Baseline = budgeted, CheckpointPath = checkpoint, ModelPath = modelPath,
+            LogDirectory = settings.LogDirectory is null ? null : Path.Combine(settings.LogDirectory, trial.Id),
+            Progress = new SynchronousProgress<TrainingProgress>(p =>
+            {
+                heartbeat?.Invoke();
+                foreach (var m in monitors) m.ReportTrialProgress(trial, p);
+            }),
+        };
+        return runner.Run(context, ct);
+    }
+
+    /// <summary>Tells the monitors how a trial ended, and keeps its model when it is the best so far.</summary>
+    public void Ended(TrialSettings trial, TrialResult result)
+    {
+        bool failed = result.Status is TrialStatus.Failed or TrialStatus.Diverged;
+        foreach (var m in monitors)
+            if (failed) m.ReportFailTrial(trial, result); else m.ReportCompletedTrial(trial, result);
+        if (Objectives.Value(result, settings.Objective) is not double value) { DropModel(result.Id); return; }
+        if (best is not null && Objectives.Value(best, settings.Objective) is double incumbent && value >= incumbent) { DropModel(result.Id); return; }
+        string? previous = best?.Id;
+        best = result;
+        KeepBestModel(result.Id, previous);
+        foreach (var m in monitors) m.ReportBestTrial(result);
+    }
+
+    void KeepBestModel(string id, string? previous)
+    {
+        if (settings.ModelDirectory is not { } dir) return;
+        string path = Path.Combine(dir, id + ".zip");
+        if (!File.Exists(path)) return;
+        File.Copy(path, Path.Combine(dir, "best.zip"), overwrite: true);
+        if (!settings.KeepEveryModel)
+        {
+            File.Delete(path);
+            if (previous is not null) File.Delete(Path.Combine(dir, previous + ".zip"));
+        }
+    }
+
+    void DropModel(string id)
+    {
+        if (settings.ModelDirectory is { } dir && !settings.KeepEveryModel) File.Delete(Path.Combine(dir, id + ".zip"));
+    }
+}
