@@ -54,7 +54,7 @@ public static class LayerBenchmark
     {
         long mm = v.MatmulParameterCount(inF, outF, r), dense = (long)inF * outF;
         long parameterBytes = v.ParameterCount(inF, outF, r) * 3 * sizeof(float);
-        long activations = (long)tokens * (inF + outF + (v.IsLowRank ? (v == LinearVariant.Cola ? 2 * r : r) : 0)) * sizeof(float);
+        long activations = (long)tokens * (inF + outF + (v.IsFactored ? (v == LinearVariant.Cola ? 2 * r : r) : 0)) * sizeof(float);
         return new LayerMeasurement(shape, inF, outF, v.Name, r, tokens, ms, 6.0 * mm * tokens / (ms / 1000) / 1e9,
             (double)mm / dense, denseMs / ms, parameterBytes, activations);
     }

@@ -1,7 +1,7 @@
 // `lowrank bench train`: the training step of whole models, timed by phase — forward, loss, backward, optimizer
 // (clipping, updates, zeroing) — after warm-up steps, as medians; with tokens/s, MFU against the machine's measured
 // float32 peak, and resident memory. With gradient accumulation a step is that many micro-batches of forward, loss and
-// backward (each phase summed over them) and one optimizer update, as LmTrainer does it.
+// backward (each phase summed over them) and one optimizer update, as TrainingLoop does it.
 using System.Diagnostics;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;

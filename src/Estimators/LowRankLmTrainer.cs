@@ -126,7 +126,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
                 board?.Step(record);
                 if (env.IsCanceled()) cancel.Cancel();
             }
-            var result = LmTrainer.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), cancel.Token, OnStep);
+            var result = TrainingLoop.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), cancel.Token, OnStep);
             if (result.Status == TrainingStatus.Paused) channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
             else if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
             return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);
@@ -141,13 +141,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         SchemaChecks.RequireShape(inputSchema, options.TokensColumnName, Stage, tokens: true);
-        return SchemaChecks.Append(inputSchema,
-        [
-            new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
-            new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
-            new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
-            new(LanguageModelColumns.TokenLogProbabilities, new VectorDataViewType(NumberDataViewType.Single)),
-        ]);
+        return SchemaChecks.Append(inputSchema, LanguageModelColumns.All);
     }
 
     static TokenStream ReadValidation(IDataView data, string tokensColumn, LmTokenizer tokenizer, string sourceColumn)

@@ -13,7 +13,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 {
     readonly nn.Module<Tensor, Tensor> wte;
     readonly ModuleList<Block> blocks;
-    readonly LowRankLinear lm_head;
+    readonly LinearLayer lm_head;
     readonly Rotary rotary;
     readonly Block[] blockArray;
 
@@ -29,7 +29,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase, device);
         blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator, initialize)).ToArray();
         blocks = new ModuleList<Block>(blockArray);
-        var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
+        var headVariant = config.HeadVariant;
         lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true, generator, initialize));
         RegisterComponents();
         // Weights are drawn on the CPU (the same values on every backend for a seed), then moved.
@@ -69,7 +69,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public Parameter EmbeddingWeight => ((Embedding)wte).weight!;
 
     /// <summary>The output layer.</summary>
-    public LowRankLinear Head => lm_head;
+    public LinearLayer Head => lm_head;
 
     /// <summary>Soft-capped logits (B, T, vocab) for token ids (B, T).</summary>
     public override Tensor forward(Tensor idx)

@@ -65,22 +65,31 @@ public sealed record GptConfig
     public int MlpDim => ModelDim * MlpRatio;
 
     /// <summary>True when the attention layers are factored.</summary>
-    public bool AttentionIsLowRank => Variant.IsLowRank && AttentionRank is not null;
+    public bool AttentionIsFactored => Variant.IsFactored && AttentionRank is not null;
 
     /// <summary>True when the MLP layers are factored.</summary>
-    public bool MlpIsLowRank => Variant.IsLowRank && MlpRank is not null;
+    public bool MlpIsFactored => Variant.IsFactored && MlpRank is not null;
 
     /// <summary>True when lm_head is factored.</summary>
-    public bool HeadIsLowRank => Variant.IsLowRank && HeadRank is not null;
+    public bool HeadIsFactored => Variant.IsFactored && HeadRank is not null;
+
+    /// <summary>The parametrisation the attention matrices get: <see cref="Variant"/> when they are factored, else Dense.</summary>
+    public LinearVariant AttentionVariant => AttentionIsFactored ? Variant : LinearVariant.Dense;
+
+    /// <summary>The parametrisation the MLP matrices get.</summary>
+    public LinearVariant MlpVariant => MlpIsFactored ? Variant : LinearVariant.Dense;
+
+    /// <summary>The parametrisation lm_head gets.</summary>
+    public LinearVariant HeadVariant => HeadIsFactored ? Variant : LinearVariant.Dense;
 
     /// <summary>Rank of the attention matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
-    public int AttentionRankAt(int layer) => AttentionIsLowRank ? AttentionRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+    public int AttentionRankAt(int layer) => AttentionIsFactored ? AttentionRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
 
     /// <summary>Rank of the MLP matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
-    public int MlpRankAt(int layer) => MlpIsLowRank ? MlpRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+    public int MlpRankAt(int layer) => MlpIsFactored ? MlpRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
 
     /// <summary>Rank of lm_head (min(ModelDim, VocabSize) when dense).</summary>
-    public int HeadRankValue => HeadIsLowRank ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim, VocabSize)) : Math.Min(ModelDim, VocabSize);
+    public int HeadRankValue => HeadIsFactored ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim, VocabSize)) : Math.Min(ModelDim, VocabSize);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
     public void Validate()

@@ -156,7 +156,7 @@ public static class GptExport
             ["vocab"] = c.VocabSize, ["depth"] = c.Depth, ["dim"] = c.ModelDim, ["head_dim"] = c.HeadDim, ["mlp_ratio"] = c.MlpRatio,
             ["seq"] = c.SequenceLength, ["eps"] = c.NormEps, ["rope_base"] = c.RopeBase, ["softcap"] = c.LogitSoftCap,
             ["variant"] = c.Variant.Name, ["init"] = c.Init.ToString(),
-            ["attention_variant"] = Group(c.AttentionIsLowRank), ["mlp_variant"] = Group(c.MlpIsLowRank), ["head_variant"] = Group(c.HeadIsLowRank),
+            ["attention_variant"] = Group(c.AttentionIsFactored), ["mlp_variant"] = Group(c.MlpIsFactored), ["head_variant"] = Group(c.HeadIsFactored),
             ["attention_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i)).ToArray()),
             ["mlp_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.MlpRankAt(i)).ToArray()),
             ["head_rank"] = c.HeadRankValue,

@@ -24,7 +24,7 @@ public abstract class LinearVariant
     public abstract string Name { get; }
 
     /// <summary>False for <see cref="Dense"/>: its layers ignore ranks.</summary>
-    public virtual bool IsLowRank => true;
+    public virtual bool IsFactored => true;
 
     /// <summary>Trainable parameters of one layer (closed form; must equal the built module's count).</summary>
     public abstract long ParameterCount(int inFeatures, int outFeatures, int rank);
@@ -33,7 +33,7 @@ public abstract class LinearVariant
     public virtual long MatmulParameterCount(int inFeatures, int outFeatures, int rank) => ParameterCount(inFeatures, outFeatures, rank);
 
     /// <summary>Builds the layer, drawing its initial values from <see cref="LinearLayerSpec.Generator"/>.</summary>
-    public abstract LowRankLinear Create(LinearLayerSpec spec);
+    public abstract LinearLayer Create(LinearLayerSpec spec);
 
     public override string ToString() => Name;
 
@@ -61,16 +61,16 @@ public abstract class LinearVariant
     sealed class DenseVariant : LinearVariant
     {
         public override string Name => "Dense";
-        public override bool IsLowRank => false;
+        public override bool IsFactored => false;
         public override long ParameterCount(int i, int o, int r) => (long)i * o;
-        public override LowRankLinear Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator, s.Initialize);
+        public override LinearLayer Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator, s.Initialize);
     }
 
     sealed class FactoredVariant : LinearVariant
     {
         public override string Name => "Factored";
         public override long ParameterCount(int i, int o, int r) => (long)r * (i + o);
-        public override LowRankLinear Create(LinearLayerSpec s) => new FactoredLinear(s);
+        public override LinearLayer Create(LinearLayerSpec s) => new FactoredLinear(s);
     }
 
     sealed class FactoredDiagonalVariant : LinearVariant
@@ -78,13 +78,13 @@ public abstract class LinearVariant
         public override string Name => "FactoredDiagonal";
         public override long ParameterCount(int i, int o, int r) => (long)r * (i + o) + Math.Min(i, o);
         public override long MatmulParameterCount(int i, int o, int r) => (long)r * (i + o);
-        public override LowRankLinear Create(LinearLayerSpec s) => new FactoredDiagonalLinear(s);
+        public override LinearLayer Create(LinearLayerSpec s) => new FactoredDiagonalLinear(s);
     }
 
     sealed class ColaVariant : LinearVariant
     {
         public override string Name => "Cola";
         public override long ParameterCount(int i, int o, int r) => (long)r * (i + o);
-        public override LowRankLinear Create(LinearLayerSpec s) => new ColaLinear(s);
+        public override LinearLayer Create(LinearLayerSpec s) => new ColaLinear(s);
     }
 }

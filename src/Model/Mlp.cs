@@ -8,18 +8,18 @@ namespace MLNet.LowRank.Model;
 /// <summary>The MLP of one block.</summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
-    readonly LowRankLinear c_fc, c_proj;
+    readonly LinearLayer c_fc, c_proj;
 
     public Mlp(GptConfig config, int rank, Generator? generator = null, bool initialize = true) : base(nameof(Mlp))
     {
-        var variant = config.MlpIsLowRank ? config.Variant : LinearVariant.Dense;
+        var variant = config.MlpVariant;
         c_fc = variant.Create(new(config.ModelDim, config.MlpDim, rank, config.Init, ZeroOutput: false, generator, initialize));
         c_proj = variant.Create(new(config.MlpDim, config.ModelDim, rank, config.Init, ZeroOutput: true, generator, initialize));
         RegisterComponents();
     }
 
     /// <summary>fc and proj.</summary>
-    public IEnumerable<LowRankLinear> Projections => [c_fc, c_proj];
+    public IEnumerable<LinearLayer> Projections => [c_fc, c_proj];
 
     public override Tensor forward(Tensor x)
     {

@@ -74,8 +74,8 @@ public sealed class ModelSummary
         static double Layer(bool lowRank, int inF, int outF, int rank) => lowRank ? Matrix(outF, rank) + Matrix(rank, inF) : Matrix(outF, inF);
         int d = Config.ModelDim, h = Config.MlpDim;
         double perIteration = Blocks.Sum(b =>
-            4 * Layer(Config.AttentionIsLowRank, d, d, b.AttentionRank)
-            + Layer(Config.MlpIsLowRank, d, h, b.MlpRank) + Layer(Config.MlpIsLowRank, h, d, b.MlpRank));
+            4 * Layer(Config.AttentionIsFactored, d, d, b.AttentionRank)
+            + Layer(Config.MlpIsFactored, d, h, b.MlpRank) + Layer(Config.MlpIsFactored, h, d, b.MlpRank));
         return iterations * perIteration;
     }
 
@@ -91,9 +91,7 @@ public sealed class ModelSummary
     {
         config.Validate();
         int dim = config.ModelDim, hidden = config.MlpDim;
-        var attnVariant = config.AttentionIsLowRank ? config.Variant : LinearVariant.Dense;
-        var mlpVariant = config.MlpIsLowRank ? config.Variant : LinearVariant.Dense;
-        var headVariant = config.HeadIsLowRank ? config.Variant : LinearVariant.Dense;
+        var (attnVariant, mlpVariant, headVariant) = (config.AttentionVariant, config.MlpVariant, config.HeadVariant);
         var blocks = new List<BlockSummary>();
         long blockMatmul = 0;
         for (int i = 0; i < config.Depth; i++)
@@ -123,9 +121,9 @@ public sealed class ModelSummary
                 w.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{option} {string.Join(", ", wasteful)} on {inF}→{outF} layers: {c.Variant.Name} factors of that rank hold at least the dense layer's {(long)inF * outF:N0} parameters (break-even rank {(double)inF * outF / (inF + outF):0.#} for U·V), so they save nothing."));
         }
-        Check(c.AttentionIsLowRank, "AttentionRank", blocks.Select(b => b.AttentionRank), c.ModelDim, c.ModelDim);
-        Check(c.MlpIsLowRank, "MlpRank", blocks.Select(b => b.MlpRank), c.ModelDim, c.MlpDim);
-        Check(c.HeadIsLowRank, "HeadRank", [c.HeadRankValue], c.ModelDim, c.VocabSize);
+        Check(c.AttentionIsFactored, "AttentionRank", blocks.Select(b => b.AttentionRank), c.ModelDim, c.ModelDim);
+        Check(c.MlpIsFactored, "MlpRank", blocks.Select(b => b.MlpRank), c.ModelDim, c.MlpDim);
+        Check(c.HeadIsFactored, "HeadRank", [c.HeadRankValue], c.ModelDim, c.VocabSize);
         return w;
     }
 
@@ -134,7 +132,7 @@ public sealed class ModelSummary
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(ci, $"GPT depth {Config.Depth}, dim {Config.ModelDim}, heads {Config.Heads}×{Config.HeadDim}, seq {Config.SequenceLength}, vocab {Config.VocabSize}, variant {(Config.AttentionIsLowRank || Config.MlpIsLowRank || Config.HeadIsLowRank ? Config.Variant.Name : "Dense")}");
+        sb.AppendLine(ci, $"GPT depth {Config.Depth}, dim {Config.ModelDim}, heads {Config.Heads}×{Config.HeadDim}, seq {Config.SequenceLength}, vocab {Config.VocabSize}, variant {(Config.AttentionIsFactored || Config.MlpIsFactored || Config.HeadIsFactored ? Config.Variant.Name : "Dense")}");
         sb.AppendLine(ci, $"parameters: total {TotalParameters:N0}, embedding {EmbeddingParameters:N0}, head {HeadParameters:N0}, blocks {BlockParameters:N0} (attention {AttentionParameters:N0}, MLP {MlpParameters:N0}), non-embedding {NonEmbeddingParameters:N0}");
         sb.AppendLine(ci, $"ranks per block (attention/MLP): {string.Join(" ", Blocks.Select(b => $"{b.AttentionRank}/{b.MlpRank}"))}");
         sb.Append(ci, $"training FLOPs per token: {FlopsPerToken:E3}");

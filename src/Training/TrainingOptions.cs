@@ -6,7 +6,7 @@ using Microsoft.ML.SearchSpace;
 
 namespace MLNet.LowRank.Training;
 
-/// <summary>Options of <see cref="LmTrainer"/>.</summary>
+/// <summary>Options of <see cref="TrainingLoop"/>.</summary>
 public sealed record TrainingOptions
 {
     /// <summary>Sequences per micro-batch (tokens per micro-batch = BatchSize × SequenceLength). Default 8.</summary>
@@ -108,7 +108,7 @@ public sealed record TrainingOptions
     public double? ThresholdPerplexity { get; init; }
 
     /// <summary>Seed of the data order (which sequences each step sees). Null = the initialisation seed (the trainer
-    /// stage's <c>Seed</c>; 1 when <see cref="LmTrainer"/> is called directly). Set it to pair runs of different
+    /// stage's <c>Seed</c>; 1 when <see cref="TrainingLoop"/> is called directly). Set it to pair runs of different
     /// initialisations (or arms) on one data order, so paired differences cancel the data noise. Default null.</summary>
     [NullText("seed")]
     public int? DataSeed { get; init; }

@@ -13,7 +13,7 @@ public sealed class TrainingStep
 {
     readonly Gpt model;
     readonly Parameter[] parameters;
-    readonly LowRankLinear[] decayed;
+    readonly LinearLayer[] decayed;
     readonly IReadOnlyList<IParameterOptimizer> optimizers;
     readonly TrainingOptions options;
 
@@ -23,7 +23,7 @@ public sealed class TrainingStep
         this.optimizers = optimizers;
         this.options = options;
         parameters = model.parameters().ToArray();
-        decayed = options.FrobeniusDecay > 0 ? model.modules().OfType<LowRankLinear>().ToArray() : [];
+        decayed = options.FrobeniusDecay > 0 ? model.modules().OfType<LinearLayer>().ToArray() : [];
     }
 
     /// <summary>Back-propagates the cross-entropy of <paramref name="targets"/> plus λ·Σ‖U V‖²_F (when

@@ -26,6 +26,15 @@ public static class LanguageModelColumns
     /// <summary>ln p of every token of the document given BOS and the tokens before it, in nats (vector of Single, one per
     /// token of the token column).</summary>
     public const string TokenLogProbabilities = "TokenLogProbabilities";
+
+    /// <summary>The four columns a language model adds to a row, with their types, in order.</summary>
+    public static IReadOnlyList<DataViewSchema.DetachedColumn> All { get; } =
+    [
+        new(NegLogLikelihood, NumberDataViewType.Double),
+        new(PredictedTokens, NumberDataViewType.Int64),
+        new(PredictedBytes, NumberDataViewType.Int64),
+        new(TokenLogProbabilities, new VectorDataViewType(NumberDataViewType.Single)),
+    ];
 }
 
 /// <summary>A trained baseline or low-rank GPT. Dispose it to free the model's native memory.</summary>
@@ -202,13 +211,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     sealed class ScoreFunction(LowRankLmTransformer parent) : IRowFunction
     {
-        public IReadOnlyList<DataViewSchema.DetachedColumn> Outputs { get; } =
-        [
-            new(LanguageModelColumns.NegLogLikelihood, NumberDataViewType.Double),
-            new(LanguageModelColumns.PredictedTokens, NumberDataViewType.Int64),
-            new(LanguageModelColumns.PredictedBytes, NumberDataViewType.Int64),
-            new(LanguageModelColumns.TokenLogProbabilities, new VectorDataViewType(NumberDataViewType.Single)),
-        ];
+        public IReadOnlyList<DataViewSchema.DetachedColumn> Outputs => LanguageModelColumns.All;
 
         public IReadOnlyList<string> Inputs => [parent.TokensColumnName];
 

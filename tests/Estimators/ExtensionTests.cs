@@ -17,10 +17,10 @@ public class ExtensionTests
     {
         public override string Name => "Hadamard";
         public override long ParameterCount(int i, int o, int r) => 2L * r * (i + o);
-        public override LowRankLinear Create(LinearLayerSpec s) => new HadamardLinear(s);
+        public override LinearLayer Create(LinearLayerSpec s) => new HadamardLinear(s);
     }
 
-    sealed class HadamardLinear : LowRankLinear
+    sealed class HadamardLinear : LinearLayer
     {
         readonly Parameter u1, v1, u2, v2;
 

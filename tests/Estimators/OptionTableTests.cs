@@ -199,8 +199,8 @@ public class OptionTableTests
         using var lm = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", MLNet.LowRank.Data.Tokenizers.LmTokenizer.Bytes()).Append(trainer)
             .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
         lm.Model.Config.Depth.Should().Be(2);
-        lm.Model.Config.AttentionIsLowRank.Should().BeTrue();
-        lm.Model.Config.MlpIsLowRank.Should().BeFalse();
+        lm.Model.Config.AttentionIsFactored.Should().BeTrue();
+        lm.Model.Config.MlpIsFactored.Should().BeFalse();
         lm.Model.Config.LogitSoftCap.Should().Be(new GptConfig().LogitSoftCap);
         lm.History.Should().HaveCount(2);
     }

@@ -12,7 +12,7 @@ public sealed class ScaledFactoredVariant : LinearVariant
     public override string Name => "ScaledFactored";
     public override long ParameterCount(int i, int o, int r) => (long)r * (i + o) + r;
     public override long MatmulParameterCount(int i, int o, int r) => (long)r * (i + o);
-    public override LowRankLinear Create(LinearLayerSpec spec) => new ScaledFactoredLinear(spec);
+    public override LinearLayer Create(LinearLayerSpec spec) => new ScaledFactoredLinear(spec);
 }
 
 public sealed class ScaledFactoredLinear : FactoredLinear

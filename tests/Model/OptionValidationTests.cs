@@ -31,7 +31,7 @@ public class OptionValidationTests
     public void Non_positive_learning_rate(double lr)
     {
         using var model = Gpt.Create(Tiny.Config(), 1);
-        ShouldFail(() => LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(2) with { MatrixLearningRate = lr }),
+        ShouldFail(() => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(2) with { MatrixLearningRate = lr }),
             "MatrixLearningRate", "positive");
     }
 
@@ -39,7 +39,7 @@ public class OptionValidationTests
     public void No_budget()
     {
         using var model = Gpt.Create(Tiny.Config(), 1);
-        ShouldFail(() => LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, new TrainingOptions()), "MaxSteps", "budget");
+        ShouldFail(() => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, new TrainingOptions()), "MaxSteps", "budget");
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public class OptionValidationTests
     {
         using var model = Gpt.Create(Tiny.Config(), 1);
         var tiny = new TokenStream([new[] { 1, 2, 3 }], 0);
-        ShouldFail(() => LmTrainer.Train(model, tiny, null, Tiny.BytesPerToken, Tiny.Options(2)), "fewer than one training sequence", "SequenceLength");
+        ShouldFail(() => TrainingLoop.Train(model, tiny, null, Tiny.BytesPerToken, Tiny.Options(2)), "fewer than one training sequence", "SequenceLength");
     }
 
     [Fact]
@@ -55,6 +55,6 @@ public class OptionValidationTests
     {
         using var model = Gpt.Create(Tiny.Config(), 1);
         var bad = new TokenStream([Enumerable.Repeat(Tiny.Vocab + 5, 40).ToArray()], 0);
-        ShouldFail(() => LmTrainer.Train(model, bad, null, Tiny.BytesPerToken, Tiny.Options(2)), "token id 69", "vocabulary of 64");
+        ShouldFail(() => TrainingLoop.Train(model, bad, null, Tiny.BytesPerToken, Tiny.Options(2)), "token id 69", "vocabulary of 64");
     }
 }

@@ -14,7 +14,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
     static Gpt TrainedModel(GptConfig config)
     {
         var model = Gpt.Create(config, seed: 3);
-        LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(8));   // a non-zero head and projections
+        TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(8));   // a non-zero head and projections
         return model;
     }
 

@@ -50,7 +50,7 @@ public class RandomOptionTests
             try
             {
                 using var model = Gpt.Create(config, seed: i);
-                var result = LmTrainer.Train(model, Tiny.Stream(documents: 5, length: 40), null, Tiny.BytesPerToken, options);
+                var result = TrainingLoop.Train(model, Tiny.Stream(documents: 5, length: 40), null, Tiny.BytesPerToken, options);
                 invalid.Should().BeEmpty($"combination {i} trained, so it must have been valid");
                 result.History.Should().HaveCount(2);
                 trained++;

@@ -22,18 +22,18 @@ public class ResumeTests
         var opt = Optimizers.Parse(optimizer);
 
         using var straightModel = Gpt.Create(config, seed: 5);
-        var straight = LmTrainer.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt")) with { Optimizer = opt });
+        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt")) with { Optimizer = opt });
 
         string checkpoint = Path.Combine(dir, "b.ckpt");
         using var cts = new CancellationTokenSource();
         using (var first = Gpt.Create(config, seed: 5))
         {
             var stopAt20 = new Sync(p => { if (p.Step == 20) cts.Cancel(); });
-            FluentActions.Invoking(() => LmTrainer.Train(first, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt }, stopAt20, null, cts.Token))
+            FluentActions.Invoking(() => TrainingLoop.Train(first, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt }, stopAt20, null, cts.Token))
                 .Should().Throw<OperationCanceledException>().WithMessage("*after step 20*checkpoint written*");
         }
         using var resumedModel = Gpt.Create(config, seed: 77); // different init: every weight must come from the checkpoint
-        var resumed = LmTrainer.Train(resumedModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt, Resume = true });
+        var resumed = TrainingLoop.Train(resumedModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt, Resume = true });
 
         resumed.History.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 40));
         Losses(resumed).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
@@ -47,7 +47,7 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         var config = Tiny.Config(LinearVariant.Factored, 8, 8);
         using var straightModel = Gpt.Create(config, seed: 5);
-        var straight = LmTrainer.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt"), steps: 24));
+        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt"), steps: 24));
 
         string checkpoint = Path.Combine(dir, "p.ckpt");
         TrainingResult? last = null;
@@ -56,7 +56,7 @@ public class ResumeTests
         {
             using var model = Gpt.Create(config, seed);
             seed = 77;
-            last = LmTrainer.Train(model, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint, steps: 24) with { Resume = true, PauseAtStep = pause });
+            last = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint, steps: 24) with { Resume = true, PauseAtStep = pause });
             if (pause is int p)
             {
                 last.Status.Should().Be(TrainingStatus.Paused);
@@ -76,9 +76,9 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         string checkpoint = Path.Combine(dir, "c.ckpt");
         using (var model = Gpt.Create(Tiny.Config(), seed: 1))
-            LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5));
+            TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5));
         using var other = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => LmTrainer.Train(other, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { MatrixLearningRate = 0.01, Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(other, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { MatrixLearningRate = 0.01, Resume = true }))
             .Should().Throw<InvalidOperationException>().WithMessage("*written by a different run*");
         Directory.Delete(dir, true);
     }
@@ -89,11 +89,11 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         string checkpoint = Path.Combine(dir, "t.ckpt");
         using (var model = Gpt.Create(Tiny.Config(), seed: 1))
-            LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5));
+            TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5));
         var bytes = File.ReadAllBytes(checkpoint);
         File.WriteAllBytes(checkpoint, bytes[..(bytes.Length * 2 / 3)]);
         using var again = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => LmTrainer.Train(again, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(again, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { Resume = true }))
             .Should().Throw<InvalidDataException>().WithMessage("*truncated or corrupted*");
         Directory.Delete(dir, true);
     }
@@ -102,7 +102,7 @@ public class ResumeTests
     public void Resume_without_a_checkpoint_path_is_an_option_error()
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5) with { Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5) with { Resume = true }))
             .Should().Throw<ArgumentException>().WithMessage("*Resume*needs CheckpointPath*");
     }
 
@@ -114,7 +114,7 @@ public class ResumeTests
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         // Healthy for 10 steps (a checkpoint at 7), then the learning rate explodes through a custom schedule-free trick:
         // a huge Muon LR from the start kills the network within a few steps.
-        var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 40) with { MatrixLearningRate = 1e30, CheckpointEverySteps = 1 });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 40) with { MatrixLearningRate = 1e30, CheckpointEverySteps = 1 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step").And.Contain("last good checkpoint").And.Contain(checkpoint);
         Directory.Delete(dir, true);

@@ -16,7 +16,7 @@ public class GradientFlowTests
     public void After_training_steps_every_parameter_of_every_block_has_a_gradient(string variant)
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Parse(variant), 8, 8) with { HeadRank = 8 }, seed: 1);
-        LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(3));
+        TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(3));
 
         var stream = Tiny.Stream(seed: 2);
         var batcher = new SequenceBatcher(stream, 16, 4, seed: 1);

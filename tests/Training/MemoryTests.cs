@@ -24,7 +24,7 @@ public class MemoryTests
             madeOutsideScopes[p.Step] = DisposeScopeManager.Statistics.CreatedOutsideScopeCount;
         });
         var options = Tiny.Options(200) with { BatchSize = 8, ReportEvery = 10, EvalEvery = 50 };
-        LmTrainer.Train(model, Tiny.Stream(documents: 60, length: 100), Tiny.Stream(seed: 3), Tiny.BytesPerToken, options, progress);
+        TrainingLoop.Train(model, Tiny.Stream(documents: 60, length: 100), Tiny.Stream(seed: 3), Tiny.BytesPerToken, options, progress);
 
         liveTensors[200].Should().Be(liveTensors[20], "a step must not leave a tensor alive");
         // A tensor made outside every dispose scope is freed by the finalizer thread, possibly while libtorch reads it.

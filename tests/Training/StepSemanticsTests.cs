@@ -37,7 +37,7 @@ public class StepSemanticsTests
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         var delay = TimeSpan.FromMilliseconds(300);
         var evaluator = new ScriptedEvaluator([500, 400, 250, 150, 100], delay);
-        var result = LmTrainer.Train(model, Tiny.Stream(), evaluator, Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300 });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), evaluator, Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300 });
 
         evaluator.Calls.Should().Be(5);
         var reached = result.TimeToThreshold!;
@@ -58,7 +58,7 @@ public class StepSemanticsTests
     public void A_token_budget_stops_at_the_first_step_that_reaches_it(long maxTokens, int steps)
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxTokens = maxTokens });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxTokens = maxTokens });
         result.History.Should().HaveCount(steps);
         result.Tokens.Should().Be(steps * 64L);
     }
@@ -67,7 +67,7 @@ public class StepSemanticsTests
     public void A_time_budget_stops_at_the_first_step_that_spends_it()
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 0.4 });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 0.4 });
         result.History.Count.Should().BeGreaterThan(1);
         result.History[^2].TrainSeconds.Should().BeLessThan(0.4);
         result.History[^1].TrainSeconds.Should().BeGreaterThanOrEqualTo(0.4);
@@ -80,7 +80,7 @@ public class StepSemanticsTests
         double[] Run(int batch, int accumulate, out Tensor[] weights)
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Factored, 8, 8), seed: 4);
-            var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
                 Tiny.Options(3) with { BatchSize = batch, GradientAccumulationSteps = accumulate });
             result.Tokens.Should().Be(3L * 8 * 16, "tokens count every micro-batch");
             weights = model.parameters().Select(p => p.detach().clone()).ToArray();
@@ -131,7 +131,7 @@ public class StepSemanticsTests
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
             var factory = new RecordingSgdFactory(lr: 0.01);
-            var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(6) with { Optimizer = factory, GradientClip = clip });
+            var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(6) with { Optimizer = factory, GradientClip = clip });
             var raw = result.History.Select(h => h.GradientNorm).ToArray();
             raw.Should().OnlyContain(n => n > 0.5, "the test needs gradients above the clip");
             var seen = factory.Last!.NormsSeen;
@@ -146,7 +146,7 @@ public class StepSemanticsTests
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
         var doc = new TokenStream([Enumerable.Range(0, 17).Select(i => 1 + (i * 5) % 63).ToArray()], 0);
         var factory = new RecordingSgdFactory(lr: 0.5);
-        var result = LmTrainer.Train(model, doc, null, Tiny.BytesPerToken, Tiny.Options(40) with { Optimizer = factory, BatchSize = 1 });
+        var result = TrainingLoop.Train(model, doc, null, Tiny.BytesPerToken, Tiny.Options(40) with { Optimizer = factory, BatchSize = 1 });
         result.Status.Should().Be(TrainingStatus.Completed);
         factory.Last!.NormsSeen.Should().HaveCount(40);
         result.History[^1].TrainLoss.Should().BeLessThan(result.History[0].TrainLoss - 1.0, "SGD on one repeated sequence must learn it");

@@ -14,7 +14,7 @@ public class TrainingBehaviourTests
         // One document exactly one sequence long: every step sees the same batch.
         var doc = new TokenStream([Enumerable.Range(0, 16).Select(i => 1 + (i * 7) % 63).ToArray()], 0);
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Factored, 16, 16), seed: 1);
-        var result = LmTrainer.Train(model, doc, null, Tiny.BytesPerToken,
+        var result = TrainingLoop.Train(model, doc, null, Tiny.BytesPerToken,
             Tiny.Options(150) with { BatchSize = 1, WarmdownFraction = 0, EmbeddingLearningRate = 0.05 });
         result.History[^1].TrainLoss.Should().BeLessThan(0.1);
     }
@@ -25,7 +25,7 @@ public class TrainingBehaviourTests
         double[] Run()
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Cola, 8, 12), seed: 42);
-            return LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(20)).History.Select(h => h.TrainLoss).ToArray();
+            return TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(20)).History.Select(h => h.TrainLoss).ToArray();
         }
         var first = Run();
         var second = Run();
@@ -45,7 +45,7 @@ public class TrainingBehaviourTests
     public void Periodic_validation_predicts_every_token_of_every_document_from_its_left_context()
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5));
+        TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5));
         // Documents shorter than the context (16): each is one window, BOS + tokens, every token a counted target —
         // the first one too (a stream cut into fixed chunks never scores the first token of a chunk).
         var valid = Tiny.Stream(documents: 3, length: 12, seed: 4);
@@ -106,7 +106,7 @@ public class TrainingBehaviourTests
     public void A_learning_rate_that_explodes_is_reported_as_diverged()
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        var result = LmTrainer.Train(model, Tiny.Stream(), Tiny.Stream(seed: 5), Tiny.BytesPerToken,
+        var result = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 5), Tiny.BytesPerToken,
             Tiny.Options(50) with { EmbeddingLearningRate = 1e6, HeadLearningRate = 1e6, MatrixLearningRate = 1e3, GradientClip = 0, DivergenceLoss = 20 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step");
@@ -120,7 +120,7 @@ public class TrainingBehaviourTests
         using var cts = new CancellationTokenSource();
         int reports = 0;
         var progress = new SyncProgress(p => { if (++reports == 2) cts.Cancel(); });
-        var act = () => LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1000) with { ReportEvery = 5 }, progress, null, cts.Token);
+        var act = () => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1000) with { ReportEvery = 5 }, progress, null, cts.Token);
         act.Should().Throw<OperationCanceledException>();
         reports.Should().Be(2, "no step ran after the one that observed the cancellation");
     }
@@ -129,14 +129,14 @@ public class TrainingBehaviourTests
     public void Time_to_threshold_is_the_first_evaluation_at_or_below_it()
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        var result = LmTrainer.Train(model, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken,
+        var result = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken,
             Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = 1000 });
         result.TimeToThreshold.Should().NotBeNull();
         result.TimeToThreshold!.Step.Should().Be(5);
         result.TimeToThreshold.TrainSeconds.Should().Be(result.History[4].TrainSeconds);
 
         using var other = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        LmTrainer.Train(other, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken, Tiny.Options(10) with { EvalEvery = 5, ThresholdPerplexity = 1.01 })
+        TrainingLoop.Train(other, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken, Tiny.Options(10) with { EvalEvery = 5, ThresholdPerplexity = 1.01 })
             .TimeToThreshold.Should().BeNull();
     }
 
@@ -145,7 +145,7 @@ public class TrainingBehaviourTests
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.FactoredDiagonal, 8, 8), seed: 1);
         var before = model.parameters().Select(p => p.clone()).ToList();
-        var result = LmTrainer.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(4) with { Optimizer = Optimizers.AdamW });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(4) with { Optimizer = Optimizers.AdamW });
         model.parameters().Zip(before).Count(pair => !pair.First.allclose(pair.Second, 0, 0)).Should().Be(before.Count);
         long n = before.Sum(p => p.numel());
         result.StateBytes.Should().Be(n * 4 * 4, "parameters + gradients + two AdamW moments, float32");

@@ -1,14 +1,6 @@
 // `lowrank bench make-corpus`: a large deterministic JSONL corpus for corpora-larger-than-memory benchmarks.
 using System.CommandLine;
 using System.Globalization;
-using MLNet.LowRank.Benchmarks;
-using MLNet.LowRank.Data.Tokenizers;
-using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Estimators;
-using MLNet.LowRank.Model;
-using MLNet.LowRank.Training;
-using TorchSharp;
-using static MLNet.LowRank.Cli.Bench.BenchShared;
 
 namespace MLNet.LowRank.Cli.Bench;
 

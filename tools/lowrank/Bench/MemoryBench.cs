@@ -1,13 +1,9 @@
 // `lowrank bench memory`: resident memory over a long training run (flat, or a leak).
 using System.CommandLine;
 using System.Globalization;
-using MLNet.LowRank.Benchmarks;
-using MLNet.LowRank.Data.Tokenizers;
-using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
-using TorchSharp;
 using static MLNet.LowRank.Cli.Bench.BenchShared;
 
 namespace MLNet.LowRank.Cli.Bench;
@@ -32,7 +28,7 @@ static class MemoryBench
             using var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1);
             var samples = new List<(int Step, long Rss)>();
             var progress = new SynchronousProgress<TrainingProgress>(p => { samples.Add((p.Step, ProcessMemory.ResidentBytes())); Console.WriteLine(string.Create(Ci, $"step {p.Step}: RSS {samples[^1].Rss / 1048576.0:F0} MB, {p.TokensPerSecond:N0} tokens/s")); });
-            LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1) with { ReportEvery = parse.GetValue(every) }, progress);
+            TrainingLoop.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1) with { ReportEvery = parse.GetValue(every) }, progress);
             var after = samples.Where(s => s.Step >= samples[0].Step * 2).ToList();
             Console.WriteLine(string.Create(Ci, $"RSS from step {after[0].Step} to {samples[^1].Step}: {after[0].Rss / 1048576.0:F0} → {samples[^1].Rss / 1048576.0:F0} MB (min {after.Min(s => s.Rss) / 1048576.0:F0}, max {after.Max(s => s.Rss) / 1048576.0:F0})."));
             return 0;

@@ -1,11 +1,6 @@
 // `lowrank bench peak`: this machine's float32 matmul peak (best of repeated n×n products), the denominator of MFU.
 using System.CommandLine;
 using System.Globalization;
-using MLNet.LowRank.Benchmarks;
-using MLNet.LowRank.Data.Tokenizers;
-using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Estimators;
-using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 using TorchSharp;
 using static MLNet.LowRank.Cli.Bench.BenchShared;

@@ -2,10 +2,8 @@
 using System.CommandLine;
 using System.Globalization;
 using MLNet.LowRank.Benchmarks;
-using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Estimators;
-using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 using TorchSharp;
 using static MLNet.LowRank.Cli.Bench.BenchShared;

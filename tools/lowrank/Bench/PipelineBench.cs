@@ -1,13 +1,10 @@
 // `lowrank bench pipeline`: the same training through the bare loop and through ML.NET Fit.
 using System.CommandLine;
 using System.Globalization;
-using MLNet.LowRank.Benchmarks;
 using MLNet.LowRank.Data.Tokenizers;
-using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
-using TorchSharp;
 using static MLNet.LowRank.Cli.Bench.BenchShared;
 
 namespace MLNet.LowRank.Cli.Bench;
@@ -37,8 +34,8 @@ static class PipelineBench
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 using (var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1))
                 {
-                    var r = LmTrainer.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1));
-                    rows.Add(("bare LmTrainer.Train", sw.Elapsed.TotalSeconds, r.TokensPerSecond));
+                    var r = TrainingLoop.Train(model, stream, null, tokenizer.BytesPerToken(), options.ToTraining(seed: 1));
+                    rows.Add(("bare TrainingLoop.Train", sw.Elapsed.TotalSeconds, r.TokensPerSecond));
                 }
                 sw.Restart();
                 using (var lm = ml.LowRank().Trainers.LowRankLm(options).Fit(tokenized))

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace MLNet.LowRank.Training;
 
 /// <summary>Trains a <see cref="Gpt"/> on a token stream.</summary>
-public static class LmTrainer
+public static class TrainingLoop
 {
     /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges,
     /// evaluating on <paramref name="validation"/>'s documents (a subset of about <see cref="TrainingOptions.EvalTokens"/>

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace MLNet.LowRank.Model;
 
 /// <summary>A linear layer in → out, dense or low-rank.</summary>
-public abstract class LowRankLinear : nn.Module<Tensor, Tensor>
+public abstract class LinearLayer : nn.Module<Tensor, Tensor>
 {
-    protected LowRankLinear(string name, int inFeatures, int outFeatures, int rank) : base(name)
+    protected LinearLayer(string name, int inFeatures, int outFeatures, int rank) : base(name)
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
@@ -26,7 +26,7 @@ public abstract class LowRankLinear : nn.Module<Tensor, Tensor>
 }
 
 /// <summary><c>y = W x</c>, W: out × in.</summary>
-public sealed class DenseLinear : LowRankLinear
+public sealed class DenseLinear : LinearLayer
 {
     readonly Parameter weight;
 
@@ -44,7 +44,7 @@ public sealed class DenseLinear : LowRankLinear
 }
 
 /// <summary><c>y = U (V x)</c>, V: r × in, U: out × r.</summary>
-public class FactoredLinear : LowRankLinear
+public class FactoredLinear : LinearLayer
 {
     // Protected, not private: Module.to(device) re-points parameter fields by reflection, which sees a base class's
     // protected fields but not its private ones (ColaLinear and FactoredDiagonalLinear derive from this class).
