@@ -39,6 +39,8 @@ public sealed class LowRankExperiment
     bool keepEveryModel;
     string[] reuseDirectories = [];
     (Data.Shards.TokenShardDataView Train, Data.Shards.TokenShardDataView Validation)? shards;
+    (ITrialRunner Runner, string TokenizerFingerprint)? prepared;
+    (string Train, string Validation)? documents;
 
     /// <summary>How long a claimed successive-halving run may go without a heartbeat before another process takes it over.</summary>
     public TimeSpan StaleClaimAfter { get; set; } = TimeSpan.FromMinutes(15);
@@ -52,6 +54,7 @@ public sealed class LowRankExperiment
         this.tokenizer = tokenizer;
         this.baseline = baseline;
         this.textColumn = textColumn;
+        (prepared, documents) = (null, null);
         return this;
     }
 
@@ -61,6 +64,7 @@ public sealed class LowRankExperiment
         this.train = train;
         this.validation = validation;
         shards = null;
+        (prepared, documents) = (null, null);
         return this;
     }
 
@@ -73,6 +77,7 @@ public sealed class LowRankExperiment
         this.train = train;
         this.validation = validation;
         shards = (train, validation);
+        (prepared, documents) = (null, null);
         return this;
     }
 
@@ -223,7 +228,10 @@ public sealed class LowRankExperiment
         return trials.Select((p, i) => new TrialSettings(i, TrialKey.FileId(i, p), p)).ToList();
     }
 
-    /// <summary>What identifies this experiment in its run directory.</summary>
+    /// <summary>What identifies this experiment in its run directory: the tokenizer (its name and its vocabulary's
+    /// fingerprint), the documents (content hashes of the training and validation text, or the shards' identity), the
+    /// tuner, search space, budget, every baseline option and the extension assemblies the trials use. Computing it
+    /// reads the documents once and prepares the tokenizer (what the first trial would do).</summary>
     public IReadOnlyDictionary<string, string> Fingerprint()
     {
         var b = Budgeted();
@@ -237,6 +245,15 @@ public sealed class LowRankExperiment
             ["threshold"] = b.Training.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
         };
         foreach (var (k, v) in TrialParameters.Describe(b)) f["baseline." + k] = v;
+        if (customRunner is null && train is not null && validation is not null)
+        {
+            documents ??= shards is { } sh ? (sh.Train.Stream.Identity, sh.Validation.Stream.Identity)
+                : (ExperimentIdentity.Documents(train, textColumn), ExperimentIdentity.Documents(validation, textColumn));
+            f["data.train"] = documents.Value.Train;
+            f["data.validation"] = documents.Value.Validation;
+            f["tokenizerFingerprint"] = Prepared(b).TokenizerFingerprint;
+        }
+        f["extensions"] = ExperimentIdentity.Extensions(Configurations(b));
         if (halving is not null) f["earlyStopping"] = halving.ToString(); // only when set: older directories keep their fingerprint
         return f;
     }
@@ -261,13 +278,14 @@ public sealed class LowRankExperiment
         }
         var trials = adaptiveTuner is null ? PlanTrials() : [];
         var store = new ResultStore(directory);
-        store.Claim(Fingerprint(), OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value));
 
         return await Task.Run(() =>
         {
+            // A directory made before the data, tokenizer and extensions were recorded adopts this run's (and records them).
+            store.Claim(Fingerprint(), OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value), AdoptedKeys);
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
             var session = new Search.TrialSession(store, budgeted, channel,
-                new Search.SessionSettings(objective, b => customRunner ?? Prepare(b), progressMonitor, monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
+                new Search.SessionSettings(objective, b => customRunner ?? Prepared(b).Runner, progressMonitor, monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
             Search.SuccessiveHalvingSearch? halvingSearch = rungs is null ? null : new(session, halving!, rungs, StaleClaimAfter);
             if (adaptiveTuner is not null) Search.AdaptiveSearch.Run(session, adaptiveTuner, space, cancellationToken);
             else
@@ -293,15 +311,29 @@ public sealed class LowRankExperiment
         return b;
     }
 
-    ITrialRunner Prepare(LowRankLmTrainer.Options budgeted)
+    /// <summary>Fingerprint keys an older run directory may lack: it adopts this run's values for them.</summary>
+    static readonly string[] AdoptedKeys = ["data.train", "data.validation", "tokenizerFingerprint", "extensions"];
+
+    /// <summary>The baseline and every configuration the trials can take (the planned list, or each search-space choice).</summary>
+    IEnumerable<LowRankLmTrainer.Options> Configurations(LowRankLmTrainer.Options budgeted)
+    {
+        yield return budgeted;
+        var planned = tuner is not null && adaptiveTuner is null ? tuner.Trials(space)
+            : space.Dimensions.SelectMany(d => d.Choices.Select(c => (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [d.Name] = c }));
+        foreach (var p in planned) yield return TrialParameters.Apply(budgeted, p);
+    }
+
+    (ITrialRunner Runner, string TokenizerFingerprint) Prepared(LowRankLmTrainer.Options budgeted) => prepared ??= Prepare(budgeted);
+
+    (ITrialRunner, string) Prepare(LowRankLmTrainer.Options budgeted)
     {
         if (shards is { } s)
-            return new TrialRunner(ml, null, s.Train, s.Validation, s.Train.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device));
+            return (new TrialRunner(ml, null, s.Train, s.Validation, s.Train.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), s.Train.Tokenizer.Fingerprint);
         // One tokenizer for every trial (so perplexities compare), and the tokenized sets cached once.
         var stage = ml.Transforms.Text.TokenizeForLanguageModel(budgeted.TokensColumnName, textColumn, tokenizer!).Fit(train!);
         var tokenizedTrain = ml.Data.Cache(stage.Transform(train!));
         var tokenizedValidation = ml.Data.Cache(stage.Transform(validation!));
         NativeHeap.Release(); // what training the tokenizer freed, so the first trial's peak is its own too
-        return new TrialRunner(ml, stage, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device));
+        return (new TrialRunner(ml, stage, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), stage.Tokenizer.Fingerprint);
     }
 }

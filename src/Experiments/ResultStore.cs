@@ -32,23 +32,40 @@ public sealed class ResultStore
     /// <summary>Creates the directory for <paramref name="fingerprint"/>, or checks that an existing one was made for it.</summary>
     /// <exception cref="InvalidOperationException">The directory belongs to a different experiment.</exception>
     /// <remarks>A key the stored fingerprint lacks matches when this run's value is what <paramref name="absentMeans"/>
-    /// gives for it: an option added after the directory was made was at its default then.</remarks>
-    public void Claim(IReadOnlyDictionary<string, string> fingerprint, IReadOnlyDictionary<string, string>? absentMeans = null)
+    /// gives for it: an option added after the directory was made was at its default then.
+    /// A key in <paramref name="adoptable"/> the stored fingerprint lacks is taken from this run and written into it, so
+    /// later runs are checked against it.</remarks>
+    public void Claim(IReadOnlyDictionary<string, string> fingerprint, IReadOnlyDictionary<string, string>? absentMeans = null, IReadOnlyCollection<string>? adoptable = null)
     {
         System.IO.Directory.CreateDirectory(TrialsDirectory);
         if (File.Exists(ExperimentFile))
         {
             var existing = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) ?? [];
-            string? Stored(string k) => existing.TryGetValue(k, out var v) ? v : absentMeans?.GetValueOrDefault(k);
+            var adopted = (adoptable ?? []).Where(k => !existing.ContainsKey(k) && fingerprint.ContainsKey(k)).ToList();
+            string? Stored(string k) => existing.TryGetValue(k, out var v) ? v : adopted.Contains(k) ? fingerprint[k] : absentMeans?.GetValueOrDefault(k);
             var differences = fingerprint.Keys.Union(existing.Keys)
                 .Where(k => fingerprint.GetValueOrDefault(k) != Stored(k))
                 .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")
                 .ToList();
             if (differences.Count > 0)
                 throw new InvalidOperationException($"Run directory {Directory} belongs to a different experiment ({string.Join("; ", differences)}). Use a new directory, or the same experiment to resume.");
+            if (adopted.Count > 0)
+            {
+                foreach (var k in adopted) existing[k] = fingerprint[k];
+                WriteAtomically(ExperimentFile, JsonSerializer.Serialize(new SortedDictionary<string, string>(existing, StringComparer.Ordinal), Json));
+            }
             return;
         }
-        WriteAtomically(ExperimentFile, JsonSerializer.Serialize(fingerprint, Json));
+        // Created exclusively: of two processes claiming a new directory at once, one writes it and the other checks
+        // its fingerprint against what the first wrote.
+        string temporary = ExperimentFile + $".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(fingerprint, Json));
+        try { File.Move(temporary, ExperimentFile, overwrite: false); }
+        catch (IOException) when (File.Exists(ExperimentFile))
+        {
+            File.Delete(temporary);
+            Claim(fingerprint, absentMeans, adoptable);
+        }
     }
 
     /// <summary>The fingerprint stored in the directory, or null.</summary>

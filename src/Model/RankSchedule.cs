@@ -73,6 +73,9 @@ public abstract class RankSchedule
         throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(LowRankExtensions.RankScheduleKinds))}; register your own with LowRankExtensions.RegisterRankSchedule");
     }
 
+    /// <summary>The type whose code computes the ranks (a registered kind's own schedule type, not its wrapper).</summary>
+    internal virtual Type ImplementationType => GetType();
+
     /// <summary>The built-in kinds' names.</summary>
     public static IReadOnlyList<string> BuiltInKinds { get; } = ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic"];
 
@@ -160,6 +163,7 @@ public abstract class RankSchedule
         public override double RankAt(int layer, int depth, int maxRank) => inner.RankAt(layer, depth, maxRank);
         public override void Validate(string option, int maxRank) => inner.Validate(option, maxRank);
         protected override (string Kind, double[] Parameters)? TextForm => (kind, parameters);
+        internal override Type ImplementationType => inner.ImplementationType;
         public override string ToString() => inner.ToString() ?? kind;
     }
 }
