@@ -99,6 +99,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         var training = o.ToTraining(seed);
         config.Validate();
         training.Validate();
+        training.ValidateFor(config.SequenceLength);
 
         var device = Runtime.TorchRuntime.DeviceFor(env); // a GPU that is not there is refused before any work
         var train = ReadStream(input, o.TokensColumnName, tokenizer);

@@ -10,7 +10,7 @@ public sealed record GenerationOptions
     /// <summary>New tokens to generate at most. Default 100.</summary>
     public int MaxNewTokens { get; init; } = 100;
 
-    /// <summary>Softmax temperature; 0 = greedy (argmax, no randomness). Default 0.8.</summary>
+    /// <summary>Softmax temperature; 0 (or anything below <see cref="GreedyBelow"/>) = greedy (argmax, no randomness). Default 0.8.</summary>
     public double Temperature { get; init; } = 0.8;
 
     /// <summary>Sample only from the k most likely tokens; 0 = no limit. Default 40.</summary>
@@ -35,6 +35,9 @@ public sealed record GenerationOptions
     /// token. Both give the same tokens up to floating-point rounding; false exists to measure and check the cache.
     /// Default true.</summary>
     public bool UseCache { get; init; } = true;
+
+    /// <summary>Temperatures below this sample greedily (0 included): the float32 division by them is not representable.</summary>
+    public const double GreedyBelow = 1e-30;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()

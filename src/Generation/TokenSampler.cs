@@ -13,8 +13,12 @@ internal static class TokenSampler
     {
         using var scope = torch.NewDisposeScope();
         using var n = new ScalarArgs();
-        if (options.Temperature == 0) return (int)logits.argmax().item<long>();
-        var scaled = logits.div(n.Of(options.Temperature));
+        // Below 1e-30 the float32 quotient cannot be formed (the temperature itself rounds to 0): the limit of sampling
+        // as the temperature goes to 0 is the greedy token, so that is what such a temperature gives.
+        if (options.Temperature < GenerationOptions.GreedyBelow) return (int)logits.argmax().item<long>();
+        // Shifted so the largest logit is 0 before dividing: at a temperature near zero the quotient then runs to −∞
+        // (probability 0) instead of overflowing to +∞, whose softmax is NaN.
+        var scaled = (logits - logits.max()).div(n.Of(options.Temperature));
         if (options.TopK > 0 && options.TopK < scaled.shape[0])
         {
             var kth = scaled.topk(options.TopK).values[-1];

@@ -91,16 +91,25 @@ public sealed record GptConfig
     /// <summary>Rank of lm_head (min(ModelDim, VocabSize) when dense).</summary>
     public int HeadRankValue => HeadIsFactored ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim, VocabSize)) : Math.Min(ModelDim, VocabSize);
 
+    /// <summary>Upper bounds far beyond anything this library trains, and small enough that a configuration within them
+    /// cannot ask for more than a few gigabytes of tables before anything is checked (a saved model's too).</summary>
+    public const int MaxVocabSize = 1 << 24, MaxModelDim = 1 << 16, MaxDepth = 4096, MaxMlpRatio = 64;
+
+    /// <summary>The largest SequenceLength × HeadDim (the rotary tables' size).</summary>
+    public const long MaxRotaryValues = 1L << 28;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
     public void Validate()
     {
-        Require(VocabSize >= 2, nameof(VocabSize), VocabSize, "must be at least 2");
-        Require(Depth >= 1, nameof(Depth), Depth, "must be at least 1");
-        Require(ModelDim >= 2, nameof(ModelDim), ModelDim, "must be at least 2");
+        Require(VocabSize is >= 2 and <= MaxVocabSize, nameof(VocabSize), VocabSize, $"must be in 2 … {MaxVocabSize:N0}");
+        Require(Depth is >= 1 and <= MaxDepth, nameof(Depth), Depth, $"must be in 1 … {MaxDepth:N0}");
+        Require(ModelDim is >= 2 and <= MaxModelDim, nameof(ModelDim), ModelDim, $"must be in 2 … {MaxModelDim:N0}");
         Require(HeadDim >= 2 && HeadDim % 2 == 0, nameof(HeadDim), HeadDim, "must be an even number ≥ 2 (rotary embeddings rotate pairs)");
         Require(ModelDim % HeadDim == 0, nameof(HeadDim), HeadDim, $"must divide {nameof(ModelDim)} = {ModelDim} so that heads = ModelDim / HeadDim is whole");
         Require(SequenceLength >= 2, nameof(SequenceLength), SequenceLength, "must be at least 2");
-        Require(MlpRatio >= 1, nameof(MlpRatio), MlpRatio, "must be at least 1");
+        Require(MlpRatio is >= 1 and <= MaxMlpRatio, nameof(MlpRatio), MlpRatio, $"must be in 1 … {MaxMlpRatio}");
+        Require((long)SequenceLength * HeadDim <= MaxRotaryValues, nameof(SequenceLength), SequenceLength,
+            $"times HeadDim = {HeadDim} must be at most {MaxRotaryValues:N0} (the rotary tables): a context this long cannot be trained here");
         Require(RankMultiple >= 1, nameof(RankMultiple), RankMultiple, "must be at least 1");
         Require(LogitSoftCap >= 0 && double.IsFinite(LogitSoftCap), nameof(LogitSoftCap), LogitSoftCap, "must be ≥ 0 (0 disables)");
         Require(RopeBase > 1 && double.IsFinite(RopeBase), nameof(RopeBase), RopeBase, "must be > 1");

@@ -81,8 +81,8 @@ public static class GptSerializer
 
     // Far beyond anything trained with this library, and small enough that a claim within them cannot ask for more
     // than a few gigabytes before the byte count is compared.
-    const int MaxVocab = 1 << 24, MaxDim = 1 << 16, MaxDepth = 4096, MaxRatio = 64;
-    const long MaxRotaryValues = 1L << 28;
+    const int MaxVocab = GptConfig.MaxVocabSize, MaxDim = GptConfig.MaxModelDim, MaxDepth = GptConfig.MaxDepth, MaxRatio = GptConfig.MaxMlpRatio;
+    const long MaxRotaryValues = GptConfig.MaxRotaryValues;
 
     internal static void CheckBounds(int vocab, int depth, int dim, int headDim, int seq, int mlpRatio)
     {

@@ -52,6 +52,7 @@ public static class TrainingLoop
     {
         options.Validate();
         var config = model.Config;
+        options.ValidateFor(config.SequenceLength);
         CheckTokens(train, config.VocabSize, "training");
         var batcher = new SequenceBatcher(train, config.SequenceLength, options.BatchSize, options.DataSeed ?? 1);
         if (options.Threads is int threads) torch.set_num_threads(threads);
@@ -83,6 +84,9 @@ public static class TrainingLoop
         string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
         var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
+        // A fresh run never overwrites a checkpoint it did not write: that file is somebody's progress.
+        if (!o.Resume && o.CheckpointPath is { } existing && File.Exists(existing))
+            throw new InvalidOperationException($"Checkpoint '{existing}' already exists. Set Resume = true (CLI --resume) to continue it, or delete it or choose another path to start over.");
         if (o.Resume && File.Exists(o.CheckpointPath))
         {
             c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers);

@@ -137,7 +137,8 @@ public sealed record TrainingOptions
     public double CheckpointEverySeconds { get; init; } = 300;
 
     /// <summary>Continue from <see cref="CheckpointPath"/> if it exists (it must come from the same model, data and
-    /// options); the result is identical to an uninterrupted run. Default false.</summary>
+    /// options); the result is identical to an uninterrupted run. Without it, an existing checkpoint file is refused
+    /// rather than overwritten. Default false.</summary>
     [RunSetting]
     public bool Resume { get; init; }
 
@@ -154,8 +155,8 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
     public void Validate()
     {
-        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
-        Require(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
+        Require(BatchSize is >= 1 and <= MaxBatchSize, nameof(BatchSize), BatchSize, $"must be in 1 … {MaxBatchSize:N0}");
+        Require(GradientAccumulationSteps is >= 1 and <= MaxBatchSize, nameof(GradientAccumulationSteps), GradientAccumulationSteps, $"must be in 1 … {MaxBatchSize:N0}");
         Require(MaxSteps is not null || MaxTokens is not null || MaxSeconds is not null, nameof(MaxSteps), "none",
             "or MaxTokens or MaxSeconds must be set: training needs a budget");
         Require(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps!, "must be at least 1");
@@ -191,6 +192,17 @@ public sealed record TrainingOptions
         Require(!Resume || CheckpointPath is not null, nameof(Resume), Resume, "needs CheckpointPath: the file to resume from");
         Require(PauseAtStep is null or >= 1, nameof(PauseAtStep), PauseAtStep!, "must be at least 1");
     }
+
+    /// <summary>The largest BatchSize (and GradientAccumulationSteps).</summary>
+    public const int MaxBatchSize = 1 << 20;
+
+    /// <summary>The most tokens one micro-batch may hold (BatchSize × SequenceLength): beyond it the activations cannot fit.</summary>
+    public const long MaxTokensPerMicroBatch = 1L << 22;
+
+    /// <summary>Throws when a micro-batch of <paramref name="sequenceLength"/>-token sequences is too large to train.</summary>
+    public void ValidateFor(int sequenceLength) =>
+        Require((long)BatchSize * sequenceLength <= MaxTokensPerMicroBatch, nameof(BatchSize), BatchSize,
+            $"× SequenceLength = {sequenceLength:N0} must be at most {MaxTokensPerMicroBatch:N0} tokens per micro-batch: lower BatchSize or SequenceLength, or raise GradientAccumulationSteps");
 
     static void Positive(double value, string option) =>
         Require(value > 0 && double.IsFinite(value), option, value, "must be a positive, finite learning rate");

@@ -74,6 +74,31 @@ public class TokenShardTests
         Directory.Delete(resumed, true);
     }
 
+    [Fact]
+    public void Tokenizing_never_deletes_a_file_it_did_not_write()
+    {
+        using var dir = new TempDirectory("shards-user-");
+        var tokenizer = new ByteLevelTokenizer();
+        string mine = Path.Combine(dir.Path, "weights.bin"), lookalike = Path.Combine(dir.Path, "train_000000.txt");
+        File.WriteAllText(mine, "the user's own file");
+        File.WriteAllText(lookalike, "also the user's");
+        FluentActions.Invoking(() => TokenShards.Write(Documents(), tokenizer, dir.Path, ["test"], Small))
+            .Should().Throw<InvalidOperationException>().WithMessage("*not empty*no shard manifest*--force*");
+        File.ReadAllText(mine).Should().Be("the user's own file");
+
+        // Asked to write beside them, and interrupted, then resumed: only the writer's own shard names come and go.
+        using var cancel = new CancellationTokenSource();
+        var stop = new SynchronousProgress<TokenizeProgress>(p => { if (p.Documents >= 35) cancel.Cancel(); });
+        FluentActions.Invoking(() => TokenShards.Write(Documents(), tokenizer, dir.Path, ["test"], Small with { Force = true }, stop, cancel.Token))
+            .Should().Throw<OperationCanceledException>();
+        string stray = Path.Combine(dir.Path, "train_000099.bin");
+        File.WriteAllText(stray, "a shard an interrupted writer left half-written");
+        TokenShards.Write(Documents(), tokenizer, dir.Path, ["test"], Small).Complete.Should().BeTrue();
+        File.Exists(stray).Should().BeFalse("a shard name this writer makes, not in its manifest, is its own leftover");
+        File.ReadAllText(mine).Should().Be("the user's own file");
+        File.ReadAllText(lookalike).Should().Be("also the user's");
+    }
+
     static byte[] ConcatenatedBytes(string dir, string split)
     {
         using var train = TokenShards.Open(dir, split, out _);

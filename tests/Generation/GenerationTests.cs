@@ -29,6 +29,16 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
     }
 
     [Theory]
+    [InlineData(1e-30)]
+    [InlineData(double.Epsilon)]
+    public void A_temperature_near_zero_samples_the_greedy_tokens_instead_of_failing_on_NaN(double temperature)
+    {
+        var greedy = fixture.Lm.Generate(Prompts, Long with { MaxNewTokens = 20 });
+        var cold = fixture.Lm.Generate(Prompts, Long with { MaxNewTokens = 20, Temperature = temperature, Seed = 4 });
+        cold.Select(g => g.TokenIds).Should().BeEquivalentTo(greedy.Select(g => g.TokenIds), o => o.WithStrictOrdering());
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Generation_makes_no_tensor_outside_a_dispose_scope_per_token(bool cache)

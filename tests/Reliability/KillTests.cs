@@ -38,7 +38,7 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         for (int attempt = 0; attempt < 3; attempt++)
         {
             int target = 25 * (1 + 3 * attempt + random.Next(3));   // 25–75, 100–150, 175–225
-            using var child = SweepFixture.Start(dir, Train(dir, checkpoint, "--resume"));
+            using var child = SweepFixture.Start(dir, Train(dir, checkpoint, "--resume", "--start-if-missing"));
             _ = child.StandardError.ReadToEndAsync();
             int seen = 0;
             var deadline = DateTime.UtcNow.AddMinutes(2);

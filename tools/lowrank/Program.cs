@@ -19,7 +19,8 @@ try
     // Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or InvalidOperationException or NotSupportedException)
+catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException
+    or NotSupportedException or FormatException or OverflowException or System.Text.Json.JsonException)
 {
     // Bad input: the message names the problem and the fix; a stack trace would only bury it.
     string message = e.Message.Split('\n')[0];

@@ -149,13 +149,15 @@ sealed class SweepConfig
     public static void ApplyTuner(LowRankExperiment experiment, string text)
     {
         var parts = text.Split(':');
-        int At(int i, int fallback) => parts.Length > i ? int.Parse(parts[i], CultureInfo.InvariantCulture) : fallback;
+        int At(int i, int fallback, int min) => parts.Length <= i ? fallback
+            : int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= min ? v
+            : throw new ArgumentException($"Tuner '{text}': '{parts[i]}' is not {(i == 1 ? "a trial count ≥ 1" : "a seed ≥ 0")}. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
         switch (parts[0].ToLowerInvariant())
         {
             case "one-at-a-time" or "oneatatime": experiment.SetTuner(Tuners.OneAtATime()); break;
             case "grid": experiment.SetTuner(Tuners.Grid()); break;
-            case "random" when parts.Length >= 2: experiment.SetTuner(Tuners.Random(At(1, 0), At(2, 0))); break;
-            case "local" when parts.Length >= 2: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0), seed: At(2, 0))); break;
+            case "random" when parts.Length is 2 or 3: experiment.SetTuner(Tuners.Random(At(1, 0, 1), At(2, 0, 0))); break;
+            case "local" when parts.Length is 2 or 3: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0, 1), seed: At(2, 0, 0))); break;
             default: throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
         }
     }

@@ -19,10 +19,11 @@ static class TokenizeCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
         var fraction = new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
+        var force = new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its files are left alone)." };
         var command = new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, nanoGPT style) with a manifest naming the tokenizer.\n" +
             "Example: lowrank tokenize --input corpus/*.txt --tokenizer gpt2 --out shards; lowrank train --shards shards --seconds 600")
         {
-            input, textField, tokenizer, output, fraction, shardTokens,
+            input, textField, tokenizer, output, fraction, shardTokens, force,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -35,7 +36,7 @@ static class TokenizeCommand
             foreach (var i in inputs)
                 if (!File.Exists(i) && CorpusReaders.Files(i).Files.Count == 0) throw new FileNotFoundException($"--input '{i}' matches no files.", i);
             var lm = BuildTokenizer(parse.GetValue(tokenizer)!, Documents);
-            var options = new TokenizeOptions { ValidationFraction = parse.GetValue(fraction), ShardTokens = parse.GetValue(shardTokens) };
+            var options = new TokenizeOptions { ValidationFraction = parse.GetValue(fraction), ShardTokens = parse.GetValue(shardTokens), Force = parse.GetValue(force) };
             string dir = parse.GetValue(output)!.FullName;
             ShardManifest manifest;
             if (LiveProgress.IsLive)

@@ -28,7 +28,8 @@ static class TrainCommand
         var historyCsv = new Option<FileInfo?>("--history-csv") { Description = "Write the per-step history here." };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
-        var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists (same corpus, tokenizer and options); identical to an uninterrupted run." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint (same corpus, tokenizer and options); identical to an uninterrupted run. Without it an existing checkpoint is refused, not overwritten." };
+        var startIfMissing = new Option<bool>("--start-if-missing") { Description = "With --resume: start from scratch when the checkpoint does not exist yet (for a job that runs the same command until it finishes)." };
         var shards = new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
         var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
 
@@ -36,7 +37,7 @@ static class TrainCommand
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
             corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
-            checkpoint, checkpointEvery, resume, logdir, shards,
+            checkpoint, checkpointEvery, resume, startIfMissing, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -52,6 +53,10 @@ static class TrainCommand
                 CancellationToken = ct, LogDirectory = parse.GetValue(logdir)?.FullName,
             };
             if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
+            if (options.Training is { Resume: true, CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
+                throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run without --resume to start, or add --start-if-missing.", path);
+            if (!options.Training.Resume && options.Training.CheckpointPath is { } existing && File.Exists(existing))
+                throw new InvalidOperationException($"--checkpoint {existing} already exists: add --resume to continue it, or delete it or choose another file to start over.");
             foreach (var assignment in parse.GetValue(set) ?? [])
             {
                 var (name, value) = SplitAssignment(assignment);

@@ -20,6 +20,10 @@ public sealed record TokenizeOptions
     public int SplitSeed { get; init; }
     /// <summary>Documents tokenized together (in parallel). Default 1,024.</summary>
     public int ChunkDocuments { get; init; } = 1024;
+
+    /// <summary>Write into a folder that holds other files and no manifest (they are left alone: only shard names are
+    /// written). Default false: such a folder is refused, since it is probably not meant for shards.</summary>
+    public bool Force { get; init; }
 }
 
 /// <summary>A progress report of tokenizing.</summary>
@@ -46,11 +50,18 @@ public static class TokenShards
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, $"ValidationFraction must be in [0, 1); got {options.ValidationFraction}.");
         if (options.ShardTokens < 1024) throw new ArgumentOutOfRangeException(nameof(options), options.ShardTokens, "ShardTokens must be at least 1,024.");
         Directory.CreateDirectory(directory);
+        bool fresh = !File.Exists(Path.Combine(directory, ShardManifest.FileName));
+        if (fresh && !options.Force && Directory.EnumerateFileSystemEntries(directory).FirstOrDefault() is { } other)
+            throw new InvalidOperationException($"'{directory}' is not empty ({Path.GetFileName(other)} …) and holds no shard manifest: it does not look like a shard directory. Choose a new or empty directory, or pass --force (TokenizeOptions.Force) to write shards beside what is there.");
         var manifest = Resume(directory, tokenizer, inputs, options);
         if (manifest.Complete) return manifest;
-        // Shards an interrupted run was writing are not in the manifest: start them again.
-        var known = manifest.Shards.Select(s => s.File).ToHashSet();
-        foreach (var stray in Directory.EnumerateFiles(directory, "*.bin").Where(f => !known.Contains(Path.GetFileName(f)))) File.Delete(stray);
+        // Shards an interrupted run was writing are not in the manifest: start them again. Only names this writer makes
+        // (train_000123.bin, validation_000004.bin) in a directory whose manifest is its own are removed — never a user's file.
+        if (!fresh)
+        {
+            var known = manifest.Shards.Select(s => s.File).ToHashSet();
+            foreach (var stray in Directory.EnumerateFiles(directory, "*.bin").Where(f => IsShardName(Path.GetFileName(f)) && !known.Contains(Path.GetFileName(f)))) File.Delete(stray);
+        }
 
         var clock = Stopwatch.StartNew();
         long documentsDone = manifest.DocumentsConsumed, bytesDone = manifest.BytesConsumed;
@@ -89,6 +100,8 @@ public static class TokenShards
         progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
         return manifest;
     }
+
+    static bool IsShardName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, @"^(train|validation)_\d{6}\.bin$");
 
     static ShardManifest Resume(string directory, LmTokenizer tokenizer, IReadOnlyList<string> inputs, TokenizeOptions options)
     {

@@ -1,0 +1,49 @@
+// A user's mistake on the command line is one line on stderr and exit code 2, before any training: no .NET stack
+// trace, no minute of work first. One CLI process per case (each is a start of .NET with libtorch).
+using MLNet.LowRank.Tests.Experiments;
+
+namespace MLNet.LowRank.Tests.Cli;
+
+public class CliInputTests
+{
+    static readonly string[] Tiny = ["--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4"];
+
+    static void RefusedInOneLine((int Code, string Output) run, string expected)
+    {
+        run.Code.Should().Be(2, run.Output);
+        run.Output.Should().Contain(expected).And.NotContain("   at ", "no stack trace for a user's mistake");
+    }
+
+    [Theory]
+    [InlineData("random:many", "'many' is not a trial count")]
+    [InlineData("random:3:-1", "is not a seed")]
+    [InlineData("simulated-annealing", "Unknown tuner")]
+    public void A_malformed_tuner_is_refused(string tuner, string expected)
+    {
+        using var dir = new TempDirectory("cli-tuner-");
+        RefusedInOneLine(SweepFixture.Run(dir.Path, "sweep", "--tuner", tuner, "--run-dir", Path.Combine(dir.Path, "run"), "--list"), expected);
+    }
+
+    [Theory]
+    [InlineData("BatchSize=2000000000", "BatchSize must be in 1")]
+    [InlineData("SequenceLength=100000000", "SequenceLength")]
+    [InlineData("BatchSize=1000000", "tokens per micro-batch")]
+    public void An_absurd_size_is_refused_before_any_work(string assignment, string expected)
+    {
+        using var dir = new TempDirectory("cli-size-");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, assignment]), expected);
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "refused before reading the corpus or allocating");
+    }
+
+    [Fact]
+    public void A_checkpoint_is_not_overwritten_and_a_missing_one_is_not_resumed_silently()
+    {
+        using var dir = new TempDirectory("cli-ckpt-");
+        string checkpoint = Path.Combine(dir.Path, "run.ckpt");
+        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint, "--resume"]), "no checkpoint at");
+        File.WriteAllText(checkpoint, "somebody's progress");
+        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint]), "already exists");
+        File.ReadAllText(checkpoint).Should().Be("somebody's progress");
+    }
+}
