@@ -67,7 +67,7 @@ public static class ResultsPage
         Line("- **Hardware and precision.** A 2-core CPU in float32. Wall-clock ratios between shapes on a GPU differ (small factored matmuls use a GPU worse than a CPU).");
         Line("- **Tuning.** Learning rates were tuned on one tuning seed at the middle budget (and, for the dense and main low-rank arms, re-checked at the largest); a finer grid or a per-budget tuning of every arm could move each arm's loss by a little.");
         Line("- **The fit.** E comes from a law fitted to four budget means per arm; it is an extrapolation, the planned law does not fit these means within their noise (χ² above), and the spread across specifications, not any one interval, is the honest uncertainty on E. The gap slopes extrapolate a straight line in log₂(tokens) over a 8× range of budgets.");
-        Line("- **Beyond the largest budget.** A persistent gap over 1/4–2 × compute-optimal does not show what happens at 10× or 100× more tokens per parameter; the version-3 plan adds a 4 × budget.");
+        Line("- **Beyond the largest budget.** A persistent gap over 1/4–2 × compute-optimal does not show what happens at 10× or 100× more tokens per parameter; the version-3 plan ([study/v3/plan.md](study/v3/plan.md)) adds a 4 × budget, the missing controls, a width ladder and rank schedules.");
         Line("");
         if (!design.Smoke) GpuRecipe.Write(Line, Path.Combine(root, "gpu-recipe"));
         page.Insert(correctionsAt, Corrections(plateau, robust, corrected));
