@@ -15,32 +15,44 @@ public static class LowRankExtensions
     static readonly ConcurrentDictionary<string, IOptimizerFactory> OptimizerFactories = new(StringComparer.OrdinalIgnoreCase);
     static readonly ConcurrentDictionary<string, Func<double[], RankSchedule>> Schedules = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Registers <paramref name="variant"/> under its <see cref="LinearVariant.Name"/> (replacing an earlier
-    /// registration of that name): <c>Variant = "Name"</c> in sweeps, and models that use it save and load.</summary>
-    /// <exception cref="ArgumentException">The name is a built-in variant's.</exception>
+    /// <summary>Registers <paramref name="variant"/> under its <see cref="LinearVariant.Name"/>: <c>Variant = "Name"</c>
+    /// in sweeps, and models that use it save and load. Registering the same type again does nothing.</summary>
+    /// <exception cref="ArgumentException">The name is a built-in variant's, or another type is registered under it.</exception>
     public static void Register(LinearVariant variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
         CheckName(variant.Name, LinearVariant.BuiltIn.Select(v => v.Name), "linear variant");
-        Variants[variant.Name] = variant;
+        AddOnce(Variants, variant.Name, variant, v => v.GetType(), "linear variant");
     }
 
     /// <summary>Registers <paramref name="optimizer"/> under its <see cref="IOptimizerFactory.Name"/>: <c>Optimizer = "Name"</c>
     /// in sweeps and configs.</summary>
+    /// <exception cref="ArgumentException">The name is a built-in optimizer's, or another type is registered under it.</exception>
     public static void Register(IOptimizerFactory optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         CheckName(optimizer.Name, [Optimizers.MuonAdamW.Name, Optimizers.AdamW.Name], "optimizer");
-        OptimizerFactories[optimizer.Name] = optimizer;
+        AddOnce(OptimizerFactories, optimizer.Name, optimizer, o => o.GetType(), "optimizer");
     }
 
     /// <summary>Registers a rank-schedule kind: the value "<paramref name="kind"/>:a:b…" of AttentionRank or MlpRank becomes
     /// <paramref name="create"/>([a, b, …]). A schedule whose ToString() is "Kind(a, b)" round-trips through records.</summary>
+    /// <exception cref="ArgumentException">The kind is built in, or another factory is registered under it.</exception>
     public static void RegisterRankSchedule(string kind, Func<double[], RankSchedule> create)
     {
         ArgumentNullException.ThrowIfNull(create);
         CheckName(kind, ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic", "dense", "full"], "rank-schedule kind");
-        Schedules[kind] = create;
+        AddOnce(Schedules, kind, create, f => f.Method, "rank-schedule kind");
+    }
+
+    /// <summary>Adds <paramref name="value"/> under <paramref name="name"/>, or does nothing when the same thing (by
+    /// <paramref name="identity"/>) is there already; anything else under that name is an error: a sweep or a saved
+    /// model naming it would silently get other code.</summary>
+    static void AddOnce<T>(ConcurrentDictionary<string, T> registry, string name, T value, Func<T, object> identity, string what) where T : notnull
+    {
+        var existing = registry.GetOrAdd(name, value);
+        if (!ReferenceEquals(existing, value) && !identity(existing).Equals(identity(value)))
+            throw new ArgumentException($"A {what} named '{name}' is registered already ({identity(existing)}); registering {identity(value)} under the same name would change what every sweep and saved model naming it runs. Choose another name.", nameof(name));
     }
 
     /// <summary>Registers an external tokenizer so models trained with it load (the same as <see cref="LmTokenizer.Register"/>).</summary>

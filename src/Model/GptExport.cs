@@ -111,6 +111,12 @@ public static class GptExport
                         throw new InvalidDataException($"{path}: weight '{name}' is {t.dtype}, not a floating-point type.");
                 }
                 using var float32 = new DisposableDictionary(tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float32)));
+                foreach (var (name, t) in float32.Tensors)
+                {
+                    using var finite = t.isfinite().all();
+                    if (!finite.item<bool>())
+                        throw new InvalidDataException($"{path}: weight '{name}' holds NaN or infinite values: it was saved from a diverged run, or the file is damaged.");
+                }
                 model.load_state_dict(float32.Tensors, strict: true);   // TorchSharp's own loader: names again, then copy_
                 return model;
             }

@@ -113,10 +113,13 @@ public static class GptSerializer
         int count = r.ReadInt32();
         if (count != parameters.Count)
             throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration builds {parameters.Count}.");
+        var seen = new HashSet<string>();
         for (int i = 0; i < count; i++)
         {
             string name = r.ReadString();
             if (!parameters.TryGetValue(name, out var p)) throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
+            // The count matches, so a name given twice would leave another weight at its uninitialised value.
+            if (!seen.Add(name)) throw new InvalidDataException($"The saved model has weight '{name}' twice: the file is damaged.");
             TensorIO.ReadInto(r, p, $"Weight '{name}'");
         }
     }

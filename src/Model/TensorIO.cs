@@ -30,13 +30,19 @@ public static class TensorIO
     /// <exception cref="EndOfStreamException">The data is cut short.</exception>
     public static void ReadInto(BinaryReader r, Tensor target, string what)
     {
-        long[] shape = Enumerable.Range(0, r.ReadInt32()).Select(_ => r.ReadInt64()).ToArray();
+        int rank = r.ReadInt32();
+        if (rank is < 0 or > 8) throw new InvalidDataException($"{what} claims {rank} dimensions: the file is damaged.");
+        long[] shape = Enumerable.Range(0, rank).Select(_ => r.ReadInt64()).ToArray();
         if (!shape.SequenceEqual(target.shape))
             throw new InvalidDataException($"{what} is saved as [{string.Join(", ", shape)}]; expected [{string.Join(", ", target.shape)}].");
         int n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
         byte[] bytes = r.ReadBytes(n * sizeof(float));
         if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException($"{what} is cut short.");
-        using var values = torch.tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
+        var floats = MemoryMarshal.Cast<byte, float>(bytes);
+        for (int i = 0; i < floats.Length; i++)
+            if (!float.IsFinite(floats[i]))
+                throw new InvalidDataException($"{what} holds {floats[i]} at element {i:N0}: it was saved from a diverged run, or the file is damaged.");
+        using var values = torch.tensor(floats.ToArray(), shape);
         using var noGrad = torch.no_grad();
         target.copy_(values);
     }

@@ -23,6 +23,7 @@ internal sealed class TrainingCounters
     public EvalResult? LastEval { get; set; }
     public ThresholdReached? Reached { get; set; }
     public List<StepRecord> History { get; set; } = [];
+    public List<string> OptionChanges { get; set; } = [];
 }
 
 internal static class Checkpoint
@@ -51,7 +52,10 @@ internal static class Checkpoint
 
     /// <summary>Restores <paramref name="model"/> and <paramref name="optimizers"/> in place; returns the counters.</summary>
     /// <param name="fingerprintVersion1">This run's fingerprint as version 1 wrote it, or null where version 1 could not have written this run.</param>
-    public static TrainingCounters Read(string path, string fingerprint, Func<string?> fingerprintVersion1, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers)
+    /// <param name="allowChangedTraining">Accept a checkpoint whose fingerprint differs only in its training options; the
+    /// differences are added to the counters' <see cref="TrainingCounters.OptionChanges"/>.</param>
+    public static TrainingCounters Read(string path, string fingerprint, Func<string?> fingerprintVersion1, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers,
+        bool allowChangedTraining, out string? acceptedChanges)
     {
         try
         {
@@ -62,10 +66,12 @@ internal static class Checkpoint
             if (version > Version) throw new InvalidDataException($"'{path}' is checkpoint format {version}; this library reads {Version}. Upgrade MLNet.LowRank.");
             string saved = r.ReadString();
             if (version == 1) fingerprint = fingerprintVersion1() ?? fingerprint;
-            if (saved != fingerprint)
+            string? changes = acceptedChanges = null;
+            if (saved != fingerprint && !(allowChangedTraining && version >= 2 && TrainingChanges(saved, fingerprint) is { } c && (changes = c) is not null))
                 throw new InvalidOperationException(
                     $"Checkpoint '{path}' was written by a different run (model, data or training options differ), so resuming would not continue it. Restore the original settings, delete the checkpoint, or set Resume = false.\n  checkpoint: {saved}\n  this run:   {fingerprint}");
             var counters = JsonSerializer.Deserialize<TrainingCounters>(r.ReadString()) ?? throw new InvalidDataException("empty counters");
+            if (changes is not null) counters.OptionChanges.Add(acceptedChanges = $"at step {counters.Step}: {changes}");
             GptSerializer.ReadConfig(r);
             GptSerializer.ReadWeights(r, model);
             int count = r.ReadInt32();
@@ -103,7 +109,8 @@ internal static class Checkpoint
     {
         var c = model.Config;
         var d = new GptConfig();
-        if (c.LogitSoftCap != d.LogitSoftCap || c.RopeBase != d.RopeBase || c.NormEps != d.NormEps || c.MlpRatio != d.MlpRatio || c.RankMultiple != d.RankMultiple) return null;
+        if (c.LogitSoftCap != d.LogitSoftCap || c.RopeBase != d.RopeBase || c.NormEps != d.NormEps || c.MlpRatio != d.MlpRatio || c.RankMultiple != d.RankMultiple
+            || o.DivergenceMargin != new TrainingOptions().DivergenceMargin) return null;
         (string, object?)[] fields =
         [
             ("BatchSize", o.BatchSize), ("GradientAccumulationSteps", o.GradientAccumulationSteps), ("MaxSteps", o.MaxSteps), ("MaxTokens", o.MaxTokens),
@@ -119,6 +126,26 @@ internal static class Checkpoint
         string training = "TrainingOptions { " + string.Join(", ", fields.Select(f => $"{f.Item1} = {f.Item2}")) + " }";
         string summary = ModelSummary.For(c).ToString().ReplaceLineEndings(" ");
         return $"{summary} | variant {c.Variant.Name}, init {c.Init} | optimizer {o.Optimizer.Name} | {training} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+    }
+
+    /// <summary>"Name old → new; …" when two version-2 fingerprints differ only in their training options (model and
+    /// data equal, the optimizer the same), else null.</summary>
+    static string? TrainingChanges(string saved, string current)
+    {
+        static (string Others, Dictionary<string, string> Training)? Split(string f)
+        {
+            int start = f.IndexOf(" | training ", StringComparison.Ordinal), end = f.IndexOf(" | train ", StringComparison.Ordinal);
+            if (start < 0 || end < start) return null;
+            string section = f[(start + " | training ".Length)..end];
+            var pairs = section.Split(';').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+            return (f[..start] + f[end..], pairs);
+        }
+        if (Split(saved) is not { } a || Split(current) is not { } b || a.Others != b.Others) return null;
+        if (a.Training.GetValueOrDefault("Optimizer") != b.Training.GetValueOrDefault("Optimizer")) return null;   // its state would not fit
+        var changed = a.Training.Keys.Union(b.Training.Keys).Order(StringComparer.Ordinal)
+            .Where(k => a.Training.GetValueOrDefault(k) != b.Training.GetValueOrDefault(k))
+            .Select(k => $"{k} {a.Training.GetValueOrDefault(k) ?? "(absent)"} → {b.Training.GetValueOrDefault(k) ?? "(absent)"}").ToList();
+        return changed.Count == 0 ? null : string.Join("; ", changed);
     }
 
     static string Hash(TokenStream s) => s.Identity;

@@ -81,6 +81,13 @@ public static class TrainingLoop
         long stateBytes = ModelSummary.For(config).StateBytes(statePerParameter);
         var trainingStep = new TrainingStep(model, optimizers, o);
         var schedule = o.Schedule;
+        // A loss far above a uniform guess's ln V is a run that has left the rails (the soft-capped logits bound the
+        // cross-entropy by ln V + 2·cap, so an absolute limit like 100 could never be reached).
+        double divergenceLimit = Math.Min(o.DivergenceLoss, Math.Log(config.VocabSize) + o.DivergenceMargin);
+        // An exactly zero gradient after the first step means a dead network: activations overflowed inside an RMS
+        // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
+        bool Diverged(double loss, double gradNorm, int stepIndex) =>
+            !double.IsFinite(loss) || loss > divergenceLimit || !double.IsFinite(gradNorm) || (stepIndex >= 1 && gradNorm == 0);
         string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
         var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
@@ -89,7 +96,8 @@ public static class TrainingLoop
             throw new InvalidOperationException($"Checkpoint '{existing}' already exists. Set Resume = true (CLI --resume) to continue it, or delete it or choose another path to start over.");
         if (o.Resume && File.Exists(o.CheckpointPath))
         {
-            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers);
+            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers, o.ResumeWithChangedOptions, out var changes);
+            if (changes is not null) log?.Invoke($"Resumed with changed training options ({changes}): the run is no longer one uninterrupted run.");
             batcher.Restore(c.Epoch, c.Cursor);
             log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
         }
@@ -142,8 +150,11 @@ public static class TrainingLoop
                 }
                 // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
                 // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
-                // uniform — but its gradients then stop being finite, or vanish.
-                gradNorm = trainingStep.Update(step, lrFactor);
+                // uniform — but its gradients then stop being finite, or vanish. Both are looked at before the update:
+                // a diverged step never reaches the weights or the optimizer state, so the model left is the last good one.
+                gradNorm = trainingStep.ClipGradients();
+                if (Diverged(loss, gradNorm, step)) trainingStep.Discard();
+                else trainingStep.Apply(step, lrFactor);
             }
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             c.Step = ++step;
@@ -153,9 +164,7 @@ public static class TrainingLoop
             garbage.CollectIfSpent();
             c.PeakResidentBytes = Math.Max(c.PeakResidentBytes, ProcessMemory.ResidentBytes());
 
-            // An exactly zero gradient after the first step means a dead network: activations overflowed inside an RMS
-            // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
-            bool diverged = !double.IsFinite(loss) || loss > o.DivergenceLoss || !double.IsFinite(gradNorm) || (step > 1 && gradNorm == 0);
+            bool diverged = Diverged(loss, gradNorm, step - 1);
             bool last = diverged || Fraction(o, step, c.Tokens, c.TrainSeconds) >= 1;
             bool pausing = !last && o.PauseAtStep is int pause && step >= pause;
             EvalResult? eval = null;
@@ -178,7 +187,7 @@ public static class TrainingLoop
             {
                 status = TrainingStatus.Diverged;
                 string good = o.CheckpointPath is not null && File.Exists(o.CheckpointPath) ? $" The last good checkpoint is {o.CheckpointPath} (step {lastCheckpointStep})." : "";
-                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above DivergenceLoss = {o.DivergenceLoss}). Lower the learning rates or raise DivergenceLoss.{good}";
+                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above {divergenceLimit:F2} = ln V + DivergenceMargin {o.DivergenceMargin} or DivergenceLoss {o.DivergenceLoss}); that step was not applied, so the model is the one after step {step - 1}. Lower the learning rates (resuming from a checkpoint with other training options needs ResumeWithChangedOptions, CLI --allow-changed-options) or raise DivergenceMargin.{good}";
                 log?.Invoke(message);
                 break;
             }
@@ -215,6 +224,7 @@ public static class TrainingLoop
             TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
             PeakResidentBytes = c.PeakResidentBytes,
             StateBytes = stateBytes,
+            OptionChanges = c.OptionChanges,
         };
     }
 

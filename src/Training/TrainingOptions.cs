@@ -117,8 +117,12 @@ public sealed record TrainingOptions
     [RunSetting]
     public int? Threads { get; init; }
 
-    /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this. Default 100.</summary>
+    /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this absolute value. Default 100.</summary>
     public double DivergenceLoss { get; init; } = 100;
+
+    /// <summary>Training also stops as diverged when the loss exceeds ln V (a uniform guess over the vocabulary) by
+    /// this many nats — e^5 ≈ 150 × the uniform perplexity. Default 5.</summary>
+    public double DivergenceMargin { get; init; } = 5;
 
     /// <summary>Progress reports every this many steps. Default 10.</summary>
     [RunSetting]
@@ -141,6 +145,13 @@ public sealed record TrainingOptions
     /// rather than overwritten. Default false.</summary>
     [RunSetting]
     public bool Resume { get; init; }
+
+    /// <summary>With <see cref="Resume"/>: continue a checkpoint written with other training options (a lower learning
+    /// rate after a divergence, say) — the model, the data and the optimizer set-up must still match. The changes are
+    /// logged and recorded in <see cref="TrainingResult.OptionChanges"/> and in every later checkpoint; the run is then
+    /// no longer identical to an uninterrupted one. Default false: such a checkpoint is refused.</summary>
+    [RunSetting]
+    public bool ResumeWithChangedOptions { get; init; }
 
     /// <summary>Stop once this many steps are done, with status <see cref="TrainingStatus.Paused"/>: evaluate (when there is a
     /// validation set) and write the checkpoint, without changing the learning-rate schedule, which still runs to the
@@ -186,6 +197,7 @@ public sealed record TrainingOptions
         Require(ThresholdPerplexity is null || ThresholdPerplexity > 1, nameof(ThresholdPerplexity), ThresholdPerplexity!, "must be greater than 1");
         Require(Threads is null or >= 1, nameof(Threads), Threads!, "must be at least 1");
         Require(DivergenceLoss > 0, nameof(DivergenceLoss), DivergenceLoss, "must be positive");
+        Require(DivergenceMargin > 0, nameof(DivergenceMargin), DivergenceMargin, "must be positive (nats above ln V)");
         Require(ReportEvery >= 1, nameof(ReportEvery), ReportEvery, "must be at least 1");
         Require(CheckpointEverySteps >= 0, nameof(CheckpointEverySteps), CheckpointEverySteps, "must be ≥ 0 (0 = only at the end and when cancelled)");
         Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds), CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");

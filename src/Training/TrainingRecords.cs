@@ -70,4 +70,8 @@ public sealed record TrainingResult
     public required long PeakResidentBytes { get; init; }
     /// <summary>Analytic bytes of parameters + gradients + optimizer state (float32).</summary>
     public required long StateBytes { get; init; }
+
+    /// <summary>Training options changed on a resume (<see cref="TrainingOptions.ResumeWithChangedOptions"/>), as
+    /// "at step N: Name old → new; …"; empty for a run that is one uninterrupted run.</summary>
+    public IReadOnlyList<string> OptionChanges { get; init; } = [];
 }

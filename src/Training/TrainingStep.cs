@@ -46,10 +46,28 @@ public sealed class TrainingStep
     /// gradients, and returns the norm before clipping.</summary>
     public double Update(int step, double lrFactor)
     {
-        using var scope = torch.NewDisposeScope();
-        double norm = nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
-        foreach (var optimizer in optimizers) optimizer.Step(step, lrFactor);
-        model.zero_grad();
+        double norm = ClipGradients();
+        Apply(step, lrFactor);
         return norm;
     }
+
+    /// <summary>Clips the global gradient norm at <see cref="TrainingOptions.GradientClip"/> (0 measures without
+    /// clipping) and returns the norm before clipping, changing no weight: the loop looks at it (and the loss) before
+    /// deciding to <see cref="Apply"/> the step or <see cref="Discard"/> it.</summary>
+    public double ClipGradients()
+    {
+        using var scope = torch.NewDisposeScope();
+        return nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
+    }
+
+    /// <summary>Applies every optimizer at <paramref name="step"/> with <paramref name="lrFactor"/> and clears the gradients.</summary>
+    public void Apply(int step, double lrFactor)
+    {
+        using var scope = torch.NewDisposeScope();
+        foreach (var optimizer in optimizers) optimizer.Step(step, lrFactor);
+        model.zero_grad();
+    }
+
+    /// <summary>Clears the gradients of a step that must not reach the weights or the optimizer state.</summary>
+    public void Discard() => model.zero_grad();
 }

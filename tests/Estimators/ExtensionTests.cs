@@ -64,3 +64,28 @@ public class ExtensionTests
         lm.Dispose();
     }
 }
+
+public class RegistrationTests
+{
+    /// <summary>Another type that claims ScaledFactored's name.</summary>
+    sealed class Impostor : LinearVariant
+    {
+        public override string Name => "ScaledFactored";
+        public override long ParameterCount(int inFeatures, int outFeatures, int rank) => LinearVariant.Factored.ParameterCount(inFeatures, outFeatures, rank);
+        public override LinearLayer Create(LinearLayerSpec spec) => LinearVariant.Factored.Create(spec);
+    }
+
+    [Fact]
+    public void Registering_a_name_twice_is_an_error_unless_it_is_the_same_thing()
+    {
+        LowRankExtensions.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());
+        LowRankExtensions.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
+        FluentActions.Invoking(() => LowRankExtensions.Register(new Impostor())).Should().Throw<ArgumentException>().WithMessage("*'ScaledFactored' is registered already*another name*");
+        LinearVariant.Parse("ScaledFactored").Should().BeOfType<MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant>();
+        static RankSchedule First(double[] p) => RankSchedule.Linear(p[0], p[0]);
+        LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", First);
+        LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", First);
+        FluentActions.Invoking(() => LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", p => RankSchedule.Linear(p[0], 2 * p[0])))
+            .Should().Throw<ArgumentException>().WithMessage("*registered already*");
+    }
+}

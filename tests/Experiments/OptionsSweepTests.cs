@@ -31,11 +31,11 @@ public class OptionsSweepTests
     {
         var options = TrialParameters.Apply(new LowRankLmTrainer.Options(), Recorded);
         var described = TrialParameters.Describe(options);
-        // Options reachable since (the architecture's MLP ratio, rank multiple, soft-cap, rotary base, norm epsilon) are
+        // Options reachable or added since (MLP ratio, rank multiple, soft-cap, rotary base, norm epsilon; the divergence margin) are
         // added at their defaults; every recorded key reads back as it was written, so the record names the same trial.
         described.Where(kv => !Recorded.ContainsKey(kv.Key)).Should().BeEquivalentTo(new Dictionary<string, string>
         {
-            ["LogitSoftCap"] = "15", ["MlpRatio"] = "4", ["NormEps"] = "1E-06", ["RankMultiple"] = "1", ["RopeBase"] = "10000",
+            ["LogitSoftCap"] = "15", ["MlpRatio"] = "4", ["NormEps"] = "1E-06", ["RankMultiple"] = "1", ["RopeBase"] = "10000", ["DivergenceMargin"] = "5",
         });
         described.Where(kv => Recorded.ContainsKey(kv.Key)).Should().BeEquivalentTo(Recorded);
         OptionTable.SameConfiguration(described, Recorded).Should().BeTrue();

@@ -29,6 +29,7 @@ static class TrainCommand
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint (same corpus, tokenizer and options); identical to an uninterrupted run. Without it an existing checkpoint is refused, not overwritten." };
+        var allowChanged = new Option<bool>("--allow-changed-options") { Description = "With --resume: continue a checkpoint written with other training options (e.g. a lower learning rate after a divergence); the changes are logged and recorded, and the run is no longer one uninterrupted run." };
         var startIfMissing = new Option<bool>("--start-if-missing") { Description = "With --resume: start from scratch when the checkpoint does not exist yet (for a job that runs the same command until it finishes)." };
         var shards = new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
         var logdir = new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
@@ -37,7 +38,7 @@ static class TrainCommand
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
             corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
-            checkpoint, checkpointEvery, resume, startIfMissing, logdir, shards,
+            checkpoint, checkpointEvery, resume, startIfMissing, allowChanged, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -48,7 +49,7 @@ static class TrainCommand
                     MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                     EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
                     ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery),
-                    CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume),
+                    CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), ResumeWithChangedOptions = parse.GetValue(allowChanged),
                 },
                 CancellationToken = ct, LogDirectory = parse.GetValue(logdir)?.FullName,
             };
