@@ -20,7 +20,7 @@ public class OptionValidationTests
 
     [Fact] public void Heads_not_dividing_the_width() => ShouldFail(() => Gpt.Create(Tiny.Config() with { ModelDim = 40, HeadDim = 16 }, 1), "HeadDim", "must divide ModelDim = 40");
 
-    [Fact] public void Depth_below_one() => ShouldFail(() => Gpt.Create(Tiny.Config() with { Depth = 0 }, 1), "Depth", "at least 1");
+    [Fact] public void Depth_below_one() => ShouldFail(() => Gpt.Create(Tiny.Config() with { Depth = 0 }, 1), "Depth", "must be in 1 … 4,096");
 
     [Fact] public void Sequence_length_below_two() => ShouldFail(() => Gpt.Create(Tiny.Config() with { SequenceLength = 1 }, 1), "SequenceLength", "at least 2");
 
