@@ -30,8 +30,11 @@ public static class ReportWriter
         Plots.ParameterCounts(trials, Path.Combine(store.Directory, figures[1].File));
         Plots.ParetoFrontier(trials, Path.Combine(store.Directory, figures[2].File));
         Plots.RankProfiles(trials, Path.Combine(store.Directory, figures[3].File));
-        // Ranks whenever a trial sets them; other numeric options when the sweep varies them.
-        foreach (var name in new[] { "AttentionRank", "MlpRank", "Depth", "MatrixLearningRate", "AdamMatrixLearningRate" })
+        // Ranks whenever a trial sets them; every other numeric option of the option table when the sweep varies it.
+        static bool Numeric(Type t) => (Nullable.GetUnderlyingType(t) ?? t) is var u && (u == typeof(int) || u == typeof(long) || u == typeof(double));
+        var plotted = Estimators.OptionTable.All.Where(d => d.Type == typeof(Model.RankSchedule) || Numeric(d.Type))
+            .Select(d => d.Name).Where(n => !n.EndsWith("Seed", StringComparison.Ordinal));   // seeds vary by design, not as a setting
+        foreach (var name in plotted)
             if (name.EndsWith("Rank", StringComparison.Ordinal) ? trials.Any(t => t.Parameters.ContainsKey(name))
                 : trials.Select(t => t.Parameters.GetValueOrDefault(name)).Where(v => v is not null).Distinct().Count() > 1)
             {
