@@ -275,10 +275,9 @@ public static class ResultsPage
         string trendWords = slope.High < 0 ? "shrinking" : slope.Low > 0 ? "growing" : "not distinguishable from constant";
         bool robustHigher = higher && trend.ClosingExcluded;
         bool fitsAgree = Robustness.FitsAgree(robust.Specifications, (arm, "dense"), out var fitted);
-        var range = robust.Specifications.Select(s => s.Seeds.Differences[(arm, "dense")].Value).ToList();
         string fits = fitsAgree
-            ? $"every fitted specification puts its plateau {VerdictRules.Words(fitted)} dense's (E difference {range.Min():+0.000;−0.000} to {range.Max():+0.000;−0.000})"
-            : $"the fitted plateau difference depends on the specification ({range.Min():+0.000;−0.000} to {range.Max():+0.000;−0.000}), so no statement about E survives";
+            ? $"every fitted specification puts its plateau {VerdictRules.Words(fitted)} dense's (E difference {Robustness.Range(robust.Specifications, (arm, "dense"))})"
+            : $"the fitted plateau difference depends on the specification ({Robustness.Range(robust.Specifications, (arm, "dense"))}), so no statement about E survives";
         string text = !higher
             ? $"`{arm}` ({what}) is not higher than `dense` at the largest budget by the Holm rule, so these runs do not show it plateauing higher; {fits}."
             : robustHigher
@@ -302,7 +301,7 @@ public static class ResultsPage
     {
         if (plateau?.Fit.Goodness is not { } g || robust is null) return "";
         var worst = g.Residuals.SelectMany(kv => kv.Value.Select(x => (Arm: kv.Key, x.Tokens, x.Standardized, x.Residual))).MaxBy(x => Math.Abs(x.Standardized));
-        string Range((string, string) pair) { var v = robust.Specifications.Select(s => s.Seeds.Differences[pair].Value).ToList(); return $"{v.Min():+0.000;−0.000} to {v.Max():+0.000;−0.000}"; }
+        string Range((string, string) pair) => Robustness.Range(robust.Specifications, pair);
         var sb = new StringBuilder();
         sb.AppendLine("## Corrections (2026-12-02)");
         sb.AppendLine();

@@ -105,12 +105,16 @@ public static class Robustness
     }
 
     /// <summary>Whether every specification's seed and residual intervals exclude 0 on the same side.</summary>
-    public static string Agreement(IReadOnlyList<SpecificationResult> specs, (string A, string B) p)
-    {
-        var outcomes = specs.SelectMany(s => new[] { VerdictRules.Plateau(s.Seeds.Differences[p]), VerdictRules.Plateau(s.Residuals.Differences[p]) }).Distinct().ToList();
-        return outcomes.Count == 1 && outcomes[0] != Outcome.Unresolved
-            ? $"every interval of every specification lies {(outcomes[0] == Outcome.Higher ? "above" : "below")} 0"
+    public static string Agreement(IReadOnlyList<SpecificationResult> specs, (string A, string B) p) =>
+        FitsAgree(specs, p, out var outcome)
+            ? $"every interval of every specification lies {(outcome == Outcome.Higher ? "above" : "below")} 0"
             : $"the specifications do not agree — intervals not above 0: {string.Join("; ", specs.Where(s => VerdictRules.Plateau(s.Residuals.Differences[p]) != Outcome.Higher || VerdictRules.Plateau(s.Seeds.Differences[p]) != Outcome.Higher).Select(s => $"{s.Name} (seeds {Side(s.Seeds.Differences[p])}, residuals {Side(s.Residuals.Differences[p])})"))}";
+
+    /// <summary>"−0.062 to +0.144": the E difference of <paramref name="p"/> across the specifications.</summary>
+    public static string Range(IReadOnlyList<SpecificationResult> specs, (string A, string B) p)
+    {
+        var values = specs.Select(s => s.Seeds.Differences[p].Value).ToList();
+        return $"{values.Min():+0.000;−0.000} to {values.Max():+0.000;−0.000}";
     }
 
     public static bool FitsAgree(IReadOnlyList<SpecificationResult> specs, (string A, string B) p, out Outcome outcome)
