@@ -4,8 +4,8 @@
 // in its own run directory, so a re-run skips every finished trial.
 using System.Globalization;
 using Microsoft.ML;
-using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Experiments;
+using static MLNet.LowRank.Examples.Study.TrialBatch;
 
 namespace MLNet.LowRank.Examples.Study;
 
@@ -21,6 +21,7 @@ public sealed record Choices(IReadOnlyDictionary<string, double> Muon, double Em
 public sealed class Phases(MLContext ml, IDataView train, IDataView validation, StudyDesign design, string root, Action<string> log, CancellationToken ct)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
+    readonly TrialBatch batch = new(ml, train, validation, root, log, ct);
 
     public string TuneDirectory(Arm arm, int extension = 0) => Path.Combine(root, "tune", extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
     public string EmbeddingHeadDirectory => Path.Combine(root, "tune", "dense-embedding-head");
@@ -88,46 +89,6 @@ public sealed class Phases(MLContext ml, IDataView train, IDataView validation, 
         return all;
     }
 
-    async Task<IReadOnlyList<TrialResult>> RunAsync(string directory, int budget, bool denseEvaluation, IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null)
-    {
-        log($"{Path.GetRelativePath(root, directory)}: {trials.Count} trials at budget {StudyDesign.BudgetNames[budget]} ({design.BudgetTokens(budget):N0} tokens, {design.BudgetSteps[budget]} steps).");
-        var experiment = ml.LowRank().CreateExperiment()
-            .SetPipeline(LmTokenizer.Bytes(), design.Baseline(budget, denseEvaluation))
-            .SetDataset(train, validation)
-            .SetSearchSpace(new SearchSpace())
-            .SetTrials(trials)
-            .SetTrialBudget(tokens: design.BudgetTokens(budget))
-            .SetResultDirectory(directory)
-            .SetMonitor(new Progress(p => { if (p.Result is not null) log("  " + p); }));
-        if (reuse is { Length: > 0 }) experiment.SetReuse(reuse);
-        var records = await experiment.RunAsync(ct);
-        var failed = records.Where(r => r.Status == TrialStatus.Failed).ToList();
-        if (failed.Count > 0) throw new InvalidOperationException($"{directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
-        return records;
-    }
-
-    static double Best(IEnumerable<TrialResult> records) => BestBy(records, "MatrixLearningRate", _ => true);
-
-    /// <summary>The value of <paramref name="parameter"/> in the completed record with the lowest final validation loss;
-    /// a diverged trial never wins.</summary>
-    static double BestBy(IEnumerable<TrialResult> records, string parameter, Func<TrialResult, bool> among) =>
-        double.Parse(records.Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && among(r))
-            .MinBy(r => r.CrossEntropy)?.Parameters[parameter]
-            ?? throw new InvalidOperationException($"No completed trial to choose {parameter} from."), Ci);
-
-    static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon, double embedding, double head, int seed) =>
-        With(arm, ("MatrixLearningRate", StudyDesign.Rate(muon)), ("EmbeddingLearningRate", StudyDesign.Rate(embedding)),
-            ("HeadLearningRate", StudyDesign.Rate(head)), ("Seed", seed.ToString(Ci)), ("DataSeed", seed.ToString(Ci)));
-
-    static Dictionary<string, string> With(IReadOnlyDictionary<string, string> p, params (string Key, string Value)[] set)
-    {
-        var d = new Dictionary<string, string>(p);
-        foreach (var (k, v) in set) d[k] = v;
-        return d;
-    }
-
-    sealed class Progress(Action<ExperimentProgress> report) : IProgress<ExperimentProgress>
-    {
-        public void Report(ExperimentProgress value) => report(value);
-    }
+    Task<IReadOnlyList<TrialResult>> RunAsync(string directory, int budget, bool denseEvaluation, IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null) =>
+        batch.RunAsync(directory, StudyDesign.BudgetNames[budget], design.BudgetSteps[budget], design.Baseline(budget, denseEvaluation), trials, reuse);
 }

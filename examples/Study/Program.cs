@@ -14,8 +14,11 @@ using MLNet.LowRank.Examples.Study;
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 bool smoke = args.Contains("--smoke");
 bool reportOnly = args.Contains("--report-only");
+bool v3 = args.Contains("--v3");
 string root = Arg("--out", Path.Combine("docs", "study"));
 string resultsPath = Arg("--results", Path.Combine("docs", "results.md"));
+string v3Root = Path.Combine(root, "v3");
+string v3ResultsPath = Arg("--results-v3", Path.Combine(Path.GetDirectoryName(resultsPath) ?? ".", "results-v3.md"));
 Directory.CreateDirectory(root);
 
 var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may still cancel it
@@ -46,6 +49,11 @@ try
     {
         var choices = await phases.TuneAsync();
         await phases.ReportedAsync(choices);
+        if (v3)
+        {
+            var batch = new TrialBatch(ml, split.Train, split.Validation, v3Root, Log, cancel.Token);
+            await new V3Phases(batch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), v3Root, Log).RunAsync();
+        }
         Log($"All phases done; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
     }
 }

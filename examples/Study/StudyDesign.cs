@@ -101,9 +101,11 @@ public sealed class StudyDesign
     /// <summary>Options shared by every trial at <paramref name="budget"/>; evaluation every 1 % of the steps when
     /// <paramref name="denseEvaluation"/> (reported middle-budget runs: time to threshold), else every 5 %; Muon's
     /// momentum ramp over 5 % of the steps.</summary>
-    public LowRankLmTrainer.Options Baseline(int budget, bool denseEvaluation)
+    public LowRankLmTrainer.Options Baseline(int budget, bool denseEvaluation) => BaselineFor(BudgetSteps is null ? 1 : BudgetSteps[budget], denseEvaluation);
+
+    /// <summary>As <see cref="Baseline(int, bool)"/> for a run of <paramref name="steps"/> steps (version 3's budgets).</summary>
+    public LowRankLmTrainer.Options BaselineFor(int steps, bool denseEvaluation)
     {
-        int steps = BudgetSteps is null ? 1 : BudgetSteps[budget];
         return new LowRankLmTrainer.Options
         {
             Model = new() { Depth = 4, ModelDim = Width, HeadDim = HeadDim, SequenceLength = SequenceLength, Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null },
@@ -122,7 +124,7 @@ public sealed class StudyDesign
         return o.ToConfig(VocabSize);
     }
 
-    static Dictionary<string, string> Params(string variant, object attention, object mlp, int depth) => new()
+    public static Dictionary<string, string> Params(string variant, object attention, object mlp, int depth) => new()
     {
         ["Variant"] = variant,
         ["AttentionRank"] = Convert.ToString(attention, Ci)!,
