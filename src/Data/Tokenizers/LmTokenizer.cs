@@ -65,7 +65,7 @@ public abstract class LmTokenizer
         {
             ByteLevelTokenizer.Kind => new ByteLevelTokenizer(),
             TiktokenLmTokenizer.PretrainedKind => TiktokenLmTokenizer.Pretrained(reader.ReadString()),
-            TiktokenLmTokenizer.TrainedKind => TiktokenLmTokenizer.FromRanks(reader.ReadString(), Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()))),
+            TiktokenLmTokenizer.TrainedKind => TiktokenLmTokenizer.FromRanks(reader.ReadString(), ReadRanks(reader)),
             TiktokenLmTokenizer.TrainedWithPatternKind => ReadWithPattern(reader),
             ExternalLmTokenizer.Kind => ExternalLmTokenizer.ReadRegistered(reader),
             _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}' in the saved model."),
@@ -75,7 +75,24 @@ public abstract class LmTokenizer
     static TiktokenLmTokenizer ReadWithPattern(BinaryReader reader)
     {
         string name = reader.ReadString(), pattern = reader.ReadString();
-        return TiktokenLmTokenizer.FromRanks(name, Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32())), pattern);
+        return TiktokenLmTokenizer.FromRanks(name, ReadRanks(reader), pattern);
+    }
+
+    /// <summary>The largest ranks text a saved tokenizer may hold: o200k_base's is 3.6 MB, so 64 MiB leaves room for any
+    /// real vocabulary while a forged length cannot make the reader allocate gigabytes before reading.</summary>
+    public const int MaxRanksBytes = 64 << 20;
+
+    /// <summary>A length-prefixed UTF-8 ranks text, its length checked against <see cref="MaxRanksBytes"/> and against the
+    /// bytes the stream still holds before anything is allocated.</summary>
+    static string ReadRanks(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        long left = reader.BaseStream.CanSeek ? reader.BaseStream.Length - reader.BaseStream.Position : long.MaxValue;
+        if (length < 0 || length > MaxRanksBytes || length > left)
+            throw new InvalidDataException($"The saved tokenizer claims a vocabulary of {length:N0} bytes ({(length > left ? $"the data holds {left:N0}" : $"the limit is {MaxRanksBytes:N0}")}): the file is damaged.");
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length) throw new InvalidDataException($"The saved tokenizer's vocabulary is cut short ({bytes.Length:N0} of {length:N0} bytes): the file is damaged.");
+        return Encoding.UTF8.GetString(bytes);
     }
 
     /// <summary>UTF-8 bytes, 256 ids + BOS.</summary>

@@ -99,10 +99,22 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         catch (FormatException e) { throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks are malformed ({e.Message}); each line must be a base64 token, a space and its rank.", e); }
         if (lengths.Count == 0) throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks hold no tokens.");
         var specials = new Dictionary<string, int> { [BosToken] = lengths.Count };
-        var pre = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials);
+        var pre = new RegexPreTokenizer(Compile(name, pattern), specials);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(tiktokenRanks));
         var t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials);
         return new TiktokenLmTokenizer(name, t, tiktokenRanks, lengths, pattern);
+    }
+
+    /// <summary>How long one match of a pre-tokenizer pattern may take. A real pattern finds a token in microseconds; a
+    /// pattern read from a file could backtrack catastrophically, and without a limit every Encode would hang.</summary>
+    public static readonly TimeSpan PatternMatchTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The pre-tokenizer pattern compiled with <see cref="PatternMatchTimeout"/>; a pattern that does not compile
+    /// is a damaged or wrong tokenizer file.</summary>
+    static Regex Compile(string name, string pattern)
+    {
+        try { return new Regex(pattern, RegexOptions.Compiled, PatternMatchTimeout); }
+        catch (ArgumentException e) { throw new InvalidDataException($"Tokenizer '{name}': its pre-tokenizer pattern is not a valid regular expression ({e.Message}).", e); }
     }
 
     /// <summary>Writes this vocabulary as a tiktoken ranks file ("base64-token rank" per line, BOS not included), which
@@ -136,7 +148,14 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         return sb.ToString();
     }
 
-    public override int[] Encode(string text) => tokenizer.EncodeToIds(text).ToArray();
+    public override int[] Encode(string text)
+    {
+        try { return tokenizer.EncodeToIds(text).ToArray(); }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new InvalidOperationException($"Tokenizer '{Name}': its pre-tokenizer pattern took more than {PatternMatchTimeout.TotalSeconds:0} s to find one token, so it backtracks catastrophically on this text; use a tokenizer whose pattern matches in linear time (GPT-2's, for instance).", e);
+        }
+    }
 
     public override string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids.Where(i => i != BosId && (uint)i < (uint)VocabSize && byteLengths[i] > 0));
 
