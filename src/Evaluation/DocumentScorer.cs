@@ -50,10 +50,25 @@ public static class DocumentScorer
         return new DocumentScore(nll, count, bytes);
     }
 
+    /// <summary>Refuses a token id outside the embedding table before it reaches libtorch (where an out-of-range index
+    /// is an opaque native error on the CPU and a device assert that poisons the whole context on CUDA).</summary>
+    static void CheckIds(IReadOnlyList<int[]> documents, int vocabSize)
+    {
+        for (int d = 0; d < documents.Count; d++)
+        {
+            var tokens = documents[d] ?? throw new ArgumentNullException(nameof(documents), $"Document {d} is null.");
+            for (int i = 0; i < tokens.Length; i++)
+                if ((uint)tokens[i] >= (uint)vocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(documents), tokens[i],
+                        $"Token id {tokens[i]} at position {i:N0}{(documents.Count > 1 ? $" of document {d}" : "")} is outside this model's vocabulary (0 … {vocabSize - 1}): tokenize the text with the model's own tokenizer.");
+        }
+    }
+
     /// <summary>The per-token scores of each of <paramref name="documents"/> (token ids without BOS).</summary>
     public static TokenScores[] ScoreTokens(Gpt model, int bosId, IReadOnlyList<int[]> documents)
     {
         int t = model.Config.SequenceLength, stride = Math.Max(1, t / 2);
+        CheckIds(documents, model.Config.VocabSize);
         var sequences = documents.Select(d => d.Length == 0 ? [] : Prepend(bosId, d)).ToArray();
         // Windows (document, start, length, first counted target position); targets are seq[start+1 .. start+len].
         var windows = new List<(int Doc, int Start, int Length, int FirstCounted)>();

@@ -46,6 +46,10 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     internal LowRankLmTransformer(Gpt model, LmTokenizer tokenizer, string tokensColumnName, TrainingResult? training)
     {
+        // A tokenizer with more ids than the embedding has rows would send ids past the table to libtorch: a model file
+        // whose parts disagree is damaged (or was assembled from two models), whatever it otherwise holds.
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new InvalidDataException($"The model's tokenizer '{tokenizer.Name}' has {tokenizer.VocabSize:N0} ids but its embedding has {model.Config.VocabSize:N0} rows: the file is damaged, or its tokenizer and weights come from different models.");
         Model = model;
         Tokenizer = tokenizer;
         TokensColumnName = tokensColumnName;
@@ -191,7 +195,8 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         var tokenizer = LmTokenizer.Read(r);
         var model = GptSerializer.Read(r, availableBytes, device);
         string training = r.ReadString();
-        return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training));
+        try { return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training)); }
+        catch { model.Dispose(); throw; }
     }
 
     bool disposed;

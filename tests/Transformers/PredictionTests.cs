@@ -44,6 +44,30 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
     }
 
     [Fact]
+    public void Scoring_refuses_a_token_id_outside_the_vocabulary_before_the_model_runs()
+    {
+        int vocab = fixture.Lm.Model.Config.VocabSize;
+        fixture.Lm.Score([1, 2, vocab - 2, vocab - 1]).Tokens.Should().Be(3, "ids up to the last row are accepted (the last, BOS, is not a predicted target)");
+        var past = () => fixture.Lm.Score([1, 2, vocab]);
+        past.Should().Throw<ArgumentOutOfRangeException>().WithMessage($"Token id {vocab} at position 2 is outside this model's vocabulary (0 … {vocab - 1})*own tokenizer*");
+        var negative = () => fixture.Lm.ScoreTokens([-1]);
+        negative.Should().Throw<ArgumentOutOfRangeException>().WithMessage("Token id -1 at position 0*");
+    }
+
+    [Fact]
+    public void A_model_whose_tokenizer_has_more_ids_than_its_embedding_rows_is_refused()
+    {
+        var config = fixture.Lm.Model.Config with { VocabSize = 100 };
+        var model = MLNet.LowRank.Model.Gpt.Create(config, seed: 1);
+        try
+        {
+            var build = () => new LowRankLmTransformer(model, fixture.Lm.Tokenizer, fixture.Lm.TokensColumnName, training: null);
+            build.Should().Throw<InvalidDataException>().WithMessage($"The model's tokenizer '{fixture.Lm.Tokenizer.Name}' has {fixture.Lm.Tokenizer.VocabSize:N0} ids but its embedding has 100 rows*");
+        }
+        finally { model.Dispose(); }
+    }
+
+    [Fact]
     public void PredictionEngine_scores_a_document_token_by_token_from_the_model_logits()
     {
         using var engine = fixture.Ml.Model.CreatePredictionEngine<TextRow, ScoreRow>(fixture.Pipeline, new PredictionEngineOptions { OwnsTransformer = false }); // the fixture's model outlives it
