@@ -72,20 +72,48 @@ public sealed class ResultStore
     public Dictionary<string, string>? ReadFingerprint() =>
         File.Exists(ExperimentFile) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) : null;
 
-    /// <summary>True when trial <paramref name="id"/> has a record.</summary>
-    public bool IsFinished(string id) => File.Exists(PathOf(id));
+    /// <summary>True when trial <paramref name="id"/> has a readable record (a damaged one does not count: the trial runs again).</summary>
+    public bool IsFinished(string id) => TryRead(PathOf(id), out _, out _);
 
-    /// <summary>Writes a trial record atomically.</summary>
-    public void Write(TrialResult result) => WriteAtomically(PathOf(result.Id), JsonSerializer.Serialize(result, Json));
+    /// <summary>Writes a trial record atomically. A damaged record already there is kept beside it as
+    /// <c>&lt;id&gt;.json.corrupt</c>, so nothing a user might want to inspect is lost.</summary>
+    public void Write(TrialResult result)
+    {
+        string path = PathOf(result.Id);
+        if (File.Exists(path) && !TryRead(path, out _, out _)) File.Move(path, path + ".corrupt", overwrite: true);
+        WriteAtomically(path, JsonSerializer.Serialize(result, Json));
+    }
 
-    /// <summary>Every trial record, by index. Stray temporary files of killed writers are ignored.</summary>
+    /// <summary>The records <see cref="ReadAll"/> last skipped because they could not be read, each with the reason.</summary>
+    public IReadOnlyList<(string Path, string Reason)> Unreadable { get; private set; } = [];
+
+    /// <summary>Every readable trial record, by index. A record that cannot be read (cut short by a full disk, edited by
+    /// hand) is skipped and listed in <see cref="Unreadable"/> rather than aborting the sweep or its report; stray
+    /// temporary files of killed writers are ignored.</summary>
     public IReadOnlyList<TrialResult> ReadAll()
     {
-        if (!System.IO.Directory.Exists(TrialsDirectory)) return [];
-        return System.IO.Directory.EnumerateFiles(TrialsDirectory, "*.json")
-            .Select(f => JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(f), Json)
-                ?? throw new InvalidDataException($"{f} is empty."))
-            .OrderBy(r => r.Index).ToList();
+        if (!System.IO.Directory.Exists(TrialsDirectory)) { Unreadable = []; return []; }
+        var records = new List<TrialResult>();
+        var unreadable = new List<(string, string)>();
+        foreach (var f in System.IO.Directory.EnumerateFiles(TrialsDirectory, "*.json").Order(StringComparer.Ordinal))
+            if (TryRead(f, out var r, out var why)) records.Add(r!); else unreadable.Add((f, why!));
+        Unreadable = unreadable;
+        return records.OrderBy(r => r.Index).ToList();
+    }
+
+    static bool TryRead(string path, out TrialResult? record, out string? why)
+    {
+        record = null;
+        why = null;
+        try
+        {
+            if (!File.Exists(path)) { why = "missing"; return false; }
+            record = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(path), Json);
+            if (record is null || string.IsNullOrEmpty(record.Id)) { why = "it holds no trial record"; record = null; return false; }
+            return true;
+        }
+        catch (JsonException e) { why = $"not a valid trial record ({e.Message})"; return false; }
+        catch (NotSupportedException e) { why = $"not a valid trial record ({e.Message})"; return false; }
     }
 
     /// <summary>Rebuilds summary.jsonl and summary.csv from the trial records.</summary>

@@ -9,7 +9,7 @@ namespace MLNet.LowRank.Tests.Experiments;
 
 public class SweepApiTests
 {
-    static LowRankExperiment Experiment(MLContext ml, string dir, SearchSpace space, LowRankLmTrainer.Options? baseline = null)
+    internal static LowRankExperiment Experiment(MLContext ml, string dir, SearchSpace space, LowRankLmTrainer.Options? baseline = null)
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
@@ -248,5 +248,33 @@ public class HeadRankSweepTests
         FluentActions.Awaiting(() => X(new SearchSpace().Add("MlpRank", "8", "Linear:8")).RunAsync()).Should().ThrowAsync<ArgumentException>()
             .WithMessage("*MlpRank*Linear:8*two numbers*").GetAwaiter().GetResult();
         Directory.Exists(Path.Combine(dir.Path, "trials")).Should().BeFalse("nothing was claimed or trained");
+    }
+}
+
+/// <summary>A trial record cut short (a full disk, a hand edit) must not abort a resumed sweep or its report.</summary>
+public class DamagedRecordTests
+{
+    [Fact]
+    public async Task A_damaged_trial_record_is_kept_aside_and_its_trial_runs_again_without_aborting_the_sweep_or_report()
+    {
+        using var dir = new TempDirectory("lowrank-corrupt-");
+        var ml = new MLContext(seed: 1);
+        var space = new SearchSpace().Add("AttentionRank", "4", "8");
+        var first = await SweepApiTests.Experiment(ml, dir.Path, space, LmPipeline.Options(steps: 2)).SetGridSearch().RunAsync();
+        first.Should().HaveCount(2);
+        string damaged = Path.Combine(dir.Path, "trials", first[1].Id + ".json");
+        File.WriteAllText(damaged, File.ReadAllText(damaged)[..40]);   // cut short, as a full disk would leave it
+
+        var store = new ResultStore(dir.Path);
+        store.ReadAll().Should().ContainSingle().Which.Id.Should().Be(first[0].Id);
+        store.Unreadable.Should().ContainSingle().Which.Reason.Should().StartWith("not a valid trial record");
+        store.IsFinished(first[1].Id).Should().BeFalse("a damaged record does not count as finished");
+        File.ReadAllText(ReportWriter.Write(dir.Path)).Should().Contain($"**Not included:** `{first[1].Id}.json` cannot be read");
+
+        var again = await SweepApiTests.Experiment(ml, dir.Path, space, LmPipeline.Options(steps: 2)).SetGridSearch().RunAsync();
+        again.Select(r => r.Id).Should().BeEquivalentTo(first.Select(r => r.Id));
+        again.Single(r => r.Id == first[1].Id).CrossEntropy.Should().Be(first[1].CrossEntropy, "the trial ran again with the same seed");
+        File.Exists(damaged + ".corrupt").Should().BeTrue("the damaged file is kept for inspection");
+        new ResultStore(dir.Path).ReadAll().Should().HaveCount(2);
     }
 }

@@ -31,6 +31,9 @@ internal sealed class TrialSession
         if (settings.Monitor is not null) list.Add(settings.Monitor);
         monitors = list.ToArray();
         best = Objectives.Best(store.ReadAll(), settings.Objective);
+        if (store.Unreadable.Count > 0)
+            channel.Warning(MessageSensitivity.None,
+                $"{store.Unreadable.Count} trial record(s) in {store.TrialsDirectory} cannot be read (first: {Path.GetFileName(store.Unreadable[0].Path)}: {store.Unreadable[0].Reason}); those trials run again, and each damaged file is kept as <name>.json.corrupt.");
     }
 
     public ResultStore Store { get; }
