@@ -18,10 +18,10 @@ public sealed record Choices(IReadOnlyDictionary<string, double> Muon, double Em
         budget >= 2 && LargestBudgetMuon.TryGetValue(arm.Name, out double lr) ? lr : Muon[arm.Name];
 }
 
-public sealed class Phases(MLContext ml, IDataView train, IDataView validation, StudyDesign design, string root, Action<string> log, CancellationToken ct)
+public sealed class Phases(MLContext ml, IDataView train, IDataView validation, StudyDesign design, string root, Action<string> log, CancellationToken ct, bool readOnly = false)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    readonly TrialBatch batch = new(ml, train, validation, root, log, ct);
+    readonly TrialBatch batch = new(ml, train, validation, root, log, ct) { ReadOnly = readOnly };
 
     public string TuneDirectory(Arm arm, int extension = 0) => Path.Combine(root, "tune", extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
     public string EmbeddingHeadDirectory => Path.Combine(root, "tune", "dense-embedding-head");

@@ -3,7 +3,8 @@
 // compute-optimal, then writes docs/results.md from the trial records. Every finished trial is a record a re-run skips,
 // so the study resumes where it stopped.
 //
-//   dotnet run --project examples/Study -c Release -- [--out docs/study] [--results docs/results.md] [--report-only] [--smoke]
+//   dotnet run --project examples/Study -c Release -- [--out docs/study] [--results docs/results.md] [--report-only] [--smoke] [--v3]
+// --v3 then runs version 3 (docs/study/v3/plan.md) into <out>/v3 and writes docs/results-v3.md beside results.md.
 // --smoke runs the whole program on a width-32 model, a few documents and tiny budgets (about a minute);
 // --report-only writes the results page from the records already there, training nothing.
 using System.Diagnostics;
@@ -41,7 +42,7 @@ if (smoke)   // every 5th document (all genres), cut to 1,500 characters: the wh
 var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
 var design = new StudyDesign(smoke);
 Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; deep arm: {design.Iso.Message}");
-var phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token);
+var phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token, readOnly: reportOnly);
 
 try
 {
@@ -64,4 +65,14 @@ catch (OperationCanceledException)
 }
 string written = ResultsPage.Write(resultsPath, root, design, phases, split, ml, Log);
 Log($"Wrote {written}.");
+if (v3)
+{
+    // The version-3 page from the records alone: the same walk through the phases with a batch that trains nothing.
+    var v3Design = new V3Design(design);
+    var v2Records = StudyRecords.Load(design, phases);
+    var v2Choices = await new Phases(ml, split.Train, split.Validation, design, root, _ => { }, cancel.Token, readOnly: true).TuneAsync();
+    var walk = new V3Phases(new TrialBatch(ml, split.Train, split.Validation, v3Root, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, v3Root, _ => { });
+    var v3Choices = await walk.RunAsync();
+    Log($"Wrote {V3ResultsPage.Write(v3ResultsPath, v3Root, v3Design, walk, v3Choices, v2Records)}{(v3Choices.WaitingFor is null ? "" : $" (in progress: waiting for {v3Choices.WaitingFor})")}.");
+}
 return 0;

@@ -57,6 +57,25 @@ public class StudySmokeTests
             code.Should().Be(0, output);
             output.Should().Contain("already done").And.NotContain(": perplexity", "no trial trained again");
             Records(Path.Combine(dir, "study")).Should().Equal(records);
+
+            // Version 3 on top of version 2's records: every phase, its page, and a re-run that trains nothing.
+            (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            output.Should().Contain("Build check:").And.Contain("Rates at 2 ×");
+            string v3 = File.ReadAllText(Path.Combine(dir, "results-v3.md"));
+            v3.Should().Contain("Every phase of the plan has finished.");
+            foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Primary: does a low-rank arm plateau higher than dense?", "### Verdicts" })
+                v3.Should().Contain(section);
+            v3.Should().MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");
+            v3.Should().MatchRegex(@"""Low-rank plateaus higher regardless of depth"": (supported|not shown|not supported)\*\*");
+            v3.Should().Contain("| `lowrank-iso` − `dense` | 1 ×, 2 × |");
+            var v3Records = Records(Path.Combine(dir, "study", "v3"));
+            v3Records.Count.Should().BeGreaterThan(30);
+            (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            output.Should().NotContain(": perplexity", "no version-3 trial trained again");
+            Records(Path.Combine(dir, "study", "v3")).Should().Equal(v3Records);
+            File.ReadAllText(Path.Combine(dir, "results-v3.md")).Should().Be(v3, "the page is a function of the records");
         }
         finally
         {

@@ -39,7 +39,7 @@ public sealed class V3Design
         Two = new("2", 2, steps[3]);
         Four = new("4", 4, Smoke ? 10 : StepsFor(4, v2.ComputeOptimalTokens));
 
-        Widths = Smoke ? [16, 32, 48] : [32, 64, 96];
+        Widths = Smoke ? [32, 48] : [32, 64, 96];   // a smoke run: the core width and one other
         // The same shape on attention and MLP ranks, each schedule's parameters chosen so its block parameters match
         // constant rank's (±2 %); a smoke run halves them with the smoke model's ranks.
         double k = int.Parse(LowRank.Parameters["AttentionRank"], Ci) / 16.0;
@@ -52,6 +52,7 @@ public sealed class V3Design
             Schedule("exponential", $"Exponential:{s(7)}:{s(28)}", $"Exponential:{s(11.5)}:{s(46)}"),
             Schedule("negative-quadratic", $"NegativeQuadratic:{s(8)}:{s(26)}", $"NegativeQuadratic:{s(13)}:{s(42.25)}"),
         ];
+        if (Smoke) Schedules = Schedules.Take(2).ToList();   // every code path at a fraction of the trials
     }
 
     ScheduleArm Schedule(string name, string attention, string mlp)
