@@ -31,34 +31,51 @@ public static class SafeTensors
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(raw);
         if (headerLength <= 0 || headerLength > Math.Min(MaxHeaderBytes, raw.Length - 8))
             throw new InvalidDataException($"{path} is not a safetensors file: its header length {headerLength} does not fit the file's {raw.Length} bytes.");
-        var header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength))?.AsObject()
-            ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
+        JsonObject header;
+        try { header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength))?.AsObject() ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object."); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON ({e.Message}).", e); }
         int dataStart = 8 + (int)headerLength;
         var tensors = new Dictionary<string, Tensor>();
         var metadata = new Dictionary<string, string>();
+        var ranges = new List<(long Start, long End, string Name)>();
         try
         {
             foreach (var (name, node) in header)
             {
                 if (name == "__metadata__")
                 {
-                    foreach (var (key, value) in node!.AsObject()) metadata[key] = value!.GetValue<string>();
+                    if (node is not JsonObject entries) throw new InvalidDataException($"{path}: __metadata__ is not an object of strings.");
+                    foreach (var (key, value) in entries) metadata[key] = Text(value, path, $"__metadata__.{key}");
                     continue;
                 }
-                string code = node!["dtype"]!.GetValue<string>();
+                if (node is not JsonObject entry) throw new InvalidDataException($"{path}: tensor '{name}' is not described by an object with dtype, shape and data_offsets.");
+                string code = Text(entry["dtype"], path, $"tensor '{name}': dtype");
                 var type = Types.FirstOrDefault(t => t.Code == code);
                 if (type.Code is null) throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
-                long[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long[] offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                if (shape.Any(d => d < 0) || offsets.Length != 2 || offsets[1] - offsets[0] != count * type.Size
-                    || offsets[0] < 0 || dataStart + offsets[1] > raw.Length)
+                long[] shape = Integers(entry["shape"], path, $"tensor '{name}': shape");
+                long[] offsets = Integers(entry["data_offsets"], path, $"tensor '{name}': data_offsets");
+                // The element count in checked arithmetic: a forged shape whose product overflows must not wrap around to
+                // a size that happens to match its byte range (libtorch would then fail computing the storage size).
+                long bytesClaimed;
+                try { bytesClaimed = checked(shape.Aggregate(1L, (a, b) => b < 0 ? throw new OverflowException() : a * b) * type.Size); }
+                catch (OverflowException) { throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}], whose size does not fit in 64 bits or has a negative dimension."); }
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != bytesClaimed || offsets[1] > raw.Length - dataStart)
                     throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}] at bytes {string.Join("..", offsets)}, which the file does not hold.");
+                ranges.Add((offsets[0], offsets[1], name));
                 var bytes = raw.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian.");
                 var t = torch.empty(shape, type.Type);
                 tensors[name] = t;
                 t.bytes = bytes;
+            }
+            // As the format's own reader requires: the tensors' byte ranges tile the data section, with no overlap (two
+            // tensors sharing bytes) and no hole.
+            long at = 0;
+            foreach (var (start, end, name) in ranges.OrderBy(r => r.Start).ThenBy(r => r.End))
+            {
+                if (start < at) throw new InvalidDataException($"{path}: tensor '{name}' (bytes {start}..{end}) overlaps another tensor's bytes; every tensor must have its own range.");
+                if (start > at) throw new InvalidDataException($"{path}: bytes {at}..{start} of the data belong to no tensor; the format requires the ranges to cover the data without holes.");
+                at = end;
             }
         }
         catch
@@ -67,6 +84,16 @@ public static class SafeTensors
             throw;
         }
         return (tensors, metadata);
+    }
+
+    static string Text(JsonNode? node, string path, string what) =>
+        node is JsonValue v && v.TryGetValue(out string? text) ? text
+            : throw new InvalidDataException($"{path}: {what} is {(node is null ? "missing" : "not a string")}.");
+
+    static long[] Integers(JsonNode? node, string path, string what)
+    {
+        if (node is not JsonArray array) throw new InvalidDataException($"{path}: {what} is {(node is null ? "missing" : "not an array")}.");
+        return array.Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x : throw new InvalidDataException($"{path}: {what} holds {d?.ToJsonString() ?? "null"}, not an integer.")).ToArray();
     }
 
     /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and <paramref name="metadata"/>
@@ -95,12 +122,15 @@ public static class SafeTensors
         }
         byte[] text = Encoding.UTF8.GetBytes(header.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         int padded = (text.Length + 7) / 8 * 8;   // the format pads the header with spaces to a multiple of 8
-        using var file = File.Create(path);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(length, padded);
-        file.Write(length);
-        file.Write(text);
-        for (int i = text.Length; i < padded; i++) file.WriteByte((byte)' ');
-        foreach (var chunk in chunks) file.Write(chunk);
+        // Through a temporary file and a rename: a kill mid-write leaves the previous file, never half of a new one.
+        Training.AtomicFile.Write(path, file =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(length, padded);
+            file.Write(length);
+            file.Write(text);
+            for (int i = text.Length; i < padded; i++) file.WriteByte((byte)' ');
+            foreach (var chunk in chunks) file.Write(chunk);
+        });
     }
 }

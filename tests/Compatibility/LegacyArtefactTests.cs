@@ -34,7 +34,10 @@ public class LegacyArtefactTests
         var ml = new MLContext(seed: 1);
         var model = ml.LowRank().LoadModel(Fixture("model.zip"));
         double perplexity = ml.LowRank().Evaluate(model.Transform(ml.LowRank().Data.LoadFromTexts(Texts))).Perplexity;
-        perplexity.Should().BeApproximately(Expected().Perplexity, 1e-9 * Expected().Perplexity);
+        // Relative 1e-6, not bit-identity: the expected value was measured on another CPU, whose float32 kernels sum in
+        // another order (this machine gives 46.766252421 for 46.766252821, 8.5e-9 apart, at the commit that wrote the
+        // fixture too). A weight read wrongly moves the perplexity by far more than 1e-6.
+        perplexity.Should().BeApproximately(Expected().Perplexity, 1e-6 * Expected().Perplexity);
         model.GetLanguageModel().Dispose();
     }
 
