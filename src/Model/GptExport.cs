@@ -31,7 +31,6 @@ public static class GptExport
             throw new NotSupportedException($"Export dtype {dtype} is not supported; use {string.Join(", ", Dtypes)}.");
         var kind = KindOf(path);
         var config = ConfigJson(model.Config);
-        string text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         var state = model.state_dict();
         var tensors = state.ToDictionary(kv => kv.Key, kv =>
         {
@@ -43,14 +42,17 @@ public static class GptExport
         {
             if (kind == FileKind.SafeTensors)
                 SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
-            else
-                TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(path, tensors);
+            else   // through a temporary file and a rename, as SafeTensors.Write does
+                Training.AtomicFile.Write(path, stream => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
-        File.WriteAllText(ConfigPath(path), text + Environment.NewLine);
+        // The JSON beside names the weights it belongs to, so an export interrupted between its two files (new weights,
+        // old JSON) or two exports' files side by side are refused on load instead of being read as one model.
+        config[WeightsHashKey] = WeightsHash(path);
+        Training.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
     }
 
     /// <summary>Builds the model a <see cref="Save"/>d file describes and copies its weights in (converted to float32);
@@ -87,7 +89,13 @@ public static class GptExport
             if (json is null && File.Exists(ConfigPath(path)))
             {
                 var beside = File.ReadAllText(ConfigPath(path));
-                if (JsonNode.Parse(beside)?["format"]?.GetValue<string>() == Format) json = beside;
+                var node = JsonNode.Parse(beside);
+                if (node?["format"]?.GetValue<string>() == Format)
+                {
+                    if (node[WeightsHashKey]?.GetValue<string>() is string expected && expected != WeightsHash(path))
+                        throw new InvalidDataException($"{Path.GetFileName(ConfigPath(path))} was written for other weights than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two exports): export the model again.");
+                    json = beside;
+                }
             }
             if (json is null)
                 throw new InvalidDataException($"{path} has no MLNet.LowRank configuration (safetensors metadata \"format\": \"{Format}\", or {Path.GetFileName(ConfigPath(path))} beside it); export models with GptExport.Save.");
@@ -151,6 +159,15 @@ public static class GptExport
     }
 
     /// <summary>The architecture in the keys tools/reference/model.py builds its GPT from (the config an export carries).</summary>
+    /// <summary>The key of the JSON beside an export that holds its weights file's SHA-256.</summary>
+    public const string WeightsHashKey = "weights_sha256";
+
+    static string WeightsHash(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file));
+    }
+
     internal static JsonObject ConfigJson(GptConfig c)
     {
         if (!LinearVariant.BuiltIn.Contains(c.Variant))
