@@ -27,11 +27,21 @@ public static class JobArray
         return (index, total);
     }
 
+    /// <summary><paramref name="value"/> as one bash word that expands to exactly it, whatever it holds (quotes, $, `,
+    /// newlines): single quotes, with each single quote inside closed, escaped and reopened.</summary>
+    public static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''") + "'";
+
     /// <summary>An sbatch script for an array of <paramref name="tasks"/> tasks, each running <paramref name="command"/>
     /// (which reads its shard from Slurm's variables) with the given time and memory per task.</summary>
     public static string SbatchScript(string jobName, int tasks, string command, string runDirectory, TimeSpan timePerTask, int memoryGb, int cpusPerTask)
     {
         if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), tasks, "An array needs at least one task.");
+        // Slurm reads #SBATCH lines itself, without a shell: a path there cannot be quoted, so one that needs quoting is
+        // refused here rather than written into a script that logs to the wrong place or fails at submission.
+        if (runDirectory.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '%' or '\\' || char.IsControl(c)))
+            throw new ArgumentException($"The run directory '{runDirectory}' has a space, quote, % or control character, which an #SBATCH --output line cannot hold; use a run directory without them.", nameof(runDirectory));
+        if (jobName.Length == 0 || jobName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new ArgumentException($"The job name '{jobName}' may hold only letters, digits, '-', '_' and '.'.", nameof(jobName));
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine("#!/bin/bash");
@@ -44,7 +54,7 @@ public static class JobArray
         sb.AppendLine("# Each task runs the trials with index % SLURM_ARRAY_TASK_COUNT == task id; finished trials are skipped,");
         sb.AppendLine("# so re-submitting this script completes only what is missing. Merge with: lowrank report RUN_DIR");
         sb.AppendLine("set -euo pipefail");
-        sb.AppendLine(ci, $"mkdir -p {runDirectory}/logs");
+        sb.AppendLine(ci, $"mkdir -p {ShellQuote(runDirectory + "/logs")}");
         sb.AppendLine(command);
         return sb.ToString();
     }

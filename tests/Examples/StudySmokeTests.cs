@@ -16,10 +16,10 @@ public class StudySmokeTests
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(8)))
+        if (!p.WaitForExit(TimeSpan.FromMinutes(12)))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException("the smoke study did not finish in 8 minutes");
+            throw new TimeoutException("the smoke study did not finish in 12 minutes");
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }

@@ -77,4 +77,25 @@ public class AnalysisTests
         var script = JobArray.SbatchScript("s", 3, "dotnet lowrank.dll sweep --run-dir /r", "/r", TimeSpan.FromHours(2), 8, 2);
         script.Should().Contain("#SBATCH --array=0-2").And.Contain("#SBATCH --time=02:00:00").And.Contain("#SBATCH --mem=8G").And.EndWith("dotnet lowrank.dll sweep --run-dir /r" + Environment.NewLine);
     }
+
+    [Fact]
+    public void Sbatch_scripts_quote_every_word_and_refuse_what_an_sbatch_line_cannot_hold()
+    {
+        // Each value comes back from bash exactly as it went in, whatever it holds.
+        foreach (string value in new[] { "plain", "it's", "a b", "$HOME `id` $(id)", "back\\slash", "new\nline", new string('\'', 3), "" })
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add("printf %s " + JobArray.ShellQuote(value));
+            using var bash = System.Diagnostics.Process.Start(info)!;
+            string echoed = bash.StandardOutput.ReadToEnd();
+            bash.WaitForExit();
+            echoed.Should().Be(value);
+        }
+        JobArray.SbatchScript("s", 2, "true", "/runs/a", TimeSpan.FromHours(1), 4, 1).Should().Contain("mkdir -p '/runs/a/logs'");
+        FluentActions.Invoking(() => JobArray.SbatchScript("s", 2, "true", "/runs/my run", TimeSpan.FromHours(1), 4, 1))
+            .Should().Throw<ArgumentException>().WithMessage("The run directory '/runs/my run' has a space*#SBATCH --output line cannot hold*");
+        FluentActions.Invoking(() => JobArray.SbatchScript("a b", 2, "true", "/runs/a", TimeSpan.FromHours(1), 4, 1))
+            .Should().Throw<ArgumentException>().WithMessage("The job name 'a b'*");
+    }
 }

@@ -76,15 +76,16 @@ static class SweepCommand
             {
                 if (parse.GetValue(config) is null) throw new ArgumentException("--emit-sbatch needs --config: every array task reads the same sweep file.");
                 string self = typeof(SweepCommand).Assembly.Location;
-                var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param '{p}'"))
-                    + (parse.GetValue(tuner) is { } tu ? $" --tuner '{tu}'" : "")
+                string Q(string v) => JobArray.ShellQuote(v);
+                var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param {Q(p)}"))
+                    + (parse.GetValue(tuner) is { } tu ? $" --tuner {Q(tu)}" : "")
                     + (parse.GetValue(ashaMin) is { } am ? $" --asha-min-steps {am}" : "")
                     + (parse.GetValue(objective) is { } ob ? $" --objective {ob}" : "")
-                    + (parse.GetValue(logdir) is { } ld ? $" --logdir '{ld.FullName}'" : "")
-                    + (parse.GetValue(shardsOption) is { } sd ? $" --shards '{sd.FullName}'" : "")
+                    + (parse.GetValue(logdir) is { } ld ? $" --logdir {Q(ld.FullName)}" : "")
+                    + (parse.GetValue(shardsOption) is { } sd ? $" --shards {Q(sd.FullName)}" : "")
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
-                string run = $"dotnet '{self}' sweep --config '{parse.GetValue(config)!.FullName}' --run-dir '{dir}'{extra}";
+                string run = $"dotnet {Q(self)} sweep --config {Q(parse.GetValue(config)!.FullName)} --run-dir {Q(dir)}{extra}";
                 // Slurm opens each task's --output file before the script runs, so the log folder must exist now.
                 Directory.CreateDirectory(Path.Combine(dir, "logs"));
                 File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,

@@ -32,6 +32,13 @@ public static class V3ResultsPage
             : $"**In progress.** The phases run in the plan's order; the first one not finished is `{c.WaitingFor}`. Every section below that needs a later phase says so; nothing on this page is a verdict until its section says it is complete.");
         Line("");
 
+        Line("## Choices where the plan left room, and departures");
+        Line("");
+        Line("- **Tuning protocol of the new arms and the width ladder.** Their Muon rates are tuned at 1/4 × with embedding and head rates 0.2 / 0.004, as version 2 tuned every Muon rate (including the width-64 rates reused here); their reported runs use version 2's chosen 0.4 / 0.008, as every reported run does.");
+        Line("- **Evaluation cadence.** New 1 × runs evaluate every 1 % of their steps (time to a threshold); the reused version-2 1 × records of the core arms evaluate every 5 %, so their time to a threshold is quantised five times as coarsely (said again where that section is written). Every other run evaluates every 5 %.");
+        Line("- **Builds.** The first build-check trial (`dense`, seed 1) ran on the build that introduced version 3's mode; every later trial on builds that differ from it only outside training (tokenizer and scoring checks, record handling). The study runs from a copy of its build (`dotnet build examples/Study -c Release -o DIR`, then `dotnet DIR/Study.dll --v3`), so that building the tests meanwhile cannot replace the running program's files.");
+        Line("");
+
         BuildCheck(Line, c);
         Rates(Line, d, c);
         Ladder(Line, d, r);
