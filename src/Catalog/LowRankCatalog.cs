@@ -58,6 +58,15 @@ public sealed class LowRankCatalog
     /// <summary>Perplexity, cross-entropy, bits per byte and per token of a scored set (<c>model.Transform(validation)</c>).</summary>
     public LanguageModelMetrics Evaluate(IDataView scored) => LanguageModelEvaluator.Evaluate(scored);
 
+    /// <summary>Saves <paramref name="model"/> as <c>mlContext.Model.Save</c> does, but through a temporary file beside
+    /// <paramref name="path"/> and a rename: ML.NET's own Save opens the target with <c>File.Create</c>, so a kill or a
+    /// full disk mid-save destroys the previous model; here the previous file stays whole until the new one is.</summary>
+    public void SaveModel(ITransformer model, DataViewSchema? inputSchema, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Training.AtomicFile.Write(path, stream => ml.Model.Save(model, inputSchema, stream));
+    }
+
     /// <summary>Loads a model saved by <c>mlContext.Model.Save</c>, weights included: every MLNet.LowRank stage, in order,
     /// onto the device <c>MLContext.GpuDeviceId</c> / <c>FallbackToCpu</c> choose (the CPU by default).</summary>
     /// <exception cref="InvalidDataException">The file is not such a model, is truncated or corrupted, or is of a newer format.</exception>

@@ -65,7 +65,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
                 // From token shards there is no tokenizer stage: the model alone (it carries its tokenizer) is the pipeline.
                 ITransformer saved = tokenizerStage is null ? model : new TransformerChain<ITransformer>(tokenizerStage, model);
-                ml.Model.Save(saved, tokenizedTrain.Schema, context.ModelPath);
+                ml.LowRank().SaveModel(saved, tokenizedTrain.Schema, context.ModelPath);
             }
             var record = Record(index, id, parameters, configuration, summary, training, metrics, options.Training.ThresholdPerplexity);
             if (context.LogDirectory is not null) LogTrial(context, record);

@@ -115,7 +115,7 @@ static class TrainCommand
             if (parse.GetValue(historyCsv) is { } file) HistoryCsv.Write(file.FullName, t.History);
             if (parse.GetValue(save) is { } zip)
             {
-                ml.Model.Save(model, trainData.Schema, zip.FullName);
+                ml.LowRank().SaveModel(model, trainData.Schema, zip.FullName);
                 Console.WriteLine($"saved {zip.FullName}");
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
