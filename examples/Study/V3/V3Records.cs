@@ -16,8 +16,6 @@ public sealed class V3Records
     /// <summary>Where each cell's records came from: "version 2" or "version 3", by (arm, budget).</summary>
     public Dictionary<(string Arm, string Budget), string> Source { get; } = [];
 
-    public int Count { get; private set; }
-
     public static V3Records Load(V3Design d, V3Phases phases, StudyRecords v2, V3Choices choices)
     {
         var r = new V3Records();
@@ -58,7 +56,6 @@ public sealed class V3Records
         var fresh = new HashSet<string>();
         foreach (var t in new ResultStore(directory).ReadAll())
         {
-            Count++;
             var arm = arms.FirstOrDefault(a => Matches(a, t));
             if (arm is null || t.Status == TrialStatus.Failed) continue;
             // The first version-3 record of a cell clears version 2's records there: a cell is never a mixture.
