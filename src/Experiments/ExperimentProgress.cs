@@ -11,10 +11,17 @@ namespace MLNet.LowRank.Experiments;
 /// <param name="Skipped">True when the run directory already had the trial.</param>
 public sealed record ExperimentProgress(int TrialIndex, string TrialId, string Parameters, int Done, int Total, TrialResult? Result, bool Skipped)
 {
-    public override string ToString() => Result switch
+    /// <summary>Under successive halving, the rung this run trains to (0 = the first); null otherwise.</summary>
+    public int? Rung { get; init; }
+
+    public override string ToString()
     {
-        null => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: running",
-        _ when Skipped => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: already done ({Result.Status})",
-        var r => $"[{Done}/{Total}] trial {TrialIndex} {Parameters}: {LineMonitor.Describe(r)}",
-    };
+        string trial = $"[{Done}/{Total}] trial {TrialIndex} {Parameters}" + (Rung is int k ? $" rung {k}" : "");
+        return Result switch
+        {
+            null => $"{trial}: running",
+            _ when Skipped => $"{trial}: already done ({Result.Status})",
+            var r => $"{trial}: {LineMonitor.Describe(r)}",
+        };
+    }
 }

@@ -77,7 +77,7 @@ internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress, Fu
     public override void ReportRunningTrial(TrialSettings trial)
     {
         var (done, total) = counts();
-        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, null, false));
+        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, null, false) { Rung = trial.Rung });
     }
 
     public override void ReportCompletedTrial(TrialSettings trial, TrialResult result) => Ended(trial, result);
@@ -86,6 +86,6 @@ internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress, Fu
     void Ended(TrialSettings trial, TrialResult result)
     {
         var (done, total) = counts();
-        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, result, false));
+        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, result, false) { Rung = trial.Rung });
     }
 }

@@ -1,9 +1,8 @@
 // The run directory: experiment.json (what the experiment is, to refuse mixing), trials/<id>.json (one per finished
 // trial, written to a temporary file and renamed, so a kill never leaves half a record), summary.jsonl and summary.csv
 // (rebuilt from the trial files). Successive halving adds rungs/<id>.r<k>.json (each rung a trial reached),
-// checkpoints/<id>.ckpt (paused trials) and claims/<id>.r<k>.claim (runs under way, so shards never run one twice; a
-// claim whose process died, or that has not been touched for a while, is taken over). Several processes (shards) can
-// share one directory: they write different trials.
+// checkpoints/<id>.ckpt (paused trials) and claims/ (runs under way, so shards never run one twice: TrialClaims).
+// Several processes (shards, hosts) can share one directory: they write different trials.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -58,7 +57,7 @@ public sealed class ResultStore
         }
         // Created exclusively: of two processes claiming a new directory at once, one writes it and the other checks
         // its fingerprint against what the first wrote.
-        string temporary = ExperimentFile + $".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        string temporary = ExperimentFile + $".{Common.HostIdentity.ProcessId}@{Common.HostIdentity.Name}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(fingerprint, Json));
         try { File.Move(temporary, ExperimentFile, overwrite: false); }
         catch (IOException) when (File.Exists(ExperimentFile))
@@ -72,8 +71,9 @@ public sealed class ResultStore
     public Dictionary<string, string>? ReadFingerprint() =>
         File.Exists(ExperimentFile) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) : null;
 
-    /// <summary>True when trial <paramref name="id"/> has a readable record (a damaged one does not count: the trial runs again).</summary>
-    public bool IsFinished(string id) => TryRead(PathOf(id), out _, out _);
+    /// <summary>True when trial <paramref name="id"/> has a readable record that is final: a damaged record, and one
+    /// of a transient failure (<see cref="TrialResult.Transient"/>), do not count, so the trial runs again.</summary>
+    public bool IsFinished(string id) => TryRead(PathOf(id), out var record, out _) && !record!.Transient;
 
     /// <summary>Writes a trial record atomically. A damaged record already there is kept beside it as
     /// <c>&lt;id&gt;.json.corrupt</c>, so nothing a user might want to inspect is lost.</summary>
@@ -158,10 +158,18 @@ public sealed class ResultStore
     public void WriteRung(TrialResult result, int rung)
     {
         System.IO.Directory.CreateDirectory(RungsDirectory);
-        WriteAtomically(Path.Combine(RungsDirectory, $"{result.Id}.r{rung}.json"), JsonSerializer.Serialize(result with { LossCurve = [] }, Json));
+        string path = RungPath(result.Id, rung);
+        if (File.Exists(path) && !TryRead(path, out _, out _)) File.Move(path, path + ".corrupt", overwrite: true);
+        WriteAtomically(path, JsonSerializer.Serialize(result with { LossCurve = [] }, Json));
     }
 
-    /// <summary>Every rung record, by (trial id, rung).</summary>
+    string RungPath(string id, int rung) => Path.Combine(RungsDirectory, FormattableString.Invariant($"{id}.r{rung}.json"));
+
+    /// <summary>True when trial <paramref name="id"/> has a readable record at rung <paramref name="rung"/>.</summary>
+    public bool HasRung(string id, int rung) => TryRead(RungPath(id, rung), out _, out _);
+
+    /// <summary>Every readable rung record, by (trial id, rung). A damaged one is skipped (that rung runs again) and,
+    /// like a trial record, kept as <c>.corrupt</c> when the rung is written again.</summary>
     public IReadOnlyDictionary<(string Id, int Rung), TrialResult> ReadRungs()
     {
         var rungs = new Dictionary<(string, int), TrialResult>();
@@ -171,69 +179,16 @@ public sealed class ResultStore
             string name = Path.GetFileNameWithoutExtension(f);
             int dot = name.LastIndexOf(".r", StringComparison.Ordinal);
             if (dot < 0 || !int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int rung)) continue;
-            rungs[(name[..dot], rung)] = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(f), Json) ?? throw new InvalidDataException($"{f} is empty.");
+            if (TryRead(f, out var record, out _)) rungs[(name[..dot], rung)] = record!;
         }
         return rungs;
     }
 
-    string ClaimPath(string id, int rung) => Path.Combine(ClaimsDirectory, $"{id}.r{rung}.claim");
+    /// <summary>Removes the rung record of (<paramref name="id"/>, <paramref name="rung"/>), so that rung runs again.</summary>
+    internal void DeleteRung(string id, int rung) => File.Delete(RungPath(id, rung));
 
-    /// <summary>Claims the run of (<paramref name="id"/>, <paramref name="rung"/>) for this process; false when another live
-    /// process holds it.</summary>
-    internal bool TryClaim(string id, int rung, TimeSpan staleAfter)
-    {
-        System.IO.Directory.CreateDirectory(ClaimsDirectory);
-        string path = ClaimPath(id, rung);
-        if (File.Exists(path) && IsStale(path, staleAfter)) File.Delete(path);
-        try
-        {
-            using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-            f.Write(Encoding.UTF8.GetBytes($"{Environment.MachineName} {Environment.ProcessId} {DateTime.UtcNow:O}"));
-            return true;
-        }
-        catch (IOException) when (File.Exists(path)) { return false; }
-    }
-
-    /// <summary>Marks this process's claim as alive.</summary>
-    internal void Heartbeat(string id, int rung)
-    {
-        string path = ClaimPath(id, rung);
-        if (File.Exists(path)) File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
-    }
-
-    internal void Release(string id, int rung) => File.Delete(ClaimPath(id, rung));
-
-    /// <summary>Runs under way in live processes.</summary>
-    internal IReadOnlySet<(string Id, int Rung)> ActiveClaims(TimeSpan staleAfter)
-    {
-        var active = new HashSet<(string, int)>();
-        if (!System.IO.Directory.Exists(ClaimsDirectory)) return active;
-        foreach (var f in System.IO.Directory.EnumerateFiles(ClaimsDirectory, "*.claim"))
-        {
-            if (IsStale(f, staleAfter)) continue;
-            string name = Path.GetFileNameWithoutExtension(f);
-            int dot = name.LastIndexOf(".r", StringComparison.Ordinal);
-            if (dot > 0 && int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int rung)) active.Add((name[..dot], rung));
-        }
-        return active;
-    }
-
-    /// <summary>A claim is stale when its process is gone (same machine) or it has not been touched within <paramref name="staleAfter"/>.</summary>
-    static bool IsStale(string path, TimeSpan staleAfter)
-    {
-        try
-        {
-            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > staleAfter) return true;
-            var parts = File.ReadAllText(path).Split(' ');
-            if (parts.Length >= 2 && parts[0] == Environment.MachineName && int.TryParse(parts[1], out int pid) && pid != Environment.ProcessId)
-            {
-                try { using var p = System.Diagnostics.Process.GetProcessById(pid); return p.HasExited; }
-                catch (ArgumentException) { return true; } // no such process
-            }
-            return false;
-        }
-        catch (IOException) { return false; }
-    }
+    /// <summary>The claims on runs under way (see <see cref="TrialClaims"/>).</summary>
+    internal TrialClaims Claims(TimeSpan staleAfter) => new(ClaimsDirectory, staleAfter);
 
     static string Csv(string? s) => s is null ? "" : "\"" + s.Replace("\"", "\"\"").ReplaceLineEndings(" ") + "\"";
 

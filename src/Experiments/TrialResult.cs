@@ -34,6 +34,10 @@ public sealed record TrialResult
     public required Dictionary<string, string> Configuration { get; init; }
     public required TrialStatus Status { get; init; }
     public string? Error { get; init; }
+    /// <summary>For a failed trial: true when the failure came from the machine rather than the configuration (out of
+    /// memory, a full disk, an I/O error), so rerunning the sweep runs the trial again; a deterministic failure (a bad
+    /// option combination) is final.</summary>
+    public bool Transient { get; init; }
 
     public long TotalParameters { get; init; }
     public long NonEmbeddingParameters { get; init; }

@@ -1,7 +1,8 @@
 // The built-in trial runner: the baseline options with the trial's parameters and the per-trial budget, trained on the
 // experiment's (already tokenized) data, evaluated on the whole validation set, summarised as a TrialResult. A run
 // paused at a rung of successive halving is recorded with the periodic evaluation at the pause. A failure or divergence
-// becomes a record, not an exception; cancellation propagates (the trial is not recorded and will run again next time).
+// becomes a record, not an exception (a transient one, such as running out of memory, is marked so a rerun retries it);
+// cancellation propagates (the trial is not recorded and will run again next time).
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -119,7 +120,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
     }
 
     static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>
-        Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed, Error = $"{e.GetType().Name}: {e.Message}" };
+        Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed, Error = $"{e.GetType().Name}: {e.Message}", Transient = TrialFailure.IsTransient(e) };
 
     static TrialResult Base(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, ModelSummary? s) => new()
     {

@@ -137,9 +137,10 @@ public static partial class TorchRuntime
     static void PatchAtomically(string path, IReadOnlyCollection<string> versions)
     {
         byte[] bytes = File.ReadAllBytes(path);
-        if (ElfVersionNeeds.MarkWeak(bytes, versions) == 0)
-            throw new InvalidOperationException($"{path} has no version need {string.Join(", ", versions)} to mark weak.");
-        string temp = path + $".patch-{Environment.ProcessId}";
+        // Nothing left to mark: another process starting at the same moment (a job array's tasks, parallel test runs)
+        // patched the file between this one's failed load and its read. The caller loads again.
+        if (ElfVersionNeeds.MarkWeak(bytes, versions) == 0) return;
+        string temp = path + $".patch-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
             File.WriteAllBytes(temp, bytes);

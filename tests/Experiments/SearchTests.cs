@@ -88,7 +88,7 @@ public class SearchTests
         // A continued candidate resumes from its rung: every run but a first rung has the previous rung recorded.
         Directory.EnumerateFiles(Path.Combine(dir, "rungs")).Should().HaveCount(runner.Runs.Count);
         Directory.Exists(Path.Combine(dir, "claims")).Should().BeTrue();
-        Directory.EnumerateFiles(Path.Combine(dir, "claims")).Should().BeEmpty("every claim is released");
+        new ResultStore(dir).Claims(TimeSpan.FromMinutes(15)).Active().Should().BeEmpty("every claim is released");
     }
 
     [Fact]
@@ -120,6 +120,67 @@ public class SearchTests
         both.Trials.Should().HaveCount(27);
         both.BestTrial!.Id.Should().Be(straight.BestTrial!.Id);
         both.Trials.Should().OnlyContain(t => t.Status == TrialStatus.Completed || t.Status == TrialStatus.Stopped);
+    }
+
+    [Fact]
+    public async Task Two_experiments_racing_over_one_directory_run_each_rung_once()
+    {
+        using var temp = new TempDirectory("asha-race-");
+        // Both run every candidate (no shards): only the claims keep them apart. Each run takes a moment, so they overlap.
+        var runners = new[] { new SyntheticRunner(), new SyntheticRunner() };
+        foreach (var r in runners) r.OnRun = _ => Thread.Sleep(5);
+        var results = await Task.WhenAll(runners.Select(r => Task.Run(() => Synthetic(temp.Path, r, Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync())));
+        var runs = runners.SelectMany(r => r.Runs).Select(r => (r.Id, r.Rung)).ToList();
+        runs.Should().OnlyHaveUniqueItems("a claimed rung is never run by the other experiment");
+        runners.Should().OnlyContain(r => r.Runs.Count > 0, "both did part of the work");
+        runs.Should().HaveCount(CountRuns(temp.Path));
+        var final = await Synthetic(temp.Path, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
+        final.Trials.Should().HaveCount(27);
+        final.Trials.Should().OnlyContain(t => t.Status == TrialStatus.Completed || t.Status == TrialStatus.Stopped);
+        final.BestTrial!.Parameters.Should().Equal(new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["AttentionRank"] = "16" });
+    }
+
+    [Fact]
+    public async Task A_transient_failure_runs_again_on_a_rerun_and_a_deterministic_one_does_not()
+    {
+        using var temp = new TempDirectory("transient-");
+        var space = new SearchSpace().Add("MatrixLearningRate", "0.01", "0.02", "0.05");
+        var failing = new FailingRunner(new() { ["0.01"] = true, ["0.05"] = false });
+        await Synthetic(temp.Path, failing, space).SetGridSearch().RunAsync();
+        failing.Runs.Should().HaveCount(3);
+        var rerun = new FailingRunner([]);
+        var result = await Synthetic(temp.Path, rerun, space).SetGridSearch().RunAsync();
+        rerun.Runs.Select(r => r.Parameters["MatrixLearningRate"]).Should().Equal(["0.01"], "only the transient failure is retried");
+        result.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.01").Status.Should().Be(TrialStatus.Completed);
+        result.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.05").Status.Should().Be(TrialStatus.Failed);
+
+        // Under successive halving too: the failed rung's record is removed when the next run starts.
+        using var halving = new TempDirectory("transient-asha-");
+        var first = new FailingRunner(new() { ["0.02"] = true });
+        await Synthetic(halving.Path, first, space).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
+        var second = new FailingRunner([]);
+        var after = await Synthetic(halving.Path, second, space).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
+        second.Runs.Should().Contain(r => r.Parameters["MatrixLearningRate"] == "0.02" && r.Rung == 0);
+        first.Runs.Should().Contain(r => r.Parameters["MatrixLearningRate"] == "0.02" && r.Rung == 0);
+        var retried = after.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.02");
+        retried.Status.Should().Be(TrialStatus.Stopped, "retried, it trained its rungs; with three candidates none reaches the last");
+        retried.Transient.Should().BeFalse();
+        second.Runs.Should().OnlyContain(r => r.Parameters["MatrixLearningRate"] == "0.02", "the others' rungs stand");
+    }
+
+    /// <summary>The synthetic runner, but a trial whose rate is listed fails: transiently (true) or for good (false).</summary>
+    sealed class FailingRunner(Dictionary<string, bool> failures) : ITrialRunner
+    {
+        readonly SyntheticRunner inner = new();
+        public List<TrialSettings> Runs => inner.Runs;
+
+        public TrialResult Run(TrialContext context, CancellationToken ct)
+        {
+            var result = inner.Run(context, ct);
+            return failures.TryGetValue(context.Settings.Parameters["MatrixLearningRate"], out bool transient)
+                ? result with { Status = TrialStatus.Failed, Error = transient ? "OutOfMemoryException: simulated" : "ArgumentException: simulated", Transient = transient, Perplexity = null, CrossEntropy = null }
+                : result;
+        }
     }
 
     static int CountRuns(string dir) => Directory.EnumerateFiles(Path.Combine(dir, "rungs")).Count();
@@ -198,7 +259,7 @@ public class SearchTests
             $"running {ids[1]}", $"progress {ids[1]} 2", $"progress {ids[1]} 4", $"progress {ids[1]} 6", $"progress {ids[1]} 8", $"completed {ids[1]}",
         ], "a learning rate 200× smaller does not beat the first trial in 8 steps");
         result.BestTrial!.Id.Should().Be(ids[0]);
-        Directory.GetFiles(Path.Combine(dir, "models")).Select(Path.GetFileName).Should().Equal("best.zip");
+        Directory.GetFiles(Path.Combine(dir, "models")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("best.json", "best.zip");
         var best = ml.LowRank().LoadModel(Path.Combine(dir, "models", "best.zip"));
         var metrics = ml.LowRank().Evaluate(best.Transform(split.Validation));
         metrics.Perplexity.Should().BeApproximately(result.BestTrial.Perplexity!.Value, 1e-6 * metrics.Perplexity, "the kept model is the best trial's");

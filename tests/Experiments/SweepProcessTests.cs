@@ -71,6 +71,40 @@ public class SweepProcessTests
     }
 
     [Fact]
+    public void Two_processes_of_two_hosts_racing_under_successive_halving_run_each_rung_once()
+    {
+        using var sweep = SweepFixture.Create(extra: ", \"earlyStopping\": { \"minSteps\": 5, \"reductionFactor\": 3 }");
+        string dir = sweep.Path;
+        string run = Path.Combine(dir, "run");
+        // No shards: both processes may run any candidate, and one says it is on another host, so neither can judge the
+        // other's claims by process id, only by their heartbeats.
+        var racers = new[]
+        {
+            SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run),
+            SweepFixture.Start(dir, new Dictionary<string, string?> { [MLNet.LowRank.Common.HostIdentity.Variable] = "other-host" }, "sweep", "--config", "sweep.json", "--run-dir", run),
+        };
+        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        foreach (var (p, o) in racers.Zip(outputs))
+        {
+            p.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue();
+            p.ExitCode.Should().Be(0, o.Out.Result + o.Err.Result);
+            p.Dispose();
+        }
+        var started = outputs.Select(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running", StringComparison.Ordinal)).Select(l => l[l.IndexOf("trial ", StringComparison.Ordinal)..].Trim()).ToList()).ToList();
+        started.SelectMany(s => s).Should().OnlyHaveUniqueItems("no (trial, rung) ran in both processes");
+        started.SelectMany(s => s).Should().HaveCount(Directory.GetFiles(Path.Combine(run, "rungs"), "*.json").Length);
+        Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
+
+        // Whichever finished last closed the run; one more pass finishes it if the other was still busy then.
+        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run);
+        code.Should().Be(0, output);
+        output.Should().NotContain(": running", "every rung already ran");
+        var records = Records(run);
+        records.Should().HaveCount(5);
+        records.Should().OnlyContain(r => r.Status == TrialStatus.Completed || r.Status == TrialStatus.Stopped);
+    }
+
+    [Fact]
     public void Emitted_sbatch_script_runs_the_same_sweep_per_array_task()
     {
         using var sweep = SweepFixture.Create();

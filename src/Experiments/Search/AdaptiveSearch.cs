@@ -1,5 +1,6 @@
 // The adaptive strategy: an IAdaptiveTuner proposes each trial from the results before it. A resumed run replays the
-// recorded trials through Update first, and refuses a directory whose records another tuner or seed proposed.
+// recorded trials through Update first, and refuses a directory whose records another tuner or seed proposed. A
+// transient failure's record is not replayed: its trial (the same proposal, the tuner being seeded) runs again.
 namespace MLNet.LowRank.Experiments.Search;
 
 internal static class AdaptiveSearch
@@ -19,7 +20,7 @@ internal static class AdaptiveSearch
             }
             var trial = new TrialSettings(index, TrialKey.FileId(index, parameters), parameters);
             session.Total = index + 1;
-            if (recorded.TryGetValue(index, out var old))
+            if (recorded.TryGetValue(index, out var old) && !(old.Transient && old.Id == trial.Id))
             {
                 if (old.Id != trial.Id)
                     throw new InvalidOperationException($"{session.Store.Directory}: trial {index} was {TrialKey.Of(old.Parameters)}, but the tuner now proposes {TrialKey.Of(parameters)}: the run directory was made by another tuner or seed. Use a new directory.");

@@ -1,7 +1,7 @@
 // Asynchronous successive halving over a fixed list of candidates: every candidate trains its whole budget's schedule
 // but pauses at rungs (checkpointed), and only the best 1/η of each rung is promoted. A shard starts only its own
-// candidates but promotes any, so shards over one run directory share the work as it comes (claims and heartbeats in
-// the result store).
+// candidates but promotes any, so shards over one run directory share the work as it comes (TrialClaims: a run is
+// claimed before it starts, re-checked after, and abandoned if another process takes it over).
 using Microsoft.ML.Runtime;
 
 namespace MLNet.LowRank.Experiments.Search;
@@ -17,13 +17,15 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
         int eta = options.ReductionFactor;
         session.Total = all.Count;
         Directory.CreateDirectory(Store.CheckpointsDirectory);
+        var claims = Store.Claims(staleClaimAfter);
+        RetryTransientFailures();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             if (session.BudgetSpent()) return;
             var records = Store.ReadRungs();
             var loss = records.ToDictionary(r => r.Key, r => r.Value.Status == TrialStatus.Paused || r.Value.Status == TrialStatus.Completed ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
-            var busy = Store.ActiveClaims(staleClaimAfter);
+            var busy = claims.Active();
             // Candidates of other shards are never started here, only promoted: mark them busy at rung 0.
             var blocked = busy.Concat(all.Where(t => !own.Contains(t.Id) && !loss.ContainsKey((t.Id, 0))).Select(t => (t.Id, 0))).ToHashSet();
             var next = SuccessiveHalving.Next(all.Select(t => t.Id).ToList(), rungs.Count, eta, loss, blocked);
@@ -35,27 +37,48 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
                 else session.Channel.Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
                 return;
             }
-            if (!Store.TryClaim(id, rung, staleClaimAfter)) continue; // another process took it first
-            try
+            using var lease = claims.TryClaim(id, rung);
+            if (lease is null) continue; // another process took it first
+            // Finished by another process between reading the records and claiming: not run again.
+            if (Store.HasRung(id, rung)) continue;
+            bool last = rung == rungs.Count - 1;
+            var trial = byId[id] with { Rung = rung, PauseAtStep = last ? null : rungs[rung] };
+            using var stopped = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.LostToken);
+            TrialResult result;
+            try { result = session.Execute(trial, Store.CheckpointOf(id), stopped.Token); }
+            catch (OperationCanceledException) when (lease.IsLost && !ct.IsCancellationRequested) { Abandon(lease); continue; }
+            if (lease.IsLost) { Abandon(lease); continue; } // the new holder runs it and writes its records
+            // The trial record before the rung record: whoever sees the last rung recorded also sees the final record.
+            if (last || result.Status is TrialStatus.Failed or TrialStatus.Diverged)
             {
-                bool last = rung == rungs.Count - 1;
-                var trial = byId[id] with { Rung = rung, PauseAtStep = last ? null : rungs[rung] };
-                var result = session.Execute(trial, Store.CheckpointOf(id), ct, () => Store.Heartbeat(id, rung));
-                Store.WriteRung(result, rung);
-                if (last || result.Status is TrialStatus.Failed or TrialStatus.Diverged)
-                {
-                    Store.Write(result);
-                    File.Delete(Store.CheckpointOf(id));
-                    session.Done++;
-                }
-                Store.WriteSummary();
-                session.Ended(trial, result);
+                Store.Write(result);
+                File.Delete(Store.CheckpointOf(id));
+                session.Done++;
             }
-            finally { Store.Release(id, rung); }
+            Store.WriteRung(result, rung);
+            Store.WriteSummary();
+            session.Ended(trial, result);
         }
     }
 
-    /// <summary>Every candidate that stopped below the last rung gets its final record: Stopped, from its last rung.</summary>
+    void Abandon(ClaimLease lease) =>
+        session.Channel.Warning(MessageSensitivity.None,
+            $"Trial {lease.Id} at rung {lease.Rung}: another process took the run over (this one was not heard from within {staleClaimAfter}); this process leaves it to that one.");
+
+    /// <summary>Rung records of transient failures (out of memory, I/O) are removed when a run starts, so it tries them
+    /// again; a deterministic failure stays.</summary>
+    void RetryTransientFailures()
+    {
+        foreach (var ((id, rung), record) in Store.ReadRungs())
+            if (record.Status == TrialStatus.Failed && record.Transient)
+            {
+                session.Channel.Info(MessageSensitivity.None, $"Trial {id} at rung {rung} failed transiently last time ({record.Error}); it runs again.");
+                Store.DeleteRung(id, rung);
+            }
+    }
+
+    /// <summary>Every candidate without a final record gets one from its last rung: Stopped when it was paused there
+    /// (promoted no further); a finalist's own outcome (completed, failed, diverged) is kept as it was, never called stopped.</summary>
     void Finish(IReadOnlyList<TrialSettings> all, IReadOnlyDictionary<(string Id, int Rung), TrialResult> records)
     {
         foreach (var trial in all)
@@ -64,7 +87,7 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
             var reached = Enumerable.Range(0, rungs.Count).Where(k => records.ContainsKey((trial.Id, k))).ToList();
             if (reached.Count == 0) continue;
             var last = records[(trial.Id, reached.Max())];
-            Store.Write(last with { Status = TrialStatus.Stopped });
+            Store.Write(last.Status == TrialStatus.Paused ? last with { Status = TrialStatus.Stopped } : last);
             File.Delete(Store.CheckpointOf(trial.Id));
         }
     }

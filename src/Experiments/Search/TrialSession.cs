@@ -1,5 +1,5 @@
 // One call of RunAsync as every search strategy sees it: the result store, the trial runner (made on first use), the
-// monitors, the experiment's clock and budget, the best trial so far and the trial models kept beside it.
+// monitors, the experiment's clock and budget, and the best trial (from every shard's records) with its model.
 using Microsoft.ML.Runtime;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Training;
@@ -18,7 +18,7 @@ internal sealed class TrialSession
     readonly IMonitor[] monitors;
     readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     ITrialRunner? runner;
-    TrialResult? best;
+    string? reportedBest;
 
     public TrialSession(ResultStore store, LowRankLmTrainer.Options budgeted, IChannel channel, SessionSettings settings)
     {
@@ -30,7 +30,7 @@ internal sealed class TrialSession
         if (settings.Progress is not null) list.Add(new ProgressMonitor(settings.Progress, () => (Done, Total)));
         if (settings.Monitor is not null) list.Add(settings.Monitor);
         monitors = list.ToArray();
-        best = Objectives.Best(store.ReadAll(), settings.Objective);
+        reportedBest = Objectives.Best(store.ReadAll(), settings.Objective)?.Id;
         if (store.Unreadable.Count > 0)
             channel.Warning(MessageSensitivity.None,
                 $"{store.Unreadable.Count} trial record(s) in {store.TrialsDirectory} cannot be read (first: {Path.GetFileName(store.Unreadable[0].Path)}: {store.Unreadable[0].Reason}); those trials run again, and each damaged file is kept as <name>.json.corrupt.");
@@ -57,7 +57,7 @@ internal sealed class TrialSession
         settings.Progress?.Report(new ExperimentProgress(trial.Index, trial.Id, TrialKey.Of(trial.Parameters), ++Done, Total, record, Skipped: true));
 
     /// <summary>Runs one trial (or rung) through the runner, with the monitors told as it goes.</summary>
-    public TrialResult Execute(TrialSettings trial, string? checkpoint, CancellationToken ct, Action? heartbeat = null)
+    public TrialResult Execute(TrialSettings trial, string? checkpoint, CancellationToken ct)
     {
         runner ??= settings.RunnerFor(budgeted);
         foreach (var m in monitors) m.ReportRunningTrial(trial);
@@ -68,42 +68,23 @@ internal sealed class TrialSession
             LogDirectory = settings.LogDirectory is null ? null : Path.Combine(settings.LogDirectory, trial.Id),
             Progress = new SynchronousProgress<TrainingProgress>(p =>
             {
-                heartbeat?.Invoke();
                 foreach (var m in monitors) m.ReportTrialProgress(trial, p);
             }),
         };
         return runner.Run(context, ct);
     }
 
-    /// <summary>Tells the monitors how a trial ended, and keeps its model when it is the best so far.</summary>
+    /// <summary>Tells the monitors how a trial ended and, when the run directory's records (every shard's) now make it
+    /// the best, says so and publishes its model as best.zip.</summary>
     public void Ended(TrialSettings trial, TrialResult result)
     {
         bool failed = result.Status is TrialStatus.Failed or TrialStatus.Diverged;
         foreach (var m in monitors)
             if (failed) m.ReportFailTrial(trial, result); else m.ReportCompletedTrial(trial, result);
-        if (Objectives.Value(result, settings.Objective) is not double value) { DropModel(result.Id); return; }
-        if (best is not null && Objectives.Value(best, settings.Objective) is double incumbent && value >= incumbent) { DropModel(result.Id); return; }
-        string? previous = best?.Id;
-        best = result;
-        KeepBestModel(result.Id, previous);
-        foreach (var m in monitors) m.ReportBestTrial(result);
-    }
-
-    void KeepBestModel(string id, string? previous)
-    {
-        if (settings.ModelDirectory is not { } dir) return;
-        string path = Path.Combine(dir, id + ".zip");
-        if (!File.Exists(path)) return;
-        File.Copy(path, Path.Combine(dir, "best.zip"), overwrite: true);
-        if (!settings.KeepEveryModel)
-        {
-            File.Delete(path);
-            if (previous is not null) File.Delete(Path.Combine(dir, previous + ".zip"));
-        }
-    }
-
-    void DropModel(string id)
-    {
-        if (settings.ModelDirectory is { } dir && !settings.KeepEveryModel) File.Delete(Path.Combine(dir, id + ".zip"));
+        var best = Objectives.Best(Store.ReadAll(), settings.Objective);
+        if (settings.ModelDirectory is { } dir) BestModel.Publish(dir, Store, settings.Objective, settings.KeepEveryModel);
+        if (best?.Id != result.Id || best.Id == reportedBest) return;
+        reportedBest = best.Id;
+        foreach (var m in monitors) m.ReportBestTrial(best);
     }
 }
