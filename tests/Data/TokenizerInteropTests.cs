@@ -89,9 +89,14 @@ public class TokenizerInteropTests
             }
 
             // Another vocabulary registered under the same name is refused: its ids would mean other text.
-            LmTokenizer.Register(LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"), bosId: 100257, name: "test-gpt2-external", vocabSize: 100277));
-            var act = () => ml.LowRank().LoadModel(path);
-            act.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
+            var other = () => LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"), bosId: 100257, name: "test-gpt2-external", vocabSize: 100277);
+            other.Should().Throw<ArgumentException>().WithMessage("*'test-gpt2-external' is registered already with another vocabulary*choose another name*");
+            using (var again = ml.LowRank().LoadModel(path).GetLanguageModel())
+                again.Tokenizer.Should().BeSameAs(external, "the refused registration changed nothing");
+            // The same vocabulary wrapped again takes the name over.
+            var rewrapped = LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForModel("gpt2"), bosId: external.BosId, name: "test-gpt2-external", vocabSize: external.VocabSize);
+            using (var third = ml.LowRank().LoadModel(path).GetLanguageModel())
+                third.Tokenizer.Should().BeSameAs(rewrapped);
             LmTokenizer.Register(external);
         }
         finally
@@ -109,5 +114,15 @@ public class TokenizerInteropTests
         bytes.Position = 0;
         var read = () => LmTokenizer.Read(new BinaryReader(bytes));
         read.Should().Throw<InvalidDataException>().WithMessage("*'never-registered'*not registered*LmTokenizer.Register*");
+
+        // A model saved in another process whose tokenizer had this name but another vocabulary is refused on load.
+        var forged = new MemoryStream();
+        using (var w = new BinaryWriter(forged, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("external"); w.Write("test-gpt2-external"); w.Write(50257); w.Write(50256); w.Write(42UL);
+        }
+        forged.Position = 0;
+        var mismatch = () => LmTokenizer.Read(new BinaryReader(forged));
+        mismatch.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
     }
 }

@@ -74,8 +74,23 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         writer.Write(vocabularyHash);
     }
 
-    /// <summary>Makes <paramref name="tokenizer"/> findable by name when a model that uses it is loaded.</summary>
-    internal static void AddToRegistry(ExternalLmTokenizer tokenizer) => Registered[tokenizer.Name] = tokenizer;
+    /// <summary>Makes <paramref name="tokenizer"/> findable by name when a model that uses it is loaded. The same
+    /// vocabulary under the same name again (a new wrapper of the same tokenizer) takes the name over; another
+    /// vocabulary is refused, since models saved under that name would silently read their ids as other text.</summary>
+    /// <exception cref="ArgumentException">Another vocabulary is registered under the name.</exception>
+    internal static void AddToRegistry(ExternalLmTokenizer tokenizer)
+    {
+        while (true)
+        {
+            var existing = Registered.GetOrAdd(tokenizer.Name, tokenizer);
+            if (ReferenceEquals(existing, tokenizer)) return;
+            if (existing.VocabSize != tokenizer.VocabSize || existing.BosId != tokenizer.BosId || existing.vocabularyHash != tokenizer.vocabularyHash)
+                throw new ArgumentException(
+                    $"A tokenizer named '{tokenizer.Name}' is registered already with another vocabulary ({existing.VocabSize:N0} ids, BOS {existing.BosId}; this one has {tokenizer.VocabSize:N0} ids, BOS {tokenizer.BosId}). Models saved under that name would read their ids as other text: choose another name.",
+                    nameof(tokenizer));
+            if (Registered.TryUpdate(tokenizer.Name, tokenizer, existing)) return;
+        }
+    }
 
     internal static ExternalLmTokenizer ReadRegistered(BinaryReader reader)
     {
