@@ -39,7 +39,7 @@ public sealed class ResultStore
         System.IO.Directory.CreateDirectory(TrialsDirectory);
         if (File.Exists(ExperimentFile))
         {
-            var existing = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) ?? [];
+            var existing = ReadFingerprint() ?? [];
             var adopted = (adoptable ?? []).Where(k => !existing.ContainsKey(k) && fingerprint.ContainsKey(k)).ToList();
             string? Stored(string k) => existing.TryGetValue(k, out var v) ? v : adopted.Contains(k) ? fingerprint[k] : absentMeans?.GetValueOrDefault(k);
             var differences = fingerprint.Keys.Union(existing.Keys)
@@ -67,9 +67,18 @@ public sealed class ResultStore
         }
     }
 
-    /// <summary>The fingerprint stored in the directory, or null.</summary>
-    public Dictionary<string, string>? ReadFingerprint() =>
-        File.Exists(ExperimentFile) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) : null;
+    /// <summary>The fingerprint stored in the directory, or null when it has none.</summary>
+    /// <exception cref="InvalidDataException">experiment.json is damaged: the directory's identity is unknown, so nothing
+    /// may be added to it (or copied from it) until it is repaired or the directory replaced.</exception>
+    public Dictionary<string, string>? ReadFingerprint()
+    {
+        if (!File.Exists(ExperimentFile)) return null;
+        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) ?? throw new JsonException("it holds null"); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{ExperimentFile} is damaged ({e.Message}), so what experiment this directory holds is unknown. Restore it (it is small text: a backup or another shard's copy), or use a new run directory.", e);
+        }
+    }
 
     /// <summary>True when trial <paramref name="id"/> has a readable record that is final: a damaged record, and one
     /// of a transient failure (<see cref="TrialResult.Transient"/>), do not count, so the trial runs again.</summary>

@@ -64,12 +64,14 @@ public static class GptExport
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No exported model at '{path}'.", path);
         var kind = KindOf(path);
+        // The JSON beside the weights first: it names their hash, so weights that are not its pair are refused before
+        // any parser (the unpickler above all) sees them.
+        string? json = ReadConfigBeside(path);
         Dictionary<string, Tensor> tensors;
-        string? json = null;
         if (kind == FileKind.SafeTensors)
         {
             (tensors, var metadata) = SafeTensors.Read(path);
-            if (metadata.GetValueOrDefault("format") == Format) json = metadata.GetValueOrDefault("config");
+            if (metadata.GetValueOrDefault("format") == Format && metadata.GetValueOrDefault("config") is { } inside) json = inside;
         }
         else
         {
@@ -86,17 +88,6 @@ public static class GptExport
         }
         try
         {
-            if (json is null && File.Exists(ConfigPath(path)))
-            {
-                var beside = File.ReadAllText(ConfigPath(path));
-                var node = JsonNode.Parse(beside);
-                if (node?["format"]?.GetValue<string>() == Format)
-                {
-                    if (node[WeightsHashKey]?.GetValue<string>() is string expected && expected != WeightsHash(path))
-                        throw new InvalidDataException($"{Path.GetFileName(ConfigPath(path))} was written for other weights than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two exports): export the model again.");
-                    json = beside;
-                }
-            }
             if (json is null)
                 throw new InvalidDataException($"{path} has no MLNet.LowRank configuration (safetensors metadata \"format\": \"{Format}\", or {Path.GetFileName(ConfigPath(path))} beside it); export models with GptExport.Save.");
             var config = ParseConfig(json, path);
@@ -222,5 +213,27 @@ public static class GptExport
         {
             throw new InvalidDataException($"{path}: the exported configuration is malformed ({e.Message}).", e);
         }
+    }
+
+    /// <summary>The configuration JSON beside <paramref name="path"/> when it is this library's and was written for these
+    /// weights (its SHA-256 matches); null when there is none, or it is another tool's.</summary>
+    /// <exception cref="InvalidDataException">The JSON is damaged, or names other weights.</exception>
+    static string? ReadConfigBeside(string path)
+    {
+        string besidePath = ConfigPath(path);
+        if (!File.Exists(besidePath)) return null;
+        string beside = File.ReadAllText(besidePath);
+        string? format, expected;
+        try
+        {
+            var node = JsonNode.Parse(beside);
+            format = node is JsonObject o && o["format"] is JsonValue f && f.TryGetValue(out string? s) ? s : null;
+            expected = node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{besidePath} is not valid JSON ({e.Message}): export the model again.", e); }
+        if (format != Format) return null;
+        if (expected is not null && expected != WeightsHash(path))
+            throw new InvalidDataException($"{Path.GetFileName(besidePath)} was written for other weights than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two exports): export the model again.");
+        return beside;
     }
 }

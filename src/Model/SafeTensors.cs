@@ -32,7 +32,12 @@ public static class SafeTensors
         if (headerLength <= 0 || headerLength > Math.Min(MaxHeaderBytes, raw.Length - 8))
             throw new InvalidDataException($"{path} is not a safetensors file: its header length {headerLength} does not fit the file's {raw.Length} bytes.");
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength))?.AsObject() ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object."); }
+        try
+        {
+            // A name given twice (a tensor, or a tensor's field) is refused by the parser, not left to whichever copy wins.
+            header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
+                ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
+        }
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON ({e.Message}).", e); }
         int dataStart = 8 + (int)headerLength;
         var tensors = new Dictionary<string, Tensor>();

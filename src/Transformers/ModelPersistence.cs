@@ -71,7 +71,7 @@ internal static partial class ModelPersistence
         }
         catch (InvalidDataException e) when (e.Data.Contains(LowRankExtensions.MissingRegistration)) { throw LowRankExtensions.Missing($"'{name}': {e.Message}", e); }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
-        catch (EndOfStreamException e) { throw Corrupt(name, e); }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.Json.JsonException) { throw Corrupt(name, e); }
     }
 
     /// <summary>The schema mlContext.Model.Save stored beside the stages (its "Schema" entry: an empty IDataView in ML.NET's
@@ -81,7 +81,13 @@ internal static partial class ModelPersistence
         if (zip.GetEntry(SchemaEntry) is not { } entry) return null;
         var bytes = new MemoryStream();
         using (var s = entry.Open()) s.CopyTo(bytes);
-        return new MLContext().Data.LoadFromBinary(new BytesSource(bytes.ToArray())).Schema;
+        // ML.NET's binary loader reports damage in its own ways (FormatException, InvalidOperationException, …): any
+        // failure to read this entry means the file is damaged.
+        try { return new MLContext().Data.LoadFromBinary(new BytesSource(bytes.ToArray())).Schema; }
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or InvalidDataException))
+        {
+            throw new InvalidDataException($"its saved input schema (the \"{SchemaEntry}\" entry) is damaged ({e.GetType().Name}: {e.Message.Split('\n')[0]})", e);
+        }
     }
 
     const string SchemaEntry = "Schema";

@@ -49,7 +49,10 @@ public sealed record ShardManifest
     /// <summary>Rebuilds the tokenizer that made the ids.</summary>
     public LmTokenizer CreateTokenizer()
     {
-        using var reader = new BinaryReader(new MemoryStream(Convert.FromBase64String(TokenizerData)));
+        byte[] data;
+        try { data = Convert.FromBase64String(TokenizerData); }
+        catch (FormatException) { throw new InvalidDataException("The manifest's tokenizer data is not base64: the manifest is damaged."); }
+        using var reader = new BinaryReader(new MemoryStream(data));
         var tokenizer = LmTokenizer.Read(reader);
         if (tokenizer.Fingerprint != TokenizerFingerprint)
             throw new InvalidDataException($"The manifest's tokenizer rebuilds as [{tokenizer.Fingerprint}], not the [{TokenizerFingerprint}] it records: the manifest is damaged.");
@@ -69,7 +72,28 @@ public sealed record ShardManifest
         catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid manifest ({e.Message}).", e); }
         if (manifest is null) throw new InvalidDataException($"{path} is empty.");
         if (manifest.Version > CurrentVersion) throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library reads {CurrentVersion}. Upgrade MLNet.LowRank.");
+        if (manifest.Problem() is { } problem) throw new InvalidDataException($"{path} is damaged: {problem}. Tokenize again.");
         return manifest;
+    }
+
+    /// <summary>What makes a deserialized manifest unusable, or null. Shard files must be plain names inside the
+    /// directory: a manifest is data, and must not make a reader open a file elsewhere.</summary>
+    string? Problem()
+    {
+        if (Tokenizer is null || TokenizerFingerprint is null || TokenizerData is null || Inputs is null || Shards is null) return "a required field is null";
+        if (VocabSize <= 0 || BosId < 0 || BosId >= VocabSize) return $"vocabulary {VocabSize} with BOS id {BosId}";
+        if (ShardVersion is not (1 or 2)) return $"shard version {ShardVersion} (1 = uint16 ids, 2 = uint32)";
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1)) return $"validation fraction {ValidationFraction}";
+        if (DocumentsConsumed < 0 || BytesConsumed < 0) return "negative counts";
+        foreach (var s in Shards)
+        {
+            if (s is null) return "a null shard entry";
+            if (s.File is null || s.File != System.IO.Path.GetFileName(s.File) || s.File is "." or ".." || !s.File.EndsWith(".bin", StringComparison.Ordinal))
+                return $"shard file '{s.File}' is not a .bin file name inside the directory";
+            if (s.Split is not ("train" or "validation")) return $"shard {s.File} has split '{s.Split}'";
+            if (s.Tokens < 0 || s.Documents < 0) return $"shard {s.File} has negative counts";
+        }
+        return null;
     }
 
     /// <summary>Writes this manifest into <paramref name="directory"/> atomically.</summary>

@@ -133,6 +133,8 @@ public static class TokenShards
         if (split is not ("train" or "validation")) throw new ArgumentException($"Split '{split}': use \"train\" or \"validation\".", nameof(split));
         tokenizer = manifest.CreateTokenizer();
         var files = manifest.Shards.Where(s => s.Split == split).Select(s => Path.Combine(directory, s.File)).ToList();
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } gone)
+            throw new InvalidDataException($"'{directory}': the manifest lists {Path.GetFileName(gone)}, which is missing. Restore it or tokenize again.");
         if (files.Count == 0) throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
         string identity = $"shards {manifest.TokenizerFingerprint} {split} {manifest.TokensOf(split)} tokens #{Common.StableHash.Fnv1a(string.Join("|", manifest.Shards.Where(s => s.Split == split).Select(s => $"{s.File}:{s.Tokens}:{s.Documents}"))):x16}";
         return TokenStream.FromShards(files, manifest.BosId, identity);

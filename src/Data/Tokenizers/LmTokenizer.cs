@@ -60,6 +60,16 @@ public abstract class LmTokenizer
     /// <exception cref="InvalidDataException">The data names an unknown tokenizer or is damaged.</exception>
     public static LmTokenizer Read(BinaryReader reader)
     {
+        // A cut-short or garbled blob fails inside BinaryReader (past the end, a bad length prefix): that is damaged data.
+        try { return ReadKind(reader); }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.DecoderFallbackException)
+        {
+            throw new InvalidDataException($"The saved tokenizer is cut short or damaged ({e.Message}).", e);
+        }
+    }
+
+    static LmTokenizer ReadKind(BinaryReader reader)
+    {
         string kind = reader.ReadString();
         return kind switch
         {

@@ -54,7 +54,7 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
             "cl100k_base" or "o200k_base" => TiktokenTokenizer.CreateForEncoding(name),
             _ => throw new ArgumentException($"Unknown pretrained tokenizer '{name}'. Known: gpt2, cl100k_base, o200k_base.", nameof(name)),
         };
-        return new TiktokenLmTokenizer(name, t, ranks: null, ByteLengths(ReadPackagedRanks(name)));
+        return new TiktokenLmTokenizer(name, t, ranks: null, ByteLengths(name, ReadPackagedRanks(name)));
     }
 
     // TiktokenTokenizer does not expose its id → bytes table publicly, and decoding one id at a time loses bytes of
@@ -70,21 +70,43 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     }
 
     /// <summary>Byte length of each rank's token in a tiktoken ranks file: "base64 rank" lines, or (as the data packages
-    /// ship them) a "Capacity: N" line followed by one base64 token per line in rank order.</summary>
-    static List<int> ByteLengths(string tiktokenRanks)
+    /// ship them) a "Capacity: N" line followed by one base64 token per line in rank order. Ranks are checked as they are
+    /// read: each a non-negative integer no larger than the file could number (so a forged rank cannot make the table
+    /// huge), no rank or token twice, and every one of the 256 single bytes present (a byte-level vocabulary must be able
+    /// to spell any text).</summary>
+    /// <exception cref="InvalidDataException">A line breaks one of those rules.</exception>
+    static List<int> ByteLengths(string name, string tiktokenRanks)
     {
         var lengths = new List<int>();
-        int next = 0;
+        var seen = new HashSet<int>();
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        var singleBytes = new bool[256];
+        // Every rank line is at least 3 characters ("AA= 0" is longer), so no honest rank exceeds the text's length.
+        long maxRank = tiktokenRanks.Length;
+        int next = 0, lineNumber = 0;
         foreach (var line in tiktokenRanks.AsSpan().EnumerateLines())
         {
+            lineNumber++;
             if (line.IsWhiteSpace() || line.StartsWith("Capacity:")) continue;
             int space = line.IndexOf(' ');
-            int rank = space < 0 ? next : int.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            var token = space < 0 ? line : line[..space];
+            int rank = next;
+            if (space >= 0 && (!int.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out rank) || rank > maxRank))
+                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has rank '{line[(space + 1)..].ToString()}'; a rank is a non-negative integer below the number of tokens.");
+            var token = (space < 0 ? line : line[..space]).ToString();
+            byte[] bytes;
+            try { bytes = Convert.FromBase64String(token); }
+            catch (FormatException) { throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks is malformed: each line must be a base64 token, a space and its rank."); }
+            if (!seen.Add(rank)) throw new InvalidDataException($"Tokenizer '{name}': rank {rank} appears twice in the tiktoken ranks (line {lineNumber}).");
+            if (!tokens.Add(token)) throw new InvalidDataException($"Tokenizer '{name}': token '{token}' appears twice in the tiktoken ranks (line {lineNumber}).");
+            if (bytes.Length == 0) throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has an empty token.");
+            if (bytes.Length == 1) singleBytes[bytes[0]] = true;
             while (lengths.Count <= rank) lengths.Add(0);
-            lengths[rank] = Convert.FromBase64String(token.ToString()).Length;
+            lengths[rank] = bytes.Length;
             next = rank + 1;
         }
+        int missing = singleBytes.Count(b => !b);
+        if (lengths.Count > 0 && missing > 0)
+            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks lack {missing} of the 256 single bytes (first: 0x{Array.IndexOf(singleBytes, false):X2}); a byte-level vocabulary needs every byte as a token, or some text could not be encoded.");
         return lengths;
     }
 
@@ -94,14 +116,17 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     public static TiktokenLmTokenizer FromRanks(string name, string tiktokenRanks, string? pattern = null)
     {
         pattern ??= Gpt2Pattern;
-        List<int> lengths;
-        try { lengths = ByteLengths(tiktokenRanks); }
-        catch (FormatException e) { throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks are malformed ({e.Message}); each line must be a base64 token, a space and its rank.", e); }
+        var lengths = ByteLengths(name, tiktokenRanks);
         if (lengths.Count == 0) throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks hold no tokens.");
         var specials = new Dictionary<string, int> { [BosToken] = lengths.Count };
         var pre = new RegexPreTokenizer(Compile(name, pattern), specials);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(tiktokenRanks));
-        var t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials);
+        TiktokenTokenizer t;
+        try { t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials); }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks do not make a tokenizer ({e.Message}).", e);
+        }
         return new TiktokenLmTokenizer(name, t, tiktokenRanks, lengths, pattern);
     }
 
