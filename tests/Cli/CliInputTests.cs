@@ -46,4 +46,16 @@ public class CliInputTests
         RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint]), "already exists");
         File.ReadAllText(checkpoint).Should().Be("somebody's progress");
     }
+
+    [Fact]
+    public void A_token_budget_is_the_budget_and_an_impossible_one_is_refused()
+    {
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path, history = Path.Combine(dir, "history.csv");
+        // 32 × 4 = 128 tokens a step: 1,280 tokens are 10 steps, with no 60-second default on top.
+        var (code, output) = SweepFixture.Run(dir, ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "1280", .. Tiny, "--eval-every", "0", "--history-csv", history]);
+        code.Should().Be(0, output);
+        File.ReadAllLines(history).Skip(1).Should().HaveCount(10);
+        RefusedInOneLine(SweepFixture.Run(dir, ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "0", .. Tiny]), "MaxTokens");
+    }
 }

@@ -60,4 +60,37 @@ public class EvalGenerateCommandTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public void A_model_trained_from_shards_evaluates_on_their_validation_split_and_on_a_corpus()
+    {
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
+        var (code, output) = SweepFixture.Run(dir, "tokenize", "--input", "corpus.jsonl", "--out", "shards", "--validation-fraction", "0.2", "--shard-tokens", "1024");
+        code.Should().Be(0, output);
+        (code, output) = SweepFixture.Run(dir, "train", "--shards", "shards", "--steps", "5", "--eval-every", "0", "--save", "model.zip",
+            "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4");
+        code.Should().Be(0, output);
+
+        (code, output) = SweepFixture.Run(dir, "eval", "--model", "model.zip", "--shards", "shards");
+        code.Should().Be(0, output);
+        var onShards = Regex.Match(output, @"perplexity (\d+\.\d+)");
+        onShards.Success.Should().BeTrue(output);
+        // The library's own figure for the same model and split.
+        var ml = new MLContext(seed: 1);
+        using (var lm = ml.LowRank().LoadModel(Path.Combine(dir, "model.zip")).GetLanguageModel())
+        using (var validation = ml.LowRank().Data.LoadTokenShards(Path.Combine(dir, "shards"), "validation"))
+            double.Parse(onShards.Groups[1].Value, CultureInfo.InvariantCulture).Should().BeApproximately(ml.LowRank().Evaluate(lm.Transform(validation)).Perplexity, 0.0006);
+
+        (code, output) = SweepFixture.Run(dir, "eval", "--model", "model.zip", "--corpus", "corpus.jsonl");
+        code.Should().Be(0, output);
+        output.Should().Contain("perplexity", "the model's own tokenizer reads the corpus");
+
+        // Shards of another tokenizer are refused, naming both.
+        (code, output) = SweepFixture.Run(dir, "tokenize", "--input", "corpus.jsonl", "--out", "bpe-shards", "--tokenizer", "bpe:300", "--validation-fraction", "0.2", "--shard-tokens", "1024");
+        code.Should().Be(0, output);
+        (code, output) = SweepFixture.Run(dir, "eval", "--model", "model.zip", "--shards", "bpe-shards");
+        code.Should().Be(2, output);
+        output.Should().Contain("its tokens are of tokenizer").And.Contain("the model's are of");
+    }
 }

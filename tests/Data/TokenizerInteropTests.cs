@@ -106,23 +106,23 @@ public class TokenizerInteropTests
         }
 
         // A model naming a tokenizer nobody registered says which registration is missing.
-        var bytes = new MemoryStream();
-        using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write("external"); w.Write("never-registered"); w.Write(1000); w.Write(999); w.Write(42UL);
-        }
-        bytes.Position = 0;
-        var read = () => LmTokenizer.Read(new BinaryReader(bytes));
+        var read = () => LmTokenizer.Read(ExternalBlob("never-registered", 1000, 999));
         read.Should().Throw<InvalidDataException>().WithMessage("*'never-registered'*not registered*LmTokenizer.Register*");
 
         // A model saved in another process whose tokenizer had this name but another vocabulary is refused on load.
-        var forged = new MemoryStream();
-        using (var w = new BinaryWriter(forged, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write("external"); w.Write("test-gpt2-external"); w.Write(50257); w.Write(50256); w.Write(42UL);
-        }
-        forged.Position = 0;
-        var mismatch = () => LmTokenizer.Read(new BinaryReader(forged));
+        var mismatch = () => LmTokenizer.Read(ExternalBlob("test-gpt2-external", 50257, 50256));
         mismatch.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
+    }
+
+    /// <summary>A saved external tokenizer's data: its name, vocabulary size, BOS id and a vocabulary hash no real one has.</summary>
+    static BinaryReader ExternalBlob(string name, int vocab, int bos)
+    {
+        var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("external"); w.Write(name); w.Write(vocab); w.Write(bos); w.Write(42UL);
+        }
+        bytes.Position = 0;
+        return new BinaryReader(bytes);
     }
 }

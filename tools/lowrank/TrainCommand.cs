@@ -19,7 +19,8 @@ static class TrainCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help, DefaultValueFactory = _ => "bytes" };
         var set = new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.", AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int?>("--steps") { Description = "Budget in steps." };
-        var seconds = new Option<double?>("--seconds") { Description = "Budget in training seconds (evaluation excluded). Default 60 when no budget is given." };
+        var seconds = new Option<double?>("--seconds") { Description = "Budget in training seconds (evaluation excluded). Default 60 when no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given." };
+        var tokens = new Option<long?>("--tokens") { Description = "Budget in training tokens (the run stops at the first step that reaches it)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps (0 = only at the end).", DefaultValueFactory = _ => 100 };
         var evalTokens = new Option<int>("--eval-tokens") { Description = "Validation tokens per periodic evaluation (0 = all).", DefaultValueFactory = _ => 65_536 };
         var threshold = new Option<double?>("--threshold") { Description = "Validation perplexity for time-to-threshold." };
@@ -37,7 +38,7 @@ static class TrainCommand
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
-            corpus, textField, fraction, tokenizer, set, steps, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
+            corpus, textField, fraction, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
             checkpoint, checkpointEvery, resume, startIfMissing, allowChanged, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
@@ -46,7 +47,7 @@ static class TrainCommand
             {
                 Training = new TrainingOptions
                 {
-                    MaxSteps = parse.GetValue(steps), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
+                    MaxSteps = parse.GetValue(steps), MaxTokens = parse.GetValue(tokens), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                     EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
                     ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                     CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), ResumeWithChangedOptions = parse.GetValue(allowChanged),
@@ -63,7 +64,7 @@ static class TrainCommand
                 var (name, value) = SplitAssignment(assignment);
                 TrialParameters.Set(options, name, value);
             }
-            // The 60-second default applies only when no budget was given in any form (--steps, --seconds, --set MaxTokens=…).
+            // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds, --set MaxTokens=…).
             if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
             var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
 

@@ -88,7 +88,7 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         {
             lineNumber++;
             if (line.IsWhiteSpace() || line.StartsWith("Capacity:")) continue;
-            int space = line.IndexOf(' ');
+            int space = line.LastIndexOf(' '); // base64 has no spaces: the rank is after the last one
             int rank = next;
             if (space >= 0 && (!int.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out rank) || rank > maxRank))
                 throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has rank '{line[(space + 1)..].ToString()}'; a rank is a non-negative integer below the number of tokens.");
