@@ -10,7 +10,6 @@ using static TorchSharp.torch;
 
 namespace MLNet.LowRank.Tests.Reference;
 
-[Collection(nameof(SerialCollection))]
 public class ReferenceParityTests(ITestOutputHelper output)
 {
     /// <summary>Largest allowed max|ours − reference| ÷ max|reference| for any tensor.</summary>

@@ -1,19 +1,9 @@
-// lowrank — the command-line front end. Each command lives in its own file; this one only wires them up.
+// lowrank — the command-line front end. Each command lives in its own file (CliRoot lists them); this one runs the
+// command and turns a user's mistake into one line and exit code 2.
 using System.CommandLine;
 using MLNet.LowRank.Cli;
 
-var root = new RootCommand("MLNet.LowRank: pre-train baseline and low-rank GPT language models (CPU; CUDA with -p:TorchBackend=cuda). " +
-    "Start with `lowrank train --help`; sweeps: `lowrank sweep --help`.")
-{
-    TokenizeCommand.Create(),
-    TrainCommand.Create(),
-    EvalCommand.Create(),
-    GenerateCommand.Create(),
-    ExportCommand.Create(),
-    SweepCommand.Create(),
-    ReportCommand.Create(),
-    BenchCommand.Create(),
-};
+var root = CliRoot.Create();
 try
 {
     // Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
