@@ -63,6 +63,39 @@ public class StepSemanticsTests
         result.Tokens.Should().Be(steps * 64L);
     }
 
+    /// <summary>The factor each step of a run used against the schedule's at the progress the loop had before that step:
+    /// the spec's warm-down (the last 20 % of the budget, linearly to 0) as the loop applies it, not only its formula.</summary>
+    [Theory]
+    [InlineData("steps")]
+    [InlineData("tokens")]
+    [InlineData("seconds")]
+    public void The_loop_applies_the_warm_down_at_every_step_of_each_kind_of_budget(string budget)
+    {
+        using var model = Gpt.Create(Tiny.Config(), seed: 1);
+        var options = budget switch
+        {
+            "steps" => Tiny.Options(20),
+            "tokens" => Tiny.Options(1) with { MaxSteps = null, MaxTokens = 20 * 64 },
+            _ => Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 1.0 },
+        };
+        options.WarmdownFraction.Should().Be(0.2, "the default");
+        var history = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, options).History;
+        var schedule = new LearningRateSchedule(0, 0.2, 0);
+        for (int k = 0; k < history.Count; k++)
+        {
+            double progress = budget switch
+            {
+                "steps" => k / 20.0,
+                "tokens" => k * 64 / (20.0 * 64),
+                _ => k == 0 ? 0 : history[k - 1].TrainSeconds / 1.0,
+            };
+            history[k].LrFactor.Should().BeApproximately(schedule.FactorAt(k, progress), 1e-9, $"step {k} of a {budget} budget");
+        }
+        history.Take(history.Count * 3 / 4).Should().OnlyContain(h => h.LrFactor == 1, "constant before the warm-down");
+        history[^1].LrFactor.Should().BeInRange(0, 0.5, "the last step is deep in the warm-down");
+        if (budget != "seconds") history.Select(h => Math.Round(h.LrFactor, 9)).TakeLast(4).Should().Equal(1.0, 0.75, 0.5, 0.25);
+    }
+
     [Fact]
     public void A_time_budget_stops_at_the_first_step_that_spends_it()
     {
