@@ -19,6 +19,39 @@ public class TokenShardTests
 
     static readonly TokenizeOptions Small = new() { ShardTokens = 2048, ValidationFraction = 0.2, ChunkDocuments = 7 };
 
+    /// <summary>A tokenizer whose ids sit at the top of a vocabulary of any size: every character one of the seven ids just
+    /// below BOS, and BOS the last id, so a shard format too narrow for the vocabulary cannot hide.</summary>
+    sealed class TopOfVocabularyTokenizer(int vocab) : LmTokenizer
+    {
+        public override string Name => "top-of-vocabulary";
+        public override int VocabSize => vocab;
+        public override int BosId => vocab - 1;
+        public override int[] Encode(string text) => text.Select(c => vocab - 2 - c % 7).ToArray();
+        public override string Decode(IEnumerable<int> ids) => "";
+        public override int ByteLength(int id) => 1;
+        public override void Write(BinaryWriter writer) { writer.Write(Name); writer.Write(vocab); }
+    }
+
+    [Theory]
+    [InlineData(65_536, 1)] // ids 0 … 65,535: uint16 holds them all
+    [InlineData(65_537, 2)] // id 65,536 needs uint32
+    public void The_shard_format_widens_from_uint16_to_uint32_past_65536_ids(int vocab, int version)
+    {
+        using var temp = new TempDirectory("shards-wide-");
+        var tokenizer = new TopOfVocabularyTokenizer(vocab);
+        var documents = Documents(12);
+        var manifest = TokenShards.Write(documents, tokenizer, temp.Path, ["test"], Small with { ValidationFraction = 0 });
+        manifest.ShardVersion.Should().Be(version);
+        var paths = manifest.Shards.Select(s => Path.Combine(temp.Path, s.File)).ToList();
+        paths.Should().OnlyContain(p => TokenShardFile.ReadHeader(p).Version == version);
+        using var stream = TokenStream.FromShards(paths, tokenizer.BosId, "wide");
+        var expected = documents.SelectMany(d => new[] { tokenizer.BosId }.Concat(tokenizer.Encode(d.Text))).ToArray();
+        var read = new int[stream.Length];
+        stream.Read(0, read);
+        read.Should().Equal(expected, "every id, BOS the largest, survives the round trip");
+        stream.MaxTokenId.Should().Be(vocab - 1);
+    }
+
     [Fact]
     public void Shards_hold_every_document_once_in_order_split_by_the_stable_hash()
     {
