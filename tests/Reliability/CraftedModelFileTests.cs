@@ -97,6 +97,23 @@ public class CraftedModelFileTests
         File.Delete(path);
     }
 
+    [Fact]
+    public void A_plausible_configuration_that_does_not_match_the_weights_shapes_is_refused_naming_the_weight()
+    {
+        // Width 32 saved; the configuration edited to width 16 with head dim 16 (one head): a model that could exist, with
+        // fewer parameters than the file holds, so only the shapes can give it away.
+        var (path, entry, at) = SaveTinyModel();
+        Patch(path, entry, bytes =>
+        {
+            BitConverter.ToInt32(bytes, at + 8).Should().Be(32, "the tiny model's width");
+            BitConverter.GetBytes(16).CopyTo(bytes, at + 8);
+        });
+        var ml = new MLContext(1);
+        FluentActions.Invoking(() => ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage("*'wte.weight'*saved as [*, 32]*expected [*, 16]*");
+        File.Delete(path);
+    }
+
     static int IndexOf(byte[] haystack, byte[] needle)
     {
         for (int i = 0; i + needle.Length <= haystack.Length; i++)
