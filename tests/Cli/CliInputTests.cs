@@ -59,3 +59,25 @@ public class CliInputTests
         RefusedInOneLine(SweepFixture.Run(dir, ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "0", .. Tiny]), "MaxTokens");
     }
 }
+
+public class TokenizerChoiceTests
+{
+    [Fact]
+    public void Train_tokenize_and_sweep_take_the_same_tokenizer_choices_and_default()
+    {
+        var root = MLNet.LowRank.Cli.CliRoot.Create();
+        root.Parse(["train"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
+        root.Parse(["tokenize", "--input", "x.txt", "--out", "shards"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
+        MLNet.LowRank.Cli.SweepConfig.Load(null).Tokenizer.Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
+        MLNet.LowRank.Cli.TokenizerOption.Default.Should().Be("bytes");
+
+        using var dir = new TempDirectory("tiktoken-choice-");
+        string ranks = Path.Combine(dir.Path, "ranks.tiktoken");
+        var trained = MLNet.LowRank.Data.Tokenizers.BpeTrainer.Train(MLNet.LowRank.Tests.Estimators.LmPipeline.Texts, 300);
+        trained.SaveTiktoken(ranks);
+        foreach (var choice in new[] { "bytes", "gpt2", "cl100k", "o200k", "bpe:300", $"tiktoken:{ranks}" })
+            MLNet.LowRank.Cli.TokenizerOption.Parse(choice).Should().NotBeNull(choice);
+        MLNet.LowRank.Cli.TokenizerOption.Parse($"tiktoken:{ranks}").Create([]).VocabSize.Should().Be(trained.VocabSize, "the ranks file's vocabulary");
+        FluentActions.Invoking(() => MLNet.LowRank.Cli.TokenizerOption.Parse("sentencepiece")).Should().Throw<ArgumentException>().WithMessage("*tiktoken:<file>*");
+    }
+}

@@ -34,7 +34,7 @@ sealed class SweepConfig
     public string Corpus { get; private set; } = "brown";
     public string TextField { get; private set; } = "text";
     public double ValidationFraction { get; private set; } = 0.1;
-    public string Tokenizer { get; private set; } = "bpe:4096";
+    public string Tokenizer { get; private set; } = TokenizerOption.Default;
     public LowRankLmTrainer.Options Baseline { get; } = new() { Training = new() { EvalEvery = 100, EvalTokens = 32_768 } };
     public SearchSpace SearchSpace { get; } = new();
     public string Tuner { get; private set; } = "one-at-a-time";

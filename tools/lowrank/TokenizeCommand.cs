@@ -15,7 +15,7 @@ static class TokenizeCommand
     {
         var input = new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true, AllowMultipleArgumentsPerToken = true };
         var textField = CorpusOption.TextField();
-        var tokenizer = new Option<string>("--tokenizer") { Description = "bytes, gpt2, cl100k, o200k, tiktoken:<file>, or bpe:N (trained on the input's first 20 MB).", DefaultValueFactory = _ => "bytes" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => TokenizerOption.Default };
         var output = new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
         var fraction = new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
@@ -67,7 +67,6 @@ static class TokenizeCommand
 
     static LmTokenizer BuildTokenizer(string text, Func<IEnumerable<CorpusDocument>> documents)
     {
-        if (text.StartsWith("tiktoken:", StringComparison.OrdinalIgnoreCase)) return LmTokenizer.FromTiktokenFile(text["tiktoken:".Length..]);
         if (text.StartsWith("bpe:", StringComparison.OrdinalIgnoreCase))
         {
             // A BPE learns from a sample: the input's opening documents, up to 20 MB.

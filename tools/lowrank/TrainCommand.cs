@@ -16,7 +16,7 @@ static class TrainCommand
         var corpus = CorpusOption.Corpus();
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
-        var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help, DefaultValueFactory = _ => "bytes" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help, DefaultValueFactory = _ => TokenizerOption.Default };
         var set = new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.", AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int?>("--steps") { Description = "Budget in steps." };
         var seconds = new Option<double?>("--seconds") { Description = "Budget in training seconds (evaluation excluded). Default 60 when no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given." };
