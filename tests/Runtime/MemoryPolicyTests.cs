@@ -8,11 +8,11 @@ namespace MLNet.LowRank.Tests.Runtime;
 /// not from a fresh mapping each, and a threshold the user set is kept.</summary>
 public class MemoryPolicyTests
 {
-    [Fact]
+    [SkippableFact]
     public void A_tensor_of_tens_of_megabytes_comes_from_the_heap_not_from_a_mapping_of_its_own()
     {
         TorchRuntime.EnsureInitialized();
-        if (!OperatingSystem.IsLinux()) return; // mallopt and mallinfo2 are glibc's
+        Skip.IfNot(OperatingSystem.IsLinux(), "mallopt and mallinfo2 are glibc's");
         MemoryPolicy.Applied.Should().BeTrue(MemoryPolicy.Report);
         // mallinfo2's hblkhd is what malloc holds in blocks it mapped one by one (process-wide). Under glibc's default a
         // 16 MiB tensor is such a block; with the policy it comes from an arena's heap, so hblkhd does not grow by it,
