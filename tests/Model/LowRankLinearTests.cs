@@ -45,12 +45,21 @@ public class LowRankLinearTests
     [Fact]
     public void Spectral_init_is_the_best_rank_r_approximation_of_a_dense_draw()
     {
-        torch.random.manual_seed(3);
-        var (u, v) = Initialization.Factors(40, 30, 10, FactorInit.Spectral, zeroOutput: false);
-        using (u) using (v)
+        // The same generator state draws the dense matrix Factors starts from, so its truncated SVD is known exactly.
+        MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
+        using var g1 = new torch.Generator(3);
+        using var g2 = new torch.Generator(3);
+        var (u, v) = Initialization.Factors(40, 30, 10, FactorInit.Spectral, zeroOutput: false, generator: g1);
+        using var dense = Initialization.DenseWeight(40, 30, g2);
+        var (uu, sv, vh) = torch.linalg.svd(dense, fullMatrices: false);
+        using (u) using (v) using (uu) using (sv) using (vh)
         using (var product = u.matmul(v))
+        using (var best = (uu[.., ..10] * sv[..10].unsqueeze(0)).matmul(vh[..10, ..]))
         {
-            torch.linalg.matrix_rank(product).item<long>().Should().Be(10);
+            torch.allclose(product, best, rtol: 1e-4, atol: 1e-5).Should().BeTrue("U·V is the dense draw's best rank-10 approximation (Eckart–Young), not a multiple of it");
+            using var residual = (dense - product).square().sum();
+            using var tail = sv[10..].square().sum();
+            residual.item<float>().Should().BeApproximately(tail.item<float>(), 1e-4f * tail.item<float>());
             // Both factors carry √S: UᵀU = V Vᵀ = diag(S_r).
             using var utu = u.t().matmul(u);
             using var vvt = v.matmul(v.t());

@@ -128,16 +128,24 @@ public class TrainingBehaviourTests
     [Fact]
     public void Time_to_threshold_is_the_first_evaluation_at_or_below_it()
     {
-        using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        var result = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken,
-            Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = 1000 });
-        result.TimeToThreshold.Should().NotBeNull();
-        result.TimeToThreshold!.Step.Should().Be(5);
-        result.TimeToThreshold.TrainSeconds.Should().Be(result.History[4].TrainSeconds);
-
-        using var other = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        TrainingLoop.Train(other, Tiny.Stream(), Tiny.Stream(seed: 8), Tiny.BytesPerToken, Tiny.Options(10) with { EvalEvery = 5, ThresholdPerplexity = 1.01 })
-            .TimeToThreshold.Should().BeNull();
+        TrainingResult Run(double? threshold)
+        {
+            using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
+            // Validation on the training text, so the curve falls step by step (held-out random tokens would stay flat).
+            return TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(), Tiny.BytesPerToken, Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = threshold });
+        }
+        // The curve first, then thresholds placed on it: between the first two evaluations, and exactly on the second.
+        var curve = Run(null).History.Where(h => h.ValidationPerplexity is not null).Select(h => (h.Step, Ppl: h.ValidationPerplexity!.Value)).ToList();
+        curve.Select(c => c.Step).Should().Equal(5, 10, 15, 20);
+        curve[1].Ppl.Should().BeLessThan(curve[0].Ppl, "training lowers the perplexity of the text it trains on");
+        foreach (double threshold in new[] { (curve[0].Ppl + curve[1].Ppl) / 2, curve[1].Ppl })
+        {
+            var result = Run(threshold);
+            result.TimeToThreshold.Should().NotBeNull();
+            result.TimeToThreshold!.Step.Should().Be(10, $"threshold {threshold}: the evaluation at step 5 is above it, the one at step 10 at or below");
+            result.TimeToThreshold.TrainSeconds.Should().Be(result.History[9].TrainSeconds);
+        }
+        Run(curve.Min(c => c.Ppl) * 0.99).TimeToThreshold.Should().BeNull("no evaluation reaches a threshold below the whole curve");
     }
 
     [Fact]
