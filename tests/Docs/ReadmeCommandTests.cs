@@ -1,6 +1,6 @@
 // Every `lowrank` command line README shows parses against the real commands (MLNet.LowRank.Cli.CliRoot): in its bash
-// blocks (`dotnet $L …`, `dotnet run --project tools/lowrank -c Release -- …`) and in its inline code. Alternatives
-// written "a | b | c" are each parsed; an optional "[--flag value]" is parsed with and without; a line with a "…"
+// blocks (`dotnet $L …`, `dotnet run --project tools/lowrank -c Release -- …`) and in its inline code. A list of names
+// "a | b | c" is checked against the commands; an optional "[--flag value]" is parsed with and without; a line with a "…"
 // placeholder is not a command line and is left out (and counted, so the test cannot pass by skipping everything).
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -35,6 +35,8 @@ public class ReadmeCommandTests(ITestOutputHelper log)
             if (prefix is null) continue;
             string rest = text[prefix.Length..];
             if (rest.Contains('…') || rest.Contains("...")) { placeholders++; continue; }
+            // "bench peak | layers | …" lists names, not command lines: the test below checks them against the commands.
+            if (rest.Contains(" | ")) continue;
             foreach (var variant in Variants(rest)) examples.Add((where, Split(variant)));
         }
         return examples;
@@ -42,15 +44,6 @@ public class ReadmeCommandTests(ITestOutputHelper log)
 
     static IEnumerable<string> Variants(string text)
     {
-        // "bench peak | layers | train": the words after the command each stand for themselves.
-        if (text.Contains(" | "))
-        {
-            var parts = text.Split(" | ");
-            string head = parts[0][..parts[0].LastIndexOf(' ')];
-            yield return parts[0];
-            foreach (var p in parts.Skip(1)) yield return $"{head} {p}";
-            yield break;
-        }
         var optional = Regex.Match(text, @"\[([^\]]+)\]");
         if (optional.Success)
         {
@@ -108,6 +101,25 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         var root = MLNet.LowRank.Cli.CliRoot.Create();
         root.Parse(["train", "--stpes", "10"]).Errors.Should().NotBeEmpty();
         root.Parse(["eval", "--corpus", "brown"]).Errors.Should().NotBeEmpty("--model is required");
+    }
+
+    [Fact]
+    public void The_readme_and_design_name_every_command_and_every_benchmark()
+    {
+        string root = RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")), design = File.ReadAllText(Path.Combine(root, "docs", "design.md"));
+        var cli = MLNet.LowRank.Cli.CliRoot.Create();
+        var commands = cli.Subcommands.Select(c => c.Name).ToList();
+        string folderRow = readme.Split('\n').Single(l => l.StartsWith("| `tools/lowrank/` |", StringComparison.Ordinal));
+        string layoutLine = design.Split('\n').Single(l => l.StartsWith("tools/lowrank/", StringComparison.Ordinal));
+        foreach (var name in commands)
+        {
+            folderRow.Should().Contain(name, $"README's folder table names `{name}`");
+            layoutLine.Should().Contain(name, $"design.md's layout names `{name}`");
+        }
+        string benchList = Regex.Match(readme, "`lowrank bench ([^`]+)`").Groups[1].Value;
+        var listed = benchList.Split(" | ").Select(w => w.Trim()).ToList();
+        listed.Should().BeEquivalentTo(cli.Subcommands.Single(c => c.Name == "bench").Subcommands.Select(c => c.Name), "README's bench list is every benchmark");
     }
 
     static string RepositoryRoot()
