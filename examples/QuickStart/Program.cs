@@ -2,7 +2,7 @@
 // pipeline (BPE tokenizer → LowRankLm), compare them side by side — with the research plan's two figures, parameters by
 // part and loss against training time — save the low-rank model, load it back and generate.
 //
-//   dotnet run --project examples/QuickStart -c Release                # defaults: about 6 minutes on 2 cores
+//   dotnet run --project examples/QuickStart -c Release                # defaults: the run README times (150 s of training per model)
 //   dotnet run --project examples/QuickStart -c Release -- --seconds 600 --threshold 120
 using System.Diagnostics;
 using System.Globalization;
