@@ -22,6 +22,9 @@ public sealed class V3Choices
     public List<string> Rerun { get; } = [];
     /// <summary>The best joint (embedding, head, Muon) setting at 1/4 × per arm, and its final validation loss (tuning seed).</summary>
     public Dictionary<string, (double Embedding, double Head, double Muon, double Loss)> Joint { get; } = [];
+    /// <summary>Every Muon rate each tuning tried, in order of rate: (arm, budget, rate, final validation loss — null when the
+    /// trial did not complete —, whether the record is version 2's).</summary>
+    public List<(string Arm, string Budget, double Rate, double? Loss, bool V2)> MuonTrials { get; } = [];
     /// <summary>Each rank schedule's Muon rate at 1/4 ×.</summary>
     public Dictionary<string, double> ScheduleMuon { get; } = [];
     /// <summary>The first phase whose trials have not all finished (read-only walks), or null when all have.</summary>
@@ -118,6 +121,7 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     {
         var baseline = V2.BaselineFor(b.Steps, false);
         var records = existing.ToList();
+        int fromV2 = records.Count;
         var missing = grid.Where(lr => !records.Any(r => Value(r, "MatrixLearningRate") == lr)).ToList();
         if (missing.Count > 0)
             records.AddRange(await batch.RunAsync(directory(0), b.Name, b.Steps, baseline, [.. missing.Select(lr => With(arm.Parameters, lr, embedding, head, StudyDesign.TuningSeed))]));
@@ -130,6 +134,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} at {b.Name} × is at the edge of the grid; trying {StudyDesign.Rate(rate)}.");
             records.AddRange(await batch.RunAsync(directory(extension), b.Name, b.Steps, baseline, [With(arm.Parameters, rate, embedding, head, StudyDesign.TuningSeed)]));
         }
+        Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name, Value(r, "MatrixLearningRate"), r.Status == TrialStatus.Completed ? r.CrossEntropy : null, i < fromV2))
+            .OrderBy(t => t.Item3));
         return Best(records);
     }
 

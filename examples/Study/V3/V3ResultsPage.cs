@@ -80,6 +80,20 @@ public static class V3ResultsPage
         Line("|---|---:|");
         foreach (var (arm, rate) in c.Muon) Line($"| `{arm}` | {StudyDesign.Rate(rate)} |");
         Line("");
+        if (c.MuonTrials.Count > 0)
+        {
+            Line("Every rate each tuning tried, with its final validation loss (nats per byte, tuning seed); the chosen rate in bold, *v2* where the record is version 2's:");
+            Line("");
+            Line("| arm | budget | rate: loss |");
+            Line("|---|---|---|");
+            foreach (var g in c.MuonTrials.GroupBy(t => (t.Arm, t.Budget)))
+            {
+                double? best = g.Any(t => t.Loss is not null) ? g.Where(t => t.Loss is not null).MinBy(t => t.Loss).Rate : null;
+                var cells = g.Select(t => (t.Rate == best ? $"**{StudyDesign.Rate(t.Rate)}: {t.Loss:F4}**" : $"{StudyDesign.Rate(t.Rate)}: {(t.Loss is double l ? l.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : "did not complete")}") + (t.V2 ? " *v2*" : ""));
+                Line($"| `{g.Key.Arm}` | {g.Key.Budget} × | {string.Join(" · ", cells)} |");
+            }
+            Line("");
+        }
         if (c.Rerun.Count > 0) Line($"Re-run at 1 and 2 × because the rate moved (or the build check failed): {string.Join(", ", c.Rerun.Select(a => $"`{a}`"))}.");
         foreach (var (arm, j) in c.Joint) Line($"- `{arm}`: best joint setting at 1/4 × — embedding {StudyDesign.Rate(j.Embedding)}, head {StudyDesign.Rate(j.Head)}, Muon {StudyDesign.Rate(j.Muon)} (final validation loss {j.Loss:F4}, tuning seed).");
         Line("");
