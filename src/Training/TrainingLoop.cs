@@ -1,6 +1,5 @@
 // The training loop: batches → loss → backward → clip → optimizer steps, with evaluation, history, time to threshold,
 // memory sampling, progress and cancellation. Every tensor a step makes lives in that step's dispose scope.
-using System.Diagnostics;
 using MLNet.LowRank.Evaluation;
 using MLNet.LowRank.Model;
 using TorchSharp;
@@ -134,7 +133,7 @@ public static class TrainingLoop
             }
             int step = c.Step;
             double lrFactor = schedule.FactorAt(step, Fraction(o, step, c.Tokens, c.TrainSeconds));
-            long start = Stopwatch.GetTimestamp();
+            long start = o.Clock.GetTimestamp();
             double loss, gradNorm;
             using (var scope = torch.NewDisposeScope())
             {
@@ -156,7 +155,7 @@ public static class TrainingLoop
                 if (Diverged(loss, gradNorm, step)) trainingStep.Discard();
                 else trainingStep.Apply(step, lrFactor);
             }
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double seconds = o.Clock.GetElapsedTime(start).TotalSeconds;
             c.Step = ++step;
             c.Tokens += tokensPerStep;
             c.TrainSeconds += seconds;
@@ -170,9 +169,9 @@ public static class TrainingLoop
             EvalResult? eval = null;
             if (validation is not null && !diverged && (last || pausing || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
             {
-                long evalStart = Stopwatch.GetTimestamp();
+                long evalStart = o.Clock.GetTimestamp();
                 eval = validation.Evaluate(model);
-                c.EvalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
+                c.EvalSeconds += o.Clock.GetElapsedTime(evalStart).TotalSeconds;
                 c.LastEval = eval;
                 if (c.Reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
                     c.Reached = new ThresholdReached(c.TrainSeconds, step, c.Tokens);

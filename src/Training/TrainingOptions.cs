@@ -160,6 +160,11 @@ public sealed record TrainingOptions
     [RunSetting]
     public int? PauseAtStep { get; init; }
 
+    /// <summary>Where the loop reads time: the system clock. Tests substitute a clock they advance themselves, so time
+    /// budgets and time to threshold are checked exactly, whatever else the machine is doing. Internal: not an option,
+    /// never swept, serialised or fingerprinted.</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The LR schedule these options describe.</summary>
     public LearningRateSchedule Schedule => new(WarmupSteps, WarmdownFraction, FinalLrFraction);
 

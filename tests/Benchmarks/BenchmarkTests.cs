@@ -36,6 +36,9 @@ public class BenchmarkTests
         // 6·N_mm + 12·L·T·dim by hand: per block 4·8·(32+32) + 2·8·(32+128) = 4,608; two blocks and lm_head 32·64.
         long nmm = 2 * (4 * 8 * (32 + 32) + 2 * 8 * (32 + 128)) + 32 * 64;
         m.FlopsPerToken.Should().Be(6 * nmm + 12 * 2 * 16 * 32);
+        // tokens/s from the median step (2 sequences of 16 tokens), MFU = FLOPs per token × tokens/s ÷ the peak given.
+        m.TokensPerSecond.Should().BeApproximately(2 * 16 / (m.StepMs / 1000), 1e-9 * m.TokensPerSecond);
+        m.Mfu.Should().BeApproximately(m.FlopsPerToken * m.TokensPerSecond / 1e11, 1e-12);
     }
 
     [Fact]

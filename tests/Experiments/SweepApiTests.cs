@@ -38,6 +38,13 @@ public class SweepApiTests
         results.Single(r => r.Parameters["AttentionRank"] == "4").AttentionRanks.Should().Equal(4, 4);
         results.Single(r => r.Parameters["MlpRank"] == "8").NonEmbeddingParameters.Should().BeLessThan(results[0].NonEmbeddingParameters);
         events.Count(e => e.Result is not null).Should().Be(5);
+        // MFU = training FLOPs per token (model-spec §3) × tokens/s ÷ the measured peak of the training device.
+        double peak = MLNet.LowRank.Training.MachinePeak.Float32FlopsPerSecond();
+        foreach (var r in results)
+        {
+            r.Mfu.Should().BeApproximately(r.FlopsPerToken * r.TokensPerSecond / peak, 1e-12 + 1e-9 * r.Mfu);
+            r.Mfu.Should().BeInRange(1e-7, 1, "a real fraction of the peak");
+        }
 
         File.ReadAllLines(Path.Combine(dir, "summary.jsonl")).Should().HaveCount(5);
         File.ReadAllLines(Path.Combine(dir, "summary.csv")).Should().HaveCount(6);

@@ -1,7 +1,6 @@
 // What the training loop promises, each checked so that a wrong implementation fails: budgets stop where they say,
 // time to threshold is the first crossing with evaluation time left out, clipping clips, weight decay and Frobenius
 // decay change the weights as specified, and a user's own optimizer factory trains end to end.
-using System.Diagnostics;
 using MLNet.LowRank.Evaluation;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
@@ -14,39 +13,41 @@ namespace MLNet.LowRank.Tests.Training;
 
 public class StepSemanticsTests
 {
-    /// <summary>Returns the given perplexities in turn, sleeping first: a slow evaluator with a known curve.</summary>
-    sealed class ScriptedEvaluator(double[] perplexities, TimeSpan delay) : IValidationEvaluator
+    /// <summary>Returns the given perplexities in turn, each evaluation taking <paramref name="delay"/> on the test's
+    /// clock: a slow evaluator with a known curve.</summary>
+    sealed class ScriptedEvaluator(double[] perplexities, SteppingClock clock, TimeSpan delay) : IValidationEvaluator
     {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        public List<double> WallSecondsAtCall { get; } = [];
         public int Calls { get; private set; }
         public string Identity => "scripted";
 
         public EvalResult Evaluate(Gpt model)
         {
-            WallSecondsAtCall.Add(clock.Elapsed.TotalSeconds);
-            Thread.Sleep(delay);
+            clock.Advance(delay);
             double ppl = perplexities[Math.Min(Calls++, perplexities.Length - 1)];
             return new EvalResult(Math.Log(ppl) * 1000, 1000, 1000);
         }
     }
 
+    /// <summary>1/16 s a step: a binary fraction, so sums of steps are exact.</summary>
+    static readonly TimeSpan Tick = TimeSpan.FromSeconds(1.0 / 16);
+
     [Fact]
     public void Time_to_threshold_is_the_first_crossing_and_excludes_evaluation_time()
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        var delay = TimeSpan.FromMilliseconds(300);
-        var evaluator = new ScriptedEvaluator([500, 400, 250, 150, 100], delay);
-        var result = TrainingLoop.Train(model, Tiny.Stream(), evaluator, Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300 });
+        var clock = new SteppingClock(Tick);
+        var delay = TimeSpan.FromSeconds(3);
+        var evaluator = new ScriptedEvaluator([500, 400, 250, 150, 100], clock, delay);
+        var result = TrainingLoop.Train(model, Tiny.Stream(), evaluator, Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300, Clock = clock });
 
         evaluator.Calls.Should().Be(5);
         var reached = result.TimeToThreshold!;
         reached.Step.Should().Be(6, "the third evaluation (step 6) is the first at or below 300");
         reached.Tokens.Should().Be(6 * 4 * 16);
-        reached.TrainSeconds.Should().Be(result.History[5].TrainSeconds);
-        // Two 300 ms evaluations ran before the crossing was measured; none of that time may count as training.
-        reached.TrainSeconds.Should().BeLessThan(evaluator.WallSecondsAtCall[2] - 2 * delay.TotalSeconds);
-        result.EvalSeconds.Should().BeGreaterThanOrEqualTo(5 * delay.TotalSeconds);
+        // Six steps of one tick each; the two 3-second evaluations before the crossing must not count as training.
+        reached.TrainSeconds.Should().Be(6 * Tick.TotalSeconds);
+        result.History.Select(h => h.TrainSeconds).Should().Equal(Enumerable.Range(1, 10).Select(k => k * Tick.TotalSeconds));
+        result.EvalSeconds.Should().Be(5 * (delay + Tick).TotalSeconds, "each evaluation's own time (one clock read inside it)");
         result.History.Where(h => h.ValidationPerplexity is not null).Select(h => Math.Round(h.ValidationPerplexity!.Value))
             .Should().Equal(500, 400, 250, 150, 100);
     }
@@ -76,7 +77,7 @@ public class StepSemanticsTests
         {
             "steps" => Tiny.Options(20),
             "tokens" => Tiny.Options(1) with { MaxSteps = null, MaxTokens = 20 * 64 },
-            _ => Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 1.0 },
+            _ => Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 1.0, Clock = new SteppingClock(Tick) },   // 16 steps
         };
         options.WarmdownFraction.Should().Be(0.2, "the default");
         var history = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, options).History;
@@ -87,23 +88,26 @@ public class StepSemanticsTests
             {
                 "steps" => k / 20.0,
                 "tokens" => k * 64 / (20.0 * 64),
-                _ => k == 0 ? 0 : history[k - 1].TrainSeconds / 1.0,
+                _ => k * Tick.TotalSeconds / 1.0,
             };
             history[k].LrFactor.Should().BeApproximately(schedule.FactorAt(k, progress), 1e-9, $"step {k} of a {budget} budget");
         }
+        history.Should().HaveCount(budget == "seconds" ? 16 : 20);
         history.Take(history.Count * 3 / 4).Should().OnlyContain(h => h.LrFactor == 1, "constant before the warm-down");
-        history[^1].LrFactor.Should().BeInRange(0, 0.5, "the last step is deep in the warm-down");
-        if (budget != "seconds") history.Select(h => Math.Round(h.LrFactor, 9)).TakeLast(4).Should().Equal(1.0, 0.75, 0.5, 0.25);
+        history.Select(h => Math.Round(h.LrFactor, 9)).TakeLast(4).Should().Equal(budget == "seconds"
+            ? [1.0, 0.9375, 0.625, 0.3125]     // progress 12/16 … 15/16: (1 − p)/0.2
+            : [1.0, 0.75, 0.5, 0.25]);
     }
 
     [Fact]
     public void A_time_budget_stops_at_the_first_step_that_spends_it()
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 0.4 });
-        result.History.Count.Should().BeGreaterThan(1);
-        result.History[^2].TrainSeconds.Should().BeLessThan(0.4);
-        result.History[^1].TrainSeconds.Should().BeGreaterThanOrEqualTo(0.4);
+        var options = Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 0.4, Clock = new SteppingClock(Tick) };
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, options);
+        result.History.Should().HaveCount(7, "six steps of 1/16 s hold 0.375 s < 0.4 s; the seventh spends the budget");
+        result.History[^2].TrainSeconds.Should().Be(0.375);
+        result.History[^1].TrainSeconds.Should().Be(0.4375);
         result.TrainSeconds.Should().Be(result.History[^1].TrainSeconds);
     }
 
