@@ -37,6 +37,13 @@ public class CliInputTests
     }
 
     [Fact]
+    public void A_progress_interval_below_one_is_refused_by_its_flag_name()
+    {
+        using var dir = new TempDirectory("cli-report-");
+        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", "--report-every", "0", .. Tiny]), "--report-every must be at least 1");
+    }
+
+    [Fact]
     public void A_checkpoint_is_not_overwritten_and_a_missing_one_is_not_resumed_silently()
     {
         using var dir = new TempDirectory("cli-ckpt-");

@@ -80,12 +80,15 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         string job = Submit(scratch, dir);
         var store = new ResultStore(run);
         var deadline = DateTime.UtcNow + JobTimeout;
-        while (DateTime.UtcNow < deadline && !store.ReadAll().Any(r => r.Index % 2 == 0)) Thread.Sleep(200);
-        store.ReadAll().Should().Contain(r => r.Index % 2 == 0, "task 0 finished a trial before the kill");
-        Thread.Sleep(500); // into its next trial
+        // Task 0 prints "…: running" as each of its trials starts (its log is flushed line by line): the kill goes out on
+        // the second one, so it lands inside task 0's second trial (150 steps), whatever the machine's load.
+        string logs = Path.Combine(run, "logs"), pattern = $"*-{job}_0.out";
+        while (DateTime.UtcNow < deadline && RunningLines(logs, pattern) < 2) Thread.Sleep(100);
+        RunningLines(logs, pattern).Should().Be(2, "task 0 started its second trial");
         Scontrol(scratch, "scancel", "--signal=KILL", "--full", $"{job}_0");
         Wait(scratch, job);
         var before = store.ReadAll().ToDictionary(r => r.Id, r => r.FinishedUtc);
+        store.ReadAll().Count(r => r.Index % 2 == 0).Should().Be(1, "task 0 finished its first trial and was killed in its second");
         before.Count.Should().BeLessThan(5, "task 0 was killed before its last trial");
         Log($"job {job}: array task 0 killed with SIGKILL mid-trial; {before.Count} of 5 trials recorded");
 
@@ -96,6 +99,19 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         foreach (var r in after.Where(r => before.ContainsKey(r.Id)))
             r.FinishedUtc.Should().Be(before[r.Id], "a finished trial never runs twice");
         Log($"job {again}: re-submitted; ran the {5 - before.Count} missing trials, all 5 recorded once");
+    }
+
+    /// <summary>How many trials the log says have started (0 while the file does not exist yet).</summary>
+    static int RunningLines(string logs, string pattern)
+    {
+        try
+        {
+            if (Directory.GetFiles(logs, pattern) is not [var log]) return 0;
+            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return Regex.Matches(reader.ReadToEnd(), @": running\r?$", RegexOptions.Multiline).Count;
+        }
+        catch (FileNotFoundException) { return 0; }
+        catch (DirectoryNotFoundException) { return 0; }
     }
 
     static void Emit(string dir, string run, int tasks)

@@ -14,20 +14,23 @@ public class SweepProcessTests
     {
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path;
-        // Trials long enough (~1 s each) that the kill lands between the second record and the last.
+        // Trials long enough (150 steps) that a kill sent when one starts lands inside it.
         File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
         using (var child = SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run))
         {
-            // Wait for the first finished trial, then kill hard in the middle of the next one.
-            var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (DateTime.UtcNow < deadline && (!Directory.Exists(Path.Combine(run, "trials")) || Directory.GetFiles(Path.Combine(run, "trials"), "*.json").Length < 2))
-                Thread.Sleep(50);
+            // The sweep prints "…: running" as each trial starts: kill hard on the third, so two trials have finished
+            // and the third is mid-training — on any machine, however loaded.
+            _ = child.StandardError.ReadToEndAsync();
+            int started = 0;
+            while (started < 3 && child.StandardOutput.ReadLine() is { } line)
+                if (line.EndsWith(": running", StringComparison.Ordinal)) started++;
+            started.Should().Be(3, "the sweep started its third trial");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
         }
         var before = Records(run);
-        before.Count.Should().BeInRange(2, 4, "the kill came after two trials and before the last");
+        before.Should().HaveCount(2, "the kill came as the third trial started");
         var finishedAt = before.ToDictionary(r => r.Id, r => r.FinishedUtc);
 
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run);

@@ -13,7 +13,7 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
     [
         "train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--validation-fraction", "0.2", "--tokenizer", "bytes",
         "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4", "AttentionRank=8", "MlpRank=8",
-        "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eval-every", "50", "--eval-tokens", "512", "--checkpoint", checkpoint, "--checkpoint-every", "3", "--history-csv", Path.Combine(dir, "history.csv"),
+        "--report-every", "1", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eval-every", "50", "--eval-tokens", "512", "--checkpoint", checkpoint, "--checkpoint-every", "3", "--history-csv", Path.Combine(dir, "history.csv"),
         .. extra,
     ];
 
@@ -33,18 +33,18 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         string checkpoint = Path.Combine(dir, "killed.ckpt");
         var random = new Random(42);
         var killedAt = new List<int>();
-        // Three runs, each killed with SIGKILL at a random moment after its progress passes a step in its third of the
-        // run (progress prints every 25 steps; checkpoints land every 3), so every kill is mid-training.
+        // Three runs, each killed with SIGKILL the moment its progress line for a seeded random step in its third of the
+        // run is read (progress prints every step; checkpoints land every 3, so the kill falls at any phase of that cycle).
+        // No sleep: the kill follows the line, and at least 60 steps remain, so every kill is mid-training.
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            int target = 25 * (1 + 3 * attempt + random.Next(3));   // 25–75, 100–150, 175–225
+            int target = 1 + 80 * attempt + random.Next(80);   // 1–80, 81–160, 161–240
             using var child = SweepFixture.Start(dir, Train(dir, checkpoint, "--resume", "--start-if-missing"));
             _ = child.StandardError.ReadToEndAsync();
             int seen = 0;
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (seen < target && DateTime.UtcNow < deadline && child.StandardOutput.ReadLine() is { } line)
                 if (System.Text.RegularExpressions.Regex.Match(line, @"^\s*step (\d+) \|") is { Success: true } m) seen = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            Thread.Sleep(random.Next(200));
             child.HasExited.Should().BeFalse($"run {attempt + 1} must still be training when killed (progress reached step {seen})");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();

@@ -23,6 +23,7 @@ static class TrainCommand
         var tokens = new Option<long?>("--tokens") { Description = "Budget in training tokens (the run stops at the first step that reaches it)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps (0 = only at the end).", DefaultValueFactory = _ => 100 };
         var evalTokens = new Option<int>("--eval-tokens") { Description = "Validation tokens per periodic evaluation (0 = all).", DefaultValueFactory = _ => 65_536 };
+        var reportEvery = new Option<int?>("--report-every") { Description = "Print progress (step, loss, tokens/s, time left) every N steps. Default 5 on a terminal, 25 otherwise." };
         var threshold = new Option<double?>("--threshold") { Description = "Validation perplexity for time-to-threshold." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: torch's)." };
         var save = new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this zip." };
@@ -38,7 +39,7 @@ static class TrainCommand
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
-            corpus, textField, fraction, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, threshold, threads, save, historyCsv,
+            corpus, textField, fraction, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, reportEvery, threshold, threads, save, historyCsv,
             checkpoint, checkpointEvery, resume, startIfMissing, allowChanged, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
@@ -49,11 +50,12 @@ static class TrainCommand
                 {
                     MaxSteps = parse.GetValue(steps), MaxTokens = parse.GetValue(tokens), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
                     EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
-                    ReportEvery = LiveProgress.IsLive ? 5 : 25, CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                    ReportEvery = parse.GetValue(reportEvery) ?? (LiveProgress.IsLive ? 5 : 25), CheckpointEverySteps = parse.GetValue(checkpointEvery),
                     CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), ResumeWithChangedOptions = parse.GetValue(allowChanged),
                 },
                 CancellationToken = ct, LogDirectory = parse.GetValue(logdir)?.FullName,
             };
+            if (parse.GetValue(reportEvery) is < 1 and var every) throw new ArgumentException($"--report-every must be at least 1 (a progress line every N steps); got {every}.");
             if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
             if (options.Training is { Resume: true, CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
                 throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run without --resume to start, or add --start-if-missing.", path);
