@@ -15,7 +15,7 @@ public class ReadmeCommandTests(ITestOutputHelper log)
     ];
 
     /// <summary>The argument lists of README's command lines, each with where it came from.</summary>
-    static List<(string Where, string[] Args)> Examples(string readme, out int placeholders)
+    internal static List<(string Where, string[] Args)> Examples(string readme, out int placeholders)
     {
         var lines = new List<(string, string)>();
         bool bash = false;
@@ -122,7 +122,7 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         listed.Should().BeEquivalentTo(cli.Subcommands.Single(c => c.Name == "bench").Subcommands.Select(c => c.Name), "README's bench list is every benchmark");
     }
 
-    static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "README.md")) && Directory.Exists(Path.Combine(d.FullName, "src"))) return d.FullName;
