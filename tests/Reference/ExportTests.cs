@@ -1,6 +1,7 @@
 // Export that PyTorch reads: a trained model written by GptExport (safetensors + JSON config) loads into the
 // independent reference and gives the library's logits; it imports back into the library exactly; bad files are refused.
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
 using static TorchSharp.torch;
@@ -26,51 +27,63 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
         _ => Tiny.Config(LinearVariant.Cola, 8, null),
     };
 
-    [SkippableTheory]
-    [InlineData("dense", ".safetensors", ScalarType.Float32)]
-    [InlineData("factored-schedule-head", ".safetensors", ScalarType.Float32)]
-    [InlineData("diagonal", ".pt", ScalarType.Float32)]
-    [InlineData("cola-attention-only", ".safetensors", ScalarType.Float32)]
-    [InlineData("factored-schedule-head", ".pt", ScalarType.Float32)]
-    [InlineData("factored-schedule-head", ".safetensors", ScalarType.BFloat16)]
-    [InlineData("dense", ".pt", ScalarType.Float16)]
-    public void An_export_reproduces_the_logits_in_the_pytorch_reference_and_imports_back(string name, string extension, ScalarType dtype)
+    static readonly (string Name, string Extension, ScalarType Dtype)[] Cases =
+    [
+        ("dense", ".safetensors", ScalarType.Float32),
+        ("factored-schedule-head", ".safetensors", ScalarType.Float32),
+        ("diagonal", ".pt", ScalarType.Float32),
+        ("cola-attention-only", ".safetensors", ScalarType.Float32),
+        ("factored-schedule-head", ".pt", ScalarType.Float32),
+        ("factored-schedule-head", ".safetensors", ScalarType.BFloat16),
+        ("dense", ".pt", ScalarType.Float16),
+    ];
+
+    [SkippableFact]
+    public void Every_export_reproduces_the_logits_in_the_pytorch_reference_and_imports_back()
     {
-        var config = Config(name);
         string dir = Directory.CreateTempSubdirectory("lowrank-export-").FullName;
         try
         {
-            using var model = TrainedModel(config);
-            string export = Path.Combine(dir, name + extension);
-            GptExport.Save(model, export, dtype);
-            File.Exists(Path.ChangeExtension(export, ".json")).Should().BeTrue("the config is written beside the weights");
-
-            var random = new Random(1);
-            using var idx = tensor(Enumerable.Range(0, 2 * 16).Select(_ => (long)random.Next(Tiny.Vocab)).ToArray(), 2, 16);
-            using var imported = GptExport.Load(export);
-            // Import restores every weight as exported: exactly in float32; rounded to the export dtype otherwise.
-            var original = model.state_dict();
-            foreach (var (key, weight) in imported.state_dict())
+            // Each case exported and imported back here; then one reference process checks them all (one torch start).
+            var pairs = new List<string>();
+            foreach (var (name, extension, dtype) in Cases)
             {
-                using var expected = original[key].detach().to(dtype).to(ScalarType.Float32);
-                weight.allclose(expected, rtol: 0, atol: 0).Should().BeTrue($"{key} comes back as it was written in {dtype}");
-            }
-            Tensor logits;
-            using (no_grad()) logits = imported.forward(idx);
+                using var model = TrainedModel(Config(name));
+                string export = Path.Combine(dir, $"{name}-{dtype}{extension}");
+                GptExport.Save(model, export, dtype);
+                File.Exists(Path.ChangeExtension(export, ".json")).Should().BeTrue("the config is written beside the weights");
 
-            string @case = Path.Combine(dir, "case.safetensors");
-            SafeTensors.Write(@case, new Dictionary<string, Tensor> { ["idx"] = idx, ["logits"] = logits });
+                var random = new Random(1);
+                using var idx = tensor(Enumerable.Range(0, 2 * 16).Select(_ => (long)random.Next(Tiny.Vocab)).ToArray(), 2, 16);
+                using var imported = GptExport.Load(export);
+                // Import restores every weight as exported: exactly in float32; rounded to the export dtype otherwise.
+                var original = model.state_dict();
+                foreach (var (key, weight) in imported.state_dict())
+                {
+                    using var expected = original[key].detach().to(dtype).to(ScalarType.Float32);
+                    weight.allclose(expected, rtol: 0, atol: 0).Should().BeTrue($"{name} {extension}: {key} comes back as it was written in {dtype}");
+                }
+                using var logits = WithoutGrad(() => imported.forward(idx));
+                string @case = Path.Combine(dir, $"{name}-{dtype}{extension}.case.safetensors");
+                SafeTensors.Write(@case, new Dictionary<string, Tensor> { ["idx"] = idx, ["logits"] = logits });
+                pairs.AddRange([export, @case]);
+            }
             Skip.IfNot(PythonHasTorch(), $"{Python} has no torch (apt-get install python3-torch; CI installs it)");
-            var (code, output) = RunReference(export, @case);
+            var (code, output) = RunReference(pairs);
+            log.WriteLine(output.Trim());
             code.Should().Be(0, output);
-            output.Should().Contain("largest relative difference");
-            log.WriteLine($"{name} {extension} {dtype}: {output.Trim()}");
-            logits.Dispose();
+            foreach (var (name, extension, dtype) in Cases)
+                output.Should().MatchRegex($@"{Regex.Escape($"{name}-{dtype}{extension}")}: .*largest relative difference", "every export is checked");
         }
         finally
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    static Tensor WithoutGrad(Func<Tensor> f)
+    {
+        using (no_grad()) return f();
     }
 
     [Fact]
@@ -141,9 +154,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
         return p.ExitCode == 0;
     }
 
-    static (int Code, string Output) RunReference(string export, string @case)
+    static (int Code, string Output) RunReference(IEnumerable<string> pairs)
     {
-        var info = new ProcessStartInfo(Python, [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), export, @case])
+        var info = new ProcessStartInfo(Python, [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), .. pairs])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(info)!;
         string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
