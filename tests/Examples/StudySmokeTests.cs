@@ -69,6 +69,8 @@ public class StudySmokeTests
             v3.Should().MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");
             v3.Should().MatchRegex(@"""Low-rank plateaus higher regardless of depth"": (supported|not shown|not supported)\*\*");
             v3.Should().Contain("| `lowrank-iso` − `dense` | 1 ×, 2 × |");
+            v3.Should().Contain("## Secondary: fitted plateaus").And.Contain("| β per arm | dense ")
+                .And.MatchRegex(@"- E\(`deep`\) − E\(`dense`\): (the three fits agree and all six intervals lie (above|below) 0|the fits disagree in sign|the fits agree in sign but not every interval excludes 0)");
             var v3Records = Records(Path.Combine(dir, "study", "v3"));
             v3Records.Count.Should().BeGreaterThan(30);
             (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");

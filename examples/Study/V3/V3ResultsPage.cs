@@ -44,6 +44,7 @@ public static class V3ResultsPage
         Rates(Line, d, c);
         Ladder(Line, d, r);
         Primary(Line, d, r, c);
+        V3SecondaryFits.Write(Line, d, r);
         Pending(Line, c);
         return WriteFile(path, page.ToString());
     }
@@ -202,7 +203,7 @@ public static class V3ResultsPage
     {
         Line("## Not written yet");
         Line("");
-        Line("This page does not yet write the plan's secondary fits (β shared, β per arm, log space, with seed and residual bootstraps), the controls (Holm over four), the width ladder, the rank schedules or time to a threshold: their sections come with their phases' records, by the rules fixed in the plan" +
+        Line("This page does not yet write the controls (Holm over four), the width ladder, the rank schedules or time to a threshold: their sections come with their phases' records, by the rules fixed in the plan" +
              (c.WaitingFor is null ? "." : $" (the run is at `{c.WaitingFor}`)."));
         Line("");
     }
