@@ -73,7 +73,7 @@ public static class Robustness
         foreach (var s in specs)
         {
             var f = s.Seeds.Fit;
-            string beta = f.Specification.SharedExponent ? f.Beta.ToString("F3", Ci) : string.Join(", ", f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
+            string beta = Beta(f);
             if (f.Specification.Offset) beta += $"; D₀ = {f.Offset:N0}";
             string chi = f.Goodness is { } g ? $"{g.ChiSquared:N0} ({g.DegreesOfFreedom})" : "—";
             string Diff((string, string) p) => $"{s.Seeds.Differences[p].Value:+0.0000;−0.0000} [{s.Seeds.Differences[p].Low:+0.0000;−0.0000}, {s.Seeds.Differences[p].High:+0.0000;−0.0000}] [{s.Residuals.Differences[p].Low:+0.0000;−0.0000}, {s.Residuals.Differences[p].High:+0.0000;−0.0000}]";
@@ -109,6 +109,10 @@ public static class Robustness
         FitsAgree(specs, p, out var outcome)
             ? $"every interval of every specification lies {(outcome == Outcome.Higher ? "above" : "below")} 0"
             : $"the specifications do not agree — intervals not above 0: {string.Join("; ", specs.Where(s => VerdictRules.Plateau(s.Residuals.Differences[p]) != Outcome.Higher || VerdictRules.Plateau(s.Seeds.Differences[p]) != Outcome.Higher).Select(s => $"{s.Name} (seeds {Side(s.Seeds.Differences[p])}, residuals {Side(s.Residuals.Differences[p])})"))}";
+
+    /// <summary>The fitted exponent: one number when shared, "arm β, …" when fitted per arm.</summary>
+    public static string Beta(PowerLawFit f) =>
+        f.Specification.SharedExponent ? f.Beta.ToString("F3", Ci) : string.Join(", ", f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
 
     /// <summary>"−0.062 to +0.144": the E difference of <paramref name="p"/> across the specifications.</summary>
     public static string Range(IReadOnlyList<SpecificationResult> specs, (string A, string B) p)

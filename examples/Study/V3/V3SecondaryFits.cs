@@ -32,7 +32,7 @@ public static class V3SecondaryFits
         }.Select(s =>
         {
             var seeds = PowerLawBootstrap.Run(losses, pairs, replicates, specification: s.Item2);
-            return (Name: s.Item1, Seeds: seeds, Residuals: PowerLawBootstrap.Residual(seeds.Fit, points, pairs, replicates));
+            return new SpecificationResult(s.Item1, string.Join(", ", d.CoreBudgets.Select(b => b.Name + " ×")), seeds, PowerLawBootstrap.Residual(seeds.Fit, points, pairs, replicates));
         }).ToList();
 
         Line($"Fitted to the means of {points.Values.Sum(p => p.Count)} (arm, budget) cells over 1/4, 1, 2 and 4 × (training tokens as D). χ² = Σ (residual ÷ SE)², SE = seed standard deviation ÷ √seeds; a law that fitted to within the seeds' noise gives χ² near its degrees of freedom. Two 95 % percentile intervals per difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget; *residuals* adds the fit's own residuals back to its curve in random order (the lack of fit).");
@@ -42,10 +42,9 @@ public static class V3SecondaryFits
         foreach (var s in specs)
         {
             var f = s.Seeds.Fit;
-            string beta = f.Specification.SharedExponent ? f.Beta.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : string.Join(", ", f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
             string chi = f.Goodness is { } g ? $"{g.ChiSquared:N0} ({g.DegreesOfFreedom}), p {Robustness.PEquals(g.PValue)}" : "—";
             string Diff((string, string) p) => $"{S(s.Seeds.Differences[p].Value)} [{S(s.Seeds.Differences[p].Low)}, {S(s.Seeds.Differences[p].High)}] [{S(s.Residuals.Differences[p].Low)}, {S(s.Residuals.Differences[p].High)}]";
-            Line($"| {s.Name} | {beta} | {chi} | {Diff(pairs[0])} | {Diff(pairs[1])} |");
+            Line($"| {s.Name} | {Robustness.Beta(f)} | {chi} | {Diff(pairs[0])} | {Diff(pairs[1])} |");
         }
         Line("");
         Line("Residuals of each cell's mean from each fit, in standard errors:");
@@ -59,10 +58,9 @@ public static class V3SecondaryFits
         Line("");
         foreach (var p in pairs)
         {
-            var intervals = specs.SelectMany(s => new[] { s.Seeds.Differences[p], s.Residuals.Differences[p] }).ToList();
             var signs = specs.Select(s => Math.Sign(s.Seeds.Differences[p].Value)).Distinct().ToList();
-            bool above = intervals.All(e => e.Low > 0), below = intervals.All(e => e.High < 0);
-            string statement = signs.Count == 1 && (above || below)
+            bool above = Robustness.FitsAgree(specs, p, out var outcome) && outcome == Outcome.Higher;
+            string statement = signs.Count == 1 && outcome != Outcome.Unresolved
                 ? $"the three fits agree and all six intervals lie {(above ? "above" : "below")} 0: fitted E(`{p.Item1}`) is {(above ? "higher" : "lower")} than E(`{p.Item2}`)"
                 : signs.Count > 1 ? "the fits disagree in sign: no statement about fitted E"
                 : "the fits agree in sign but not every interval excludes 0: no statement about fitted E";
