@@ -126,9 +126,20 @@ public class SearchTests
     public async Task Two_experiments_racing_over_one_directory_run_each_rung_once()
     {
         using var temp = new TempDirectory("asha-race-");
-        // Both run every candidate (no shards): only the claims keep them apart. Each run takes a moment, so they overlap.
+        // Both run every candidate (no shards): only the claims keep them apart. Each experiment's first run waits until
+        // the other has started one too (a thread-pool start on a loaded machine can otherwise let one finish all 27
+        // before the other begins), and each run takes a moment, so they overlap.
         var runners = new[] { new SyntheticRunner(), new SyntheticRunner() };
-        foreach (var r in runners) r.OnRun = _ => Thread.Sleep(5);
+        using var bothStarted = new CountdownEvent(runners.Length);
+        foreach (var r in runners)
+        {
+            var runner = r;
+            runner.OnRun = _ =>
+            {
+                if (runner.Runs.Count == 0 && !bothStarted.IsSet) { bothStarted.Signal(); bothStarted.Wait(TimeSpan.FromSeconds(30)); }
+                Thread.Sleep(5);
+            };
+        }
         var results = await Task.WhenAll(runners.Select(r => Task.Run(() => Synthetic(temp.Path, r, Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync())));
         var runs = runners.SelectMany(r => r.Runs).Select(r => (r.Id, r.Rung)).ToList();
         runs.Should().OnlyHaveUniqueItems("a claimed rung is never run by the other experiment");
