@@ -36,9 +36,11 @@ void Log(string line)
 
 var ml = new MLContext(seed: 1);
 var corpus = ml.LowRank().Data.LoadBrownCorpus();
-if (smoke)   // every 10th document (all genres), cut to 1,000 characters: validation is scored in full after every trial
+// Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the smoke
+// context is 64), and the validation split, scored in full after every trial, stays a few thousand tokens.
+if (smoke)
     corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus, reuseRowObject: false)
-        .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(1000, r.Text.Length)] }).ToList());
+        .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
 var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
 var design = new StudyDesign(smoke);
 Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; deep arm: {design.Iso.Message}");

@@ -71,6 +71,9 @@ public class StudySmokeTests
             v3.Should().Contain("| `lowrank-iso` − `dense` | 1 ×, 2 × |");
             v3.Should().Contain("## Secondary: fitted plateaus").And.Contain("| β per arm | dense ")
                 .And.MatchRegex(@"- E\(`deep`\) − E\(`dense`\): (the three fits agree and all six intervals lie (above|below) 0|the fits disagree in sign|the fits agree in sign but not every interval excludes 0)");
+            v3.Should().Contain("## Controls: fewer parameters, the factoring, and the rank").And.Contain("| `dense-small` − `lowrank` |")
+                .And.Contain("What each control says, by the plan's rule").And.NotContain("**Interim**");
+            v3.Should().MatchRegex(@"- `lowrank-iso` − `full-rank-factored` at 2 ×: (restricting rank|restricting rank costs)");
             var v3Records = Records(Path.Combine(dir, "study", "v3"));
             v3Records.Count.Should().BeGreaterThan(30);
             (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");

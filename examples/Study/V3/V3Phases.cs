@@ -29,6 +29,10 @@ public sealed class V3Choices
     public Dictionary<string, double> ScheduleMuon { get; } = [];
     /// <summary>The first phase whose trials have not all finished (read-only walks), or null when all have.</summary>
     public string? WaitingFor { get; set; }
+    /// <summary>The plan's phases that have finished, in order: "check", "core", "joint", "new-arms", "widths", "schedules".</summary>
+    public List<string> Finished { get; } = [];
+    /// <summary>True when <paramref name="phase"/> (one of <see cref="Finished"/>'s names) and every phase before it have finished.</summary>
+    public bool HasFinished(string phase) => Finished.Contains(phase);
 }
 
 public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2Phases, StudyRecords v2Records, string root, Action<string> log)
@@ -56,12 +60,18 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         try
         {
             await CheckBuildAsync();
+            Choices.Finished.Add("check");
             await CoreAsync();
+            Choices.Finished.Add("core");
             await JointAsync(d.Dense);
             await JointAsync(d.LowRank);
+            Choices.Finished.Add("joint");
             await NewArmsAsync();
+            Choices.Finished.Add("new-arms");
             await WidthsAsync();
+            Choices.Finished.Add("widths");
             await SchedulesAsync();
+            Choices.Finished.Add("schedules");
         }
         catch (PhaseNotFinishedException e)
         {

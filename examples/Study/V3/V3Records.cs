@@ -3,6 +3,7 @@
 // moved; version 2's rank-32 and full-rank-factored runs at 1/4 × as lowrank-iso and full-rank-factored).
 using System.Globalization;
 using MLNet.LowRank.Experiments;
+using MLNet.LowRank.Experiments.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 
@@ -83,6 +84,16 @@ public sealed class V3Records
     public IReadOnlyDictionary<int, double> Losses(string arm, string budget) =>
         Runs(arm, budget).Where(t => t.Status == TrialStatus.Completed && t.CrossEntropy is not null)
             .ToDictionary(t => int.Parse(t.Parameters["Seed"], Ci), t => t.CrossEntropy!.Value);
+
+    /// <summary>The seed-paired difference <paramref name="a"/> − <paramref name="b"/> of final validation loss at a budget
+    /// over the seeds both completed, with its t-interval and paired t-test; null with fewer than two common seeds.</summary>
+    public Estimate? PairedGap(string a, string b, string budget)
+    {
+        var la = Losses(a, budget);
+        var lb = Losses(b, budget);
+        var seeds = la.Keys.Intersect(lb.Keys).Order().ToArray();
+        return seeds.Length < 2 ? null : Intervals.PairedDifference(seeds.Select(s => la[s]).ToArray(), seeds.Select(s => lb[s]).ToArray());
+    }
 
     public IEnumerable<TrialResult> Runs(string arm, string budget) =>
         cells.TryGetValue(arm, out var b) && b.TryGetValue(budget, out var s) ? s.Values : [];

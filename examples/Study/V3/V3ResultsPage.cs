@@ -45,6 +45,7 @@ public static class V3ResultsPage
         Ladder(Line, d, r);
         Primary(Line, d, r, c);
         V3SecondaryFits.Write(Line, d, r);
+        V3Controls.Write(Line, d, r, c);
         Pending(Line, c);
         return WriteFile(path, page.ToString());
     }
@@ -136,12 +137,7 @@ public static class V3ResultsPage
         var gaps = new List<(string Arm, Budget Budget, Estimate Difference)>();
         foreach (var arm in arms)
             foreach (var b in d.CoreBudgets)
-            {
-                var la = r.Losses(arm.Name, b.Name);
-                var lb = r.Losses(d.Dense.Name, b.Name);
-                var seeds = la.Keys.Intersect(lb.Keys).Order().ToArray();
-                if (seeds.Length >= 2) gaps.Add((arm.Name, b, Intervals.PairedDifference(seeds.Select(s => la[s]).ToArray(), seeds.Select(s => lb[s]).ToArray())));
-            }
+                if (r.PairedGap(arm.Name, d.Dense.Name, b.Name) is Estimate gap) gaps.Add((arm.Name, b, gap));
         var adjusted = Intervals.Holm(gaps.Select(g => g.Difference.PValue ?? 1).ToArray());
         var family = gaps.Select((g, i) => new Gap(g.Arm, g.Budget, g.Difference, adjusted[i])).ToList();
         Line($"Paired gap arm − `dense` (same seeds) with its 95 % t-interval, the paired t-test's p and Holm's adjustment over all {family.Count} primary gaps present.");
@@ -152,7 +148,7 @@ public static class V3ResultsPage
             Line($"| `{g.Arm}` − `dense` | {g.Budget.Name} × | {g.Difference.N} | {S(g.Difference.Value)} [{S(g.Difference.Low)}, {S(g.Difference.High)}] | {Robustness.P(g.Difference.PValue ?? double.NaN)} | {Robustness.P(g.AdjustedP)} | {Words(VerdictRules.Compare(g.Difference, g.AdjustedP))} |");
         Line("");
 
-        bool complete = c.WaitingFor is null || !(c.WaitingFor.StartsWith("check") || c.WaitingFor.StartsWith("retune") || c.WaitingFor.StartsWith("core") || c.WaitingFor.StartsWith("joint") || c.WaitingFor.StartsWith("tune") || c.WaitingFor.StartsWith("new-arms"));
+        bool complete = c.HasFinished("new-arms");
         Line("Slope of the seed-paired gap against log₂(training tokens), ordinary least squares over the budgets from 1/4 × up (seeds treated as independent points); *closing within 16 ×* extends the line from the largest budget's gap four doublings at the slope's lower interval end (rule 3).");
         Line("");
         Line("| gap | budgets | points | slope per doubling [95 %] | p | largest budget | gap there | gap at 16 ×, steepest slope | verdict |");
@@ -197,13 +193,13 @@ public static class V3ResultsPage
         Line("");
     }
 
-    static string Words(Outcome o) => o switch { Outcome.Lower => "lower", Outcome.Higher => "higher", _ => "inside the noise" };
+    internal static string Words(Outcome o) => o switch { Outcome.Lower => "lower", Outcome.Higher => "higher", _ => "inside the noise" };
 
     static void Pending(Action<string> Line, V3Choices c)
     {
         Line("## Not written yet");
         Line("");
-        Line("This page does not yet write the controls (Holm over four), the width ladder, the rank schedules or time to a threshold: their sections come with their phases' records, by the rules fixed in the plan" +
+        Line("This page does not yet write the width ladder, the rank schedules or time to a threshold: their sections come with their phases' records, by the rules fixed in the plan" +
              (c.WaitingFor is null ? "." : $" (the run is at `{c.WaitingFor}`)."));
         Line("");
     }
