@@ -97,10 +97,11 @@ public static class ComputeViews
         Line("");
     }
 
-    static double? LastPeriodic(TrialResult t) => t.LossCurve.LastOrDefault(p => p.ValidationLoss is not null)?.ValidationLoss;
+    /// <summary>The last periodic evaluation's loss of a run (the evaluation subset's figure), or null without one.</summary>
+    public static double? LastPeriodic(TrialResult t) => t.LossCurve.LastOrDefault(p => p.ValidationLoss is not null)?.ValidationLoss;
 
     /// <summary>The first periodic evaluation at or below <paramref name="loss"/>: its step, tokens, and the evaluation interval.</summary>
-    static (int Step, long Tokens, int Interval)? Crossing(TrialResult t, double loss)
+    public static (int Step, long Tokens, int Interval)? Crossing(TrialResult t, double loss)
     {
         var evals = t.LossCurve.Where(p => p.ValidationLoss is not null).ToList();
         for (int i = 0; i < evals.Count; i++)

@@ -74,6 +74,9 @@ public class StudySmokeTests
             v3.Should().Contain("## Controls: fewer parameters, the factoring, and the rank").And.Contain("| `dense-small` − `lowrank` |")
                 .And.Contain("What each control says, by the plan's rule").And.NotContain("**Interim**");
             v3.Should().MatchRegex(@"- `lowrank-iso` − `full-rank-factored` at 2 ×: (restricting rank|restricting rank costs)");
+            v3.Should().Contain("## Width ladder: does the gap shrink as the model grows?").And.MatchRegex(@"\*\*The gap against model size: at 1 × (shrinking with size|growing with size|no trend shown)");
+            v3.Should().Contain("## Rank schedules: does any per-layer schedule beat constant rank?").And.MatchRegex(@"\*\*(No schedule beats constant rank beyond the noise|.+ beats? constant rank beyond the noise)\*\*");
+            v3.Should().Contain("## Time to a threshold (1 ×, width 32)").And.Contain("| `dense-small` |").And.NotContain("## Not written yet");
             var v3Records = Records(Path.Combine(dir, "study", "v3"));
             v3Records.Count.Should().BeGreaterThan(30);
             (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");

@@ -42,7 +42,7 @@ public sealed class V3Records
         foreach (int w in d.Widths.Where(w => w != d.V2.Width))
             foreach (double m in new[] { 1.0, 2.0 })
                 r.AddV3(phases.WidthDirectory(w, d.WidthBudget(w, m)), d.WidthBudget(w, m).Name, arms);
-        r.AddV3(phases.ScheduleReportedDirectory, "schedules", arms);
+        r.AddV3(phases.ScheduleReportedDirectory, V3Schedules.Budget, arms);
         return r;
     }
 

@@ -1,7 +1,8 @@
 // docs/results-v3.md, generated from version 3's trial records (and the version-2 records it reuses) and nothing else
 // but prose: progress, the build check, the learning rates, the core ladder with train and validation loss, and the
 // primary verdicts by the plan's rules (paired gaps with Holm, the gap's slope against log₂ tokens, closing within
-// 16 ×). Sections whose trials have not finished say what they are waiting for.
+// 16 ×); then the secondary fits, controls, width ladder, rank schedules and time to a threshold, each in its own file.
+// Sections whose trials have not finished say what they are waiting for.
 using System.Globalization;
 using System.Text;
 using MLNet.LowRank.Experiments;
@@ -46,7 +47,9 @@ public static class V3ResultsPage
         Primary(Line, d, r, c);
         V3SecondaryFits.Write(Line, d, r);
         V3Controls.Write(Line, d, r, c);
-        Pending(Line, c);
+        V3Widths.Write(Line, d, r, c);
+        V3Schedules.Write(Line, d, r, c);
+        V3TimeToThreshold.Write(Line, d, r, c, root);
         return WriteFile(path, page.ToString());
     }
 
@@ -194,13 +197,4 @@ public static class V3ResultsPage
     }
 
     internal static string Words(Outcome o) => o switch { Outcome.Lower => "lower", Outcome.Higher => "higher", _ => "inside the noise" };
-
-    static void Pending(Action<string> Line, V3Choices c)
-    {
-        Line("## Not written yet");
-        Line("");
-        Line("This page does not yet write the width ladder, the rank schedules or time to a threshold: their sections come with their phases' records, by the rules fixed in the plan" +
-             (c.WaitingFor is null ? "." : $" (the run is at `{c.WaitingFor}`)."));
-        Line("");
-    }
 }

@@ -1,0 +1,63 @@
+// The results page's rank-schedule section (docs/study/v3/plan.md, "Rank schedules", the research plan's stretch goal):
+// at 1/4 × and `lowrank`'s parameters, each per-layer schedule against constant rank — five seed-paired differences,
+// Holm over the five; a schedule beats constant rank only when its difference counts as lower.
+using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Model;
+
+namespace MLNet.LowRank.Examples.Study;
+
+public static class V3Schedules
+{
+    /// <summary>The budget name the reported schedule runs are filed under (<see cref="V3Records"/>).</summary>
+    public const string Budget = "schedules";
+
+    static string S(double v) => Robustness.Signed(v, 4);
+
+    public static void Write(Action<string> Line, V3Design d, V3Records r, V3Choices c)
+    {
+        Line("## Rank schedules: does any per-layer schedule beat constant rank?");
+        Line("");
+        bool complete = c.HasFinished("schedules");
+        if (!complete) { Line($"**Interim**: the schedules' runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings."); Line(""); }
+        long constant = ModelSummary.For(d.Config(d.LowRank)).BlockParameters;
+        Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % of constant rank's ({constant:N0}); each schedule's Muon rate is the best of {string.Join(" / ", d.ScheduleGrid.Select(StudyDesign.Rate))} on the tuning seed (extended at an edge), constant rank keeps `lowrank`'s 1/4 × rate. Final validation loss, nats per byte:");
+        Line("");
+        Line("| arm | attention ranks | MLP ranks | block parameters | Muon rate | loss [95 %] (seeds) |");
+        Line("|---|---|---|---:|---:|---|");
+        foreach (var arm in d.Schedules.Select(s => s.Arm).Prepend(d.LowRank))
+        {
+            var m = ModelSummary.For(d.Config(arm));
+            // The rate the reported runs used, read off their records (constant rank's is lowrank's 1/4 × rate).
+            var rates = r.Runs(arm.Name, Budget).Select(t => t.Parameters["MatrixLearningRate"]).Distinct().ToList();
+            string rate = rates.Count == 0 ? "—" : string.Join(", ", rates);
+            var l = r.Losses(arm.Name, Budget).Values.ToList();
+            string loss = l.Count >= 2 ? $"{Intervals.Mean(l).ToString("F4")} ({l.Count})" : l.Count == 1 ? $"{l[0]:F4} (1)" : "—";
+            Line($"| `{(arm == d.LowRank ? "constant" : arm.Name)}` | {string.Join(", ", m.Blocks.Select(b => b.AttentionRank))} | {string.Join(", ", m.Blocks.Select(b => b.MlpRank))} | {m.BlockParameters:N0} ({(m.BlockParameters - constant) * 100.0 / constant:+0.0;−0.0;0.0} %) | {rate} | {loss} |");
+        }
+        Line("");
+
+        var diffs = d.Schedules.Select(s => (s.Arm, Gap: r.PairedGap(s.Arm.Name, d.LowRank.Name, Budget))).Where(x => x.Gap is not null).ToList();
+        if (diffs.Count == 0) { Line("No schedule has paired runs with constant rank yet."); Line(""); return; }
+        var adjusted = Intervals.Holm(diffs.Select(x => x.Gap!.PValue ?? 1).ToArray());
+        Line($"Seed-paired difference schedule − constant, 95 % t-interval, paired t-test, Holm over the {diffs.Count} schedules present (the plan's family is the five):");
+        Line("");
+        Line("| schedule − constant | seeds | difference [95 %] | p | Holm p | counts as |");
+        Line("|---|---:|---|---:|---:|---|");
+        var beats = new List<string>();
+        for (int i = 0; i < diffs.Count; i++)
+        {
+            var (arm, g) = (diffs[i].Arm, diffs[i].Gap!);
+            var outcome = VerdictRules.Compare(g, adjusted[i]);
+            if (outcome == Outcome.Lower) beats.Add($"`{arm.Name}`");
+            Line($"| `{arm.Name}` | {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] | {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
+        }
+        Line("");
+        if (!complete) return;
+        Line(beats.Count == 0
+            ? "**No schedule beats constant rank beyond the noise** (the plan's rule: a schedule beats constant rank when its difference counts as lower after Holm)."
+            : $"**{string.Join(", ", beats)} beat{(beats.Count == 1 ? "s" : "")} constant rank beyond the noise** (the plan's rule: difference counts as lower after Holm).");
+        Line("");
+        Line("What this cannot show: one width, depth 4 (so a schedule has four points), one budget (1/4 ×) and the same shape on attention and MLP ranks; schedules that pay off only in deeper models or longer runs are not tested.");
+        Line("");
+    }
+}

@@ -1,0 +1,94 @@
+// The results page's width-ladder section (docs/study/v3/plan.md, "Width ladder"): does the gap between the
+// iso-parameter low-rank arm and dense shrink as the model grows? The seed-paired gap at 1 and 2 × of each width's
+// compute-optimal budget (Holm over the six), and the gap's trend against log₂(dense parameters) by least squares.
+using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Model;
+
+namespace MLNet.LowRank.Examples.Study;
+
+public static class V3Widths
+{
+    static string S(double v) => Robustness.Signed(v, 4);
+    static readonly double[] Multiples = [1.0, 2.0];
+
+    public static void Write(Action<string> Line, V3Design d, V3Records r, V3Choices c)
+    {
+        Line("## Width ladder: does the gap shrink as the model grows?");
+        Line("");
+        bool complete = c.HasFinished("widths");
+        if (!complete) { Line($"**Interim**: the width ladder's runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings."); Line(""); }
+        Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. Final validation loss, nats per byte, mean [95 %] (seeds):");
+        Line("");
+        Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ", Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"iso {m:0} ×")) + " |");
+        Line("|---:|---:|---:|---|" + string.Concat(Multiples.Select(_ => "---:|")) + string.Concat(Multiples.Select(_ => "---|")) + string.Concat(Multiples.Select(_ => "---|")));
+        foreach (int w in d.Widths)
+        {
+            var (dense, iso) = d.WidthArms(w);
+            long nd = ModelSummary.For(d.Config(dense)).TotalParameters, ni = ModelSummary.For(d.Config(iso)).TotalParameters;
+            string rates = $"{Rate(c, dense)} / {Rate(c, iso)}";
+            var tokens = Multiples.Select(m => ((long)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength).ToString("N0"));
+            Line($"| {w} | {nd:N0} | {ni:N0} | {rates} | {string.Join(" | ", tokens)} | {string.Join(" | ", Multiples.Select(m => Cell(r, dense.Name, d.WidthBudget(w, m).Name)))} | {string.Join(" | ", Multiples.Select(m => Cell(r, iso.Name, d.WidthBudget(w, m).Name)))} |");
+        }
+        Line("");
+
+        var gaps = new List<(int Width, double Multiple, long Parameters, Estimate Gap, List<double> Pairs)>();
+        foreach (int w in d.Widths)
+            foreach (double m in Multiples)
+            {
+                var (dense, iso) = d.WidthArms(w);
+                string b = d.WidthBudget(w, m).Name;
+                if (r.PairedGap(iso.Name, dense.Name, b) is not Estimate g) continue;
+                var la = r.Losses(iso.Name, b);
+                var lb = r.Losses(dense.Name, b);
+                gaps.Add((w, m, ModelSummary.For(d.Config(dense)).TotalParameters, g, [.. la.Keys.Intersect(lb.Keys).Order().Select(s => la[s] - lb[s])]));
+            }
+        if (gaps.Count == 0) { Line("No width has both arms' runs yet."); Line(""); return; }
+        var adjusted = Intervals.Holm(gaps.Select(g => g.Gap.PValue ?? 1).ToArray());
+        Line($"Seed-paired gap iso − `dense` with its 95 % t-interval and paired t-test; Holm over the {gaps.Count} gaps present (the plan's family is the six).");
+        Line("");
+        Line("| width | budget | seeds | gap [95 %] | p | Holm p | counts as |");
+        Line("|---:|---|---:|---|---:|---:|---|");
+        for (int i = 0; i < gaps.Count; i++)
+        {
+            var g = gaps[i];
+            Line($"| {g.Width} | {g.Multiple:0} × | {g.Gap.N} | {S(g.Gap.Value)} [{S(g.Gap.Low)}, {S(g.Gap.High)}] | {Robustness.P(g.Gap.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(VerdictRules.Compare(g.Gap, adjusted[i]))} |");
+        }
+        Line("");
+
+        Line("Trend of the seed-paired gap against log₂(dense total parameters), ordinary least squares over every seed's gap at that budget multiple (seeds treated as independent points), one line per multiple — gaps at equal multiples of each width's compute-optimal budget are the comparable ones, so the two multiples are not pooled (a choice the plan left open). Rule: *shrinking with size* when the slope's interval lies below 0, *growing* when above, otherwise *no trend shown*.");
+        Line("");
+        Line("| budget | widths | points | slope per doubling of parameters [95 %] | p | trend |");
+        Line("|---|---|---:|---|---:|---|");
+        var trends = new List<string>();
+        foreach (double m in Multiples)
+        {
+            var mine = gaps.Where(g => g.Multiple == m).ToList();
+            var points = mine.SelectMany(g => g.Pairs.Select(y => (Math.Log2(g.Parameters), y))).ToList();
+            if (mine.Count < 2 || points.Count < 3) { Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | waiting for two widths | | |"); continue; }
+            var t = LinearTrend.Fit(points);
+            string trend = t.Slope.High < 0 ? "shrinking with size" : t.Slope.Low > 0 ? "growing with size" : "no trend shown";
+            trends.Add($"at {m:0} × {trend} ({mine.Count} widths)");
+            Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | {S(t.Slope.Value)} [{S(t.Slope.Low)}, {S(t.Slope.High)}] | {Robustness.P(t.Slope.PValue ?? double.NaN)} | {trend} |");
+        }
+        Line("");
+        if (complete && trends.Count > 0)
+        {
+            var sizes = d.Widths.Select(w => ModelSummary.For(d.Config(d.WidthArms(w).Dense)).TotalParameters).ToList();
+            Line($"**The gap against model size: {string.Join("; ", trends)}.** {d.Widths.Count} widths spanning {(double)d.Widths.Max() / d.Widths.Min():0.#}× in width ({(double)sizes.Max() / sizes.Min():0.#}× in parameters) are a short lever: a trend that is not shown here may still exist, and none of it says what happens at the research plan's depth 20 / width 1024.");
+            Line("");
+        }
+        Line("The joint law L(N, D) = E + A·N^(−α) + B·D^(−β) per arm (the plan's secondary fit, reported only if its χ² p-value is at least 0.01) is not fitted on this page yet: with three widths × two budgets it has one degree of freedom per arm; no extrapolation to depth 20 / width 1024 is made.");
+        Line("");
+    }
+
+    static string Rate(V3Choices c, Arm a) => c.Muon.TryGetValue(a.Name, out double m) ? StudyDesign.Rate(m) : "—";
+
+    static string Cell(V3Records r, string arm, string budget)
+    {
+        var l = r.Losses(arm, budget).Values.ToList();
+        if (l.Count == 0) return "—";
+        if (l.Count == 1) return $"{l[0]:F4} (1)";
+        var e = Intervals.Mean(l);
+        return $"{e.Value:F4} [{e.Low:F4}, {e.High:F4}] ({l.Count})";
+    }
+}
