@@ -75,6 +75,8 @@ public class StudySmokeTests
                 .And.Contain("What each control says, by the plan's rule").And.NotContain("**Interim**");
             v3.Should().MatchRegex(@"- `lowrank-iso` − `full-rank-factored` at 2 ×: (restricting rank|restricting rank costs)");
             v3.Should().Contain("## Width ladder: does the gap shrink as the model grows?").And.MatchRegex(@"\*\*The gap against model size: at 1 × (shrinking with size|growing with size|no trend shown)");
+            v3.Should().Contain("### Secondary: the joint law L(N, D)").And.MatchRegex(@"\| iso \| 6 \| [\d.]+ \|")
+                .And.MatchRegex(@"(no fitted E is compared and no extrapolation is made|\*\*Extrapolation, far outside the data\*\*)");
             v3.Should().Contain("## Rank schedules: does any per-layer schedule beat constant rank?").And.MatchRegex(@"\*\*(No schedule beats constant rank beyond the noise|.+ beats? constant rank beyond the noise)\*\*");
             v3.Should().Contain("## Time to a threshold (1 ×, width 32)").And.Contain("| `dense-small` |").And.NotContain("## Not written yet");
             var v3Records = Records(Path.Combine(dir, "study", "v3"));

@@ -39,7 +39,7 @@ public sealed class V3Design
         Two = new("2", 2, steps[3]);
         Four = new("4", 4, Smoke ? 10 : StepsFor(4, v2.ComputeOptimalTokens));
 
-        Widths = Smoke ? [32, 48] : [32, 64, 96];   // a smoke run: the core width and one other
+        Widths = Smoke ? [16, 32, 48] : [32, 64, 96];   // a smoke run: the core width (32) and two others
         // The same shape on attention and MLP ranks, each schedule's parameters chosen so its block parameters match
         // constant rank's (±2 %); a smoke run halves them with the smoke model's ranks.
         double k = int.Parse(LowRank.Parameters["AttentionRank"], Ci) / 16.0;
