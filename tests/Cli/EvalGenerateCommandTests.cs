@@ -7,7 +7,7 @@ using MLNet.LowRank.Tests.Experiments;
 
 namespace MLNet.LowRank.Tests.Cli;
 
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public class EvalGenerateCommandTests
 {
     [Fact]

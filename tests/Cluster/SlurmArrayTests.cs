@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 
 namespace MLNet.LowRank.Tests.Cluster;
 
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public partial class SlurmArrayTests(ITestOutputHelper output)
 {
     static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(6);

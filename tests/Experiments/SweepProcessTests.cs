@@ -4,7 +4,7 @@ using MLNet.LowRank.Experiments;
 namespace MLNet.LowRank.Tests.Experiments;
 
 // Real child processes of the `lowrank` CLI over one run directory: a hard kill in the middle, then a re-run; and shards.
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public class SweepProcessTests
 {
     static IReadOnlyList<TrialResult> Records(string runDir) => new ResultStore(runDir).ReadAll();

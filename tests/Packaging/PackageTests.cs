@@ -6,7 +6,7 @@ using System.IO.Compression;
 
 namespace MLNet.LowRank.Tests.Packaging;
 
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     [SkippableFact]

@@ -4,7 +4,7 @@ using MLNet.LowRank.Tests.Experiments;
 namespace MLNet.LowRank.Tests.Reliability;
 
 // The real CLI as a child process, killed with SIGKILL at random moments and with SIGTERM, then resumed.
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     static string[] Train(string dir, string checkpoint, params string[] extra) => TrainFor(dir, checkpoint, 300, extra);
