@@ -39,22 +39,34 @@ public static class ComputeViews
         }
     }
 
-    /// <summary>Tokens/s of each arm's shape from the quiet benchmark (lowrank bench train CSV: model column = the
-    /// arm's parameters joined by ';', tokens/s column), or null when it has not been run.</summary>
+    /// <summary>Tokens/s of each arm's shape from the quiet benchmark (docs/study/bench.csv), or null when it has not been run.</summary>
     public static Dictionary<string, double>? Benchmark(string root, StudyDesign d)
     {
         string path = Path.Combine(root, "bench.csv");
-        if (!File.Exists(path)) return null;
+        return File.Exists(path) ? BenchmarkTokensPerSecond(path, MiddleArms(d), d.HeadDim) : null;
+    }
+
+    /// <summary>The median tokens/s of each arm's shape in a `lowrank bench train` CSV (empty when the file or its columns
+    /// are missing). A row's model spec may name every parameter or only those that differ from the defaults, with its
+    /// head width; both sides are compared without the defaults.</summary>
+    public static Dictionary<string, double> BenchmarkTokensPerSecond(string path, IEnumerable<Arm> arms, int headDim)
+    {
+        var result = new Dictionary<string, double>();
+        if (!File.Exists(path)) return result;
         var lines = File.ReadAllLines(path);
         var header = lines[0].Split(',');
         int model = Array.IndexOf(header, "model"), tps = Array.FindIndex(header, h => h.StartsWith("tokens_per_s", StringComparison.Ordinal) || h == "tokens/s");
-        if (model < 0 || tps < 0) return null;
-        var rows = lines.Skip(1).Select(l => l.Split(',')).Select(c => (Model: c[model].Trim('"'), Tps: double.Parse(c[tps], Ci))).ToList();
-        var result = new Dictionary<string, double>();
-        foreach (var arm in MiddleArms(d))
+        if (model < 0 || tps < 0) return result;
+        var defaults = new Dictionary<string, string> { ["AttentionRank"] = "dense", ["MlpRank"] = "dense", ["Depth"] = "4", ["HeadDim"] = headDim.ToString(Ci) };
+        Dictionary<string, string> Normal(IEnumerable<KeyValuePair<string, string>> spec) =>
+            spec.Where(kv => defaults.GetValueOrDefault(kv.Key) != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var rows = lines.Skip(1).Select(l => l.Split(','))
+            .Select(c => (Spec: Normal(c[model].Trim('"').Split(';').Select(kv => kv.Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv[1]))), Tps: double.Parse(c[tps], Ci)))
+            .ToList();
+        foreach (var arm in arms)
         {
-            string key = BenchKey(arm, d);
-            var matches = rows.Where(x => x.Model == key).Select(x => x.Tps).Order().ToList();
+            var key = Normal(arm.Parameters);
+            var matches = rows.Where(x => x.Spec.Count == key.Count && x.Spec.All(kv => key.GetValueOrDefault(kv.Key) == kv.Value)).Select(x => x.Tps).Order().ToList();
             if (matches.Count > 0) result[arm.Name] = matches[matches.Count / 2];   // median of the repeats
         }
         return result;

@@ -118,11 +118,8 @@ public static class V3ResultsPage
             var cellsText = d.CoreBudgets.Select(b =>
             {
                 var l = r.Losses(arm.Name, b.Name).Values.ToList();
-                if (l.Count == 0) return "—";
-                string source = r.Source.GetValueOrDefault((arm.Name, b.Name)) == "version 2" ? " v2" : "";
-                if (l.Count == 1) return $"{l[0]:F4} (1){source}";
-                var e = Intervals.Mean(l);
-                return $"{e.Value:F4} [{e.Low:F4}, {e.High:F4}] ({l.Count}){source}";
+                string source = l.Count > 0 && r.Source.GetValueOrDefault((arm.Name, b.Name)) == "version 2" ? " v2" : "";
+                return LossCell(l) + source;
             });
             var train = r.Runs(arm.Name, d.Four.Name).Where(t => t.LossCurve.Count > 0).Select(t => t.LossCurve.TakeLast(5).Average(p => p.TrainLoss)).ToList();
             Line($"| `{arm.Name}` | {string.Join(" | ", cellsText)} | {(train.Count == 0 ? "—" : $"{train.Average():F4} ({train.Count})")} |");
@@ -194,6 +191,15 @@ public static class V3ResultsPage
         var deepGaps = family.Where(g => g.Arm == d.Deep.Name).ToList();
         Line($"2. **A deeper low-rank model with the dense arm's parameters matches or beats it** (rule 5), by budget: {string.Join("; ", deepGaps.Select(g => $"{g.Budget.Name} × {Words(VerdictRules.Compare(g.Difference, g.AdjustedP)) switch { "lower" => "beats it", "higher" => "does not match it", _ => "matches it (inside the noise)" }}"))}.");
         Line("");
+    }
+
+    /// <summary>"mean [95 % low, high] (seeds)" of final losses, "x (1)" for one seed, "—" for none.</summary>
+    internal static string LossCell(IReadOnlyList<double> losses)
+    {
+        if (losses.Count == 0) return "—";
+        if (losses.Count == 1) return $"{losses[0]:F4} (1)";
+        var e = Intervals.Mean(losses);
+        return $"{e.Value:F4} [{e.Low:F4}, {e.High:F4}] ({losses.Count})";
     }
 
     internal static string Words(Outcome o) => o switch { Outcome.Lower => "lower", Outcome.Higher => "higher", _ => "inside the noise" };

@@ -29,7 +29,7 @@ public static class V3TimeToThreshold
         }
         var worst = finals.MaxBy(f => f.Finals.Average());
         double threshold = worst.Finals.Average();
-        var bench = Benchmark(Path.Combine(root, "bench.csv"), d);
+        var bench = ComputeViews.BenchmarkTokensPerSecond(Path.Combine(root, "bench.csv"), arms, d.V2.HeadDim);
         Line($"Threshold: the largest of the arms' mean final periodic-evaluation losses at 1 × — `{worst.Arm.Name}`'s, {threshold:F4} nats per byte on the periodic subset ({d.V2.EvalTokens:N0} tokens spread over the validation set) — so that every arm reaches it on average; a seed that does not is counted. A run's crossing is its first periodic evaluation at or below it; the quantisation column is the largest evaluation interval ÷ crossing step among its seeds (version 2's reused 1 × records evaluate every 5 % of steps, version 3's every 1 %). FLOPs are model-spec §3's training FLOPs per token × tokens (Muon's Newton–Schulz apart); seconds are tokens ÷ the shape's median tokens/s in the plan's quiet benchmark ([bench.csv](study/v3/bench.csv)); intervals are 95 % t-intervals over seeds.");
         Line("");
         Line("| arm | seeds reaching it | tokens to threshold [95 %] | quantisation | training TFLOP to threshold [95 %] | quiet seconds to threshold [95 %] | records |");
@@ -56,29 +56,4 @@ public static class V3TimeToThreshold
 
     static string Interval(Estimate e, double k, string format) =>
         $"{(e.Value * k).ToString(format, Ci)} [{(e.Low * k).ToString(format, Ci)}, {(e.High * k).ToString(format, Ci)}]";
-
-    /// <summary>The median tokens/s of each arm's shape in a `lowrank bench train` CSV. A row's model spec names only what
-    /// differs from the defaults (and its head width), so both sides are compared without the defaults.</summary>
-    static Dictionary<string, double> Benchmark(string path, V3Design d)
-    {
-        var result = new Dictionary<string, double>();
-        if (!File.Exists(path)) return result;
-        var lines = File.ReadAllLines(path);
-        var header = lines[0].Split(',');
-        int model = Array.IndexOf(header, "model"), tps = Array.IndexOf(header, "tokens_per_second");
-        if (model < 0 || tps < 0) return result;
-        var rows = lines.Skip(1).Select(l => l.Split(',')).Select(x => (Spec: Normal(x[model].Trim('"').Split(';').Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1])), Tps: double.Parse(x[tps], Ci))).ToList();
-        foreach (var arm in d.Core.Concat(d.NewArms))
-        {
-            var key = Normal(arm.Parameters);
-            var matches = rows.Where(x => x.Spec.Count == key.Count && x.Spec.All(kv => key.GetValueOrDefault(kv.Key) == kv.Value)).Select(x => x.Tps).Order().ToList();
-            if (matches.Count > 0) result[arm.Name] = matches[matches.Count / 2];
-        }
-        return result;
-    }
-
-    static readonly Dictionary<string, string> Defaults = new() { ["AttentionRank"] = "dense", ["MlpRank"] = "dense", ["Depth"] = "4", ["HeadDim"] = "32" };
-
-    static Dictionary<string, string> Normal(IReadOnlyDictionary<string, string> spec) =>
-        spec.Where(kv => Defaults.GetValueOrDefault(kv.Key) != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
 }

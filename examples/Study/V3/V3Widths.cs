@@ -136,18 +136,11 @@ public static class V3Widths
         }
         replicates.Sort();
         double q(double p) => replicates[(int)Math.Clamp(Math.Round(p * (replicates.Count - 1)), 0, replicates.Count - 1)];
-        Line($"E(iso) − E(dense) = {S(fits["iso"].E - fits["dense"].E)}. **Extrapolation, far outside the data**: at the research plan's depth 20 / width 1024 ({nDense:N0} dense and {nIso:N0} iso parameters, {tokens:N0} tokens), the fitted laws put the gap iso − dense at {S(Gap(fits))}, spread over {replicates.Count:N0} seed-bootstrap replicates [{S(q(0.025))}, {S(q(0.975))}] (2.5–97.5 %). The ladder's depth is 4; the law does not know depth from width, so this says where the fitted curves go, not what a depth-20 model would do.");
+        Line($"E(iso) − E(dense) = {S(fits["iso"].E - fits["dense"].E)}. **Extrapolation, far outside the data**: at the research plan's depth 20 / width 1024 (byte-level vocabulary as here; {nDense:N0} dense and {nIso:N0} iso parameters, {tokens:N0} tokens), the fitted laws put the gap iso − dense at {S(Gap(fits))}, spread over {replicates.Count:N0} seed-bootstrap replicates [{S(q(0.025))}, {S(q(0.975))}] (2.5–97.5 %). The ladder's depth is 4; the law does not know depth from width, so this says where the fitted curves go, not what a depth-20 model would do.");
         Line("");
     }
 
     static string Rate(V3Choices c, Arm a) => c.Muon.TryGetValue(a.Name, out double m) ? StudyDesign.Rate(m) : "—";
 
-    static string Cell(V3Records r, string arm, string budget)
-    {
-        var l = r.Losses(arm, budget).Values.ToList();
-        if (l.Count == 0) return "—";
-        if (l.Count == 1) return $"{l[0]:F4} (1)";
-        var e = Intervals.Mean(l);
-        return $"{e.Value:F4} [{e.Low:F4}, {e.High:F4}] ({l.Count})";
-    }
+    static string Cell(V3Records r, string arm, string budget) => V3ResultsPage.LossCell([.. r.Losses(arm, budget).Values]);
 }
