@@ -124,7 +124,6 @@ public sealed class V3Design
 
     /// <summary>The rates around a choice that re-tuning starts from (×½, ×1, ×2).</summary>
     public static IReadOnlyList<double> Around(double rate) => [rate / 2, rate, rate * 2];
-    public IReadOnlyList<double> ScheduleGrid => [0.01, 0.02, 0.04];
     public static readonly double[] EmbeddingGrid = [0.2, 0.4, 0.8];
     public static readonly double[] HeadGrid = [0.004, 0.008, 0.016];
 

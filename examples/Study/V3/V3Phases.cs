@@ -1,6 +1,7 @@
 // Version 3's run order (docs/study/v3/plan.md): the build check that decides whether version 2's records are reused,
 // re-tuning at 2 × for the deep and low-rank arms, the 4 × core ladder, re-runs where a rate moved, the joint
-// embedding/head/Muon check, the new arms at 1 and 2 ×, the width ladder and the rank schedules. Each step is an
+// embedding/head/Muon check, the new arms at 1 and 2 ×, the width ladder at 1 ×, the rank schedules, and the width
+// ladder at 2 × (last: the budget the 12-hour limit cuts second, after the schedules' rate checks). Each step is an
 // experiment in its own run directory under docs/study/v3, so a re-run skips every finished trial; with a read-only
 // batch the same walk trains nothing and stops at the first unfinished phase (what the results page does).
 using System.Globalization;
@@ -25,11 +26,12 @@ public sealed class V3Choices
     /// <summary>Every Muon rate each tuning tried, in order of rate: (arm, budget, rate, final validation loss — null when the
     /// trial did not complete —, whether the record is version 2's).</summary>
     public List<(string Arm, string Budget, double Rate, double? Loss, bool V2)> MuonTrials { get; } = [];
-    /// <summary>Each rank schedule's Muon rate at 1/4 ×.</summary>
+    /// <summary>Each rank schedule's Muon rate at 1/4 × (constant rank's: the rate checks were cut).</summary>
     public Dictionary<string, double> ScheduleMuon { get; } = [];
     /// <summary>The first phase whose trials have not all finished (read-only walks), or null when all have.</summary>
     public string? WaitingFor { get; set; }
-    /// <summary>The plan's phases that have finished, in order: "check", "core", "joint", "new-arms", "widths", "schedules".</summary>
+    /// <summary>The plan's phases that have finished, in order: "check", "core", "joint", "new-arms", "widths-1x",
+    /// "schedules", "widths-2x".</summary>
     public List<string> Finished { get; } = [];
     /// <summary>True when <paramref name="phase"/> (one of <see cref="Finished"/>'s names) and every phase before it have finished.</summary>
     public bool HasFinished(string phase) => Finished.Contains(phase);
@@ -51,7 +53,6 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     public string JointDirectory(Arm arm, string part) => Path.Combine(root, "joint", arm.Name, part);
     public string TuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "tune", arm.Name), extension);
     public string WidthDirectory(int width, Budget b) => Path.Combine(root, "width", $"w{width}-budget-{Slug(b)}");
-    public string ScheduleTuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "schedules", "tune", arm.Name), extension);
     public string ScheduleReportedDirectory => Path.Combine(root, "schedules", "reported");
 
     /// <summary>Every phase in the plan's order; a read-only walk records the first unfinished one and returns.</summary>
@@ -68,10 +69,14 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             Choices.Finished.Add("joint");
             await NewArmsAsync();
             Choices.Finished.Add("new-arms");
-            await WidthsAsync();
-            Choices.Finished.Add("widths");
+            // The width ladder's 2 × runs go last, after the schedules: the plan's second cut under the 12-hour limit is
+            // that budget, so it is what the limit runs out on (docs/results-v3.md, departures).
+            await WidthsAsync(multiple: 1);
+            Choices.Finished.Add("widths-1x");
             await SchedulesAsync();
             Choices.Finished.Add("schedules");
+            await WidthsAsync(multiple: 2);
+            Choices.Finished.Add("widths-2x");
         }
         catch (PhaseNotFinishedException e)
         {
@@ -194,31 +199,33 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
                 [.. d.NewArms.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
     }
 
-    /// <summary>Each other width's Muon rates at its 1/4 ×, then its 1 × runs for every width, then its 2 × runs.</summary>
-    async Task WidthsAsync()
+    /// <summary>Each other width's Muon rates at its 1/4 × (tuned on the first call), then every other width's runs at
+    /// <paramref name="multiple"/> × its compute-optimal budget.</summary>
+    async Task WidthsAsync(double multiple)
     {
         var others = d.Widths.Where(w => w != V2.Width).ToList();
         foreach (int w in others)
             foreach (var arm in Pair(d.WidthArms(w)))
-                Choices.Muon[arm.Name] = await TuneAsync(arm, d.WidthBudget(w, 0.25), V2.MuonGrid, [], x => TuneDirectory(arm, x), 0.2, 0.004);
-        foreach (double multiple in new[] { 1.0, 2.0 })
-            foreach (int w in others)
-            {
-                var b = d.WidthBudget(w, multiple);
-                await batch.RunAsync(WidthDirectory(w, b), b.Name, b.Steps, V2.BaselineFor(b.Steps, false),
-                    [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
-            }
+                if (!Choices.Muon.ContainsKey(arm.Name))
+                    Choices.Muon[arm.Name] = await TuneAsync(arm, d.WidthBudget(w, 0.25), V2.MuonGrid, [], x => TuneDirectory(arm, x), 0.2, 0.004);
+        foreach (int w in others)
+        {
+            var b = d.WidthBudget(w, multiple);
+            await batch.RunAsync(WidthDirectory(w, b), b.Name, b.Steps, V2.BaselineFor(b.Steps, false),
+                [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+        }
     }
 
     static IEnumerable<Arm> Pair((Arm Dense, Arm Iso) p) => [p.Dense, p.Iso];
 
-    /// <summary>Each schedule's Muon rate at 1/4 × (0.01 / 0.02 / 0.04, extended at edges), then 5 seeds of each schedule
-    /// and of constant rank, all with today's build.</summary>
+    /// <summary>5 seeds of each schedule and of constant rank at 1/4 ×, all with today's build. Departure: the plan's
+    /// per-schedule rate checks (0.01 / 0.02 / 0.04) are its first cut under the 12-hour limit and are dropped, so every
+    /// schedule runs at constant rank's 1/4 × rate, as the plan says for that case.</summary>
     async Task SchedulesAsync()
     {
-        foreach (var s in d.Schedules)
-            Choices.ScheduleMuon[s.Arm.Name] = await TuneAsync(s.Arm, d.Quarter, d.ScheduleGrid, [], x => ScheduleTuneDirectory(s.Arm, x), v2.Embedding, v2.Head);
-        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank, Rate: v2.Muon[d.LowRank.Name]));
+        double constant = v2.Muon[d.LowRank.Name];
+        foreach (var s in d.Schedules) Choices.ScheduleMuon[s.Arm.Name] = constant;
+        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank, Rate: constant));
         await batch.RunAsync(ScheduleReportedDirectory, d.Quarter.Name, d.Quarter.Steps, V2.BaselineFor(d.Quarter.Steps, false),
             [.. arms.SelectMany(a => d.Seeds(V3Design.ManySeeds).Select(s => Trial(a.Arm, a.Rate, s)))]);
     }

@@ -20,7 +20,7 @@ public static class V3Schedules
         bool complete = c.HasFinished("schedules");
         if (!complete) { Line($"**Interim**: the schedules' runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings."); Line(""); }
         long constant = ModelSummary.For(d.Config(d.LowRank)).BlockParameters;
-        Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % of constant rank's ({constant:N0}); each schedule's Muon rate is the best of {string.Join(" / ", d.ScheduleGrid.Select(StudyDesign.Rate))} on the tuning seed (extended at an edge), constant rank keeps `lowrank`'s 1/4 × rate. Final validation loss, nats per byte:");
+        Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % of constant rank's ({constant:N0}); every arm runs at `lowrank`'s 1/4 × Muon rate (the plan's per-schedule rate checks were its first cut under the 12-hour limit: see the departures), so a schedule that needs another rate is judged at a rate that was not tuned for it. Final validation loss, nats per byte:");
         Line("");
         Line("| arm | attention ranks | MLP ranks | block parameters | Muon rate | loss [95 %] (seeds) |");
         Line("|---|---|---|---:|---:|---|");
@@ -56,7 +56,7 @@ public static class V3Schedules
             ? "**No schedule beats constant rank beyond the noise** (the plan's rule: a schedule beats constant rank when its difference counts as lower after Holm)."
             : $"**{string.Join(", ", beats)} beat{(beats.Count == 1 ? "s" : "")} constant rank beyond the noise** (the plan's rule: difference counts as lower after Holm).");
         Line("");
-        Line("What this cannot show: one width, depth 4 (so a schedule has four points), one budget (1/4 ×) and the same shape on attention and MLP ranks; schedules that pay off only in deeper models or longer runs are not tested.");
+        Line("What this cannot show: one width, depth 4 (so a schedule has four points), one budget (1/4 ×), one learning rate (constant rank's) and the same shape on attention and MLP ranks; schedules that pay off only in deeper models, longer runs or at their own rate are not tested.");
         Line("");
     }
 }
