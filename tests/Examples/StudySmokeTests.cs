@@ -6,7 +6,7 @@ using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Tests.Examples;
 
-[Collection(ChildProcessCollection.Name)]
+[Collection(StudySmokeCollection.Name)]
 public class StudySmokeTests
 {
     static (int Code, string Output) Run(string workingDirectory, params string[] args)
