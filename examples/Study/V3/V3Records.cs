@@ -89,10 +89,18 @@ public sealed class V3Records
     /// over the seeds both completed, with its t-interval and paired t-test; null with fewer than two common seeds.</summary>
     public Estimate? PairedGap(string a, string b, string budget)
     {
+        var pairs = Pairs(a, b, budget);
+        return pairs.Count < 2 ? null : Intervals.PairedDifference([.. pairs.Select(p => p.A)], [.. pairs.Select(p => p.B)]);
+    }
+
+    /// <summary>Each seed's <paramref name="a"/> − <paramref name="b"/> at a budget, over the seeds both completed, by seed.</summary>
+    public IReadOnlyList<double> PairedDifferences(string a, string b, string budget) => [.. Pairs(a, b, budget).Select(p => p.A - p.B)];
+
+    List<(double A, double B)> Pairs(string a, string b, string budget)
+    {
         var la = Losses(a, budget);
         var lb = Losses(b, budget);
-        var seeds = la.Keys.Intersect(lb.Keys).Order().ToArray();
-        return seeds.Length < 2 ? null : Intervals.PairedDifference(seeds.Select(s => la[s]).ToArray(), seeds.Select(s => lb[s]).ToArray());
+        return [.. la.Keys.Intersect(lb.Keys).Order().Select(s => (la[s], lb[s]))];
     }
 
     public IEnumerable<TrialResult> Runs(string arm, string budget) =>

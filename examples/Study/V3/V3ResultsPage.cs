@@ -177,10 +177,8 @@ public static class V3ResultsPage
             var points = new List<(double, double)>();
             foreach (var b in mine.Select(g => g.Budget))
             {
-                var la = r.Losses(arm.Name, b.Name);
-                var lb = r.Losses(d.Dense.Name, b.Name);
                 long tokens = (long)b.Steps * d.V2.BatchSize * d.V2.SequenceLength;
-                foreach (var s in la.Keys.Intersect(lb.Keys).Order()) points.Add((Math.Log2(tokens), la[s] - lb[s]));
+                points.AddRange(r.PairedDifferences(arm.Name, d.Dense.Name, b.Name).Select(gap => (Math.Log2(tokens), gap)));
             }
             if (mine.Count < 2 || points.Count < 3) { Line($"| `{arm.Name}` − `dense` | — | {points.Count} | waiting for two budgets | | | | | |"); continue; }
             var trend = LinearTrend.Fit(points);

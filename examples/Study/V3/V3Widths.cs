@@ -38,9 +38,7 @@ public static class V3Widths
                 var (dense, iso) = d.WidthArms(w);
                 string b = d.WidthBudget(w, m).Name;
                 if (r.PairedGap(iso.Name, dense.Name, b) is not Estimate g) continue;
-                var la = r.Losses(iso.Name, b);
-                var lb = r.Losses(dense.Name, b);
-                gaps.Add((w, m, ModelSummary.For(d.Config(dense)).TotalParameters, g, [.. la.Keys.Intersect(lb.Keys).Order().Select(s => la[s] - lb[s])]));
+                gaps.Add((w, m, ModelSummary.For(d.Config(dense)).TotalParameters, g, [.. r.PairedDifferences(iso.Name, dense.Name, b)]));
             }
         if (gaps.Count == 0) { Line("No width has both arms' runs yet."); Line(""); return; }
         var adjusted = Intervals.Holm(gaps.Select(g => g.Gap.PValue ?? 1).ToArray());
