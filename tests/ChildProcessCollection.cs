@@ -7,9 +7,9 @@ using Xunit;
 
 namespace MLNet.LowRank.Tests;
 
-/// <summary>Tests that start real child processes (the CLI, Slurm, dotnet pack) run one after another — each child
-/// trains on both cores — but beside the in-process tests. Measurements of this process's own memory stay in
-/// <see cref="SerialCollection"/>.</summary>
+/// <summary>Tests that start real child processes (the CLI, the fuzz harness, Slurm, dotnet pack) run one after another
+/// — each child trains on both cores — but beside the in-process tests. Measurements of this process's own memory stay
+/// in <see cref="SerialCollection"/>.</summary>
 [CollectionDefinition(Name)]
 public sealed class ChildProcessCollection
 {

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace MLNet.LowRank.Tests.Reliability;
 
-[Collection(SerialCollection.Name)]
+[Collection(ChildProcessCollection.Name)]
 public class FuzzHarnessTests(ITestOutputHelper log)
 {
     static string Harness => Path.Combine(AppContext.BaseDirectory, "LowRank.Fuzz.dll");
