@@ -35,7 +35,7 @@ public static class V3Controls
         Line("## Controls: fewer parameters, the factoring, and the rank (1 and 2 ×)");
         Line("");
         bool complete = c.HasFinished("new-arms");
-        if (!complete) { Line($"**Interim**: the new arms' runs have not all finished (the run is at `{c.WaitingFor}`); the rows below are figures, not findings."); Line(""); }
+        if (!complete) V3ResultsPage.Interim(Line, c, "the new arms'");
         Line("Parameters (excluding the token embedding) of the arms compared, from `ModelSummary.For` on each arm's configuration:");
         Line("");
         Line("| arm | non-embedding parameters | block parameters | what it is |");

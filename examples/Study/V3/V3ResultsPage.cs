@@ -42,7 +42,7 @@ public static class V3ResultsPage
         Line("- **Evaluation cadence.** New 1 × runs evaluate every 1 % of their steps (time to a threshold); the reused version-2 1 × records of the core arms evaluate every 5 %, so their time to a threshold is quantised five times as coarsely (said again where that section is written). Every other run evaluates every 5 %.");
         Line("- **Builds.** The first build-check trial (`dense`, seed 1) ran on the build that introduced version 3's mode; every later trial on builds that differ from it only outside training (tokenizer and scoring checks, record handling). The study runs from a copy of its build (`dotnet build examples/Study -c Release -o DIR`, then `dotnet DIR/Study.dll --v3`), so that building the tests meanwhile cannot replace the running program's files.");
         Line($"- **Machines.** The plan's benchmark ran on one machine; the sittings since run on machines of different speed — on 2026-12-02 one that trains these shapes at half its speed ([study/v3/bench.md]({rel(Path.Combine(root, "bench.md"))}), last sections), on 2026-12-06 one at about two-thirds of it. Quiet seconds on this page come from the plan's benchmark, one machine for every arm.");
-        var newArms = trained.Where(t => t.Parameters.Count > 0 && d.NewArms.Any(a => V3Records.Matches(a, t)) && t.Steps >= d.Two.Steps).ToList();
+        var newArms = trained.Where(t => d.NewArms.Any(a => V3Records.Matches(a, t)) && t.Steps >= d.Two.Steps).ToList();
         if (c.HasFinished("new-arms") && newArms.Count > 0)
         {
             // The decision point: when the new arms finished, the plan's cuts were weighed against the hours left.
@@ -215,6 +215,13 @@ public static class V3ResultsPage
         if (losses.Count == 1) return $"{losses[0]:F4} (1)";
         var e = Intervals.Mean(losses);
         return $"{e.Value:F4} [{e.Low:F4}, {e.High:F4}] ({losses.Count})";
+    }
+
+    /// <summary>The line a section writes while its phase's runs are still coming in.</summary>
+    internal static void Interim(Action<string> Line, V3Choices c, string whose)
+    {
+        Line($"**Interim**: {whose} runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings.");
+        Line("");
     }
 
     internal static string Words(Outcome o) => o switch { Outcome.Lower => "lower", Outcome.Higher => "higher", _ => "inside the noise" };

@@ -18,7 +18,7 @@ public static class V3Schedules
         Line("## Rank schedules: does any per-layer schedule beat constant rank?");
         Line("");
         bool complete = c.HasFinished("schedules");
-        if (!complete) { Line($"**Interim**: the schedules' runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings."); Line(""); }
+        if (!complete) V3ResultsPage.Interim(Line, c, "the schedules'");
         long constant = ModelSummary.For(d.Config(d.LowRank)).BlockParameters;
         Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % of constant rank's ({constant:N0}); every arm runs at `lowrank`'s 1/4 × Muon rate (the plan's per-schedule rate checks were its first cut under the 12-hour limit: see the departures), so a schedule that needs another rate is judged at a rate that was not tuned for it. Final validation loss, nats per byte:");
         Line("");

@@ -16,7 +16,7 @@ public static class V3Widths
         Line("## Width ladder: does the gap shrink as the model grows?");
         Line("");
         bool complete = c.HasFinished("widths-2x");
-        if (!complete) { Line($"**Interim**: the width ladder's runs have not all finished{(c.WaitingFor is null ? "" : $" (the run is at `{c.WaitingFor}`)")}; the rows below are figures, not findings."); Line(""); }
+        if (!complete) V3ResultsPage.Interim(Line, c, "the width ladder's");
         Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. Final validation loss, nats per byte, mean [95 %] (seeds):");
         Line("");
         Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ", Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"iso {m:0} ×")) + " |");
