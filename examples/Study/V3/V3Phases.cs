@@ -28,6 +28,9 @@ public sealed class V3Choices
     public List<(string Arm, string Budget, double Rate, double? Loss, bool V2)> MuonTrials { get; } = [];
     /// <summary>Each rank schedule's Muon rate at 1/4 × (constant rank's: the rate checks were cut).</summary>
     public Dictionary<string, double> ScheduleMuon { get; } = [];
+    /// <summary>Width-ladder budgets cut whole under the 12-hour limit: (width, multiple, hours spent when decided, the
+    /// width's 1 × hours, the estimate, the last record's finish time then).</summary>
+    public List<(int Width, double Multiple, double Spent, double OneTimes, double Estimate, DateTime At)> WidthCuts { get; } = [];
     /// <summary>The first phase whose trials have not all finished (read-only walks), or null when all have.</summary>
     public string? WaitingFor { get; set; }
     /// <summary>The plan's phases that have finished, in order: "check", "core", "joint", "new-arms", "widths-1x",
@@ -211,9 +214,27 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         foreach (int w in others)
         {
             var b = d.WidthBudget(w, multiple);
+            if (multiple > 1 && CutUnderTheLimit(w, b, multiple)) continue;
             await batch.RunAsync(WidthDirectory(w, b), b.Name, b.Steps, V2.BaselineFor(b.Steps, false),
                 [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
         }
+    }
+
+    /// <summary>The plan's second cut (V3ComputeLimit): a width's runs above 1 × that have not started are weighed, before
+    /// the first of them, against the hours left by the trials' clocks; if they do not fit, all of them are cut. A width
+    /// whose runs have started (any record) carries on, so a later walk never re-decides on hours its own runs used.</summary>
+    bool CutUnderTheLimit(int width, Budget b, double multiple)
+    {
+        string directory = WidthDirectory(width, b);
+        if (Directory.Exists(directory) && new ResultStore(directory).ReadAll().Any()) return false;
+        var trained = V3ComputeLimit.TrainedHere(root);
+        double spent = V3ComputeLimit.HoursOf(trained);
+        double oneTimes = V3ComputeLimit.HoursOf(new ResultStore(WidthDirectory(width, d.WidthBudget(width, 1))).ReadAll().Where(t => t.Status != TrialStatus.Failed));
+        var (fits, estimate) = V3ComputeLimit.Decide(spent, oneTimes, multiple);
+        if (fits) return false;
+        Choices.WidthCuts.Add((width, multiple, spent, oneTimes, estimate, trained.Max(t => t.FinishedUtc)));
+        log($"Width {width} at {multiple:0} ×: {estimate:F2} h estimated ({multiple:0} × its 1 × runs' {oneTimes:F2} h) on top of {spent:F2} h spent exceeds the {V3ComputeLimit.Hours:0}-hour limit: cut whole (the plan's second cut; never fewer seeds).");
+        return true;
     }
 
     static IEnumerable<Arm> Pair((Arm Dense, Arm Iso) p) => [p.Dense, p.Iso];

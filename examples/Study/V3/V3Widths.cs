@@ -17,6 +17,9 @@ public static class V3Widths
         Line("");
         bool complete = c.HasFinished("widths-2x");
         if (!complete) V3ResultsPage.Interim(Line, c, "the width ladder's");
+        foreach (var cut in c.WidthCuts)
+            Line($"**Width {cut.Width} at {cut.Multiple:0} × was cut under the 12-hour limit** (the plan's second cut, whole: none of its {2 * d.Seeds(V3Design.FewSeeds).Count} runs trained). When it was due, the trials' clocks held {cut.Spent:F2} h; its estimate, {cut.Multiple:0} × its 1 × runs' {cut.OneTimes:F2} h, is {cut.Estimate:F2} h, and {cut.Spent:F2} + {cut.Estimate:F2} > {V3ComputeLimit.Hours:0}. Its cells are empty below; the tests and fits use what remains.");
+        if (c.WidthCuts.Count > 0) Line("");
         Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. Final validation loss, nats per byte, mean [95 %] (seeds):");
         Line("");
         Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ", Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"iso {m:0} ×")) + " |");
@@ -75,13 +78,13 @@ public static class V3Widths
             Line($"**The gap against model size: {string.Join("; ", trends)}.** {d.Widths.Count} widths spanning {(double)d.Widths.Max() / d.Widths.Min():0.#}× in width ({(double)sizes.Max() / sizes.Min():0.#}× in parameters) are a short lever: a trend that is not shown here may still exist, and none of it says what happens at the research plan's depth 20 / width 1024.");
             Line("");
         }
-        JointLaw(Line, d, r);
+        JointLaw(Line, d, r, c);
     }
 
     /// <summary>The plan's secondary fit: L(N, D) = E + A·N^(−α) + B·D^(−β) per arm over the ladder's (width, budget)
     /// cells, reported only where its χ² p-value is at least 0.01; the extrapolation to the research plan's depth 20 /
     /// width 1024 only when both arms' fits are, with the spread over seed-bootstrap replicates.</summary>
-    static void JointLaw(Action<string> Line, V3Design d, V3Records r)
+    static void JointLaw(Action<string> Line, V3Design d, V3Records r, V3Choices c)
     {
         const double Gate = 0.01;
         Line("### Secondary: the joint law L(N, D) = E + A·N^(−α) + B·D^(−β)");
@@ -92,7 +95,7 @@ public static class V3Widths
              Losses: r.Losses(l.Item2(w).Name, d.WidthBudget(w, m).Name).Values.ToList()))).Where(c => c.Losses.Count >= 2).ToList());
         if (seedsByArm.Values.Any(c => c.Count <= 5))
         {
-            Line($"Not fitted yet: the law has five parameters and needs more than five (width, budget) cells per arm with two or more seeds; the ladder has {string.Join(" and ", seedsByArm.Select(kv => $"{kv.Value.Count} for {kv.Key}"))} so far.");
+            Line($"Not fitted{(c.HasFinished("widths-2x") ? "" : " yet")}: the law has five parameters and needs more than five (width, budget) cells per arm with two or more seeds; the ladder has {string.Join(" and ", seedsByArm.Select(kv => $"{kv.Value.Count} for {kv.Key}"))}{(c.HasFinished("widths-2x") ? (c.WidthCuts.Count > 0 ? ", after the cut above: with no degrees of freedom left its goodness of fit cannot be judged, so the plan's rule reports no law and no extrapolation" : "") : " so far")}.");
             Line("");
             return;
         }
