@@ -30,6 +30,8 @@ public static class ResultsPage
              $"nothing below was typed by hand except the prose. The plan, written before any of these trials ran: [study/plan.md]({rel(Path.Combine(root, "plan.md"))}). " +
              "The pilot it replaces, with its limits: [pilot/README.md](pilot/README.md).");
         Line("");
+        Line("Version 3 follows up on this page — a 4 × budget, the size and factoring controls, a width ladder and rank schedules, with verdict rules that do not hinge on one fitted law: [results-v3.md](results-v3.md).");
+        Line("");
         int correctionsAt = page.Length;
 
         Setup(Line, design, split, ml);
