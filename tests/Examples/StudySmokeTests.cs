@@ -63,7 +63,7 @@ public class StudySmokeTests
                 .Should().BeEquivalentTo(records, "version 2's records are read, not rewritten");
             output.Should().Contain("Build check:").And.Contain("Rates at 2 ×");
             string v3 = File.ReadAllText(Path.Combine(dir, "results-v3.md"));
-            v3.Should().Contain("Every phase of the plan has finished.");
+            v3.Should().Contain("Every phase of the plan has finished.").And.MatchRegex(@"Compute: \d+ version-3 trials trained .* By the study's log .* those \d+ trials took [\d.]+ hours of wall time");
             foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Primary: does a low-rank arm plateau higher than dense?", "### Verdicts" })
                 v3.Should().Contain(section);
             v3.Should().MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");

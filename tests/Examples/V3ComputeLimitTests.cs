@@ -40,4 +40,27 @@ public class V3ComputeLimitTests
         var act = () => V3ComputeLimit.Decide(5, 0, 2);
         act.Should().Throw<ArgumentException>().WithMessage("*1 × runs have no recorded time*");
     }
+
+    [Fact]
+    public void Wall_time_from_the_log_counts_each_version_3_result_from_the_line_before_it()
+    {
+        using var dir = new TempDirectory("limit-");
+        string log = Path.Combine(dir.Path, "study.log");
+        V3ComputeLimit.WallHoursFromLog(log).Should().BeNull();
+        File.WriteAllLines(log,
+        [
+            "2026-12-01 10:00:00 tune/dense: 5 trials at budget 1/4 (1,146,880 tokens, 280 steps).",
+            "2026-12-01 10:30:00   [1/5] trial 0 Seed=100: perplexity 5.1, version 2's: not counted",
+            "2026-12-02 12:00:00 check: 3 trials at budget 1 (4,591,616 tokens, 1121 steps).",
+            "2026-12-02 12:15:00   [1/3] trial 0 Seed=1: perplexity 4.2, 4.1 bits/byte",
+            "2026-12-02 12:45:00   [2/3] trial 1 Seed=2: perplexity 4.3, 4.2 bits/byte",
+            "a line without a time stamp",
+            "2026-12-02 13:00:00 Study v2: compute-optimal …",
+            "2026-12-02 13:06:00   [3/3] trial 2 Seed=3: perplexity 4.4, 4.3 bits/byte",
+            "2026-12-02 13:10:00   [3/3] trial 2 Seed=3: already done (Completed)",
+        ]);
+        var (trials, hours) = V3ComputeLimit.WallHoursFromLog(log)!.Value;
+        trials.Should().Be(3);
+        hours.Should().BeApproximately((15 + 30 + 6) / 60.0, 1e-12, "each result from the stamped line before it");
+    }
 }

@@ -3,6 +3,7 @@
 // plan's cuts are the schedules' rate checks first (already dropped), then the width ladder's 2 × budget — whole, never
 // fewer seeds — so a width's 2 × runs either all run or are all cut, decided from records alone, so that the results
 // page's read-only walk reaches the same decision as the run that made it.
+using System.Globalization;
 using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Examples.Study;
@@ -20,6 +21,28 @@ public static class V3ComputeLimit
 
     /// <summary>Training plus periodic-evaluation hours of <paramref name="records"/> by their own clocks.</summary>
     public static double HoursOf(IEnumerable<TrialResult> records) => records.Sum(t => t.TrainSeconds + t.EvalSeconds) / 3600;
+
+    /// <summary>Wall time of the finished version-3 trials by the study's log (study.log beside the version-2 records):
+    /// for each trial's result line, the time since the line before it (the trial's start: a phase header or the previous
+    /// trial's result), so it includes start-up and the final evaluation the trials' clocks leave out. Version 3 begins at
+    /// its first phase's header ("check: …"). Trials interrupted at a stop write no result line and are not counted.
+    /// Null when the log is absent.</summary>
+    public static (int Trials, double Hours)? WallHoursFromLog(string logPath)
+    {
+        if (!File.Exists(logPath)) return null;
+        int trials = 0;
+        double seconds = 0;
+        DateTime? previous = null;
+        bool started = false;
+        foreach (var line in File.ReadLines(logPath))
+        {
+            if (line.Length < 20 || !DateTime.TryParseExact(line[..19], "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) continue;
+            started |= line.AsSpan(20).StartsWith("check: ", StringComparison.Ordinal);
+            if (started && previous is DateTime p && line.Contains(": perplexity ", StringComparison.Ordinal)) { trials++; seconds += (at - p).TotalSeconds; }
+            previous = at;
+        }
+        return (trials, seconds / 3600);
+    }
 
     /// <summary>The estimate for a width's runs at <paramref name="multiple"/> × : the same arms and seeds took
     /// <paramref name="oneTimesHours"/> at 1 ×, and time grows with tokens (same shapes, same batch). They run only if

@@ -33,7 +33,10 @@ public static class V3ResultsPage
             ? "Every phase of the plan has finished."
             : $"**In progress.** The phases run in the plan's order; the first one not finished is `{c.WaitingFor}`. Every section below that needs a later phase says so; nothing on this page is a verdict until its section says it is complete.");
         Line("");
-        Line($"{(c.WaitingFor is null ? "Compute" : "Compute so far")}: {trained.Count} version-3 trials trained (records copied from version 2's directories not counted), {V3ComputeLimit.HoursOf(trained):F2} hours of training and periodic evaluation by the trials' own clocks — on whatever machine each sitting had, and partly beside other work; the plan's ≤ 12 hours count this machine's wall time, which adds start-up and each trial's final evaluation.");
+        Line($"{(c.WaitingFor is null ? "Compute" : "Compute so far")}: {trained.Count} version-3 trials trained (records copied from version 2's directories not counted), {V3ComputeLimit.HoursOf(trained):F2} hours of training and periodic evaluation by the trials' own clocks — on whatever machine each sitting had, and partly beside other work; the plan's ≤ 12 hours count this machine's wall time, which adds start-up and each trial's final evaluation." +
+            (V3ComputeLimit.WallHoursFromLog(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "study.log")) is (int n, double wall) && n > 0
+                ? $" By the study's log ([study/study.log]({rel(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "study.log"))}); each trial from the log line before it to its result line, so with start-up and final evaluation), those {n} trials took {wall:F2} hours of wall time; trials interrupted when a sitting stopped wrote no result and are in neither count."
+                : ""));
         Line("");
 
         Line("## Choices where the plan left room, and departures");
