@@ -7,7 +7,7 @@ using Xunit;
 
 namespace MLNet.LowRank.Tests;
 
-/// <summary>Tests that start real child processes (the CLI, the fuzz harness, Slurm, dotnet pack) run one after another
+/// <summary>Tests that start real child processes (the CLI, the fuzz harness, Slurm) run one after another
 /// — each child trains on both cores — but beside the in-process tests. Measurements of this process's own memory stay
 /// in <see cref="SerialCollection"/>.</summary>
 [CollectionDefinition(Name)]
@@ -16,10 +16,11 @@ public sealed class ChildProcessCollection
     public const string Name = "Child processes (one at a time, beside the in-process tests)";
 }
 
-/// <summary>The study program's smoke run, the longest child-process test, in a stream of its own so that it starts
-/// with the suite instead of after the other child processes.</summary>
+/// <summary>A second stream of child processes, beside the first: the study program's smoke run (the longest test, so it
+/// starts with the suite), then packaging — split so that neither stream is much longer than the other with CI's Slurm
+/// and packaging tests on.</summary>
 [CollectionDefinition(Name)]
-public sealed class StudySmokeCollection
+public sealed class SecondChildProcessCollection
 {
-    public const string Name = "The study's smoke run";
+    public const string Name = "Child processes, second stream (the study's smoke run, packaging)";
 }

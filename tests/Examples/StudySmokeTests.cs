@@ -6,7 +6,7 @@ using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Tests.Examples;
 
-[Collection(StudySmokeCollection.Name)]
+[Collection(SecondChildProcessCollection.Name)]
 public class StudySmokeTests
 {
     static (int Code, string Output) Run(string workingDirectory, params string[] args)

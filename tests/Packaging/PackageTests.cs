@@ -6,7 +6,7 @@ using System.IO.Compression;
 
 namespace MLNet.LowRank.Tests.Packaging;
 
-[Collection(ChildProcessCollection.Name)]
+[Collection(SecondChildProcessCollection.Name)]   // beside the first child stream, after the smoke run
 public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     [SkippableFact]
