@@ -67,6 +67,7 @@ public class StudySmokeTests
             foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Primary: does a low-rank arm plateau higher than dense?", "### Verdicts" })
                 v3.Should().Contain(section);
             v3.Should().MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");
+            v3.Should().MatchRegex(@"Robustness check \(the plan's rule\): `lowrank` − `dense` at 1/4 × with each arm at its own best joint setting is [+−-][\d.]+ .*(the same sign|the opposite sign)");
             v3.Should().MatchRegex(@"""Low-rank plateaus higher regardless of depth"": (supported|not shown|not supported)\*\*");
             v3.Should().Contain("| `lowrank-iso` − `dense` | 1 ×, 2 × |");
             v3.Should().Contain("## Secondary: fitted plateaus").And.Contain("| β per arm | dense ")

@@ -59,7 +59,7 @@ public static class V3ResultsPage
         Line("");
 
         BuildCheck(Line, c);
-        Rates(Line, d, c);
+        Rates(Line, d, r, c);
         Ladder(Line, d, r);
         Primary(Line, d, r, c);
         V3SecondaryFits.Write(Line, d, r);
@@ -91,7 +91,7 @@ public static class V3ResultsPage
         Line("");
     }
 
-    static void Rates(Action<string> Line, V3Design d, V3Choices c)
+    static void Rates(Action<string> Line, V3Design d, V3Records r, V3Choices c)
     {
         Line("## Learning rates");
         Line("");
@@ -119,6 +119,18 @@ public static class V3ResultsPage
         if (c.Rerun.Count > 0) Line($"Re-run at 1 and 2 × because the rate moved (or the build check failed): {string.Join(", ", c.Rerun.Select(a => $"`{a}`"))}.");
         foreach (var (arm, j) in c.Joint) Line($"- `{arm}`: best joint setting at 1/4 × — embedding {StudyDesign.Rate(j.Embedding)}, head {StudyDesign.Rate(j.Head)}, Muon {StudyDesign.Rate(j.Muon)} (final validation loss {j.Loss:F4}, tuning seed).");
         Line("");
+        // The plan's robustness check on the embedding and head rates: the 1/4 × gap with each arm at its own best joint
+        // setting must have the reported gap's sign, or that tuning is unresolved for every verdict.
+        if (c.Joint.TryGetValue(d.LowRank.Name, out var low) && c.Joint.TryGetValue(d.Dense.Name, out var dense) && r.PairedGap(d.LowRank.Name, d.Dense.Name, d.Quarter.Name) is Estimate reported)
+        {
+            double own = low.Loss - dense.Loss;
+            var run = r.Runs(d.LowRank.Name, d.Quarter.Name).First().Parameters;
+            Line($"Robustness check (the plan's rule): `{d.LowRank.Name}` − `{d.Dense.Name}` at 1/4 × with each arm at its own best joint setting is {S(own)} (one tuning seed each), against the reported {S(reported.Value)} ({reported.N} seeds, embedding / head {run["EmbeddingLearningRate"]} / {run["HeadLearningRate"]}): " +
+                (Math.Sign(own) == Math.Sign(reported.Value)
+                    ? "the same sign, so the embedding and head tuning stands for every verdict."
+                    : "**the opposite sign: the tuning of embedding and head is unresolved for every verdict on this page.**"));
+            Line("");
+        }
     }
 
     static void Ladder(Action<string> Line, V3Design d, V3Records r)
