@@ -225,11 +225,10 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     /// whose runs have started (any record) carries on, so a later walk never re-decides on hours its own runs used.</summary>
     bool CutUnderTheLimit(int width, Budget b, double multiple)
     {
-        string directory = WidthDirectory(width, b);
-        if (Directory.Exists(directory) && new ResultStore(directory).ReadAll().Any()) return false;
+        if (new ResultStore(WidthDirectory(width, b)).ReadAll().Any()) return false;
         var trained = V3ComputeLimit.TrainedHere(root);
         double spent = V3ComputeLimit.HoursOf(trained);
-        double oneTimes = V3ComputeLimit.HoursOf(new ResultStore(WidthDirectory(width, d.WidthBudget(width, 1))).ReadAll().Where(t => t.Status != TrialStatus.Failed));
+        double oneTimes = V3ComputeLimit.HoursOf(V3ComputeLimit.TrainedHere(WidthDirectory(width, d.WidthBudget(width, 1))));
         var (fits, estimate) = V3ComputeLimit.Decide(spent, oneTimes, multiple);
         if (fits) return false;
         Choices.WidthCuts.Add((width, multiple, spent, oneTimes, estimate, trained.Max(t => t.FinishedUtc)));
