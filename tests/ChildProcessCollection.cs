@@ -1,14 +1,15 @@
 // Test collections that start real child processes, and how many collections run at once.
 using Xunit;
 
-// Three collections at a time on a two-core machine: a child process spends its first seconds starting the runtime,
-// JIT-compiling and loading libtorch on one core, so a third stream of tests fills the idle core.
+// Three collections at a time on a two-core machine: every process of the run gives libtorch one thread
+// (tests/test.runsettings), and a child process spends its first seconds starting the runtime, JIT-compiling and loading
+// libtorch, so a third stream of tests fills what the other two leave idle.
 [assembly: CollectionBehavior(MaxParallelThreads = 3)]
 
 namespace MLNet.LowRank.Tests;
 
 /// <summary>Tests that start real child processes (the CLI, the fuzz harness, Slurm) run one after another
-/// — each child trains on both cores — but beside the in-process tests. Measurements of this process's own memory stay
+/// — a test may start several children at once — but beside the in-process tests. Measurements of this process's own memory stay
 /// in <see cref="SerialCollection"/>.</summary>
 [CollectionDefinition(Name)]
 public sealed class ChildProcessCollection
