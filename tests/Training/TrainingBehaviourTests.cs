@@ -19,18 +19,33 @@ public class TrainingBehaviourTests
         result.History[^1].TrainLoss.Should().BeLessThan(0.1);
     }
 
-    [Fact]
-    public void The_same_seed_gives_identical_losses()
+    // The suite gives libtorch one thread (tests/test.runsettings); a user's run gets one per CPU, so the promise is
+    // checked at two threads as well. The count is set back afterwards (libtorch keeps it per calling thread, and xunit
+    // reuses threads).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_same_seed_gives_identical_losses(int threads)
     {
         double[] Run()
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Cola, 8, 12), seed: 42);
-            return TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(20)).History.Select(h => h.TrainLoss).ToArray();
+            return TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(20) with { Threads = threads }).History.Select(h => h.TrainLoss).ToArray();
         }
-        var first = Run();
-        var second = Run();
-        second.Should().Equal(first);
-        first.Distinct().Should().HaveCountGreaterThan(10, "the losses must actually change over the run");
+        MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
+        int before = torch.get_num_threads();
+        try
+        {
+            var first = Run();
+            torch.get_num_threads().Should().Be(threads);
+            var second = Run();
+            second.Should().Equal(first);
+            first.Distinct().Should().HaveCountGreaterThan(10, "the losses must actually change over the run");
+        }
+        finally
+        {
+            torch.set_num_threads(before);
+        }
     }
 
     [Fact]
