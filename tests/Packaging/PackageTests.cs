@@ -9,6 +9,9 @@ namespace MLNet.LowRank.Tests.Packaging;
 [Collection(SecondChildProcessCollection.Name)]   // beside the first child stream, after the smoke run
 public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
 {
+    // The SDK's commands leave empty folders of their own in the temporary folder (ten a run): they get this test's.
+    string? temporary;
+
     [SkippableFact]
     public void The_library_and_the_tool_install_from_a_feed_and_run()
     {
@@ -16,6 +19,7 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
         string repo = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repo, "MLNet.LowRank.sln"))) repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Run from inside the repository.");
         string work = Directory.CreateTempSubdirectory("lowrank-package-").FullName;
+        temporary = Directory.CreateDirectory(Path.Combine(work, "tmp")).FullName;
         try
         {
             string feed = Path.Combine(work, "feed");
@@ -85,6 +89,7 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
         var clock = Stopwatch.StartNew();
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
+        if (temporary is not null) info.Environment["TMPDIR"] = temporary;
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
