@@ -293,7 +293,7 @@ public sealed class LowRankExperiment
                 var mine = trials.Where(t => t.Index % shardCount == shardIndex).ToList();
                 Search.TrialReuse.Copy(store, mine, budgeted, Fingerprint(), reuseDirectories, channel);
                 channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}.");
-                if (halvingSearch is null) Search.FixedListSearch.Run(session, mine, cancellationToken);
+                if (halvingSearch is null) Search.FixedListSearch.Run(session, mine, StaleClaimAfter, cancellationToken);
                 else halvingSearch.Run(trials, mine, cancellationToken);
             }
             store.WriteSummary();

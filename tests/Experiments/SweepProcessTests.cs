@@ -74,6 +74,32 @@ public class SweepProcessTests
     }
 
     [Fact]
+    public void Two_processes_of_one_plain_grid_sweep_split_its_trials()
+    {
+        using var sweep = SweepFixture.Create();
+        string dir = sweep.Path;
+        string run = Path.Combine(dir, "run");
+        // No shards and no early stopping: before trial claims, each process ran every trial. Now each claims a trial
+        // before it starts it, so between them every trial runs exactly once — how two one-thread processes share a
+        // two-core machine.
+        var racers = Enumerable.Range(0, 2).Select(_ => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run)).ToList();
+        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        foreach (var (p, o) in racers.Zip(outputs))
+        {
+            p.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue();
+            p.ExitCode.Should().Be(0, o.Out.Result + o.Err.Result);
+            p.Dispose();
+        }
+        var started = outputs.SelectMany(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running", StringComparison.Ordinal))
+            .Select(l => l[l.IndexOf("trial ", StringComparison.Ordinal)..].Trim())).ToList();
+        started.Should().OnlyHaveUniqueItems("no trial ran in both processes").And.HaveCount(5);
+        var records = Records(run);
+        records.Select(r => r.Index).Should().BeEquivalentTo(Enumerable.Range(0, 5));
+        Directory.GetFiles(Path.Combine(run, "checkpoints")).Should().BeEmpty("a finished trial's checkpoint is deleted");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Two_processes_of_two_hosts_racing_under_successive_halving_run_each_rung_once()
     {
         using var sweep = SweepFixture.Create(extra: ", \"earlyStopping\": { \"minSteps\": 5, \"reductionFactor\": 3 }");
