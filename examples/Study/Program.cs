@@ -5,6 +5,10 @@
 //
 //   dotnet run --project examples/Study -c Release -- [--out docs/study] [--results docs/results.md] [--report-only] [--smoke] [--v3]
 // --v3 then runs version 3 (docs/study/v3/plan.md) into <out>/v3 and writes docs/results-v3.md beside results.md.
+// --v3-controls runs version 3's addendum (the two controls re-tuned at 2 ×) into <out>/v3-controls-2x.
+// --v4 runs version 4 (docs/study/v4/plan.md) on the Gutenberg subset (--corpus DIR, default data/gutenberg; its byte
+// shards go to --shards DIR, default runs/gutenberg-bytes) into <out>/v4 and writes docs/results-v4.md. Two processes
+// started with the same arguments (each OMP_NUM_THREADS=1) split its trials: the study's two streams on two cores.
 // --smoke runs the whole program on a width-32 model, a few documents and tiny budgets (about a minute);
 // --report-only writes the results page from the records already there, training nothing.
 using System.Diagnostics;
@@ -26,7 +30,10 @@ var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may s
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };   // finished trials are kept; a re-run resumes
 AppDomain.CurrentDomain.ProcessExit += (_, _) => cancel.Cancel();
 var clock = Stopwatch.StartNew();
-string logPath = Path.Combine(root, "study.log");
+bool v4 = args.Contains("--v4"), v3Controls = args.Contains("--v3-controls");
+// Each version after 3 logs beside its own records: version 3's page reads its wall time from study.log.
+string logPath = v4 ? Path.Combine(root, "v4", "study.log") : v3Controls ? Path.Combine(root, "v3-controls-2x", "study.log") : Path.Combine(root, "study.log");
+Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
 void Log(string line)
 {
     string stamped = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} {line}";
@@ -35,6 +42,28 @@ void Log(string line)
 }
 
 var ml = new MLContext(seed: 1);
+if (v4)
+{
+    var v4Design = new V4Design(new StudyDesign(smoke));
+    string v4Root = Path.Combine(root, "v4");
+    string shardDir = Arg("--shards", Path.Combine("runs", smoke ? "gutenberg-bytes-smoke" : "gutenberg-bytes"));
+    try
+    {
+        V4Corpus.Prepare(Arg("--corpus", Path.Combine("data", "gutenberg")), shardDir, Log, cancel.Token, maxBooks: smoke ? 60 : null);
+        using var trainShards = ml.LowRank().Data.LoadTokenShards(shardDir, "train");
+        using var validationShards = ml.LowRank().Data.LoadTokenShards(shardDir, "validation");
+        var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token) { ReadOnly = reportOnly };
+        Log($"Study v4{(smoke ? " (smoke)" : "")}: budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
+        var v4Choices = await new V4Phases(v4Batch, v4Design, v4Root).RunAsync();
+        if (!reportOnly) Log($"Version 4: {(v4Choices.WaitingFor is null ? "every stage done" : $"waiting for {v4Choices.WaitingFor}")}; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
+    }
+    catch (OperationCanceledException)
+    {
+        Log("Interrupted: finished trials are kept (a trial under way resumes from its checkpoint); run the same command to resume.");
+        return 130;
+    }
+    return 0;
+}
 var corpus = ml.LowRank().Data.LoadBrownCorpus();
 // Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the smoke
 // context is 64), and the validation split, scored in full after every trial, stays a few thousand tokens.
@@ -52,6 +81,13 @@ try
     {
         var choices = await phases.TuneAsync();
         await phases.ReportedAsync(choices);
+        if (v3Controls)
+        {
+            string addendum = Path.Combine(root, "v3-controls-2x");
+            var addendumBatch = new TrialBatch(ml, split.Train, split.Validation, addendum, Log, cancel.Token);
+            var done = await new V3Phases(addendumBatch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), addendum, Log).RetuneControlsAsync();
+            Log($"Version 3's controls re-tuned at 2 ×: {string.Join(", ", done.Muon.Select(kv => $"{kv.Key} {StudyDesign.Rate(kv.Value)}"))}; trained again at 1 and 2 ×: {(done.Rerun.Count == 0 ? "none" : string.Join(", ", done.Rerun))}.");
+        }
         if (v3)
         {
             var batch = new TrialBatch(ml, split.Train, split.Validation, v3Root, Log, cancel.Token);

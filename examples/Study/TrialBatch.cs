@@ -1,6 +1,9 @@
-// What every phase of the study does with its trials, version 2 or 3: run a list of explicit trials as one experiment in
-// its own run directory (a re-run skips every finished trial), refuse to go on past a failed one, build a trial's
-// parameters from an arm and its learning rates, and choose the best rate from completed records.
+// What every phase of the study does with its trials, version 2, 3 or 4: run lists of explicit trials, each list an
+// experiment in its own run directory (a re-run skips every finished trial), refuse to go on past a failed one, build a
+// trial's parameters from an arm and its learning rates, and choose the best rate from completed records. Several
+// processes may walk the same phases at once (one libtorch thread each, the study's two streams on two cores): each
+// trial is claimed before it starts, so they split the trials, and a process that has nothing left to claim waits for
+// the records of the trials the others hold.
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.LowRank.Data.Tokenizers;
@@ -17,43 +20,87 @@ public sealed class PhaseNotFinishedException(string directory, int missing)
     public int Missing { get; } = missing;
 }
 
-public sealed class TrialBatch(MLContext ml, IDataView train, IDataView validation, string root, Action<string> log, CancellationToken ct)
+/// <summary>One list of trials: its run directory, budget and baseline; records from <see cref="Reuse"/> with the same
+/// configuration are copied, not trained.</summary>
+public sealed record BatchJob(string Directory, string BudgetName, int Steps, LowRankLmTrainer.Options Baseline,
+    IReadOnlyList<Dictionary<string, string>> Trials, string[]? Reuse = null);
+
+public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExperiment> setDataset, string root, Action<string> log, CancellationToken ct)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
+
+    /// <summary>A batch over raw documents, tokenized by bytes.</summary>
+    public TrialBatch(MLContext ml, IDataView train, IDataView validation, string root, Action<string> log, CancellationToken ct)
+        : this(ml, e => e.SetDataset(train, validation), root, log, ct) { }
 
     /// <summary>When true, <see cref="RunAsync"/> trains nothing: it returns the finished records of the requested trials,
     /// or throws <see cref="PhaseNotFinishedException"/> when some are missing (the results page walks the phases this way).</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>How often a process with nothing left to claim looks for the records of trials other processes hold.</summary>
+    public TimeSpan WaitPoll { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Runs <paramref name="trials"/> for <paramref name="steps"/> steps of <paramref name="baseline"/>'s batch in
     /// <paramref name="directory"/>; records from <paramref name="reuse"/> with the same configuration are copied, not trained.</summary>
     public async Task<IReadOnlyList<TrialResult>> RunAsync(string directory, string budgetName, int steps, LowRankLmTrainer.Options baseline,
-        IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null)
+        IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null) =>
+        (await RunAllAsync([new BatchJob(directory, budgetName, steps, baseline, trials, reuse)]))[0];
+
+    /// <summary>Runs every job's trials (each job an experiment in its own directory, in the order given), then waits for
+    /// the trials other processes hold; returns each job's records in the order of its trials.</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<TrialResult>>> RunAllAsync(IReadOnlyList<BatchJob> jobs)
     {
-        long tokens = (long)steps * baseline.Training.BatchSize * baseline.Model.SequenceLength;
-        if (ReadOnly) return Finished(directory, trials);
-        log($"{Path.GetRelativePath(root, directory)}: {trials.Count} trials at budget {budgetName} ({tokens:N0} tokens, {steps} steps).");
-        var experiment = ml.LowRank().CreateExperiment()
-            .SetPipeline(LmTokenizer.Bytes(), baseline)
-            .SetDataset(train, validation)
-            .SetSearchSpace(new SearchSpace())
-            .SetTrials(trials)
-            .SetTrialBudget(tokens: tokens)
-            .SetResultDirectory(directory)
-            .SetMonitor(new Progress(p => { if (p.Result is not null) log("  " + p); }));
-        if (reuse is { Length: > 0 }) experiment.SetReuse(reuse);
-        var records = await experiment.RunAsync(ct);
-        var failed = records.Where(r => r.Status == TrialStatus.Failed).ToList();
-        if (failed.Count > 0) throw new InvalidOperationException($"{directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
-        return records;
+        if (ReadOnly) return [.. jobs.Select(j => Finished(j.Directory, j.Trials))];
+        var results = new IReadOnlyList<TrialResult>?[jobs.Count];
+        bool waited = false;
+        while (true)
+        {
+            for (int i = 0; i < jobs.Count; i++)
+            {
+                if (results[i] is not null) continue;
+                var job = jobs[i];
+                long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
+                if (!waited) log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
+                var experiment = setDataset(ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), job.Baseline))
+                    .SetSearchSpace(new SearchSpace())
+                    .SetTrials(job.Trials)
+                    .SetTrialBudget(tokens: tokens)
+                    .SetResultDirectory(job.Directory)
+                    .SetMonitor(new Progress(p => { if (p.Result is not null && !(p.Skipped && waited)) log("  " + p); }));
+                if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
+                var records = await experiment.RunAsync(ct);
+                var failed = records.Where(r => r.Status == TrialStatus.Failed && !r.Transient).ToList();
+                if (failed.Count > 0) throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
+                var found = Match(records, job.Trials);
+                if (found.All(r => r is not null)) results[i] = found!;
+            }
+            // Records other processes wrote meanwhile complete a job as well.
+            int missing = 0;
+            for (int i = 0; i < jobs.Count; i++)
+            {
+                if (results[i] is not null) continue;
+                var found = Match(new ResultStore(jobs[i].Directory).ReadAll(), jobs[i].Trials);
+                if (found.All(r => r is not null)) results[i] = found!; else missing += found.Count(r => r is null);
+            }
+            if (missing == 0) return results!;
+            if (!waited) log($"  waiting for {missing} trial(s) that other processes are running (checked every {WaitPoll.TotalSeconds:0} s).");
+            waited = true;
+            await Task.Delay(WaitPoll, ct);
+        }
+    }
+
+    /// <summary>The record of each requested trial (one that has each of the trial's parameters and did not fail), or null.</summary>
+    static List<TrialResult?> Match(IEnumerable<TrialResult> records, IReadOnlyList<Dictionary<string, string>> trials)
+    {
+        var usable = records.Where(r => r.Status != TrialStatus.Failed).ToList();
+        return [.. trials.Select(t => usable.FirstOrDefault(r => t.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value)))];
     }
 
     /// <summary>The finished record of every requested trial (a record matches when it has each of the trial's
     /// parameters); throws when one is missing.</summary>
     static IReadOnlyList<TrialResult> Finished(string directory, IReadOnlyList<Dictionary<string, string>> trials)
     {
-        var records = System.IO.Directory.Exists(directory) ? new ResultStore(directory).ReadAll() : [];
-        var found = trials.Select(t => records.FirstOrDefault(r => r.Status != TrialStatus.Failed && t.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value))).ToList();
+        var found = Match(System.IO.Directory.Exists(directory) ? new ResultStore(directory).ReadAll() : [], trials);
         int missing = found.Count(r => r is null);
         if (missing > 0) throw new PhaseNotFinishedException(directory, missing);
         return found!;

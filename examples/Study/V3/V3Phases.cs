@@ -88,6 +88,35 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         return Choices;
     }
 
+    /// <summary>Version 3's addendum (the study issue, 2026-12-07): `lowrank-iso` and `full-rank-factored` were tuned at
+    /// 1/4 × only, and factored models' best rate fell with longer training, so both are re-tuned at 2 × on the tuning seed
+    /// (0.005, 0.01, 0.02 at the reported runs' embedding and head rates, extended while the best is at an edge); an arm
+    /// whose rate moves is trained again at 1 and 2 × with its 3 seeds. Run over its own root (docs/study/v3-controls-2x),
+    /// so version 3's own records, compute and log are untouched.</summary>
+    public async Task<V3Choices> RetuneControlsAsync()
+    {
+        try
+        {
+            foreach (var (arm, v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name) })
+            {
+                double before = v2.Muon[v2Name];
+                Choices.Muon[arm.Name] = await TuneAsync(arm, d.Two, [0.005, 0.01, 0.02], [], x => RetuneDirectory(arm, x), v2.Embedding, v2.Head);
+                if (Choices.Muon[arm.Name] != before) Choices.Rerun.Add(arm.Name);
+            }
+            var moved = d.NewArms.Where(a => Choices.Rerun.Contains(a.Name)).ToList();
+            foreach (var b in new[] { d.One, d.Two })
+                if (moved.Count > 0)
+                    await batch.RunAsync(NewArmsDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
+                        [.. moved.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+            Choices.Finished.Add("controls-2x");
+        }
+        catch (PhaseNotFinishedException e)
+        {
+            Choices.WaitingFor = Path.GetRelativePath(root, e.Directory).Replace('\\', '/');
+        }
+        return Choices;
+    }
+
     Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon, v2.Embedding, v2.Head, seed);
 
     /// <summary>Seed 1 of each core arm at 1 ×, exactly as version 2 ran it; reuse stands if each re-run lies inside the
