@@ -111,6 +111,11 @@ if (v3)
     var v2Choices = await new Phases(ml, split.Train, split.Validation, design, root, _ => { }, cancel.Token, readOnly: true).TuneAsync();
     var walk = new V3Phases(new TrialBatch(ml, split.Train, split.Validation, v3Root, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, v3Root, _ => { });
     var v3Choices = await walk.RunAsync();
-    Log($"Wrote {V3ResultsPage.Write(v3ResultsPath, v3Root, v3Design, walk, v3Choices, v2Records)}{(v3Choices.WaitingFor is null ? "" : $" (in progress: waiting for {v3Choices.WaitingFor})")}.");
+    // The addendum's records, read the same way (its own root); and the training split's size in tokens (bytes + BOS).
+    string addendumRoot = Path.Combine(root, "v3-controls-2x");
+    var retuned = await new V3Phases(new TrialBatch(ml, split.Train, split.Validation, addendumRoot, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { }).RetuneControlsAsync();
+    long trainingTokens = ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(split.Train, reuseRowObject: false)
+        .Where(r => r.Text.Length > 0).Sum(r => System.Text.Encoding.UTF8.GetByteCount(r.Text) + 1L);
+    Log($"Wrote {V3ResultsPage.Write(v3ResultsPath, v3Root, v3Design, walk, v3Choices, v2Records, trainingTokens, retuned)}{(v3Choices.WaitingFor is null ? "" : $" (in progress: waiting for {v3Choices.WaitingFor})")}.");
 }
 return 0;
