@@ -116,6 +116,10 @@ if (v3)
     var retuned = await new V3Phases(new TrialBatch(ml, split.Train, split.Validation, addendumRoot, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { }).RetuneControlsAsync();
     long trainingTokens = ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(split.Train, reuseRowObject: false)
         .Where(r => r.Text.Length > 0).Sum(r => System.Text.Encoding.UTF8.GetByteCount(r.Text) + 1L);
-    Log($"Wrote {V3ResultsPage.Write(v3ResultsPath, v3Root, v3Design, walk, v3Choices, v2Records, trainingTokens, retuned)}{(v3Choices.WaitingFor is null ? "" : $" (in progress: waiting for {v3Choices.WaitingFor})")}.");
+    var addendumPhases = new V3Phases(new TrialBatch(ml, split.Train, split.Validation, addendumRoot, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { });
+    var rerun = V3Records.Load(v3Design, walk, v2Records, v3Choices);
+    foreach (var b in new[] { v3Design.One, v3Design.Two })
+        rerun = rerun.Replacing(addendumPhases.NewArmsDirectory(b), b.Name, v3Design.NewArms);
+    Log($"Wrote {V3ResultsPage.Write(v3ResultsPath, v3Root, v3Design, walk, v3Choices, v2Records, trainingTokens, retuned, rerun)}{(v3Choices.WaitingFor is null ? "" : $" (in progress: waiting for {v3Choices.WaitingFor})")}.");
 }
 return 0;

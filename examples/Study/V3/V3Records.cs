@@ -46,6 +46,18 @@ public sealed class V3Records
         return r;
     }
 
+    /// <summary>A copy whose cells at <paramref name="budget"/> are replaced by the records in <paramref name="directory"/>
+    /// for every arm they hold (version 3's addendum: controls trained again at their re-tuned rate).</summary>
+    public V3Records Replacing(string directory, string budget, IReadOnlyList<Arm> arms)
+    {
+        var copy = new V3Records();
+        foreach (var (arm, byBudget) in cells)
+            foreach (var (b, bySeed) in byBudget)
+                foreach (var t in bySeed.Values) copy.Put(arm, b, t, Source[(arm, b)]);
+        copy.AddV3(directory, budget, arms);
+        return copy;
+    }
+
     void AddV2(string arm, string budget, IEnumerable<TrialResult> records)
     {
         foreach (var t in records) Put(arm, budget, t, "version 2");

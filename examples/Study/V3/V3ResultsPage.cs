@@ -68,6 +68,7 @@ public static class V3ResultsPage
         V3Widths.Write(Line, d, r, c);
         V3Schedules.Write(Line, d, r, c);
         V3TimeToThreshold.Write(Line, d, r, c, root);
+        if (retuned is not null) V3ControlsRetuned.Write(Line, d, r, retuned, retunedRecords);
         return WriteFile(path, page.ToString());
     }
 
