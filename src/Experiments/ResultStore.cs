@@ -119,6 +119,18 @@ public sealed class ResultStore
             if (!File.Exists(path)) { why = "missing"; return false; }
             record = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(path), Json);
             if (record is null || string.IsNullOrEmpty(record.Id)) { why = "it holds no trial record"; record = null; return false; }
+            // The record's Id names files (models, checkpoints, best.zip's source): it must be a trial id, and the one
+            // its own file is named by (trial-NNN-….json, or ….r<k>.json for a rung), or a forged record could point
+            // a sweep at any file.
+            string name = Path.GetFileNameWithoutExtension(path);
+            int rung = name.LastIndexOf(".r", StringComparison.Ordinal);
+            string expected = rung > 0 && Path.GetFileName(Path.GetDirectoryName(path)) == "rungs" ? name[..rung] : name;
+            if (!TrialKey.IsFileId(record.Id) || record.Id != expected)
+            {
+                why = $"its Id '{Truncate(record.Id)}' is not the trial id its file name gives ('{Truncate(expected)}'); a record's Id names files, so such a record is ignored";
+                record = null;
+                return false;
+            }
             return true;
         }
         catch (JsonException e) { why = $"not a valid trial record ({e.Message})"; return false; }
@@ -150,7 +162,9 @@ public sealed class ResultStore
         WriteAtomically(Path.Combine(Directory, "summary.csv"), csv.ToString());
     }
 
-    string PathOf(string id) => Path.Combine(TrialsDirectory, id + ".json");
+    string PathOf(string id) => Path.Combine(TrialsDirectory, TrialKey.CheckFileId(id) + ".json");
+
+    static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
     /// <summary>Where successive halving keeps each rung's record.</summary>
     public string RungsDirectory => Path.Combine(Directory, "rungs");
@@ -161,7 +175,7 @@ public sealed class ResultStore
     string ClaimsDirectory => Path.Combine(Directory, "claims");
 
     /// <summary>The checkpoint of trial <paramref name="id"/>.</summary>
-    public string CheckpointOf(string id) => Path.Combine(CheckpointsDirectory, id + ".ckpt");
+    public string CheckpointOf(string id) => Path.Combine(CheckpointsDirectory, TrialKey.CheckFileId(id) + ".ckpt");
 
     /// <summary>Writes the record of trial <paramref name="result"/> at rung <paramref name="rung"/>.</summary>
     public void WriteRung(TrialResult result, int rung)
@@ -172,7 +186,7 @@ public sealed class ResultStore
         WriteAtomically(path, JsonSerializer.Serialize(result with { LossCurve = [] }, Json));
     }
 
-    string RungPath(string id, int rung) => Path.Combine(RungsDirectory, FormattableString.Invariant($"{id}.r{rung}.json"));
+    string RungPath(string id, int rung) => Path.Combine(RungsDirectory, FormattableString.Invariant($"{TrialKey.CheckFileId(id)}.r{rung}.json"));
 
     /// <summary>True when trial <paramref name="id"/> has a readable record at rung <paramref name="rung"/>.</summary>
     public bool HasRung(string id, int rung) => TryRead(RungPath(id, rung), out _, out _);

@@ -101,7 +101,7 @@ public static class Tuners
 }
 
 /// <summary>Canonical identity of a trial configuration.</summary>
-public static class TrialKey
+public static partial class TrialKey
 {
     /// <summary>"A=1;B=x", names sorted ordinally.</summary>
     public static string Of(IReadOnlyDictionary<string, string> parameters) =>
@@ -112,4 +112,16 @@ public static class TrialKey
     {
         return $"trial-{index:D3}-{Common.StableHash.Fnv1a(Of(parameters)):x16}";
     }
+
+    /// <summary>True when <paramref name="id"/> has the form <see cref="FileId"/> makes (trial-NNN-&lt;16 hex digits&gt;): the
+    /// only ids a run directory's files are named by. An id read from a file (a record, best.json) must pass this before
+    /// it names a path, so a forged record cannot make a sweep read, copy or delete a file outside its directory.</summary>
+    public static bool IsFileId(string? id) => id is not null && FileIdPattern().IsMatch(id);
+
+    /// <summary>Throws unless <paramref name="id"/> is a trial file id.</summary>
+    public static string CheckFileId(string id) => IsFileId(id) ? id
+        : throw new ArgumentException($"'{id}' is not a trial id (trial-NNN-<16 hex digits>); trial ids name files in the run directory, so no other form is used.", nameof(id));
+
+    [System.Text.RegularExpressions.GeneratedRegex("^trial-[0-9]{3,9}-[0-9a-f]{16}$")]
+    private static partial System.Text.RegularExpressions.Regex FileIdPattern();
 }

@@ -21,7 +21,7 @@ internal static class BestModel
         using var lease = Acquire(claims);
         var records = store.ReadAll();
         string bestZip = Path.Combine(directory, "best.zip"), bestJson = Path.Combine(directory, "best.json");
-        string ModelOf(string id) => Path.Combine(directory, id + ".zip");
+        string ModelOf(string id) => Path.Combine(directory, TrialKey.CheckFileId(id) + ".zip");   // ids come from records: checked
         string? held = ReadHeld(bestJson)
             // A directory from before best.json: best.zip holds the best of the trials whose own zip is gone.
             ?? (File.Exists(bestZip) ? Objectives.Best(records.Where(r => !File.Exists(ModelOf(r.Id))), objective)?.Id : null);
@@ -40,7 +40,8 @@ internal static class BestModel
 
     static string? ReadHeld(string path)
     {
-        try { return File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") : null; }
+        // best.json is a file too: a value that is not a trial id is ignored like a damaged file.
+        try { return File.Exists(path) && JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") is { } id && TrialKey.IsFileId(id) ? id : null; }
         catch (JsonException) { return null; }
     }
 
