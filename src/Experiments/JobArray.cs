@@ -36,6 +36,11 @@ public static class JobArray
     public static string SbatchScript(string jobName, int tasks, string command, string runDirectory, TimeSpan timePerTask, int memoryGb, int cpusPerTask)
     {
         if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), tasks, "An array needs at least one task.");
+        // Every number is checked before it is written: Slurm would take a negative memory or time as a typo at best.
+        if (memoryGb < 1) throw new ArgumentOutOfRangeException(nameof(memoryGb), memoryGb, $"--mem-gb must be at least 1 (gigabytes per task); got {memoryGb}.");
+        if (cpusPerTask < 1) throw new ArgumentOutOfRangeException(nameof(cpusPerTask), cpusPerTask, $"--cpus-per-task must be at least 1; got {cpusPerTask}.");
+        if (timePerTask < TimeSpan.FromMinutes(1))
+            throw new ArgumentOutOfRangeException(nameof(timePerTask), timePerTask, $"--time-per-task must be at least one minute (hh:mm:ss); got {timePerTask}.");
         // Slurm reads #SBATCH lines itself, without a shell: a path there cannot be quoted, so one that needs quoting is
         // refused here rather than written into a script that logs to the wrong place or fails at submission.
         if (runDirectory.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '%' or '\\' || char.IsControl(c)))

@@ -159,6 +159,8 @@ public sealed class LowRankExperiment
     public LowRankExperiment SetTrialBudget(int? steps = null, long? tokens = null, double? seconds = null)
     {
         if (steps is null && tokens is null && seconds is null) throw new ArgumentException("SetTrialBudget: give steps, tokens or seconds.");
+        // Checked here, before any trial: a bad budget would otherwise become a failed record for every trial.
+        TrainingOptions.ValidateBudget(steps, tokens, seconds);
         (trialSteps, trialTokens, trialSeconds) = (steps, tokens, seconds);
         return this;
     }

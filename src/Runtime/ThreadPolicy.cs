@@ -20,6 +20,10 @@ namespace MLNet.LowRank.Runtime;
 /// <summary>The OpenMP wait policy and default thread count this library gives libtorch.</summary>
 public static class ThreadPolicy
 {
+    /// <summary>The most libtorch threads an option may ask for: far more than any machine this runs on has cores, and
+    /// small enough that OpenMP can start them (100,000 threads once hung a run before its first step).</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>The wait policy set when the user set none.</summary>
     public const string WaitPolicy = "PASSIVE";
 

@@ -173,11 +173,7 @@ public sealed record TrainingOptions
     {
         Require(BatchSize is >= 1 and <= MaxBatchSize, nameof(BatchSize), BatchSize, $"must be in 1 … {MaxBatchSize:N0}");
         Require(GradientAccumulationSteps is >= 1 and <= MaxBatchSize, nameof(GradientAccumulationSteps), GradientAccumulationSteps, $"must be in 1 … {MaxBatchSize:N0}");
-        Require(MaxSteps is not null || MaxTokens is not null || MaxSeconds is not null, nameof(MaxSteps), "none",
-            "or MaxTokens or MaxSeconds must be set: training needs a budget");
-        Require(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps!, "must be at least 1");
-        Require(MaxTokens is null or >= 1, nameof(MaxTokens), MaxTokens!, "must be at least 1");
-        Require(MaxSeconds is null || MaxSeconds > 0, nameof(MaxSeconds), MaxSeconds!, "must be positive");
+        ValidateBudget(MaxSteps, MaxTokens, MaxSeconds);
         ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
         Positive(MatrixLearningRate, nameof(MatrixLearningRate));
         Positive(AdamMatrixLearningRate, nameof(AdamMatrixLearningRate));
@@ -200,7 +196,7 @@ public sealed record TrainingOptions
         Require(EvalEvery >= 0, nameof(EvalEvery), EvalEvery, "must be ≥ 0 (0 = only at the end)");
         Require(EvalTokens >= 0, nameof(EvalTokens), EvalTokens, "must be ≥ 0 (0 = the whole validation set)");
         Require(ThresholdPerplexity is null || ThresholdPerplexity > 1, nameof(ThresholdPerplexity), ThresholdPerplexity!, "must be greater than 1");
-        Require(Threads is null or >= 1, nameof(Threads), Threads!, "must be at least 1");
+        Require(Threads is null or (>= 1 and <= Runtime.ThreadPolicy.MaxThreads), nameof(Threads), Threads!, $"must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}");
         Require(DivergenceLoss > 0, nameof(DivergenceLoss), DivergenceLoss, "must be positive");
         Require(DivergenceMargin > 0, nameof(DivergenceMargin), DivergenceMargin, "must be positive (nats above ln V)");
         Require(ReportEvery >= 1, nameof(ReportEvery), ReportEvery, "must be at least 1");
@@ -208,6 +204,18 @@ public sealed record TrainingOptions
         Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds), CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");
         Require(!Resume || CheckpointPath is not null, nameof(Resume), Resume, "needs CheckpointPath: the file to resume from");
         Require(PauseAtStep is null or >= 1, nameof(PauseAtStep), PauseAtStep!, "must be at least 1");
+    }
+
+    /// <summary>The one check of a training budget, shared by these options, an experiment's per-trial budget and the
+    /// CLI's and sweep configs' budget flags: at least one of steps, tokens, seconds; each at least 1 step or token, or a
+    /// positive, finite number of seconds. Throws <see cref="ArgumentOutOfRangeException"/> naming the option.</summary>
+    public static void ValidateBudget(int? steps, long? tokens, double? seconds)
+    {
+        Require(steps is not null || tokens is not null || seconds is not null, nameof(MaxSteps), "none",
+            "or MaxTokens or MaxSeconds must be set: training needs a budget");
+        Require(steps is null or >= 1, nameof(MaxSteps), steps!, "must be at least 1");
+        Require(tokens is null or >= 1, nameof(MaxTokens), tokens!, "must be at least 1");
+        Require(seconds is null || (seconds > 0 && double.IsFinite(seconds.Value)), nameof(MaxSeconds), seconds!, "must be a positive, finite number of seconds");
     }
 
     /// <summary>The largest BatchSize (and GradientAccumulationSteps).</summary>

@@ -1,5 +1,6 @@
 // lowrank — the command-line front end. Each command lives in its own file (CliRoot lists them); this one runs the
-// command and turns a user's mistake into one line and exit code 2.
+// command and turns a user's mistake into one line and exit code 2, an interruption (Ctrl-C, SIGTERM) into one line and
+// exit code 130 (what finished is kept: trial records, checkpoints), and running out of memory into one line and 3.
 using System.CommandLine;
 using MLNet.LowRank.Cli;
 
@@ -18,3 +19,18 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
     Console.Error.WriteLine($"lowrank: {(parameter > 0 ? message[..parameter] : message)}");
     return 2;
 }
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run the same command to resume.");
+    return 130;
+}
+catch (Exception e) when (e is OutOfMemoryException || e is System.Runtime.InteropServices.ExternalException && IsNativeOutOfMemory(e.Message))
+{
+    Console.Error.WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
+    return 3;
+}
+
+// libtorch's allocators say so in their own words; anything else native is a real error and keeps its trace.
+static bool IsNativeOutOfMemory(string message) =>
+    message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
+    || message.Contains("DefaultCPUAllocator", StringComparison.Ordinal);

@@ -75,6 +75,8 @@ static class SweepCommand
             if (parse.GetValue(emit) is { } script)
             {
                 if (parse.GetValue(config) is null) throw new ArgumentException("--emit-sbatch needs --config: every array task reads the same sweep file.");
+                if (Path.GetFullPath(script.FullName) == Path.GetFullPath(parse.GetValue(config)!.FullName))
+                    throw new ArgumentException($"--emit-sbatch {script.FullName} is the sweep config itself (--config): writing the script there would replace the config. Name another file, e.g. sweep.sbatch.");
                 string self = typeof(SweepCommand).Assembly.Location;
                 string Q(string v) => JobArray.ShellQuote(v);
                 var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param {Q(p)}"))

@@ -78,22 +78,22 @@ sealed class SweepConfig
             case "validationFraction": ValidationFraction = Number(p, where); break;
             case "tokenizer": Tokenizer = Text(p, where); break;
             case "tuner": Tuner = Text(p, where); break;
-            case "trialSeconds": TrialSeconds = Number(p, where); break;
-            case "trialSteps": TrialSteps = (int)Number(p, where); break;
-            case "trialTokens": TrialTokens = (long)Number(p, where); break;
-            case "experimentMinutes": ExperimentMinutes = Number(p, where); break;
-            case "evalEvery": Baseline.Training = Baseline.Training with { EvalEvery = (int)Number(p, where) }; break;
-            case "evalTokens": Baseline.Training = Baseline.Training with { EvalTokens = (int)Number(p, where) }; break;
+            case "trialSeconds": TrialSeconds = Positive(p, where); break;
+            case "trialSteps": TrialSteps = Integer(p, where, 1, int.MaxValue); break;
+            case "trialTokens": TrialTokens = (long)Integer(p, where, 1, long.MaxValue / 2); break;
+            case "experimentMinutes": ExperimentMinutes = Positive(p, where); break;
+            case "evalEvery": Baseline.Training = Baseline.Training with { EvalEvery = Integer(p, where, 0, int.MaxValue) }; break;
+            case "evalTokens": Baseline.Training = Baseline.Training with { EvalTokens = Integer(p, where, 0, int.MaxValue) }; break;
             case "threshold": Baseline.Training = Baseline.Training with { ThresholdPerplexity = Number(p, where) }; break;
-            case "threads": Baseline.Training = Baseline.Training with { Threads = (int)Number(p, where) }; break;
+            case "threads": Baseline.Training = Baseline.Training with { Threads = Integer(p, where, 1, Runtime.ThreadPolicy.MaxThreads) }; break;
             case "earlyStopping":
             {
                 var o = Object(p, where);
                 int min = 0, eta = 3;
                 foreach (var e in o.EnumerateObject())
                 {
-                    if (e.Name == "minSteps") min = (int)Number(e, $"{where}.minSteps");
-                    else if (e.Name == "reductionFactor") eta = (int)Number(e, $"{where}.reductionFactor");
+                    if (e.Name == "minSteps") min = Integer(e, $"{where}.minSteps", 1, int.MaxValue);
+                    else if (e.Name == "reductionFactor") eta = Integer(e, $"{where}.reductionFactor", 2, 1000);
                     else throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; use minSteps and reductionFactor.");
                 }
                 if (min < 1) throw new ArgumentException($"{where}: give \"minSteps\" (the first rung's steps, at least 1).");
@@ -170,6 +170,22 @@ sealed class SweepConfig
 
     static double Number(JsonProperty p, string where) =>
         p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
+
+    /// <summary>A positive, finite number.</summary>
+    static double Positive(JsonProperty p, string where) =>
+        Number(p, where) is var v && v > 0 && double.IsFinite(v) ? v : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
+
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]: a fraction, or a value past either end,
+    /// is refused by name instead of being cut or saturated (1e300 steps once became int.MaxValue and ran until killed).</summary>
+    static int Integer(JsonProperty p, string where, int min, int max) => checked((int)Integer(p, where, (long)min, max));
+
+    static long Integer(JsonProperty p, string where, long min, long max)
+    {
+        double v = Number(p, where);
+        if (v != Math.Floor(v) || v < min || v > max)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{where}: must be a whole number in {min:N0} … {max:N0}; got {p.Value.GetRawText()}."));
+        return (long)v;
+    }
 
     static string Scalar(JsonProperty p, string where) => ScalarOf(p.Value, where);
 

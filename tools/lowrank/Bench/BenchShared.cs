@@ -19,7 +19,12 @@ static class BenchShared
     public static void SetThreads(int? threads)
     {
         Runtime.TorchRuntime.EnsureInitialized();
-        if (threads is int t) torch.set_num_threads(t);
+        if (threads is int t)
+        {
+            if (t is < 1 or > Runtime.ThreadPolicy.MaxThreads)
+                throw new ArgumentOutOfRangeException("--threads", t, $"--threads must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}; got {t}.");
+            torch.set_num_threads(t);
+        }
     }
 
     public static string RuntimePolicyText() =>
