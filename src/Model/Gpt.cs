@@ -98,7 +98,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         using var n = new ScalarArgs();
         long r = idx.shape[0], t = idx.shape[1];
-        var pass = new CachedPass { Positions = torch.arange(n.Of(t), device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
+        var pass = new CachedPass { Positions = torch.arange(n.Of(0L), n.Of(t), n.Of(1L), device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
         for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
         var last = x.gather(1, lastIndex.view(r, 1, 1).expand(r, 1, x.shape[2])).squeeze(1);
@@ -113,7 +113,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         using var n = new ScalarArgs();
         long b = idx.shape[0], width = positions.Max() + 1;
         var position = torch.tensor(positions, device: Device).view(b, 1);
-        var mask = torch.arange(n.Of(width), device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
+        var mask = torch.arange(n.Of(0L), n.Of(width), n.Of(1L), device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
         var pass = new CachedPass { Positions = position, Mask = mask, Width = width };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
         for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);

@@ -25,7 +25,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     {
         using var h = c_fc.forward(x);
         using var r = nn.functional.relu(h);
-        using var sq = r.square();
+        using var sq = r * r;   // not square(): TorchSharp makes it pow(2) with a Scalar nothing holds
         return c_proj.forward(sq);
     }
 }

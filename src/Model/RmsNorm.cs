@@ -10,9 +10,9 @@ public static class RmsNorm
     public static Tensor Apply(Tensor x, double eps)
     {
         using var n = new ScalarArgs();
-        using var sq = x.square();
+        using var sq = x * x;   // not square(): TorchSharp makes it pow(2) with a Scalar nothing holds
         using var ms = sq.mean([-1L], keepdim: true);
-        using var inv = ms.add_(n.Of(eps)).rsqrt_();
+        using var inv = ms.add_(n.Of(eps), n.Of(1L)).rsqrt_();
         return x * inv;
     }
 }

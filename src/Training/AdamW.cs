@@ -45,7 +45,7 @@ public sealed class AdamW : IParameterOptimizer
             if (weightDecay > 0) p.mul_(n.Of(1 - lr * weightDecay));
             m.lerp_(g, 1 - beta1);
             v.mul_(n.Of(beta2)).addcmul_(g, g, n.Of(1 - beta2));
-            var denom = v.sqrt().div_(n.Of(Math.Sqrt(bc2))).add_(n.Of(eps));
+            var denom = v.sqrt().div_(n.Of(Math.Sqrt(bc2))).add_(n.Of(eps), n.Of(1L));
             p.addcdiv_(m, denom, n.Of(-lr / bc1));
         }
     }

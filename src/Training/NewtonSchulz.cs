@@ -19,7 +19,7 @@ public static class NewtonSchulz
         bool tall = g.shape[^2] > g.shape[^1];
         // Work on the wide orientation so X·Xᵀ is the smaller Gram matrix.
         var x = tall ? g.transpose(-2, -1) : g;
-        var norm = x.square().sum([-2L, -1L], keepdim: true).sqrt_().add_(n.Of(1e-7));
+        var norm = (x * x).sum([-2L, -1L], keepdim: true).sqrt_().add_(n.Of(1e-7), n.Of(1L));
         x = x / norm;
         for (int i = 0; i < steps; i++)
         {

@@ -39,6 +39,25 @@ static class IlCalls
         }
     }
 
+    /// <summary>The methods <paramref name="method"/>'s own body calls (none for an extern or abstract method).</summary>
+    public static IEnumerable<MethodBase> CalleesOf(MethodBase method)
+    {
+        var il = method.GetMethodBody()?.GetILAsByteArray();
+        if (il is null) yield break;
+        var type = method.DeclaringType;
+        foreach (var token in MethodTokens(il))
+        {
+            MethodBase? callee;
+            try
+            {
+                callee = method.Module.ResolveMethod(token, type is { IsGenericType: true } ? type.GetGenericArguments() : null,
+                    method.IsGenericMethod ? method.GetGenericArguments() : null);
+            }
+            catch (ArgumentException) { continue; }
+            if (callee is not null) yield return callee;
+        }
+    }
+
     // Walks the instruction stream; yields the operand of every instruction whose operand is a method token.
     static IEnumerable<int> MethodTokens(byte[] il)
     {

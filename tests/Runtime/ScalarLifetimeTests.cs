@@ -34,6 +34,35 @@ public class ScalarLifetimeTests
         offenders.Should().BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
     }
 
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void No_TorchSharp_method_called_makes_an_unheld_Scalar_inside_it(string assemblyName)
+    {
+        // TorchSharp's own conveniences convert too: Tensor.square() is pow(2), whose Scalar was finalized while libtorch
+        // read it ("INTERNAL ASSERT FAILED … Scalar.h:279" in pow_Tensor_Scalar, a version-4 study trial, 2026-12-07).
+        // So every TorchSharp method the assembly calls is read one level down as well.
+        var assembly = Assembly.Load(assemblyName);
+        var offenders = IlCalls.In(assembly)
+            .Where(c => c.Caller.Name != nameof(ConvertsImplicitly) && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
+            .Select(c => c.Callee)
+            .Where(callee => callee.DeclaringType?.Namespace?.StartsWith("TorchSharp") == true)
+            .Distinct()
+            .Where(callee => IlCalls.CalleesOf(callee).Any(inner => Unheld(inner)))
+            .Select(callee => $"{callee.DeclaringType!.Name}.{callee.Name}({string.Join(", ", callee.GetParameters().Select(p => p.ParameterType.Name))})")
+            .ToList();
+        offenders.Should().BeEmpty("a TorchSharp method that turns a number into a Scalar inside it leaves that Scalar unheld: call the tensor form instead (x * x for square)");
+    }
+
+    [Fact]
+    public void The_one_level_down_reader_finds_square()
+    {
+        var square = IlCalls.In(typeof(ScalarLifetimeTests).Assembly)
+            .Where(c => c.Caller.Name == nameof(ConvertsInsideTorchSharp) && c.Callee.Name == "square").Select(c => c.Callee).First();
+        IlCalls.CalleesOf(square).Should().Contain(inner => Unheld(inner), "TorchSharp's square() is pow(2), an implicit Scalar");
+    }
+
+    static Tensor ConvertsInsideTorchSharp(Tensor t) => t.square();
+
     // Number → Scalar conversions, tensor operators taking a number (TorchSharp converts inside without holding it), and
     // Scalar → Tensor, which TorchSharp defines only to throw (an overload picked by accident when a Scalar replaced a number).
     static bool Unheld(MethodBase callee) =>

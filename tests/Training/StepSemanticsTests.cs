@@ -144,7 +144,7 @@ public class StepSemanticsTests
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var n = new ScalarArgs();
-            NormsSeen.Add(Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p => p.grad!.square().sum().item<float>())));
+            NormsSeen.Add(Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p => (p.grad! * p.grad!).sum().item<float>())));
             foreach (var p in parameters)
                 if (p.grad is { } g) p.add_(g, n.Of(-lr * lrFactor));
         }
