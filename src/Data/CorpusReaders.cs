@@ -22,12 +22,16 @@ public static class CorpusReaders
         return docs;
     }
 
+    /// <summary>The largest plain-text file read as one document (a .NET string holds about a billion characters); a larger
+    /// text is refused with the way out: JSONL, or the text split into files.</summary>
+    public const long MaxTextFileBytes = 512L << 20;
+
     /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
     public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt")
     {
         var (root, files) = Files(path, pattern);
         foreach (var f in files)
-            yield return new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(File.ReadAllBytes(f), f));
+            yield return new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(Common.UserFile.ReadAllBytes(f, MaxTextFileBytes, "text file", "split it into several files, or give it as JSONL (a document a line), which is read as a stream"), f));
     }
 
     /// <summary>The files a path, folder or glob names, in ordinal order, and the folder ids are relative to.</summary>
@@ -66,8 +70,7 @@ public static class CorpusReaders
     /// <summary>As <see cref="Jsonl"/>, one line at a time.</summary>
     public static IEnumerable<CorpusDocument> EnumerateJsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);
-        using var file = File.OpenRead(path);
+        using var file = Common.UserFile.OpenRead(path, long.MaxValue, "JSONL file");   // streamed: a regular file of any size
         using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
         using var reader = new StreamReader(stream, StrictUtf8);
         int lineNumber = 0;

@@ -46,8 +46,7 @@ internal static partial class ModelPersistence
     /// the input schema saved with them.</summary>
     public static ITransformer Load(string path, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"No model file at '{path}'.", path);
-        using var stream = File.OpenRead(path);
+        using var stream = Common.UserFile.OpenRead(path, long.MaxValue, "model file");   // any size; never a FIFO or device
         return Load(stream, path, device, out inputSchema);
     }
 

@@ -36,6 +36,21 @@ public class CliInputTests
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "refused before reading the corpus or allocating");
     }
 
+    [Theory]
+    [InlineData("--save", "no-such-folder/m.zip", "--save", "does not exist")]
+    [InlineData("--history-csv", "no-such-folder/h.csv", "--history-csv", "does not exist")]
+    [InlineData("--save", ".", "--save", "is a folder")]
+    public void An_output_that_cannot_be_written_is_refused_before_training(string flag, string path, string names, string says)
+    {
+        using var dir = new TempDirectory("cli-out-");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // 10,000 steps would take minutes: the refusal must come before the first.
+        var run = SweepFixture.Run(dir.Path, ["train", "--steps", "10000", .. Tiny, flag, path]);
+        RefusedInOneLine(run, names);
+        run.Output.Should().Contain(says).And.NotContain("step 1");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
+    }
+
     [Fact]
     public void A_progress_interval_below_one_is_refused_by_its_flag_name()
     {

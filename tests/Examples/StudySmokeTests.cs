@@ -64,11 +64,14 @@ public class StudySmokeTests
             output.Should().Contain("Build check:").And.Contain("Rates at 2 ×");
             string v3 = File.ReadAllText(Path.Combine(dir, "results-v3.md"));
             v3.Should().Contain("Every phase of the plan has finished.").And.MatchRegex(@"Compute: \d+ version-3 trials trained .* By the study's log .* those \d+ trials took [\d.]+ hours of wall time");
-            foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Primary: does a low-rank arm plateau higher than dense?", "### Verdicts" })
+            foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Corrections (2026-12-07)", "## Primary: does a low-rank arm's gap to dense persist?", "### Verdicts" })
                 v3.Should().Contain(section);
             v3.Should().MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");
             v3.Should().MatchRegex(@"Robustness check \(the plan's rule\): `lowrank` − `dense` at 1/4 × with each arm at its own best joint setting is [+−-][\d.]+ .*(the same sign|the opposite sign)");
-            v3.Should().MatchRegex(@"""Low-rank plateaus higher regardless of depth"": (supported|not shown|not supported)\*\*");
+            v3.Should().MatchRegex(@"""Every low-rank arm's gap outlasts a 16 × line"" \(the plan's ""plateaus higher regardless of depth"", renamed\): (supported|not shown|not supported)\*\*");
+            v3.Should().Contain("| arm | FLOPs per token ÷ `dense`'s | budget | gap at equal tokens [95 %] | gap at equal FLOPs [95 %] (seeds) |")
+                .And.MatchRegex(@"\| `deep` \| 1\.\d{3} \| 1 × \|").And.Contain("Over all 8 control comparisons");
+            v3.Should().Contain("## Addendum (2026-12-07): the two controls re-tuned at 2 ×").And.Contain("**In progress**", "the addendum has not run yet");
             v3.Should().Contain("| `lowrank-iso` − `dense` | 1 ×, 2 × |");
             v3.Should().Contain("## Secondary: fitted plateaus").And.Contain("| β per arm | dense ")
                 .And.MatchRegex(@"- E\(`deep`\) − E\(`dense`\): (the three fits agree and all six intervals lie (above|below) 0|the fits disagree in sign|the fits agree in sign but not every interval excludes 0)");
@@ -87,6 +90,16 @@ public class StudySmokeTests
             output.Should().NotContain(": perplexity", "no version-3 trial trained again");
             Records(Path.Combine(dir, "study", "v3")).Should().Equal(v3Records);
             File.ReadAllText(Path.Combine(dir, "results-v3.md")).Should().Be(v3, "the page is a function of the records");
+
+            // Version 3's addendum: the two controls re-tuned at 2 × (a smoke run counts every rate as moved, so the
+            // re-runs at 1 and 2 × run too), then the page judges the controls again from those records.
+            (code, output) = Run(dir, "--smoke", "--v3-controls", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            File.ReadAllText(Path.Combine(dir, "study", "v3-controls-2x", "study.log")).Should().Contain("Version 3's controls re-tuned at 2 ×");
+            Records(Path.Combine(dir, "study", "v3")).Should().Equal(v3Records, "the addendum writes only under its own root");
+            (code, output) = Run(dir, "--smoke", "--v3", "--report-only", "--out", "study", "--results", "results.md");
+            code.Should().Be(0, output);
+            File.ReadAllText(Path.Combine(dir, "results-v3.md")).Should().Contain("Rate moved for").And.Contain("| Holm p (8) |").And.NotContain("**In progress**");
         }
         finally
         {

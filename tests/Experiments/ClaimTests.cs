@@ -121,9 +121,12 @@ public class ClaimTests
         File.Exists(deadHere).Should().BeFalse("its writer on this host is gone");
     }
 
+    /// <summary>A trial id of the form the store accepts (trial-NNN-&lt;16 hex&gt;), fixed per index.</summary>
+    static string Id(int index) => $"trial-{index:D3}-{index:x16}";
+
     static TrialResult Record(int index, double perplexity) => new()
     {
-        Id = $"trial-{index:D3}", Index = index, Parameters = [], Configuration = [], Status = TrialStatus.Completed, Perplexity = perplexity,
+        Id = Id(index), Index = index, Parameters = [], Configuration = [], Status = TrialStatus.Completed, Perplexity = perplexity,
     };
 
     [Fact]
@@ -135,31 +138,31 @@ public class ClaimTests
         Directory.CreateDirectory(models);
         void Finish(int index, double perplexity)
         {
-            File.WriteAllText(Path.Combine(models, $"trial-{index:D3}.zip"), $"model {index}");
+            File.WriteAllText(Path.Combine(models, $"{Id(index)}.zip"), $"model {index}");
             store.Write(Record(index, perplexity));
         }
         // Shard A finishes trial 1 (perplexity 20) and publishes; shard B finishes trial 2 (10) and publishes; then A
         // finishes trial 3 (15), better than anything A trained, and publishes last.
         Finish(1, 20);
-        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be("trial-001");
+        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be(Id(1));
         Finish(2, 10);
-        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be("trial-002");
+        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be(Id(2));
         Finish(3, 15);
-        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be("trial-002");
+        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be(Id(2));
         File.ReadAllText(Path.Combine(models, "best.zip")).Should().Be("model 2", "the best of all records, not of the last publisher's own trials");
         Directory.GetFiles(models).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("best.json", "best.zip");
 
         // A trial finished but not yet published by its shard (its record written, its zip there) still wins.
         Finish(4, 5);
         Finish(5, 30);
-        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: true).Should().Be("trial-004");
+        BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: true).Should().Be(Id(4));
         File.ReadAllText(Path.Combine(models, "best.zip")).Should().Be("model 4");
-        File.Exists(Path.Combine(models, "trial-005.zip")).Should().BeTrue("every model is kept when asked");
+        File.Exists(Path.Combine(models, $"{Id(5)}.zip")).Should().BeTrue("every model is kept when asked");
         // A model written by a trial still being recorded (no record yet) is never touched.
-        File.WriteAllText(Path.Combine(models, "trial-006.zip"), "model 6");
+        File.WriteAllText(Path.Combine(models, $"{Id(6)}.zip"), "model 6");
         BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false);
-        File.Exists(Path.Combine(models, "trial-006.zip")).Should().BeTrue();
-        File.Exists(Path.Combine(models, "trial-005.zip")).Should().BeFalse();
+        File.Exists(Path.Combine(models, $"{Id(6)}.zip")).Should().BeTrue();
+        File.Exists(Path.Combine(models, $"{Id(5)}.zip")).Should().BeFalse();
     }
 
     [Fact]
@@ -169,8 +172,8 @@ public class ClaimTests
         var store = new ResultStore(temp.Path);
         store.Write(Record(0, 10) with { Status = TrialStatus.Failed, Error = "OutOfMemoryException", Transient = TrialFailure.IsTransient(new OutOfMemoryException()) });
         store.Write(Record(1, 10) with { Status = TrialStatus.Failed, Error = "ArgumentException", Transient = TrialFailure.IsTransient(new ArgumentException("rank")) });
-        store.IsFinished("trial-000").Should().BeFalse("out of memory is the machine's state, not the trial's: a rerun retries it");
-        store.IsFinished("trial-001").Should().BeTrue("a bad configuration fails the same way every time");
+        store.IsFinished(Id(0)).Should().BeFalse("out of memory is the machine's state, not the trial's: a rerun retries it");
+        store.IsFinished(Id(1)).Should().BeTrue("a bad configuration fails the same way every time");
         TrialFailure.IsTransient(new IOException("No space left on device")).Should().BeTrue();
         TrialFailure.IsTransient(new InvalidOperationException("wrapped", new IOException("disk"))).Should().BeTrue();
         TrialFailure.IsTransient(new FileNotFoundException("gone")).Should().BeFalse();

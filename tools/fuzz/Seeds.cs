@@ -16,6 +16,9 @@ sealed class Seeds
 {
     public const string CheckpointFingerprint = "fuzz-seed";
 
+    /// <summary>The seed record's id: a trial id of the form run directories use.</summary>
+    public const string SeedTrialId = "trial-000-0000000000005eed";
+
     public static readonly string[] Texts = Enumerable.Range(0, 24).Select(i =>
         $"Document {i}: the quick brown fox jumps over the lazy dog {i % 5} times. Café naïve 中文 and so on.").ToArray();
 
@@ -85,7 +88,7 @@ sealed class Seeds
         store.Claim(new Dictionary<string, string> { ["tokenizer"] = "bpe:300", ["corpus"] = "fuzz" });
         var record = new TrialResult
         {
-            Id = "trial-000-seed", Index = 0, Parameters = new() { ["AttentionRank"] = "8" }, Configuration = new() { ["Depth"] = "2" },
+            Id = SeedTrialId, Index = 0, Parameters = new() { ["AttentionRank"] = "8" }, Configuration = new() { ["Depth"] = "2" },
             Status = TrialStatus.Completed, Perplexity = 12.5, CrossEntropy = 2.5, BitsPerByte = 1.2, Steps = 2, Tokens = 256,
             LossCurve = [new LossPoint(1, 128, 0.1, 3.0, null), new LossPoint(2, 256, 0.2, 2.8, 2.9)], FinishedUtc = DateTime.UnixEpoch,
         };

@@ -364,7 +364,7 @@ sealed class RecordTarget : Target
         {
             store.ReadAll();
             store.ReadRungs();
-            store.IsFinished("trial-000-seed");
+            store.IsFinished(Seeds.SeedTrialId);
             store.WriteSummary();
         }
         catch (InvalidDataException e) { throw new InvalidOperationException($"reading the records threw: {e.Message}", e); }

@@ -61,6 +61,8 @@ static class TrainCommand
                 throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run without --resume to start, or add --start-if-missing.", path);
             if (!options.Training.Resume && options.Training.CheckpointPath is { } existing && File.Exists(existing))
                 throw new InvalidOperationException($"--checkpoint {existing} already exists: add --resume to continue it, or delete it or choose another file to start over.");
+            OutputFile.Check(parse.GetValue(save), "--save");
+            OutputFile.Check(parse.GetValue(historyCsv), "--history-csv");
             foreach (var assignment in parse.GetValue(set) ?? [])
             {
                 var (name, value) = SplitAssignment(assignment);
@@ -115,12 +117,10 @@ static class TrainCommand
             var metrics = ml.LowRank().Evaluate(model.Transform(validationData));
             Console.WriteLine($"validation: {metrics}");
             var t = lm.Training!;
-            if (parse.GetValue(historyCsv) is { } file) HistoryCsv.Write(file.FullName, t.History);
             if (parse.GetValue(save) is { } zip)
-            {
-                ml.LowRank().SaveModel(model, trainData.Schema, zip.FullName);
-                Console.WriteLine($"saved {zip.FullName}");
-            }
+                Console.WriteLine($"saved {OutputFile.WriteOrFallBack(zip.FullName, "--save", p => ml.LowRank().SaveModel(model, trainData.Schema, p))}");
+            if (parse.GetValue(historyCsv) is { } file)
+                OutputFile.WriteOrFallBack(file.FullName, "--history-csv", p => HistoryCsv.Write(p, t.History));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"RESULT status={t.Status} tokenizer={lm.Tokenizer.Name} params={lm.Summary.TotalParameters} non_embedding={lm.Summary.NonEmbeddingParameters} steps={t.History.Count} tokens={t.Tokens} train_s={t.TrainSeconds:F1} eval_s={t.EvalSeconds:F1} tokens_per_s={t.TokensPerSecond:F0} val_ppl={metrics.Perplexity:F3} val_bpb={metrics.BitsPerByte:F4} val_nats_per_byte={metrics.NegLogLikelihood / metrics.ByteCount:F4} time_to_threshold_s={t.TimeToThreshold?.TrainSeconds:F1} peak_rss_mb={t.PeakResidentBytes / 1048576.0:F0} state_mb={t.StateBytes / 1048576.0:F1}"));
             lm.Dispose();

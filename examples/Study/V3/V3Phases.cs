@@ -99,7 +99,9 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         {
             foreach (var (arm, v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name) })
             {
-                double before = v2.Muon[v2Name];
+                // The rate the reported runs used: version 2's tuning at 1/4 × (a smoke run, whose version 2 has no such
+                // arm, counts every rate as moved, so its re-runs are exercised too).
+                double? before = v2.Muon.TryGetValue(v2Name, out double used) ? used : null;
                 Choices.Muon[arm.Name] = await TuneAsync(arm, d.Two, [0.005, 0.01, 0.02], [], x => RetuneDirectory(arm, x), v2.Embedding, v2.Head);
                 if (Choices.Muon[arm.Name] != before) Choices.Rerun.Add(arm.Name);
             }

@@ -61,6 +61,9 @@ public sealed record ShardManifest
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    /// <summary>The largest manifest read: its tokenizer's serialized form plus a line per shard stays far below this.</summary>
+    public const long MaxBytes = 256L << 20;
+
     /// <summary>Reads <paramref name="directory"/>'s manifest.</summary>
     /// <exception cref="InvalidDataException">No manifest, or one this library cannot read.</exception>
     public static ShardManifest Read(string directory)
@@ -68,7 +71,7 @@ public sealed record ShardManifest
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{directory}' has no {FileName}: it is not a token-shard directory. Write one with `lowrank tokenize` or TokenShards.Write.", path);
         ShardManifest? manifest;
-        try { manifest = JsonSerializer.Deserialize<ShardManifest>(File.ReadAllText(path), Json); }
+        try { manifest = JsonSerializer.Deserialize<ShardManifest>(Common.UserFile.ReadAllText(path, MaxBytes, "shard manifest"), Json); }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid manifest ({e.Message}).", e); }
         if (manifest is null) throw new InvalidDataException($"{path} is empty.");
         if (manifest.Version > CurrentVersion) throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library reads {CurrentVersion}. Upgrade MLNet.LowRank.");

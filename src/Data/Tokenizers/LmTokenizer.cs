@@ -146,8 +146,8 @@ public abstract class LmTokenizer
     /// models trained with it.</summary>
     public static TiktokenLmTokenizer FromTiktokenFile(string path, string? name = null, string? pattern = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"No tiktoken file at '{path}'.", path);
-        return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path), File.ReadAllText(path), pattern);
+        // Bounded by what a saved model can hold (MaxRanksBytes): a larger one could be trained with but never loaded back.
+        return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path), Common.UserFile.ReadAllText(path, MaxRanksBytes, "tiktoken file"), pattern);
     }
 
     /// <summary>An already built tokenizer.</summary>
