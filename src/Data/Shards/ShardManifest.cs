@@ -96,6 +96,9 @@ public sealed record ShardManifest
             if (s.Split is not ("train" or "validation")) return $"shard {s.File} has split '{s.Split}'";
             if (s.Tokens < 0 || s.Documents < 0) return $"shard {s.File} has negative counts";
         }
+        // Each shard once: a file listed twice would double its training data, or make validation data training data.
+        if (Shards.GroupBy(s => s.File, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return $"shard {twice.Key} is listed {twice.Count()} times ({string.Join(" and ", twice.Select(s => s.Split))})";
         return null;
     }
 

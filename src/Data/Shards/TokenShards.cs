@@ -136,6 +136,14 @@ public static class TokenShards
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } gone)
             throw new InvalidDataException($"'{directory}': the manifest lists {Path.GetFileName(gone)}, which is missing. Restore it or tokenize again.");
         if (files.Count == 0) throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
+        // The manifest's counts must be the shards' own (their headers): a manifest edited or copied from another run
+        // would otherwise name data it does not describe.
+        foreach (var entry in manifest.Shards.Where(s => s.Split == split))
+        {
+            long inHeader = TokenShardFile.ReadHeader(Path.Combine(directory, entry.File)).Tokens;
+            if (inHeader != entry.Tokens)
+                throw new InvalidDataException($"'{directory}': the manifest counts {entry.Tokens:N0} tokens in {entry.File}, but its header says {inHeader:N0}. The manifest does not describe these shards; tokenize again.");
+        }
         string identity = $"shards {manifest.TokenizerFingerprint} {split} {manifest.TokensOf(split)} tokens #{Common.StableHash.Fnv1a(string.Join("|", manifest.Shards.Where(s => s.Split == split).Select(s => $"{s.File}:{s.Tokens}:{s.Documents}"))):x16}";
         return TokenStream.FromShards(files, manifest.BosId, identity);
     }
