@@ -47,15 +47,27 @@ if (v4)
     var v4Design = new V4Design(new StudyDesign(smoke));
     string v4Root = Path.Combine(root, "v4");
     string shardDir = Arg("--shards", Path.Combine("runs", smoke ? "gutenberg-bytes-smoke" : "gutenberg-bytes"));
+    string pinned = Path.Combine(v4Root, "corpus-manifest.json");
+    string v4ResultsPath = Arg("--results-v4", Path.Combine(Path.GetDirectoryName(resultsPath) ?? ".", "results-v4.md"));
     try
     {
-        V4Corpus.Prepare(Arg("--corpus", Path.Combine("data", "gutenberg")), shardDir, Log, cancel.Token, maxBooks: smoke ? 60 : null);
+        V4Choices v4Choices;
+        if (reportOnly)
+        {
+            // The page from the records alone: no corpus, no shards (a read-only batch never opens its dataset).
+            var walk = new V4Phases(new TrialBatch(ml, e => e, v4Root, _ => { }, cancel.Token) { ReadOnly = true }, v4Design, v4Root);
+            v4Choices = await walk.RunAsync();
+            Log($"Wrote {V4ResultsPage.Write(v4ResultsPath, v4Root, v4Design, walk, v4Choices, File.Exists(pinned) ? V4Corpus.Sha256(pinned) : "(no pinned manifest)")}.");
+            return 0;
+        }
+        V4Corpus.Prepare(Arg("--corpus", Path.Combine("data", "gutenberg")), shardDir, smoke ? null : pinned, Log, cancel.Token, maxBooks: smoke ? 60 : null);
         using var trainShards = ml.LowRank().Data.LoadTokenShards(shardDir, "train");
         using var validationShards = ml.LowRank().Data.LoadTokenShards(shardDir, "validation");
-        var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token) { ReadOnly = reportOnly };
+        var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token);
         Log($"Study v4{(smoke ? " (smoke)" : "")}: budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
-        var v4Choices = await new V4Phases(v4Batch, v4Design, v4Root).RunAsync();
-        if (!reportOnly) Log($"Version 4: {(v4Choices.WaitingFor is null ? "every stage done" : $"waiting for {v4Choices.WaitingFor}")}; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
+        var phasesV4 = new V4Phases(v4Batch, v4Design, v4Root);
+        v4Choices = await phasesV4.RunAsync();
+        Log($"Version 4: {(v4Choices.WaitingFor is null ? "every stage done" : $"waiting for {v4Choices.WaitingFor}")}; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
     }
     catch (OperationCanceledException)
     {

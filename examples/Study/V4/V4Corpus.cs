@@ -34,7 +34,7 @@ public static class V4Corpus
         return (files, Sha256(manifestPath));
     }
 
-    static string Sha256(string path)
+    public static string Sha256(string path)
     {
         using var f = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(f));
@@ -60,9 +60,12 @@ public static class V4Corpus
     }
 
     /// <summary>The shard folder for the corpus (written on first use), with the corpus's identity.</summary>
-    public static string Prepare(string corpus, string shards, Action<string> log, CancellationToken ct, int? maxBooks = null)
+    public static string Prepare(string corpus, string shards, string? pinnedManifest, Action<string> log, CancellationToken ct, int? maxBooks = null)
     {
         var (files, manifestSha) = Verify(corpus);
+        // The study pins its corpus: the manifest must be the one committed beside the plan (docs/study/v4/corpus-manifest.json).
+        if (pinnedManifest is not null && File.Exists(pinnedManifest) && Sha256(pinnedManifest) != manifestSha)
+            throw new InvalidDataException($"The corpus in '{corpus}' is not the one the study pinned: its manifest's SHA-256 is {manifestSha}, the study's ({pinnedManifest}) is {Sha256(pinnedManifest)}.");
         log($"Corpus {Path.GetFullPath(corpus)}: {files.Count} files, manifest SHA-256 {manifestSha}; every file's SHA-256 matches it.");
         if (File.Exists(Path.Combine(shards, ShardManifest.FileName)) && ShardManifest.Read(shards).Complete) return shards;
         string temporary = $"{shards.TrimEnd('/', '\\')}.{Environment.ProcessId}.partial";
