@@ -8,7 +8,8 @@
 // --v3-controls runs version 3's addendum (the two controls re-tuned at 2 ×) into <out>/v3-controls-2x.
 // --v4 runs version 4 (docs/study/v4/plan.md) on the Gutenberg subset (--corpus DIR, default data/gutenberg; its byte
 // shards go to --shards DIR, default runs/gutenberg-bytes) into <out>/v4 and writes docs/results-v4.md. Two processes
-// started with the same arguments (each OMP_NUM_THREADS=1) split its trials: the study's two streams on two cores.
+// started with the same arguments (each OMP_NUM_THREADS=1) split its trials: the study's two streams on two cores; one
+// with nothing left to claim looks for the other's records every --poll-seconds (30).
 // --smoke runs the whole program on a width-32 model, a few documents and tiny budgets (about a minute);
 // --report-only writes the results page from the records already there, training nothing.
 using System.Diagnostics;
@@ -63,7 +64,10 @@ if (v4)
         V4Corpus.Prepare(Arg("--corpus", Path.Combine("data", "gutenberg")), shardDir, smoke ? null : pinned, Log, cancel.Token, maxBooks: smoke ? 60 : null);
         using var trainShards = ml.LowRank().Data.LoadTokenShards(shardDir, "train");
         using var validationShards = ml.LowRank().Data.LoadTokenShards(shardDir, "validation");
-        var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token);
+        var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token)
+        {
+            WaitPoll = TimeSpan.FromSeconds(double.Parse(Arg("--poll-seconds", "30"), System.Globalization.CultureInfo.InvariantCulture)),
+        };
         Log($"Study v4{(smoke ? " (smoke)" : "")}: budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
         var phasesV4 = new V4Phases(v4Batch, v4Design, v4Root);
         v4Choices = await phasesV4.RunAsync();
