@@ -79,7 +79,7 @@ internal static partial class ModelPersistence
     {
         if (zip.GetEntry(SchemaEntry) is not { } entry) return null;
         var bytes = new MemoryStream();
-        using (var s = entry.Open()) s.CopyTo(bytes);
+        using (var s = Open(entry, MaxSchemaBytes)) s.CopyTo(bytes);
         // ML.NET's binary loader reports damage in its own ways (FormatException, InvalidOperationException, …): any
         // failure to read this entry means the file is damaged.
         try { return new MLContext().Data.LoadFromBinary(new BytesSource(bytes.ToArray())).Schema; }
@@ -90,6 +90,24 @@ internal static partial class ModelPersistence
     }
 
     const string SchemaEntry = "Schema";
+
+    /// <summary>The schema of an empty IDataView with a handful of columns is a few kilobytes; this bounds a forged one.</summary>
+    const long MaxSchemaBytes = 16L << 20;
+
+    /// <summary>How much larger than its compressed bytes an entry may declare itself once it is over 64 MiB: weights are
+    /// float32 noise that deflate barely shrinks; only a crafted entry (zeros) inflates a thousandfold.</summary>
+    const long MaxRatio = 100, RatioFloor = 64L << 20;
+
+    /// <summary>An entry's stream, counted as it inflates: no more than it declares (nor than <paramref name="max"/>), and
+    /// refused at once when it declares far more than its compressed size could honestly hold.</summary>
+    static Stream Open(ZipArchiveEntry entry, long max)
+    {
+        if (entry.Length > max)
+            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes, more than the {max:N0} it may hold");
+        if (entry.Length > RatioFloor && entry.Length > MaxRatio * Math.Max(1, entry.CompressedLength))
+            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes from {entry.CompressedLength:N0} compressed ({entry.Length / Math.Max(1, entry.CompressedLength):N0}×): a model's weights never compress like that; the file is built to exhaust memory");
+        return new Common.BoundedReadStream(entry.Open(), entry.Length, $"entry {entry.FullName}");
+    }
 
     /// <summary>One in-memory file for ML.NET's binary loader.</summary>
     sealed class BytesSource(byte[] bytes) : Microsoft.ML.Data.IMultiStreamSource
@@ -102,7 +120,7 @@ internal static partial class ModelPersistence
 
     static ITransformer ReadStage(ZipArchiveEntry entry, string path, TorchSharp.torch.Device device)
     {
-        using var stream = entry.Open();
+        using var stream = Open(entry, long.MaxValue);
         using var r = new BinaryReader(stream);
         if (r.ReadString() != Magic) throw new InvalidDataException($"'{path}': entry {entry.FullName} is not an MLNet.LowRank stage.");
         int version = r.ReadInt32();

@@ -114,6 +114,37 @@ public class CraftedModelFileTests
         File.Delete(path);
     }
 
+    /// <summary>Replaces <paramref name="entryName"/> with its own bytes followed by <paramref name="zeros"/> zero bytes,
+    /// deflated: a few hundred kilobytes in the zip that inflate to hundreds of megabytes.</summary>
+    static void Inflate(string path, string entryName, long zeros)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        var entry = zip.GetEntry(entryName);
+        byte[] original = entry is null ? [] : ReadAll(entry);
+        entry?.Delete();
+        using var w = zip.CreateEntry(entryName, CompressionLevel.Optimal).Open();
+        w.Write(original);
+        var block = new byte[1 << 20];
+        for (long left = zeros; left > 0; left -= block.Length) w.Write(block, 0, (int)Math.Min(block.Length, left));
+    }
+
+    [Theory]
+    [InlineData("Schema", 200L << 20, "*declares*more than the*it may hold*")]
+    [InlineData(null, 300L << 20, "*compressed*never compress like that*")]
+    public void An_inflation_bomb_in_any_entry_is_refused_before_it_inflates(string? entryName, long zeros, string message)
+    {
+        var (path, stage, _) = SaveTinyModel();
+        try
+        {
+            Inflate(path, entryName ?? stage, zeros);
+            new FileInfo(path).Length.Should().BeLessThan(zeros / 50, "the bomb is small on disk");
+            var clock = Stopwatch.StartNew();
+            FluentActions.Invoking(() => new MLContext(1).LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage(message);
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
+        }
+        finally { File.Delete(path); }
+    }
+
     static int IndexOf(byte[] haystack, byte[] needle)
     {
         for (int i = 0; i + needle.Length <= haystack.Length; i++)
