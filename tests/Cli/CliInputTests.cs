@@ -51,6 +51,17 @@ public class CliInputTests
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
     }
 
+    [Theory]
+    [InlineData("--steps", "99999999999", "whole number from")]
+    [InlineData("--seconds", "soon", "a number")]
+    public void A_flag_value_that_does_not_parse_is_named_in_words_not_NET_types(string flag, string value, string expected)
+    {
+        using var dir = new TempDirectory("cli-parse-");
+        var run = SweepFixture.Run(dir.Path, "train", flag, value);
+        RefusedInOneLine(run, expected);
+        run.Output.Should().Contain(flag).And.NotContain("System.").And.NotContain("Nullable");
+    }
+
     [Fact]
     public void A_progress_interval_below_one_is_refused_by_its_flag_name()
     {

@@ -7,8 +7,17 @@ using MLNet.LowRank.Cli;
 var root = CliRoot.Create();
 try
 {
+    var parsed = root.Parse(args);
+    // A flag's value that does not parse is a user's mistake like any other: one line per error, in words (System.CommandLine
+    // would name .NET types: "as expected type 'System.Nullable`1[System.Int32]'"), and exit code 2.
+    if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+    {
+        foreach (var error in parsed.Errors) Console.Error.WriteLine($"lowrank: {ParseErrors.InWords(error.Message)}");
+        Console.Error.WriteLine($"See: lowrank {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help".Replace("  ", " "));
+        return 2;
+    }
     // Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException
     or NotSupportedException or FormatException or OverflowException or System.Text.Json.JsonException)
