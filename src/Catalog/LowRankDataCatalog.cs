@@ -63,6 +63,15 @@ public sealed class LowRankDataCatalog
         return new DocumentSplitResult(FromDocuments(train), FromDocuments(valid));
     }
 
+    /// <summary>Each document's last <paramref name="validationFraction"/> held out by position (the end of a single text
+    /// file, as nanoGPT does): for a corpus of too few documents to split by document. Loads the documents.</summary>
+    public DocumentSplitResult SplitByPosition(IDataView documents, double validationFraction = 0.1)
+    {
+        var docs = ml.Data.CreateEnumerable<DocumentRow>(documents, reuseRowObject: false).Select(r => new CorpusDocument(r.Id, r.Group, r.Text)).ToList();
+        var (train, valid) = DocumentSplit.ByPosition(docs, validationFraction);
+        return new DocumentSplitResult(FromDocuments(train), FromDocuments(valid));
+    }
+
     IDataView FromDocuments(IReadOnlyList<CorpusDocument> docs) =>
         ml.Data.LoadFromEnumerable(docs.Select(d => new DocumentRow { Id = d.Id, Group = d.Group, Text = d.Text }).ToList());
 

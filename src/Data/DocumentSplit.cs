@@ -1,5 +1,6 @@
 // A deterministic train/validation split by document, stratified by group: never by position in the token stream,
-// so no document is cut between the two sets, and every group (Brown: every genre) appears in validation.
+// so no document is cut between the two sets, and every group (Brown: every genre) appears in validation. A corpus too
+// small for that (one document) can instead be split by position: each document's end held out.
 namespace MLNet.LowRank.Data;
 
 /// <summary>Splits documents into training and validation sets.</summary>
@@ -41,6 +42,29 @@ public static class DocumentSplit
         if (ranked.Count >= 2) take = Math.Clamp(take, 1, ranked.Count - 1);
         var valid = ranked.Take(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
         var train = ranked.Skip(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        return (train, valid);
+    }
+
+    /// <summary>Each document's last <paramref name="validationFraction"/> held out, by position (as nanoGPT holds out the
+    /// end of its one stream): what a corpus of one document, or of too few to hold one out, can do. The cut moves forward
+    /// to the next line break when one is within 1,000 characters, and never splits a surrogate pair; the held-out part
+    /// is the document "&lt;id&gt;#tail". Parts left empty are dropped.</summary>
+    public static (IReadOnlyList<CorpusDocument> Train, IReadOnlyList<CorpusDocument> Validation) ByPosition(
+        IReadOnlyList<CorpusDocument> documents, double validationFraction)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
+        var train = new List<CorpusDocument>();
+        var valid = new List<CorpusDocument>();
+        foreach (var d in documents)
+        {
+            int cut = (int)Math.Floor(d.Text.Length * (1 - validationFraction));
+            int newline = d.Text.IndexOf('\n', Math.Min(cut, d.Text.Length));
+            if (newline >= 0 && newline - cut <= 1000) cut = newline + 1;
+            if (cut > 0 && cut < d.Text.Length && char.IsLowSurrogate(d.Text[cut])) cut--;
+            if (cut > 0) train.Add(d with { Text = d.Text[..cut] });
+            if (cut < d.Text.Length) valid.Add(d with { Id = d.Id + "#tail", Text = d.Text[cut..] });
+        }
         return (train, valid);
     }
 

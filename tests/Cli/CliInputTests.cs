@@ -63,6 +63,32 @@ public class CliInputTests
     }
 
     [Fact]
+    public void One_text_file_trains_holding_out_its_end_and_validation_can_be_separate_or_none()
+    {
+        using var dir = new TempDirectory("cli-one-");
+        string words = string.Join("\n", Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox jumps over the lazy dog {i % 7}"));
+        File.WriteAllText(Path.Combine(dir.Path, "input.txt"), words);
+        File.WriteAllText(Path.Combine(dir.Path, "other.txt"), words.Replace("fox", "cat"));
+        string[] train = ["train", "--steps", "2", .. Tiny];
+
+        var one = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt"]);
+        one.Code.Should().Be(0, one.Output);
+        one.Output.Should().Contain("holding out the last 10 % of each document by position").And.MatchRegex(@"validation: perplexity [\d.]+");
+        var separate = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt", "--validation-corpus", "other.txt"]);
+        separate.Code.Should().Be(0, separate.Output);
+        separate.Output.Should().NotContain("by position").And.MatchRegex(@"validation: perplexity [\d.]+");
+        var none = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt", "--validation-fraction", "0"]);
+        none.Code.Should().Be(0, none.Output);
+        none.Output.Should().Contain("validation: none").And.Contain("val_ppl=none");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "two"));
+        File.Copy(Path.Combine(dir.Path, "input.txt"), Path.Combine(dir.Path, "two", "a.txt"));
+        File.Copy(Path.Combine(dir.Path, "other.txt"), Path.Combine(dir.Path, "two", "b.txt"));
+        var two = SweepFixture.Run(dir.Path, [.. train, "--corpus", "two"]);
+        two.Code.Should().Be(0, two.Output);
+        two.Output.Should().MatchRegex(@"validation: perplexity [\d.]+");
+    }
+
+    [Fact]
     public void A_progress_interval_below_one_is_refused_by_its_flag_name()
     {
         using var dir = new TempDirectory("cli-report-");

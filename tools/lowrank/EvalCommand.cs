@@ -35,8 +35,9 @@ static class EvalCommand
                 return 0;
             }
             var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
+            if (split.Validation is null) throw new ArgumentException("eval scores held-out text: give --validation-fraction above 0.");
             // A pipeline with its tokenizer stage reads the text; a bare model (trained from shards) gets its own tokenizer in front.
-            scored = split.Validation.Schema.GetColumnOrNull(lm.TokensColumnName) is null && loaded is Transformers.LowRankLmTransformer
+            scored = split.Validation!.Schema.GetColumnOrNull(lm.TokensColumnName) is null && loaded is Transformers.LowRankLmTransformer
                 ? lm.Transform(ml.Transforms.Text.TokenizeForLanguageModel(lm.TokensColumnName, "Text", LmTokenizer.Use(lm.Tokenizer)).Fit(split.Validation).Transform(split.Validation))
                 : loaded.Transform(split.Validation);
             Console.WriteLine(ml.LowRank().Evaluate(scored));

@@ -104,7 +104,7 @@ static class SweepCommand
             else
             {
                 var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
-                experiment.SetDataset(split.Train, split.Validation);
+                experiment.SetDataset(split.Train, split.Validation ?? throw new ArgumentException("A sweep compares trials on held-out text: validationFraction must be above 0."));
             }
             var results = await experiment.RunAsync(ct);
             Console.WriteLine($"{results.Count} trials recorded in {dir}" + (results.BestTrial is { } b ? $"; best by {results.Objective}: trial {b.Index} {TrialKey.Of(b.Parameters)}" : "") + $". Report: lowrank report {dir}");

@@ -16,6 +16,7 @@ static class TrainCommand
         var corpus = CorpusOption.Corpus();
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
+        var validationCorpus = CorpusOption.ValidationCorpus();
         var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help, DefaultValueFactory = _ => TokenizerOption.Default };
         var set = new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.", AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int?>("--steps") { Description = "Budget in steps." };
@@ -39,7 +40,7 @@ static class TrainCommand
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
-            corpus, textField, fraction, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, reportEvery, threshold, threads, save, historyCsv,
+            corpus, textField, fraction, validationCorpus, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, reportEvery, threshold, threads, save, historyCsv,
             checkpoint, checkpointEvery, resume, startIfMissing, allowChanged, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
@@ -74,7 +75,8 @@ static class TrainCommand
 
             var ml = new MLContext(seed: options.Seed ?? 1);
             // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from disk as needed).
-            IDataView trainData, validationData;
+            IDataView trainData;
+            IDataView? validationData;
             Func<ITransformer> fit;
             using var shardTrain = parse.GetValue(shards) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
             using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
@@ -85,7 +87,7 @@ static class TrainCommand
             }
             else
             {
-                var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
+                var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction), parse.GetValue(validationCorpus));
                 (trainData, validationData) = (split.Train, split.Validation);
                 fit = () => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory).Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
             }
@@ -114,15 +116,16 @@ static class TrainCommand
             if (model is null) return 130;
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
-            var metrics = ml.LowRank().Evaluate(model.Transform(validationData));
-            Console.WriteLine($"validation: {metrics}");
+            // Without a validation set (--validation-fraction 0) there is nothing held out to score: said, not invented.
+            var metrics = validationData is null ? null : ml.LowRank().Evaluate(model.Transform(validationData));
+            Console.WriteLine(metrics is null ? "validation: none (--validation-fraction 0)" : $"validation: {metrics}");
             var t = lm.Training!;
             if (parse.GetValue(save) is { } zip)
                 Console.WriteLine($"saved {OutputFile.WriteOrFallBack(zip.FullName, "--save", p => ml.LowRank().SaveModel(model, trainData.Schema, p))}");
             if (parse.GetValue(historyCsv) is { } file)
                 OutputFile.WriteOrFallBack(file.FullName, "--history-csv", p => HistoryCsv.Write(p, t.History));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT status={t.Status} tokenizer={lm.Tokenizer.Name} params={lm.Summary.TotalParameters} non_embedding={lm.Summary.NonEmbeddingParameters} steps={t.History.Count} tokens={t.Tokens} train_s={t.TrainSeconds:F1} eval_s={t.EvalSeconds:F1} tokens_per_s={t.TokensPerSecond:F0} val_ppl={metrics.Perplexity:F3} val_bpb={metrics.BitsPerByte:F4} val_nats_per_byte={metrics.NegLogLikelihood / metrics.ByteCount:F4} time_to_threshold_s={t.TimeToThreshold?.TrainSeconds:F1} peak_rss_mb={t.PeakResidentBytes / 1048576.0:F0} state_mb={t.StateBytes / 1048576.0:F1}"));
+                $"RESULT status={t.Status} tokenizer={lm.Tokenizer.Name} params={lm.Summary.TotalParameters} non_embedding={lm.Summary.NonEmbeddingParameters} steps={t.History.Count} tokens={t.Tokens} train_s={t.TrainSeconds:F1} eval_s={t.EvalSeconds:F1} tokens_per_s={t.TokensPerSecond:F0} {(metrics is null ? "val_ppl=none val_bpb=none val_nats_per_byte=none" : string.Create(CultureInfo.InvariantCulture, $"val_ppl={metrics.Perplexity:F3} val_bpb={metrics.BitsPerByte:F4} val_nats_per_byte={metrics.NegLogLikelihood / metrics.ByteCount:F4}"))} time_to_threshold_s={t.TimeToThreshold?.TrainSeconds:F1} peak_rss_mb={t.PeakResidentBytes / 1048576.0:F0} state_mb={t.StateBytes / 1048576.0:F1}"));
             lm.Dispose();
             return t.Status == TrainingStatus.Completed ? 0 : 3;
         }, ct));
