@@ -22,16 +22,60 @@ public static class CorpusReaders
         return docs;
     }
 
-    /// <summary>The largest plain-text file read as one document (a .NET string holds about a billion characters); a larger
-    /// text is refused with the way out: JSONL, or the text split into files.</summary>
-    public const long MaxTextFileBytes = 512L << 20;
+    /// <summary>A text file larger than this is read as several documents of about this size, each cut at a line break
+    /// (ids "&lt;file&gt;#0", "#1", …), one at a time — so one file of any size streams at flat memory, as a folder does.
+    /// Files up to it are one document each, as always.</summary>
+    public const int ChunkBytes = 64 << 20;
 
     /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
-    public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt")
+    public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt") => EnumerateTextFiles(path, pattern, ChunkBytes);
+
+    /// <summary>As the public overload, with the chunk size a test can make small.</summary>
+    internal static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern, int chunkBytes)
     {
         var (root, files) = Files(path, pattern);
         foreach (var f in files)
-            yield return new CorpusDocument(Path.GetRelativePath(root, f).Replace('\\', '/'), "", Decode(Common.UserFile.ReadAllBytes(f, MaxTextFileBytes, "text file", "split it into several files, or give it as JSONL (a document a line), which is read as a stream"), f));
+        {
+            string id = Path.GetRelativePath(root, f).Replace('\\', '/');
+            long length = Common.UserFile.Check(f, long.MaxValue, "text file");
+            if (length <= chunkBytes)
+            {
+                yield return new CorpusDocument(id, "", Decode(Common.UserFile.ReadAllBytes(f, chunkBytes, "text file"), f, 0));
+                continue;
+            }
+            int k = 0;
+            foreach (var (bytes, offset) in Chunks(f, chunkBytes))
+                yield return new CorpusDocument($"{id}#{k++}", "", Decode(bytes, f, offset));
+        }
+    }
+
+    /// <summary>A large file in pieces of about <see cref="ChunkBytes"/>, each ending after a line break (or, in a line
+    /// longer than a mebibyte, at a UTF-8 character boundary), with each piece's byte offset in the file.</summary>
+    static IEnumerable<(byte[] Bytes, long Offset)> Chunks(string path, int chunkBytes)
+    {
+        using var file = Common.UserFile.OpenRead(path, long.MaxValue, "text file");
+        int slack = Math.Min(1 << 20, chunkBytes);
+        var buffer = new byte[chunkBytes + slack];
+        int held = 0;
+        long offset = 0;
+        while (true)
+        {
+            int n = file.Read(buffer, held, buffer.Length - held);
+            held += n;
+            if (held == 0) yield break;
+            int cut = held;
+            if (n > 0 && held > chunkBytes)
+            {
+                int newline = Array.IndexOf(buffer, (byte)'\n', chunkBytes, held - chunkBytes);
+                cut = newline >= 0 ? newline + 1 : chunkBytes;
+                while (newline < 0 && cut > 0 && (buffer[cut] & 0xC0) == 0x80) cut--;   // never inside a character
+            }
+            else if (n > 0) continue;   // read until the buffer holds a whole chunk, or the file ends
+            yield return (buffer[..cut], offset);
+            offset += cut;
+            Array.Copy(buffer, cut, buffer, 0, held - cut);
+            held -= cut;
+        }
     }
 
     /// <summary>The files a path, folder or glob names, in ordinal order, and the folder ids are relative to.</summary>
@@ -100,16 +144,16 @@ public static class CorpusReaders
         return new CorpusDocument(id, group, text.GetString()!);
     }
 
-    static string Decode(byte[] bytes, string file)
+    static string Decode(byte[] bytes, string file, long offset)
     {
         try
         {
-            int start = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? 3 : 0;
+            int start = offset == 0 && bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? 3 : 0;
             return StrictUtf8.GetString(bytes, start, bytes.Length - start);
         }
         catch (DecoderFallbackException e)
         {
-            throw new InvalidDataException($"{file}: byte offset {e.Index} is not valid UTF-8. Re-encode the file as UTF-8.", e);
+            throw new InvalidDataException($"{file}: byte offset {offset + e.Index} is not valid UTF-8. Re-encode the file as UTF-8.", e);
         }
     }
 }

@@ -78,7 +78,7 @@ public static class TokenShards
             manifest.Write(directory);
         }
 
-        foreach (var chunk in documents.Skip(checked((int)Math.Min(int.MaxValue, manifest.DocumentsConsumed))).Chunk(options.ChunkDocuments))
+        foreach (var chunk in Batches(documents.Skip(checked((int)Math.Min(int.MaxValue, manifest.DocumentsConsumed))), options.ChunkDocuments, MaxChunkCharacters))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var encoded = chunk.AsParallel().AsOrdered().Select(d => (d.Id, Tokens: tokenizer.Encode(d.Text), Bytes: Encoding.UTF8.GetByteCount(d.Text))).ToArray();
@@ -99,6 +99,30 @@ public static class TokenShards
         Checkpoint(complete: true);
         progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
         return manifest;
+    }
+
+    /// <summary>Characters tokenized together at most (with <see cref="TokenizeOptions.ChunkDocuments"/>): a chunk of
+    /// large documents — a big text file streams as 64 MiB pieces — is held with its tokens, so it is bounded by size too.</summary>
+    const long MaxChunkCharacters = 64L << 20;
+
+    /// <summary>Consecutive documents in batches of at most <paramref name="count"/> documents and, unless one document alone
+    /// is larger, <paramref name="characters"/> characters.</summary>
+    static IEnumerable<CorpusDocument[]> Batches(IEnumerable<CorpusDocument> documents, int count, long characters)
+    {
+        var batch = new List<CorpusDocument>();
+        long held = 0;
+        foreach (var d in documents)
+        {
+            if (batch.Count > 0 && (batch.Count >= count || held + d.Text.Length > characters))
+            {
+                yield return [.. batch];
+                batch.Clear();
+                held = 0;
+            }
+            batch.Add(d);
+            held += d.Text.Length;
+        }
+        if (batch.Count > 0) yield return [.. batch];
     }
 
     static bool IsShardName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, @"^(train|validation)_\d{6}\.bin$");
