@@ -22,10 +22,10 @@ public static class CorpusReaders
         return docs;
     }
 
-    /// <summary>A text file larger than this is read as several documents of about this size, each cut at a line break
+    /// <summary>A text file larger than this (16 MiB) is read as several documents of about this size, each cut at a line break
     /// (ids "&lt;file&gt;#0", "#1", …), one at a time — so one file of any size streams at flat memory, as a folder does.
     /// Files up to it are one document each, as always.</summary>
-    public const int ChunkBytes = 64 << 20;
+    public const int ChunkBytes = 16 << 20;
 
     /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
     public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt") => EnumerateTextFiles(path, pattern, ChunkBytes);

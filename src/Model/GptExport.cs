@@ -31,6 +31,9 @@ public static class GptExport
             throw new NotSupportedException($"Export dtype {dtype} is not supported; use {string.Join(", ", Dtypes)}.");
         var kind = KindOf(path);
         var config = ConfigJson(model.Config);
+        // The JSON beside may already be there: another export's (of these weights in another format — it gains this
+        // file's entry), or a file the user wrote, which an export never replaces. Decided before any weights are written.
+        var weights = WeightsBeside(path, config);
         var state = model.state_dict();
         var tensors = state.ToDictionary(kv => kv.Key, kv =>
         {
@@ -51,8 +54,36 @@ public static class GptExport
         }
         // The JSON beside names the weights it belongs to, so an export interrupted between its two files (new weights,
         // old JSON) or two exports' files side by side are refused on load instead of being read as one model.
-        config[WeightsHashKey] = WeightsHash(path);
+        string hash = WeightsHash(path);
+        config[WeightsHashKey] = hash;
+        weights[Path.GetFileName(path)] = hash;
+        config[WeightsFilesKey] = new JsonObject(weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         Training.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
+    }
+
+    /// <summary>The key of the JSON beside an export that maps every weights file it describes to its SHA-256 (an export
+    /// as .safetensors and as .pt shares one JSON).</summary>
+    public const string WeightsFilesKey = "weights_files";
+
+    /// <summary>The weights files the JSON beside <paramref name="path"/> already describes, when it is an export's JSON
+    /// of the same configuration (those files keep their entries); empty when there is none or it describes another
+    /// model. Throws when a file of that name exists that no export wrote.</summary>
+    static Dictionary<string, string> WeightsBeside(string path, JsonObject config)
+    {
+        string besidePath = ConfigPath(path);
+        if (!File.Exists(besidePath)) return [];
+        JsonObject? beside;
+        try { beside = JsonNode.Parse(Common.UserFile.ReadAllText(besidePath, 16L << 20, "export's JSON")) as JsonObject; }
+        catch (JsonException) { beside = null; }
+        if (beside?["format"] is not JsonValue f || !f.TryGetValue(out string? format) || format != Format)
+            throw new IOException($"{besidePath} exists and was not written by an export (it has no \"format\": \"{Format}\"); an export never replaces it. Move it, or export under another name.");
+        var same = beside.Where(kv => kv.Key is not (WeightsHashKey or WeightsFilesKey)).ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
+        var mine = config.ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
+        if (same.Count != mine.Count || same.Any(kv => mine.GetValueOrDefault(kv.Key) != kv.Value)) return [];   // another model: its weights are stale now
+        return beside[WeightsFilesKey] is JsonObject files
+            ? files.Where(kv => kv.Value is JsonValue v && v.TryGetValue(out string? _) && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, kv.Key)))
+                .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>())
+            : [];
     }
 
     /// <summary>Builds the model a <see cref="Save"/>d file describes and copies its weights in (converted to float32);
@@ -228,7 +259,10 @@ public static class GptExport
         {
             var node = JsonNode.Parse(beside);
             format = node is JsonObject o && o["format"] is JsonValue f && f.TryGetValue(out string? s) ? s : null;
-            expected = node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
+            // Every weights file the JSON describes by name (exports since weights_files), else the one hash it holds.
+            expected = node is JsonObject m && m[WeightsFilesKey] is JsonObject files
+                ? files[Path.GetFileName(path)] is JsonValue mine && mine.TryGetValue(out string? byName) ? byName : "(not listed)"
+                : node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
         }
         catch (JsonException e) { throw new InvalidDataException($"{besidePath} is not valid JSON ({e.Message}): export the model again.", e); }
         if (format != Format) return null;

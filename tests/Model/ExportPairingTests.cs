@@ -28,7 +28,36 @@ public class ExportPairingTests
         // A JSON without the hash (an export from before it was recorded) still loads.
         var json = JsonNode.Parse(File.ReadAllText(b.Replace(".pt", ".json")))!.AsObject();
         json.Remove(GptExport.WeightsHashKey);
+        json.Remove(GptExport.WeightsFilesKey);
         File.WriteAllText(a.Replace(".pt", ".json"), json.ToJsonString());
         using (var loaded = GptExport.Load(a)) loaded.Config.Depth.Should().Be(2);
+    }
+
+    [Fact]
+    public void Both_formats_of_one_model_share_one_json_and_a_users_json_is_never_replaced()
+    {
+        using var dir = new TempDirectory("lowrank-export-");
+        string st = Path.Combine(dir.Path, "m.safetensors"), pt = Path.Combine(dir.Path, "m.pt"), json = Path.Combine(dir.Path, "m.json");
+        using (var m = Gpt.Create(Config(32), seed: 1))
+        {
+            GptExport.Save(m, st);
+            GptExport.Save(m, pt);
+        }
+        // The second export added its entry; the first still loads (it once failed: "m.json was written for other weights").
+        JsonNode.Parse(File.ReadAllText(json))![GptExport.WeightsFilesKey]!.AsObject().Select(kv => kv.Key).Should().Equal("m.pt", "m.safetensors");
+        using (var a = GptExport.Load(st)) using (var b = GptExport.Load(pt)) a.Config.ModelDim.Should().Be(b.Config.ModelDim);
+
+        // Another model exported over one of them: the other file no longer has its JSON, and says so.
+        using (var other = Gpt.Create(Config(48), seed: 2)) GptExport.Save(other, pt);
+        using (var b = GptExport.Load(pt)) b.Config.ModelDim.Should().Be(48);
+        FluentActions.Invoking(() => GptExport.Load(st)).Should().Throw<InvalidDataException>().WithMessage("m.json was written for other weights than m.safetensors*");
+
+        // A JSON the user wrote under that name: the export refuses before writing anything, and the file is kept.
+        string mine = Path.Combine(dir.Path, "notes.json"), weights = Path.Combine(dir.Path, "notes.pt");
+        File.WriteAllText(mine, "{\"my\": \"notes\"}");
+        using (var m = Gpt.Create(Config(32), seed: 3))
+            FluentActions.Invoking(() => GptExport.Save(m, weights)).Should().Throw<IOException>().WithMessage("*notes.json exists and was not written by an export*");
+        File.ReadAllText(mine).Should().Be("{\"my\": \"notes\"}");
+        File.Exists(weights).Should().BeFalse("refused before the weights were written");
     }
 }

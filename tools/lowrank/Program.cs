@@ -33,11 +33,21 @@ catch (OperationCanceledException)
     Console.Error.WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run the same command to resume.");
     return 130;
 }
-catch (Exception e) when (e is OutOfMemoryException || e is System.Runtime.InteropServices.ExternalException && IsNativeOutOfMemory(e.Message))
+catch (Exception e) when (IsOutOfMemory(e))
 {
     Console.Error.WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
     return 3;
 }
+
+// Out of memory, managed or libtorch's (whose allocators say so in their own words), also when a parallel loop wraps it;
+// anything else native is a real error and keeps its trace.
+static bool IsOutOfMemory(Exception e) => e switch
+{
+    OutOfMemoryException => true,
+    System.Runtime.InteropServices.ExternalException x => IsNativeOutOfMemory(x.Message),
+    AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsOutOfMemory),
+    _ => false,
+};
 
 // libtorch's allocators say so in their own words; anything else native is a real error and keeps its trace.
 static bool IsNativeOutOfMemory(string message) =>

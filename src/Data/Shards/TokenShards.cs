@@ -102,8 +102,8 @@ public static class TokenShards
     }
 
     /// <summary>Characters tokenized together at most (with <see cref="TokenizeOptions.ChunkDocuments"/>): a chunk of
-    /// large documents — a big text file streams as 64 MiB pieces — is held with its tokens, so it is bounded by size too.</summary>
-    const long MaxChunkCharacters = 64L << 20;
+    /// large documents — a big text file streams as 16 MiB pieces — is held with its tokens, so it is bounded by size too.</summary>
+    const long MaxChunkCharacters = 16L << 20;
 
     /// <summary>Consecutive documents in batches of at most <paramref name="count"/> documents and, unless one document alone
     /// is larger, <paramref name="characters"/> characters.</summary>
