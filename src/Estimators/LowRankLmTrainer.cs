@@ -102,6 +102,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         training.ValidateFor(config.SequenceLength);
 
         var device = Runtime.TorchRuntime.DeviceFor(env); // a GPU that is not there is refused before any work
+        if (device.type == TorchSharp.DeviceType.CPU) MemoryNeed.Check(config, training);   // before reading data or allocating
         var train = ReadStream(input, o.TokensColumnName, tokenizer);
         if (train.Length == 0)
             throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");

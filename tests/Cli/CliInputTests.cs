@@ -89,6 +89,21 @@ public class CliInputTests
     }
 
     [Fact]
+    public void A_model_that_cannot_fit_in_memory_is_refused_naming_its_need_and_the_machines_memory()
+    {
+        using var dir = new TempDirectory("cli-memory-");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // 35 billion parameters: once a native allocator's stack trace.
+        var run = SweepFixture.Run(dir.Path, "train", "--steps", "1", "--set", "ModelDim=16384", "HeadDim=128", "MlpRatio=64", "SequenceLength=64", "BatchSize=2");
+        RefusedInOneLine(run, "This run needs at least");
+        run.Output.Should().Contain("TiB of memory").And.Contain("this machine has");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
+        var need = MLNet.LowRank.Training.MemoryNeed.Bytes(new MLNet.LowRank.Model.GptConfig { VocabSize = 257, ModelDim = 64, HeadDim = 32, Depth = 8, SequenceLength = 256 },
+            new MLNet.LowRank.Training.TrainingOptions { BatchSize = 16, MaxSteps = 1 });
+        need.Should().BeInRange(50L << 20, 1L << 30, "the study's deep arm needs a few hundred megabytes, and is never refused");
+    }
+
+    [Fact]
     public void A_progress_interval_below_one_is_refused_by_its_flag_name()
     {
         using var dir = new TempDirectory("cli-report-");
