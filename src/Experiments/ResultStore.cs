@@ -134,6 +134,9 @@ public sealed class ResultStore
             return true;
         }
         catch (JsonException e) { why = $"not a valid trial record ({e.Message})"; return false; }
+        // A record this process may not read (permissions) or that vanished mid-read is skipped and named like a damaged
+        // one: one bad file never stops a whole shard or report.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = $"it cannot be read ({e.Message})"; return false; }
         catch (NotSupportedException e) { why = $"not a valid trial record ({e.Message})"; return false; }
     }
 

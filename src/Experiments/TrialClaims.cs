@@ -101,7 +101,7 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
             if (parts.Length < 4 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return (null, 0, null, null);
             return (parts[0], pid, parts[2], parts[3]);
         }
-        catch (IOException) { return (null, 0, null, null); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, 0, null, null); }
     }
 
     /// <summary>True when the claim file says a run is held by a process that is not known to be gone and has been heard

@@ -73,9 +73,14 @@ public static class GptExport
         string besidePath = ConfigPath(path);
         if (!File.Exists(besidePath)) return [];
         JsonObject? beside;
-        try { beside = JsonNode.Parse(Common.UserFile.ReadAllText(besidePath, 16L << 20, "export's JSON")) as JsonObject; }
-        catch (JsonException) { beside = null; }
-        if (beside?["format"] is not JsonValue f || !f.TryGetValue(out string? format) || format != Format)
+        string? format = null;
+        try
+        {
+            beside = JsonNode.Parse(Common.UserFile.ReadAllText(besidePath, 16L << 20, "export's JSON")) as JsonObject;
+            format = beside?["format"] is JsonValue f && f.TryGetValue(out string? text) ? text : null;   // a repeated key throws here
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException) { beside = null; }
+        if (beside is null || format != Format)
             throw new IOException($"{besidePath} exists and was not written by an export (it has no \"format\": \"{Format}\"); an export never replaces it. Move it, or export under another name.");
         var same = beside.Where(kv => kv.Key is not (WeightsHashKey or WeightsFilesKey)).ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
         var mine = config.ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
@@ -253,7 +258,7 @@ public static class GptExport
     {
         string besidePath = ConfigPath(path);
         if (!File.Exists(besidePath)) return null;
-        string beside = File.ReadAllText(besidePath);
+        string beside = Common.UserFile.ReadAllText(besidePath, 16L << 20, "export's JSON");
         string? format, expected;
         try
         {
@@ -264,7 +269,12 @@ public static class GptExport
                 ? files[Path.GetFileName(path)] is JsonValue mine && mine.TryGetValue(out string? byName) ? byName : "(not listed)"
                 : node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
         }
-        catch (JsonException e) { throw new InvalidDataException($"{besidePath} is not valid JSON ({e.Message}): export the model again.", e); }
+        // A key written twice surfaces as ArgumentException when the object is first read; a value of the wrong kind as
+        // InvalidOperationException: both are a damaged JSON.
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{besidePath} is not valid JSON ({e.Message}): export the model again.", e);
+        }
         if (format != Format) return null;
         if (expected is not null && expected != WeightsHash(path))
             throw new InvalidDataException($"{Path.GetFileName(besidePath)} was written for other weights than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two exports): export the model again.");

@@ -44,6 +44,24 @@ public class FuzzHarnessTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Special_files_bombs_escaping_identifiers_and_edge_budgets_are_refused_or_used_correctly()
+    {
+        using var work = new TempDirectory("fuzz-hostile-");
+        string report = Path.Combine(work.Path, "report.json");
+        var (code, output) = Run(work.Path, "--hostile", "--cases", "60", "--seconds", "200", "--seed", "1", "--memory-mb", "1536", "--case-seconds", "10", "--report", report);
+        log.WriteLine(output);
+        code.Should().Be(0, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(report));
+        var kinds = doc.RootElement.GetProperty("kinds").EnumerateObject().ToList();
+        kinds.Select(k => k.Name).Should().BeEquivalentTo(["special file", "identifiers", "budget"]);
+        foreach (var kind in kinds)
+        {
+            kind.Value.GetProperty("cases").GetInt32().Should().Be(20, kind.Name);
+            kind.Value.GetProperty("refused").GetInt32().Should().BeGreaterThan(0, $"{kind.Name}: some hostile input must be refused");
+        }
+    }
+
+    [Fact]
     public void A_case_that_outruns_its_time_limit_is_a_finding_with_its_replay()
     {
         using var work = new TempDirectory("fuzz-");

@@ -13,8 +13,13 @@ var options = Arguments.Parse(args);
 if (options.Child) return Child.Run(options);
 return Supervisor.Run(options);
 
-sealed record Arguments(bool Child, int Seed, int From, int Cases, double Seconds, int MemoryMb, double CaseSeconds, string Work, string? Report)
+sealed record Arguments(bool Child, int Seed, int From, int Cases, double Seconds, int MemoryMb, double CaseSeconds, string Work, string? Report, bool Hostile = false)
 {
+    /// <summary>The kinds this run goes round: the mutated files, or (--hostile) special files, inflation bombs,
+    /// identifiers that name paths and budgets at their numeric edges — a separate list, so a file kind's case numbers
+    /// (replays) do not move.</summary>
+    public IReadOnlyList<Target> Targets => Hostile ? Target.Hostile : Target.All;
+
     public static Arguments Parse(string[] args)
     {
         var a = new Arguments(false, 1, 0, int.MaxValue, 60, 1536, 10, Path.Combine(Path.GetTempPath(), "lowrank-fuzz"), null);
@@ -34,7 +39,8 @@ sealed record Arguments(bool Child, int Seed, int From, int Cases, double Second
                 "--case-seconds" => a with { CaseSeconds = Real() },
                 "--work" => a with { Work = Next() },
                 "--report" => a with { Report = Next() },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Use --seconds, --seed, --from, --cases, --memory-mb, --case-seconds, --work, --report."),
+                "--hostile" => a with { Hostile = true },
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Use --seconds, --seed, --from, --cases, --memory-mb, --case-seconds, --work, --report, --hostile."),
             };
         }
         return a;
@@ -55,7 +61,7 @@ static class Child
         Console.Out.Flush();
         for (int index = a.From; index - a.From < a.Cases && DateTime.UtcNow < deadline; index++)
         {
-            var target = Target.All[index % Target.All.Count];
+            var target = a.Targets[index % a.Targets.Count];
             if (Directory.Exists(caseDir)) Directory.Delete(caseDir, recursive: true);
             Directory.CreateDirectory(caseDir);
             string what = target.Mutate(a.RandomFor(index), seeds, caseDir);
@@ -83,7 +89,7 @@ static class Supervisor
     {
         Directory.CreateDirectory(a.Work);
         var started = Stopwatch.StartNew();
-        var counts = Target.All.ToDictionary(t => t.Kind, _ => new int[3]); // accepted, refused, findings
+        var counts = a.Targets.ToDictionary(t => t.Kind, _ => new int[3]); // accepted, refused, findings
         var findings = new List<Finding>();
         long peakRss = 0;
         int next = a.From, ran = 0;
@@ -96,6 +102,7 @@ static class Supervisor
             foreach (var s in new[] { "--child", "--seed", a.Seed.ToString(CultureInfo.InvariantCulture), "--from", next.ToString(CultureInfo.InvariantCulture),
                 "--cases", (a.Cases - ran).ToString(CultureInfo.InvariantCulture), "--seconds", left.ToString("R", CultureInfo.InvariantCulture), "--work", a.Work })
                 info.ArgumentList.Add(s);
+            if (a.Hostile) info.ArgumentList.Add("--hostile");
             // The managed heap gets most of the cap, so a managed over-allocation fails inside the case, where it is seen.
             info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)a.MemoryMb * 3 / 4 << 20).ToString("x", CultureInfo.InvariantCulture);
             using var child = Process.Start(info)!;

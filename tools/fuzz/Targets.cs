@@ -34,6 +34,9 @@ abstract class Target
         new TiktokenTarget(), new ShardTarget(), new RecordTarget(), new SweepConfigTarget(),
     ];
 
+    /// <summary>The --hostile kinds (HostileTargets.cs).</summary>
+    public static IReadOnlyList<Target> Hostile { get; } = [new SpecialFileTarget(), new IdentifierTarget(), new BudgetTarget()];
+
     protected static string CopyWith(string source, string dir, byte[] data)
     {
         string path = Path.Combine(dir, Path.GetFileName(source));
