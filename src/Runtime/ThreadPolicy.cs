@@ -31,12 +31,15 @@ public static class ThreadPolicy
     public static string Report { get; private set; } = "not applied";
 
     /// <summary>Threads to give libtorch by default: OMP_NUM_THREADS if set, else the CPUs this process may use, capped
-    /// by SLURM_CPUS_PER_TASK under Slurm.</summary>
+    /// by SLURM_CPUS_PER_TASK under Slurm, and shared out among the MPI ranks on this node (OMPI_COMM_WORLD_LOCAL_SIZE,
+    /// or SLURM_NTASKS_PER_NODE): two data-parallel ranks on two cores get one thread each.</summary>
     public static int DefaultThreads()
     {
         if (PositiveInt(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")) is int omp) return omp;
         int cpus = Environment.ProcessorCount;
         if (PositiveInt(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK")) is int slurm) cpus = Math.Min(cpus, slurm);
+        else if ((PositiveInt(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE")) ?? PositiveInt(Environment.GetEnvironmentVariable("SLURM_NTASKS_PER_NODE"))) is int local)
+            cpus = Math.Max(1, cpus / local);
         return Math.Max(1, cpus);
     }
 

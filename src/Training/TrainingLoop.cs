@@ -56,10 +56,12 @@ public static class TrainingLoop
         var batcher = new SequenceBatcher(train, config.SequenceLength, options.BatchSize, options.DataSeed ?? 1);
         if (options.Threads is int threads) torch.set_num_threads(threads);
 
+        var parallel = DataParallel.For(options);
+        if (parallel is { IsRoot: false }) (progress, log, onStep) = (null, null, null);   // rank 0 alone reports
         var optimizers = options.Optimizer.Create(model, options);
         try
         {
-            return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep, cancellationToken);
+            return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep, cancellationToken, parallel);
         }
         finally
         {
@@ -68,8 +70,11 @@ public static class TrainingLoop
     }
 
     static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, IValidationEvaluator? validation,
-        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct)
+        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct,
+        DataParallel? parallel = null)
     {
+        // Data-parallel ranks evaluate nothing (rank 0 does) and write nothing.
+        if (parallel is { IsRoot: false }) validation = null;
         var config = model.Config;
         int seq = config.SequenceLength, batch = o.BatchSize;
         long tokensPerStep = (long)seq * batch * o.GradientAccumulationSteps;
@@ -108,9 +113,16 @@ public static class TrainingLoop
         int lastCheckpointStep = c.Step;
         double lastCheckpointSeconds = c.TrainSeconds;
 
+        if (parallel is not null)
+        {
+            parallel.CheckSameStart(model, o, batch, train.Identity);
+            log?.Invoke($"Data-parallel over {parallel.Size} ranks: each computes {batch / parallel.Size} of every batch's {batch} sequences; gradients averaged in one all-reduce per step.");
+        }
+        bool stopAgreed = false;
+
         void Save()
         {
-            if (o.CheckpointPath is null) return;
+            if (o.CheckpointPath is null || parallel is { IsRoot: false }) return;
             (c.Epoch, c.Cursor) = (batcher.Epoch, batcher.Cursor);
             Checkpoint.Write(o.CheckpointPath, fingerprint!, model, optimizers, c);
             (lastCheckpointStep, lastCheckpointSeconds) = (c.Step, c.TrainSeconds);
@@ -124,7 +136,8 @@ public static class TrainingLoop
                 message = $"Paused at step {c.Step}.";
                 break;
             }
-            if (ct.IsCancellationRequested)
+            // Under data parallelism the ranks stop on the flag they agreed after the last step, never on their own.
+            if (parallel is null ? ct.IsCancellationRequested : stopAgreed)
             {
                 Save();
                 string where = o.CheckpointPath is null ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
@@ -140,12 +153,18 @@ public static class TrainingLoop
                 // k micro-batches, each back-propagated at 1/k: the gradient of the mean over all k·batch sequences.
                 int k = o.GradientAccumulationSteps;
                 loss = 0;
+                var (first, rows) = parallel?.Rows(batch) ?? (0, batch);
                 for (int micro = 0; micro < k; micro++)
                 {
-                    batcher.Next();
-                    var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device);
-                    var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device);
+                    batcher.Next();   // the whole global batch, on every rank: the data order does not depend on the ranks
+                    var x = torch.tensor(batcher.Inputs, batch, seq, device: model.Device).narrow(0, first, rows);
+                    var y = torch.tensor(batcher.Targets, batch, seq, device: model.Device).narrow(0, first, rows);
                     loss += trainingStep.Backward(x, y, 1.0 / k) / k;
+                }
+                if (parallel is not null)
+                {
+                    parallel.AverageGradients(trainingStep.Parameters);
+                    loss = parallel.AverageLoss(loss);
                 }
                 // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
                 // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
@@ -156,6 +175,7 @@ public static class TrainingLoop
                 else trainingStep.Apply(step, lrFactor);
             }
             double seconds = o.Clock.GetElapsedTime(start).TotalSeconds;
+            if (parallel is not null) (seconds, stopAgreed) = parallel.Agree(seconds, ct.IsCancellationRequested);   // same clock, same stop, every rank
             c.Step = ++step;
             c.Tokens += tokensPerStep;
             c.TrainSeconds += seconds;
@@ -210,9 +230,13 @@ public static class TrainingLoop
             }
         }
 
+        if (parallel is not null)
+            log?.Invoke($"Data-parallel over {parallel.Size} ranks: the gradient all-reduce took {parallel.AllReduceSeconds:F1} s, {100 * parallel.AllReduceSeconds / Math.Max(c.TrainSeconds, 1e-9):F1} % of the training time.");
         return new TrainingResult
         {
             Status = status,
+            DataParallelRanks = parallel?.Size ?? 1,
+            AllReduceSeconds = parallel?.AllReduceSeconds ?? 0,
             Message = message,
             History = c.History,
             LastPeriodicValidation = c.LastEval,

@@ -117,6 +117,14 @@ public sealed record TrainingOptions
     [RunSetting]
     public int? Threads { get; init; }
 
+    /// <summary>Data-parallel training over the MPI world this process was launched in (mpirun -n N, srun -n N): each of
+    /// the N ranks computes the gradient of its BatchSize/N rows of every global batch, the gradients are averaged over
+    /// the ranks, and every rank applies the same update — the same run as one process with batch BatchSize. Null (the
+    /// default) follows the launcher: on under mpirun/srun with more than one rank, off otherwise; true requires an MPI
+    /// world; false trains alone even when launched by MPI. Not part of a run's identity.</summary>
+    [RunSetting]
+    public bool? DataParallel { get; init; }
+
     /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this absolute value. Default 100.</summary>
     public double DivergenceLoss { get; init; } = 100;
 

@@ -71,6 +71,11 @@ public sealed record TrainingResult
     /// <summary>Analytic bytes of parameters + gradients + optimizer state (float32).</summary>
     public required long StateBytes { get; init; }
 
+    /// <summary>Processes that trained this run data-parallel (1: one process).</summary>
+    public int DataParallelRanks { get; init; } = 1;
+    /// <summary>Seconds this process spent in the gradient all-reduce (0 for one process).</summary>
+    public double AllReduceSeconds { get; init; }
+
     /// <summary>Training options changed on a resume (<see cref="TrainingOptions.ResumeWithChangedOptions"/>), as
     /// "at step N: Name old → new; …"; empty for a run that is one uninterrupted run.</summary>
     public IReadOnlyList<string> OptionChanges { get; init; } = [];

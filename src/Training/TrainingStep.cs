@@ -17,6 +17,9 @@ public sealed class TrainingStep
     readonly IReadOnlyList<IParameterOptimizer> optimizers;
     readonly TrainingOptions options;
 
+    /// <summary>Every parameter of the model (what a data-parallel run averages the gradients of).</summary>
+    public IReadOnlyList<Parameter> Parameters => parameters;
+
     public TrainingStep(Gpt model, IReadOnlyList<IParameterOptimizer> optimizers, TrainingOptions options)
     {
         this.model = model;

@@ -92,8 +92,12 @@ static class TrainCommand
                 fit = () => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory).Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
             }
             options.ValidationSet = validationData;
+            // Launched as one of several MPI ranks (mpirun -n N, srun -n N): data-parallel training, and rank 0 alone
+            // prints, evaluates and writes (the model it saves is every rank's model).
+            bool follower = options.Training.DataParallel != false && Runtime.Mpi.Launched && Runtime.Mpi.World.Rank != 0;
             ITransformer? model = LiveProgress.Run("train", (progress, print) =>
             {
+                if (follower) return fit();
                 // The trainer's log channel: evaluations, where a resume started, and — without a terminal to draw a bar —
                 // the progress reports themselves (steps, tokens/s, loss, time left).
                 options.Progress = progress;
@@ -114,6 +118,7 @@ static class TrainCommand
                 }
             });
             if (model is null) return 130;
+            if (follower) return 0;
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
             // Without a validation set (--validation-fraction 0) there is nothing held out to score: said, not invented.

@@ -1,0 +1,95 @@
+// Data-parallel training through real mpirun processes (OpenMPI; CI installs it): two ranks with half the batch each
+// give the one-process run's loss and gradient-norm curves within float-summation noise, for Dense and Factored, Muon
+// and AdamW; and the same check fails when the gradient all-reduce is skipped, doubled or not divided by the ranks.
+using System.Diagnostics;
+using System.Globalization;
+using MLNet.LowRank.Tests.Experiments;
+
+namespace MLNet.LowRank.Tests.Training;
+
+[Collection(ChildProcessCollection.Name)]
+public class DataParallelTests
+{
+    const int Steps = 120;
+    /// <summary>Largest relative difference allowed between the curves: float32 sums in another order, over 120 steps.</summary>
+    const double Tolerance = 2e-4;
+
+    static (int Code, string Output) Run(string dir, int ranks, string[] args, string? fault = null)
+    {
+        var info = ranks == 1 ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("mpirun");
+        if (ranks > 1)
+        {
+            foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-n", ranks.ToString(CultureInfo.InvariantCulture), "-x", "OMP_NUM_THREADS=1" }) info.ArgumentList.Add(a);
+            if (fault is not null) { info.ArgumentList.Add("-x"); info.ArgumentList.Add($"LOWRANK_DATAPARALLEL_FAULT={fault}"); }
+            info.ArgumentList.Add("dotnet");
+        }
+        info.ArgumentList.Add(SweepFixture.Cli);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.WorkingDirectory = dir;
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
+        info.Environment["OMP_NUM_THREADS"] = "1";
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(entireProcessTree: true); throw new TimeoutException("training did not finish"); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1)
+        .Select(l => l.Split(',')).Select(c => (double.Parse(c[4], CultureInfo.InvariantCulture), double.Parse(c[10], CultureInfo.InvariantCulture))).ToList();
+
+    static double Largest(List<(double Loss, double Norm)> a, List<(double Loss, double Norm)> b) =>
+        a.Zip(b).Max(p => Math.Max(Math.Abs(p.First.Loss - p.Second.Loss) / Math.Abs(p.First.Loss), Math.Abs(p.First.Norm - p.Second.Norm) / Math.Abs(p.First.Norm)));
+
+    static string[] Args(string variant, string optimizer, string csv) =>
+        ["train", "--corpus", "brown", "--tokenizer", "bytes", "--steps", Steps.ToString(CultureInfo.InvariantCulture), "--eval-every", "0", "--validation-fraction", "0",
+         "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=8", $"Variant={variant}", $"Optimizer={optimizer}",
+         .. variant == "Factored" ? new[] { "AttentionRank=8", "MlpRank=16" } : [], "--history-csv", csv];
+
+    [SkippableTheory]
+    [InlineData("Dense", "MuonAdamW")]
+    [InlineData("Factored", "MuonAdamW")]
+    [InlineData("Dense", "AdamW")]
+    [InlineData("Factored", "AdamW")]
+    public void Two_ranks_with_half_the_batch_each_train_the_one_process_run(string variant, string optimizer)
+    {
+        Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+        using var dir = new TempDirectory("dp-");
+        var one = Run(dir.Path, 1, Args(variant, optimizer, "one.csv"));
+        one.Code.Should().Be(0, one.Output);
+        var two = Run(dir.Path, 2, Args(variant, optimizer, "two.csv"));
+        two.Code.Should().Be(0, two.Output);
+        two.Output.Should().Contain("Data-parallel over 2 ranks").And.Contain("RESULT status=Completed");
+        two.Output.Split('\n').Count(l => l.StartsWith("RESULT", StringComparison.Ordinal)).Should().Be(1, "rank 0 alone reports");
+        var (a, b) = (Curve(Path.Combine(dir.Path, "one.csv")), Curve(Path.Combine(dir.Path, "two.csv")));
+        a.Should().HaveCount(Steps);
+        b.Should().HaveCount(Steps);
+        Largest(a, b).Should().BeLessThan(Tolerance, $"{variant} with {optimizer}: the two-rank run is the one-process run");
+    }
+
+    [SkippableTheory]
+    [InlineData("skip")]
+    [InlineData("double")]
+    [InlineData("nodivide")]
+    public void The_check_fails_when_the_all_reduce_is_skipped_doubled_or_not_divided(string fault)
+    {
+        Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+        using var dir = new TempDirectory("dp-fault-");
+        var one = Run(dir.Path, 1, Args("Dense", "MuonAdamW", "one.csv"));
+        one.Code.Should().Be(0, one.Output);
+        var two = Run(dir.Path, 2, Args("Dense", "MuonAdamW", "two.csv"), fault);
+        two.Code.Should().Be(0, two.Output);
+        Largest(Curve(Path.Combine(dir.Path, "one.csv")), Curve(Path.Combine(dir.Path, "two.csv"))).Should().BeGreaterThan(100 * Tolerance, $"a broken all-reduce ({fault}) is caught");
+    }
+
+    [SkippableFact]
+    public void A_batch_the_ranks_do_not_divide_is_refused_before_training_naming_both()
+    {
+        Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+        using var dir = new TempDirectory("dp-batch-");
+        string[] args = [.. Args("Dense", "MuonAdamW", "h.csv").Select(a => a == "BatchSize=8" ? "BatchSize=7" : a)];
+        var two = Run(dir.Path, 2, args);
+        two.Code.Should().NotBe(0);
+        two.Output.Should().Contain("BatchSize 7 is not divisible by the 2 data-parallel ranks");
+    }
+}
