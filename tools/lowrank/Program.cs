@@ -20,7 +20,7 @@ try
     return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException
-    or NotSupportedException or FormatException or OverflowException or System.Text.Json.JsonException)
+    or NotSupportedException or FormatException or OverflowException or System.Text.Json.JsonException or DllNotFoundException)
 {
     // Bad input: the message names the problem and the fix; a stack trace would only bury it.
     string message = e.Message.Split('\n')[0];
