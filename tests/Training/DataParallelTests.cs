@@ -83,6 +83,48 @@ public class DataParallelTests
     }
 
     [SkippableFact]
+    public void Ranks_given_different_options_are_refused_before_step_one_and_a_killed_rank_ends_the_run()
+    {
+        Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+        using var dir = new TempDirectory("dp-mismatch-");
+        // MPMD: rank 0 and rank 1 run different commands (another learning rate on rank 1).
+        string[] a = Args("Dense", "MuonAdamW", "a.csv"), b = [.. Args("Dense", "MuonAdamW", "b.csv").SelectMany(x => x == "BatchSize=8" ? new[] { x, "MatrixLearningRate=0.03" } : [x])];
+        var info = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var x in new[] { "--allow-run-as-root", "-x", "OMP_NUM_THREADS=1", "-n", "1", "dotnet", SweepFixture.Cli }.Concat(a).Concat([":", "-n", "1", "dotnet", SweepFixture.Cli]).Concat(b))
+            info.ArgumentList.Add(x);
+        using (var p = Process.Start(info)!)
+        {
+            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit(TimeSpan.FromMinutes(2)).Should().BeTrue();
+            p.ExitCode.Should().NotBe(0);
+            output.Should().Contain("were given different training options or data");
+            File.Exists(Path.Combine(dir.Path, "a.csv")).Should().BeFalse("refused before any step");
+        }
+
+        // A rank killed mid-run: the other must not wait in its all-reduce forever.
+        string[] longRun = [.. Args("Dense", "MuonAdamW", "c.csv").Select(x => x == Steps.ToString(CultureInfo.InvariantCulture) ? "100000" : x)];
+        var run = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var x in new[] { "--allow-run-as-root", "-n", "2", "-x", "OMP_NUM_THREADS=1", "dotnet", SweepFixture.Cli }.Concat(longRun)) run.ArgumentList.Add(x);
+        using var job = Process.Start(run)!;
+        var lines = job.StandardOutput.ReadToEndAsync();
+        _ = job.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        int victim = 0;
+        while (victim == 0 && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(500);
+            var ranks = Process.GetProcessesByName("dotnet").Where(p => { try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("c.csv"); } catch (IOException) { return false; } }).ToList();
+            if (ranks.Count == 2 && clock.Elapsed > TimeSpan.FromSeconds(8)) victim = ranks.Max(r => r.Id);
+        }
+        victim.Should().NotBe(0, "both ranks started");
+        Process.Start("kill", ["-9", victim.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        var killed = Stopwatch.StartNew();
+        job.WaitForExit(TimeSpan.FromSeconds(60)).Should().BeTrue("the surviving rank is ended, not left in a collective");
+        killed.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
+        job.ExitCode.Should().NotBe(0);
+    }
+
+    [SkippableFact]
     public void A_batch_the_ranks_do_not_divide_is_refused_before_training_naming_both()
     {
         Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
