@@ -112,6 +112,7 @@ public static class V4ResultsPage
         string crashed = Path.Combine(root, "crashed");
         if (Directory.Exists(crashed) && Directory.GetFiles(crashed, "*.json").Length > 0)
             Line($"- **A trial crashed on a library bug and was run again** ({Directory.GetFiles(crashed, "*.json").Length} record kept in [study/v4/crashed]({rel(crashed)})): TorchSharp's `Tensor.square()` is `pow(2)` with a Scalar nothing holds, which the garbage collector freed while libtorch read it (\"INTERNAL ASSERT FAILED … Scalar.h:279\"). The library now squares as `x * x` (the same float32 values) and a test reads every TorchSharp method the library calls for such conversions; the crashed trial's record was moved out of its run directory and the trial trained again with the fixed build.");
+        Line("- **Both streams were paused for a benchmark**: stopped with SIGSTOP from 2026-12-07 09:41:44 to 09:47:29 UTC while the data-parallel benchmark ran (docs/perf/bench-dataparallel.log); the trials under way then count those 5 min 45 s in their own clocks.");
         Line("- **The first sitting's trials share the machine with development work** (builds and test runs), so their own clocks, and so the hours counted against the 16-hour limit, are longer than a quiet machine's; the limit counts them as they are. Wall-clock figures of the arms come from the plan's quiet benchmark, never from these clocks.");
         Line("");
 
@@ -132,7 +133,23 @@ public static class V4ResultsPage
     {
         Line("## Learning rates");
         Line("");
-        if (c.Tuning.Count == 0) { Line("Waiting for `tune-1x`."); Line(""); return; }
+        if (c.Tuning.Count == 0)
+        {
+            // Interim: the 1 × grids as far as their records go (the stage decides nothing until all are in).
+            Line("**Interim** (`tune-1x` has not finished): the 1 × grids so far, final validation loss in nats per byte on the tuning seed.");
+            Line("");
+            Line("| arm | rate: loss |");
+            Line("|---|---|");
+            foreach (var arm in d.All)
+            {
+                var tried = Enumerable.Range(0, d.MaxGridExtensions + 1).Select(x => phases.TuneDirectory(arm, x)).Where(Directory.Exists)
+                    .SelectMany(dir => new ResultStore(dir).ReadAll()).Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null)
+                    .OrderBy(r => double.Parse(r.Parameters["MatrixLearningRate"], Ci)).ToList();
+                Line($"| `{arm.Name}` | {(tried.Count == 0 ? "—" : string.Join(" · ", tried.Select(r => $"{r.Parameters["MatrixLearningRate"]}: {r.CrossEntropy:F4}")))} |");
+            }
+            Line("");
+            return;
+        }
         Line("Every Muon rate tried on the tuning seed (final validation loss, nats per byte); the chosen rate in bold.");
         Line("");
         Line("| arm | budget | rate: loss | chosen |");
