@@ -57,6 +57,8 @@ public static class TrainingLoop
         if (options.Threads is int threads) torch.set_num_threads(threads);
 
         var parallel = DataParallel.For(options);
+        if (parallel is not null && model.Device.type != DeviceType.CPU)
+            throw new NotSupportedException($"Data-parallel training all-reduces gradients in CPU memory through OpenMPI; this model is on {model.Device}. A multi-GPU run needs a CUDA-aware OpenMPI or NCCL, which this build does not bind: run the ranks on the CPU (MLContext without GpuDeviceId), or one process per GPU without mpirun.");
         if (parallel is { IsRoot: false }) (progress, log, onStep) = (null, null, null);   // rank 0 alone reports
         var optimizers = options.Optimizer.Create(model, options);
         try
