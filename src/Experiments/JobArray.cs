@@ -33,8 +33,12 @@ public static class JobArray
 
     /// <summary>An sbatch script for an array of <paramref name="tasks"/> tasks, each running <paramref name="command"/>
     /// (which reads its shard from Slurm's variables) with the given time and memory per task.</summary>
-    public static string SbatchScript(string jobName, int tasks, string command, string runDirectory, TimeSpan timePerTask, int memoryGb, int cpusPerTask)
+    /// <remarks>With <paramref name="ranksPerTask"/> above 1 each array task is that many Slurm tasks (MPI ranks, one
+    /// libtorch thread per CPU given), and <paramref name="command"/> should start with <c>srun --mpi=pmix</c>: every trial
+    /// then trains data-parallel over them.</remarks>
+    public static string SbatchScript(string jobName, int tasks, string command, string runDirectory, TimeSpan timePerTask, int memoryGb, int cpusPerTask, int ranksPerTask = 1)
     {
+        if (ranksPerTask < 1) throw new ArgumentOutOfRangeException(nameof(ranksPerTask), ranksPerTask, $"--ranks-per-trial must be at least 1; got {ranksPerTask}.");
         if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), tasks, "An array needs at least one task.");
         // Every number is checked before it is written: Slurm would take a negative memory or time as a typo at best.
         if (memoryGb < 1) throw new ArgumentOutOfRangeException(nameof(memoryGb), memoryGb, $"--mem-gb must be at least 1 (gigabytes per task); got {memoryGb}.");
@@ -52,6 +56,7 @@ public static class JobArray
         sb.AppendLine("#!/bin/bash");
         sb.AppendLine(ci, $"#SBATCH --job-name={jobName}");
         sb.AppendLine(ci, $"#SBATCH --array=0-{tasks - 1}");
+        if (ranksPerTask > 1) sb.AppendLine(ci, $"#SBATCH --ntasks={ranksPerTask}");
         sb.AppendLine(ci, $"#SBATCH --cpus-per-task={cpusPerTask}");
         sb.AppendLine(ci, $"#SBATCH --mem={memoryGb}G");
         sb.AppendLine(ci, $"#SBATCH --time={(int)timePerTask.TotalHours:D2}:{timePerTask.Minutes:D2}:{timePerTask.Seconds:D2}");

@@ -59,6 +59,8 @@ public sealed record TrialResult
     public long? TokensToThreshold { get; init; }
     public double? ThresholdPerplexity { get; init; }
     public double TokensPerSecond { get; init; }
+    /// <summary>MPI ranks that trained the trial data-parallel (1: one process).</summary>
+    public int DataParallelRanks { get; init; } = 1;
     /// <summary>Model FLOP utilisation against the machine's measured float32 matmul peak.</summary>
     public double Mfu { get; init; }
     public long PeakResidentBytes { get; init; }

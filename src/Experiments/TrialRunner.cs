@@ -98,6 +98,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
             TokensToThreshold = t.TimeToThreshold?.Tokens,
             ThresholdPerplexity = threshold,
             TokensPerSecond = t.TokensPerSecond,
+            DataParallelRanks = t.DataParallelRanks,
             Mfu = s.FlopsPerToken * t.TokensPerSecond / peakFlops,
             PeakResidentBytes = t.PeakResidentBytes,
             StateBytes = t.StateBytes,

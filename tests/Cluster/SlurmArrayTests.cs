@@ -30,6 +30,7 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         try
         {
             FullArray(scratch);
+            DataParallelThroughSrun(scratch);
             KilledTaskThenResubmit(scratch);
         }
         finally
@@ -101,6 +102,42 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         Log($"job {again}: re-submitted; ran the {5 - before.Count} missing trials, all 5 recorded once");
     }
 
+    /// <summary>One run as two data-parallel tasks: an sbatch job of 2 tasks whose script runs `srun --mpi=pmix` (OpenMPI
+    /// over PMIx), against the same run as one process; the loss and gradient-norm curves must agree. The test node may
+    /// have one CPU (nproc follows the suite's OMP_NUM_THREADS=1), so the two tasks are allowed to share it.</summary>
+    void DataParallelThroughSrun(string scratch)
+    {
+        using var dir = new TempDirectory("slurm-dp-");
+        string cli = SweepFixture.Cli;
+        string args = "train --corpus brown --tokenizer bytes --steps 100 --eval-every 0 --validation-fraction 0 --set Depth=2 ModelDim=32 HeadDim=16 SequenceLength=32 BatchSize=8";
+        File.WriteAllText(Path.Combine(dir.Path, "sweep.sbatch"), $"""
+            #!/bin/bash
+            #SBATCH --job-name=lowrank-dp
+            #SBATCH --ntasks=2
+            #SBATCH --cpus-per-task=1
+            #SBATCH --overcommit
+            #SBATCH --mem=2G
+            #SBATCH --time=00:10:00
+            #SBATCH --output={dir.Path}/dp.out
+            set -euo pipefail
+            export OMP_NUM_THREADS=1
+            srun --mpi=pmix --overcommit dotnet {cli} {args} --history-csv {dir.Path}/two.csv
+            """);
+        string job = Submit(scratch, dir.Path);
+        Wait(scratch, job);
+        string log = File.ReadAllText(Path.Combine(dir.Path, "dp.out"));
+        log.Should().Contain("Data-parallel over 2 ranks").And.Contain("RESULT status=Completed");
+        var (code, text) = SweepFixture.Run(dir.Path, [.. args.Split(' '), "--history-csv", "one.csv"]);
+        code.Should().Be(0, text);
+        static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1).Select(l => l.Split(','))
+            .Select(c => (double.Parse(c[4], System.Globalization.CultureInfo.InvariantCulture), double.Parse(c[10], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var (a, b) = (Curve(Path.Combine(dir.Path, "one.csv")), Curve(Path.Combine(dir.Path, "two.csv")));
+        b.Should().HaveCount(100);
+        double largest = a.Zip(b).Max(p => Math.Max(Math.Abs(p.First.Loss - p.Second.Loss) / p.First.Loss, Math.Abs(p.First.Norm - p.Second.Norm) / p.First.Norm));
+        largest.Should().BeLessThan(2e-4, "two srun tasks train the one-process run");
+        Log($"job {job}: srun --mpi=pmix, 2 data-parallel tasks, 100 steps; largest relative difference from one process {largest:E1}");
+    }
+
     /// <summary>How many trials the log says have started (0 while the file does not exist yet).</summary>
     static int RunningLines(string logs, string pattern)
     {
@@ -140,8 +177,9 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
             if (string.IsNullOrWhiteSpace(queue)) return;
             Thread.Sleep(500);
         }
+        var (_, state) = Shell(scratch, "squeue", ["-h", "-j", job, "-o", "%T %R"], TimeSpan.FromSeconds(30), scratch);
         Shell(scratch, "scancel", [job], TimeSpan.FromSeconds(30), scratch);
-        throw new TimeoutException($"Slurm job {job} did not finish within {JobTimeout}; cancelled it.");
+        throw new TimeoutException($"Slurm job {job} did not finish within {JobTimeout} (state then: {state.Trim()}); cancelled it.");
     }
 
     static void Scontrol(string scratch, string command, params string[] args)

@@ -125,6 +125,23 @@ public class DataParallelTests
     }
 
     [SkippableFact]
+    public void A_sweep_launched_as_two_ranks_trains_every_trial_data_parallel_and_records_it_once()
+    {
+        Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+        using var sweep = SweepFixture.Create();
+        var run = Run(sweep.Path, 2, ["sweep", "--config", "sweep.json", "--run-dir", "run"]);
+        run.Code.Should().Be(0, run.Output);
+        var records = new MLNet.LowRank.Experiments.ResultStore(Path.Combine(sweep.Path, "run")).ReadAll();
+        records.Select(r => r.Index).Should().BeEquivalentTo(Enumerable.Range(0, 5), "rank 0 records every trial once");
+        records.Should().OnlyContain(r => r.DataParallelRanks == 2 && r.Status == MLNet.LowRank.Experiments.TrialStatus.Completed);
+
+        // The script that asks Slurm for two ranks per array task.
+        var (code, text) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run2", "--emit-sbatch", "dp.sbatch", "--tasks", "2", "--ranks-per-trial", "2", "--cpus-per-task", "1");
+        code.Should().Be(0, text);
+        File.ReadAllText(Path.Combine(sweep.Path, "dp.sbatch")).Should().Contain("#SBATCH --ntasks=2").And.Contain("srun --mpi=pmix dotnet");
+    }
+
+    [SkippableFact]
     public void A_batch_the_ranks_do_not_divide_is_refused_before_training_naming_both()
     {
         Skip.If(!File.Exists("/usr/bin/mpirun") && Environment.GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");

@@ -27,13 +27,14 @@ static class SweepCommand
         var time = new Option<string>("--time-per-task") { Description = "Slurm time limit per task (hh:mm:ss).", DefaultValueFactory = _ => "04:00:00" };
         var mem = new Option<int>("--mem-gb") { Description = "Memory per task in GB.", DefaultValueFactory = _ => 8 };
         var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per task.", DefaultValueFactory = _ => 2 };
+        var ranks = new Option<int>("--ranks-per-trial") { Description = "With --emit-sbatch: each array task runs as this many MPI ranks (srun --mpi=pmix), which train every trial data-parallel.", DefaultValueFactory = _ => 1 };
         var list = new Option<bool>("--list") { Description = "Print the trial list and exit." };
 
         var command = new Command("sweep", "Run a sweep of trials (one-at-a-time scans, grid, random) into a run directory; resumable and shardable.\n" +
             "Example: lowrank sweep --config sweep.json --run-dir runs/ranks\n" +
             "Cluster: lowrank sweep --config sweep.json --run-dir /shared/runs/ranks --emit-sbatch ranks.sbatch --tasks 8; sbatch ranks.sbatch; lowrank report /shared/runs/ranks")
         {
-            config, runDir, param, tuner, ashaMin, objective, logdir, shardsOption, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, list,
+            config, runDir, param, tuner, ashaMin, objective, logdir, shardsOption, trialSeconds, trialSteps, shard, emit, tasks, time, mem, cpus, ranks, list,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -87,11 +88,11 @@ static class SweepCommand
                     + (parse.GetValue(shardsOption) is { } sd ? $" --shards {Q(sd.FullName)}" : "")
                     + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
                     + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
-                string run = $"dotnet {Q(self)} sweep --config {Q(parse.GetValue(config)!.FullName)} --run-dir {Q(dir)}{extra}";
+                string run = $"{(parse.GetValue(ranks) > 1 ? "srun --mpi=pmix " : "")}dotnet {Q(self)} sweep --config {Q(parse.GetValue(config)!.FullName)} --run-dir {Q(dir)}{extra}";
                 // Slurm opens each task's --output file before the script runs, so the log folder must exist now.
                 Directory.CreateDirectory(Path.Combine(dir, "logs"));
                 File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
-                    TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus)));
+                    TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus), parse.GetValue(ranks)));
                 Console.WriteLine($"wrote {script.FullName}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
                 return 0;
             }
