@@ -65,6 +65,15 @@ public static class TrainingLoop
         {
             return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep, cancellationToken, parallel);
         }
+        catch (Exception e) when (parallel is not null && e is not OperationCanceledException && e is not ArgumentException)
+        {
+            // One rank failing alone (a checkpoint it could not write, memory) would leave the others waiting in the next
+            // all-reduce: end the world. Stops every rank agrees on (cancellation) and refusals every rank makes before
+            // step 1 (ArgumentException) end all of them anyway.
+            Console.Error.WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
+            parallel.Abort();
+            throw;
+        }
         finally
         {
             foreach (var o in optimizers) o.Dispose();
