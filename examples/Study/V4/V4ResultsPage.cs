@@ -83,7 +83,7 @@ public static class V4ResultsPage
         "beats" or "beats by less than the margin" => "supported",
         "matches" => "matched",
         "trails" => "not supported",
-        "trails by less than the margin" => "not supported (within the margin)",
+        "trails by less than the margin" => "trails within the margin (a case rule 4 does not name)",
         _ => "open",
     };
 
