@@ -34,59 +34,6 @@ public static class V4ResultsPage
 
     static string Cell(IReadOnlyCollection<double> losses) => V3ResultsPage.LossCell([.. losses]);
 
-    /// <summary>Per seed, the value at <paramref name="x"/> of the quadratic through that seed's (log₂ tokens, loss) at the
-    /// three budgets (Lagrange form); only seeds with all three.</summary>
-    static Dictionary<int, double> Quadratic(IReadOnlyList<(double X, Dictionary<int, double> Loss)> nodes, double x)
-    {
-        var seeds = nodes.Select(n => (IEnumerable<int>)n.Loss.Keys).Aggregate((a, b) => a.Intersect(b)).ToList();
-        return seeds.ToDictionary(s => s, s =>
-        {
-            double y = 0;
-            for (int i = 0; i < nodes.Count; i++)
-            {
-                double w = 1;
-                for (int j = 0; j < nodes.Count; j++) if (j != i) w *= (x - nodes[j].X) / (nodes[i].X - nodes[j].X);
-                y += w * nodes[i].Loss[s];
-            }
-            return y;
-        });
-    }
-
-    sealed record Gap(string View, Budget Budget, Estimate Ci95, Estimate Ci90);
-
-    static Gap? Paired(string view, Budget b, Dictionary<int, double> a, Dictionary<int, double> d)
-    {
-        var seeds = a.Keys.Intersect(d.Keys).Order().ToList();
-        if (seeds.Count < 2) return null;
-        double[] x = [.. seeds.Select(s => a[s])], y = [.. seeds.Select(s => d[s])];
-        return new Gap(view, b, Intervals.PairedDifference(x, y), Intervals.PairedDifference(x, y, level: 0.90));
-    }
-
-    /// <summary>The plan's reading of a gap: trails / beats (Holm) and matches (TOST: the 90 % interval inside ±δ).</summary>
-    static string Reading(Gap g, double holm)
-    {
-        bool equivalent = g.Ci90.Low > -V4Design.Margin && g.Ci90.High < V4Design.Margin;
-        var outcome = VerdictRules.Compare(g.Ci95, holm);
-        return (outcome, equivalent) switch
-        {
-            (Outcome.Higher, true) => "trails by less than the margin",
-            (Outcome.Lower, true) => "beats by less than the margin",
-            (Outcome.Higher, false) => "trails",
-            (Outcome.Lower, false) => "beats",
-            (_, true) => "matches",
-            _ => "unresolved",
-        };
-    }
-
-    static string Hypothesis(string reading) => reading switch
-    {
-        "beats" or "beats by less than the margin" => "supported",
-        "matches" => "matched",
-        "trails" => "not supported",
-        "trails by less than the margin" => "trails within the margin (a case rule 4 does not name)",
-        _ => "open",
-    };
-
     public static string Write(string path, string root, V4Design d, V4Phases phases, V4Choices c, string corpusSha)
     {
         var page = new StringBuilder();
@@ -217,16 +164,16 @@ public static class V4ResultsPage
         var denseNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Dense.Name, b.Name)])).ToList();
         var deepNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Deep.Name, b.Name)])).ToList();
         bool threeBudgets = denseNodes.All(n => n.Loss.Count >= 2) && deepNodes.All(n => n.Loss.Count >= 2);
-        var gaps = new List<Gap>();
+        var gaps = new List<PairedGap>();
         foreach (var b in d.Budgets)
         {
-            if (Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
+            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
             if (!threeBudgets) continue;
             double x = Math.Log2(d.Tokens(b));
             // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs end there).
             var flops = b == d.Sixteen
-                ? Paired("equal FLOPs", b, Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)])
-                : Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], Quadratic(denseNodes, x + Math.Log2(r)));
+                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)])
+                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
             if (flops is not null) gaps.Add(flops);
         }
         if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return; }
@@ -238,9 +185,9 @@ public static class V4ResultsPage
         for (int i = 0; i < gaps.Count; i++)
         {
             var g = gaps[i];
-            string reading = Reading(g, holm[i]);
+            string reading = V4Rules.Reading(g, holm[i]);
             string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin), Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003 ? " (borderline: within the interpolation error of the margin)" : "";
-            Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {Hypothesis(reading)} |");
+            Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
         }
         Line("");
         bool complete = c.Finished.Contains("stage-3");
@@ -288,7 +235,7 @@ public static class V4ResultsPage
         var rungs = new[] { d.LowRankIso, d.Deep, d.Deep16 }
             .Select(a => (Arm: a, Loss: Loss(Runs(phases.ReportedDirectory(d.Four, ladder: a != d.Deep), a))
                 .Where(kv => kv.Key <= 3).ToDictionary(kv => kv.Key, kv => kv.Value))).ToList();
-        var gaps = rungs.Select(x => (x.Arm, Gap: Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
+        var gaps = rungs.Select(x => (x.Arm, Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
         if (gaps.Count == 0) { Line("Waiting for the 4 × runs."); Line(""); return; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Gap!.Ci95.PValue ?? 1)]);
         Line($"Seed-paired gap rung − `dense` over seeds 1–3, Holm over the {gaps.Count} rungs present, read with the same margin:");
@@ -298,7 +245,7 @@ public static class V4ResultsPage
         for (int i = 0; i < gaps.Count; i++)
         {
             var (arm, g) = (gaps[i].Arm, gaps[i].Gap!);
-            Line($"| `{arm.Name}` | {arm.Parameters["Depth"]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {Reading(g, holm[i])} |");
+            Line($"| `{arm.Name}` | {arm.Parameters["Depth"]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
         }
         Line("");
         var points = rungs.SelectMany(x => x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters["Depth"], Ci)), Y: x.Loss[s] - dense[s]))).ToList();
