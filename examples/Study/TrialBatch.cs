@@ -66,7 +66,7 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
                     .SetTrials(job.Trials)
                     .SetTrialBudget(tokens: tokens)
                     .SetResultDirectory(job.Directory)
-                    .SetMonitor(new Progress(p => { if (p.Result is not null && !(p.Skipped && waited)) log("  " + p); }));
+                    .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited)) log("  " + p); }));
                 if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
                 var records = await experiment.RunAsync(ct);
                 var failed = records.Where(r => r.Status == TrialStatus.Failed && !r.Transient).ToList();
@@ -133,9 +133,4 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
 
     /// <summary>A parameter of a record as a number.</summary>
     public static double Value(TrialResult r, string parameter) => double.Parse(r.Parameters[parameter], Ci);
-
-    sealed class Progress(Action<ExperimentProgress> report) : IProgress<ExperimentProgress>
-    {
-        public void Report(ExperimentProgress value) => report(value);
-    }
 }
