@@ -52,6 +52,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     {
         if (ReadOnly) return [.. jobs.Select(j => Finished(j.Directory, j.Trials))];
         var results = new IReadOnlyList<TrialResult>?[jobs.Count];
+        // One experiment per job for the whole call: a poll runs it again, and it keeps its prepared (tokenized) data.
+        var experiments = new LowRankExperiment?[jobs.Count];
         bool waited = false;
         while (true)
         {
@@ -59,16 +61,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
             {
                 if (results[i] is not null) continue;
                 var job = jobs[i];
-                long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
-                if (!waited) log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
-                var experiment = setDataset(ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), job.Baseline))
-                    .SetSearchSpace(new SearchSpace())
-                    .SetTrials(job.Trials)
-                    .SetTrialBudget(tokens: tokens)
-                    .SetResultDirectory(job.Directory)
-                    .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited)) log("  " + p); }));
-                if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
-                var records = await experiment.RunAsync(ct);
+                experiments[i] ??= Experiment(job, () => waited);
+                var records = await experiments[i]!.RunAsync(ct);
                 var failed = records.Where(r => r.Status == TrialStatus.Failed && !r.Transient).ToList();
                 if (failed.Count > 0) throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
                 var found = Match(records, job.Trials);
@@ -89,8 +83,22 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
         }
     }
 
+    LowRankExperiment Experiment(BatchJob job, Func<bool> waited)
+    {
+        long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
+        log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
+        var experiment = setDataset(ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), job.Baseline))
+            .SetSearchSpace(new SearchSpace())
+            .SetTrials(job.Trials)
+            .SetTrialBudget(tokens: tokens)
+            .SetResultDirectory(job.Directory)
+            .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited())) log("  " + p); }));
+        if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
+        return experiment;
+    }
+
     /// <summary>The record of each requested trial (one that has each of the trial's parameters and did not fail), or null.</summary>
-    static List<TrialResult?> Match(IEnumerable<TrialResult> records, IReadOnlyList<Dictionary<string, string>> trials)
+    internal static List<TrialResult?> Match(IEnumerable<TrialResult> records, IReadOnlyList<Dictionary<string, string>> trials)
     {
         var usable = records.Where(r => r.Status != TrialStatus.Failed).ToList();
         return [.. trials.Select(t => usable.FirstOrDefault(r => t.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value)))];

@@ -129,12 +129,10 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         log.Should().Contain("Data-parallel over 2 ranks").And.Contain("RESULT status=Completed");
         var (code, text) = SweepFixture.Run(dir.Path, [.. args.Split(' '), "--history-csv", "one.csv"]);
         code.Should().Be(0, text);
-        static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1).Select(l => l.Split(','))
-            .Select(c => (double.Parse(c[4], System.Globalization.CultureInfo.InvariantCulture), double.Parse(c[10], System.Globalization.CultureInfo.InvariantCulture))).ToList();
-        var (a, b) = (Curve(Path.Combine(dir.Path, "one.csv")), Curve(Path.Combine(dir.Path, "two.csv")));
+        var (a, b) = (Training.DataParallelTests.Curve(Path.Combine(dir.Path, "one.csv")), Training.DataParallelTests.Curve(Path.Combine(dir.Path, "two.csv")));
         b.Should().HaveCount(100);
-        double largest = a.Zip(b).Max(p => Math.Max(Math.Abs(p.First.Loss - p.Second.Loss) / p.First.Loss, Math.Abs(p.First.Norm - p.Second.Norm) / p.First.Norm));
-        largest.Should().BeLessThan(2e-4, "two srun tasks train the one-process run");
+        double largest = Training.DataParallelTests.Largest(a, b);
+        largest.Should().BeLessThan(Training.DataParallelTests.Tolerance, "two srun tasks train the one-process run");
         Log($"job {job}: srun --mpi=pmix, 2 data-parallel tasks, 100 steps; largest relative difference from one process {largest:E1}");
     }
 

@@ -12,7 +12,7 @@ public class DataParallelTests
 {
     const int Steps = 120;
     /// <summary>Largest relative difference allowed between the curves: float32 sums in another order, over 120 steps.</summary>
-    const double Tolerance = 2e-4;
+    internal const double Tolerance = 2e-4;
 
     static (int Code, string Output) Run(string dir, int ranks, string[] args, string? fault = null)
     {
@@ -35,10 +35,12 @@ public class DataParallelTests
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1)
+    /// <summary>Training loss and gradient norm per step, from a --history-csv file.</summary>
+    internal static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1)
         .Select(l => l.Split(',')).Select(c => (double.Parse(c[4], CultureInfo.InvariantCulture), double.Parse(c[10], CultureInfo.InvariantCulture))).ToList();
 
-    static double Largest(List<(double Loss, double Norm)> a, List<(double Loss, double Norm)> b) =>
+    /// <summary>The largest relative difference, step by step, of two runs' losses and gradient norms.</summary>
+    internal static double Largest(List<(double Loss, double Norm)> a, List<(double Loss, double Norm)> b) =>
         a.Zip(b).Max(p => Math.Max(Math.Abs(p.First.Loss - p.Second.Loss) / Math.Abs(p.First.Loss), Math.Abs(p.First.Norm - p.Second.Norm) / Math.Abs(p.First.Norm)));
 
     static string[] Args(string variant, string optimizer, string csv) =>

@@ -31,10 +31,10 @@ public static class V4ComputeLimit
         double seconds = 0;
         foreach (var job in jobs)
         {
-            var done = Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [];
-            foreach (var trial in job.Trials)
+            var done = TrialBatch.Match(Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [], job.Trials);
+            foreach (var (trial, record) in job.Trials.Zip(done))
             {
-                if (done.Any(r => r.Status != TrialStatus.Failed && trial.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value))) continue;
+                if (record is not null) continue;
                 string arm = d.All.First(a => a.Parameters.All(kv => trial.GetValueOrDefault(kv.Key) == kv.Value)).Name;
                 seconds += (double)job.Steps * d.V2.BatchSize * d.V2.SequenceLength / PairSpeed[arm] + Overhead[arm];
             }

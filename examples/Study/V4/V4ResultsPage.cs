@@ -12,20 +12,13 @@ namespace MLNet.LowRank.Examples.Study;
 public static class V4ResultsPage
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    static readonly string[] RateKeys = ["MatrixLearningRate", "EmbeddingLearningRate", "HeadLearningRate", "Seed", "DataSeed"];
     static string S(double v) => Robustness.Signed(v, 4);
 
     /// <summary>Final validation loss by seed of <paramref name="arm"/>'s reported runs in <paramref name="directory"/>.</summary>
     static Dictionary<int, TrialResult> Runs(string directory, Arm arm) =>
         !Directory.Exists(directory) ? [] : new ResultStore(directory).ReadAll()
-            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters["Seed"] != StudyDesign.TuningSeed.ToString(Ci) && Matches(arm, r))
+            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters["Seed"] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
             .ToDictionary(r => int.Parse(r.Parameters["Seed"], Ci));
-
-    static bool Matches(Arm arm, TrialResult r)
-    {
-        var model = r.Parameters.Where(kv => !RateKeys.Contains(kv.Key)).ToList();
-        return model.Count == arm.Parameters.Count && model.All(kv => arm.Parameters.GetValueOrDefault(kv.Key) == kv.Value);
-    }
 
     static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value);
 
@@ -113,7 +106,7 @@ public static class V4ResultsPage
             foreach (var arm in arms)
             {
                 if (!rates.TryGetValue(arm.Name, out double rate)) continue;
-                var low = Directory.Exists(phases.LowSideDirectory(b)) ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => Matches(arm, r) && r.Status == TrialStatus.Completed) : null;
+                var low = Directory.Exists(phases.LowSideDirectory(b)) ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm, r) && r.Status == TrialStatus.Completed) : null;
                 var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)), arm)).Values.ToList();
                 if (low?.CrossEntropy is not double l || seeds.Count < 2) { checks.Add($"`{arm.Name}` at {b.Name} ×: waiting for its runs."); continue; }
                 double mean = seeds.Average(), sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
