@@ -39,7 +39,9 @@ void Log(string line)
 {
     string stamped = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} {line}";
     Console.WriteLine(stamped);
-    File.AppendAllText(logPath, stamped + Environment.NewLine);
+    // The log is the record of the study's runs (version 3's page reads its wall time from it): a page regenerated
+    // from the records adds nothing to it.
+    if (!reportOnly) File.AppendAllText(logPath, stamped + Environment.NewLine);
 }
 
 var ml = new MLContext(seed: 1);
@@ -110,6 +112,12 @@ try
             await new V3Phases(batch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), v3Root, Log).RunAsync();
         }
         Log($"All phases done; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
+    }
+    else
+    {
+        // The same walk with a batch that trains nothing checks that every record is the trial this build would run
+        // (each directory's identity and each record's id), so a page is never written from records a run would redo.
+        await phases.ReportedAsync(await phases.TuneAsync());
     }
 }
 catch (OperationCanceledException)

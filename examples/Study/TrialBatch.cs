@@ -50,7 +50,7 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// the trials other processes hold; returns each job's records in the order of its trials.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<TrialResult>>> RunAllAsync(IReadOnlyList<BatchJob> jobs)
     {
-        if (ReadOnly) return [.. jobs.Select(j => Finished(j.Directory, j.Trials))];
+        if (ReadOnly) return [.. jobs.Select(j => Finished(j))];
         var results = new IReadOnlyList<TrialResult>?[jobs.Count];
         // One experiment per job for the whole call: a poll runs it again, and it keeps its prepared (tokenized) data.
         var experiments = new LowRankExperiment?[jobs.Count];
@@ -87,12 +87,19 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     {
         long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
         log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
-        var experiment = setDataset(ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), job.Baseline))
+        return Describe(setDataset(ml.LowRank().CreateExperiment()), job)
+            .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited())) log("  " + p); }));
+    }
+
+    /// <summary>The experiment a job is, without data or monitor: what identifies its run directory.</summary>
+    static LowRankExperiment Describe(LowRankExperiment experiment, BatchJob job)
+    {
+        long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
+        experiment.SetPipeline(LmTokenizer.Bytes(), job.Baseline)
             .SetSearchSpace(new SearchSpace())
             .SetTrials(job.Trials)
             .SetTrialBudget(tokens: tokens)
-            .SetResultDirectory(job.Directory)
-            .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited())) log("  " + p); }));
+            .SetResultDirectory(job.Directory);
         if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
         return experiment;
     }
@@ -105,13 +112,30 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     }
 
     /// <summary>The finished record of every requested trial (a record matches when it has each of the trial's
-    /// parameters); throws when one is missing.</summary>
-    static IReadOnlyList<TrialResult> Finished(string directory, IReadOnlyList<Dictionary<string, string>> trials)
+    /// parameters); throws when one is missing, or when the records are not the trials this build would run — the
+    /// directory's identity (every key but the data's, which would need the corpus tokenized) or a record's id differs
+    /// from what a run would compute, so a run would train them again.</summary>
+    IReadOnlyList<TrialResult> Finished(BatchJob job)
     {
-        var found = Match(System.IO.Directory.Exists(directory) ? new ResultStore(directory).ReadAll() : [], trials);
+        var found = Match(System.IO.Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [], job.Trials);
         int missing = found.Count(r => r is null);
-        if (missing > 0) throw new PhaseNotFinishedException(directory, missing);
+        if (missing > 0) throw new PhaseNotFinishedException(job.Directory, missing);
+        var experiment = Describe(ml.LowRank().CreateExperiment().SetTrialRunner(NoTraining.Instance), job);
+        var differences = experiment.IdentityDifferences(job.Directory).ToList();
+        var planned = experiment.PlanTrials();
+        differences.AddRange(found.Zip(planned).Where(p => p.First!.Id != p.Second.Id)
+            .Select(p => $"trial {p.Second.Index}: this build names it {p.Second.Id}, its record is {p.First!.Id}"));
+        if (differences.Count > 0)
+            throw new InvalidOperationException($"{job.Directory}: the records are not the trials this build would run ({string.Join("; ", differences)}); a run would train them again.");
         return found!;
+    }
+
+    /// <summary>The runner of an experiment that is only described, never run.</summary>
+    sealed class NoTraining : ITrialRunner
+    {
+        public static readonly NoTraining Instance = new();
+        public TrialResult Run(TrialContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("A read-only batch trains nothing.");
     }
 
     /// <summary>The Muon rate of the completed record with the lowest final validation loss.</summary>

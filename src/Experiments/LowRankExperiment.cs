@@ -260,6 +260,20 @@ public sealed class LowRankExperiment
         return f;
     }
 
+    /// <summary>How this experiment's identity (<see cref="Fingerprint"/>) differs from the one
+    /// <paramref name="runDirectory"/> records, one "key: this run has …, the directory has …" each; empty when running
+    /// it there would resume that directory. With a custom trial runner (or no dataset) the documents and the
+    /// tokenizer's fingerprint are not part of the identity computed here and are not compared, so nothing is read or
+    /// tokenized.</summary>
+    /// <exception cref="InvalidOperationException">The directory holds no experiment.</exception>
+    public IReadOnlyList<string> IdentityDifferences(string runDirectory)
+    {
+        var stored = new ResultStore(runDirectory).ReadFingerprint()
+            ?? throw new InvalidOperationException($"{Path.GetFullPath(runDirectory)} holds no experiment.json.");
+        var fingerprint = Fingerprint();
+        return ResultStore.Differences(stored, fingerprint, AbsentMeans, AdoptedKeys, [.. AdoptedKeys.Where(k => !fingerprint.ContainsKey(k))]);
+    }
+
     /// <summary>Runs this shard's unfinished trials; returns every trial record in the directory (all shards) and the best.</summary>
     public async Task<ExperimentResult> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -284,7 +298,7 @@ public sealed class LowRankExperiment
         return await Task.Run(() =>
         {
             // A directory made before the data, tokenizer and extensions were recorded adopts this run's (and records them).
-            store.Claim(Fingerprint(), OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value), AdoptedKeys);
+            store.Claim(Fingerprint(), AbsentMeans, AdoptedKeys);
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
             var session = new Search.TrialSession(store, budgeted, channel,
                 new Search.SessionSettings(objective, b => customRunner ?? Prepared(b).Runner, progressMonitor, monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
@@ -312,6 +326,9 @@ public sealed class LowRankExperiment
         b.Seed = HostSettings.SeedOf(ml, b.Seed);
         return b;
     }
+
+    /// <summary>What a baseline option an older run directory lacks stands for: its default (it was added since).</summary>
+    static readonly IReadOnlyDictionary<string, string> AbsentMeans = OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value);
 
     /// <summary>Fingerprint keys an older run directory may lack: it adopts this run's values for them.</summary>
     static readonly string[] AdoptedKeys = ["data.train", "data.validation", "tokenizerFingerprint", "extensions"];

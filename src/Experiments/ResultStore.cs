@@ -41,11 +41,7 @@ public sealed class ResultStore
         {
             var existing = ReadFingerprint() ?? [];
             var adopted = (adoptable ?? []).Where(k => !existing.ContainsKey(k) && fingerprint.ContainsKey(k)).ToList();
-            string? Stored(string k) => existing.TryGetValue(k, out var v) ? v : adopted.Contains(k) ? fingerprint[k] : absentMeans?.GetValueOrDefault(k);
-            var differences = fingerprint.Keys.Union(existing.Keys)
-                .Where(k => fingerprint.GetValueOrDefault(k) != Stored(k))
-                .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")
-                .ToList();
+            var differences = Differences(existing, fingerprint, absentMeans, adoptable);
             if (differences.Count > 0)
                 throw new InvalidOperationException($"Run directory {Directory} belongs to a different experiment ({string.Join("; ", differences)}). Use a new directory, or the same experiment to resume.");
             if (adopted.Count > 0)
@@ -65,6 +61,21 @@ public sealed class ResultStore
             File.Delete(temporary);
             Claim(fingerprint, absentMeans, adoptable);
         }
+    }
+
+    /// <summary>How <paramref name="fingerprint"/> differs from <paramref name="stored"/>, one "key: this run has 'a', the
+    /// directory has 'b'" per key; empty when they name one experiment. A key <paramref name="stored"/> lacks stands for
+    /// what <paramref name="absentMeans"/> gives (an option added since was at its default then), or matches when it is
+    /// in <paramref name="adoptable"/> (recorded from the first run that has it). Keys in <paramref name="ignore"/> are
+    /// not compared.</summary>
+    internal static List<string> Differences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> fingerprint,
+        IReadOnlyDictionary<string, string>? absentMeans, IReadOnlyCollection<string>? adoptable, IReadOnlyCollection<string>? ignore = null)
+    {
+        string? Stored(string k) => stored.TryGetValue(k, out var v) ? v
+            : (adoptable ?? []).Contains(k) && fingerprint.ContainsKey(k) ? fingerprint[k] : absentMeans?.GetValueOrDefault(k);
+        return [.. fingerprint.Keys.Union(stored.Keys)
+            .Where(k => !(ignore ?? []).Contains(k) && fingerprint.GetValueOrDefault(k) != Stored(k))
+            .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")];
     }
 
     /// <summary>The fingerprint stored in the directory, or null when it has none.</summary>
