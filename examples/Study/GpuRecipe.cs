@@ -2,8 +2,6 @@
 // for the dense, low-rank and iso-parameter deep arms on a corpus of the user's, with FLOPs per token, compute-optimal
 // tokens and GPU-hours at a stated throughput, to run as a Slurm array of the CUDA build.
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Model;
 
@@ -40,7 +38,7 @@ public static class GpuRecipe
             var s = ModelSummary.For(config);
             double hours = s.FlopsPerToken * optimal / AchievedFlops / 3600;
             Line($"| `{name}` | {s.TotalParameters:N0} | {s.FlopsPerToken / 1e9:F2} | {optimal:N0} | {hours:N0} | 15 | {15 * hours:N0} |");
-            File.WriteAllText(Path.Combine(directory, $"{name}.json"), Config(config).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
+            File.WriteAllText(Path.Combine(directory, $"{name}.json"), Spec(config).ToJson());
         }
         Line("");
         Line($"Configs: [study/gpu-recipe/]({Path.GetFileName(Path.GetDirectoryName(directory))}/{Path.GetFileName(directory)}/). On a cluster, with the CUDA build (`dotnet build tools/lowrank -c Release -p:TorchBackend=cuda`) and a shared run directory per arm:");
@@ -56,30 +54,19 @@ public static class GpuRecipe
         Line("");
     }
 
-    static JsonObject Config(GptConfig c)
+    /// <summary>One arm's sweep: the model, the batch, evaluation and a seed × Muon-rate grid at the dense arm's
+    /// compute-optimal tokens, written through the experiment spec like any sweep config.</summary>
+    static ExperimentSpec Spec(GptConfig c)
     {
         long tokens = 20 * ModelSummary.For(c with { Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null, Depth = Depth }).TotalParameters;
-        return new JsonObject
+        var spec = new ExperimentSpec
         {
-            ["corpus"] = "/shared/corpus/train.jsonl.gz",
-            ["tokenizer"] = $"bpe:{Vocab}",
-            ["validationFraction"] = 0.01,
-            ["baseline"] = new JsonObject
-            {
-                ["Depth"] = c.Depth, ["ModelDim"] = c.ModelDim, ["HeadDim"] = c.HeadDim, ["SequenceLength"] = c.SequenceLength, ["BatchSize"] = Batch,
-                ["Variant"] = c.Variant.Name,
-                ["AttentionRank"] = c.AttentionRank is null ? "dense" : c.AttentionRankAt(0).ToString(Ci),
-                ["MlpRank"] = c.MlpRank is null ? "dense" : c.MlpRankAt(0).ToString(Ci),
-            },
-            ["searchSpace"] = new JsonObject
-            {
-                ["Seed"] = new JsonArray(1, 2, 3),
-                ["MatrixLearningRate"] = new JsonArray(0.005, 0.01, 0.02, 0.04, 0.08),
-            },
-            ["tuner"] = "grid",
-            ["trialTokens"] = tokens,
-            ["evalEvery"] = 500,
-            ["evalTokens"] = 1_048_576,
+            Corpus = "/shared/corpus/train.jsonl.gz", Tokenizer = $"bpe:{Vocab}", ValidationFraction = 0.01,
+            Tuner = "grid", TrialBudget = new TrialBudget(tokens: tokens),
         };
+        spec.Baseline.Model = c;
+        spec.Baseline.Training = spec.Baseline.Training with { BatchSize = Batch, EvalEvery = 500, EvalTokens = 1_048_576 };
+        spec.SearchSpace.Add("Seed", 1, 2, 3).Add(nameof(Training.TrainingOptions.MatrixLearningRate), 0.005, 0.01, 0.02, 0.04, 0.08);
+        return spec;
     }
 }

@@ -22,9 +22,7 @@ public sealed class LowRankExperiment
     IDataView? train, validation;
     SearchSpace space = new();
     ITuner? tuner;
-    int? trialSteps;
-    long? trialTokens;
-    double? trialSeconds;
+    TrialBudget? trialBudget;
     TimeSpan? experimentBudget;
     string? directory;
     int shardIndex, shardCount = 1;
@@ -156,12 +154,15 @@ public sealed class LowRankExperiment
     }
 
     /// <summary>The budget of each trial (overrides the baseline's).</summary>
-    public LowRankExperiment SetTrialBudget(int? steps = null, long? tokens = null, double? seconds = null)
+    /// <exception cref="ArgumentException">No budget, or a value that is not positive: checked here, before any trial,
+    /// since a bad budget would otherwise become a failed record for every trial.</exception>
+    public LowRankExperiment SetTrialBudget(int? steps = null, long? tokens = null, double? seconds = null) =>
+        SetTrialBudget(new TrialBudget(steps, tokens, seconds));
+
+    /// <summary>The budget of each trial (overrides the baseline's).</summary>
+    public LowRankExperiment SetTrialBudget(TrialBudget budget)
     {
-        if (steps is null && tokens is null && seconds is null) throw new ArgumentException("SetTrialBudget: give steps, tokens or seconds.");
-        // Checked here, before any trial: a bad budget would otherwise become a failed record for every trial.
-        TrainingOptions.ValidateBudget(steps, tokens, seconds);
-        (trialSteps, trialTokens, trialSeconds) = (steps, tokens, seconds);
+        trialBudget = budget;
         return this;
     }
 
@@ -243,7 +244,7 @@ public sealed class LowRankExperiment
             ["textColumn"] = textColumn,
             ["tuner"] = tuner?.Describe() ?? adaptiveTuner?.Describe() ?? "",
             ["searchSpace"] = space.ToString(),
-            ["trialBudget"] = $"steps={b.Training.MaxSteps} tokens={b.Training.MaxTokens} seconds={b.Training.MaxSeconds}",
+            ["trialBudget"] = TrialBudget.Describe(b.Training),
             ["threshold"] = b.Training.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
         };
         foreach (var (k, v) in TrialParameters.Describe(b)) f["baseline." + k] = v;
@@ -320,8 +321,7 @@ public sealed class LowRankExperiment
     LowRankLmTrainer.Options Budgeted()
     {
         var b = (baseline ?? new LowRankLmTrainer.Options()).Clone();
-        if (trialSteps is not null || trialTokens is not null || trialSeconds is not null)
-            b.Training = b.Training with { MaxSteps = trialSteps, MaxTokens = trialTokens, MaxSeconds = trialSeconds };
+        if (trialBudget is not null) b.Training = trialBudget.ApplyTo(b.Training);
         // The seed in force, written out, so a trial's identity never depends on which MLContext runs it.
         b.Seed = HostSettings.SeedOf(ml, b.Seed);
         return b;

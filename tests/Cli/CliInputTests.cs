@@ -140,18 +140,18 @@ public class TokenizerChoiceTests
     public void Train_tokenize_and_sweep_take_the_same_tokenizer_choices_and_default()
     {
         var root = MLNet.LowRank.Cli.CliRoot.Create();
-        root.Parse(["train"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
-        root.Parse(["tokenize", "--input", "x.txt", "--out", "shards"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
-        MLNet.LowRank.Cli.SweepConfig.Load(null).Tokenizer.Should().Be(MLNet.LowRank.Cli.TokenizerOption.Default);
-        MLNet.LowRank.Cli.TokenizerOption.Default.Should().Be("bytes");
+        root.Parse(["train"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        root.Parse(["tokenize", "--input", "x.txt", "--out", "shards"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        new MLNet.LowRank.Experiments.ExperimentSpec().Tokenizer.Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName.Should().Be("bytes");
 
         using var dir = new TempDirectory("tiktoken-choice-");
         string ranks = Path.Combine(dir.Path, "ranks.tiktoken");
         var trained = MLNet.LowRank.Data.Tokenizers.BpeTrainer.Train(MLNet.LowRank.Tests.Estimators.LmPipeline.Texts, 300);
         trained.SaveTiktoken(ranks);
         foreach (var choice in new[] { "bytes", "gpt2", "cl100k", "o200k", "bpe:300", $"tiktoken:{ranks}" })
-            MLNet.LowRank.Cli.TokenizerOption.Parse(choice).Should().NotBeNull(choice);
-        MLNet.LowRank.Cli.TokenizerOption.Parse($"tiktoken:{ranks}").Create([]).VocabSize.Should().Be(trained.VocabSize, "the ranks file's vocabulary");
-        FluentActions.Invoking(() => MLNet.LowRank.Cli.TokenizerOption.Parse("sentencepiece")).Should().Throw<ArgumentException>().WithMessage("*tiktoken:<file>*");
+            MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse(choice).Should().NotBeNull(choice);
+        MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse($"tiktoken:{ranks}").Create([]).VocabSize.Should().Be(trained.VocabSize, "the ranks file's vocabulary");
+        FluentActions.Invoking(() => MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse("sentencepiece")).Should().Throw<ArgumentException>().WithMessage("*tiktoken:<file>*");
     }
 }

@@ -174,16 +174,14 @@ sealed class BudgetTarget : Target
 
     public override void Exercise(Seeds seeds, string dir)
     {
-        var config = Cli.SweepConfig.Load(Path.Combine(dir, "sweep.json"));
-        var experiment = new MLContext(seed: 1).LowRank().CreateExperiment();
-        if (config.TrialSteps is not null || config.TrialTokens is not null || config.TrialSeconds is not null)
-            experiment.SetTrialBudget(config.TrialSteps, config.TrialTokens, config.TrialSeconds);
+        var config = ExperimentSpec.Load(Path.Combine(dir, "sweep.json"));
+        config.Configure(new MLContext(seed: 1).LowRank().CreateExperiment());
         // Accepted: the value must be the one written, in range (never saturated, truncated or wrapped).
         var (key, value) = File.ReadAllText(Path.Combine(dir, "edge")).Split('=') is var p ? (p[0], p[1]) : default;
         double written = double.Parse(value.Trim('"'), System.Globalization.CultureInfo.InvariantCulture);
         double? read = key switch
         {
-            "trialSteps" => config.TrialSteps, "trialTokens" => config.TrialTokens, "trialSeconds" => config.TrialSeconds,
+            "trialSteps" => config.TrialBudget?.Steps, "trialTokens" => config.TrialBudget?.Tokens, "trialSeconds" => config.TrialBudget?.Seconds,
             "evalEvery" => config.Baseline.Training.EvalEvery, "evalTokens" => config.Baseline.Training.EvalTokens,
             "threads" => config.Baseline.Training.Threads, _ => config.ExperimentMinutes,
         };

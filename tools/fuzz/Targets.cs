@@ -396,9 +396,7 @@ sealed class SweepConfigTarget : Target
 
     public override void Exercise(Seeds seeds, string dir)
     {
-        var config = Cli.SweepConfig.Load(Path.Combine(dir, "sweep.json"));
-        var experiment = new MLContext(seed: 1).LowRank().CreateExperiment();
-        Cli.SweepConfig.ApplyTuner(experiment, config.Tuner);
+        ExperimentSpec.Load(Path.Combine(dir, "sweep.json")).Configure(new MLContext(seed: 1).LowRank().CreateExperiment());
     }
 
     public override bool IsRefusal(Exception e) => e is ArgumentException or InvalidDataException or FormatException or OverflowException

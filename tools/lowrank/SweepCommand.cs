@@ -38,35 +38,31 @@ static class SweepCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            var cfg = SweepConfig.Load(parse.GetValue(config)?.FullName);
+            // The config, then the flags on top of it: the effective spec is what runs, and what a job array's tasks read.
+            var spec = parse.GetValue(config) is { } file ? ExperimentSpec.Load(file.FullName) : new ExperimentSpec();
             foreach (var p in parse.GetValue(param) ?? [])
             {
                 var (name, values) = TrainCommand.SplitAssignment(p);
-                cfg.SearchSpace.Add(name, values.Split(','));
+                spec.SearchSpace.Add(name, values.Split(','));
             }
+            if (parse.GetValue(tuner) is { } tunerText) (spec.Tuner, spec.Trials) = (tunerText, null);
+            if (parse.GetValue(ashaMin) is int min) spec.EarlyStopping = new SuccessiveHalvingOptions(min);
+            if (parse.GetValue(objective) is { } obj) spec.Objective = ExperimentSpec.ParseObjective(obj);
+            if (parse.GetValue(logdir) is { } logs) spec.LogDirectory = logs.FullName;
+            if (parse.GetValue(shardsOption) is { } shardFolder) spec.Shards = shardFolder.FullName;
+            if (parse.GetValue(trialSeconds) is not null || parse.GetValue(trialSteps) is not null)
+                spec.TrialBudget = new TrialBudget(parse.GetValue(trialSteps) ?? spec.TrialBudget?.Steps, spec.TrialBudget?.Tokens,
+                    parse.GetValue(trialSeconds) ?? spec.TrialBudget?.Seconds);
             string dir = parse.GetValue(runDir)!.FullName;
+            if (spec.KeepFormerEvalTokensDefault(dir))
+                Console.WriteLine($"{dir} was made when a sweep config without \"evalTokens\" evaluated on 32,768 tokens (the option's default is 65,536): resuming it with 32,768. Add \"evalTokens\" to the config to choose.");
             var ml = new MLContext(seed: 1);
-            var experiment = ml.LowRank().CreateExperiment()
-                .SetPipeline(TokenizerOption.Parse(cfg.Tokenizer), cfg.Baseline)
-                .SetSearchSpace(cfg.SearchSpace)
+            var experiment = spec.Configure(ml.LowRank().CreateExperiment())
                 .SetResultDirectory(dir)
-                .SetReuse(cfg.Reuse)
-                .SetObjective(parse.GetValue(objective) is { } obj ? SweepConfig.ParseObjective(obj) : cfg.Objective)
                 .SetMonitor(new SynchronousProgress<ExperimentProgress>(Console.WriteLine));
-            SweepConfig.ApplyTuner(experiment, parse.GetValue(tuner) ?? cfg.Tuner);
-            if (parse.GetValue(ashaMin) is int min) experiment.SetSuccessiveHalving(min);
-            else if (cfg.EarlyStopping is { } es) experiment.SetSuccessiveHalving(es.MinSteps, es.ReductionFactor);
-            if (cfg.ModelDirectory is { } models) experiment.SetModelDirectory(models);
-            if ((parse.GetValue(logdir)?.FullName ?? cfg.LogDirectory) is { } logs) experiment.SetLogDirectory(logs);
-            double? seconds = parse.GetValue(trialSeconds) ?? cfg.TrialSeconds;
-            int? steps = parse.GetValue(trialSteps) ?? cfg.TrialSteps;
-            if (seconds is not null || steps is not null || cfg.TrialTokens is not null)
-                experiment.SetTrialBudget(steps, cfg.TrialTokens, seconds);
-            if (cfg.ExperimentMinutes is double minutes) experiment.SetExperimentBudget(TimeSpan.FromMinutes(minutes));
 
-            bool adaptive = (parse.GetValue(tuner) ?? cfg.Tuner).StartsWith("local", StringComparison.OrdinalIgnoreCase);
-            var trials = adaptive ? [] : experiment.PlanTrials();
-            if (adaptive && (parse.GetValue(list) || parse.GetValue(emit) is not null))
+            var trials = spec.IsAdaptive ? [] : experiment.PlanTrials();
+            if (spec.IsAdaptive && (parse.GetValue(list) || parse.GetValue(emit) is not null))
                 throw new ArgumentException("An adaptive tuner (local:N) proposes trials from results: there is no list to print or to shard over a job array. Use grid or random (with --asha-min-steps to stop early).");
             if (parse.GetValue(list))
             {
@@ -78,33 +74,31 @@ static class SweepCommand
                 if (parse.GetValue(config) is null) throw new ArgumentException("--emit-sbatch needs --config: every array task reads the same sweep file.");
                 if (Path.GetFullPath(script.FullName) == Path.GetFullPath(parse.GetValue(config)!.FullName))
                     throw new ArgumentException($"--emit-sbatch {script.FullName} is the sweep config itself (--config): writing the script there would replace the config. Name another file, e.g. sweep.sbatch.");
+                // Every task reads the effective spec (the config with this command's flags, every option written out and
+                // every path made absolute) from the run directory, so no flag is rebuilt here by hand.
+                Directory.CreateDirectory(dir);
+                string effective = Path.Combine(dir, "sweep-spec.json");
+                if (!spec.Corpus.Equals("brown", StringComparison.OrdinalIgnoreCase)) spec.Corpus = Path.GetFullPath(spec.Corpus);
+                spec.Save(effective, everyOption: true);
                 string self = typeof(SweepCommand).Assembly.Location;
                 string Q(string v) => JobArray.ShellQuote(v);
-                var extra = string.Concat((parse.GetValue(param) ?? []).Select(p => $" --param {Q(p)}"))
-                    + (parse.GetValue(tuner) is { } tu ? $" --tuner {Q(tu)}" : "")
-                    + (parse.GetValue(ashaMin) is { } am ? $" --asha-min-steps {am}" : "")
-                    + (parse.GetValue(objective) is { } ob ? $" --objective {ob}" : "")
-                    + (parse.GetValue(logdir) is { } ld ? $" --logdir {Q(ld.FullName)}" : "")
-                    + (parse.GetValue(shardsOption) is { } sd ? $" --shards {Q(sd.FullName)}" : "")
-                    + (parse.GetValue(trialSeconds) is { } ts ? string.Create(CultureInfo.InvariantCulture, $" --trial-seconds {ts}") : "")
-                    + (parse.GetValue(trialSteps) is { } st ? $" --trial-steps {st}" : "");
-                string run = $"{(parse.GetValue(ranks) > 1 ? "srun --mpi=pmix " : "")}dotnet {Q(self)} sweep --config {Q(parse.GetValue(config)!.FullName)} --run-dir {Q(dir)}{extra}";
+                string run = $"{(parse.GetValue(ranks) > 1 ? "srun --mpi=pmix " : "")}dotnet {Q(self)} sweep --config {Q(effective)} --run-dir {Q(dir)}";
                 // Slurm opens each task's --output file before the script runs, so the log folder must exist now.
                 Directory.CreateDirectory(Path.Combine(dir, "logs"));
                 File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
                     TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus), parse.GetValue(ranks)));
-                Console.WriteLine($"wrote {script.FullName}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
+                Console.WriteLine($"wrote {script.FullName} and {effective}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
                 return 0;
             }
 
             var (shardIndex, shardCount) = JobArray.ResolveShard(parse.GetValue(shard));
             experiment.SetShard(shardIndex, shardCount);
-            using var shardTrain = parse.GetValue(shardsOption) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
+            using var shardTrain = spec.Shards is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir, "train") : null;
             using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
             if (shardTrain is not null) experiment.SetDataset(shardTrain, shardValidation!);
             else
             {
-                var split = CorpusOption.LoadSplit(ml, cfg.Corpus, cfg.TextField, cfg.ValidationFraction);
+                var split = CorpusOption.LoadSplit(ml, spec.Corpus, spec.TextField, spec.ValidationFraction);
                 experiment.SetDataset(split.Train, split.Validation ?? throw new ArgumentException("A sweep compares trials on held-out text: validationFraction must be above 0."));
             }
             var results = await experiment.RunAsync(ct);

@@ -15,7 +15,7 @@ static class TokenizeCommand
     {
         var input = new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true, AllowMultipleArgumentsPerToken = true };
         var textField = CorpusOption.TextField();
-        var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => TokenizerOption.Default };
+        var tokenizer = new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
         var output = new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
         var fraction = new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
@@ -72,8 +72,8 @@ static class TokenizeCommand
             // A BPE learns from a sample: the input's opening documents, up to 20 MB.
             long bytes = 0;
             var sample = documents().TakeWhile(d => (bytes += d.Text.Length) <= 20_000_000 || bytes == d.Text.Length).Select(d => d.Text).ToList();
-            return TokenizerOption.Parse(text).Create(sample);
+            return LmTokenizer.Parse(text).Create(sample);
         }
-        return TokenizerOption.Parse(text).Create([]);
+        return LmTokenizer.Parse(text).Create([]);
     }
 }

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Training;
@@ -17,15 +18,16 @@ static class TrainCommand
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
         var validationCorpus = CorpusOption.ValidationCorpus();
-        var tokenizer = new Option<string>("--tokenizer") { Description = TokenizerOption.Help, DefaultValueFactory = _ => TokenizerOption.Default };
+        var tokenizer = new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp, DefaultValueFactory = _ => LmTokenizer.DefaultName };
         var set = new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.", AllowMultipleArgumentsPerToken = true };
-        var steps = new Option<int?>("--steps") { Description = "Budget in steps." };
-        var seconds = new Option<double?>("--seconds") { Description = "Budget in training seconds (evaluation excluded). Default 60 when no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given." };
-        var tokens = new Option<long?>("--tokens") { Description = "Budget in training tokens (the run stops at the first step that reaches it)." };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps (0 = only at the end).", DefaultValueFactory = _ => 100 };
-        var evalTokens = new Option<int>("--eval-tokens") { Description = "Validation tokens per periodic evaluation (0 = all).", DefaultValueFactory = _ => 65_536 };
+        // The budget and evaluation flags are other names for options of the table: their defaults are the options'.
+        var steps = new OptionFlag<int?>("--steps", nameof(TrainingOptions.MaxSteps), "Budget in steps.");
+        var seconds = new OptionFlag<double?>("--seconds", nameof(TrainingOptions.MaxSeconds), "Budget in training seconds (evaluation excluded). Default 60 when no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given.");
+        var tokens = new OptionFlag<long?>("--tokens", nameof(TrainingOptions.MaxTokens), "Budget in training tokens (the run stops at the first step that reaches it).");
+        var evalEvery = new OptionFlag<int>("--eval-every", nameof(TrainingOptions.EvalEvery), "Evaluate every N steps (0 = only at the end).");
+        var evalTokens = new OptionFlag<int>("--eval-tokens", nameof(TrainingOptions.EvalTokens), "Validation tokens per periodic evaluation (0 = all).");
+        var threshold = new OptionFlag<double?>("--threshold", nameof(TrainingOptions.ThresholdPerplexity), "Validation perplexity for time-to-threshold.");
         var reportEvery = new Option<int?>("--report-every") { Description = "Print progress (step, loss, tokens/s, time left) every N steps. Default 5 on a terminal, 25 otherwise." };
-        var threshold = new Option<double?>("--threshold") { Description = "Validation perplexity for time-to-threshold." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: torch's)." };
         var save = new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this zip." };
         var historyCsv = new Option<FileInfo?>("--history-csv") { Description = "Write the per-step history here." };
@@ -40,7 +42,8 @@ static class TrainCommand
         var command = new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
             "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
         {
-            corpus, textField, fraction, validationCorpus, tokenizer, set, steps, tokens, seconds, evalEvery, evalTokens, reportEvery, threshold, threads, save, historyCsv,
+            corpus, textField, fraction, validationCorpus, tokenizer, set, steps.Flag, tokens.Flag, seconds.Flag, evalEvery.Flag, evalTokens.Flag,
+            reportEvery, threshold.Flag, threads, save, historyCsv,
             checkpoint, checkpointEvery, resume, startIfMissing, allowChanged, logdir, shards,
         };
         command.SetAction((parse, ct) => Task.Run(() =>
@@ -49,13 +52,18 @@ static class TrainCommand
             {
                 Training = new TrainingOptions
                 {
-                    MaxSteps = parse.GetValue(steps), MaxTokens = parse.GetValue(tokens), MaxSeconds = parse.GetValue(seconds), EvalEvery = parse.GetValue(evalEvery),
-                    EvalTokens = parse.GetValue(evalTokens), ThresholdPerplexity = parse.GetValue(threshold), Threads = parse.GetValue(threads),
+                    Threads = parse.GetValue(threads),
                     ReportEvery = parse.GetValue(reportEvery) ?? (LiveProgress.IsLive ? 5 : 25), CheckpointEverySteps = parse.GetValue(checkpointEvery),
                     CheckpointPath = parse.GetValue(checkpoint)?.FullName, Resume = parse.GetValue(resume), ResumeWithChangedOptions = parse.GetValue(allowChanged),
                 },
                 CancellationToken = ct, LogDirectory = parse.GetValue(logdir)?.FullName,
             };
+            steps.ApplyTo(options, parse);
+            tokens.ApplyTo(options, parse);
+            seconds.ApplyTo(options, parse);
+            evalEvery.ApplyTo(options, parse);
+            evalTokens.ApplyTo(options, parse);
+            threshold.ApplyTo(options, parse);
             if (parse.GetValue(reportEvery) is < 1 and var every) throw new ArgumentException($"--report-every must be at least 1 (a progress line every N steps); got {every}.");
             if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
             if (options.Training is { Resume: true, CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
@@ -71,7 +79,7 @@ static class TrainCommand
             }
             // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds, --set MaxTokens=…).
             if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
-            var tokenizerFactory = TokenizerOption.Parse(parse.GetValue(tokenizer)!);
+            var tokenizerFactory = LmTokenizer.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed ?? 1);
             // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from disk as needed).

@@ -105,6 +105,26 @@ public abstract class LmTokenizer
         return Encoding.UTF8.GetString(bytes);
     }
 
+    /// <summary>The tokenizer every command, sweep spec and study uses when none is named.</summary>
+    public const string DefaultName = "bytes";
+
+    /// <summary>The names <see cref="Parse"/> takes, as help text.</summary>
+    public const string NameHelp = "bytes (default), gpt2, cl100k, o200k, tiktoken:<file> (a ranks file), or bpe:N (a BPE of N tokens trained on the training documents).";
+
+    /// <summary>The tokenizer a name stands for, as `lowrank train --tokenizer`, `lowrank tokenize` and a sweep spec's
+    /// "tokenizer" write it: <see cref="NameHelp"/>.</summary>
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static LmTokenizerFactory Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "bytes" => Bytes(),
+        "gpt2" => Gpt2(),
+        "cl100k" or "cl100k_base" => Cl100k(),
+        "o200k" or "o200k_base" => O200k(),
+        var t when t.StartsWith("bpe:", StringComparison.Ordinal) && int.TryParse(t[4..], System.Globalization.CultureInfo.InvariantCulture, out int n) => Bpe(n),
+        var t when t.StartsWith("tiktoken:", StringComparison.Ordinal) => Use(FromTiktokenFile(name["tiktoken:".Length..])),
+        _ => throw new ArgumentException($"Unknown tokenizer '{name}'. Use {NameHelp}"),
+    };
+
     /// <summary>UTF-8 bytes, 256 ids + BOS.</summary>
     public static LmTokenizerFactory Bytes() => new LmTokenizerFactory("bytes", _ => new ByteLevelTokenizer());
 
