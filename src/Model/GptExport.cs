@@ -200,17 +200,15 @@ public static class GptExport
         if (!LinearVariant.BuiltIn.Contains(c.Variant))
             throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so no other tool could rebuild the model; export supports {string.Join(", ", LinearVariant.BuiltIn.Select(v => v.Name))}.");
         string Group(bool lowRank) => lowRank ? c.Variant.Name : LinearVariant.Dense.Name;
-        return new JsonObject
-        {
-            ["format"] = Format, ["version"] = Version,
-            ["vocab"] = c.VocabSize, ["depth"] = c.Depth, ["dim"] = c.ModelDim, ["head_dim"] = c.HeadDim, ["mlp_ratio"] = c.MlpRatio,
-            ["seq"] = c.SequenceLength, ["eps"] = c.NormEps, ["rope_base"] = c.RopeBase, ["softcap"] = c.LogitSoftCap,
-            ["variant"] = c.Variant.Name, ["init"] = c.Init.ToString(),
-            ["attention_variant"] = Group(c.AttentionIsFactored), ["mlp_variant"] = Group(c.MlpIsFactored), ["head_variant"] = Group(c.HeadIsFactored),
-            ["attention_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i)).ToArray()),
-            ["mlp_ranks"] = new JsonArray(Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.MlpRankAt(i)).ToArray()),
-            ["head_rank"] = c.HeadRankValue,
-        };
+        var o = new JsonObject { ["format"] = Format, ["version"] = Version };
+        foreach (var field in SavedConfig.Fields.Where(f => f.ExportKey is not null)) o[field.ExportKey!] = field.ToJson(c);
+        o["attention_variant"] = Group(c.AttentionIsFactored);
+        o["mlp_variant"] = Group(c.MlpIsFactored);
+        o["head_variant"] = Group(c.HeadIsFactored);
+        o["attention_ranks"] = new JsonArray([.. Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i))]);
+        o["mlp_ranks"] = new JsonArray([.. Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.MlpRankAt(i))]);
+        o["head_rank"] = c.HeadRankValue;
+        return o;
     }
 
     static GptConfig ParseConfig(string json, string path)
@@ -219,25 +217,23 @@ public static class GptExport
         {
             var o = JsonNode.Parse(json)!.AsObject();
             int I(string k) => o[k]!.GetValue<int>();
-            double D(string k) => o[k]!.GetValue<double>();
             string S(string k) => o[k]!.GetValue<string>();
             if (I("version") > Version) throw new InvalidDataException($"{path} was exported in format version {I("version")}; this library reads {Version} and older.");
-            int depth = I("depth");
-            GptSerializer.CheckBounds(I("vocab"), depth, I("dim"), I("head_dim"), I("seq"), I("mlp_ratio"));
+            var config = new GptConfig();
+            foreach (var field in SavedConfig.Fields.Where(f => f.ExportKey is not null))
+                config = field.FromJson(o[field.ExportKey!] ?? throw new InvalidDataException($"{path}: the exported configuration has no \"{field.ExportKey}\"."), config);
+            int depth = config.Depth;
+            GptSerializer.CheckBounds(config.VocabSize, depth, config.ModelDim, config.HeadDim, config.SequenceLength, config.MlpRatio);
             int[] Ranks(string k)
             {
                 var ranks = o[k]!.AsArray().Select(r => r!.GetValue<int>()).ToArray();
                 if (ranks.Length != depth) throw new InvalidDataException($"{path}: \"{k}\" lists {ranks.Length} ranks for depth {depth}.");
                 return ranks;
             }
-            var variant = LinearVariant.Parse(S("variant"));
             var attention = Ranks("attention_ranks");
             var mlp = Ranks("mlp_ranks");
-            var config = new GptConfig
+            config = config with
             {
-                VocabSize = I("vocab"), Depth = depth, ModelDim = I("dim"), HeadDim = I("head_dim"), MlpRatio = I("mlp_ratio"), SequenceLength = I("seq"),
-                NormEps = D("eps"), RopeBase = D("rope_base"), LogitSoftCap = D("softcap"), Variant = variant,
-                Init = Enum.Parse<FactorInit>(S("init")),
                 AttentionRank = S("attention_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer, _) => attention[layer], "exported"),
                 MlpRank = S("mlp_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer, _) => mlp[layer], "exported"),
                 HeadRank = S("head_variant") == LinearVariant.Dense.Name ? null : Rank.Of(I("head_rank")),

@@ -14,9 +14,7 @@ public static class GptSerializer
         var c = model.Config;
         if (!c.Variant.IsNamed)
             throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: LowRankExtensions.Register(variant).");
-        w.Write(c.VocabSize); w.Write(c.Depth); w.Write(c.ModelDim); w.Write(c.HeadDim); w.Write(c.SequenceLength); w.Write(c.MlpRatio);
-        w.Write(c.Variant.Name); w.Write((int)c.Init); w.Write(c.RankMultiple);
-        w.Write(c.LogitSoftCap); w.Write(c.RopeBase); w.Write(c.NormEps);
+        foreach (var field in SavedConfig.Fields) field.Write(w, c);
         WriteRanks(w, c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(), c.AttentionRank?.ToString());
         WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(), c.MlpRank?.ToString());
         w.Write(c.HeadRank is not null);
@@ -57,24 +55,18 @@ public static class GptSerializer
     /// <summary>Reads the configuration part of <see cref="Write"/>'s output.</summary>
     public static GptConfig ReadConfig(BinaryReader r)
     {
-        int vocab = r.ReadInt32(), depth = r.ReadInt32(), dim = r.ReadInt32(), headDim = r.ReadInt32(), seq = r.ReadInt32(), mlpRatio = r.ReadInt32();
-        CheckBounds(vocab, depth, dim, headDim, seq, mlpRatio);
-        string variantName = r.ReadString();
-        LinearVariant variant;
-        try { variant = LinearVariant.Parse(variantName); }
-        catch (ArgumentException e) { throw LowRankExtensions.Missing($"The model uses the linear variant '{variantName}', which is not registered in this process. {e.Message}", e); }
-        var init = (FactorInit)r.ReadInt32();
-        int multiple = r.ReadInt32();
-        double cap = r.ReadDouble(), ropeBase = r.ReadDouble(), eps = r.ReadDouble();
-        var attention = ReadRanks(r, depth);
-        var mlp = ReadRanks(r, depth);
-        Rank? head = r.ReadBoolean() ? Rank.Of(r.ReadInt32()) : null;
-        var config = new GptConfig
+        var config = new GptConfig();
+        for (int i = 0; i < SavedConfig.Fields.Length; i++)
         {
-            VocabSize = vocab, Depth = depth, ModelDim = dim, HeadDim = headDim, SequenceLength = seq, MlpRatio = mlpRatio,
-            Variant = variant, Init = init, RankMultiple = multiple, LogitSoftCap = cap, RopeBase = ropeBase, NormEps = eps,
-            AttentionRank = attention, MlpRank = mlp, HeadRank = head,
-        };
+            config = SavedConfig.Fields[i].Read(r, config);
+            // The sizes are checked before anything else is read: a damaged size must not drive what follows.
+            if (i == SavedConfig.SizeFields - 1)
+                CheckBounds(config.VocabSize, config.Depth, config.ModelDim, config.HeadDim, config.SequenceLength, config.MlpRatio);
+        }
+        var attention = ReadRanks(r, config.Depth);
+        var mlp = ReadRanks(r, config.Depth);
+        Rank? head = r.ReadBoolean() ? Rank.Of(r.ReadInt32()) : null;
+        config = config with { AttentionRank = attention, MlpRank = mlp, HeadRank = head };
         CheckPlausible(config);
         return config;
     }
