@@ -3,7 +3,7 @@
 // each shape (docs/study/bench.csv), never from timings inside the study, which shared the machine.
 using System.Globalization;
 using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

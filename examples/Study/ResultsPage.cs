@@ -7,7 +7,7 @@ using System.Text;
 using Microsoft.ML;
 using MLNet.LowRank.Data;
 using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

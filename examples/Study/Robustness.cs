@@ -3,7 +3,7 @@
 // residual bootstrap intervals), and the model-free view — the slope of each seed-paired gap against log₂(tokens) —
 // which needs no functional form. The corrected plateau verdict is judged from these by a rule stated on the page.
 using System.Globalization;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

@@ -1,6 +1,6 @@
 // The results page's figures (ScottPlot PNGs next to the run directories): the ladder with the fitted plateau curves,
 // loss against training FLOPs, and the middle-budget validation curves against training tokens.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using ScottPlot;
 
 namespace MLNet.LowRank.Examples.Study;

@@ -2,7 +2,7 @@
 // each seed's quadratic in log₂(tokens), and the reading of a gap — trails / beats by Holm, matches by two one-sided
 // tests within ±0.01 — with what each reading says of the research plan's hypothesis.
 using MLNet.LowRank.Examples.Study;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Tests.Examples;
 

@@ -1,7 +1,7 @@
 // The results page's controls section (docs/study/v3/plan.md, "Controls"): at 1 and 2 ×, the four seed-paired
 // comparisons that separate the low-rank gap into having fewer parameters, the factoring W = U·V itself, and the rank
 // restriction — Holm over the four at each budget, each judged by the plan's rule and said in words.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

@@ -1,7 +1,7 @@
 // Version 3's addendum on its page (2026-12-07): `lowrank-iso` and `full-rank-factored` re-tuned at 2 × on the tuning
 // seed (their reported runs had used rates tuned at 1/4 ×), and — where a rate moved — their 1 and 2 × runs trained
 // again at it and the four controls judged again, Holm over all eight comparisons.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

@@ -3,7 +3,7 @@
 // arm's own loss still falling, the slopes' ends and the lack of fit the page did not print, the rates that were not
 // tuned where they are judged, Holm over all eight controls, the gaps at equal training FLOPs beside the equal-token
 // ones, the missing equivalence margin, and the width ladder's tuning.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

@@ -3,7 +3,7 @@
 // moved; version 2's rank-32 and full-rank-factored runs at 1/4 × as lowrank-iso and full-rank-factored).
 using System.Globalization;
 using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

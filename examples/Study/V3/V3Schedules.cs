@@ -1,7 +1,7 @@
 // The results page's rank-schedule section (docs/study/v3/plan.md, "Rank schedules", the research plan's stretch goal):
 // at 1/4 × and `lowrank`'s parameters, each per-layer schedule against constant rank — five seed-paired differences,
 // Holm over the five; a schedule beats constant rank only when its difference counts as lower.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

@@ -1,7 +1,7 @@
 // The plan's secondary analysis: L(D) = E + B·D^(−β) fitted to the core ladder (1/4–4 ×) three ways — β shared, β per
 // arm, least squares on ln L — each with its goodness of fit and two bootstrap intervals on each E difference (seeds;
 // residuals). A statement about fitted E is made only where the three agree in sign and all six intervals exclude 0.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

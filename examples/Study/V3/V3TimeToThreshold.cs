@@ -4,7 +4,7 @@
 // the plan's quiet benchmark (docs/study/v3/bench.csv), never timings inside the study, which shared the machine.
 using System.Globalization;
 using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

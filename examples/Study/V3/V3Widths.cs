@@ -1,7 +1,7 @@
 // The results page's width-ladder section (docs/study/v3/plan.md, "Width ladder"): does the gap between the
 // iso-parameter low-rank arm and dense shrink as the model grows? The seed-paired gap at 1 and 2 × of each width's
 // compute-optimal budget (Holm over the six), and the gap's trend against log₂(dense parameters) by least squares.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;

@@ -5,7 +5,7 @@
 using System.Globalization;
 using System.Text;
 using MLNet.LowRank.Experiments;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

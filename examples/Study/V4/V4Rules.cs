@@ -2,7 +2,7 @@
 // can hold them to the plan: each seed's loss read on a quadratic in log₂(tokens), the seed-paired gap with its 95 % and
 // 90 % intervals, the reading of a gap (trails / beats by Holm, matches by TOST within ±δ), and what that says of the
 // research plan's hypothesis.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 

@@ -1,8 +1,8 @@
 // The statistics the study's verdicts rest on, against values computed independently (published t tables, a numeric
 // integration of the t density, Holm's procedure by hand, a power law with known parameters).
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
-namespace MLNet.LowRank.Tests.Experiments;
+namespace MLNet.LowRank.Tests.Examples.Statistics;
 
 public class StatisticsTests
 {

@@ -1,7 +1,7 @@
 // A straight line through points by ordinary least squares, with the slope's t-interval and p-value: the model-free
 // view of a study's gap — does the paired loss gap between two arms shrink as training tokens double? — which needs
 // no functional form for the loss itself.
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>y = Intercept + Slope·x fitted by least squares.</summary>
 /// <param name="Slope">The slope, its t-interval (n − 2 degrees of freedom) and the two-sided p-value of slope = 0.</param>

@@ -2,9 +2,9 @@
 // oracle (MathNet.Numerics' χ², t and least squares) and against laws with known parameters: every specification
 // recovers its own law, χ² tells a law that fits from one that does not, and the residual bootstrap widens with misfit.
 using Oracle = MathNet.Numerics.Distributions;
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
-namespace MLNet.LowRank.Tests.Experiments;
+namespace MLNet.LowRank.Tests.Examples.Statistics;
 
 public class FitRobustnessTests
 {

@@ -2,7 +2,7 @@
 // draw for every arm, since arms share data orders by seed) and answers "how much do E's move with seed noise?". The
 // residual bootstrap adds the fit's own residuals back to its curve in random order and answers "how much do they
 // move given how badly the law fits?" — when χ² is far above its degrees of freedom, only the second is honest.
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>A fit with percentile intervals on every arm's E and on the chosen differences E(a) − E(b).</summary>
 public sealed record PowerLawIntervals(PowerLawFit Fit, IReadOnlyDictionary<string, Estimate> E, IReadOnlyDictionary<(string A, string B), Estimate> Differences);

@@ -1,6 +1,6 @@
 // Student's t distribution: CDF through the regularised incomplete beta function, quantiles by bisection. Enough for
 // confidence intervals and paired t-tests over a handful of seeds; no statistics package is available here.
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>Student's t distribution with <c>df</c> degrees of freedom.</summary>
 public static class StudentT

@@ -2,7 +2,7 @@
 // least squares weighted with each cell's standard error, so the minimised sum is the fit's χ². A width ladder asks it
 // whether an arm's loss keeps falling with size; it answers only as well as its χ² says, and with five parameters it
 // needs more cells than parameters before its χ² means anything.
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>One cell of one arm: its parameter count, training tokens, mean loss over seeds and the mean's standard error.</summary>
 public readonly record struct ScalingPoint(double Parameters, double Tokens, double Loss, double StandardError);

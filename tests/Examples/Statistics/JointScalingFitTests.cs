@@ -1,9 +1,9 @@
 // The joint law L(N, D) = E + A·N^(−α) + B·D^(−β) the width ladder fits: it recovers a law it is given, finds an optimum
 // at least as good as the truth on noisy data, tells a law that fits from one that does not by χ², and refuses cells
 // that cannot support five parameters.
-using MLNet.LowRank.Experiments.Statistics;
+using MLNet.LowRank.Examples.Study.Statistics;
 
-namespace MLNet.LowRank.Tests.Experiments;
+namespace MLNet.LowRank.Tests.Examples.Statistics;
 
 public class JointScalingFitTests
 {

@@ -2,7 +2,7 @@
 // difference) the p-value against zero — what every number a study reports carries.
 using System.Globalization;
 
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>An estimate with a confidence interval.</summary>
 /// <param name="Value">The point estimate (a mean, a mean difference, a fitted parameter).</param>

@@ -2,7 +2,7 @@
 // a stated rule (and a re-run with other numbers re-judges itself). A comparison inside the noise says so.
 using System.Globalization;
 
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>What a comparison concluded.</summary>
 public enum Outcome

@@ -3,7 +3,7 @@
 // One functional form can be wrong, so the specification is a choice the caller states (β shared or per arm, linear or
 // log space, equal or inverse-variance weights, an offset D₀), and every fit reports its goodness of fit: residuals in
 // the seeds' standard errors and χ² on its degrees of freedom. A verdict on E is only as good as that χ².
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>How a power law L(D) = E + B·(D + D₀)^(−β) is fitted to per-budget mean losses.</summary>
 public sealed record PowerLawSpecification

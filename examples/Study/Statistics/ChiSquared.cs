@@ -1,7 +1,7 @@
 // The χ² distribution's upper tail, for a fit's goodness of fit: with residuals in standard errors, χ² = Σ z² on
 // (points − fitted parameters) degrees of freedom; a tiny tail probability says the functional form, not the seeds,
 // explains the misfit.
-namespace MLNet.LowRank.Experiments.Statistics;
+namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>The χ² distribution with <c>dof</c> degrees of freedom.</summary>
 public static class ChiSquared
