@@ -17,21 +17,17 @@ using Microsoft.ML;
 using MLNet.LowRank;
 using MLNet.LowRank.Examples.Study;
 
-string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
-bool smoke = args.Contains("--smoke");
-bool reportOnly = args.Contains("--report-only");
-bool v3 = args.Contains("--v3");
-string root = Arg("--out", Path.Combine("docs", "study"));
-string resultsPath = Arg("--results", Path.Combine("docs", "results.md"));
+if (StudyArguments.Parse(args, out int parseExit) is not { } arguments) return parseExit;
+bool smoke = arguments.Smoke, reportOnly = arguments.ReportOnly, v3 = arguments.V3;
+string root = arguments.Root, resultsPath = arguments.ResultsPath, v3ResultsPath = arguments.ResultsV3Path;
 string v3Root = Path.Combine(root, "v3");
-string v3ResultsPath = Arg("--results-v3", Path.Combine(Path.GetDirectoryName(resultsPath) ?? ".", "results-v3.md"));
 Directory.CreateDirectory(root);
 
 var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may still cancel it
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };   // finished trials are kept; a re-run resumes
 AppDomain.CurrentDomain.ProcessExit += (_, _) => cancel.Cancel();
 var clock = Stopwatch.StartNew();
-bool v4 = args.Contains("--v4"), v3Controls = args.Contains("--v3-controls");
+bool v4 = arguments.V4, v3Controls = arguments.V3Controls;
 // Each version after 3 logs beside its own records: version 3's page reads its wall time from study.log.
 string logPath = v4 ? Path.Combine(root, "v4", "study.log") : v3Controls ? Path.Combine(root, "v3-controls-2x", "study.log") : Path.Combine(root, "study.log");
 Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
@@ -49,9 +45,9 @@ if (v4)
 {
     var v4Design = new V4Design(new StudyDesign(smoke));
     string v4Root = Path.Combine(root, "v4");
-    string shardDir = Arg("--shards", Path.Combine("runs", smoke ? "gutenberg-bytes-smoke" : "gutenberg-bytes"));
+    string shardDir = arguments.Shards;
     string pinned = Path.Combine(v4Root, "corpus-manifest.json");
-    string v4ResultsPath = Arg("--results-v4", Path.Combine(Path.GetDirectoryName(resultsPath) ?? ".", "results-v4.md"));
+    string v4ResultsPath = arguments.ResultsV4Path;
     try
     {
         V4Choices v4Choices;
@@ -63,12 +59,12 @@ if (v4)
             Log($"Wrote {V4ResultsPage.Write(v4ResultsPath, v4Root, v4Design, walk, v4Choices, File.Exists(pinned) ? V4Corpus.Sha256(pinned) : "(no pinned manifest)")}.");
             return 0;
         }
-        V4Corpus.Prepare(Arg("--corpus", Path.Combine("data", "gutenberg")), shardDir, smoke ? null : pinned, Log, cancel.Token, maxBooks: smoke ? 60 : null);
+        V4Corpus.Prepare(arguments.Corpus, shardDir, smoke ? null : pinned, Log, cancel.Token, maxBooks: smoke ? 60 : null);
         using var trainShards = ml.LowRank().Data.LoadTokenShards(shardDir, "train");
         using var validationShards = ml.LowRank().Data.LoadTokenShards(shardDir, "validation");
         var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token)
         {
-            WaitPoll = TimeSpan.FromSeconds(double.Parse(Arg("--poll-seconds", "30"), System.Globalization.CultureInfo.InvariantCulture)),
+            WaitPoll = arguments.PollInterval,
         };
         Log($"Study v4{(smoke ? " (smoke)" : "")}: budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
         var phasesV4 = new V4Phases(v4Batch, v4Design, v4Root);

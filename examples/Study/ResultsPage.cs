@@ -74,7 +74,7 @@ public static class ResultsPage
         if (!design.Smoke) GpuRecipe.Write(Line, Path.Combine(root, "gpu-recipe"));
         page.Insert(correctionsAt, Corrections(plateau, robust, corrected));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        MLNet.LowRank.Training.AtomicFile.WriteText(path, page.ToString());
+        MLNet.LowRank.Common.AtomicFile.WriteText(path, page.ToString());
         return path;
     }
 

@@ -64,7 +64,7 @@ public sealed class LowRankCatalog
     public void SaveModel(ITransformer model, DataViewSchema? inputSchema, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Training.AtomicFile.Write(path, stream => ml.Model.Save(model, inputSchema, stream));
+        Common.AtomicFile.Write(path, stream => ml.Model.Save(model, inputSchema, stream));
     }
 
     /// <summary>Loads a model saved by <c>mlContext.Model.Save</c>, weights included: every MLNet.LowRank stage, in order,

@@ -95,7 +95,7 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         var (tokenizer, sourceColumn) = TokenizerRegistry.Find(column) ?? throw new ArgumentException(
             $"{Stage}: column '{o.TokensColumnName}' carries no tokenizer annotation (the '{TokenizerRegistry.AnnotationName}' annotation that TokenizeForLanguageModel and LoadTokenShards put on the columns they make), so the trainer does not know its tokenizer. Put TokenizeForLanguageModel before LowRankLm in the pipeline, or train on data from LoadTokenShards.");
         var config = o.ToConfig(tokenizer.VocabSize);
-        int seed = HostSettings.SeedOf(env, o.Seed);
+        int seed = MLContextSettings.SeedOf(env, o.Seed);
         var training = o.ToTraining(seed);
         config.Validate();
         training.Validate();

@@ -98,7 +98,7 @@ public static class OptionTable
     /// <summary>The option called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No such option; the message suggests the closest name and lists them all.</exception>
     public static OptionDescriptor Get(string name) => Find(name)
-        ?? throw new ArgumentException($"Unknown option '{name}'{Experiments.Suggest.Closest(name, ByName.Keys)}. Known: {string.Join(", ", ByName.Keys)}.", nameof(name));
+        ?? throw new ArgumentException($"Unknown option '{name}'{Common.Suggest.Closest(name, ByName.Keys)}. Known: {string.Join(", ", ByName.Keys)}.", nameof(name));
 
     /// <summary>Every option's value in <paramref name="options"/>: what identifies a run (ordinal order).</summary>
     public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) =>

@@ -15,7 +15,4 @@ public sealed record EvalResult(double Nll, long Tokens, long Bytes)
 
     /// <summary>Σ NLL ÷ (ln 2 · Σ bytes).</summary>
     public double BitsPerByte => Bytes == 0 ? double.NaN : Nll / (Math.Log(2) * Bytes);
-
-    /// <summary>Nats per byte: Σ NLL ÷ Σ bytes.</summary>
-    public double NatsPerByte => Bytes == 0 ? double.NaN : Nll / Bytes;
 }

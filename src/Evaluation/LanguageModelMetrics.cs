@@ -10,7 +10,11 @@ public sealed class LanguageModelMetrics
         TokenCount = tokens;
         ByteCount = bytes;
         DocumentCount = documents;
+        sums = new EvalResult(nll, tokens, bytes);
     }
+
+    // The formulas are EvalResult's (model-spec §4), written once.
+    readonly EvalResult sums;
 
     /// <summary>Σ negative log-likelihood over every predicted token, in nats.</summary>
     public double NegLogLikelihood { get; }
@@ -25,14 +29,14 @@ public sealed class LanguageModelMetrics
     public long DocumentCount { get; }
 
     /// <summary>Σ NLL ÷ Σ tokens, nats per token.</summary>
-    public double CrossEntropy => NegLogLikelihood / TokenCount;
+    public double CrossEntropy => sums.CrossEntropy;
 
     /// <summary>exp(cross-entropy), over the whole set (never a mean of per-document perplexities). Compare only
     /// between runs with the same tokenizer.</summary>
-    public double Perplexity => Math.Exp(CrossEntropy);
+    public double Perplexity => sums.Perplexity;
 
     /// <summary>Σ NLL ÷ (ln 2 · Σ bytes): comparable across tokenizers.</summary>
-    public double BitsPerByte => NegLogLikelihood / (Math.Log(2) * ByteCount);
+    public double BitsPerByte => sums.BitsPerByte;
 
     /// <summary>Cross-entropy in bits.</summary>
     public double BitsPerToken => CrossEntropy / Math.Log(2);

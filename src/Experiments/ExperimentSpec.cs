@@ -30,7 +30,6 @@ using System.Text.Json.Nodes;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Training;
-
 namespace MLNet.LowRank.Experiments;
 
 /// <summary>A sweep's settings, read from and written to JSON; <see cref="Configure"/> sets them on an experiment.</summary>
@@ -185,7 +184,7 @@ public sealed class ExperimentSpec
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (atomically).</summary>
-    public void Save(string path, bool everyOption = false) => AtomicFile.WriteText(path, ToJson(everyOption));
+    public void Save(string path, bool everyOption = false) => Common.AtomicFile.WriteText(path, ToJson(everyOption));
 
     /// <summary>Sets everything but the data and the result directory on <paramref name="experiment"/>: the tokenizer
     /// and baseline, search space, tuner or trials, budgets, early stopping, objective, reuse, model and log directories.</summary>
@@ -295,7 +294,7 @@ public sealed class ExperimentSpec
                 {
                     string dll = Path.GetFullPath(v, Path.GetDirectoryName(Path.GetFullPath(path))!);
                     if (!File.Exists(dll)) throw new FileNotFoundException($"{where}: no assembly at '{dll}'.", dll);
-                    var registered = LowRankExtensions.RegisterAll(System.Reflection.Assembly.LoadFrom(dll));
+                    var registered = ExtensionRegistry.RegisterAll(System.Reflection.Assembly.LoadFrom(dll));
                     if (registered.Count == 0) throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or IOptimizerFactory with a parameterless constructor.");
                     dlls.Add(dll);
                 }
@@ -309,7 +308,7 @@ public sealed class ExperimentSpec
                 foreach (var o in Object(p, where).EnumerateObject())
                 {
                     if (!TrialParameters.IsKnown(o.Name))
-                        throw new ArgumentException($"{where}: unknown option \"{o.Name}\"{Suggest.Closest(o.Name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.");
+                        throw new ArgumentException($"{where}: unknown option \"{o.Name}\"{Common.Suggest.Closest(o.Name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.");
                     SetOption(o.Name, ScalarOf(o.Value, $"{where}.{o.Name}"));
                 }
                 break;
@@ -330,7 +329,7 @@ public sealed class ExperimentSpec
                 Tuner = "explicit";
                 break;
             default:
-                throw new ArgumentException($"{path}: unknown key \"{p.Name}\"{Suggest.Closest(p.Name, Keys)}. Known keys: {string.Join(", ", Keys)}.");
+                throw new ArgumentException($"{path}: unknown key \"{p.Name}\"{Common.Suggest.Closest(p.Name, Keys)}. Known keys: {string.Join(", ", Keys)}.");
         }
     }
 

@@ -9,7 +9,6 @@ using Microsoft.ML.Runtime;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Training;
-
 namespace MLNet.LowRank.Experiments;
 
 /// <summary>A sweep over trainer options. Create with <c>mlContext.LowRank().CreateExperiment()</c>.</summary>
@@ -225,7 +224,7 @@ public sealed class LowRankExperiment
             foreach (var (name, value) in p)
             {
                 if (!TrialParameters.IsKnown(name))
-                    throw new ArgumentException($"Trial parameter '{name}' is unknown{Suggest.Closest(name, TrialParameters.Names)}.");
+                    throw new ArgumentException($"Trial parameter '{name}' is unknown{Common.Suggest.Closest(name, TrialParameters.Names)}.");
                 OptionTable.Get(name).Check(value);
             }
         return trials.Select((p, i) => new TrialSettings(i, TrialKey.FileId(i, p), p)).ToList();
@@ -323,7 +322,7 @@ public sealed class LowRankExperiment
         var b = (baseline ?? new LowRankLmTrainer.Options()).Clone();
         if (trialBudget is not null) b.Training = trialBudget.ApplyTo(b.Training);
         // The seed in force, written out, so a trial's identity never depends on which MLContext runs it.
-        b.Seed = HostSettings.SeedOf(ml, b.Seed);
+        b.Seed = MLContextSettings.SeedOf(ml, b.Seed);
         return b;
     }
 

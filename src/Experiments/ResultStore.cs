@@ -229,5 +229,5 @@ public sealed class ResultStore
 
     static string Csv(string? s) => s is null ? "" : "\"" + s.Replace("\"", "\"\"").ReplaceLineEndings(" ") + "\"";
 
-    internal static void WriteAtomically(string path, string content) => Training.AtomicFile.WriteText(path, content);
+    internal static void WriteAtomically(string path, string content) => Common.AtomicFile.WriteText(path, content);
 }

@@ -2,7 +2,6 @@
 // numeric range for random search. Mirrors ML.NET AutoML's SearchSpace in spirit, with string values underneath.
 using System.Globalization;
 using System.Text.Json;
-
 namespace MLNet.LowRank.Experiments;
 
 /// <summary>One dimension of a search space.</summary>
@@ -65,7 +64,7 @@ public sealed class SearchSpace
     void Check(string name)
     {
         if (!TrialParameters.IsKnown(name))
-            throw new ArgumentException($"Unknown parameter '{name}'{Suggest.Closest(name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.", nameof(name));
+            throw new ArgumentException($"Unknown parameter '{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.", nameof(name));
         if (dimensions.Any(d => d.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException($"Parameter {name} is already in the search space.", nameof(name));
     }

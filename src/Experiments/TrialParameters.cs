@@ -29,8 +29,6 @@ public static class TrialParameters
         return o;
     }
 
-    /// <summary>A copy of the options (<see cref="LowRankLmTrainer.Options.Clone"/>).</summary>
-    public static LowRankLmTrainer.Options Clone(LowRankLmTrainer.Options o) => o.Clone();
 
     /// <summary>Every option's value in <paramref name="options"/>: a trial's identity (run directories and
     /// <c>SetReuse</c> never mix trials trained differently).</summary>
@@ -38,29 +36,4 @@ public static class TrialParameters
 
     /// <summary>A rank value: "dense", an integer, a fraction with a decimal point, or "Kind:a:b[:split]" (<see cref="RankSchedule.Parse"/>).</summary>
     public static RankSchedule? ParseRank(string value) => RankSchedule.Parse(value);
-}
-
-/// <summary>"Did you mean" for misspelt names.</summary>
-public static class Suggest
-{
-    /// <summary>" (did you mean 'X'?)" for the closest candidate within a few edits, else "".</summary>
-    public static string Closest(string name, IEnumerable<string> candidates)
-    {
-        var best = candidates.Select(c => (c, d: Distance(name.ToLowerInvariant(), c.ToLowerInvariant()))).OrderBy(x => x.d).FirstOrDefault();
-        return best.c is not null && best.d <= Math.Max(2, name.Length / 3) ? $" (did you mean '{best.c}'?)" : "";
-    }
-
-    static int Distance(string a, string b)
-    {
-        var prev = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            var cur = new int[b.Length + 1];
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-        return prev[b.Length];
-    }
 }

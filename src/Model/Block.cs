@@ -14,19 +14,28 @@ public sealed class Block : nn.Module<Tensor, Tensor>
 
     public Block(GptConfig config, int layer, Rotary rotary, Generator? generator = null, bool initialize = true) : base(nameof(Block))
     {
-        AttentionRank = config.AttentionRankAt(layer);
-        MlpRank = config.MlpRankAt(layer);
-        attn = new CausalSelfAttention(config, AttentionRank, rotary, generator, initialize);
-        mlp = new Mlp(config, MlpRank, generator, initialize);
+        AttentionRankValue = config.AttentionRankAt(layer);
+        MlpRankValue = config.MlpRankAt(layer);
+        attn = new CausalSelfAttention(config, AttentionRankValue, rotary, generator, initialize);
+        mlp = new Mlp(config, MlpRankValue, generator, initialize);
         eps = config.NormEps;
         RegisterComponents();
     }
 
-    /// <summary>Rank of this block's attention matrices (ModelDim when dense).</summary>
-    public int AttentionRank { get; }
+    /// <summary>Rank of this block's attention matrices (ModelDim when dense): what <see cref="GptConfig.AttentionRank"/>
+    /// resolved to here.</summary>
+    public int AttentionRankValue { get; }
 
-    /// <summary>Rank of this block's MLP matrices (ModelDim when dense).</summary>
-    public int MlpRank { get; }
+    /// <summary>Rank of this block's MLP matrices (ModelDim when dense): what <see cref="GptConfig.MlpRank"/> resolved to here.</summary>
+    public int MlpRankValue { get; }
+
+    /// <summary>Renamed <see cref="AttentionRankValue"/> (an int, where GptConfig.AttentionRank is a schedule).</summary>
+    [Obsolete("Renamed AttentionRankValue; this forward goes in the next release.")]
+    public int AttentionRank => AttentionRankValue;
+
+    /// <summary>Renamed <see cref="MlpRankValue"/> (an int, where GptConfig.MlpRank is a schedule).</summary>
+    [Obsolete("Renamed MlpRankValue; this forward goes in the next release.")]
+    public int MlpRank => MlpRankValue;
 
     public CausalSelfAttention Attention => attn;
     public Mlp Mlp => mlp;

@@ -46,7 +46,7 @@ public static class GptExport
             if (kind == FileKind.SafeTensors)
                 SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
             else   // through a temporary file and a rename, as SafeTensors.Write does
-                Training.AtomicFile.Write(path, stream => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
+                Common.AtomicFile.Write(path, stream => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
         }
         finally
         {
@@ -58,7 +58,7 @@ public static class GptExport
         config[WeightsHashKey] = hash;
         weights[Path.GetFileName(path)] = hash;
         config[WeightsFilesKey] = new JsonObject(weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        Training.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
+        Common.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
     }
 
     /// <summary>The key of the JSON beside an export that maps every weights file it describes to its SHA-256 (an export

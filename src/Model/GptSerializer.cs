@@ -13,7 +13,7 @@ public static class GptSerializer
     {
         var c = model.Config;
         if (!c.Variant.IsNamed)
-            throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: LowRankExtensions.Register(variant).");
+            throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: ExtensionRegistry.Register(variant).");
         foreach (var field in SavedConfig.Fields) field.Write(w, c);
         WriteRanks(w, c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(), c.AttentionRank?.ToString());
         WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(), c.MlpRank?.ToString());

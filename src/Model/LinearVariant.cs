@@ -46,14 +46,14 @@ public abstract class LinearVariant
     /// <summary><c>U σ(V x)</c>, σ = SiLU (CoLA).</summary>
     public static LinearVariant Cola { get; } = new ColaVariant();
 
-    /// <summary>A built-in or registered (<see cref="LowRankExtensions.Register(LinearVariant)"/>) variant by name, case-insensitive.</summary>
+    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(LinearVariant)"/>) variant by name, case-insensitive.</summary>
     /// <exception cref="ArgumentException">No such variant is built in or registered; the message names the registration to make.</exception>
     public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? LowRankExtensions.FindVariant(name)
-        ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(LowRankExtensions.VariantNames))}. A variant of your own must be registered first: LowRankExtensions.Register(new YourVariant()).", nameof(name));
+        ?? ExtensionRegistry.FindVariant(name)
+        ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(ExtensionRegistry.VariantNames))}. A variant of your own must be registered first: ExtensionRegistry.Register(new YourVariant()).", nameof(name));
 
     /// <summary>True for a built-in variant, or the very variant registered under this one's name: what a saved model can name.</summary>
-    public bool IsNamed => BuiltIn.Contains(this) || ReferenceEquals(LowRankExtensions.FindVariant(Name), this);
+    public bool IsNamed => BuiltIn.Contains(this) || ReferenceEquals(ExtensionRegistry.FindVariant(Name), this);
 
     /// <summary>The variants that ship with the library.</summary>
     public static IReadOnlyList<LinearVariant> BuiltIn { get; } = [Dense, Factored, FactoredDiagonal, Cola];

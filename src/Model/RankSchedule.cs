@@ -29,7 +29,7 @@ public abstract class RankSchedule
 
     /// <summary>The kind and parameters of this schedule's text form (<c>("Linear", [8, 64])</c> for "Linear:8:64"), or
     /// null when it has none — a function given to <see cref="Custom"/>. Override it in a schedule of your own, and
-    /// register the kind with <c>LowRankExtensions.RegisterRankSchedule</c>, so that sweeps and records can name it.</summary>
+    /// register the kind with <c>ExtensionRegistry.RegisterRankSchedule</c>, so that sweeps and records can name it.</summary>
     protected virtual (string Kind, double[] Parameters)? TextForm => null;
 
     /// <summary>The invariant text that <see cref="Parse"/> reads back to an equal schedule: "dense" for null, the rank
@@ -69,8 +69,8 @@ public abstract class RankSchedule
             case "step":
                 return values.Length is 2 or 3 ? Step(values[0], values[1], values.Length == 3 ? values[2] : 0.5) : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
         }
-        if (LowRankExtensions.FindRankSchedule(kind) is { } create) return new RegisteredSchedule(kind, values, create(values));
-        throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(LowRankExtensions.RankScheduleKinds))}; register your own with LowRankExtensions.RegisterRankSchedule");
+        if (ExtensionRegistry.FindRankSchedule(kind) is { } create) return new RegisteredSchedule(kind, values, create(values));
+        throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(ExtensionRegistry.RankScheduleKinds))}; register your own with ExtensionRegistry.RegisterRankSchedule");
     }
 
     /// <summary>The type whose code computes the ranks (a registered kind's own schedule type, not its wrapper).</summary>

@@ -128,7 +128,7 @@ public static class SafeTensors
         byte[] text = Encoding.UTF8.GetBytes(header.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         int padded = (text.Length + 7) / 8 * 8;   // the format pads the header with spaces to a multiple of 8
         // Through a temporary file and a rename: a kill mid-write leaves the previous file, never half of a new one.
-        Training.AtomicFile.Write(path, file =>
+        Common.AtomicFile.Write(path, file =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(length, padded);

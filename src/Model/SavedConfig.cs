@@ -67,6 +67,6 @@ internal static class SavedConfig
     static LinearVariant ParseVariant(string name)
     {
         try { return LinearVariant.Parse(name); }
-        catch (ArgumentException e) { throw LowRankExtensions.Missing($"The model uses the linear variant '{name}', which is not registered in this process. {e.Message}", e); }
+        catch (ArgumentException e) { throw ExtensionRegistry.Missing($"The model uses the linear variant '{name}', which is not registered in this process. {e.Message}", e); }
     }
 }

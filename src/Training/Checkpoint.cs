@@ -33,7 +33,7 @@ internal static class Checkpoint
     const int Version = 2;
 
     public static void Write(string path, string fingerprint, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers, TrainingCounters counters) =>
-        AtomicFile.Write(path, stream =>
+        Common.AtomicFile.Write(path, stream =>
         {
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);

@@ -14,11 +14,11 @@ public static class Optimizers
     /// <summary>AdamW for every parameter (block matrices at <see cref="TrainingOptions.AdamMatrixLearningRate"/>).</summary>
     public static IOptimizerFactory AdamW { get; } = new Factory("AdamW", useMuon: false);
 
-    /// <summary>A built-in or registered (<see cref="LowRankExtensions.Register(IOptimizerFactory)"/>) factory by name, case-insensitive.</summary>
+    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(IOptimizerFactory)"/>) factory by name, case-insensitive.</summary>
     public static IOptimizerFactory Parse(string name) =>
         new[] { MuonAdamW, AdamW }.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? LowRankExtensions.FindOptimizer(name)
-        ?? throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", new[] { "MuonAdamW", "AdamW" }.Concat(LowRankExtensions.OptimizerNames))}. Register your own with LowRankExtensions.Register(factory).", nameof(name));
+        ?? ExtensionRegistry.FindOptimizer(name)
+        ?? throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", new[] { "MuonAdamW", "AdamW" }.Concat(ExtensionRegistry.OptimizerNames))}. Register your own with ExtensionRegistry.Register(factory).", nameof(name));
 
     /// <summary>The model's parameters by role.</summary>
     public static (List<Parameter> BlockMatrices, List<Parameter> BlockVectors, Parameter Embedding, List<Parameter> Head) Partition(Gpt model)

@@ -68,7 +68,7 @@ internal static partial class ModelPersistence
             var transformers = stages.Select(e => ReadStage(e, name, device)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
-        catch (InvalidDataException e) when (e.Data.Contains(LowRankExtensions.MissingRegistration)) { throw LowRankExtensions.Missing($"'{name}': {e.Message}", e); }
+        catch (InvalidDataException e) when (e.Data.Contains(ExtensionRegistry.MissingRegistration)) { throw ExtensionRegistry.Missing($"'{name}': {e.Message}", e); }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
         catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.Json.JsonException) { throw Corrupt(name, e); }
     }

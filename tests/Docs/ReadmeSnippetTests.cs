@@ -73,7 +73,7 @@ public class ReadmeSnippetTests
     {
         // The framework, and every assembly the test process has (the library, ML.NET, TorchSharp, …).
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToHashSet();
-        foreach (var a in new[] { typeof(MLNet.LowRank.LowRankExtensions).Assembly, typeof(Microsoft.ML.MLContext).Assembly })
+        foreach (var a in new[] { typeof(MLNet.LowRank.ExtensionRegistry).Assembly, typeof(Microsoft.ML.MLContext).Assembly })
             paths.Add(a.Location);
         foreach (var f in Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))
             if (IsManaged(f)) paths.Add(f);

@@ -79,14 +79,14 @@ public class RegistrationTests
     [Fact]
     public void Registering_a_name_twice_is_an_error_unless_it_is_the_same_thing()
     {
-        LowRankExtensions.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());
-        LowRankExtensions.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
-        FluentActions.Invoking(() => LowRankExtensions.Register(new Impostor())).Should().Throw<ArgumentException>().WithMessage("*'ScaledFactored' is registered already*another name*");
+        ExtensionRegistry.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());
+        ExtensionRegistry.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
+        FluentActions.Invoking(() => ExtensionRegistry.Register(new Impostor())).Should().Throw<ArgumentException>().WithMessage("*'ScaledFactored' is registered already*another name*");
         LinearVariant.Parse("ScaledFactored").Should().BeOfType<MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant>();
         static RankSchedule First(double[] p) => RankSchedule.Linear(p[0], p[0]);
-        LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", First);
-        LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", First);
-        FluentActions.Invoking(() => LowRankExtensions.RegisterRankSchedule("RegistrationTestKind", p => RankSchedule.Linear(p[0], 2 * p[0])))
+        ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", First);
+        ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", First);
+        FluentActions.Invoking(() => ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", p => RankSchedule.Linear(p[0], 2 * p[0])))
             .Should().Throw<ArgumentException>().WithMessage("*registered already*");
     }
 }

@@ -23,7 +23,7 @@ public class OptionTableTests
 
     static OptionTableTests()
     {
-        try { LowRankExtensions.RegisterRankSchedule("Doubling", p => new Doubling(p[0])); }
+        try { ExtensionRegistry.RegisterRankSchedule("Doubling", p => new Doubling(p[0])); }
         catch (ArgumentException) { }   // registered by another test class already
     }
 

@@ -115,7 +115,7 @@ public class ClaimTests
         string deadHere = $"{target}.{NoSuchProcess}@{HostIdentity.Name}.{Guid.NewGuid():N}.tmp";
         string legacy = $"{target}.{NoSuchProcess}.{Guid.NewGuid():N}.tmp";
         foreach (var f in new[] { theirs, deadHere, legacy }) File.WriteAllText(f, "in flight");
-        AtomicFile.WriteText(target, "{}");
+        MLNet.LowRank.Common.AtomicFile.WriteText(target, "{}");
         File.Exists(theirs).Should().BeTrue("another host's writer may be alive: this host cannot know");
         File.Exists(legacy).Should().BeTrue("a name that says no host could be any host's");
         File.Exists(deadHere).Should().BeFalse("its writer on this host is gone");

@@ -78,9 +78,9 @@ public class OptionsSweepTests
     public async Task A_registered_variant_is_swept_by_name_and_its_model_saves_and_loads()
     {
         var byName = () => LinearVariant.Parse("ScaledFactored");
-        if (!LowRankExtensions.VariantNames.Contains("ScaledFactored"))
-            byName.Should().Throw<ArgumentException>().WithMessage("*ScaledFactored*LowRankExtensions.Register*");
-        LowRankExtensions.Register(new ScaledFactoredVariant());
+        if (!ExtensionRegistry.VariantNames.Contains("ScaledFactored"))
+            byName.Should().Throw<ArgumentException>().WithMessage("*ScaledFactored*ExtensionRegistry.Register*");
+        ExtensionRegistry.Register(new ScaledFactoredVariant());
 
         using var dirTemp = new TempDirectory("variant-");
         string dir = dirTemp.Path;

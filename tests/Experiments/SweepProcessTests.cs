@@ -196,7 +196,7 @@ public class SweepProcessTests
         // Another process without the extension: the model names the variant and the registration to make.
         var (evalCode, evalOutput) = SweepFixture.Run(dir, "eval", "--model", Path.Combine(dir, "models", "best.zip"), "--corpus", Path.Combine(dir, "corpus.jsonl"));
         evalCode.Should().Be(2, evalOutput);
-        evalOutput.Should().Contain("ScaledFactored").And.Contain("LowRankExtensions.Register");
+        evalOutput.Should().Contain("ScaledFactored").And.Contain("ExtensionRegistry.Register");
         Directory.Delete(dir, true);
     }
 }

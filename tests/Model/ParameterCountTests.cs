@@ -41,8 +41,8 @@ public class ParameterCountTests
             var block = model.Blocks[i];
             summary.Blocks[i].AttentionParameters.Should().Be(Count(block.Attention.parameters()), $"attention of block {i}");
             summary.Blocks[i].MlpParameters.Should().Be(Count(block.Mlp.parameters()), $"MLP of block {i}");
-            summary.Blocks[i].AttentionRank.Should().Be(block.AttentionRank);
-            block.Attention.Projections.Should().OnlyContain(p => p.Rank == (variant == "Dense" ? 32 : block.AttentionRank));
+            summary.Blocks[i].AttentionRank.Should().Be(block.AttentionRankValue);
+            block.Attention.Projections.Should().OnlyContain(p => p.Rank == (variant == "Dense" ? 32 : block.AttentionRankValue));
         }
     }
 

@@ -30,8 +30,8 @@ public class ReferenceParityTests(ITestOutputHelper output)
         using var model = fixture.Model();
         var report = new ParityReport(name);
 
-        model.Blocks.Select(b => b.AttentionRank).Should().Equal(fixture.Ranks("attention_ranks"), "per-block attention ranks");
-        model.Blocks.Select(b => b.MlpRank).Should().Equal(fixture.Ranks("mlp_ranks"), "per-block MLP ranks");
+        model.Blocks.Select(b => b.AttentionRankValue).Should().Equal(fixture.Ranks("attention_ranks"), "per-block attention ranks");
+        model.Blocks.Select(b => b.MlpRankValue).Should().Equal(fixture.Ranks("mlp_ranks"), "per-block MLP ranks");
         model.Head.Rank.Should().Be(fixture.Config.GetProperty("head_rank").GetInt32());
 
         using (no_grad())

@@ -65,7 +65,7 @@ public static class V4ResultsPage
 
     static string WriteFile(string path, string text)
     {
-        MLNet.LowRank.Training.AtomicFile.WriteText(path, text);
+        MLNet.LowRank.Common.AtomicFile.WriteText(path, text);
         return path;
     }
 

@@ -103,5 +103,5 @@ public sealed record ShardManifest
     }
 
     /// <summary>Writes this manifest into <paramref name="directory"/> atomically.</summary>
-    public void Write(string directory) => Training.AtomicFile.WriteText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+    public void Write(string directory) => Common.AtomicFile.WriteText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
 }

@@ -98,7 +98,7 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         int vocab = reader.ReadInt32(), bos = reader.ReadInt32();
         ulong hash = reader.ReadUInt64();
         if (!Registered.TryGetValue(name, out var tokenizer))
-            throw LowRankExtensions.Missing(
+            throw ExtensionRegistry.Missing(
                 $"This model was trained with the external tokenizer '{name}' ({vocab:N0} ids), which is not registered in this process. Call LmTokenizer.Register(LmTokenizer.FromTokenizer(<the same tokenizer>, bosId: {bos}, name: \"{name}\")) before loading.");
         if (tokenizer.VocabSize != vocab || tokenizer.BosId != bos || tokenizer.vocabularyHash != hash)
             throw new InvalidDataException(

@@ -147,7 +147,7 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     public void SaveTiktoken(string path)
     {
         string text = ranks ?? RanksFromPackage(ReadPackagedRanks(Name));
-        Training.AtomicFile.WriteText(path, text);
+        Common.AtomicFile.WriteText(path, text);
     }
 
     /// <summary>The packaged form (a "Capacity" line, then one base64 token per line in rank order) as "base64 rank" lines.</summary>

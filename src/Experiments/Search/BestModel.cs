@@ -28,8 +28,8 @@ internal static class BestModel
         var best = Objectives.Best(records.Where(r => r.Id == held || File.Exists(ModelOf(r.Id))), objective);
         if (best is not null && best.Id != held)
         {
-            AtomicFile.Write(bestZip, output => { using var input = File.OpenRead(ModelOf(best.Id)); input.CopyTo(output); });
-            AtomicFile.WriteText(bestJson, JsonSerializer.Serialize(new Dictionary<string, string> { ["trial"] = best.Id }));
+            Common.AtomicFile.Write(bestZip, output => { using var input = File.OpenRead(ModelOf(best.Id)); input.CopyTo(output); });
+            Common.AtomicFile.WriteText(bestJson, JsonSerializer.Serialize(new Dictionary<string, string> { ["trial"] = best.Id }));
             held = best.Id;
         }
         if (!keepEveryModel) // every recorded trial's model is now either in best.zip or not the best

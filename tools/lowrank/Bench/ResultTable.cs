@@ -36,7 +36,7 @@ sealed class ResultTable<T>
         if (path is null) return;
         static string Cell(string v) => v.Contains(',') || v.Contains('"') || v.Contains(' ') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
         var lines = rows.Select(r => string.Join(",", columns.Select(c => Cell(c.Value(r)))));
-        Training.AtomicFile.WriteText(path.FullName, string.Join(",", columns.Select(c => c.CsvName)) + "\n" + string.Join("\n", lines) + "\n");
+        Common.AtomicFile.WriteText(path.FullName, string.Join(",", columns.Select(c => c.CsvName)) + "\n" + string.Join("\n", lines) + "\n");
         Console.WriteLine($"wrote {path.FullName}");
     }
 

@@ -9,7 +9,7 @@ using MLNet.LowRank.Training;
 namespace MLNet.LowRank;
 
 /// <summary>The process-wide registry of named extensions.</summary>
-public static class LowRankExtensions
+public static class ExtensionRegistry
 {
     static readonly ConcurrentDictionary<string, LinearVariant> Variants = new(StringComparer.OrdinalIgnoreCase);
     static readonly ConcurrentDictionary<string, IOptimizerFactory> OptimizerFactories = new(StringComparer.OrdinalIgnoreCase);

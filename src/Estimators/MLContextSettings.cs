@@ -8,7 +8,7 @@ using Microsoft.ML.Runtime;
 
 namespace MLNet.LowRank.Estimators;
 
-internal static class HostSettings
+internal static class MLContextSettings
 {
     static readonly ConcurrentDictionary<(Type, string), Func<object, object?>?> Readers = new();
 

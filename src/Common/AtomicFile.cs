@@ -2,9 +2,8 @@
 // write a unique temporary file beside the target, flush it to disk, rename it over the target. The temporary file's
 // name carries its writer's process id and host, so a later writer removes only what a killed process on its own host
 // left: a run directory shared between hosts never loses another host's file in flight.
-using MLNet.LowRank.Common;
 
-namespace MLNet.LowRank.Training;
+namespace MLNet.LowRank.Common;
 
 /// <summary>Crash-safe file replacement.</summary>
 public static class AtomicFile
