@@ -42,31 +42,15 @@ public class LegacyArtefactTests
     }
 
     [Fact]
-    public void A_version_1_checkpoint_resumes_to_the_uninterrupted_losses_and_refuses_other_options()
-    {
-        using var dir = new TempDirectory("lowrank-legacy-");
-        string checkpoint = Path.Combine(dir.Path, "run.ckpt");
-        File.Copy(Fixture("checkpoint-step3.ckpt"), checkpoint);
-        var ml = new MLContext(seed: 1);
-        var docs = ml.LowRank().Data.LoadFromTexts(Texts);
-        var pipeline = (LowRankLmTrainer.Options o) => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(o));
-
-        var other = Options();
-        other.Training = other.Training with { CheckpointPath = checkpoint, Resume = true, MatrixLearningRate = 0.05 };
-        FluentActions.Invoking(() => pipeline(other).Fit(docs)).Should().Throw<InvalidOperationException>().WithMessage("*different run*");
-
-        var same = Options();
-        same.Training = same.Training with { CheckpointPath = checkpoint, Resume = true };
-        using var lm = pipeline(same).Fit(docs).GetLanguageModel();
-        lm.History.Select(h => h.TrainLoss).Should().Equal(Expected().Losses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
-    }
+    public void A_version_1_checkpoint_resumes_to_the_uninterrupted_losses_and_refuses_other_options() =>
+        ArtefactChecks.ResumesToLosses(Fixture("checkpoint-step3.ckpt"), Texts, Options, Expected().Losses);
 
     [Fact]
     public void A_run_directory_from_before_is_the_same_experiment_and_trains_nothing_again()
     {
         using var dir = new TempDirectory("lowrank-legacy-");
         string runDir = Path.Combine(dir.Path, "rundir");
-        CopyDirectory(Fixture("rundir"), runDir);
+        ArtefactChecks.CopyDirectory(Fixture("rundir"), runDir);
         var before = Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f, File.ReadAllText);
         var ml = new MLContext(seed: 1);
         var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadFromTexts(Texts), validationFraction: 0.25);
@@ -85,12 +69,5 @@ public class LegacyArtefactTests
         FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), changed).SetDataset(split.Train, split.Validation)
                 .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }]).SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
             .Should().Throw<InvalidOperationException>().WithMessage("*baseline.RopeBase*500*10000*");
-    }
-
-    static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
-        foreach (var d in Directory.GetDirectories(from)) CopyDirectory(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }

@@ -52,47 +52,24 @@ public class ReleaseArtefactTests
     }
 
     [Fact]
-    public void The_checkpoint_resumes_to_the_uninterrupted_losses_and_refuses_other_options()
-    {
-        using var dir = new TempDirectory("lowrank-release-");
-        string checkpoint = Path.Combine(dir.Path, "run.ckpt");
-        File.Copy(Fixture("checkpoint-step3.ckpt"), checkpoint);
-        var ml = new MLContext(seed: 1);
-        var docs = ml.LowRank().Data.LoadFromTexts(Texts);
-        var pipeline = (LowRankLmTrainer.Options o) => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(o));
-
-        var other = Options();
-        other.Training = other.Training with { CheckpointPath = checkpoint, Resume = true, MatrixLearningRate = 0.05 };
-        FluentActions.Invoking(() => pipeline(other).Fit(docs)).Should().Throw<InvalidOperationException>().WithMessage("*different run*");
-
-        var same = Options();
-        same.Training = same.Training with { CheckpointPath = checkpoint, Resume = true };
-        using var lm = pipeline(same).Fit(docs).GetLanguageModel();
-        lm.History.Select(h => h.TrainLoss).Should().Equal(Expected().Losses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
-    }
+    public void The_checkpoint_resumes_to_the_uninterrupted_losses_and_refuses_other_options() =>
+        ArtefactChecks.ResumesToLosses(Fixture("checkpoint-step3.ckpt"), Texts, Options, Expected().Losses);
 
     [Fact]
     public void The_sweep_config_resumes_its_run_directory_and_trains_nothing()
     {
         using var dir = new TempDirectory("lowrank-release-");
-        Copy(Fixture("rundir"), Path.Combine(dir.Path, "rundir"));
+        ArtefactChecks.CopyDirectory(Fixture("rundir"), Path.Combine(dir.Path, "rundir"));
         File.Copy(Fixture("sweep.json"), Path.Combine(dir.Path, "sweep.json"));
         File.Copy(Fixture("corpus.jsonl"), Path.Combine(dir.Path, "corpus.jsonl"));
         string trials = Path.Combine(dir.Path, "rundir", "trials");
-        var before = Directory.GetFiles(trials).ToDictionary(Path.GetFileName, File.ReadAllText);
+        var before = Directory.GetFiles(trials).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
 
         var (code, output) = SweepFixture.Run(dir.Path, "sweep", "--config", "sweep.json", "--run-dir", "rundir");
 
         code.Should().Be(0, output);
         output.Split('\n').Count(l => l.Contains("already done")).Should().Be(4, output);
         output.Should().NotContain("running");
-        Directory.GetFiles(trials).ToDictionary(Path.GetFileName, File.ReadAllText).Should().Equal(before, "every trial was finished: none is trained or rewritten");
-    }
-
-    static void Copy(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
-        foreach (var d in Directory.GetDirectories(from)) Copy(d, Path.Combine(to, Path.GetFileName(d)));
+        Directory.GetFiles(trials).ToDictionary(f => Path.GetFileName(f), File.ReadAllText).Should().Equal(before, "every trial was finished: none is trained or rewritten");
     }
 }

@@ -2,7 +2,6 @@
 // them: the study's report-only walk (which refuses a directory whose identity, or a record whose id, this build would
 // compute differently — a run would train those trials again) regenerates docs/results.md, docs/results-v3.md and
 // docs/results-v4.md byte for byte from a copy of docs/study.
-using System.Diagnostics;
 using MLNet.LowRank.Tests.Docs;
 
 namespace MLNet.LowRank.Tests.Examples;
@@ -15,12 +14,12 @@ public class CommittedStudyRecordsTests
     {
         string repository = ReadmeCommandTests.RepositoryRoot();
         using var dir = new TempDirectory("lowrank-committed-study-");
-        Copy(Path.Combine(repository, "docs", "study"), Path.Combine(dir.Path, "study"));
+        Compatibility.ArtefactChecks.CopyDirectory(Path.Combine(repository, "docs", "study"), Path.Combine(dir.Path, "study"));
         string results = Path.Combine(dir.Path, "results.md");
 
-        var (code, output) = Run(dir.Path, "--v3", "--report-only", "--out", "study", "--results", results);
+        var (code, output) = StudySmokeTests.Run(dir.Path, "--v3", "--report-only", "--out", "study", "--results", results);
         code.Should().Be(0, output);
-        (code, output) = Run(dir.Path, "--v4", "--report-only", "--out", "study", "--results", results);
+        (code, output) = StudySmokeTests.Run(dir.Path, "--v4", "--report-only", "--out", "study", "--results", results);
         code.Should().Be(0, output);
 
         foreach (var page in new[] { "results.md", "results-v3.md", "results-v4.md" })
@@ -33,36 +32,13 @@ public class CommittedStudyRecordsTests
     {
         string repository = ReadmeCommandTests.RepositoryRoot();
         using var dir = new TempDirectory("lowrank-committed-study-");
-        Copy(Path.Combine(repository, "docs", "study"), Path.Combine(dir.Path, "study"));
+        Compatibility.ArtefactChecks.CopyDirectory(Path.Combine(repository, "docs", "study"), Path.Combine(dir.Path, "study"));
         string experiment = Path.Combine(dir.Path, "study", "reported", "budget-2", "experiment.json");
         File.WriteAllText(experiment, File.ReadAllText(experiment).Replace("\"baseline.GradientClip\": \"1\"", "\"baseline.GradientClip\": \"2\""));
 
-        var (code, output) = Run(dir.Path, "--v3", "--report-only", "--out", "study", "--results", Path.Combine(dir.Path, "results.md"));
+        var (code, output) = StudySmokeTests.Run(dir.Path, "--v3", "--report-only", "--out", "study", "--results", Path.Combine(dir.Path, "results.md"));
         code.Should().NotBe(0);
         output.Should().Contain("budget-2: the records are not the trials this build would run (baseline.GradientClip: this run has '1', the directory has '2')");
         File.Exists(Path.Combine(dir.Path, "results.md")).Should().BeFalse("no page is written from records a run would redo");
-    }
-
-    static (int Code, string Output) Run(string workingDirectory, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Study.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Study {string.Join(' ', args)} did not finish in 5 minutes.");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    static void Copy(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
-        foreach (var d in Directory.GetDirectories(from)) Copy(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }

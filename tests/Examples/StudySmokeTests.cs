@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Examples;
 [Collection(SecondChildProcessCollection.Name)]
 public class StudySmokeTests
 {
-    static (int Code, string Output) Run(string workingDirectory, params string[] args)
+    /// <summary>Runs the study program (its build beside the tests) to completion; returns exit code and output.</summary>
+    internal static (int Code, string Output) Run(string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Study.dll"));
