@@ -18,10 +18,17 @@ public sealed record Choices(IReadOnlyDictionary<string, double> Muon, double Em
         budget >= 2 && LargestBudgetMuon.TryGetValue(arm.Name, out double lr) ? lr : Muon[arm.Name];
 }
 
-public sealed class Phases(MLContext ml, IDataView train, IDataView validation, StudyDesign design, string root, Action<string> log, CancellationToken ct, bool readOnly = false)
+public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Action<string> log)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    readonly TrialBatch batch = new(ml, train, validation, root, log, ct) { ReadOnly = readOnly };
+
+    /// <summary>Phases that train on <paramref name="train"/> and validate on <paramref name="validation"/>.</summary>
+    public Phases(MLContext ml, IDataView train, IDataView validation, StudyDesign design, string root, Action<string> log, CancellationToken ct)
+        : this(new TrialBatch(ml, train, validation, root, log, ct), design, root, log) { }
+
+    /// <summary>Phases that only read the records (no data): what the results pages walk.</summary>
+    public static Phases ReadOnly(MLContext ml, StudyDesign design, string root, CancellationToken ct) =>
+        new(new TrialBatch(ml, e => e, root, _ => { }, ct) { ReadOnly = true }, design, root, _ => { });
 
     public string TuneDirectory(Arm arm, int extension = 0) => Path.Combine(root, "tune", extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
     public string EmbeddingHeadDirectory => Path.Combine(root, "tune", "dense-embedding-head");

@@ -78,21 +78,24 @@ if (v4)
     }
     return 0;
 }
-var corpus = ml.LowRank().Data.LoadBrownCorpus();
-// Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the smoke
-// context is 64), and the validation split, scored in full after every trial, stays a few thousand tokens.
-if (smoke)
-    corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus, reuseRowObject: false)
-        .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
-var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
 var design = new StudyDesign(smoke);
 Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; deep arm: {design.Iso.Message}");
-var phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token, readOnly: reportOnly);
-
+// The pages are written from the records alone: the corpus is loaded only to train, and a report-only run reads none.
+Phases ReadOnlyPhases() => Phases.ReadOnly(ml, design, root, cancel.Token);
+TrialBatch ReadOnlyBatch(string directory) => new(ml, e => e, directory, _ => { }, cancel.Token) { ReadOnly = true };
+Phases phases;
 try
 {
     if (!reportOnly)
     {
+        var corpus = ml.LowRank().Data.LoadBrownCorpus();
+        // Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the smoke
+        // context is 64), and the validation split, scored in full after every trial, stays a few thousand tokens.
+        if (smoke)
+            corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus, reuseRowObject: false)
+                .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
+        var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
+        phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token);
         var choices = await phases.TuneAsync();
         await phases.ReportedAsync(choices);
         if (v3Controls)
@@ -113,6 +116,7 @@ try
     {
         // The same walk with a batch that trains nothing checks that every record is the trial this build would run
         // (each directory's identity and each record's id), so a page is never written from records a run would redo.
+        phases = ReadOnlyPhases();
         await phases.ReportedAsync(await phases.TuneAsync());
     }
 }
@@ -121,22 +125,22 @@ catch (OperationCanceledException)
     Log("Interrupted: finished trials are kept; run the same command to resume.");
     return 130;
 }
-string written = ResultsPage.Write(resultsPath, root, design, phases, split, ml, Log);
+string written = ResultsPage.Write(resultsPath, root, design, phases, Log);
 Log($"Wrote {written}.");
 if (v3)
 {
     // The version-3 page from the records alone: the same walk through the phases with a batch that trains nothing.
     var v3Design = new V3Design(design);
     var v2Records = StudyRecords.Load(design, phases);
-    var v2Choices = await new Phases(ml, split.Train, split.Validation, design, root, _ => { }, cancel.Token, readOnly: true).TuneAsync();
-    var walk = new V3Phases(new TrialBatch(ml, split.Train, split.Validation, v3Root, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, v3Root, _ => { });
+    var v2Choices = await ReadOnlyPhases().TuneAsync();
+    var walk = new V3Phases(ReadOnlyBatch(v3Root), v3Design, v2Choices, phases, v2Records, v3Root, _ => { });
     var v3Choices = await walk.RunAsync();
-    // The addendum's records, read the same way (its own root); and the training split's size in tokens (bytes + BOS).
+    // The addendum's records, read the same way (its own root); and the training split's size in tokens, from what
+    // the records say they trained on.
     string addendumRoot = Path.Combine(root, "v3-controls-2x");
-    var retuned = await new V3Phases(new TrialBatch(ml, split.Train, split.Validation, addendumRoot, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { }).RetuneControlsAsync();
-    long trainingTokens = ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(split.Train, reuseRowObject: false)
-        .Where(r => r.Text.Length > 0).Sum(r => System.Text.Encoding.UTF8.GetByteCount(r.Text) + 1L);
-    var addendumPhases = new V3Phases(new TrialBatch(ml, split.Train, split.Validation, addendumRoot, _ => { }, cancel.Token) { ReadOnly = true }, v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { });
+    var retuned = await new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { }).RetuneControlsAsync();
+    long trainingTokens = StudyRecords.TrainingTokens(phases.ReportedDirectory(StudyDesign.Middle));
+    var addendumPhases = new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { });
     var rerun = V3Records.Load(v3Design, walk, v2Records, v3Choices);
     foreach (var b in new[] { v3Design.One, v3Design.Two })
         rerun = rerun.Replacing(addendumPhases.NewArmsDirectory(b), b.Name, v3Design.NewArms);

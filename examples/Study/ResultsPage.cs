@@ -16,7 +16,7 @@ public static class ResultsPage
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static string Write(string path, string root, StudyDesign design, Phases phases, DocumentSplitResult split, MLContext ml, Action<string> log)
+    public static string Write(string path, string root, StudyDesign design, Phases phases, Action<string> log)
     {
         var records = StudyRecords.Load(design, phases);
         var page = new StringBuilder();
@@ -34,7 +34,7 @@ public static class ResultsPage
         Line("");
         int correctionsAt = page.Length;
 
-        Setup(Line, design, split, ml);
+        Setup(Line, design);
         LearningRates(Line, design, records);
         Ladder(Line, design, records);
         var comparisons = Comparisons(Line, design, records);
@@ -78,7 +78,7 @@ public static class ResultsPage
         return path;
     }
 
-    static void Setup(Action<string> Line, StudyDesign d, DocumentSplitResult split, MLContext ml)
+    static void Setup(Action<string> Line, StudyDesign d)
     {
         Line("## Setup (as run)");
         Line("");

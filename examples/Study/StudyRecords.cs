@@ -21,6 +21,20 @@ public sealed class StudyRecords
     public DateTime? First { get; private set; }
     public DateTime? Last { get; private set; }
 
+    /// <summary>The training split's size in byte-level tokens (one per UTF-8 byte, plus each document's BOS), from
+    /// what a run directory's identity says it trained on ("N documents, C characters #hash"). The Brown corpus is
+    /// ASCII, so its bytes are its characters: 5,342,584 + 448 = 5,343,032 tokens, what the study computed from the split
+    /// itself before its pages were written from the records alone.</summary>
+    public static long TrainingTokens(string runDirectory)
+    {
+        string described = new ResultStore(runDirectory).ReadFingerprint()?.GetValueOrDefault("data.train")
+            ?? throw new InvalidOperationException($"{runDirectory} does not record what it trained on (data.train).");
+        var m = System.Text.RegularExpressions.Regex.Match(described, @"^([\d,]+) documents, ([\d,]+) characters");
+        if (!m.Success) throw new InvalidOperationException($"{runDirectory}: data.train is '{described}', not 'N documents, C characters'.");
+        long Number(int g) => long.Parse(m.Groups[g].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        return Number(2) + Number(1);
+    }
+
     public static StudyRecords Load(StudyDesign design, Phases phases)
     {
         var r = new StudyRecords();
