@@ -23,7 +23,7 @@ public static class ComputeViews
         foreach (var arm in MiddleArms(d).OrderBy(a => ModelSummary.For(d.Config(a)).BlockParameters))
         {
             var runs = r.ReportedRuns(arm.Name, StudyDesign.Middle).Where(t => t.CrossEntropy is not null).ToList();
-            string rate = runs.FirstOrDefault()?.Parameters["MatrixLearningRate"] ?? "—";
+            string rate = runs.FirstOrDefault()?.Parameters[OptionNames.MatrixLearningRate] ?? "—";
             string loss = runs.Count >= 2 ? Intervals.Mean(runs.Select(t => t.CrossEntropy!.Value).ToList()).ToString("F4") + $" (n = {runs.Count})" : runs.Count == 1 ? $"{runs[0].CrossEntropy:F4} (n = 1)" : "—";
             string bpb = runs.Count >= 2 ? Intervals.Mean(runs.Select(t => t.BitsPerByte!.Value).ToList()).ToString("F4") : "—";
             Line($"| `{arm.Name}` | {ModelSummary.For(d.Config(arm)).BlockParameters:N0} | {rate} | {loss} | {bpb} |");
@@ -57,7 +57,7 @@ public static class ComputeViews
         var header = lines[0].Split(',');
         int model = Array.IndexOf(header, "model"), tps = Array.FindIndex(header, h => h.StartsWith("tokens_per_s", StringComparison.Ordinal) || h == "tokens/s");
         if (model < 0 || tps < 0) return result;
-        var defaults = new Dictionary<string, string> { ["AttentionRank"] = "dense", ["MlpRank"] = "dense", ["Depth"] = "4", ["HeadDim"] = headDim.ToString(Ci) };
+        var defaults = new Dictionary<string, string> { [OptionNames.AttentionRank] = "dense", [OptionNames.MlpRank] = "dense", [OptionNames.Depth] = "4", ["HeadDim"] = headDim.ToString(Ci) };
         Dictionary<string, string> Normal(IEnumerable<KeyValuePair<string, string>> spec) =>
             spec.Where(kv => defaults.GetValueOrDefault(kv.Key) != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
         var rows = lines.Skip(1).Select(l => l.Split(','))

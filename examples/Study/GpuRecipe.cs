@@ -66,7 +66,7 @@ public static class GpuRecipe
         };
         spec.Baseline.Model = c;
         spec.Baseline.Training = spec.Baseline.Training with { BatchSize = Batch, EvalEvery = 500, EvalTokens = 1_048_576 };
-        spec.SearchSpace.Add("Seed", 1, 2, 3).Add(nameof(Training.TrainingOptions.MatrixLearningRate), 0.005, 0.01, 0.02, 0.04, 0.08);
+        spec.SearchSpace.Add(OptionNames.Seed, 1, 2, 3).Add(nameof(Training.TrainingOptions.MatrixLearningRate), 0.005, 0.01, 0.02, 0.04, 0.08);
         return spec;
     }
 }

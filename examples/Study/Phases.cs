@@ -44,11 +44,11 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
 
         // Embedding and head on the dense arm at its Muon rate; the defaults' trial is the grid's best, copied.
         var dense = With(design.Dense.Parameters, muon["dense"], 0.2, 0.004, StudyDesign.TuningSeed);
-        var trials = StudyDesign.EmbeddingGrid.Select(e => With(dense, ("EmbeddingLearningRate", StudyDesign.Rate(e))))
-            .Concat(StudyDesign.HeadGrid.Where(h => h != 0.004).Select(h => With(dense, ("HeadLearningRate", StudyDesign.Rate(h))))).ToList();
+        var trials = StudyDesign.EmbeddingGrid.Select(e => With(dense, (OptionNames.EmbeddingLearningRate, StudyDesign.Rate(e))))
+            .Concat(StudyDesign.HeadGrid.Where(h => h != 0.004).Select(h => With(dense, (OptionNames.HeadLearningRate, StudyDesign.Rate(h))))).ToList();
         var records = await RunAsync(EmbeddingHeadDirectory, StudyDesign.Middle, denseEvaluation: false, trials, reuse: [TuneDirectory(design.Dense)]);
-        double embedding = BestBy(records, "EmbeddingLearningRate", r => r.Parameters["HeadLearningRate"] == "0.004");
-        double head = BestBy(records, "HeadLearningRate", r => r.Parameters["EmbeddingLearningRate"] == "0.2");
+        double embedding = BestBy(records, OptionNames.EmbeddingLearningRate, r => r.Parameters[OptionNames.HeadLearningRate] == "0.004");
+        double head = BestBy(records, OptionNames.HeadLearningRate, r => r.Parameters[OptionNames.EmbeddingLearningRate] == "0.2");
         log($"Embedding rate {StudyDesign.Rate(embedding)}, head rate {StudyDesign.Rate(head)} (defaults 0.2, 0.004).");
 
         // Largest budget: the chosen rate and its two grid neighbours, for dense and low-rank.
@@ -73,7 +73,7 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
             design.MuonGrid.Select(lr => With(arm.Parameters, lr, 0.2, 0.004, StudyDesign.TuningSeed)).ToList())).ToList();
         for (int extension = 1; extension <= design.MaxGridExtensions; extension++)
         {
-            var tried = records.Select(r => double.Parse(r.Parameters["MatrixLearningRate"], Ci)).ToList();
+            var tried = records.Select(r => double.Parse(r.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
             double best = Best(records);
             double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
             if (next is not double rate) break;

@@ -110,17 +110,17 @@ public static class ResultsPage
         var chosen = new Dictionary<string, double>();
         foreach (var arm in d.TunedArms)
         {
-            var runs = r.Tuning[arm.Name].OrderBy(t => double.Parse(t.Parameters["MatrixLearningRate"], Ci)).ToList();
+            var runs = r.Tuning[arm.Name].OrderBy(t => double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
             if (runs.Count == 0) { Line($"| `{arm.Name}` | (not run yet) | |"); continue; }
             var best = runs.Where(t => t.CrossEntropy is not null).MinBy(t => t.CrossEntropy);
-            if (best is not null) chosen[arm.Name] = double.Parse(best.Parameters["MatrixLearningRate"], Ci);
-            Line($"| `{arm.Name}` | {string.Join(", ", runs.Select(t => $"{t.Parameters["MatrixLearningRate"]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))} | {(best is null ? "—" : best.Parameters["MatrixLearningRate"])} |");
+            if (best is not null) chosen[arm.Name] = double.Parse(best.Parameters[OptionNames.MatrixLearningRate], Ci);
+            Line($"| `{arm.Name}` | {string.Join(", ", runs.Select(t => $"{t.Parameters[OptionNames.MatrixLearningRate]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))} | {(best is null ? "—" : best.Parameters[OptionNames.MatrixLearningRate])} |");
         }
         Line("");
         if (r.EmbeddingHead.Count > 0)
-            Line($"Embedding and head (AdamW, before the width scaling), dense arm at its Muon rate: {string.Join(", ", r.EmbeddingHead.Select(t => $"embedding {t.Parameters["EmbeddingLearningRate"]} / head {t.Parameters["HeadLearningRate"]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))}.");
+            Line($"Embedding and head (AdamW, before the width scaling), dense arm at its Muon rate: {string.Join(", ", r.EmbeddingHead.Select(t => $"embedding {t.Parameters[OptionNames.EmbeddingLearningRate]} / head {t.Parameters[OptionNames.HeadLearningRate]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))}.");
         foreach (var (arm, runs) in r.Confirmation.Where(kv => kv.Value.Count > 0))
-            Line($"Largest budget, `{arm}`: {string.Join(", ", runs.Select(t => $"{t.Parameters["MatrixLearningRate"]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))}.");
+            Line($"Largest budget, `{arm}`: {string.Join(", ", runs.Select(t => $"{t.Parameters[OptionNames.MatrixLearningRate]} → {(t.CrossEntropy is double l ? l.ToString("F4", Ci) : t.Status.ToString())}"))}.");
         Line("");
         return chosen;
     }
@@ -339,14 +339,14 @@ public static class ResultsPage
             }
         foreach (var (arm, runs) in r.Tuning.Where(kv => kv.Value.Count > 0))
         {
-            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters["MatrixLearningRate"], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci), Loss: t.CrossEntropy!.Value)).ToList();
             if (rates.Count == 0) continue;
             var best = rates.MinBy(x => x.Loss);
             bool edge = best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate);
             if (edge && rates.Count >= d.MuonGrid.Count + d.MaxGridExtensions)
                 notes.Add($"`{arm}`: the best Muon rate {StudyDesign.Rate(best.Rate)} is still at the edge after {d.MaxGridExtensions} extensions (the plan's limit), so the optimum is not bracketed.");
         }
-        foreach (var (parameter, grid, other, otherDefault) in new[] { ("EmbeddingLearningRate", StudyDesign.EmbeddingGrid, "HeadLearningRate", "0.004"), ("HeadLearningRate", StudyDesign.HeadGrid, "EmbeddingLearningRate", "0.2") })
+        foreach (var (parameter, grid, other, otherDefault) in new[] { (OptionNames.EmbeddingLearningRate, StudyDesign.EmbeddingGrid, OptionNames.HeadLearningRate, "0.004"), (OptionNames.HeadLearningRate, StudyDesign.HeadGrid, OptionNames.EmbeddingLearningRate, "0.2") })
         {
             var best = r.EmbeddingHead.Where(t => t.CrossEntropy is not null && t.Parameters[other] == otherDefault).MinBy(t => t.CrossEntropy);
             if (best is null || r.EmbeddingHead.Count < grid.Length) continue;
@@ -356,7 +356,7 @@ public static class ResultsPage
         }
         foreach (var (arm, runs) in r.Confirmation.Where(kv => kv.Value.Count > 0))
         {
-            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters["MatrixLearningRate"], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci), Loss: t.CrossEntropy!.Value)).ToList();
             if (rates.Count < 3) continue;
             var best = rates.MinBy(x => x.Loss);
             if (best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate))

@@ -126,10 +126,10 @@ public sealed class StudyDesign
 
     public static Dictionary<string, string> Params(string variant, object attention, object mlp, int depth) => new()
     {
-        ["Variant"] = variant,
-        ["AttentionRank"] = Convert.ToString(attention, Ci)!,
-        ["MlpRank"] = Convert.ToString(mlp, Ci)!,
-        ["Depth"] = depth.ToString(Ci),
+        [OptionNames.Variant] = variant,
+        [OptionNames.AttentionRank] = Convert.ToString(attention, Ci)!,
+        [OptionNames.MlpRank] = Convert.ToString(mlp, Ci)!,
+        [OptionNames.Depth] = depth.ToString(Ci),
     };
 
     public static string Rate(double lr) => lr.ToString("R", Ci);

@@ -95,7 +95,7 @@ public static class StudyFigures
         var plot = new Plot();
         foreach (var arm in d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)))
         {
-            var run = r.ReportedRuns(arm.Name, StudyDesign.Middle).FirstOrDefault(t => t.Parameters["Seed"] == "1");
+            var run = r.ReportedRuns(arm.Name, StudyDesign.Middle).FirstOrDefault(t => t.Parameters[OptionNames.Seed] == "1");
             var points = run?.LossCurve.Where(p => p.ValidationLoss is not null).ToList();
             if (points is null || points.Count < 2) continue;
             var line = plot.Add.ScatterLine(points.Select(p => (double)p.Tokens).ToArray(), points.Select(p => p.ValidationLoss!.Value).ToArray());

@@ -52,7 +52,7 @@ public sealed class StudyRecords
             {
                 var arm = arms.FirstOrDefault(a => a.Parameters.All(kv => t.Parameters.GetValueOrDefault(kv.Key) == kv.Value));
                 if (arm is null || t.Status == TrialStatus.Failed) continue;
-                int seed = int.Parse(t.Parameters["Seed"], Ci);
+                int seed = int.Parse(t.Parameters[OptionNames.Seed], Ci);
                 var byBudget = r.Reported.TryGetValue(arm.Name, out var b) ? b : r.Reported[arm.Name] = [];
                 var bySeed = byBudget.TryGetValue(budget, out var s) ? s : byBudget[budget] = [];
                 bySeed[seed] = t;

@@ -139,7 +139,7 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     }
 
     /// <summary>The Muon rate of the completed record with the lowest final validation loss.</summary>
-    public static double Best(IEnumerable<TrialResult> records) => BestBy(records, "MatrixLearningRate", _ => true);
+    public static double Best(IEnumerable<TrialResult> records) => BestBy(records, OptionNames.MatrixLearningRate, _ => true);
 
     /// <summary>The value of <paramref name="parameter"/> in the completed record with the lowest final validation loss;
     /// a diverged trial never wins.</summary>
@@ -153,8 +153,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
 
     /// <summary>An arm's trial at the given learning rates and seed (<c>Seed</c> = <c>DataSeed</c>: arms paired by seed).</summary>
     public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon, double embedding, double head, int seed) =>
-        With(arm, ("MatrixLearningRate", StudyDesign.Rate(muon)), ("EmbeddingLearningRate", StudyDesign.Rate(embedding)),
-            ("HeadLearningRate", StudyDesign.Rate(head)), ("Seed", seed.ToString(Ci)), ("DataSeed", seed.ToString(Ci)));
+        With(arm, (OptionNames.MatrixLearningRate, StudyDesign.Rate(muon)), (OptionNames.EmbeddingLearningRate, StudyDesign.Rate(embedding)),
+            (OptionNames.HeadLearningRate, StudyDesign.Rate(head)), (OptionNames.Seed, seed.ToString(Ci)), (OptionNames.DataSeed, seed.ToString(Ci)));
 
     public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> p, params (string Key, string Value)[] set)
     {

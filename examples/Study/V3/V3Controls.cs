@@ -19,7 +19,7 @@ public static class V3Controls
         [
             new(d.DenseSmall, d.LowRank, "fewer parameters: a dense model of `lowrank`'s size",
                 "a dense model of `lowrank`'s size is better than `lowrank`: the low-rank gap is more than having fewer parameters",
-                $"a dense model of `lowrank`'s size is worse than `lowrank`: at this size, factoring at ranks {d.LowRank.Parameters["AttentionRank"]} / {d.LowRank.Parameters["MlpRank"]} is the better use of the parameters, and `lowrank`'s gap to `dense` is smaller than what having as few parameters costs a dense model",
+                $"a dense model of `lowrank`'s size is worse than `lowrank`: at this size, factoring at ranks {d.LowRank.Parameters[OptionNames.AttentionRank]} / {d.LowRank.Parameters[OptionNames.MlpRank]} is the better use of the parameters, and `lowrank`'s gap to `dense` is smaller than what having as few parameters costs a dense model",
                 "a dense model of `lowrank`'s size cannot be told apart from `lowrank`: its gap to `dense` cannot be told apart from having fewer parameters"),
             new(d.FullRankFactored, d.Dense, "the factoring itself (rank = width, no rank restriction)",
                 "factoring at full rank is better than dense", "factoring itself costs, with no rank restriction at all",

@@ -42,7 +42,7 @@ public sealed class V3Design
         Widths = Smoke ? [16, 32, 48] : [32, 64, 96];   // a smoke run: the core width (32) and two others
         // The same shape on attention and MLP ranks, each schedule's parameters chosen so its block parameters match
         // constant rank's (±2 %); a smoke run halves them with the smoke model's ranks.
-        double k = int.Parse(LowRank.Parameters["AttentionRank"], Ci) / 16.0;
+        double k = int.Parse(LowRank.Parameters[OptionNames.AttentionRank], Ci) / 16.0;
         string s(double x) => (k * x).ToString("R", Ci);
         Schedules =
         [
@@ -57,7 +57,7 @@ public sealed class V3Design
 
     ScheduleArm Schedule(string name, string attention, string mlp)
     {
-        var p = TrialBatch.With(LowRank.Parameters, ("AttentionRank", attention), ("MlpRank", mlp));
+        var p = TrialBatch.With(LowRank.Parameters, (OptionNames.AttentionRank, attention), (OptionNames.MlpRank, mlp));
         return new(new($"schedule-{name}", p, $"attention {attention}, MLP {mlp}"), attention, mlp);
     }
 
@@ -91,7 +91,7 @@ public sealed class V3Design
     {
         if (width == V2.Width) return (Dense, LowRankIso);
         var dense = StudyDesign.Params("Dense", "dense", "dense", 4);
-        dense["ModelDim"] = width.ToString(Ci);
+        dense[OptionNames.ModelDim] = width.ToString(Ci);
         return (new($"w{width}-dense", dense, $"dense at width {width}"), Iso(width, $"w{width}-iso"));
     }
 
@@ -99,7 +99,7 @@ public sealed class V3Design
     {
         int attention = width / 2, mlp = (int)Math.Round(0.8 * width, MidpointRounding.AwayFromZero);
         var p = StudyDesign.Params("Factored", attention, mlp, 4);
-        if (width != V2.Width) p["ModelDim"] = width.ToString(Ci);   // at the core width: version 2's rank-32 arm, same parameters
+        if (width != V2.Width) p[OptionNames.ModelDim] = width.ToString(Ci);   // at the core width: version 2's rank-32 arm, same parameters
         return new(name, p, $"Factored at width {width}, attention rank {attention}, MLP rank {mlp}: the dense arm's block parameters");
     }
 

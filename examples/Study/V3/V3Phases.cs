@@ -171,19 +171,19 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         var baseline = V2.BaselineFor(b.Steps, false);
         var records = existing.ToList();
         int fromV2 = records.Count;
-        var missing = grid.Where(lr => !records.Any(r => Value(r, "MatrixLearningRate") == lr)).ToList();
+        var missing = grid.Where(lr => !records.Any(r => Value(r, OptionNames.MatrixLearningRate) == lr)).ToList();
         if (missing.Count > 0)
             records.AddRange(await batch.RunAsync(directory(0), b.Name, b.Steps, baseline, [.. missing.Select(lr => With(arm.Parameters, lr, embedding, head, StudyDesign.TuningSeed))]));
         for (int extension = 1; extension <= V2.MaxGridExtensions; extension++)
         {
-            var tried = records.Select(r => Value(r, "MatrixLearningRate")).ToList();
+            var tried = records.Select(r => Value(r, OptionNames.MatrixLearningRate)).ToList();
             double best = Best(records);
             double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
             if (next is not double rate) break;
             log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} at {b.Name} × is at the edge of the grid; trying {StudyDesign.Rate(rate)}.");
             records.AddRange(await batch.RunAsync(directory(extension), b.Name, b.Steps, baseline, [With(arm.Parameters, rate, embedding, head, StudyDesign.TuningSeed)]));
         }
-        Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name, Value(r, "MatrixLearningRate"), r.Status == TrialStatus.Completed ? r.CrossEntropy : null, i < fromV2))
+        Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name, Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null, i < fromV2))
             .OrderBy(t => t.Item3));
         return Best(records);
     }
@@ -201,10 +201,10 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         for (int extension = 1; extension <= V2.MaxGridExtensions; extension++)
         {
             var best = BestRecord(records, _ => true)!;
-            double e = Value(best, "EmbeddingLearningRate"), h = Value(best, "HeadLearningRate");
+            double e = Value(best, OptionNames.EmbeddingLearningRate), h = Value(best, OptionNames.HeadLearningRate);
             var next = new List<(double E, double H)>();
-            var es = records.Where(r => Value(r, "HeadLearningRate") == h).Select(r => Value(r, "EmbeddingLearningRate")).ToList();
-            var hs = records.Where(r => Value(r, "EmbeddingLearningRate") == e).Select(r => Value(r, "HeadLearningRate")).ToList();
+            var es = records.Where(r => Value(r, OptionNames.HeadLearningRate) == h).Select(r => Value(r, OptionNames.EmbeddingLearningRate)).ToList();
+            var hs = records.Where(r => Value(r, OptionNames.EmbeddingLearningRate) == e).Select(r => Value(r, OptionNames.HeadLearningRate)).ToList();
             if (e == es.Min()) next.Add((e / 2, h)); else if (e == es.Max()) next.Add((e * 2, h));
             if (h == hs.Min()) next.Add((e, h / 2)); else if (h == hs.Max()) next.Add((e, h * 2));
             if (next.Count == 0) break;
@@ -212,10 +212,10 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             records.AddRange(await batch.RunAsync(JointDirectory(arm, $"x{extension}"), d.Quarter.Name, d.Quarter.Steps, baseline, [.. next.Select(p => Point(p.E, p.H, muon))]));
         }
         var pair = BestRecord(records, _ => true)!;
-        double be = Value(pair, "EmbeddingLearningRate"), bh = Value(pair, "HeadLearningRate");
+        double be = Value(pair, OptionNames.EmbeddingLearningRate), bh = Value(pair, OptionNames.HeadLearningRate);
         records.AddRange(await batch.RunAsync(JointDirectory(arm, "muon"), d.Quarter.Name, d.Quarter.Steps, baseline, [Point(be, bh, muon / 2), Point(be, bh, muon * 2)]));
         var overall = BestRecord(records, _ => true)!;
-        Choices.Joint[arm.Name] = (Value(overall, "EmbeddingLearningRate"), Value(overall, "HeadLearningRate"), Value(overall, "MatrixLearningRate"), overall.CrossEntropy!.Value);
+        Choices.Joint[arm.Name] = (Value(overall, OptionNames.EmbeddingLearningRate), Value(overall, OptionNames.HeadLearningRate), Value(overall, OptionNames.MatrixLearningRate), overall.CrossEntropy!.Value);
         log($"{arm.Name}: best joint setting at 1/4 × embedding {StudyDesign.Rate(Choices.Joint[arm.Name].Embedding)}, head {StudyDesign.Rate(Choices.Joint[arm.Name].Head)}, Muon {StudyDesign.Rate(Choices.Joint[arm.Name].Muon)} (loss {Choices.Joint[arm.Name].Loss:F4}).");
     }
 

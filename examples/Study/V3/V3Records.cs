@@ -10,7 +10,7 @@ namespace MLNet.LowRank.Examples.Study;
 public sealed class V3Records
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    static readonly string[] TrialKeys = ["MatrixLearningRate", "EmbeddingLearningRate", "HeadLearningRate", "Seed", "DataSeed"];
+    static readonly string[] TrialKeys = [OptionNames.MatrixLearningRate, OptionNames.EmbeddingLearningRate, OptionNames.HeadLearningRate, OptionNames.Seed, OptionNames.DataSeed];
 
     readonly Dictionary<string, Dictionary<string, Dictionary<int, TrialResult>>> cells = [];
 
@@ -81,7 +81,7 @@ public sealed class V3Records
     {
         var byBudget = cells.TryGetValue(arm, out var b) ? b : cells[arm] = [];
         var bySeed = byBudget.TryGetValue(budget, out var s) ? s : byBudget[budget] = [];
-        bySeed[int.Parse(t.Parameters["Seed"], Ci)] = t;
+        bySeed[int.Parse(t.Parameters[OptionNames.Seed], Ci)] = t;
         Source[(arm, budget)] = source;
     }
 
@@ -95,7 +95,7 @@ public sealed class V3Records
     /// <summary>Final validation losses (nats per byte) of an arm's completed runs at a budget, by seed.</summary>
     public IReadOnlyDictionary<int, double> Losses(string arm, string budget) =>
         Runs(arm, budget).Where(t => t.Status == TrialStatus.Completed && t.CrossEntropy is not null)
-            .ToDictionary(t => int.Parse(t.Parameters["Seed"], Ci), t => t.CrossEntropy!.Value);
+            .ToDictionary(t => int.Parse(t.Parameters[OptionNames.Seed], Ci), t => t.CrossEntropy!.Value);
 
     /// <summary>The seed-paired difference <paramref name="a"/> − <paramref name="b"/> of final validation loss at a budget
     /// over the seeds both completed, with its t-interval and paired t-test; null with fewer than two common seeds.</summary>

@@ -127,7 +127,7 @@ public static class V3ResultsPage
         {
             double own = low.Loss - dense.Loss;
             var run = r.Runs(d.LowRank.Name, d.Quarter.Name).First().Parameters;
-            Line($"Robustness check (the plan's rule): `{d.LowRank.Name}` − `{d.Dense.Name}` at 1/4 × with each arm at its own best joint setting is {S(own)} (one tuning seed each), against the reported {S(reported.Value)} ({reported.N} seeds, embedding / head {run["EmbeddingLearningRate"]} / {run["HeadLearningRate"]}): " +
+            Line($"Robustness check (the plan's rule): `{d.LowRank.Name}` − `{d.Dense.Name}` at 1/4 × with each arm at its own best joint setting is {S(own)} (one tuning seed each), against the reported {S(reported.Value)} ({reported.N} seeds, embedding / head {run[OptionNames.EmbeddingLearningRate]} / {run[OptionNames.HeadLearningRate]}): " +
                 (Math.Sign(own) == Math.Sign(reported.Value)
                     ? "the same sign, so the embedding and head tuning stands for every verdict."
                     : "**the opposite sign: the tuning of embedding and head is unresolved for every verdict on this page.**"));

@@ -28,7 +28,7 @@ public static class V3Schedules
         {
             var m = ModelSummary.For(d.Config(arm));
             // The rate the reported runs used, read off their records (constant rank's is lowrank's 1/4 × rate).
-            var rates = r.Runs(arm.Name, Budget).Select(t => t.Parameters["MatrixLearningRate"]).Distinct().ToList();
+            var rates = r.Runs(arm.Name, Budget).Select(t => t.Parameters[OptionNames.MatrixLearningRate]).Distinct().ToList();
             string rate = rates.Count == 0 ? "—" : string.Join(", ", rates);
             string loss = V3ResultsPage.LossCell([.. r.Losses(arm.Name, Budget).Values]);
             Line($"| `{(arm == d.LowRank ? "constant" : arm.Name)}` | {string.Join(", ", m.Blocks.Select(b => b.AttentionRank))} | {string.Join(", ", m.Blocks.Select(b => b.MlpRank))} | {m.BlockParameters:N0} ({(m.BlockParameters - constant) * 100.0 / constant:+0.0;−0.0;0.0} %) | {rate} | {loss} |");

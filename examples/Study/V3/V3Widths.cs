@@ -119,7 +119,7 @@ public static class V3Widths
             return;
         }
         // The research plan's model: depth 20, width 1024, at its compute-optimal 20 tokens per dense parameter.
-        Arm Big(Arm a) => a with { Parameters = TrialBatch.With(a.Parameters, ("Depth", "20")) };
+        Arm Big(Arm a) => a with { Parameters = TrialBatch.With(a.Parameters, (OptionNames.Depth, "20")) };
         var (bigDense, bigIso) = (Big(d.WidthArms(1024).Dense), Big(d.WidthArms(1024).Iso));
         double nDense = ModelSummary.For(d.Config(bigDense)).TotalParameters, nIso = ModelSummary.For(d.Config(bigIso)).TotalParameters, tokens = 20 * nDense;
         double Gap(IReadOnlyDictionary<string, JointScalingFit> f) => f["iso"].Predict(nIso, tokens) - f["dense"].Predict(nDense, tokens);

@@ -133,7 +133,7 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
             var next = new List<(Arm Arm, BatchJob Job)>();
             foreach (var arm in arms)
             {
-                var tried = records[arm.Name].Select(r => Value(r, "MatrixLearningRate")).ToList();
+                var tried = records[arm.Name].Select(r => Value(r, OptionNames.MatrixLearningRate)).ToList();
                 double best = Best(records[arm.Name]);
                 double? rate = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
                 if (rate is double lr)
@@ -146,7 +146,7 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
         foreach (var arm in arms)
         {
             chosen[arm.Name] = Best(records[arm.Name]);
-            Choices.Tuning.AddRange(records[arm.Name].Select(r => (arm.Name, b.Name, Value(r, "MatrixLearningRate"), r.Status == TrialStatus.Completed ? r.CrossEntropy : null))
+            Choices.Tuning.AddRange(records[arm.Name].Select(r => (arm.Name, b.Name, Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null))
                 .OrderBy(t => t.Item3));
         }
     }

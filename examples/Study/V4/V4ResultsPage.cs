@@ -17,8 +17,8 @@ public static class V4ResultsPage
     /// <summary>Final validation loss by seed of <paramref name="arm"/>'s reported runs in <paramref name="directory"/>.</summary>
     static Dictionary<int, TrialResult> Runs(string directory, Arm arm) =>
         !Directory.Exists(directory) ? [] : new ResultStore(directory).ReadAll()
-            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters["Seed"] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
-            .ToDictionary(r => int.Parse(r.Parameters["Seed"], Ci));
+            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters[OptionNames.Seed] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
+            .ToDictionary(r => int.Parse(r.Parameters[OptionNames.Seed], Ci));
 
     static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value);
 
@@ -84,8 +84,8 @@ public static class V4ResultsPage
             {
                 var tried = Enumerable.Range(0, d.MaxGridExtensions + 1).Select(x => phases.TuneDirectory(arm, x)).Where(Directory.Exists)
                     .SelectMany(dir => new ResultStore(dir).ReadAll()).Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null)
-                    .OrderBy(r => double.Parse(r.Parameters["MatrixLearningRate"], Ci)).ToList();
-                Line($"| `{arm.Name}` | {(tried.Count == 0 ? "—" : string.Join(" · ", tried.Select(r => $"{r.Parameters["MatrixLearningRate"]}: {r.CrossEntropy:F4}")))} |");
+                    .OrderBy(r => double.Parse(r.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
+                Line($"| `{arm.Name}` | {(tried.Count == 0 ? "—" : string.Join(" · ", tried.Select(r => $"{r.Parameters[OptionNames.MatrixLearningRate]}: {r.CrossEntropy:F4}")))} |");
             }
             Line("");
             return;
@@ -143,7 +143,7 @@ public static class V4ResultsPage
                 var train = runs.Values.Select(TrainLoss).OfType<double>().ToList();
                 string trainCell = train.Count == 0 ? "—" : $"{train.Average():F4}";
                 string diff = train.Count == 0 || loss.Count == 0 ? "—" : S(train.Average() - loss.Values.Average());
-                Line($"| `{arm.Name}` | {arm.Parameters["Depth"]} | {b.Name} × | {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} |");
+                Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {b.Name} × | {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} |");
             }
         Line("");
         return cells;
@@ -238,10 +238,10 @@ public static class V4ResultsPage
         for (int i = 0; i < gaps.Count; i++)
         {
             var (arm, g) = (gaps[i].Arm, gaps[i].Gap!);
-            Line($"| `{arm.Name}` | {arm.Parameters["Depth"]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
+            Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
         }
         Line("");
-        var points = rungs.SelectMany(x => x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters["Depth"], Ci)), Y: x.Loss[s] - dense[s]))).ToList();
+        var points = rungs.SelectMany(x => x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters[OptionNames.Depth], Ci)), Y: x.Loss[s] - dense[s]))).ToList();
         if (points.Select(p => p.X).Distinct().Count() >= 2 && points.Count >= 3)
         {
             var t = LinearTrend.Fit(points);
