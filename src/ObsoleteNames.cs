@@ -4,7 +4,8 @@ using System.ComponentModel;
 
 namespace MLNet.LowRank
 {
-    /// <summary>Renamed <see cref="ExtensionRegistry"/>: it is the registry of named extensions, not extension methods.</summary>
+    /// <summary>Renamed <see cref="ExtensionRegistry"/>: it is the registry of named extensions, not extension
+    /// methods.</summary>
     [Obsolete("Renamed ExtensionRegistry; this forward goes in the next release.")]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static class LowRankExtensions
@@ -40,7 +41,8 @@ namespace MLNet.LowRank.Experiments
 
 namespace MLNet.LowRank.Training
 {
-    /// <summary>Moved to <see cref="Common.AtomicFile"/>: models, data, records and checkpoints all write through it.</summary>
+    /// <summary>Moved to <see cref="Common.AtomicFile"/>: models, data, records and checkpoints all write through
+    /// it.</summary>
     [Obsolete("Moved to MLNet.LowRank.Common.AtomicFile; this forward goes in the next release.")]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static class AtomicFile

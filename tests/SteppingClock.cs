@@ -2,8 +2,8 @@
 // "one-second" run is the same sixteen steps on an idle laptop and under two CPU hogs.
 namespace MLNet.LowRank.Tests;
 
-/// <summary>A <see cref="TimeProvider"/> whose timestamps advance by <paramref name="tick"/> at every read: the training
-/// loop reads once before and once after a step, so every step lasts exactly one tick.</summary>
+/// <summary>A <see cref="TimeProvider"/> whose timestamps advance by <paramref name="tick"/> at every read: the
+/// training loop reads once before and once after a step, so every step lasts exactly one tick.</summary>
 sealed class SteppingClock(TimeSpan tick) : TimeProvider
 {
     long now;

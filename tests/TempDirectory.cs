@@ -1,7 +1,7 @@
 namespace MLNet.LowRank.Tests;
 
-/// <summary>A fresh directory under the system's temporary folder, deleted with everything in it on Dispose, so the suite
-/// leaves nothing behind however often it runs.</summary>
+/// <summary>A fresh directory under the system's temporary folder, deleted with everything in it on Dispose, so the
+/// suite leaves nothing behind however often it runs.</summary>
 sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string prefix) => Path = Directory.CreateTempSubdirectory(prefix).FullName;

@@ -17,7 +17,8 @@ static class ComparisonTable
         return evaluations.MinBy(h => Math.Abs(h.TrainSeconds - half))!.ValidationPerplexity!.Value;
     }
 
-    /// <summary>The first evaluation at or below <paramref name="threshold"/>: training seconds and step, or null.</summary>
+    /// <summary>The first evaluation at or below <paramref name="threshold"/>: training seconds and step, or
+    /// null.</summary>
     public static (double Seconds, int Step)? Reached(IReadOnlyList<StepRecord> history, double threshold) =>
         history.FirstOrDefault(h => h.ValidationPerplexity <= threshold) is { } h ? (h.TrainSeconds, h.Step) : null;
 
@@ -37,8 +38,8 @@ static class ComparisonTable
         return sb.ToString();
     }
 
-    /// <summary>What one short, single-seed run of each model cannot show, from the runs' own figures: the models had the
-    /// same wall-clock budget, not the same tokens, and a short budget favours the smaller, faster model.</summary>
+    /// <summary>What one short, single-seed run of each model cannot show, from the runs' own figures: the models had
+    /// the same wall-clock budget, not the same tokens, and a short budget favours the smaller, faster model.</summary>
     public static string WhatThisCannotShow(IReadOnlyList<(string Name, LowRankLmTransformer Model, LanguageModelMetrics Metrics)> rows, double seconds)
     {
         var ci = CultureInfo.InvariantCulture;

@@ -88,7 +88,8 @@ foreach (var row in rows) row.Model.GetLanguageModel().Dispose();
 reloaded.GetLanguageModel().Dispose();
 
 /// <summary>Command-line settings with defaults that finish in under ten minutes on two cores.</summary>
-/// <param name="Threshold">Perplexity for the time-to-threshold column; null = the baseline's at half its training time.</param>
+/// <param name="Threshold">Perplexity for the time-to-threshold column; null = the baseline's at half its training
+/// time.</param>
 sealed record QuickStartSettings(double Seconds, int VocabSize, int Depth, int Dim, int SequenceLength, int AttentionRank, int MlpRank, double? Threshold)
 {
     public static QuickStartSettings Parse(string[] args)

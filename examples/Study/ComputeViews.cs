@@ -39,16 +39,17 @@ public static class ComputeViews
         }
     }
 
-    /// <summary>Tokens/s of each arm's shape from the quiet benchmark (docs/study/bench.csv), or null when it has not been run.</summary>
+    /// <summary>Tokens/s of each arm's shape from the quiet benchmark (docs/study/bench.csv), or null when it has not
+    /// been run.</summary>
     public static Dictionary<string, double>? Benchmark(string root, StudyDesign d)
     {
         string path = Path.Combine(root, "bench.csv");
         return File.Exists(path) ? BenchmarkTokensPerSecond(path, MiddleArms(d), d.HeadDim) : null;
     }
 
-    /// <summary>The median tokens/s of each arm's shape in a `lowrank bench train` CSV (empty when the file or its columns
-    /// are missing). A row's model spec may name every parameter or only those that differ from the defaults, with its
-    /// head width; both sides are compared without the defaults.</summary>
+    /// <summary>The median tokens/s of each arm's shape in a `lowrank bench train` CSV (empty when the file or its
+    /// columns are missing). A row's model spec may name every parameter or only those that differ from the defaults,
+    /// with its head width; both sides are compared without the defaults.</summary>
     public static Dictionary<string, double> BenchmarkTokensPerSecond(string path, IEnumerable<Arm> arms, int headDim)
     {
         var result = new Dictionary<string, double>();
@@ -109,10 +110,12 @@ public static class ComputeViews
         Line("");
     }
 
-    /// <summary>The last periodic evaluation's loss of a run (the evaluation subset's figure), or null without one.</summary>
+    /// <summary>The last periodic evaluation's loss of a run (the evaluation subset's figure), or null without
+    /// one.</summary>
     public static double? LastPeriodic(TrialResult t) => t.LossCurve.LastOrDefault(p => p.ValidationLoss is not null)?.ValidationLoss;
 
-    /// <summary>The first periodic evaluation at or below <paramref name="loss"/>: its step, tokens, and the evaluation interval.</summary>
+    /// <summary>The first periodic evaluation at or below <paramref name="loss"/>: its step, tokens, and the evaluation
+    /// interval.</summary>
     public static (int Step, long Tokens, int Interval)? Crossing(TrialResult t, double loss)
     {
         var evals = t.LossCurve.Where(p => p.ValidationLoss is not null).ToList();

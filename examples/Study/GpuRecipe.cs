@@ -13,8 +13,8 @@ public static class GpuRecipe
 
     // nanochat's d20: width 1024, heads of 128; a 32,768-token BPE; context 2,048.
     const int Depth = 20, Width = 1024, HeadDim = 128, Vocab = 32_768, Context = 2_048, Batch = 32;
-    /// <summary>Achieved float32 FLOP/s assumed per GPU: 40 % of ~50 TFLOP/s (the library trains in float32; TorchSharp has
-    /// no autocast), i.e. 20 TFLOP/s.</summary>
+    /// <summary>Achieved float32 FLOP/s assumed per GPU: 40 % of ~50 TFLOP/s (the library trains in float32; TorchSharp
+    /// has no autocast), i.e. 20 TFLOP/s.</summary>
     const double AchievedFlops = 20e12;
 
     public static void Write(Action<string> Line, string directory)

@@ -89,8 +89,9 @@ try
     if (!reportOnly)
     {
         var corpus = ml.LowRank().Data.LoadBrownCorpus();
-        // Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the smoke
-        // context is 64), and the validation split, scored in full after every trial, stays a few thousand tokens.
+        // Smoke: every 10th document (all genres), cut to 300 characters — still several context windows each (the
+        // smoke context is 64), and the validation split, scored in full after every trial, stays a few thousand
+        // tokens.
         if (smoke)
             corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus, reuseRowObject: false)
                 .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());

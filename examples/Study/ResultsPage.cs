@@ -1,7 +1,8 @@
 // docs/results.md, generated from the study's records and nothing else but prose: the plan's settings as run, the
 // learning rates chosen, the ladder with intervals, the paired comparisons (Holm), the plateau fit with its bootstrap
-// and its robustness checks (Robustness.cs: goodness of fit, other specifications, gap slopes), the controls and rank scan, each verdict with the rule that produced it, and what the runs cannot show. Sections
-// whose trials have not finished say what they are waiting for.
+// and its robustness checks (Robustness.cs: goodness of fit, other specifications, gap slopes), the controls and rank
+// scan, each verdict with the rule that produced it, and what the runs cannot show. Sections whose trials have not
+// finished say what they are waiting for.
 using System.Globalization;
 using System.Text;
 using Microsoft.ML;
@@ -156,7 +157,8 @@ public static class ResultsPage
 
     sealed record Comparison(string Name, string A, string B, int Budget, Estimate Difference, double AdjustedP, double DenseMean);
 
-    /// <summary>The plan's 13 paired comparisons, Holm-adjusted together; those without two pairs yet are left out and said so.</summary>
+    /// <summary>The plan's 13 paired comparisons, Holm-adjusted together; those without two pairs yet are left out and
+    /// said so.</summary>
     static List<Comparison> Comparisons(Action<string> Line, StudyDesign d, StudyRecords r)
     {
         var planned = new List<(string Name, string A, string B, int Budget)>();
@@ -225,7 +227,8 @@ public static class ResultsPage
         return result;
     }
 
-    /// <summary>Writes the verdicts; returns the corrected plateau verdict's one-line outcome (empty before the ladder is complete).</summary>
+    /// <summary>Writes the verdicts; returns the corrected plateau verdict's one-line outcome (empty before the ladder
+    /// is complete).</summary>
     static string Verdicts(Action<string> Line, StudyDesign d, StudyRecords r, List<Comparison> comparisons, PowerLawIntervals? plateau, RobustnessResult? robust)
     {
         Line("## Verdicts");
@@ -298,7 +301,8 @@ public static class ResultsPage
             : $"not shown — it holds for {string.Join(", ", robustArms)}; for {string.Join(", ", open)} the plateau is unresolved";
     }
 
-    /// <summary>What the page says differently from version 2's first publication, and why; empty before the ladder is complete.</summary>
+    /// <summary>What the page says differently from version 2's first publication, and why; empty before the ladder is
+    /// complete.</summary>
     static string Corrections(PowerLawIntervals? plateau, RobustnessResult? robust, string corrected)
     {
         if (plateau?.Fit.Goodness is not { } g || robust is null) return "";
@@ -317,7 +321,8 @@ public static class ResultsPage
         return sb.ToString();
     }
 
-    /// <summary>The quiet benchmark the wall-clock figures need: every middle-budget arm's shape, three times each.</summary>
+    /// <summary>The quiet benchmark the wall-clock figures need: every middle-budget arm's shape, three times
+    /// each.</summary>
     static string BenchCommand(StudyDesign d, string root) =>
         $"dotnet run --project tools/lowrank -c Release -- bench train --dim {d.Width} --depth 4 --vocab {StudyDesign.VocabSize} --seq {d.SequenceLength} --batch {d.BatchSize} --steps 20 --warmup 3 --csv {Path.Combine(root, "bench.csv")} "
         + string.Join(" ", d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)).SelectMany(a => Enumerable.Repeat($"--model \"{ComputeViews.BenchKey(a, d)}\"", 3)));
@@ -370,8 +375,8 @@ public static class ResultsPage
         Line("");
     }
 
-    /// <summary>The research plan's hypothesis (a deeper low-rank model with the dense parameter count reaches lower loss)
-    /// by the plan's rule: it holds at a budget where `deep` − `dense` is *lower*.</summary>
+    /// <summary>The research plan's hypothesis (a deeper low-rank model with the dense parameter count reaches lower
+    /// loss) by the plan's rule: it holds at a budget where `deep` − `dense` is *lower*.</summary>
     static string HypothesisLine(IReadOnlyList<Comparison> depth)
     {
         var lower = depth.Where(c => VerdictRules.Compare(c.Difference, c.AdjustedP) == Outcome.Lower).Select(c => StudyDesign.BudgetNames[c.Budget] + " ×").ToList();
@@ -380,7 +385,8 @@ public static class ResultsPage
             : $"The research plan's hypothesis (deeper low-rank, same parameters, lower loss) holds at none of the {depth.Count} budgets compared (rule: `deep` lower than `dense`).";
     }
 
-    /// <summary>Departures decided while running, with their reasons (prose; everything else on the page is computed).</summary>
+    /// <summary>Departures decided while running, with their reasons (prose; everything else on the page is
+    /// computed).</summary>
     static readonly string[] KnownDepartures =
     [
         "The first run of the program was stopped two minutes in and restarted from a copy of its build output (so that rebuilding the repository could not touch the running program); the trial it was training was lost and trained again from the start, and no record was affected.",

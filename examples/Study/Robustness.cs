@@ -10,13 +10,16 @@ namespace MLNet.LowRank.Examples.Study;
 /// <summary>One alternative fit: its specification, the budgets it used, and both kinds of interval.</summary>
 public sealed record SpecificationResult(string Name, string Budgets, PowerLawIntervals Seeds, PowerLawIntervals Residuals);
 
-/// <summary>The slope of a seed-paired gap a − b against log₂(training tokens), and the gap at the largest budget.</summary>
+/// <summary>The slope of a seed-paired gap a − b against log₂(training tokens), and the gap at the largest
+/// budget.</summary>
 public sealed record GapTrend(string A, string B, string Budgets, LinearTrend Trend, IReadOnlyList<(double Log2Tokens, double Gap)> Points, Estimate LargestGap)
 {
-    /// <summary>Doublings of the largest budget within which the rule asks that closing be excluded (16 × = 4).</summary>
+    /// <summary>Doublings of the largest budget within which the rule asks that closing be excluded (16 × =
+    /// 4).</summary>
     public const int ClosingDoublings = 4;
 
-    /// <summary>The gap extrapolated along the line to 16 × the largest budget, at the slope's lower interval end.</summary>
+    /// <summary>The gap extrapolated along the line to 16 × the largest budget, at the slope's lower interval
+    /// end.</summary>
     public double GapAt16xAtSteepestSlope => LargestGap.Value + ClosingDoublings * Trend.Slope.Low;
 
     /// <summary>True when the slope's interval excludes the gap closing within 16 × the largest budget.</summary>
@@ -30,7 +33,8 @@ public static class Robustness
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
     static readonly (string A, string B)[] Pairs = [("lowrank", "dense"), ("deep", "dense")];
 
-    /// <summary>Writes the goodness-of-fit, alternative-specification and gap-slope sections; null while the ladder is incomplete.</summary>
+    /// <summary>Writes the goodness-of-fit, alternative-specification and gap-slope sections; null while the ladder is
+    /// incomplete.</summary>
     public static RobustnessResult? Write(Action<string> Line, StudyDesign d, StudyRecords r, PowerLawIntervals planned)
     {
         var losses = LadderLosses(d, r, firstBudget: 0);
@@ -145,7 +149,8 @@ public static class Robustness
         return new GapTrend(p.A, p.B, string.Join(", ", StudyDesign.BudgetNames.Skip(firstBudget).Select(n => n + " ×")), LinearTrend.Fit(points), points, largest);
     }
 
-    /// <summary>arm → training tokens → seed → final loss for the ladder arms, budgets from <paramref name="firstBudget"/>.</summary>
+    /// <summary>arm → training tokens → seed → final loss for the ladder arms, budgets from
+    /// <paramref name="firstBudget"/>.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>> LadderLosses(StudyDesign d, StudyRecords r, int firstBudget) =>
         d.LadderArms.ToDictionary(a => a.Name, a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Enumerable.Range(firstBudget, d.BudgetSteps.Count - firstBudget)
             .Where(b => r.Losses(a.Name, b).Count >= 2)

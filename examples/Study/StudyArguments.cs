@@ -8,7 +8,8 @@ namespace MLNet.LowRank.Examples.Study;
 public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V3Controls, bool V4, string Root, string ResultsPath,
     string ResultsV3Path, string ResultsV4Path, string Corpus, string Shards, TimeSpan PollInterval)
 {
-    /// <summary>The arguments, or null with the exit code when there is nothing to run (help printed: 0; an error: 2).</summary>
+    /// <summary>The arguments, or null with the exit code when there is nothing to run (help printed: 0; an error:
+    /// 2).</summary>
     public static StudyArguments? Parse(string[] args, out int exitCode)
     {
         var smoke = new Option<bool>("--smoke") { Description = "The whole program on a width-32 model, a few documents and tiny budgets (about a minute)." };

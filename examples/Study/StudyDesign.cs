@@ -1,5 +1,6 @@
 // docs/study/plan.md in code: the model family, the arms, the budget ladder, the seeds, the learning-rate grids and the
-// evaluation settings. A smoke design (a width-32 model on a few documents, tiny budgets) checks the program in a minute.
+// evaluation settings. A smoke design (a width-32 model on a few documents, tiny budgets) checks the program in a
+// minute.
 using System.Globalization;
 using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Model;
@@ -7,7 +8,8 @@ using MLNet.LowRank.Training;
 
 namespace MLNet.LowRank.Examples.Study;
 
-/// <summary>One arm: a name and the trial parameters that make it (learning rates and seeds are added per trial).</summary>
+/// <summary>One arm: a name and the trial parameters that make it (learning rates and seeds are added per
+/// trial).</summary>
 public sealed record Arm(string Name, IReadOnlyDictionary<string, string> Parameters, string Description);
 
 public sealed class StudyDesign
@@ -103,7 +105,8 @@ public sealed class StudyDesign
     /// momentum ramp over 5 % of the steps.</summary>
     public LowRankLmTrainer.Options Baseline(int budget, bool denseEvaluation) => BaselineFor(BudgetSteps is null ? 1 : BudgetSteps[budget], denseEvaluation);
 
-    /// <summary>As <see cref="Baseline(int, bool)"/> for a run of <paramref name="steps"/> steps (version 3's budgets).</summary>
+    /// <summary>As <see cref="Baseline(int, bool)"/> for a run of <paramref name="steps"/> steps (version 3's
+    /// budgets).</summary>
     public LowRankLmTrainer.Options BaselineFor(int steps, bool denseEvaluation)
     {
         return new LowRankLmTrainer.Options

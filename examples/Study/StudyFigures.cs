@@ -50,7 +50,8 @@ public static class StudyFigures
                 plateau.LinePattern = LinePattern.Dotted;
             }
         }
-        // The y range of the data (and of any plateau near it), so that a far extrapolated E does not flatten the points.
+        // The y range of the data (and of any plateau near it), so that a far extrapolated E does not flatten the
+        // points.
         var all = d.LadderArms.SelectMany(a => Enumerable.Range(0, d.BudgetSteps.Count).SelectMany(b => r.Losses(a.Name, b).Values)).ToList();
         if (all.Count > 0)
         {
@@ -63,7 +64,8 @@ public static class StudyFigures
             againstFlops ? "training FLOPs (log scale)" : "training tokens (log scale)", "validation loss (nats/byte)", path);
     }
 
-    /// <summary>Each seed-paired gap (arm − dense) against log₂(training tokens), with each primary trend line.</summary>
+    /// <summary>Each seed-paired gap (arm − dense) against log₂(training tokens), with each primary trend
+    /// line.</summary>
     public static void Gaps(string path, StudyDesign d, RobustnessResult? robust)
     {
         if (robust is null) return;
@@ -89,7 +91,8 @@ public static class StudyFigures
             "log₂(training tokens)", "validation loss gap (nats/byte)", path);
     }
 
-    /// <summary>The periodic validation loss of seed 1 of every arm at the middle budget against training tokens.</summary>
+    /// <summary>The periodic validation loss of seed 1 of every arm at the middle budget against training
+    /// tokens.</summary>
     public static void MiddleCurves(string path, StudyDesign d, StudyRecords r)
     {
         var plot = new Plot();

@@ -23,8 +23,8 @@ public sealed class StudyRecords
 
     /// <summary>The training split's size in byte-level tokens (one per UTF-8 byte, plus each document's BOS), from
     /// what a run directory's identity says it trained on ("N documents, C characters #hash"). The Brown corpus is
-    /// ASCII, so its bytes are its characters: 5,342,584 + 448 = 5,343,032 tokens, what the study computed from the split
-    /// itself before its pages were written from the records alone.</summary>
+    /// ASCII, so its bytes are its characters: 5,342,584 + 448 = 5,343,032 tokens, what the study computed from the
+    /// split itself before its pages were written from the records alone.</summary>
     public static long TrainingTokens(string runDirectory)
     {
         string described = new ResultStore(runDirectory).ReadFingerprint()?.GetValueOrDefault("data.train")
@@ -73,7 +73,8 @@ public sealed class StudyRecords
         return records;
     }
 
-    /// <summary>Final validation losses (nats per byte) of an arm's completed reported runs at a budget, by seed.</summary>
+    /// <summary>Final validation losses (nats per byte) of an arm's completed reported runs at a budget, by
+    /// seed.</summary>
     public IReadOnlyDictionary<int, double> Losses(string arm, int budget) =>
         Reported.TryGetValue(arm, out var b) && b.TryGetValue(budget, out var s)
             ? s.Where(kv => kv.Value.Status == TrialStatus.Completed && kv.Value.CrossEntropy is not null).ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value)

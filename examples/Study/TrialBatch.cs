@@ -12,7 +12,8 @@ using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Examples.Study;
 
-/// <summary>Thrown by a read-only batch when a phase's trials have not all finished: what the results page waits for.</summary>
+/// <summary>Thrown by a read-only batch when a phase's trials have not all finished: what the results page waits
+/// for.</summary>
 public sealed class PhaseNotFinishedException(string directory, int missing)
     : Exception($"{directory}: {missing} trial(s) not finished yet")
 {
@@ -33,21 +34,24 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     public TrialBatch(MLContext ml, IDataView train, IDataView validation, string root, Action<string> log, CancellationToken ct)
         : this(ml, e => e.SetDataset(train, validation), root, log, ct) { }
 
-    /// <summary>When true, <see cref="RunAsync"/> trains nothing: it returns the finished records of the requested trials,
-    /// or throws <see cref="PhaseNotFinishedException"/> when some are missing (the results page walks the phases this way).</summary>
+    /// <summary>When true, <see cref="RunAsync"/> trains nothing: it returns the finished records of the requested
+    /// trials, or throws <see cref="PhaseNotFinishedException"/> when some are missing (the results page walks the
+    /// phases this way).</summary>
     public bool ReadOnly { get; init; }
 
-    /// <summary>How often a process with nothing left to claim looks for the records of trials other processes hold.</summary>
+    /// <summary>How often a process with nothing left to claim looks for the records of trials other processes
+    /// hold.</summary>
     public TimeSpan WaitPoll { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Runs <paramref name="trials"/> for <paramref name="steps"/> steps of <paramref name="baseline"/>'s batch in
-    /// <paramref name="directory"/>; records from <paramref name="reuse"/> with the same configuration are copied, not trained.</summary>
+    /// <summary>Runs <paramref name="trials"/> for <paramref name="steps"/> steps of <paramref name="baseline"/>'s
+    /// batch in <paramref name="directory"/>; records from <paramref name="reuse"/> with the same configuration are
+    /// copied, not trained.</summary>
     public async Task<IReadOnlyList<TrialResult>> RunAsync(string directory, string budgetName, int steps, LowRankLmTrainer.Options baseline,
         IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null) =>
         (await RunAllAsync([new BatchJob(directory, budgetName, steps, baseline, trials, reuse)]))[0];
 
-    /// <summary>Runs every job's trials (each job an experiment in its own directory, in the order given), then waits for
-    /// the trials other processes hold; returns each job's records in the order of its trials.</summary>
+    /// <summary>Runs every job's trials (each job an experiment in its own directory, in the order given), then waits
+    /// for the trials other processes hold; returns each job's records in the order of its trials.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<TrialResult>>> RunAllAsync(IReadOnlyList<BatchJob> jobs)
     {
         if (ReadOnly) return [.. jobs.Select(j => Finished(j))];
@@ -104,7 +108,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
         return experiment;
     }
 
-    /// <summary>The record of each requested trial (one that has each of the trial's parameters and did not fail), or null.</summary>
+    /// <summary>The record of each requested trial (one that has each of the trial's parameters and did not fail), or
+    /// null.</summary>
     internal static List<TrialResult?> Match(IEnumerable<TrialResult> records, IReadOnlyList<Dictionary<string, string>> trials)
     {
         var usable = records.Where(r => r.Status != TrialStatus.Failed).ToList();
@@ -141,17 +146,19 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// <summary>The Muon rate of the completed record with the lowest final validation loss.</summary>
     public static double Best(IEnumerable<TrialResult> records) => BestBy(records, OptionNames.MatrixLearningRate, _ => true);
 
-    /// <summary>The value of <paramref name="parameter"/> in the completed record with the lowest final validation loss;
-    /// a diverged trial never wins.</summary>
+    /// <summary>The value of <paramref name="parameter"/> in the completed record with the lowest final validation
+    /// loss; a diverged trial never wins.</summary>
     public static double BestBy(IEnumerable<TrialResult> records, string parameter, Func<TrialResult, bool> among) =>
         double.Parse(BestRecord(records, among)?.Parameters[parameter]
             ?? throw new InvalidOperationException($"No completed trial to choose {parameter} from."), Ci);
 
-    /// <summary>The completed record with the lowest final validation loss among <paramref name="among"/>, or null.</summary>
+    /// <summary>The completed record with the lowest final validation loss among <paramref name="among"/>, or
+    /// null.</summary>
     public static TrialResult? BestRecord(IEnumerable<TrialResult> records, Func<TrialResult, bool> among) =>
         records.Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && among(r)).MinBy(r => r.CrossEntropy);
 
-    /// <summary>An arm's trial at the given learning rates and seed (<c>Seed</c> = <c>DataSeed</c>: arms paired by seed).</summary>
+    /// <summary>An arm's trial at the given learning rates and seed (<c>Seed</c> = <c>DataSeed</c>: arms paired by
+    /// seed).</summary>
     public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon, double embedding, double head, int seed) =>
         With(arm, (OptionNames.MatrixLearningRate, StudyDesign.Rate(muon)), (OptionNames.EmbeddingLearningRate, StudyDesign.Rate(embedding)),
             (OptionNames.HeadLearningRate, StudyDesign.Rate(head)), (OptionNames.Seed, seed.ToString(Ci)), (OptionNames.DataSeed, seed.ToString(Ci)));

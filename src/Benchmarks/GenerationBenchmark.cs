@@ -19,7 +19,8 @@ public sealed record GenerationMeasurement(int Batch, bool UseCache, int NewToke
 /// <summary>Times text generation.</summary>
 public static class GenerationBenchmark
 {
-    /// <summary>Times <paramref name="repeats"/> runs (after one untimed) of each batch size, cached and uncached.</summary>
+    /// <summary>Times <paramref name="repeats"/> runs (after one untimed) of each batch size, cached and
+    /// uncached.</summary>
     public static IReadOnlyList<GenerationMeasurement> Run(Gpt model, LmTokenizer tokenizer, IReadOnlyList<string> prompts, int newTokens, IReadOnlyList<int> batches, int repeats = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(newTokens, 1);

@@ -1,7 +1,7 @@
-// `lowrank bench layers`: forward+backward time of one linear layer of each shape a model uses (attention dim→dim,
-// MLP dim→4dim and 4dim→dim, head dim→vocab), dense against Factored and Cola at several ranks: achieved GFLOP/s, the
-// theoretical FLOP ratio and the measured speed ratio against dense, and memory (parameters, gradients, optimizer state,
-// activations). The plan's "benchmark individual layers to understand their memory and computation".
+// `lowrank bench layers`: forward+backward time of one linear layer of each shape a model uses (attention dim→dim, MLP
+// dim→4dim and 4dim→dim, head dim→vocab), dense against Factored and Cola at several ranks: achieved GFLOP/s, the
+// theoretical FLOP ratio and the measured speed ratio against dense, and memory (parameters, gradients, optimizer
+// state, activations). The plan's "benchmark individual layers to understand their memory and computation".
 using System.Diagnostics;
 using MLNet.LowRank.Model;
 using TorchSharp;
@@ -28,7 +28,8 @@ public sealed record LayerMeasurement(string Shape, int In, int Out, string Vari
 /// <summary>Times linear layers.</summary>
 public static class LayerBenchmark
 {
-    /// <summary>Measures every (shape, variant, rank) of <paramref name="config"/>'s layers at <paramref name="tokens"/> rows.</summary>
+    /// <summary>Measures every (shape, variant, rank) of <paramref name="config"/>'s layers at
+    /// <paramref name="tokens"/> rows.</summary>
     public static IReadOnlyList<LayerMeasurement> Run(GptConfig config, IReadOnlyList<int> ranks, int tokens, int repeats = 7, int warmup = 2)
     {
         config.Validate();

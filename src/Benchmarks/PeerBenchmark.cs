@@ -19,7 +19,8 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="Threads">torch.get_num_threads() in the reference process.</param>
 /// <param name="TorchVersion">The PyTorch version that ran it.</param>
 /// <param name="Blas">The BLAS library the reference's torch loaded.</param>
-/// <param name="Parameters">The reference model's parameter count (the same shape as the library's, or the comparison is void).</param>
+/// <param name="Parameters">The reference model's parameter count (the same shape as the library's, or the comparison
+/// is void).</param>
 public sealed record PeerMeasurement(double ForwardMs, double LossMs, double BackwardMs, double OptimizerMs, double StepMs, double TokensPerSecond,
     int Threads, string TorchVersion, string Blas, long Parameters);
 
@@ -48,8 +49,8 @@ public static class PeerBenchmark
             "--warmup", $"{warmup}", "--threads", $"{threads}", "--optimizer", optimizer,
         ])
         { RedirectStandardOutput = true, RedirectStandardError = true };
-        // The peer gets the OpenMP wait policy this process runs under (Runtime/ThreadPolicy.cs): with Debian's torch and
-        // OpenBLAS's own threads, OpenMP's spinning idle threads otherwise halve the reference's speed.
+        // The peer gets the OpenMP wait policy this process runs under (Runtime/ThreadPolicy.cs): with Debian's torch
+        // and OpenBLAS's own threads, OpenMP's spinning idle threads otherwise halve the reference's speed.
         if (ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") is { } policy) info.Environment["OMP_WAIT_POLICY"] = policy;
         // And the same malloc threshold (Runtime/MemoryPolicy.cs), so neither side pays page faults the other does not.
         if (MemoryPolicy.Applied) info.Environment["MALLOC_MMAP_THRESHOLD_"] = $"{MemoryPolicy.MmapThreshold}";

@@ -1,6 +1,6 @@
-// Named extensions: a user's own LinearVariant, IOptimizerFactory, rank-schedule kind or tokenizer, registered under its
-// name, can be swept by name (from code or a JSON sweep config) and — for variants and tokenizers — saved in a model and
-// found again on load; a model that names an extension nobody registered says which registration is missing.
+// Named extensions: a user's own LinearVariant, IOptimizerFactory, rank-schedule kind or tokenizer, registered under
+// its name, can be swept by name (from code or a JSON sweep config) and — for variants and tokenizers — saved in a
+// model and found again on load; a model that names an extension nobody registered says which registration is missing.
 using System.Collections.Concurrent;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Model;
@@ -15,9 +15,11 @@ public static class ExtensionRegistry
     static readonly ConcurrentDictionary<string, IOptimizerFactory> OptimizerFactories = new(StringComparer.OrdinalIgnoreCase);
     static readonly ConcurrentDictionary<string, Func<double[], RankSchedule>> Schedules = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Registers <paramref name="variant"/> under its <see cref="LinearVariant.Name"/>: <c>Variant = "Name"</c>
-    /// in sweeps, and models that use it save and load. Registering the same type again does nothing.</summary>
-    /// <exception cref="ArgumentException">The name is a built-in variant's, or another type is registered under it.</exception>
+    /// <summary>Registers <paramref name="variant"/> under its <see cref="LinearVariant.Name"/>: <c>Variant =
+    /// "Name"</c> in sweeps, and models that use it save and load. Registering the same type again does
+    /// nothing.</summary>
+    /// <exception cref="ArgumentException">The name is a built-in variant's, or another type is registered under
+    /// it.</exception>
     public static void Register(LinearVariant variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
@@ -25,9 +27,10 @@ public static class ExtensionRegistry
         AddOnce(Variants, variant.Name, variant, v => v.GetType(), "linear variant");
     }
 
-    /// <summary>Registers <paramref name="optimizer"/> under its <see cref="IOptimizerFactory.Name"/>: <c>Optimizer = "Name"</c>
-    /// in sweeps and configs.</summary>
-    /// <exception cref="ArgumentException">The name is a built-in optimizer's, or another type is registered under it.</exception>
+    /// <summary>Registers <paramref name="optimizer"/> under its <see cref="IOptimizerFactory.Name"/>: <c>Optimizer =
+    /// "Name"</c> in sweeps and configs.</summary>
+    /// <exception cref="ArgumentException">The name is a built-in optimizer's, or another type is registered under
+    /// it.</exception>
     public static void Register(IOptimizerFactory optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -35,8 +38,9 @@ public static class ExtensionRegistry
         AddOnce(OptimizerFactories, optimizer.Name, optimizer, o => o.GetType(), "optimizer");
     }
 
-    /// <summary>Registers a rank-schedule kind: the value "<paramref name="kind"/>:a:b…" of AttentionRank or MlpRank becomes
-    /// <paramref name="create"/>([a, b, …]). A schedule whose ToString() is "Kind(a, b)" round-trips through records.</summary>
+    /// <summary>Registers a rank-schedule kind: the value "<paramref name="kind"/>:a:b…" of AttentionRank or MlpRank
+    /// becomes <paramref name="create"/>([a, b, …]). A schedule whose ToString() is "Kind(a, b)" round-trips through
+    /// records.</summary>
     /// <exception cref="ArgumentException">The kind is built in, or another factory is registered under it.</exception>
     public static void RegisterRankSchedule(string kind, Func<double[], RankSchedule> create)
     {
@@ -55,12 +59,13 @@ public static class ExtensionRegistry
             throw new ArgumentException($"A {what} named '{name}' is registered already ({identity(existing)}); registering {identity(value)} under the same name would change what every sweep and saved model naming it runs. Choose another name.", nameof(name));
     }
 
-    /// <summary>Registers an external tokenizer so models trained with it load (the same as <see cref="LmTokenizer.Register"/>).</summary>
+    /// <summary>Registers an external tokenizer so models trained with it load (the same as
+    /// <see cref="LmTokenizer.Register"/>).</summary>
     public static void Register(ExternalLmTokenizer tokenizer) => LmTokenizer.Register(tokenizer);
 
     /// <summary>Registers every public, non-abstract <see cref="LinearVariant"/> and <see cref="IOptimizerFactory"/> of
-    /// <paramref name="assembly"/> that has a parameterless constructor (what <c>"extensions": ["My.dll"]</c> in a sweep
-    /// config does); returns the names registered.</summary>
+    /// <paramref name="assembly"/> that has a parameterless constructor (what <c>"extensions": ["My.dll"]</c> in a
+    /// sweep config does); returns the names registered.</summary>
     public static IReadOnlyList<string> RegisterAll(System.Reflection.Assembly assembly)
     {
         var names = new List<string>();
@@ -82,7 +87,8 @@ public static class ExtensionRegistry
         return names;
     }
 
-    /// <summary>Marks a load failure as a missing registration (the file itself is sound), so loaders do not call it corrupted.</summary>
+    /// <summary>Marks a load failure as a missing registration (the file itself is sound), so loaders do not call it
+    /// corrupted.</summary>
     internal const string MissingRegistration = "MLNet.LowRank.MissingRegistration";
 
     internal static InvalidDataException Missing(string message, Exception? inner = null)

@@ -18,8 +18,8 @@ public sealed class LowRankDataCatalog
     /// <summary>The embedded Brown Corpus: 500 samples, Group = genre letter.</summary>
     public IDataView LoadBrownCorpus() => FromDocuments(BrownCorpus.Load());
 
-    /// <summary>Plain-text files (a file, a folder, or a folder/*.ext glob), one document per file, streamed: a file is read
-    /// when a cursor reaches it, so the corpus never has to fit in memory.</summary>
+    /// <summary>Plain-text files (a file, a folder, or a folder/*.ext glob), one document per file, streamed: a file is
+    /// read when a cursor reaches it, so the corpus never has to fit in memory.</summary>
     public IDataView LoadTextFiles(string path, string pattern = "*.txt")
     {
         if (CorpusReaders.Files(path, pattern).Files.Count == 0) throw new FileNotFoundException($"'{path}' matches no files (pattern '{pattern}').", path);
@@ -39,7 +39,8 @@ public sealed class LowRankDataCatalog
 
     /// <summary>One split ("train" or "validation") of a token-shard directory written by <c>lowrank tokenize</c> or
     /// <see cref="Data.Shards.TokenShards.Write"/>: one row per document in a <paramref name="columnName"/> column the
-    /// LowRankLm trainer accepts directly (no tokenizer stage), read from disk as needed rather than loaded. Dispose it after use.</summary>
+    /// LowRankLm trainer accepts directly (no tokenizer stage), read from disk as needed rather than loaded. Dispose it
+    /// after use.</summary>
     public Data.Shards.TokenShardDataView LoadTokenShards(string directory, string split = "train", string columnName = "Tokens") => new(directory, split, columnName);
 
     /// <summary>A deterministic split by document: stratified by Group where documents have groups (every group appears
@@ -63,8 +64,9 @@ public sealed class LowRankDataCatalog
         return new DocumentSplitResult(FromDocuments(train), FromDocuments(valid));
     }
 
-    /// <summary>Each document's last <paramref name="validationFraction"/> held out by position (the end of a single text
-    /// file, as nanoGPT does): for a corpus of too few documents to split by document. Loads the documents.</summary>
+    /// <summary>Each document's last <paramref name="validationFraction"/> held out by position (the end of a single
+    /// text file, as nanoGPT does): for a corpus of too few documents to split by document. Loads the
+    /// documents.</summary>
     public DocumentSplitResult SplitByPosition(IDataView documents, double validationFraction = 0.1)
     {
         var docs = ml.Data.CreateEnumerable<DocumentRow>(documents, reuseRowObject: false).Select(r => new CorpusDocument(r.Id, r.Group, r.Text)).ToList();

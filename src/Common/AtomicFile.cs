@@ -31,8 +31,9 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Deletes temporary files of <paramref name="full"/> left by writers on this host that were killed mid-write
-    /// (their process is gone); a live writer's file, another host's, and one whose name says no host, are left alone.</summary>
+    /// <summary>Deletes temporary files of <paramref name="full"/> left by writers on this host that were killed
+    /// mid-write (their process is gone); a live writer's file, another host's, and one whose name says no host, are
+    /// left alone.</summary>
     static void RemoveStaleTemporaries(string full)
     {
         string prefix = Path.GetFileName(full) + ".";

@@ -3,7 +3,8 @@
 // zip can declare little and inflate to gigabytes).
 namespace MLNet.LowRank.Common;
 
-/// <summary>Reads at most <c>limit</c> bytes from an inner stream; reading past them throws <see cref="InvalidDataException"/>.</summary>
+/// <summary>Reads at most <c>limit</c> bytes from an inner stream; reading past them throws
+/// <see cref="InvalidDataException"/>.</summary>
 public sealed class BoundedReadStream(Stream inner, long limit, string what) : Stream
 {
     long read;

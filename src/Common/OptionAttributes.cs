@@ -2,9 +2,9 @@
 // the option table (Estimators/OptionTable.cs) reads these, so no list of names is kept anywhere else.
 namespace MLNet.LowRank;
 
-/// <summary>Marks an option that says how a run executes, reports or persists — threads, progress, checkpoints,
-/// pausing — not what it computes: it is no part of a trial's identity or a checkpoint's fingerprint, and no sweep
-/// dimension. Everything not so marked changes the trained numbers (or the recorded metrics) and identifies a trial.</summary>
+/// <summary>Marks an option that says how a run executes, reports or persists — threads, progress, checkpoints, pausing
+/// — not what it computes: it is no part of a trial's identity or a checkpoint's fingerprint, and no sweep dimension.
+/// Everything not so marked changes the trained numbers (or the recorded metrics) and identifies a trial.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class RunSettingAttribute : Attribute;
 

@@ -10,8 +10,9 @@ namespace MLNet.LowRank.Common;
 /// <summary>Bounded, regular-file-checked reads of user-named files.</summary>
 public static class UserFile
 {
-    /// <summary>Throws unless <paramref name="path"/> is an existing regular file of at most <paramref name="maxBytes"/>
-    /// bytes; <paramref name="what"/> names it in the message ("model file", "tiktoken file", …). Returns its length.</summary>
+    /// <summary>Throws unless <paramref name="path"/> is an existing regular file of at most
+    /// <paramref name="maxBytes"/> bytes; <paramref name="what"/> names it in the message ("model file", "tiktoken
+    /// file", …). Returns its length.</summary>
     public static long Check(string path, long maxBytes, string what, string? fix = null)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"The {what} '{path}' is a folder; give a file.");
@@ -41,7 +42,8 @@ public static class UserFile
         return buffer.ToArray();
     }
 
-    /// <summary>The whole file as UTF-8 text (a byte-order mark is skipped), bounded as <see cref="ReadAllBytes"/>.</summary>
+    /// <summary>The whole file as UTF-8 text (a byte-order mark is skipped), bounded as
+    /// <see cref="ReadAllBytes"/>.</summary>
     public static string ReadAllText(string path, long maxBytes, string what)
     {
         var bytes = ReadAllBytes(path, maxBytes, what);

@@ -1,4 +1,5 @@
-// The embedded default corpus: the Brown Corpus as JSONL (one sample per line: id, genre, text). Provenance: data/README.md.
+// The embedded default corpus: the Brown Corpus as JSONL (one sample per line: id, genre, text). Provenance:
+// data/README.md.
 using System.IO.Compression;
 using System.Text.Json;
 

@@ -7,14 +7,15 @@ using System.Text.Json;
 
 namespace MLNet.LowRank.Data;
 
-/// <summary>Corpus readers returning <see cref="CorpusDocument"/>s in a stable order: as lists, or as streams that hold one
-/// document at a time (for corpora larger than memory).</summary>
+/// <summary>Corpus readers returning <see cref="CorpusDocument"/>s in a stable order: as lists, or as streams that hold
+/// one document at a time (for corpora larger than memory).</summary>
 public static class CorpusReaders
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Text files: <paramref name="path"/> is a file, a folder (every file matching <paramref name="pattern"/>, recursively),
-    /// or a "folder/*.ext" glob. Ids are paths relative to the folder, in ordinal order.</summary>
+    /// <summary>Text files: <paramref name="path"/> is a file, a folder (every file matching
+    /// <paramref name="pattern"/>, recursively), or a "folder/*.ext" glob. Ids are paths relative to the folder, in
+    /// ordinal order.</summary>
     public static IReadOnlyList<CorpusDocument> TextFiles(string path, string pattern = "*.txt")
     {
         var docs = EnumerateTextFiles(path, pattern).ToList();
@@ -22,9 +23,9 @@ public static class CorpusReaders
         return docs;
     }
 
-    /// <summary>A text file larger than this (16 MiB) is read as several documents of about this size, each cut at a line break
-    /// (ids "&lt;file&gt;#0", "#1", …), one at a time — so one file of any size streams at flat memory, as a folder does.
-    /// Files up to it are one document each, as always.</summary>
+    /// <summary>A text file larger than this (16 MiB) is read as several documents of about this size, each cut at a
+    /// line break (ids "&lt;file&gt;#0", "#1", …), one at a time — so one file of any size streams at flat memory, as a
+    /// folder does. Files up to it are one document each, as always.</summary>
     public const int ChunkBytes = 16 << 20;
 
     /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
@@ -103,8 +104,9 @@ public static class CorpusReaders
         return (root, files.Order(StringComparer.Ordinal).ToList());
     }
 
-    /// <summary>JSONL, one object per line; <paramref name="textField"/> holds the text, <paramref name="idField"/> the id
-    /// (else the line number), <paramref name="groupField"/> an optional stratum. A ".gz" file is decompressed.</summary>
+    /// <summary>JSONL, one object per line; <paramref name="textField"/> holds the text, <paramref name="idField"/> the
+    /// id (else the line number), <paramref name="groupField"/> an optional stratum. A ".gz" file is
+    /// decompressed.</summary>
     public static IReadOnlyList<CorpusDocument> Jsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);

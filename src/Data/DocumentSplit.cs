@@ -31,7 +31,8 @@ public static class DocumentSplit
     }
 
     /// <summary>Documents without groups: validation when a stable 64-bit FNV-1a hash of (seed, id) falls in the lowest
-    /// <paramref name="validationFraction"/> of its range; at least one document on each side when there are two or more.</summary>
+    /// <paramref name="validationFraction"/> of its range; at least one document on each side when there are two or
+    /// more.</summary>
     public static (IReadOnlyList<CorpusDocument> Train, IReadOnlyList<CorpusDocument> Validation) ByHash(
         IReadOnlyList<CorpusDocument> documents, double validationFraction, int seed = 0)
     {
@@ -45,10 +46,10 @@ public static class DocumentSplit
         return (train, valid);
     }
 
-    /// <summary>Each document's last <paramref name="validationFraction"/> held out, by position (as nanoGPT holds out the
-    /// end of its one stream): what a corpus of one document, or of too few to hold one out, can do. The cut moves forward
-    /// to the next line break when one is within 1,000 characters, and never splits a surrogate pair; the held-out part
-    /// is the document "&lt;id&gt;#tail". Parts left empty are dropped.</summary>
+    /// <summary>Each document's last <paramref name="validationFraction"/> held out, by position (as nanoGPT holds out
+    /// the end of its one stream): what a corpus of one document, or of too few to hold one out, can do. The cut moves
+    /// forward to the next line break when one is within 1,000 characters, and never splits a surrogate pair; the
+    /// held-out part is the document "&lt;id&gt;#tail". Parts left empty are dropped.</summary>
     public static (IReadOnlyList<CorpusDocument> Train, IReadOnlyList<CorpusDocument> Validation) ByPosition(
         IReadOnlyList<CorpusDocument> documents, double validationFraction)
     {
@@ -68,15 +69,16 @@ public static class DocumentSplit
         return (train, valid);
     }
 
-    /// <summary>The per-document rule of <see cref="ByHash"/> without the clamp: validation when the stable hash of (seed, id)
-    /// falls in the lowest <paramref name="validationFraction"/> of its range. Decided from the id alone, so a stream of
-    /// documents is split without holding it.</summary>
+    /// <summary>The per-document rule of <see cref="ByHash"/> without the clamp: validation when the stable hash of
+    /// (seed, id) falls in the lowest <paramref name="validationFraction"/> of its range. Decided from the id alone, so
+    /// a stream of documents is split without holding it.</summary>
     public static bool IsValidation(string id, double validationFraction, int seed = 0) => Hash(seed, id) / (double)ulong.MaxValue < validationFraction;
 
     static ulong Hash(int seed, string id)
     {
         ulong h = Common.StableHash.Fnv1a(id, (uint)seed);
-        // FNV-1a leaves the high bits of short, similar ids correlated; a final avalanche (MurmurHash3's fmix64) spreads them.
+        // FNV-1a leaves the high bits of short, similar ids correlated; a final avalanche (MurmurHash3's fmix64)
+        // spreads them.
         h ^= h >> 33; h *= 0xff51afd7ed558ccdUL; h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53UL; h ^= h >> 33;
         return h;
     }

@@ -18,10 +18,11 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
     const string Stage = "LowRankLm";
 
     /// <summary>Options of <see cref="LowRankLmTrainer"/>: the model's architecture (<see cref="Model"/>), the training
-    /// loop's options (<see cref="Training"/>), the initialisation seed, and what the run is given at run time (columns,
-    /// validation set, progress, cancellation, log directory). Each option is declared once, in <see cref="GptConfig"/>,
-    /// <see cref="TrainingOptions"/> or here, with its default and documentation; sweeps, the CLI's <c>--set</c>, trial
-    /// identity and fingerprints all go through <see cref="OptionTable"/>, which reads those declarations.</summary>
+    /// loop's options (<see cref="Training"/>), the initialisation seed, and what the run is given at run time
+    /// (columns, validation set, progress, cancellation, log directory). Each option is declared once, in
+    /// <see cref="GptConfig"/>, <see cref="TrainingOptions"/> or here, with its default and documentation; sweeps, the
+    /// CLI's <c>--set</c>, trial identity and fingerprints all go through <see cref="OptionTable"/>, which reads those
+    /// declarations.</summary>
     public sealed class Options
     {
         /// <summary>The architecture: depth, width, heads, context, variant, ranks, init, MLP ratio, soft-cap, rotary
@@ -33,7 +34,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         public TrainingOptions Training { get; set; } = new();
 
         /// <summary>Seed of the initial weights, and of the data order unless <see cref="TrainingOptions.DataSeed"/> is
-        /// set. Null = the MLContext's seed (<c>new MLContext(seed: n)</c>), or 1 when it has none. Default null.</summary>
+        /// set. Null = the MLContext's seed (<c>new MLContext(seed: n)</c>), or 1 when it has none. Default
+        /// null.</summary>
         [NullText("context")]
         public int? Seed { get; set; }
 
@@ -41,7 +43,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         [RunSetting]
         public string TokensColumnName { get; set; } = "Tokens";
 
-        /// <summary>Held-out documents, raw (with the tokenizer's text column) or already tokenized; null = no evaluation.</summary>
+        /// <summary>Held-out documents, raw (with the tokenizer's text column) or already tokenized; null = no
+        /// evaluation.</summary>
         [RunSetting]
         public IDataView? ValidationSet { get; set; }
 
@@ -49,19 +52,22 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         [RunSetting]
         public IProgress<TrainingProgress>? Progress { get; set; }
 
-        /// <summary>Stops training after the current step (writing a checkpoint when <see cref="TrainingOptions.CheckpointPath"/>
-        /// is set); <c>mlContext.CancelExecution()</c> does the same.</summary>
+        /// <summary>Stops training after the current step (writing a checkpoint when
+        /// <see cref="TrainingOptions.CheckpointPath"/> is set); <c>mlContext.CancelExecution()</c> does the
+        /// same.</summary>
         [RunSetting]
         public CancellationToken CancellationToken { get; set; }
 
-        /// <summary>A TensorBoard run directory: training loss, learning-rate factor, gradient norm and tokens/s every step,
-        /// validation loss, perplexity and bits per byte at every evaluation, and the options as text
+        /// <summary>A TensorBoard run directory: training loss, learning-rate factor, gradient norm and tokens/s every
+        /// step, validation loss, perplexity and bits per byte at every evaluation, and the options as text
         /// (<c>tensorboard --logdir</c> on it, or on its parent to compare runs); null = none. Default null.</summary>
         [RunSetting]
         public string? LogDirectory { get; set; }
 
-        /// <summary>The model configuration these options describe for a vocabulary of <paramref name="vocabSize"/>.</summary>
-        /// <exception cref="ArgumentException">Model.VocabSize is set and differs from <paramref name="vocabSize"/>.</exception>
+        /// <summary>The model configuration these options describe for a vocabulary of
+        /// <paramref name="vocabSize"/>.</summary>
+        /// <exception cref="ArgumentException">Model.VocabSize is set and differs from
+        /// <paramref name="vocabSize"/>.</exception>
         public GptConfig ToConfig(int vocabSize) => Model.VocabSize == 0 || Model.VocabSize == vocabSize ? Model with { VocabSize = vocabSize }
             : throw new ArgumentException($"Options.Model.VocabSize is {Model.VocabSize}, but the tokenizer has {vocabSize} ids; the vocabulary comes from the tokenizer, so leave Model.VocabSize at 0.", nameof(vocabSize));
 
@@ -69,7 +75,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         /// <paramref name="seed"/> (the initialisation seed in force).</summary>
         public TrainingOptions ToTraining(int seed) => Training with { DataSeed = Training.DataSeed ?? seed };
 
-        /// <summary>A copy whose Model and Training are copies too (the validation set, progress and token are shared).</summary>
+        /// <summary>A copy whose Model and Training are copies too (the validation set, progress and token are
+        /// shared).</summary>
         public Options Clone()
         {
             var copy = (Options)MemberwiseClone();

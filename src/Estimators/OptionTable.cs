@@ -4,7 +4,8 @@
 // descriptions, experiment and checkpoint fingerprints, SearchSpace.AddDefault, the CLI's --set, a sweep config's
 // baseline, TensorBoard's options text, the report — goes through this table, so an option added to a declaration is
 // settable, sweepable and part of a trial's identity with no list to keep in step. Values are invariant text: numbers
-// in round-trip form, "none" for an unset optional one, ranks by Rank/RankSchedule.Format, variants and optimizers by name.
+// in round-trip form, "none" for an unset optional one, ranks by Rank/RankSchedule.Format, variants and optimizers by
+// name.
 using System.Globalization;
 using System.Reflection;
 using Microsoft.ML.SearchSpace;
@@ -57,7 +58,8 @@ public sealed class OptionDescriptor
     /// <summary>The option's value in <paramref name="options"/>, as text.</summary>
     public string Get(LowRankLmTrainer.Options options) => format(Property.GetValue(part(options)));
 
-    /// <summary>The option's value in an instance of its declaring type (a GptConfig or TrainingOptions), as text.</summary>
+    /// <summary>The option's value in an instance of its declaring type (a GptConfig or TrainingOptions), as
+    /// text.</summary>
     public string GetFrom(object declaringInstance) => format(Property.GetValue(declaringInstance));
 
     /// <summary>Sets the option from text; the declaring record is replaced by a changed copy.</summary>
@@ -73,7 +75,8 @@ public sealed class OptionDescriptor
         replacePart(options, instance => { Property.SetValue(instance, parsed); return instance; });
     }
 
-    /// <summary>Parses <paramref name="value"/> without setting it, so a plan can be checked before anything runs.</summary>
+    /// <summary>Parses <paramref name="value"/> without setting it, so a plan can be checked before anything
+    /// runs.</summary>
     public void Check(string value) => Set(new LowRankLmTrainer.Options(), value);
 }
 
@@ -96,7 +99,8 @@ public static class OptionTable
     public static OptionDescriptor? Find(string name) => ByName.GetValueOrDefault(name);
 
     /// <summary>The option called <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No such option; the message suggests the closest name and lists them all.</exception>
+    /// <exception cref="ArgumentException">No such option; the message suggests the closest name and lists them
+    /// all.</exception>
     public static OptionDescriptor Get(string name) => Find(name)
         ?? throw new ArgumentException($"Unknown option '{name}'{Common.Suggest.Closest(name, ByName.Keys)}. Known: {string.Join(", ", ByName.Keys)}.", nameof(name));
 
@@ -116,8 +120,8 @@ public static class OptionTable
     static string? Value(IReadOnlyDictionary<string, string> d, string key, string prefix) =>
         d.TryGetValue(key, out var v) ? v : key.StartsWith(prefix, StringComparison.Ordinal) && Defaults.TryGetValue(key[prefix.Length..], out var def) ? def : null;
 
-    /// <summary>The options of one declaring type (<see cref="GptConfig"/> or <see cref="TrainingOptions"/>) read from an
-    /// instance of it, as "Name=value" in ordinal order.</summary>
+    /// <summary>The options of one declaring type (<see cref="GptConfig"/> or <see cref="TrainingOptions"/>) read from
+    /// an instance of it, as "Name=value" in ordinal order.</summary>
     public static string DescribePart(object declaringInstance)
     {
         string part = declaringInstance is GptConfig ? "Model" : declaringInstance is TrainingOptions ? "Training"
@@ -146,7 +150,8 @@ public static class OptionTable
         return list;
     }
 
-    /// <summary>The text form of a property's type; a type the table cannot write is an error when the table is built.</summary>
+    /// <summary>The text form of a property's type; a type the table cannot write is an error when the table is
+    /// built.</summary>
     static (Func<object?, string> Format, Func<string, object?> Parse) Codec(PropertyInfo p)
     {
         var type = p.PropertyType;

@@ -3,7 +3,8 @@
 namespace MLNet.LowRank.Evaluation;
 
 /// <summary>The continuation's tokens as the model predicted them after BOS + prompt. Prompt and continuation are
-/// tokenized separately and joined, so every candidate continuation of one prompt is scored after the same tokens.</summary>
+/// tokenized separately and joined, so every candidate continuation of one prompt is scored after the same
+/// tokens.</summary>
 /// <param name="TokenIds">The continuation's token ids.</param>
 /// <param name="TokenLogProbabilities">ln p(token | everything before it), one per token, in nats.</param>
 /// <param name="IsGreedy">Every continuation token was the model's most likely token at its place.</param>

@@ -13,8 +13,8 @@ namespace MLNet.LowRank.Evaluation;
 public readonly record struct DocumentScore(double NegLogLikelihood, long Tokens, long Bytes);
 
 /// <summary>Every token of one document as the model predicted it: the negative log-likelihood (nats) of token i given
-/// BOS and the tokens before it (within the window rule of <see cref="DocumentScorer"/>), and whether it was the model's
-/// most likely token there.</summary>
+/// BOS and the tokens before it (within the window rule of <see cref="DocumentScorer"/>), and whether it was the
+/// model's most likely token there.</summary>
 public sealed record TokenScores(float[] NegLogLikelihood, bool[] IsGreedy);
 
 /// <summary>Scores documents with a model.</summary>
@@ -35,7 +35,8 @@ public static class DocumentScorer
         return documents.Select((tokens, d) => Sum(scores[d], tokens, bosId, bytesPerToken)).ToArray();
     }
 
-    /// <summary>The document's score from its per-token scores: BOS inside the document is not a predicted target.</summary>
+    /// <summary>The document's score from its per-token scores: BOS inside the document is not a predicted
+    /// target.</summary>
     public static DocumentScore Sum(TokenScores scores, int[] tokens, int bosId, IReadOnlyList<int> bytesPerToken)
     {
         double nll = 0;

@@ -10,6 +10,7 @@ public interface IValidationEvaluator
     /// <summary>Σ NLL, predicted tokens and bytes of the held-out data under <paramref name="model"/>.</summary>
     EvalResult Evaluate(Gpt model);
 
-    /// <summary>A stable description of the data and the rule that chose it; checkpoints refuse to resume when it changes.</summary>
+    /// <summary>A stable description of the data and the rule that chose it; checkpoints refuse to resume when it
+    /// changes.</summary>
     string Identity { get; }
 }

@@ -18,10 +18,11 @@ public sealed class ValidationDocuments : IValidationEvaluator
     /// <param name="bosId">The BOS id put before each document.</param>
     /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0).</param>
     /// <param name="maxTokens">0 = every document, whole. Otherwise, when the set holds more: k = min(n, ⌊maxTokens ÷
-    /// <paramref name="minimumPrefix"/>⌋) documents (all of them, or document ⌊(j + ½)·n / k⌋ for j &lt; k), each cut to its
-    /// first ⌈maxTokens ÷ k⌉ tokens. Scores of prefixes are higher than of whole documents (less context); the figure
-    /// is the same for every model, so curves and time to threshold compare.</param>
-    /// <param name="minimumPrefix">The shortest prefix taken from a chosen document (a model's context is a good choice).</param>
+    /// <paramref name="minimumPrefix"/>⌋) documents (all of them, or document ⌊(j + ½)·n / k⌋ for j &lt; k), each cut
+    /// to its first ⌈maxTokens ÷ k⌉ tokens. Scores of prefixes are higher than of whole documents (less context); the
+    /// figure is the same for every model, so curves and time to threshold compare.</param>
+    /// <param name="minimumPrefix">The shortest prefix taken from a chosen document (a model's context is a good
+    /// choice).</param>
     public ValidationDocuments(IReadOnlyList<int[]> documents, int bosId, IReadOnlyList<int> bytesPerToken, int maxTokens = 0, int minimumPrefix = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);

@@ -24,7 +24,8 @@ public static class AdaptiveTuners
 {
     /// <summary>Seeded random starts, then local search around the best trial so far: each proposal moves one parameter
     /// of the incumbent to a neighbouring value (the next or previous choice; a range value scaled up or down, the step
-    /// shrinking as the search narrows). Never proposes a configuration twice. <paramref name="trials"/> proposals in all.</summary>
+    /// shrinking as the search narrows). Never proposes a configuration twice. <paramref name="trials"/> proposals in
+    /// all.</summary>
     public static IAdaptiveTuner LocalSearch(int trials, int randomStarts = 4, int seed = 0) => new LocalSearchTuner(trials, randomStarts, seed);
 
     sealed class LocalSearchTuner : IAdaptiveTuner

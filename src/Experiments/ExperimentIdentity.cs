@@ -28,7 +28,8 @@ internal static class ExperimentIdentity
         return $"{count:N0} documents, {chars:N0} characters #{h:x16}";
     }
 
-    /// <summary>"Name sha256:…" for each assembly outside the library whose types the configurations use, or "none".</summary>
+    /// <summary>"Name sha256:…" for each assembly outside the library whose types the configurations use, or
+    /// "none".</summary>
     public static string Extensions(IEnumerable<LowRankLmTrainer.Options> configurations)
     {
         var library = typeof(Gpt).Assembly;
@@ -41,7 +42,8 @@ internal static class ExperimentIdentity
 
     static Type? Implementation(RankSchedule? schedule) => schedule?.ImplementationType;
 
-    /// <summary>The SHA-256 of the assembly's file where it has one, else its module version id (unique per build).</summary>
+    /// <summary>The SHA-256 of the assembly's file where it has one, else its module version id (unique per
+    /// build).</summary>
     static string Hash(Assembly a)
     {
         if (!string.IsNullOrEmpty(a.Location) && File.Exists(a.Location))

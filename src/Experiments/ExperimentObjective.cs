@@ -19,8 +19,8 @@ public enum ExperimentObjective
 /// <summary>Reads an objective off a trial record.</summary>
 public static class Objectives
 {
-    /// <summary>The value of <paramref name="objective"/> for <paramref name="trial"/>, or null when it has none (the trial did
-    /// not complete, or never reached the threshold).</summary>
+    /// <summary>The value of <paramref name="objective"/> for <paramref name="trial"/>, or null when it has none (the
+    /// trial did not complete, or never reached the threshold).</summary>
     public static double? Value(TrialResult trial, ExperimentObjective objective) => trial.Status != TrialStatus.Completed ? null : objective switch
     {
         ExperimentObjective.Perplexity => trial.Perplexity,
@@ -35,8 +35,8 @@ public static class Objectives
         trials.Where(t => Value(t, objective) is not null).OrderBy(t => Value(t, objective)).ThenBy(t => t.Index).FirstOrDefault();
 }
 
-/// <summary>What <see cref="LowRankExperiment.RunAsync"/> returns: every trial record in the run directory (all shards),
-/// the best by the objective, and, under successive halving, the compute it used.</summary>
+/// <summary>What <see cref="LowRankExperiment.RunAsync"/> returns: every trial record in the run directory (all
+/// shards), the best by the objective, and, under successive halving, the compute it used.</summary>
 public sealed class ExperimentResult : IReadOnlyList<TrialResult>
 {
     internal ExperimentResult(IReadOnlyList<TrialResult> trials, ExperimentObjective objective, EarlyStoppingSummary? earlyStopping)
@@ -53,10 +53,12 @@ public sealed class ExperimentResult : IReadOnlyList<TrialResult>
     /// <summary>The objective <see cref="BestTrial"/> minimises.</summary>
     public ExperimentObjective Objective { get; }
 
-    /// <summary>The completed trial with the lowest objective; null when none completed (or none reached the threshold).</summary>
+    /// <summary>The completed trial with the lowest objective; null when none completed (or none reached the
+    /// threshold).</summary>
     public TrialResult? BestTrial { get; }
 
-    /// <summary>Successive halving's rungs and the compute they used; null when the experiment did not stop early.</summary>
+    /// <summary>Successive halving's rungs and the compute they used; null when the experiment did not stop
+    /// early.</summary>
     public EarlyStoppingSummary? EarlyStopping { get; }
 
     public TrialResult this[int index] => Trials[index];

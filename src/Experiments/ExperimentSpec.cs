@@ -32,12 +32,14 @@ using MLNet.LowRank.Estimators;
 using MLNet.LowRank.Training;
 namespace MLNet.LowRank.Experiments;
 
-/// <summary>A sweep's settings, read from and written to JSON; <see cref="Configure"/> sets them on an experiment.</summary>
+/// <summary>A sweep's settings, read from and written to JSON; <see cref="Configure"/> sets them on an
+/// experiment.</summary>
 public sealed class ExperimentSpec
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    /// <summary>The file's names for trainer options, beside "baseline" (which takes every option by its own name).</summary>
+    /// <summary>The file's names for trainer options, beside "baseline" (which takes every option by its own
+    /// name).</summary>
     static readonly (string Key, string Option)[] OptionKeys =
     [
         ("evalEvery", nameof(TrainingOptions.EvalEvery)), ("evalTokens", nameof(TrainingOptions.EvalTokens)),
@@ -109,7 +111,8 @@ public sealed class ExperimentSpec
     /// <summary>Assemblies whose variants and optimizers were registered when the spec was read (full paths).</summary>
     public IReadOnlyList<string> Extensions { get; private set; } = [];
 
-    /// <summary>The options the file named (in "baseline" or by one of its own keys): the others are at their defaults.</summary>
+    /// <summary>The options the file named (in "baseline" or by one of its own keys): the others are at their
+    /// defaults.</summary>
     public IReadOnlySet<string> NamedOptions => namedOptions;
 
     /// <summary>Reads a spec file; relative extension paths are taken from the file's folder, other paths from the
@@ -187,7 +190,8 @@ public sealed class ExperimentSpec
     public void Save(string path, bool everyOption = false) => Common.AtomicFile.WriteText(path, ToJson(everyOption));
 
     /// <summary>Sets everything but the data and the result directory on <paramref name="experiment"/>: the tokenizer
-    /// and baseline, search space, tuner or trials, budgets, early stopping, objective, reuse, model and log directories.</summary>
+    /// and baseline, search space, tuner or trials, budgets, early stopping, objective, reuse, model and log
+    /// directories.</summary>
     public LowRankExperiment Configure(LowRankExperiment experiment)
     {
         experiment.SetPipeline(LmTokenizer.Parse(Tokenizer), Baseline.Clone())
@@ -204,7 +208,8 @@ public sealed class ExperimentSpec
         return experiment;
     }
 
-    /// <summary>True for a tuner that proposes trials from results ("local:N"), which has no list to print or shard.</summary>
+    /// <summary>True for a tuner that proposes trials from results ("local:N"), which has no list to print or
+    /// shard.</summary>
     public bool IsAdaptive => Trials is null && Tuner.StartsWith("local", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Sweep configs before this spec evaluated trials on 32,768 validation tokens when they named none, where
@@ -393,8 +398,9 @@ public sealed class ExperimentSpec
     static double Positive(JsonProperty p, string where) =>
         Number(p, where) is var v && v > 0 && double.IsFinite(v) ? v : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
 
-    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]: a fraction, or a value past either end,
-    /// is refused by name instead of being cut or saturated (1e300 steps once became int.MaxValue and ran until killed).</summary>
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]: a fraction, or a value past either
+    /// end, is refused by name instead of being cut or saturated (1e300 steps once became int.MaxValue and ran until
+    /// killed).</summary>
     static int Integer(JsonProperty p, string where, int min, int max) => checked((int)Integer(p, where, (long)min, max));
 
     static long Integer(JsonProperty p, string where, long min, long max)

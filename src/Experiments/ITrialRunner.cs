@@ -17,8 +17,8 @@ public sealed class TrialContext
     public required LowRankLmTrainer.Options Baseline { get; init; }
 
     /// <summary>The checkpoint this trial's run continues from and writes (successive halving), or null. A runner that
-    /// supports early stopping trains with <see cref="TrainingOptions.PauseAtStep"/> = <see cref="TrialSettings.PauseAtStep"/>,
-    /// this checkpoint and Resume.</summary>
+    /// supports early stopping trains with <see cref="TrainingOptions.PauseAtStep"/> =
+    /// <see cref="TrialSettings.PauseAtStep"/>, this checkpoint and Resume.</summary>
     public string? CheckpointPath { get; init; }
 
     /// <summary>This trial's TensorBoard run directory, or null.</summary>
@@ -27,7 +27,8 @@ public sealed class TrialContext
     /// <summary>Where to save the trained model (an ML.NET zip), or null to discard it.</summary>
     public string? ModelPath { get; init; }
 
-    /// <summary>Training progress of this run, reported synchronously and in order to the experiment's monitors.</summary>
+    /// <summary>Training progress of this run, reported synchronously and in order to the experiment's
+    /// monitors.</summary>
     public IProgress<TrainingProgress>? Progress { get; init; }
 }
 
@@ -35,7 +36,7 @@ public sealed class TrialContext
 public interface ITrialRunner
 {
     /// <summary>Trains and evaluates one trial (or one rung of it). A failure or divergence is a record (Failed,
-    /// Diverged), not an exception; cancellation throws <see cref="OperationCanceledException"/> and the trial runs again
-    /// next time.</summary>
+    /// Diverged), not an exception; cancellation throws <see cref="OperationCanceledException"/> and the trial runs
+    /// again next time.</summary>
     TrialResult Run(TrialContext context, CancellationToken cancellationToken);
 }

@@ -1,5 +1,6 @@
 // The research plan's "deeper low-rank model at the same parameter count": given a baseline and a low-rank setting,
-// find the depth (and optionally the rank) whose non-embedding parameter count matches the baseline's within a tolerance.
+// find the depth (and optionally the rank) whose non-embedding parameter count matches the baseline's within a
+// tolerance.
 using System.Globalization;
 using MLNet.LowRank.Model;
 
@@ -18,7 +19,8 @@ public sealed record IsoParameterPlan(int Depth, int? AttentionRank, int? MlpRan
     /// <summary>(Parameters − BaselineParameters) / BaselineParameters.</summary>
     public double RelativeDifference => (double)(Parameters - BaselineParameters) / BaselineParameters;
 
-    /// <summary>The two trials to run: <paramref name="baseline"/>, and <paramref name="lowRank"/> at the planned depth (and ranks).</summary>
+    /// <summary>The two trials to run: <paramref name="baseline"/>, and <paramref name="lowRank"/> at the planned depth
+    /// (and ranks).</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials(IReadOnlyDictionary<string, string> baseline, IReadOnlyDictionary<string, string> lowRank)
     {
         var ci = CultureInfo.InvariantCulture;
@@ -36,7 +38,8 @@ public static class IsoParameterPlanner
     /// <param name="lowRank">The low-rank setting; its Depth is what the planner changes.</param>
     /// <param name="tolerance">Allowed relative difference of non-embedding parameters.</param>
     /// <param name="maxDepth">Deepest model considered.</param>
-    /// <param name="searchRanks">Also try constant attention and MLP ranks in steps of <paramref name="rankStep"/>.</param>
+    /// <param name="searchRanks">Also try constant attention and MLP ranks in steps of
+    /// <paramref name="rankStep"/>.</param>
     public static IsoParameterPlan Plan(GptConfig baseline, GptConfig lowRank, double tolerance = 0.02, int maxDepth = 64, bool searchRanks = false, int rankStep = 8)
     {
         if (!(tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "tolerance must be ≥ 0.");

@@ -8,7 +8,8 @@ namespace MLNet.LowRank.Experiments;
 /// <summary>Shard selection and sbatch scripts.</summary>
 public static class JobArray
 {
-    /// <summary>Parses "i/n" (0-based i); null <paramref name="text"/> falls back to Slurm's array variables, then 0/1.</summary>
+    /// <summary>Parses "i/n" (0-based i); null <paramref name="text"/> falls back to Slurm's array variables, then
+    /// 0/1.</summary>
     public static (int Index, int Count) ResolveShard(string? text, IReadOnlyDictionary<string, string?>? environment = null)
     {
         if (text is not null)
@@ -31,11 +32,12 @@ public static class JobArray
     /// newlines): single quotes, with each single quote inside closed, escaped and reopened.</summary>
     public static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''") + "'";
 
-    /// <summary>An sbatch script for an array of <paramref name="tasks"/> tasks, each running <paramref name="command"/>
-    /// (which reads its shard from Slurm's variables) with the given time and memory per task.</summary>
+    /// <summary>An sbatch script for an array of <paramref name="tasks"/> tasks, each running
+    /// <paramref name="command"/> (which reads its shard from Slurm's variables) with the given time and memory per
+    /// task.</summary>
     /// <remarks>With <paramref name="ranksPerTask"/> above 1 each array task is that many Slurm tasks (MPI ranks, one
-    /// libtorch thread per CPU given), and <paramref name="command"/> should start with <c>srun --mpi=pmix</c>: every trial
-    /// then trains data-parallel over them.</remarks>
+    /// libtorch thread per CPU given), and <paramref name="command"/> should start with <c>srun --mpi=pmix</c>: every
+    /// trial then trains data-parallel over them.</remarks>
     public static string SbatchScript(string jobName, int tasks, string command, string runDirectory, TimeSpan timePerTask, int memoryGb, int cpusPerTask, int ranksPerTask = 1)
     {
         if (ranksPerTask < 1) throw new ArgumentOutOfRangeException(nameof(ranksPerTask), ranksPerTask, $"--ranks-per-trial must be at least 1; got {ranksPerTask}.");
@@ -45,8 +47,8 @@ public static class JobArray
         if (cpusPerTask < 1) throw new ArgumentOutOfRangeException(nameof(cpusPerTask), cpusPerTask, $"--cpus-per-task must be at least 1; got {cpusPerTask}.");
         if (timePerTask < TimeSpan.FromMinutes(1))
             throw new ArgumentOutOfRangeException(nameof(timePerTask), timePerTask, $"--time-per-task must be at least one minute (hh:mm:ss); got {timePerTask}.");
-        // Slurm reads #SBATCH lines itself, without a shell: a path there cannot be quoted, so one that needs quoting is
-        // refused here rather than written into a script that logs to the wrong place or fails at submission.
+        // Slurm reads #SBATCH lines itself, without a shell: a path there cannot be quoted, so one that needs quoting
+        // is refused here rather than written into a script that logs to the wrong place or fails at submission.
         if (runDirectory.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '%' or '\\' || char.IsControl(c)))
             throw new ArgumentException($"The run directory '{runDirectory}' has a space, quote, % or control character, which an #SBATCH --output line cannot hold; use a run directory without them.", nameof(runDirectory));
         if (jobName.Length == 0 || jobName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))

@@ -1,9 +1,9 @@
 // The sweep API, shaped like ML.NET AutoML's AutoMLExperiment: set the pipeline, the dataset, the search space, the
-// tuner (a fixed list, or an adaptive one that proposes from results), budgets, early stopping, the objective, monitors,
-// a trial runner and a result directory, then RunAsync. This file is the builder, the plan and the run directory's
-// fingerprint; each search strategy is its own type under Search/ (fixed list, adaptive, successive halving), sharing a
-// TrialSession. Trials run one after another in this process (each uses every core); a batch-job array runs shards of
-// the same fixed trial list in separate processes over one run directory.
+// tuner (a fixed list, or an adaptive one that proposes from results), budgets, early stopping, the objective,
+// monitors, a trial runner and a result directory, then RunAsync. This file is the builder, the plan and the run
+// directory's fingerprint; each search strategy is its own type under Search/ (fixed list, adaptive, successive
+// halving), sharing a TrialSession. Trials run one after another in this process (each uses every core); a batch-job
+// array runs shards of the same fixed trial list in separate processes over one run directory.
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNet.LowRank.Data.Tokenizers;
@@ -39,7 +39,8 @@ public sealed class LowRankExperiment
     (ITrialRunner Runner, string TokenizerFingerprint)? prepared;
     (string Train, string Validation)? documents;
 
-    /// <summary>How long a claimed successive-halving run may go without a heartbeat before another process takes it over.</summary>
+    /// <summary>How long a claimed successive-halving run may go without a heartbeat before another process takes it
+    /// over.</summary>
     public TimeSpan StaleClaimAfter { get; set; } = TimeSpan.FromMinutes(15);
 
     internal LowRankExperiment(MLContext ml) => this.ml = ml;
@@ -65,8 +66,8 @@ public sealed class LowRankExperiment
         return this;
     }
 
-    /// <summary>Token shards (<c>LoadTokenShards(dir, "train")</c> and <c>(dir, "validation")</c>): trials train on them where
-    /// they lie, with the tokenizer their manifest names (the pipeline's tokenizer is not used).</summary>
+    /// <summary>Token shards (<c>LoadTokenShards(dir, "train")</c> and <c>(dir, "validation")</c>): trials train on
+    /// them where they lie, with the tokenizer their manifest names (the pipeline's tokenizer is not used).</summary>
     public LowRankExperiment SetDataset(Data.Shards.TokenShardDataView train, Data.Shards.TokenShardDataView validation)
     {
         if (!train.Tokenizer.SameAs(validation.Tokenizer))
@@ -136,15 +137,17 @@ public sealed class LowRankExperiment
     }
 
     /// <summary>Writes TensorBoard runs: one sub-directory per trial (its curves, hyper-parameters and final figures);
-    /// point <c>tensorboard --logdir</c> at <paramref name="path"/> to compare the trials while the sweep runs.</summary>
+    /// point <c>tensorboard --logdir</c> at <paramref name="path"/> to compare the trials while the sweep
+    /// runs.</summary>
     public LowRankExperiment SetLogDirectory(string path)
     {
         logDirectory = Path.GetFullPath(path);
         return this;
     }
 
-    /// <summary>Keeps the best trial's trained model as <c>best.zip</c> (and, with <paramref name="keepEveryModel"/>, every
-    /// completed trial's as <c>&lt;trial id&gt;.zip</c>) in <paramref name="path"/>; load them with LoadModel.</summary>
+    /// <summary>Keeps the best trial's trained model as <c>best.zip</c> (and, with <paramref name="keepEveryModel"/>,
+    /// every completed trial's as <c>&lt;trial id&gt;.zip</c>) in <paramref name="path"/>; load them with
+    /// LoadModel.</summary>
     public LowRankExperiment SetModelDirectory(string path, bool keepEveryModel = false)
     {
         modelDirectory = Path.GetFullPath(path);
@@ -179,7 +182,8 @@ public sealed class LowRankExperiment
         return this;
     }
 
-    /// <summary>Run only trials with index % <paramref name="count"/> == <paramref name="index"/> (one task of a job array).</summary>
+    /// <summary>Run only trials with index % <paramref name="count"/> == <paramref name="index"/> (one task of a job
+    /// array).</summary>
     public LowRankExperiment SetShard(int index, int count)
     {
         if (count < 1 || index < 0 || index >= count) throw new ArgumentOutOfRangeException(nameof(index), $"Shard {index}/{count}: need 0 ≤ index < count.");
@@ -274,7 +278,8 @@ public sealed class LowRankExperiment
         return ResultStore.Differences(stored, fingerprint, AbsentMeans, AdoptedKeys, [.. AdoptedKeys.Where(k => !fingerprint.ContainsKey(k))]);
     }
 
-    /// <summary>Runs this shard's unfinished trials; returns every trial record in the directory (all shards) and the best.</summary>
+    /// <summary>Runs this shard's unfinished trials; returns every trial record in the directory (all shards) and the
+    /// best.</summary>
     public async Task<ExperimentResult> RunAsync(CancellationToken cancellationToken = default)
     {
         // Everything that can be wrong is checked before any training.
@@ -297,7 +302,8 @@ public sealed class LowRankExperiment
 
         return await Task.Run(() =>
         {
-            // A directory made before the data, tokenizer and extensions were recorded adopts this run's (and records them).
+            // A directory made before the data, tokenizer and extensions were recorded adopts this run's (and records
+            // them).
             store.Claim(Fingerprint(), AbsentMeans, AdoptedKeys);
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
             var session = new Search.TrialSession(store, budgeted, channel,
@@ -326,13 +332,15 @@ public sealed class LowRankExperiment
         return b;
     }
 
-    /// <summary>What a baseline option an older run directory lacks stands for: its default (it was added since).</summary>
+    /// <summary>What a baseline option an older run directory lacks stands for: its default (it was added
+    /// since).</summary>
     static readonly IReadOnlyDictionary<string, string> AbsentMeans = OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value);
 
     /// <summary>Fingerprint keys an older run directory may lack: it adopts this run's values for them.</summary>
     static readonly string[] AdoptedKeys = ["data.train", "data.validation", "tokenizerFingerprint", "extensions"];
 
-    /// <summary>The baseline and every configuration the trials can take (the planned list, or each search-space choice).</summary>
+    /// <summary>The baseline and every configuration the trials can take (the planned list, or each search-space
+    /// choice).</summary>
     IEnumerable<LowRankLmTrainer.Options> Configurations(LowRankLmTrainer.Options budgeted)
     {
         yield return budgeted;

@@ -30,10 +30,12 @@ public interface IMonitor
     /// <summary>A trial (or one rung of it) starts.</summary>
     void ReportRunningTrial(TrialSettings trial);
 
-    /// <summary>The running trial's training made progress (every <see cref="TrainingOptions.ReportEvery"/> steps).</summary>
+    /// <summary>The running trial's training made progress (every <see cref="TrainingOptions.ReportEvery"/>
+    /// steps).</summary>
     void ReportTrialProgress(TrialSettings trial, TrainingProgress progress);
 
-    /// <summary>A trial (or rung) ended with a usable result: Completed, Paused at a rung, or Stopped by successive halving.</summary>
+    /// <summary>A trial (or rung) ended with a usable result: Completed, Paused at a rung, or Stopped by successive
+    /// halving.</summary>
     void ReportCompletedTrial(TrialSettings trial, TrialResult result);
 
     /// <summary>A trial failed or diverged; <paramref name="result"/> says how.</summary>
@@ -71,7 +73,8 @@ internal sealed class LineMonitor(Action<string> write) : IMonitor
     };
 }
 
-/// <summary>Turns the events into the <see cref="ExperimentProgress"/> reports of <c>SetMonitor(IProgress)</c>.</summary>
+/// <summary>Turns the events into the <see cref="ExperimentProgress"/> reports of
+/// <c>SetMonitor(IProgress)</c>.</summary>
 internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress, Func<(int Done, int Total)> counts) : MonitorBase
 {
     public override void ReportRunningTrial(TrialSettings trial)

@@ -5,8 +5,8 @@ namespace MLNet.LowRank.Experiments;
 /// <summary>Pareto-optimal subsets.</summary>
 public static class Pareto
 {
-    /// <summary>Items not dominated on (<paramref name="x"/>, <paramref name="y"/>), both minimised, sorted by x. An item is
-    /// dominated when another is no worse on both and better on one; exact duplicates are all kept.</summary>
+    /// <summary>Items not dominated on (<paramref name="x"/>, <paramref name="y"/>), both minimised, sorted by x. An
+    /// item is dominated when another is no worse on both and better on one; exact duplicates are all kept.</summary>
     public static IReadOnlyList<T> Frontier<T>(IEnumerable<T> items, Func<T, double> x, Func<T, double> y)
     {
         var points = items.Select(i => (Item: i, X: x(i), Y: y(i))).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();

@@ -28,12 +28,13 @@ public sealed class ResultStore
 
     string ExperimentFile => Path.Combine(Directory, "experiment.json");
 
-    /// <summary>Creates the directory for <paramref name="fingerprint"/>, or checks that an existing one was made for it.</summary>
+    /// <summary>Creates the directory for <paramref name="fingerprint"/>, or checks that an existing one was made for
+    /// it.</summary>
     /// <exception cref="InvalidOperationException">The directory belongs to a different experiment.</exception>
     /// <remarks>A key the stored fingerprint lacks matches when this run's value is what <paramref name="absentMeans"/>
-    /// gives for it: an option added after the directory was made was at its default then.
-    /// A key in <paramref name="adoptable"/> the stored fingerprint lacks is taken from this run and written into it, so
-    /// later runs are checked against it.</remarks>
+    /// gives for it: an option added after the directory was made was at its default then. A key in
+    /// <paramref name="adoptable"/> the stored fingerprint lacks is taken from this run and written into it, so later
+    /// runs are checked against it.</remarks>
     public void Claim(IReadOnlyDictionary<string, string> fingerprint, IReadOnlyDictionary<string, string>? absentMeans = null, IReadOnlyCollection<string>? adoptable = null)
     {
         System.IO.Directory.CreateDirectory(TrialsDirectory);
@@ -63,11 +64,11 @@ public sealed class ResultStore
         }
     }
 
-    /// <summary>How <paramref name="fingerprint"/> differs from <paramref name="stored"/>, one "key: this run has 'a', the
-    /// directory has 'b'" per key; empty when they name one experiment. A key <paramref name="stored"/> lacks stands for
-    /// what <paramref name="absentMeans"/> gives (an option added since was at its default then), or matches when it is
-    /// in <paramref name="adoptable"/> (recorded from the first run that has it). Keys in <paramref name="ignore"/> are
-    /// not compared.</summary>
+    /// <summary>How <paramref name="fingerprint"/> differs from <paramref name="stored"/>, one "key: this run has 'a',
+    /// the directory has 'b'" per key; empty when they name one experiment. A key <paramref name="stored"/> lacks
+    /// stands for what <paramref name="absentMeans"/> gives (an option added since was at its default then), or matches
+    /// when it is in <paramref name="adoptable"/> (recorded from the first run that has it). Keys in
+    /// <paramref name="ignore"/> are not compared.</summary>
     internal static List<string> Differences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> fingerprint,
         IReadOnlyDictionary<string, string>? absentMeans, IReadOnlyCollection<string>? adoptable, IReadOnlyCollection<string>? ignore = null)
     {
@@ -79,8 +80,8 @@ public sealed class ResultStore
     }
 
     /// <summary>The fingerprint stored in the directory, or null when it has none.</summary>
-    /// <exception cref="InvalidDataException">experiment.json is damaged: the directory's identity is unknown, so nothing
-    /// may be added to it (or copied from it) until it is repaired or the directory replaced.</exception>
+    /// <exception cref="InvalidDataException">experiment.json is damaged: the directory's identity is unknown, so
+    /// nothing may be added to it (or copied from it) until it is repaired or the directory replaced.</exception>
     public Dictionary<string, string>? ReadFingerprint()
     {
         if (!File.Exists(ExperimentFile)) return null;
@@ -104,11 +105,12 @@ public sealed class ResultStore
         WriteAtomically(path, JsonSerializer.Serialize(result, Json));
     }
 
-    /// <summary>The records <see cref="ReadAll"/> last skipped because they could not be read, each with the reason.</summary>
+    /// <summary>The records <see cref="ReadAll"/> last skipped because they could not be read, each with the
+    /// reason.</summary>
     public IReadOnlyList<(string Path, string Reason)> Unreadable { get; private set; } = [];
 
-    /// <summary>Every readable trial record, by index. A record that cannot be read (cut short by a full disk, edited by
-    /// hand) is skipped and listed in <see cref="Unreadable"/> rather than aborting the sweep or its report; stray
+    /// <summary>Every readable trial record, by index. A record that cannot be read (cut short by a full disk, edited
+    /// by hand) is skipped and listed in <see cref="Unreadable"/> rather than aborting the sweep or its report; stray
     /// temporary files of killed writers are ignored.</summary>
     public IReadOnlyList<TrialResult> ReadAll()
     {
@@ -145,8 +147,8 @@ public sealed class ResultStore
             return true;
         }
         catch (JsonException e) { why = $"not a valid trial record ({e.Message})"; return false; }
-        // A record this process may not read (permissions) or that vanished mid-read is skipped and named like a damaged
-        // one: one bad file never stops a whole shard or report.
+        // A record this process may not read (permissions) or that vanished mid-read is skipped and named like a
+        // damaged one: one bad file never stops a whole shard or report.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = $"it cannot be read ({e.Message})"; return false; }
         catch (NotSupportedException e) { why = $"not a valid trial record ({e.Message})"; return false; }
     }
@@ -221,7 +223,8 @@ public sealed class ResultStore
         return rungs;
     }
 
-    /// <summary>Removes the rung record of (<paramref name="id"/>, <paramref name="rung"/>), so that rung runs again.</summary>
+    /// <summary>Removes the rung record of (<paramref name="id"/>, <paramref name="rung"/>), so that rung runs
+    /// again.</summary>
     internal void DeleteRung(string id, int rung) => File.Delete(RungPath(id, rung));
 
     /// <summary>The claims on runs under way (see <see cref="TrialClaims"/>).</summary>

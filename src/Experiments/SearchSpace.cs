@@ -48,7 +48,8 @@ public sealed class SearchSpace
 
     /// <summary>Adds an option with the range or choices its declaration's <c>[Range]</c> / <c>[Choice]</c> attribute
     /// gives (<see cref="Estimators.OptionTable"/>): e.g. MatrixLearningRate, a log range 1e-4 … 1.</summary>
-    /// <exception cref="ArgumentException">The option is unknown or has no such attribute; give its values with Add or AddRange.</exception>
+    /// <exception cref="ArgumentException">The option is unknown or has no such attribute; give its values with Add or
+    /// AddRange.</exception>
     public SearchSpace AddDefault(string name)
     {
         var option = Estimators.OptionTable.Get(name);
@@ -71,7 +72,8 @@ public sealed class SearchSpace
 
     /// <summary>A search space from a class whose properties carry ML.NET's <c>[Choice]</c>, <c>[Range]</c> or
     /// <c>[BooleanChoice]</c> attributes (Microsoft.ML.SearchSpace); property names are trainer option names. The
-    /// attributes' default (or init) values become <paramref name="baseline"/>, for <see cref="Tuners.OneAtATime"/>.</summary>
+    /// attributes' default (or init) values become <paramref name="baseline"/>, for
+    /// <see cref="Tuners.OneAtATime"/>.</summary>
     public static SearchSpace FromAttributes<T>(out IReadOnlyDictionary<string, string> baseline)
     {
         var space = new SearchSpace();

@@ -1,23 +1,26 @@
 // Early stopping for sweeps: successive halving, asynchronous across processes (ASHA; Li et al. 2020, "A System for
 // Massively Parallel Hyperparameter Tuning"). Every candidate trains with its full budget's learning-rate schedule but
 // pauses at rungs of r, rη, rη², … steps. A process first starts every candidate it may start (its shard's); then,
-// whenever a rung holds a candidate in its best 1/η that has not gone on, that candidate continues to the next rung from
-// its checkpoint. Starting before promoting departs from the paper's order (which promotes as soon as any rung allows):
-// measured on an 18-candidate grid run by one process, promoting first let 15 of 18 candidates reach the second rung,
-// because the best third of the first few results is a poor sample; starting first makes one process's run plain
-// successive halving, while shards still promote asynchronously from whatever their rungs hold. A candidate that reaches
-// the last rung has exactly the run a full grid would have given it (same seed, schedule and data order), so the best
-// found is directly comparable with the grid's. Decisions read only the run directory, so shards of a job array share them.
+// whenever a rung holds a candidate in its best 1/η that has not gone on, that candidate continues to the next rung
+// from its checkpoint. Starting before promoting departs from the paper's order (which promotes as soon as any rung
+// allows): measured on an 18-candidate grid run by one process, promoting first let 15 of 18 candidates reach the
+// second rung, because the best third of the first few results is a poor sample; starting first makes one process's run
+// plain successive halving, while shards still promote asynchronously from whatever their rungs hold. A candidate that
+// reaches the last rung has exactly the run a full grid would have given it (same seed, schedule and data order), so
+// the best found is directly comparable with the grid's. Decisions read only the run directory, so shards of a job
+// array share them.
 using System.Globalization;
 
 namespace MLNet.LowRank.Experiments;
 
 /// <summary>Options of successive halving.</summary>
-/// <param name="MinSteps">Steps of the first rung (r). Each later rung is η times longer; the last is the trial budget.</param>
+/// <param name="MinSteps">Steps of the first rung (r). Each later rung is η times longer; the last is the trial
+/// budget.</param>
 /// <param name="ReductionFactor">η: the best 1/η of a rung go on. Default 3.</param>
 public sealed record SuccessiveHalvingOptions(int MinSteps, int ReductionFactor = 3)
 {
-    /// <summary>The rungs' end steps for a trial budget of <paramref name="maxSteps"/>: r, rη, … below it, then it.</summary>
+    /// <summary>The rungs' end steps for a trial budget of <paramref name="maxSteps"/>: r, rη, … below it, then
+    /// it.</summary>
     public IReadOnlyList<int> Rungs(int maxSteps)
     {
         if (MinSteps < 1) throw new ArgumentOutOfRangeException(nameof(MinSteps), MinSteps, "MinSteps must be at least 1.");
@@ -33,7 +36,8 @@ public sealed record SuccessiveHalvingOptions(int MinSteps, int ReductionFactor 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"successive halving (first rung {MinSteps} steps, η = {ReductionFactor})");
 }
 
-/// <summary>What successive halving did: rungs, runs per rung, and the steps it trained against a full grid's.</summary>
+/// <summary>What successive halving did: rungs, runs per rung, and the steps it trained against a full
+/// grid's.</summary>
 /// <param name="Rungs">The rungs' end steps.</param>
 /// <param name="CandidatesPerRung">How many candidates reached each rung.</param>
 /// <param name="StepsTrained">Training steps over every run of every candidate.</param>
@@ -50,8 +54,8 @@ public sealed record EarlyStoppingSummary(IReadOnlyList<int> Rungs, IReadOnlyLis
 /// <summary>ASHA's decision: which candidate trains to which rung next.</summary>
 internal static class SuccessiveHalving
 {
-    /// <summary>The next run: the first candidate not started, else the best promotable candidate of the highest rung that
-    /// has one; null when neither exists (everything is done, or the rest is running elsewhere).</summary>
+    /// <summary>The next run: the first candidate not started, else the best promotable candidate of the highest rung
+    /// that has one; null when neither exists (everything is done, or the rest is running elsewhere).</summary>
     /// <param name="candidates">Candidate ids in the tuner's order.</param>
     /// <param name="loss">Validation loss of each (candidate, rung) that ended; failed or diverged runs are +∞.</param>
     /// <param name="busy">(candidate, rung) runs under way in some process.</param>

@@ -2,12 +2,12 @@
 // the same (trial, rung) at once. Only one filesystem operation is trusted to be atomic: creating a file that must not
 // exist (O_EXCL, atomic on local disks and on NFS v3+). So a claim is a sequence of generations,
 // claims/<id>.r<k>.g<n>.claim, each created exclusively and never rewritten; the highest generation present says who
-// holds the run, and only a new top prunes those below it. Taking over a holder that is gone (its process exited, on this host) or
-// silent for longer than the stale time creates generation n+1, so of two processes taking over at once exactly one
-// wins; releasing creates generation n+1 marked released. A holder's heartbeat (a timer, so data preparation, the final
-// evaluation and the save are covered as well as training) checks that its generation is still the highest and holds its
-// token; when not, the lease is lost and its cancellation token fires, so the loser stops instead of racing the winner
-// for the checkpoint and the records.
+// holds the run, and only a new top prunes those below it. Taking over a holder that is gone (its process exited, on
+// this host) or silent for longer than the stale time creates generation n+1, so of two processes taking over at once
+// exactly one wins; releasing creates generation n+1 marked released. A holder's heartbeat (a timer, so data
+// preparation, the final evaluation and the save are covered as well as training) checks that its generation is still
+// the highest and holds its token; when not, the lease is lost and its cancellation token fires, so the loser stops
+// instead of racing the winner for the checkpoint and the records.
 using System.Globalization;
 using System.Text;
 using MLNet.LowRank.Common;
@@ -25,8 +25,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
     /// <summary>How long a holder may stay silent before its claim is taken over.</summary>
     public TimeSpan StaleAfter { get; } = staleAfter;
 
-    /// <summary>Claims (<paramref name="id"/>, <paramref name="rung"/>) for this process: a lease to dispose when the run
-    /// ends, or null when a live holder has it (or another process claimed it first).</summary>
+    /// <summary>Claims (<paramref name="id"/>, <paramref name="rung"/>) for this process: a lease to dispose when the
+    /// run ends, or null when a live holder has it (or another process claimed it first).</summary>
     public ClaimLease? TryClaim(string id, int rung)
     {
         System.IO.Directory.CreateDirectory(Directory);
@@ -78,7 +78,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         }
     }
 
-    /// <summary>Creates <paramref name="path"/> exclusively with its holder's line; false when it already exists.</summary>
+    /// <summary>Creates <paramref name="path"/> exclusively with its holder's line; false when it already
+    /// exists.</summary>
     internal static bool TryCreate(string path, string token, string state)
     {
         try
@@ -91,8 +92,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         catch (IOException) when (File.Exists(path)) { return false; }
     }
 
-    /// <summary>The holder's line: host, process id, token, state; null fields when the file is unreadable or still being
-    /// written (a holder creates its file and writes its line in two steps).</summary>
+    /// <summary>The holder's line: host, process id, token, state; null fields when the file is unreadable or still
+    /// being written (a holder creates its file and writes its line in two steps).</summary>
     internal static (string? Host, int Pid, string? Token, string? State) ReadHolder(string path)
     {
         try
@@ -104,8 +105,9 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, 0, null, null); }
     }
 
-    /// <summary>True when the claim file says a run is held by a process that is not known to be gone and has been heard
-    /// from within the stale time. A file whose line is not written yet counts as held (its creator is writing it).</summary>
+    /// <summary>True when the claim file says a run is held by a process that is not known to be gone and has been
+    /// heard from within the stale time. A file whose line is not written yet counts as held (its creator is writing
+    /// it).</summary>
     bool IsLive(string path)
     {
         DateTime touched;
@@ -120,7 +122,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
     internal static string ReleasedState => Released;
 }
 
-/// <summary>This process's hold on one run: heartbeats on a timer while it lives, and knows when it has been lost.</summary>
+/// <summary>This process's hold on one run: heartbeats on a timer while it lives, and knows when it has been
+/// lost.</summary>
 internal sealed class ClaimLease : IDisposable
 {
     readonly TrialClaims claims;
@@ -173,7 +176,8 @@ internal sealed class ClaimLease : IDisposable
         && TrialClaims.ReadHolder(path).Token is var token && (token is null || token == Token)
         && claims.Generations(Id, Rung).LastOrDefault().Generation == Generation;
 
-    /// <summary>Stops the heartbeat and releases the run (when still held), so another process may run it at once.</summary>
+    /// <summary>Stops the heartbeat and releases the run (when still held), so another process may run it at
+    /// once.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;

@@ -11,7 +11,8 @@ internal static class TrialFailure
     static readonly string[] NativeOutOfMemory = ["out of memory", "can't allocate memory", "not enough memory", "failed to allocate"];
 
     /// <summary>True for out of memory (managed or native), a full disk and other I/O errors, anywhere in the chain of
-    /// inner exceptions. A bad-input error about a file (<see cref="InvalidDataException"/>, a missing file) is not transient.</summary>
+    /// inner exceptions. A bad-input error about a file (<see cref="InvalidDataException"/>, a missing file) is not
+    /// transient.</summary>
     public static bool IsTransient(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)

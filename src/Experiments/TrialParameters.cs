@@ -18,10 +18,12 @@ public static class TrialParameters
     /// <summary>The current value of <paramref name="name"/> in <paramref name="options"/>.</summary>
     public static string Get(LowRankLmTrainer.Options options, string name) => OptionTable.Get(name).Get(options);
 
-    /// <summary>Sets <paramref name="name"/> to <paramref name="value"/>; an unknown name or a bad value throws naming both.</summary>
+    /// <summary>Sets <paramref name="name"/> to <paramref name="value"/>; an unknown name or a bad value throws naming
+    /// both.</summary>
     public static void Set(LowRankLmTrainer.Options options, string name, string value) => OptionTable.Get(name).Set(options, value);
 
-    /// <summary>A copy of <paramref name="baseline"/> with <paramref name="parameters"/> applied (the baseline is not changed).</summary>
+    /// <summary>A copy of <paramref name="baseline"/> with <paramref name="parameters"/> applied (the baseline is not
+    /// changed).</summary>
     public static LowRankLmTrainer.Options Apply(LowRankLmTrainer.Options baseline, IReadOnlyDictionary<string, string> parameters)
     {
         var o = baseline.Clone();
@@ -34,6 +36,7 @@ public static class TrialParameters
     /// <c>SetReuse</c> never mix trials trained differently).</summary>
     public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) => OptionTable.Describe(options);
 
-    /// <summary>A rank value: "dense", an integer, a fraction with a decimal point, or "Kind:a:b[:split]" (<see cref="RankSchedule.Parse"/>).</summary>
+    /// <summary>A rank value: "dense", an integer, a fraction with a decimal point, or "Kind:a:b[:split]"
+    /// (<see cref="RankSchedule.Parse"/>).</summary>
     public static RankSchedule? ParseRank(string value) => RankSchedule.Parse(value);
 }

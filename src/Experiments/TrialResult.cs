@@ -14,7 +14,8 @@ public enum TrialStatus
     /// <summary>A rung of successive halving: trained to <see cref="TrialResult.Steps"/> and paused, to be continued or
     /// stopped. Its metrics are the periodic validation at the pause (the subset periodic evaluations score).</summary>
     Paused,
-    /// <summary>Stopped early by successive halving; the record of its last rung (metrics as for <see cref="Paused"/>).</summary>
+    /// <summary>Stopped early by successive halving; the record of its last rung (metrics as for
+    /// <see cref="Paused"/>).</summary>
     Stopped,
 }
 

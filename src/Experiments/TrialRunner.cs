@@ -64,7 +64,8 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
             if (context.ModelPath is not null && training.Status == TrainingStatus.Completed)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
-                // From token shards there is no tokenizer stage: the model alone (it carries its tokenizer) is the pipeline.
+                // From token shards there is no tokenizer stage: the model alone (it carries its tokenizer) is the
+                // pipeline.
                 ITransformer saved = tokenizerStage is null ? model : new TransformerChain<ITransformer>(tokenizerStage, model);
                 ml.LowRank().SaveModel(saved, tokenizedTrain.Schema, context.ModelPath);
             }

@@ -20,11 +20,13 @@ public static class Tuners
     /// <summary>Every combination of every dimension's choices.</summary>
     public static ITuner Grid() => new GridTuner();
 
-    /// <summary><paramref name="count"/> distinct draws, uniform over choices and ranges, from a seeded generator.</summary>
+    /// <summary><paramref name="count"/> distinct draws, uniform over choices and ranges, from a seeded
+    /// generator.</summary>
     public static ITuner Random(int count, int seed = 0) => new RandomTuner(count, seed);
 
-    /// <summary>The baseline, then each parameter's other values one at a time with the rest at the baseline (the plan's
-    /// first scans). <paramref name="baseline"/> gives each parameter's baseline value; by default its first choice.</summary>
+    /// <summary>The baseline, then each parameter's other values one at a time with the rest at the baseline (the
+    /// plan's first scans). <paramref name="baseline"/> gives each parameter's baseline value; by default its first
+    /// choice.</summary>
     public static ITuner OneAtATime(IReadOnlyDictionary<string, string>? baseline = null) => new OneAtATimeTuner(baseline);
 
     /// <summary>Exactly these trials.</summary>
@@ -113,9 +115,10 @@ public static partial class TrialKey
         return $"trial-{index:D3}-{Common.StableHash.Fnv1a(Of(parameters)):x16}";
     }
 
-    /// <summary>True when <paramref name="id"/> has the form <see cref="FileId"/> makes (trial-NNN-&lt;16 hex digits&gt;): the
-    /// only ids a run directory's files are named by. An id read from a file (a record, best.json) must pass this before
-    /// it names a path, so a forged record cannot make a sweep read, copy or delete a file outside its directory.</summary>
+    /// <summary>True when <paramref name="id"/> has the form <see cref="FileId"/> makes (trial-NNN-&lt;16 hex
+    /// digits&gt;): the only ids a run directory's files are named by. An id read from a file (a record, best.json)
+    /// must pass this before it names a path, so a forged record cannot make a sweep read, copy or delete a file
+    /// outside its directory.</summary>
     public static bool IsFileId(string? id) => id is not null && FileIdPattern().IsMatch(id);
 
     /// <summary>Throws unless <paramref name="id"/> is a trial file id.</summary>

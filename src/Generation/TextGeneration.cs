@@ -13,9 +13,9 @@ namespace MLNet.LowRank.Generation;
 
 internal static class TextGeneration
 {
-    /// <summary>Each prompt draws from its own generator, seeded by the seed and the prompt: a prompt gets the same text
-    /// alone or anywhere in a batch, and different prompts do not share random draws (with one shared stream, a weak
-    /// model's samples for different prompts fall into step).</summary>
+    /// <summary>Each prompt draws from its own generator, seeded by the seed and the prompt: a prompt gets the same
+    /// text alone or anywhere in a batch, and different prompts do not share random draws (with one shared stream, a
+    /// weak model's samples for different prompts fall into step).</summary>
     static ulong SamplerSeed(int seed, string prompt) => Common.StableHash.Fnv1a(prompt, (ulong)(uint)seed);
 
     sealed class Row(int index, string prompt, List<int> window, StreamedText text, ulong seed) : IDisposable
@@ -31,8 +31,8 @@ internal static class TextGeneration
         public void Dispose() => Sampler.Dispose();
     }
 
-    /// <summary>Generates for every prompt; <paramref name="onText"/> receives (prompt index, text that became final) as it
-    /// does. Checks <paramref name="cancellation"/> before every token.</summary>
+    /// <summary>Generates for every prompt; <paramref name="onText"/> receives (prompt index, text that became final)
+    /// as it does. Checks <paramref name="cancellation"/> before every token.</summary>
     public static GeneratedText[] Run(Gpt model, LmTokenizer tokenizer, IReadOnlyList<string> prompts, GenerationOptions options,
         Action<int, string>? onText = null, CancellationToken cancellation = default)
     {

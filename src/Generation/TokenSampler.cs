@@ -27,8 +27,8 @@ internal static class TokenSampler
         var probabilities = scaled.softmax(-1);
         if (options.TopP < 1)
         {
-            // Keep the smallest set of most likely tokens whose mass reaches p: a token goes when the mass of the tokens
-            // ranked above it already does. The most likely token always stays.
+            // Keep the smallest set of most likely tokens whose mass reaches p: a token goes when the mass of the
+            // tokens ranked above it already does. The most likely token always stays.
             var (sorted, order) = probabilities.sort(descending: true);
             var before = sorted.cumsum(0) - sorted;
             var kept = sorted.masked_fill(before >= n.Of(options.TopP), n.Of(0.0));

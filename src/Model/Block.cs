@@ -22,14 +22,16 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Rank of this block's attention matrices (ModelDim when dense): what <see cref="GptConfig.AttentionRank"/>
-    /// resolved to here.</summary>
+    /// <summary>Rank of this block's attention matrices (ModelDim when dense): what
+    /// <see cref="GptConfig.AttentionRank"/> resolved to here.</summary>
     public int AttentionRankValue { get; }
 
-    /// <summary>Rank of this block's MLP matrices (ModelDim when dense): what <see cref="GptConfig.MlpRank"/> resolved to here.</summary>
+    /// <summary>Rank of this block's MLP matrices (ModelDim when dense): what <see cref="GptConfig.MlpRank"/> resolved
+    /// to here.</summary>
     public int MlpRankValue { get; }
 
-    /// <summary>Renamed <see cref="AttentionRankValue"/> (an int, where GptConfig.AttentionRank is a schedule).</summary>
+    /// <summary>Renamed <see cref="AttentionRankValue"/> (an int, where GptConfig.AttentionRank is a
+    /// schedule).</summary>
     [Obsolete("Renamed AttentionRankValue; this forward goes in the next release.")]
     public int AttentionRank => AttentionRankValue;
 

@@ -58,8 +58,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         return c_proj.forward(y.transpose(1, 2).contiguous().view(b, t, heads * headDim));
     }
 
-    /// <summary>The same attention for a cached pass: this token's keys and values go into the layer's cache (post-rotary,
-    /// post-norm, as they are used), and a decode attends to the row's cached columns.</summary>
+    /// <summary>The same attention for a cached pass: this token's keys and values go into the layer's cache
+    /// (post-rotary, post-norm, as they are used), and a decode attends to the row's cached columns.</summary>
     internal Tensor ForwardCached(Tensor x, Tensor keys, Tensor values, CachedPass pass)
     {
         using var scope = torch.NewDisposeScope();

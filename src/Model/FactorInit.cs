@@ -11,7 +11,8 @@ public enum FactorInit
 {
     /// <summary>Each factor N(0, s²) with s = (σ²/r)^¼, so U·V has the dense layer's variance σ².</summary>
     Matched,
-    /// <summary>Draw the dense init W, take its SVD: U = U_r·√S_r, V = √S_r·V_rᵀ (the best rank-r approximation of W).</summary>
+    /// <summary>Draw the dense init W, take its SVD: U = U_r·√S_r, V = √S_r·V_rᵀ (the best rank-r approximation of
+    /// W).</summary>
     Spectral,
 }
 

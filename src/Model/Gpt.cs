@@ -20,8 +20,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     Gpt(GptConfig config, Device device, Generator generator, bool initialize) : base(nameof(Gpt))
     {
         Config = config;
-        // nn.Embedding draws its own N(0, 1) values (there is no uninitialised constructor, and Embedding_from_pretrained's
-        // forward does not read the parameter a loader writes); the seeded draw replaces them.
+        // nn.Embedding draws its own N(0, 1) values (there is no uninitialised constructor, and
+        // Embedding_from_pretrained's forward does not read the parameter a loader writes); the seeded draw replaces
+        // them.
         var embedding = nn.Embedding(config.VocabSize, config.ModelDim);
         if (initialize)
             using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
@@ -49,7 +50,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The model of <paramref name="config"/> with its parameters allocated but not initialised, for a loader
-    /// that overwrites every value next (drawing a large model's initial weights only to discard them is slow).</summary>
+    /// that overwrites every value next (drawing a large model's initial weights only to discard them is
+    /// slow).</summary>
     internal static Gpt CreateForLoading(GptConfig config, Device? device = null)
     {
         config.Validate();
@@ -81,7 +83,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         return SoftCap(logits).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Mean cross-entropy (nats) of <paramref name="targets"/>; targets equal to <paramref name="ignoreIndex"/> do not count.</summary>
+    /// <summary>Mean cross-entropy (nats) of <paramref name="targets"/>; targets equal to
+    /// <paramref name="ignoreIndex"/> do not count.</summary>
     public Tensor Loss(Tensor idx, Tensor targets, long ignoreIndex = -1)
     {
         using var scope = torch.NewDisposeScope();
@@ -91,8 +94,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Runs right-padded token rows (R, T) through the model, writing their keys and values into rows
-    /// <paramref name="cacheRows"/> of <paramref name="cache"/> at columns 0 … T − 1; returns the soft-capped logits (R, vocab)
-    /// at each row's last real token, <paramref name="lastIndex"/> (R) int64.</summary>
+    /// <paramref name="cacheRows"/> of <paramref name="cache"/> at columns 0 … T − 1; returns the soft-capped logits
+    /// (R, vocab) at each row's last real token, <paramref name="lastIndex"/> (R) int64.</summary>
     internal Tensor Prefill(Tensor idx, long[] cacheRows, Tensor lastIndex, KeyValueCache cache)
     {
         using var scope = torch.NewDisposeScope();

@@ -4,7 +4,8 @@ using static MLNet.LowRank.Common.OptionCheck;
 
 namespace MLNet.LowRank.Model;
 
-/// <summary>Architecture of a baseline or low-rank GPT. <see cref="Validate"/> names any invalid option and its range.</summary>
+/// <summary>Architecture of a baseline or low-rank GPT. <see cref="Validate"/> names any invalid option and its
+/// range.</summary>
 public sealed record GptConfig
 {
     /// <summary>Vocabulary size (token ids 0 … VocabSize − 1). Required by <c>Gpt.Create</c>; the trainer stage takes
@@ -73,7 +74,8 @@ public sealed record GptConfig
     /// <summary>True when lm_head is factored.</summary>
     public bool HeadIsFactored => Variant.IsFactored && HeadRank is not null;
 
-    /// <summary>The parametrisation the attention matrices get: <see cref="Variant"/> when they are factored, else Dense.</summary>
+    /// <summary>The parametrisation the attention matrices get: <see cref="Variant"/> when they are factored, else
+    /// Dense.</summary>
     public LinearVariant AttentionVariant => AttentionIsFactored ? Variant : LinearVariant.Dense;
 
     /// <summary>The parametrisation the MLP matrices get.</summary>
@@ -115,7 +117,8 @@ public sealed record GptConfig
         Require(RopeBase > 1 && double.IsFinite(RopeBase), nameof(RopeBase), RopeBase, "must be > 1");
         Require(NormEps > 0 && NormEps < 1, nameof(NormEps), NormEps, "must be in (0, 1)");
         ArgumentNullException.ThrowIfNull(Variant, nameof(Variant));
-        // q, k, v, out are dim × dim and fc, proj have min(in, out) = dim: every block matrix's largest rank is ModelDim.
+        // q, k, v, out are dim × dim and fc, proj have min(in, out) = dim: every block matrix's largest rank is
+        // ModelDim.
         AttentionRank?.Validate(nameof(AttentionRank), ModelDim);
         MlpRank?.Validate(nameof(MlpRank), ModelDim);
         HeadRank?.Validate(nameof(HeadRank), Math.Min(ModelDim, VocabSize));

@@ -20,9 +20,10 @@ public static class GptExport
 
     static readonly ScalarType[] Dtypes = [ScalarType.Float32, ScalarType.Float16, ScalarType.BFloat16];
 
-    /// <summary>Writes the model's state dict to <paramref name="path"/> — safetensors for ".safetensors" (the config also in
-    /// its metadata), a PyTorch state-dict file that <c>torch.load</c> reads for ".pt" or ".pth" — with every weight in
-    /// <paramref name="dtype"/> (float32, float16 or bfloat16), and the config beside it (same name, .json).</summary>
+    /// <summary>Writes the model's state dict to <paramref name="path"/> — safetensors for ".safetensors" (the config
+    /// also in its metadata), a PyTorch state-dict file that <c>torch.load</c> reads for ".pt" or ".pth" — with every
+    /// weight in <paramref name="dtype"/> (float32, float16 or bfloat16), and the config beside it (same name,
+    /// .json).</summary>
     /// <exception cref="NotSupportedException">The model uses a variant other tools cannot know (not built in), or the
     /// extension or dtype is not one of these.</exception>
     public static void Save(Gpt model, string path, ScalarType dtype = ScalarType.Float32)
@@ -32,7 +33,8 @@ public static class GptExport
         var kind = KindOf(path);
         var config = ConfigJson(model.Config);
         // The JSON beside may already be there: another export's (of these weights in another format — it gains this
-        // file's entry), or a file the user wrote, which an export never replaces. Decided before any weights are written.
+        // file's entry), or a file the user wrote, which an export never replaces. Decided before any weights are
+        // written.
         var weights = WeightsBeside(path, config);
         var state = model.state_dict();
         var tensors = state.ToDictionary(kv => kv.Key, kv =>
@@ -61,13 +63,13 @@ public static class GptExport
         Common.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
     }
 
-    /// <summary>The key of the JSON beside an export that maps every weights file it describes to its SHA-256 (an export
-    /// as .safetensors and as .pt shares one JSON).</summary>
+    /// <summary>The key of the JSON beside an export that maps every weights file it describes to its SHA-256 (an
+    /// export as .safetensors and as .pt shares one JSON).</summary>
     public const string WeightsFilesKey = "weights_files";
 
-    /// <summary>The weights files the JSON beside <paramref name="path"/> already describes, when it is an export's JSON
-    /// of the same configuration (those files keep their entries); empty when there is none or it describes another
-    /// model. Throws when a file of that name exists that no export wrote.</summary>
+    /// <summary>The weights files the JSON beside <paramref name="path"/> already describes, when it is an export's
+    /// JSON of the same configuration (those files keep their entries); empty when there is none or it describes
+    /// another model. Throws when a file of that name exists that no export wrote.</summary>
     static Dictionary<string, string> WeightsBeside(string path, JsonObject config)
     {
         string besidePath = ConfigPath(path);
@@ -94,8 +96,8 @@ public static class GptExport
     /// <summary>Builds the model a <see cref="Save"/>d file describes and copies its weights in (converted to float32);
     /// every name and shape must match what the configuration builds. The configuration comes from the safetensors
     /// metadata, else from the JSON file beside the weights.</summary>
-    /// <exception cref="InvalidDataException">Not an export of this library, an implausible configuration, or weights that
-    /// do not match it.</exception>
+    /// <exception cref="InvalidDataException">Not an export of this library, an implausible configuration, or weights
+    /// that do not match it.</exception>
     public static Gpt Load(string path, Device? device = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No exported model at '{path}'.", path);
@@ -185,7 +187,8 @@ public static class GptExport
         public void Dispose() { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
-    /// <summary>The architecture in the keys tools/reference/model.py builds its GPT from (the config an export carries).</summary>
+    /// <summary>The architecture in the keys tools/reference/model.py builds its GPT from (the config an export
+    /// carries).</summary>
     /// <summary>The key of the JSON beside an export that holds its weights file's SHA-256.</summary>
     public const string WeightsHashKey = "weights_sha256";
 
@@ -247,8 +250,8 @@ public static class GptExport
         }
     }
 
-    /// <summary>The configuration JSON beside <paramref name="path"/> when it is this library's and was written for these
-    /// weights (its SHA-256 matches); null when there is none, or it is another tool's.</summary>
+    /// <summary>The configuration JSON beside <paramref name="path"/> when it is this library's and was written for
+    /// these weights (its SHA-256 matches); null when there is none, or it is another tool's.</summary>
     /// <exception cref="InvalidDataException">The JSON is damaged, or names other weights.</exception>
     static string? ReadConfigBeside(string path)
     {

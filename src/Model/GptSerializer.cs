@@ -29,10 +29,12 @@ public static class GptSerializer
         }
     }
 
-    /// <summary>Builds the model <see cref="Write"/> wrote. A model file is untrusted input: the configuration it claims is
-    /// checked against sane bounds and against <paramref name="availableBytes"/> (what the file can still hold) before
-    /// anything is allocated, and the parameters are not initialised, since the saved weights overwrite them.</summary>
-    /// <exception cref="InvalidDataException">The configuration is invalid, implausible, or larger than the data present.</exception>
+    /// <summary>Builds the model <see cref="Write"/> wrote. A model file is untrusted input: the configuration it
+    /// claims is checked against sane bounds and against <paramref name="availableBytes"/> (what the file can still
+    /// hold) before anything is allocated, and the parameters are not initialised, since the saved weights overwrite
+    /// them.</summary>
+    /// <exception cref="InvalidDataException">The configuration is invalid, implausible, or larger than the data
+    /// present.</exception>
     public static Gpt Read(BinaryReader r, long availableBytes, Device? device = null)
     {
         var config = ReadConfig(r);
@@ -98,7 +100,8 @@ public static class GptSerializer
         catch (ArgumentException e) { throw new InvalidDataException($"The saved configuration is invalid: {e.Message}", e); }
     }
 
-    /// <summary>Reads the weights part of <see cref="Write"/>'s output into <paramref name="model"/>, checking names and shapes.</summary>
+    /// <summary>Reads the weights part of <see cref="Write"/>'s output into <paramref name="model"/>, checking names
+    /// and shapes.</summary>
     public static void ReadWeights(BinaryReader r, Gpt model)
     {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);

@@ -54,7 +54,8 @@ internal sealed class CachedPass
     /// <summary>Position (= cache column) of every input token, (B, T) int64.</summary>
     public required Tensor Positions { get; init; }
 
-    /// <summary>Prefill: the cache row of each input row. Null for a decode, whose input rows are the cache rows.</summary>
+    /// <summary>Prefill: the cache row of each input row. Null for a decode, whose input rows are the cache
+    /// rows.</summary>
     public long[]? Rows { get; init; }
 
     /// <summary>Decode: which columns each row may attend to, (B, 1, 1, Width) bool.</summary>

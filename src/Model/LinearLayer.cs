@@ -21,7 +21,8 @@ public abstract class LinearLayer : nn.Module<Tensor, Tensor>
     /// <summary>The rank of the product (min(in, out) for a dense layer).</summary>
     public int Rank { get; }
 
-    /// <summary>‖W‖²_F of the layer's effective weight, for Frobenius decay; null where it does not apply (dense).</summary>
+    /// <summary>‖W‖²_F of the layer's effective weight, for Frobenius decay; null where it does not apply
+    /// (dense).</summary>
     public virtual Tensor? ProductFrobeniusSquared() => null;
 }
 

@@ -12,7 +12,8 @@ namespace MLNet.LowRank.Model;
 /// <param name="Rank">The resolved rank (ignored by <see cref="LinearVariant.Dense"/>).</param>
 /// <param name="Init">Factor initialisation.</param>
 /// <param name="ZeroOutput">The baseline starts this layer at zero (lm_head, attention out, MLP proj).</param>
-/// <param name="Generator">Where initial values are drawn from (the model's own generator); null = torch's global one.</param>
+/// <param name="Generator">Where initial values are drawn from (the model's own generator); null = torch's global
+/// one.</param>
 /// <param name="Initialize">False when saved weights will overwrite every value (loading a model): the layer may leave
 /// its parameters uninitialised instead of drawing values nobody reads.</param>
 public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput, torch.Generator? Generator = null, bool Initialize = true);
@@ -46,13 +47,16 @@ public abstract class LinearVariant
     /// <summary><c>U σ(V x)</c>, σ = SiLU (CoLA).</summary>
     public static LinearVariant Cola { get; } = new ColaVariant();
 
-    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(LinearVariant)"/>) variant by name, case-insensitive.</summary>
-    /// <exception cref="ArgumentException">No such variant is built in or registered; the message names the registration to make.</exception>
+    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(LinearVariant)"/>) variant by name,
+    /// case-insensitive.</summary>
+    /// <exception cref="ArgumentException">No such variant is built in or registered; the message names the
+    /// registration to make.</exception>
     public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? ExtensionRegistry.FindVariant(name)
         ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(ExtensionRegistry.VariantNames))}. A variant of your own must be registered first: ExtensionRegistry.Register(new YourVariant()).", nameof(name));
 
-    /// <summary>True for a built-in variant, or the very variant registered under this one's name: what a saved model can name.</summary>
+    /// <summary>True for a built-in variant, or the very variant registered under this one's name: what a saved model
+    /// can name.</summary>
     public bool IsNamed => BuiltIn.Contains(this) || ReferenceEquals(ExtensionRegistry.FindVariant(Name), this);
 
     /// <summary>The variants that ship with the library.</summary>

@@ -54,7 +54,8 @@ public sealed class ModelSummary
     /// <summary>Everything but wte.</summary>
     public long NonEmbeddingParameters => TotalParameters - EmbeddingParameters;
 
-    /// <summary>N_mm: parameters used in matrix products (block matrices and lm_head; not wte, not diagonals).</summary>
+    /// <summary>N_mm: parameters used in matrix products (block matrices and lm_head; not wte, not
+    /// diagonals).</summary>
     public long MatmulParameters { get; }
 
     /// <summary>Training FLOPs per token: 6·N_mm + 12·L·T·dim.</summary>
@@ -82,8 +83,8 @@ public sealed class ModelSummary
     /// <summary>Notes such as ranks that save no parameters over the dense layer.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
-    /// <summary>Bytes of parameters + gradients + optimizer state in float32, for <paramref name="optimizerStatePerParameter"/>
-    /// state values per parameter.</summary>
+    /// <summary>Bytes of parameters + gradients + optimizer state in float32, for
+    /// <paramref name="optimizerStatePerParameter"/> state values per parameter.</summary>
     public long StateBytes(double optimizerStatePerParameter) => (long)(TotalParameters * (2 + optimizerStatePerParameter) * sizeof(float));
 
     /// <summary>The summary of <paramref name="config"/> (validated first).</summary>
@@ -111,8 +112,8 @@ public sealed class ModelSummary
     static List<string> BuildWarnings(GptConfig c, IReadOnlyList<BlockSummary> blocks)
     {
         var w = new List<string>();
-        // A factored layer saves nothing once the variant's own count reaches in·out: for U·V that is r·(in + out) ≥ in·out,
-        // compared in integers (a truncated break-even rank would flag ranks that still save parameters).
+        // A factored layer saves nothing once the variant's own count reaches in·out: for U·V that is r·(in + out) ≥
+        // in·out, compared in integers (a truncated break-even rank would flag ranks that still save parameters).
         void Check(bool lowRank, string option, IEnumerable<int> ranks, int inF, int outF)
         {
             if (!lowRank) return;

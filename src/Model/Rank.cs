@@ -27,7 +27,8 @@ public readonly record struct Rank
     /// the nearest integer and never below 1.</summary>
     public double ValueFor(int maxRank) => FractionOfMax > 0 ? Math.Max(1, Math.Round(FractionOfMax * maxRank)) : Absolute;
 
-    /// <summary>Throws when this rank cannot be used for a layer with largest rank <paramref name="maxRank"/>.</summary>
+    /// <summary>Throws when this rank cannot be used for a layer with largest rank
+    /// <paramref name="maxRank"/>.</summary>
     public void Validate(string option, int maxRank)
     {
         if (FractionOfMax > 0)

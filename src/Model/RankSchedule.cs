@@ -8,11 +8,12 @@ namespace MLNet.LowRank.Model;
 /// <see cref="Constant(Rank)"/>, so <c>AttentionRank = 32</c> works.</summary>
 public abstract class RankSchedule
 {
-    /// <summary>The unrounded rank at block <paramref name="layer"/> of <paramref name="depth"/>, for layers whose largest
-    /// rank is <paramref name="maxRank"/>.</summary>
+    /// <summary>The unrounded rank at block <paramref name="layer"/> of <paramref name="depth"/>, for layers whose
+    /// largest rank is <paramref name="maxRank"/>.</summary>
     public abstract double RankAt(int layer, int depth, int maxRank);
 
-    /// <summary>Throws, naming <paramref name="option"/> and the allowed range, when the schedule's parameters are invalid.</summary>
+    /// <summary>Throws, naming <paramref name="option"/> and the allowed range, when the schedule's parameters are
+    /// invalid.</summary>
     public abstract void Validate(string option, int maxRank);
 
     /// <summary>The rank actually used at a block: rounded to a multiple of <paramref name="multiple"/> and clamped to
@@ -29,12 +30,14 @@ public abstract class RankSchedule
 
     /// <summary>The kind and parameters of this schedule's text form (<c>("Linear", [8, 64])</c> for "Linear:8:64"), or
     /// null when it has none — a function given to <see cref="Custom"/>. Override it in a schedule of your own, and
-    /// register the kind with <c>ExtensionRegistry.RegisterRankSchedule</c>, so that sweeps and records can name it.</summary>
+    /// register the kind with <c>ExtensionRegistry.RegisterRankSchedule</c>, so that sweeps and records can name
+    /// it.</summary>
     protected virtual (string Kind, double[] Parameters)? TextForm => null;
 
     /// <summary>The invariant text that <see cref="Parse"/> reads back to an equal schedule: "dense" for null, the rank
     /// for a constant ("32", "0.25"), else "Kind:a:b…" with every parameter in round-trip form ("Linear:8:64",
-    /// "Step:8:64:0.5"). A schedule without a text form (a <see cref="Custom"/> function) gives its name, which Parse refuses.</summary>
+    /// "Step:8:64:0.5"). A schedule without a text form (a <see cref="Custom"/> function) gives its name, which Parse
+    /// refuses.</summary>
     public static string Format(RankSchedule? schedule)
     {
         if (schedule is null) return "dense";
@@ -45,7 +48,8 @@ public abstract class RankSchedule
     }
 
     /// <summary>Reads what <see cref="Format"/> writes: "dense" or "full" (null), a rank ("32", "0.25"), "Constant:r",
-    /// "Linear:a:b", "Step:a:b[:split]", "Exponential:a:b", "NegativeQuadratic:a:b", or a registered kind "Kind:a:b…".</summary>
+    /// "Linear:a:b", "Step:a:b[:split]", "Exponential:a:b", "NegativeQuadratic:a:b", or a registered kind
+    /// "Kind:a:b…".</summary>
     /// <exception cref="FormatException">Not a rank or schedule; the message lists the known kinds.</exception>
     public static RankSchedule? Parse(string text)
     {
@@ -73,7 +77,8 @@ public abstract class RankSchedule
         throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(ExtensionRegistry.RankScheduleKinds))}; register your own with ExtensionRegistry.RegisterRankSchedule");
     }
 
-    /// <summary>The type whose code computes the ranks (a registered kind's own schedule type, not its wrapper).</summary>
+    /// <summary>The type whose code computes the ranks (a registered kind's own schedule type, not its
+    /// wrapper).</summary>
     internal virtual Type ImplementationType => GetType();
 
     /// <summary>The built-in kinds' names.</summary>
@@ -94,7 +99,8 @@ public abstract class RankSchedule
     /// <summary>Linear from <paramref name="first"/> at block 0 to <paramref name="last"/> at the last block.</summary>
     public static RankSchedule Linear(double first, double last) => new InterpolatedSchedule("Linear", first, last, (a, b, t) => a + (b - a) * t);
 
-    /// <summary><paramref name="first"/> for blocks with t &lt; <paramref name="split"/>, <paramref name="last"/> after.</summary>
+    /// <summary><paramref name="first"/> for blocks with t &lt; <paramref name="split"/>, <paramref name="last"/>
+    /// after.</summary>
     public static RankSchedule Step(double first, double last, double split = 0.5) => new StepSchedule(first, last, split);
 
     /// <summary>first · (last / first)^t.</summary>
@@ -104,7 +110,8 @@ public abstract class RankSchedule
     public static RankSchedule NegativeQuadratic(double min, double max) =>
         new InterpolatedSchedule("NegativeQuadratic", min, max, (lo, hi, t) => hi - (hi - lo) * (2 * t - 1) * (2 * t - 1));
 
-    /// <summary>Any function of (block, depth) → rank; the result is rounded and clamped like every schedule's.</summary>
+    /// <summary>Any function of (block, depth) → rank; the result is rounded and clamped like every
+    /// schedule's.</summary>
     public static RankSchedule Custom(Func<int, int, double> rankAt, string name = "Custom") => new CustomSchedule(rankAt, name);
 
     static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);

@@ -35,8 +35,8 @@ public sealed class Rotary : IDisposable
         return Rotate(x, cos.narrow(1, 0, t), sin.narrow(1, 0, t)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>As <see cref="Apply(Tensor)"/>, with token (b, t) at position <c>positions[b, t]</c> (B, T) int64 instead of t:
-    /// what a cached pass needs, whose tokens start where the row's cache ends.</summary>
+    /// <summary>As <see cref="Apply(Tensor)"/>, with token (b, t) at position <c>positions[b, t]</c> (B, T) int64
+    /// instead of t: what a cached pass needs, whose tokens start where the row's cache ends.</summary>
     public Tensor Apply(Tensor x, Tensor positions)
     {
         using var scope = torch.NewDisposeScope();

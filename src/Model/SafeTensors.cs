@@ -1,5 +1,6 @@
 // The safetensors format (8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and byte
-// range, then raw little-endian data): what PyTorch tools read and write. The reference fixtures use it; so can exports.
+// range, then raw little-endian data): what PyTorch tools read and write. The reference fixtures use it; so can
+// exports.
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
@@ -9,7 +10,8 @@ using static TorchSharp.torch;
 
 namespace MLNet.LowRank.Model;
 
-/// <summary>Reads and writes safetensors files (float32, float64, float16, bfloat16 and int64 tensors, string metadata).</summary>
+/// <summary>Reads and writes safetensors files (float32, float64, float16, bfloat16 and int64 tensors, string
+/// metadata).</summary>
 public static class SafeTensors
 {
     /// <summary>Refuses headers larger than this (a corrupted length would otherwise ask for gigabytes).</summary>
@@ -34,7 +36,8 @@ public static class SafeTensors
         JsonObject header;
         try
         {
-            // A name given twice (a tensor, or a tensor's field) is refused by the parser, not left to whichever copy wins.
+            // A name given twice (a tensor, or a tensor's field) is refused by the parser, not left to whichever copy
+            // wins.
             header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
                 ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
         }
@@ -59,8 +62,8 @@ public static class SafeTensors
                 if (type.Code is null) throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
                 long[] shape = Integers(entry["shape"], path, $"tensor '{name}': shape");
                 long[] offsets = Integers(entry["data_offsets"], path, $"tensor '{name}': data_offsets");
-                // The element count in checked arithmetic: a forged shape whose product overflows must not wrap around to
-                // a size that happens to match its byte range (libtorch would then fail computing the storage size).
+                // The element count in checked arithmetic: a forged shape whose product overflows must not wrap around
+                // to a size that happens to match its byte range (libtorch would then fail computing the storage size).
                 long bytesClaimed;
                 try { bytesClaimed = checked(shape.Aggregate(1L, (a, b) => b < 0 ? throw new OverflowException() : a * b) * type.Size); }
                 catch (OverflowException) { throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}], whose size does not fit in 64 bits or has a negative dimension."); }
@@ -101,8 +104,8 @@ public static class SafeTensors
         return array.Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x : throw new InvalidDataException($"{path}: {what} holds {d?.ToJsonString() ?? "null"}, not an integer.")).ToArray();
     }
 
-    /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and <paramref name="metadata"/>
-    /// to <paramref name="path"/>, tensors in name order.</summary>
+    /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and
+    /// <paramref name="metadata"/> to <paramref name="path"/>, tensors in name order.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         Runtime.TorchRuntime.EnsureInitialized();

@@ -10,7 +10,8 @@ namespace MLNet.LowRank.Model;
 
 internal static class SavedConfig
 {
-    /// <summary>One field: its option name, its key in an export's JSON (null: not exported), and how each format holds it.</summary>
+    /// <summary>One field: its option name, its key in an export's JSON (null: not exported), and how each format holds
+    /// it.</summary>
     internal abstract class Field(string name, string? exportKey)
     {
         public string Name { get; } = name;

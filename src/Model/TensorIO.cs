@@ -16,16 +16,17 @@ public static class TensorIO
         w.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
     }
 
-    /// <summary>A contiguous CPU tensor holding <paramref name="t"/>'s values, detached from autograd; the caller disposes
-    /// it. The intermediate tensors are freed here, on this thread, not left to the finalizer thread (which could free
-    /// one while libtorch still reads it).</summary>
+    /// <summary>A contiguous CPU tensor holding <paramref name="t"/>'s values, detached from autograd; the caller
+    /// disposes it. The intermediate tensors are freed here, on this thread, not left to the finalizer thread (which
+    /// could free one while libtorch still reads it).</summary>
     public static Tensor ContiguousCpu(Tensor t)
     {
         using var scope = torch.NewDisposeScope();
         return t.detach().cpu().contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Reads a tensor written by <see cref="Write"/> into <paramref name="target"/>; <paramref name="what"/> names it in errors.</summary>
+    /// <summary>Reads a tensor written by <see cref="Write"/> into <paramref name="target"/>; <paramref name="what"/>
+    /// names it in errors.</summary>
     /// <exception cref="InvalidDataException">The shapes differ.</exception>
     /// <exception cref="EndOfStreamException">The data is cut short.</exception>
     public static void ReadInto(BinaryReader r, Tensor target, string what)

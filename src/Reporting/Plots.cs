@@ -18,9 +18,9 @@ public static class Plots
     /// <summary>The most curves one loss figure draws: beyond this a figure is a tangle.</summary>
     public const int MaxCurves = 8;
 
-    /// <summary>Training loss vs training seconds (log10 x), one colour per trial: the loss smoothed (an exponential moving
-    /// average), the raw loss faint behind it, and the validation loss as points. With more than <see cref="MaxCurves"/>
-    /// trials, the best ones by validation perplexity (the title says so).</summary>
+    /// <summary>Training loss vs training seconds (log10 x), one colour per trial: the loss smoothed (an exponential
+    /// moving average), the raw loss faint behind it, and the validation loss as points. With more than
+    /// <see cref="MaxCurves"/> trials, the best ones by validation perplexity (the title says so).</summary>
     public static void LossVsTime(IReadOnlyList<TrialResult> trials, string path)
     {
         var drawn = trials.Where(t => t.LossCurve.Count > 1).ToList();
@@ -34,7 +34,8 @@ public static class Plots
             title, path);
     }
 
-    /// <summary>The same figure for models outside a sweep (QuickStart's Figure 2): each model's per-step history.</summary>
+    /// <summary>The same figure for models outside a sweep (QuickStart's Figure 2): each model's per-step
+    /// history.</summary>
     public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models, string path) =>
         LossCurves(models.Select((m, i) => (i, m.Name, (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
             "Loss against training wall-clock", path);
@@ -68,7 +69,8 @@ public static class Plots
         Finish(plot, title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation loss", "loss (nats/token)", path);
     }
 
-    /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the start.</summary>
+    /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the
+    /// start.</summary>
     static double[] Smoothed(IReadOnlyList<double> values)
     {
         double alpha = 2.0 / (Math.Max(2, values.Count / 20) + 1), average = 0, weight = 0;
@@ -115,8 +117,9 @@ public static class Plots
         Finish(plot, title, "", "parameters (M)", path);
     }
 
-    /// <summary>Perplexity against non-embedding parameters: every trial a point in its own colour, the frontier a line,
-    /// and only the frontier's points labelled (many trials share a parameter count, and their labels would pile up).</summary>
+    /// <summary>Perplexity against non-embedding parameters: every trial a point in its own colour, the frontier a
+    /// line, and only the frontier's points labelled (many trials share a parameter count, and their labels would pile
+    /// up).</summary>
     public static void ParetoFrontier(IReadOnlyList<TrialResult> trials, string path)
     {
         var done = trials.Where(t => t.Perplexity is not null).ToList();
@@ -147,8 +150,8 @@ public static class Plots
     }
 
     /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank, or any numeric option such as a
-    /// learning rate or the depth; log2 x axis): one line per setting of the other
-    /// parameters, so a one-at-a-time scan shows its scan line and the other scans' trials as separate points.</summary>
+    /// learning rate or the depth; log2 x axis): one line per setting of the other parameters, so a one-at-a-time scan
+    /// shows its scan line and the other scans' trials as separate points.</summary>
     public static void PerplexityVs(IReadOnlyList<TrialResult> trials, string parameter, string path)
     {
         var plot = new Plot();

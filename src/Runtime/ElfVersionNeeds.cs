@@ -62,7 +62,8 @@ public static class ElfVersionNeeds
         return needs;
     }
 
-    /// <summary>Marks the named versions weak in <paramref name="elf"/> (in place); returns how many entries changed.</summary>
+    /// <summary>Marks the named versions weak in <paramref name="elf"/> (in place); returns how many entries
+    /// changed.</summary>
     public static int MarkWeak(Span<byte> elf, IReadOnlyCollection<string> versions)
     {
         int changed = 0;

@@ -6,8 +6,8 @@
 // step the kernel maps, zeroes and unmaps the same hundreds of megabytes. perf showed page-fault handling and page
 // zeroing as the largest kernel share of the library's samples (dense width 256), and the process spent 2.7 of its 33
 // seconds in the kernel. With the threshold raised, such blocks come from malloc's heap and are reused from step to
-// step: system time halves and steps at width 256 are 6–9 % faster (docs/performance.md). The price is resident memory: the
-// heap keeps its high-water mark and some fragmentation (peak ~1.0 GB instead of ~0.75 GB for that model).
+// step: system time halves and steps at width 256 are 6–9 % faster (docs/performance.md). The price is resident memory:
+// the heap keeps its high-water mark and some fragmentation (peak ~1.0 GB instead of ~0.75 GB for that model).
 //
 // A threshold the user set (MALLOC_MMAP_THRESHOLD_, or glibc.malloc.mmap_threshold in GLIBC_TUNABLES) is kept.
 // LOWRANK_MALLOC=default leaves glibc's own behaviour (setting MALLOC_MMAP_THRESHOLD_=131072 does not: a fixed

@@ -28,7 +28,8 @@ public sealed class Mpi
     public static bool Launched =>
         Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
 
-    /// <summary>The world, initialising MPI on first use. Throws with an install hint when OpenMPI is missing.</summary>
+    /// <summary>The world, initialising MPI on first use. Throws with an install hint when OpenMPI is
+    /// missing.</summary>
     public static Mpi World
     {
         get
@@ -59,8 +60,8 @@ public sealed class Mpi
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Shutdown();
     }
 
-    /// <summary>Sums <paramref name="count"/> float32 values at <paramref name="data"/> (native memory, e.g. a contiguous
-    /// CPU tensor's) over every rank, in place.</summary>
+    /// <summary>Sums <paramref name="count"/> float32 values at <paramref name="data"/> (native memory, e.g. a
+    /// contiguous CPU tensor's) over every rank, in place.</summary>
     public void AllReduceSumFloats(IntPtr data, long count)
     {
         // MPI counts are int: a large buffer goes in pieces.
@@ -93,7 +94,8 @@ public sealed class Mpi
     /// <summary>Waits until every rank arrives.</summary>
     public void Barrier() => Check(MPI_Barrier(comm), "MPI_Barrier");
 
-    /// <summary>Ends every rank of the world (a rank that cannot go on must not leave the others waiting in a collective).</summary>
+    /// <summary>Ends every rank of the world (a rank that cannot go on must not leave the others waiting in a
+    /// collective).</summary>
     public void Abort(int code) => MPI_Abort(comm, code);
 
     void Shutdown()

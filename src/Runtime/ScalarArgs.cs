@@ -3,11 +3,11 @@
 // Why this exists: TorchSharp (0.107) converts a C# number to a native Scalar implicitly (`t * 0.5`, `t.mul_(0.9)`,
 // `t.add_(u, alpha: 2)`) and never disposes it. The Scalar is unreachable as soon as its handle has been read, so a
 // garbage collection on another thread can run its finalizer — which frees the native Scalar — while libtorch is still
-// reading it. Seen in this project's CI: "Expected false to be true … Scalar.h:140" from Scalar::toDouble in the middle of
-// a model's initialisation, while other tests ran in parallel; a reused allocation can as easily give a wrong number
-// without any error. Holding every Scalar in a ScalarArgs until its Dispose keeps each alive through the call that reads
-// it. The library passes every number that reaches libtorch as a Scalar through one of these; a test reads the library's
-// IL and fails on any implicit conversion or number-operand tensor operator.
+// reading it. Seen in this project's CI: "Expected false to be true … Scalar.h:140" from Scalar::toDouble in the middle
+// of a model's initialisation, while other tests ran in parallel; a reused allocation can as easily give a wrong number
+// without any error. Holding every Scalar in a ScalarArgs until its Dispose keeps each alive through the call that
+// reads it. The library passes every number that reaches libtorch as a Scalar through one of these; a test reads the
+// library's IL and fails on any implicit conversion or number-operand tensor operator.
 using TorchSharp;
 
 namespace MLNet.LowRank.Runtime;

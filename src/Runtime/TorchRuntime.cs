@@ -10,13 +10,15 @@ using TorchSharp;
 
 namespace MLNet.LowRank.Runtime;
 
-/// <summary>Loads TorchSharp's native backend, repairing the libstdc++ version need where the system needs it.</summary>
+/// <summary>Loads TorchSharp's native backend, repairing the libstdc++ version need where the system needs
+/// it.</summary>
 public static partial class TorchRuntime
 {
     static readonly object Gate = new();
     static bool _initialized;
 
-    /// <summary>The default device: the first GPU in a <c>-p:TorchBackend=cuda</c> build when CUDA is available, else the CPU.</summary>
+    /// <summary>The default device: the first GPU in a <c>-p:TorchBackend=cuda</c> build when CUDA is available, else
+    /// the CPU.</summary>
     public static torch.Device Device
     {
         get
@@ -29,10 +31,12 @@ public static partial class TorchRuntime
         }
     }
 
-    /// <summary>The device chosen at run time the way ML.NET's TorchSharp trainers choose it: <c>MLContext.GpuDeviceId</c>
-    /// = n asks for GPU n; if CUDA is not available (a CPU build of libtorch, or no GPU) the CPU is used when
-    /// <c>MLContext.FallbackToCpu</c> is true, and otherwise this fails, saying what to change. No GPU asked for: <see cref="Device"/>.</summary>
-    /// <exception cref="InvalidOperationException">A GPU was asked for, is not available, and falling back is off.</exception>
+    /// <summary>The device chosen at run time the way ML.NET's TorchSharp trainers choose it:
+    /// <c>MLContext.GpuDeviceId</c> = n asks for GPU n; if CUDA is not available (a CPU build of libtorch, or no GPU)
+    /// the CPU is used when <c>MLContext.FallbackToCpu</c> is true, and otherwise this fails, saying what to change. No
+    /// GPU asked for: <see cref="Device"/>.</summary>
+    /// <exception cref="InvalidOperationException">A GPU was asked for, is not available, and falling back is
+    /// off.</exception>
     public static torch.Device DeviceFor(Microsoft.ML.Runtime.IHostEnvironment? environment)
     {
         EnsureInitialized();
@@ -51,7 +55,8 @@ public static partial class TorchRuntime
     public static string LoadReport { get; private set; } = "not initialised";
 
     /// <summary>Loads the native backend once per process; later calls return at once.</summary>
-    /// <exception cref="InvalidOperationException">The backend cannot be loaded; the message says why and what to do.</exception>
+    /// <exception cref="InvalidOperationException">The backend cannot be loaded; the message says why and what to
+    /// do.</exception>
     public static void EnsureInitialized()
     {
         if (_initialized) return;
@@ -64,7 +69,8 @@ public static partial class TorchRuntime
 #else
             torch.InitializeDeviceType(DeviceType.CPU);
 #endif
-            // libtorch's own default is every core it detects; a process limited to fewer (affinity, cgroups, a Slurm task) gets those.
+            // libtorch's own default is every core it detects; a process limited to fewer (affinity, cgroups, a Slurm
+            // task) gets those.
             int threads = ThreadPolicy.DefaultThreads();
             if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
             MemoryPolicy.Apply();

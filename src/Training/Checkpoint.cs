@@ -50,10 +50,12 @@ internal static class Checkpoint
             }
         });
 
-    /// <summary>Restores <paramref name="model"/> and <paramref name="optimizers"/> in place; returns the counters.</summary>
-    /// <param name="fingerprintVersion1">This run's fingerprint as version 1 wrote it, or null where version 1 could not have written this run.</param>
-    /// <param name="allowChangedTraining">Accept a checkpoint whose fingerprint differs only in its training options; the
-    /// differences are added to the counters' <see cref="TrainingCounters.OptionChanges"/>.</param>
+    /// <summary>Restores <paramref name="model"/> and <paramref name="optimizers"/> in place; returns the
+    /// counters.</summary>
+    /// <param name="fingerprintVersion1">This run's fingerprint as version 1 wrote it, or null where version 1 could
+    /// not have written this run.</param>
+    /// <param name="allowChangedTraining">Accept a checkpoint whose fingerprint differs only in its training options;
+    /// the differences are added to the counters' <see cref="TrainingCounters.OptionChanges"/>.</param>
     public static TrainingCounters Read(string path, string fingerprint, Func<string?> fingerprintVersion1, Gpt model, IReadOnlyList<IParameterOptimizer> optimizers,
         bool allowChangedTraining, out string? acceptedChanges)
     {
@@ -102,9 +104,9 @@ internal static class Checkpoint
     }
 
     /// <summary>The fingerprint version 1 wrote for this run — the training options record's own ToString of the day,
-    /// with the run settings normalised — or null when the model sets an option version 1 did not fingerprint (soft-cap,
-    /// rotary base, norm epsilon, MLP ratio, rank multiple were not reachable from the trainer then). The names below are
-    /// that format's, frozen: they must not follow later options.</summary>
+    /// with the run settings normalised — or null when the model sets an option version 1 did not fingerprint
+    /// (soft-cap, rotary base, norm epsilon, MLP ratio, rank multiple were not reachable from the trainer then). The
+    /// names below are that format's, frozen: they must not follow later options.</summary>
     public static string? FingerprintVersion1(Gpt model, TrainingOptions o, TokenStream train, Evaluation.IValidationEvaluator? validation)
     {
         var c = model.Config;

@@ -1,10 +1,10 @@
-// Data parallelism over an MPI world (Runtime/Mpi): every rank draws the same global batch order (SequenceBatcher, seeded
-// alike) and computes the gradient of its own BatchSize/N rows; after backward the gradients are summed across ranks in
-// one flat float32 buffer and divided by N, so every rank holds the global batch's mean gradient and applies the same
-// optimizer step (Muon and AdamW alike) — the run is one process's run with batch BatchSize, up to the order of float
-// additions. Rank 0 alone evaluates, writes checkpoints, records, TensorBoard files and progress. Each step the ranks
-// also agree on the step's time (the slowest rank's) and on whether to stop, so a time budget or a Ctrl-C ends every
-// rank after the same step and none is left waiting in a collective.
+// Data parallelism over an MPI world (Runtime/Mpi): every rank draws the same global batch order (SequenceBatcher,
+// seeded alike) and computes the gradient of its own BatchSize/N rows; after backward the gradients are summed across
+// ranks in one flat float32 buffer and divided by N, so every rank holds the global batch's mean gradient and applies
+// the same optimizer step (Muon and AdamW alike) — the run is one process's run with batch BatchSize, up to the order
+// of float additions. Rank 0 alone evaluates, writes checkpoints, records, TensorBoard files and progress. Each step
+// the ranks also agree on the step's time (the slowest rank's) and on whether to stop, so a time budget or a Ctrl-C
+// ends every rank after the same step and none is left waiting in a collective.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using MLNet.LowRank.Model;
@@ -21,7 +21,8 @@ public sealed class DataParallel
     readonly Mpi world;
     readonly Fault fault;
 
-    /// <summary>Deliberate faults for the tests that prove the equality check can fail (LOWRANK_DATAPARALLEL_FAULT).</summary>
+    /// <summary>Deliberate faults for the tests that prove the equality check can fail
+    /// (LOWRANK_DATAPARALLEL_FAULT).</summary>
     internal enum Fault { None, SkipAllReduce, Double, NoDivide }
 
     DataParallel(Mpi world)
@@ -33,7 +34,8 @@ public sealed class DataParallel
         };
     }
 
-    /// <summary>The data-parallel part for <paramref name="options"/>, or null when this process trains alone.</summary>
+    /// <summary>The data-parallel part for <paramref name="options"/>, or null when this process trains
+    /// alone.</summary>
     public static DataParallel? For(TrainingOptions options)
     {
         bool wanted = options.DataParallel ?? Mpi.Launched;
@@ -80,7 +82,8 @@ public sealed class DataParallel
             throw new InvalidOperationException($"The {Size} ranks start from different weights (checksums {-low[0]:R} … {high[0]:R}): every rank must use the same seed and configuration.");
     }
 
-    /// <summary>Replaces every parameter's gradient by its mean over the ranks: one flat buffer, one all-reduce.</summary>
+    /// <summary>Replaces every parameter's gradient by its mean over the ranks: one flat buffer, one
+    /// all-reduce.</summary>
     public void AverageGradients(IReadOnlyList<Parameter> parameters)
     {
         var clock = Stopwatch.StartNew();
@@ -107,7 +110,8 @@ public sealed class DataParallel
         AllReduceSeconds += clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>The mean over ranks of each rank's <paramref name="loss"/> (each over its own rows: the global batch's mean).</summary>
+    /// <summary>The mean over ranks of each rank's <paramref name="loss"/> (each over its own rows: the global batch's
+    /// mean).</summary>
     public double AverageLoss(double loss)
     {
         double[] v = [loss];

@@ -10,10 +10,12 @@ public interface IParameterOptimizer : IDisposable
     /// <summary>A short name for logs ("muon", "adamw").</summary>
     string Name { get; }
 
-    /// <summary>Applies one update at <paramref name="step"/> (0-based) with every learning rate scaled by <paramref name="lrFactor"/>.</summary>
+    /// <summary>Applies one update at <paramref name="step"/> (0-based) with every learning rate scaled by
+    /// <paramref name="lrFactor"/>.</summary>
     void Step(int step, double lrFactor);
 
-    /// <summary>Optimizer state values held per parameter it updates (Muon 1, AdamW 2), for the memory estimate.</summary>
+    /// <summary>Optimizer state values held per parameter it updates (Muon 1, AdamW 2), for the memory
+    /// estimate.</summary>
     double StatePerParameter { get; }
 
     /// <summary>Number of parameter values it updates.</summary>
@@ -29,6 +31,7 @@ public interface IOptimizerFactory
     /// <summary>A short name for options and results.</summary>
     string Name { get; }
 
-    /// <summary>Optimizers that together cover every trainable parameter of <paramref name="model"/> exactly once.</summary>
+    /// <summary>Optimizers that together cover every trainable parameter of <paramref name="model"/> exactly
+    /// once.</summary>
     IReadOnlyList<IParameterOptimizer> Create(Gpt model, TrainingOptions options);
 }

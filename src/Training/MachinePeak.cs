@@ -14,7 +14,8 @@ public static class MachinePeak
     /// <summary>Best FLOP/s of repeated n×n float32 products on <paramref name="device"/> (default
     /// <see cref="Runtime.TorchRuntime.Device"/>, where models train) over about <paramref name="seconds"/>; cached per
     /// process and device for the defaults.</summary>
-    /// <exception cref="InvalidOperationException">The device cannot be used (CUDA asked for where it is unavailable).</exception>
+    /// <exception cref="InvalidOperationException">The device cannot be used (CUDA asked for where it is
+    /// unavailable).</exception>
     public static double Float32FlopsPerSecond(Device? device = null, int n = 1024, double seconds = 0.5)
     {
         Runtime.TorchRuntime.EnsureInitialized();

@@ -1,7 +1,7 @@
 // What a training run will hold in memory, from its configuration alone, before the first allocation: float32 weights,
-// their gradients and the optimizer's state (two values per parameter at most: AdamW's moments; Muon keeps one), and one
-// micro-batch's activations kept for the backward pass. A run that clearly cannot fit is refused with both figures, so
-// a 35-billion-parameter typo is one line instead of a native allocator's stack trace.
+// their gradients and the optimizer's state (two values per parameter at most: AdamW's moments; Muon keeps one), and
+// one micro-batch's activations kept for the backward pass. A run that clearly cannot fit is refused with both figures,
+// so a 35-billion-parameter typo is one line instead of a native allocator's stack trace.
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Training;
@@ -9,8 +9,8 @@ namespace MLNet.LowRank.Training;
 /// <summary>A lower-bound estimate of a training run's memory, and the check against the machine.</summary>
 public static class MemoryNeed
 {
-    /// <summary>Bytes the run needs at least: 4 float32 values per parameter (weight, gradient, two optimizer values), plus
-    /// per micro-batch token each layer's saved activations (about (12 + 3·MlpRatio)·dim floats), attention scores
+    /// <summary>Bytes the run needs at least: 4 float32 values per parameter (weight, gradient, two optimizer values),
+    /// plus per micro-batch token each layer's saved activations (about (12 + 3·MlpRatio)·dim floats), attention scores
     /// (heads·T floats per token) and the logits with their gradient (3·vocab floats per token).</summary>
     public static long Bytes(GptConfig config, TrainingOptions training)
     {
@@ -22,11 +22,13 @@ public static class MemoryNeed
         return bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
     }
 
-    /// <summary>The memory this process may use: the GC's view of available physical memory (a container's limit included).</summary>
+    /// <summary>The memory this process may use: the GC's view of available physical memory (a container's limit
+    /// included).</summary>
     public static long Available() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    /// <summary>Throws, naming the need and the machine's memory, when <see cref="Bytes"/> exceeds <paramref name="available"/>
-    /// (default: <see cref="Available"/>). Only for the CPU: a GPU's memory is its own.</summary>
+    /// <summary>Throws, naming the need and the machine's memory, when <see cref="Bytes"/> exceeds
+    /// <paramref name="available"/> (default: <see cref="Available"/>). Only for the CPU: a GPU's memory is its
+    /// own.</summary>
     public static void Check(GptConfig config, TrainingOptions training, long? available = null)
     {
         long need = Bytes(config, training), have = available ?? Available();

@@ -2,8 +2,8 @@
 // Same-shaped matrices are stacked so one batched Newton–Schulz serves them all (many small matmuls are slow on CPU),
 // and groups whose wide orientation matches (an MLP's tall c_fc and wide c_proj, a factor U and the V of the transposed
 // shape) share one call: `lowrank bench muon` measured 5–6 % less time for dense width 256 and 2–19 % less at rank 64
-// (two runs) than one call per shape; padding every matrix to one shape for a single call was slower (docs/performance.md). Momentum
-// stays one buffer per exact shape, so checkpoints keep their layout.
+// (two runs) than one call per shape; padding every matrix to one shape for a single call was slower
+// (docs/performance.md). Momentum stays one buffer per exact shape, so checkpoints keep their layout.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -30,9 +30,10 @@ public static class NewtonSchulz
         return (tall ? x.transpose(-2, -1) : x).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Orthogonalizes matrices of different shapes in one batched call: each is turned to its wide orientation and
-    /// zero-padded to the largest rows × columns. Exact, not an approximation: zero rows and columns leave the Frobenius
-    /// norm and the Gram matrix's non-zero block unchanged and stay zero through every step. Costs the padded FLOPs.</summary>
+    /// <summary>Orthogonalizes matrices of different shapes in one batched call: each is turned to its wide orientation
+    /// and zero-padded to the largest rows × columns. Exact, not an approximation: zero rows and columns leave the
+    /// Frobenius norm and the Gram matrix's non-zero block unchanged and stay zero through every step. Costs the padded
+    /// FLOPs.</summary>
     public static Tensor[] OrthogonalizePadded(IReadOnlyList<Tensor> matrices, int steps)
     {
         using var scope = torch.NewDisposeScope();

@@ -11,10 +11,12 @@ public static class Optimizers
     /// <summary>Muon for every 2-D matrix in the blocks; AdamW for wte, lm_head and vectors.</summary>
     public static IOptimizerFactory MuonAdamW { get; } = new Factory("MuonAdamW", useMuon: true);
 
-    /// <summary>AdamW for every parameter (block matrices at <see cref="TrainingOptions.AdamMatrixLearningRate"/>).</summary>
+    /// <summary>AdamW for every parameter (block matrices at
+    /// <see cref="TrainingOptions.AdamMatrixLearningRate"/>).</summary>
     public static IOptimizerFactory AdamW { get; } = new Factory("AdamW", useMuon: false);
 
-    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(IOptimizerFactory)"/>) factory by name, case-insensitive.</summary>
+    /// <summary>A built-in or registered (<see cref="ExtensionRegistry.Register(IOptimizerFactory)"/>) factory by name,
+    /// case-insensitive.</summary>
     public static IOptimizerFactory Parse(string name) =>
         new[] { MuonAdamW, AdamW }.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? ExtensionRegistry.FindOptimizer(name)

@@ -1,5 +1,5 @@
-// Deterministic batches of training sequences: every epoch visits each sequence once, in an order drawn from
-// (seed, epoch) alone — so the stream's position is just (epoch, cursor), which a checkpoint stores and restores exactly.
+// Deterministic batches of training sequences: every epoch visits each sequence once, in an order drawn from (seed,
+// epoch) alone — so the stream's position is just (epoch, cursor), which a checkpoint stores and restores exactly.
 namespace MLNet.LowRank.Training;
 
 /// <summary>Yields (inputs, targets) batches of shape (batch, seqLen) from a <see cref="TokenStream"/>.</summary>

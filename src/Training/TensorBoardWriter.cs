@@ -40,8 +40,8 @@ public sealed class TensorBoardWriter : IDisposable
     public void Text(string tag, string markdown, long step = 0) =>
         Write(new Event { WallTime = UnixSeconds(), Step = step, Summary = TorchSharp.torch.utils.tensorboard.Summary.text(tag, markdown) });
 
-    /// <summary>The scalars of one training step: loss, learning-rate factor, gradient norm, tokens/s, and the validation
-    /// figures when the step evaluated.</summary>
+    /// <summary>The scalars of one training step: loss, learning-rate factor, gradient norm, tokens/s, and the
+    /// validation figures when the step evaluated.</summary>
     public void Step(StepRecord r)
     {
         Scalar("train/loss", r.TrainLoss, r.Step);

@@ -64,8 +64,9 @@ public sealed class TokenStream : IDisposable
         MaxTokenId = max;
     }
 
-    /// <summary>The stream of the token shards at <paramref name="paths"/> (in order), read by position, never loaded whole; each document must
-    /// start with <paramref name="bosToken"/>. <paramref name="identity"/> names the data in checkpoint fingerprints.</summary>
+    /// <summary>The stream of the token shards at <paramref name="paths"/> (in order), read by position, never loaded
+    /// whole; each document must start with <paramref name="bosToken"/>. <paramref name="identity"/> names the data in
+    /// checkpoint fingerprints.</summary>
     public static TokenStream FromShards(IReadOnlyList<string> paths, int bosToken, string identity)
     {
         var opened = new List<MappedShard>();
@@ -82,7 +83,8 @@ public sealed class TokenStream : IDisposable
     }
 
     /// <summary>The whole stream as an array: only for a stream held in memory.</summary>
-    /// <exception cref="InvalidOperationException">The stream is on disk (token shards); use <see cref="Length"/> and <see cref="Read"/>.</exception>
+    /// <exception cref="InvalidOperationException">The stream is on disk (token shards); use <see cref="Length"/> and
+    /// <see cref="Read"/>.</exception>
     public int[] Tokens => array ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as one array. Use Length and Read.");
 
     /// <summary>Tokens in the stream.</summary>
@@ -91,7 +93,8 @@ public sealed class TokenStream : IDisposable
     /// <summary>The largest token id in the stream (−1 when empty).</summary>
     public int MaxTokenId { get; }
 
-    /// <summary>What the stream holds, for checkpoint fingerprints: a hash of the tokens, or of the shards' manifest.</summary>
+    /// <summary>What the stream holds, for checkpoint fingerprints: a hash of the tokens, or of the shards'
+    /// manifest.</summary>
     public string Identity { get; }
 
     /// <summary>True when the tokens stay on disk.</summary>
@@ -103,7 +106,8 @@ public sealed class TokenStream : IDisposable
     /// <summary>Non-empty documents in the stream.</summary>
     public int DocumentCount => documentStarts.Length;
 
-    /// <summary>Copies tokens [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>.</summary>
+    /// <summary>Copies tokens [<paramref name="start"/>, start + destination.Length) into
+    /// <paramref name="destination"/>.</summary>
     public void Read(long start, Span<int> destination)
     {
         if (array is not null)

@@ -10,12 +10,13 @@ namespace MLNet.LowRank.Training;
 /// <summary>Trains a <see cref="Gpt"/> on a token stream.</summary>
 public static class TrainingLoop
 {
-    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges,
-    /// evaluating on <paramref name="validation"/>'s documents (a subset of about <see cref="TrainingOptions.EvalTokens"/>
-    /// tokens spread over the set — the opening tokens of every document, at least one context each — scored as the
-    /// final metric is: see <see cref="ValidationDocuments"/>).</summary>
+    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss
+    /// diverges, evaluating on <paramref name="validation"/>'s documents (a subset of about
+    /// <see cref="TrainingOptions.EvalTokens"/> tokens spread over the set — the opening tokens of every document, at
+    /// least one context each — scored as the final metric is: see <see cref="ValidationDocuments"/>).</summary>
     /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
-    /// <param name="onStep">Called after every step with its record (for example a <see cref="TensorBoardWriter"/>).</param>
+    /// <param name="onStep">Called after every step with its record (for example a
+    /// <see cref="TensorBoardWriter"/>).</param>
     public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
         Action<StepRecord>? onStep = null)
@@ -34,16 +35,18 @@ public static class TrainingLoop
         return Train(model, train, evaluator, options, progress, log, cancellationToken, onStep);
     }
 
-    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss diverges.</summary>
+    /// <summary>Trains <paramref name="model"/> until the budget in <paramref name="options"/> is spent or the loss
+    /// diverges.</summary>
     /// <param name="model">The model, trained in place.</param>
     /// <param name="train">Training stream.</param>
-    /// <param name="validation">What periodic evaluations and time to threshold measure, or null to skip evaluation.</param>
+    /// <param name="validation">What periodic evaluations and time to threshold measure, or null to skip
+    /// evaluation.</param>
     /// <param name="options">Budget, optimizer and schedule.</param>
     /// <param name="progress">Receives a snapshot every <see cref="TrainingOptions.ReportEvery"/> steps.</param>
     /// <param name="log">Receives human-readable lines (start, evaluations, end).</param>
     /// <param name="cancellationToken">Checked before every step; cancellation writes a checkpoint (when
-    /// <see cref="TrainingOptions.CheckpointPath"/> is set) and throws <see cref="OperationCanceledException"/> after the
-    /// current step, leaving the model in its last updated state.</param>
+    /// <see cref="TrainingOptions.CheckpointPath"/> is set) and throws <see cref="OperationCanceledException"/> after
+    /// the current step, leaving the model in its last updated state.</param>
     /// <param name="onStep">Called after every step with its record.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, IValidationEvaluator? validation,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
@@ -67,9 +70,9 @@ public static class TrainingLoop
         }
         catch (Exception e) when (parallel is not null && e is not OperationCanceledException && e is not ArgumentException)
         {
-            // One rank failing alone (a checkpoint it could not write, memory) would leave the others waiting in the next
-            // all-reduce: end the world. Stops every rank agrees on (cancellation) and refusals every rank makes before
-            // step 1 (ArgumentException) end all of them anyway.
+            // One rank failing alone (a checkpoint it could not write, memory) would leave the others waiting in the
+            // next all-reduce: end the world. Stops every rank agrees on (cancellation) and refusals every rank makes
+            // before step 1 (ArgumentException) end all of them anyway.
             Console.Error.WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
             parallel.Abort();
             throw;
@@ -177,10 +180,11 @@ public static class TrainingLoop
                     parallel.AverageGradients(trainingStep.Parameters);
                     loss = parallel.AverageLoss(loss);
                 }
-                // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model can
-                // blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse to
-                // uniform — but its gradients then stop being finite, or vanish. Both are looked at before the update:
-                // a diverged step never reaches the weights or the optimizer state, so the model left is the last good one.
+                // The global gradient norm, clipped when asked (an infinite bound measures without clipping). A model
+                // can blow up without a NaN loss — huge activations overflow inside an RMS norm and the logits collapse
+                // to uniform — but its gradients then stop being finite, or vanish. Both are looked at before the
+                // update: a diverged step never reaches the weights or the optimizer state, so the model left is the
+                // last good one.
                 gradNorm = trainingStep.ClipGradients();
                 if (Diverged(loss, gradNorm, step)) trainingStep.Discard();
                 else trainingStep.Apply(step, lrFactor);

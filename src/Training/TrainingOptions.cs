@@ -34,7 +34,8 @@ public sealed record TrainingOptions
     [Range(1e-4, 1.0, 0.02, true)]
     public double MatrixLearningRate { get; init; } = 0.02;
 
-    /// <summary>AdamW LR for block matrices when <see cref="Optimizers.AdamW"/> trains everything. Default 0.003.</summary>
+    /// <summary>AdamW LR for block matrices when <see cref="Optimizers.AdamW"/> trains everything. Default
+    /// 0.003.</summary>
     [Range(1e-5, 0.1, 0.003, true)]
     public double AdamMatrixLearningRate { get; init; } = 0.003;
 
@@ -96,12 +97,13 @@ public sealed record TrainingOptions
     [Range(0.0, 0.1, 0.0, false)]
     public double FrobeniusDecay { get; init; }
 
-    /// <summary>Evaluate on the validation stream every this many steps (and at the end); 0 = only at the end. Default 100.</summary>
+    /// <summary>Evaluate on the validation stream every this many steps (and at the end); 0 = only at the end. Default
+    /// 100.</summary>
     public int EvalEvery { get; init; } = 100;
 
     /// <summary>Validation tokens per periodic evaluation: a fixed subset of whole documents spread evenly over the
-    /// validation set, scored by the final metric's definition (<see cref="Evaluation.ValidationDocuments"/>); 0 = every
-    /// document, so the periodic figure equals the final one. Default 65,536.</summary>
+    /// validation set, scored by the final metric's definition (<see cref="Evaluation.ValidationDocuments"/>); 0 =
+    /// every document, so the periodic figure equals the final one. Default 65,536.</summary>
     public int EvalTokens { get; init; } = 65_536;
 
     /// <summary>Validation perplexity that counts as "reached" for time-to-threshold; null = not measured.</summary>
@@ -109,7 +111,8 @@ public sealed record TrainingOptions
 
     /// <summary>Seed of the data order (which sequences each step sees). Null = the initialisation seed (the trainer
     /// stage's <c>Seed</c>; 1 when <see cref="TrainingLoop"/> is called directly). Set it to pair runs of different
-    /// initialisations (or arms) on one data order, so paired differences cancel the data noise. Default null.</summary>
+    /// initialisations (or arms) on one data order, so paired differences cancel the data noise. Default
+    /// null.</summary>
     [NullText("seed")]
     public int? DataSeed { get; init; }
 
@@ -117,15 +120,16 @@ public sealed record TrainingOptions
     [RunSetting]
     public int? Threads { get; init; }
 
-    /// <summary>Data-parallel training over the MPI world this process was launched in (mpirun -n N, srun -n N): each of
-    /// the N ranks computes the gradient of its BatchSize/N rows of every global batch, the gradients are averaged over
-    /// the ranks, and every rank applies the same update — the same run as one process with batch BatchSize. Null (the
-    /// default) follows the launcher: on under mpirun/srun with more than one rank, off otherwise; true requires an MPI
-    /// world; false trains alone even when launched by MPI. Not part of a run's identity.</summary>
+    /// <summary>Data-parallel training over the MPI world this process was launched in (mpirun -n N, srun -n N): each
+    /// of the N ranks computes the gradient of its BatchSize/N rows of every global batch, the gradients are averaged
+    /// over the ranks, and every rank applies the same update — the same run as one process with batch BatchSize. Null
+    /// (the default) follows the launcher: on under mpirun/srun with more than one rank, off otherwise; true requires
+    /// an MPI world; false trains alone even when launched by MPI. Not part of a run's identity.</summary>
     [RunSetting]
     public bool? DataParallel { get; init; }
 
-    /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this absolute value. Default 100.</summary>
+    /// <summary>Training stops as diverged when the loss is NaN, infinite, or above this absolute value. Default
+    /// 100.</summary>
     public double DivergenceLoss { get; init; } = 100;
 
     /// <summary>Training also stops as diverged when the loss exceeds ln V (a uniform guess over the vocabulary) by
@@ -136,15 +140,18 @@ public sealed record TrainingOptions
     [RunSetting]
     public int ReportEvery { get; init; } = 10;
 
-    /// <summary>Checkpoint file (model, optimizer state, schedule and data position, history); null = no checkpoints.</summary>
+    /// <summary>Checkpoint file (model, optimizer state, schedule and data position, history); null = no
+    /// checkpoints.</summary>
     [RunSetting]
     public string? CheckpointPath { get; init; }
 
-    /// <summary>Write a checkpoint every this many steps (and at the end, and when cancelled); 0 = only then. Default 100.</summary>
+    /// <summary>Write a checkpoint every this many steps (and at the end, and when cancelled); 0 = only then. Default
+    /// 100.</summary>
     [RunSetting]
     public int CheckpointEverySteps { get; init; } = 100;
 
-    /// <summary>Also write one when this many training seconds passed since the last; 0 = no time trigger. Default 300.</summary>
+    /// <summary>Also write one when this many training seconds passed since the last; 0 = no time trigger. Default
+    /// 300.</summary>
     [RunSetting]
     public double CheckpointEverySeconds { get; init; } = 300;
 
@@ -161,10 +168,10 @@ public sealed record TrainingOptions
     [RunSetting]
     public bool ResumeWithChangedOptions { get; init; }
 
-    /// <summary>Stop once this many steps are done, with status <see cref="TrainingStatus.Paused"/>: evaluate (when there is a
-    /// validation set) and write the checkpoint, without changing the learning-rate schedule, which still runs to the
-    /// budget. Resuming with a larger value, or none, continues the same run — what successive halving needs to stop a
-    /// trial early or carry it on. Null = run to the budget. Default null.</summary>
+    /// <summary>Stop once this many steps are done, with status <see cref="TrainingStatus.Paused"/>: evaluate (when
+    /// there is a validation set) and write the checkpoint, without changing the learning-rate schedule, which still
+    /// runs to the budget. Resuming with a larger value, or none, continues the same run — what successive halving
+    /// needs to stop a trial early or carry it on. Null = run to the budget. Default null.</summary>
     [RunSetting]
     public int? PauseAtStep { get; init; }
 
@@ -215,8 +222,9 @@ public sealed record TrainingOptions
     }
 
     /// <summary>The one check of a training budget, shared by these options, an experiment's per-trial budget and the
-    /// CLI's and sweep configs' budget flags: at least one of steps, tokens, seconds; each at least 1 step or token, or a
-    /// positive, finite number of seconds. Throws <see cref="ArgumentOutOfRangeException"/> naming the option.</summary>
+    /// CLI's and sweep configs' budget flags: at least one of steps, tokens, seconds; each at least 1 step or token, or
+    /// a positive, finite number of seconds. Throws <see cref="ArgumentOutOfRangeException"/> naming the
+    /// option.</summary>
     public static void ValidateBudget(int? steps, long? tokens, double? seconds)
     {
         Require(steps is not null || tokens is not null || seconds is not null, nameof(MaxSteps), "none",
@@ -229,10 +237,12 @@ public sealed record TrainingOptions
     /// <summary>The largest BatchSize (and GradientAccumulationSteps).</summary>
     public const int MaxBatchSize = 1 << 20;
 
-    /// <summary>The most tokens one micro-batch may hold (BatchSize × SequenceLength): beyond it the activations cannot fit.</summary>
+    /// <summary>The most tokens one micro-batch may hold (BatchSize × SequenceLength): beyond it the activations cannot
+    /// fit.</summary>
     public const long MaxTokensPerMicroBatch = 1L << 22;
 
-    /// <summary>Throws when a micro-batch of <paramref name="sequenceLength"/>-token sequences is too large to train.</summary>
+    /// <summary>Throws when a micro-batch of <paramref name="sequenceLength"/>-token sequences is too large to
+    /// train.</summary>
     public void ValidateFor(int sequenceLength) =>
         Require((long)BatchSize * sequenceLength <= MaxTokensPerMicroBatch, nameof(BatchSize), BatchSize,
             $"× SequenceLength = {sequenceLength:N0} must be at most {MaxTokensPerMicroBatch:N0} tokens per micro-batch: lower BatchSize or SequenceLength, or raise GradientAccumulationSteps");

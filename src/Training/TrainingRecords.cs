@@ -6,10 +6,11 @@ public enum TrainingStatus
 {
     /// <summary>The budget was spent.</summary>
     Completed,
-    /// <summary>The loss or gradient norm became NaN or infinite, or the loss exceeded <see cref="TrainingOptions.DivergenceLoss"/>.</summary>
+    /// <summary>The loss or gradient norm became NaN or infinite, or the loss exceeded
+    /// <see cref="TrainingOptions.DivergenceLoss"/>.</summary>
     Diverged,
-    /// <summary>Stopped at <see cref="TrainingOptions.PauseAtStep"/> (evaluated and checkpointed) before the budget was spent;
-    /// resuming continues the same run.</summary>
+    /// <summary>Stopped at <see cref="TrainingOptions.PauseAtStep"/> (evaluated and checkpointed) before the budget was
+    /// spent; resuming continues the same run.</summary>
     Paused,
 }
 
@@ -19,7 +20,8 @@ public enum TrainingStatus
 /// <param name="TrainSeconds">Training wall-clock so far, evaluation excluded.</param>
 /// <param name="EvalSeconds">Evaluation wall-clock so far.</param>
 /// <param name="TrainLoss">This step's training loss (nats/token).</param>
-/// <param name="ValidationLoss">Periodic validation cross-entropy (on the EvalTokens subset) when this step evaluated, else null.</param>
+/// <param name="ValidationLoss">Periodic validation cross-entropy (on the EvalTokens subset) when this step evaluated,
+/// else null.</param>
 /// <param name="ValidationPerplexity">exp(ValidationLoss) when evaluated.</param>
 /// <param name="ValidationBitsPerByte">Validation bits per byte when evaluated.</param>
 /// <param name="LrFactor">Learning-rate multiplier used.</param>
@@ -55,9 +57,9 @@ public sealed record TrainingResult
     /// <summary>Why the run stopped early, if it did.</summary>
     public string? Message { get; init; }
     public required IReadOnlyList<StepRecord> History { get; init; }
-    /// <summary>The last periodic evaluation (at the run's end), on the <see cref="TrainingOptions.EvalTokens"/> subset of
-    /// the validation documents; null without a validation set. It is the final metric only when EvalTokens is 0: the
-    /// whole-set figure is <c>Evaluate(model.Transform(validation))</c>.</summary>
+    /// <summary>The last periodic evaluation (at the run's end), on the <see cref="TrainingOptions.EvalTokens"/> subset
+    /// of the validation documents; null without a validation set. It is the final metric only when EvalTokens is 0:
+    /// the whole-set figure is <c>Evaluate(model.Transform(validation))</c>.</summary>
     public Evaluation.EvalResult? LastPeriodicValidation { get; init; }
     /// <summary>Null when no threshold was set or it was never reached.</summary>
     public ThresholdReached? TimeToThreshold { get; init; }

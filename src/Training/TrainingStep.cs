@@ -30,8 +30,9 @@ public sealed class TrainingStep
     }
 
     /// <summary>Back-propagates the cross-entropy of <paramref name="targets"/> plus λ·Σ‖U V‖²_F (when
-    /// <see cref="TrainingOptions.FrobeniusDecay"/> is on), times <paramref name="scale"/>, adding to the gradients on the
-    /// parameters (1/k for each of k accumulated micro-batches makes their sum the mean); returns the cross-entropy alone.</summary>
+    /// <see cref="TrainingOptions.FrobeniusDecay"/> is on), times <paramref name="scale"/>, adding to the gradients on
+    /// the parameters (1/k for each of k accumulated micro-batches makes their sum the mean); returns the cross-entropy
+    /// alone.</summary>
     public double Backward(Tensor inputs, Tensor targets, double scale = 1.0)
     {
         using var scope = torch.NewDisposeScope();
@@ -63,7 +64,8 @@ public sealed class TrainingStep
         return nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
     }
 
-    /// <summary>Applies every optimizer at <paramref name="step"/> with <paramref name="lrFactor"/> and clears the gradients.</summary>
+    /// <summary>Applies every optimizer at <paramref name="step"/> with <paramref name="lrFactor"/> and clears the
+    /// gradients.</summary>
     public void Apply(int step, double lrFactor)
     {
         using var scope = torch.NewDisposeScope();

@@ -1,6 +1,6 @@
 // The lazy IDataView our transformers return: every input column passes through, and new columns are computed per row,
-// only when a cursor asks for one of them; and the same as a row-to-row mapper, for PredictionEngine. ML.NET's own row-mapper base classes are internal, so this is the small
-// public-API equivalent.
+// only when a cursor asks for one of them; and the same as a row-to-row mapper, for PredictionEngine. ML.NET's own
+// row-mapper base classes are internal, so this is the small public-API equivalent.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -79,8 +79,8 @@ internal sealed class AppendedColumnsDataView(IDataView source, IRowFunction fun
     IRowFunction Function => function;
 }
 
-/// <summary>The getters of a row with appended columns: source columns pass through; the appended ones are computed once
-/// per source position, when first asked for.</summary>
+/// <summary>The getters of a row with appended columns: source columns pass through; the appended ones are computed
+/// once per source position, when first asked for.</summary>
 internal sealed class AppendedValues(DataViewRow source, IRowFunction function, bool[] activeOutputs)
 {
     readonly object?[] values = new object?[activeOutputs.Length];
@@ -109,7 +109,8 @@ internal sealed class AppendedValues(DataViewRow source, IRowFunction function, 
     }
 }
 
-/// <summary>The same appended columns one row at a time, as ML.NET's PredictionEngine and row-to-row pipelines use them.</summary>
+/// <summary>The same appended columns one row at a time, as ML.NET's PredictionEngine and row-to-row pipelines use
+/// them.</summary>
 internal sealed class AppendedColumnsMapper(DataViewSchema inputSchema, IRowFunction function) : IRowToRowMapper
 {
     public DataViewSchema InputSchema => inputSchema;

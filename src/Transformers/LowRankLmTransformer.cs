@@ -23,8 +23,8 @@ public static class LanguageModelColumns
     public const string PredictedTokens = "PredictedTokens";
     /// <summary>UTF-8 bytes of the predicted tokens (Int64).</summary>
     public const string PredictedBytes = "PredictedBytes";
-    /// <summary>ln p of every token of the document given BOS and the tokens before it, in nats (vector of Single, one per
-    /// token of the token column).</summary>
+    /// <summary>ln p of every token of the document given BOS and the tokens before it, in nats (vector of Single, one
+    /// per token of the token column).</summary>
     public const string TokenLogProbabilities = "TokenLogProbabilities";
 
     /// <summary>The four columns a language model adds to a row, with their types, in order.</summary>
@@ -130,25 +130,26 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         return new ContinuationScore(tail, logp, scores.IsGreedy.Skip(head.Length).All(g => g), tail.Sum(id => (long)bytesPerToken[id]));
     }
 
-    /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the model
-    /// ends the document). Temperature 0 is greedy; otherwise sampling with the seeded generator, optionally top-k.</summary>
+    /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the
+    /// model ends the document). Temperature 0 is greedy; otherwise sampling with the seeded generator, optionally
+    /// top-k.</summary>
     public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0) =>
         Generate(prompt, new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK, Seed = seed }).Text;
 
     /// <summary>Continues <paramref name="prompt"/> as <paramref name="options"/> say.</summary>
     public GeneratedText Generate(string prompt, GenerationOptions options) => Generate([prompt], options)[0];
 
-    /// <summary>Continues every prompt, as one batch (a key/value cache row each); each prompt gets the text it would get
-    /// alone.</summary>
+    /// <summary>Continues every prompt, as one batch (a key/value cache row each); each prompt gets the text it would
+    /// get alone.</summary>
     public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         lock (gate) return TextGeneration.Run(Live(), Tokenizer, prompts, options, cancellation: cancellation);
     }
 
-    /// <summary>Continues <paramref name="prompt"/>, yielding text as it becomes final (never a partial character, never
-    /// the start of a stop sequence that may still complete). Generation runs on a pool thread; stopping the enumeration
-    /// or cancelling <paramref name="cancellation"/> stops it.</summary>
+    /// <summary>Continues <paramref name="prompt"/>, yielding text as it becomes final (never a partial character,
+    /// never the start of a stop sequence that may still complete). Generation runs on a pool thread; stopping the
+    /// enumeration or cancelling <paramref name="cancellation"/> stops it.</summary>
     public async IAsyncEnumerable<string> GenerateStreamAsync(string prompt, GenerationOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
@@ -201,8 +202,8 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     bool disposed;
 
-    /// <summary>Frees the model's native memory; the transformer cannot be used afterwards. A PredictionEngine made with
-    /// ML.NET's default <c>ownsTransformer: true</c> calls this when it is disposed.</summary>
+    /// <summary>Frees the model's native memory; the transformer cannot be used afterwards. A PredictionEngine made
+    /// with ML.NET's default <c>ownsTransformer: true</c> calls this when it is disposed.</summary>
     public void Dispose()
     {
         disposed = true;

@@ -3,9 +3,9 @@
 // Save: each stage writes its own entry (LowRank.bin: format header, kind, payload) next to its ML.NET header, and the
 // header itself is a CustomMapping header whose contract name says how to load the model. ML.NET gives no public way to
 // add a stream to a model entry, so the entry is written through ModelSaveContext.SaveBinaryStream (internal, present
-// since ML.NET 1.0; the pinned 5.0.1 has it) — failing loudly, never silently, if it were gone.
-// Load: `mlContext.LowRank().LoadModel(path)` reads the entries back in pipeline order. `mlContext.Model.Load` cannot
-// restore weights; it finds our contract and fails with a message naming LoadModel, so no model ever loads without them.
+// since ML.NET 1.0; the pinned 5.0.1 has it) — failing loudly, never silently, if it were gone. Load:
+// `mlContext.LowRank().LoadModel(path)` reads the entries back in pipeline order. `mlContext.Model.Load` cannot restore
+// weights; it finds our contract and fails with a message naming LoadModel, so no model ever loads without them.
 using System.IO.Compression;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -21,7 +21,8 @@ internal static partial class ModelPersistence
     public const string Magic = "MLNet.LowRank model";
     public const int FormatVersion = 1;
 
-    /// <summary>The contract name of the header; ML.NET's own error quotes it when our assembly is not registered.</summary>
+    /// <summary>The contract name of the header; ML.NET's own error quotes it when our assembly is not
+    /// registered.</summary>
     public const string Contract = "MLNet.LowRank stage - load this model with mlContext.LowRank().LoadModel(path)";
 
     static readonly MethodInfo? SaveBinaryStream =
@@ -42,16 +43,16 @@ internal static partial class ModelPersistence
         ((ICanSaveModel)HeaderMarker.Value).Save(ctx);
     }
 
-    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order, models onto <paramref name="device"/>, and
-    /// the input schema saved with them.</summary>
+    /// <summary>Reads every stage saved in <paramref name="path"/>, in pipeline order, models onto
+    /// <paramref name="device"/>, and the input schema saved with them.</summary>
     public static ITransformer Load(string path, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
         using var stream = Common.UserFile.OpenRead(path, long.MaxValue, "model file");   // any size; never a FIFO or device
         return Load(stream, path, device, out inputSchema);
     }
 
-    /// <summary>As <see cref="Load(string, TorchSharp.torch.Device, out DataViewSchema?)"/> from a stream (left open); <paramref name="name"/> names it in
-    /// errors.</summary>
+    /// <summary>As <see cref="Load(string, TorchSharp.torch.Device, out DataViewSchema?)"/> from a stream (left open);
+    /// <paramref name="name"/> names it in errors.</summary>
     public static ITransformer Load(Stream stream, string name, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -73,8 +74,8 @@ internal static partial class ModelPersistence
         catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.Json.JsonException) { throw Corrupt(name, e); }
     }
 
-    /// <summary>The schema mlContext.Model.Save stored beside the stages (its "Schema" entry: an empty IDataView in ML.NET's
-    /// binary format), or null when the model was saved without one.</summary>
+    /// <summary>The schema mlContext.Model.Save stored beside the stages (its "Schema" entry: an empty IDataView in
+    /// ML.NET's binary format), or null when the model was saved without one.</summary>
     static DataViewSchema? ReadInputSchema(ZipArchive zip)
     {
         if (zip.GetEntry(SchemaEntry) is not { } entry) return null;
@@ -91,15 +92,16 @@ internal static partial class ModelPersistence
 
     const string SchemaEntry = "Schema";
 
-    /// <summary>The schema of an empty IDataView with a handful of columns is a few kilobytes; this bounds a forged one.</summary>
+    /// <summary>The schema of an empty IDataView with a handful of columns is a few kilobytes; this bounds a forged
+    /// one.</summary>
     const long MaxSchemaBytes = 16L << 20;
 
-    /// <summary>How much larger than its compressed bytes an entry may declare itself once it is over 64 MiB: weights are
-    /// float32 noise that deflate barely shrinks; only a crafted entry (zeros) inflates a thousandfold.</summary>
+    /// <summary>How much larger than its compressed bytes an entry may declare itself once it is over 64 MiB: weights
+    /// are float32 noise that deflate barely shrinks; only a crafted entry (zeros) inflates a thousandfold.</summary>
     const long MaxRatio = 100, RatioFloor = 64L << 20;
 
-    /// <summary>An entry's stream, counted as it inflates: no more than it declares (nor than <paramref name="max"/>), and
-    /// refused at once when it declares far more than its compressed size could honestly hold.</summary>
+    /// <summary>An entry's stream, counted as it inflates: no more than it declares (nor than <paramref name="max"/>),
+    /// and refused at once when it declares far more than its compressed size could honestly hold.</summary>
     static Stream Open(ZipArchiveEntry entry, long max)
     {
         if (entry.Length > max)
@@ -157,7 +159,8 @@ internal static partial class ModelPersistence
     });
 }
 
-/// <summary>What `mlContext.Model.Load` finds for an MLNet.LowRank stage: a factory that refuses, naming the right call.</summary>
+/// <summary>What `mlContext.Model.Load` finds for an MLNet.LowRank stage: a factory that refuses, naming the right
+/// call.</summary>
 [CustomMappingFactoryAttribute(ModelPersistence.Contract)]
 public sealed class SavedStageMarker : CustomMappingFactory<SavedStageMarker.Row, SavedStageMarker.Row>
 {

@@ -22,8 +22,8 @@ internal static class SchemaChecks
         return c;
     }
 
-    /// <summary>Refuses a token column whose annotation names a tokenizer other than <paramref name="expected"/>: its ids
-    /// would mean other strings, and every score on them would be meaningless.</summary>
+    /// <summary>Refuses a token column whose annotation names a tokenizer other than <paramref name="expected"/>: its
+    /// ids would mean other strings, and every score on them would be meaningless.</summary>
     public static void RequireTokenizer(DataViewSchema.Column column, Data.Tokenizers.LmTokenizer expected, string expectedRole, string stage, string fix)
     {
         if (TokenizerRegistry.Find(column) is { } made && !made.Tokenizer.SameAs(expected))

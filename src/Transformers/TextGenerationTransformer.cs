@@ -82,7 +82,8 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
 
     static int CheckedCount(int n) => n is >= 0 and <= 10_000 ? n : throw new InvalidDataException($"{Stage}: the saved stage claims {n} stop sequences.");
 
-    /// <summary>Frees the model when this transformer was loaded from a file (one made from a fitted model shares it).</summary>
+    /// <summary>Frees the model when this transformer was loaded from a file (one made from a fitted model shares
+    /// it).</summary>
     public void Dispose()
     {
         if (ownsModel) Model.Dispose();

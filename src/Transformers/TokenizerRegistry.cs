@@ -1,8 +1,8 @@
 // Links a token column to the tokenizer that made it. A Tokens column carries an annotation with a key into this
 // registry, the name of the text column it came from, and the tokenizer's serialized form — so a trainer further down
-// the pipeline knows the vocabulary, BOS and byte lengths, can tokenize a raw validation set the same way, can refuse one
-// tokenized differently, and a tokenized IDataView saved to disk (mlContext.Data.SaveAsBinary) trains in another process:
-// the tokenizer travels with the data.
+// the pipeline knows the vocabulary, BOS and byte lengths, can tokenize a raw validation set the same way, can refuse
+// one tokenized differently, and a tokenized IDataView saved to disk (mlContext.Data.SaveAsBinary) trains in another
+// process: the tokenizer travels with the data.
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -13,7 +13,8 @@ namespace MLNet.LowRank.Transformers;
 /// <summary>Process-wide map from annotation keys to live tokenizers (weakly held).</summary>
 public static class TokenizerRegistry
 {
-    /// <summary>The annotation a token column carries: "key|source text column|serialized tokenizer (base64)".</summary>
+    /// <summary>The annotation a token column carries: "key|source text column|serialized tokenizer
+    /// (base64)".</summary>
     public const string AnnotationName = "MLNet.LowRank.Tokenizer";
 
     static readonly ConditionalWeakTable<LmTokenizer, string> Keys = new();
@@ -33,7 +34,8 @@ public static class TokenizerRegistry
         }
     }
 
-    /// <summary>Annotations that mark a token column as made by <paramref name="tokenizer"/> from <paramref name="sourceColumn"/>.</summary>
+    /// <summary>Annotations that mark a token column as made by <paramref name="tokenizer"/> from
+    /// <paramref name="sourceColumn"/>.</summary>
     public static DataViewSchema.Annotations Annotate(LmTokenizer tokenizer, string sourceColumn)
     {
         using var buffer = new MemoryStream();
@@ -44,7 +46,8 @@ public static class TokenizerRegistry
         return builder.ToAnnotations();
     }
 
-    /// <summary>The tokenizer and source column of a token column, or null when it carries no (live) annotation.</summary>
+    /// <summary>The tokenizer and source column of a token column, or null when it carries no (live)
+    /// annotation.</summary>
     public static (LmTokenizer Tokenizer, string SourceColumn)? Find(DataViewSchema.Column column)
     {
         if (column.Annotations.Schema.GetColumnOrNull(AnnotationName) is not { } annotation) return null;

@@ -81,8 +81,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         string job = Submit(scratch, dir);
         var store = new ResultStore(run);
         var deadline = DateTime.UtcNow + JobTimeout;
-        // Task 0 prints "…: running" as each of its trials starts (its log is flushed line by line): the kill goes out on
-        // the second one, so it lands inside task 0's second trial (150 steps), whatever the machine's load.
+        // Task 0 prints "…: running" as each of its trials starts (its log is flushed line by line): the kill goes out
+        // on the second one, so it lands inside task 0's second trial (150 steps), whatever the machine's load.
         string logs = Path.Combine(run, "logs"), pattern = $"*-{job}_0.out";
         while (DateTime.UtcNow < deadline && RunningLines(logs, pattern) < 2) Thread.Sleep(100);
         RunningLines(logs, pattern).Should().Be(2, "task 0 started its second trial");
@@ -102,9 +102,10 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         Log($"job {again}: re-submitted; ran the {5 - before.Count} missing trials, all 5 recorded once");
     }
 
-    /// <summary>One run as two data-parallel tasks: an sbatch job of 2 tasks whose script runs `srun --mpi=pmix` (OpenMPI
-    /// over PMIx), against the same run as one process; the loss and gradient-norm curves must agree. The test node may
-    /// have one CPU (nproc follows the suite's OMP_NUM_THREADS=1), so the two tasks are allowed to share it.</summary>
+    /// <summary>One run as two data-parallel tasks: an sbatch job of 2 tasks whose script runs `srun --mpi=pmix`
+    /// (OpenMPI over PMIx), against the same run as one process; the loss and gradient-norm curves must agree. The test
+    /// node may have one CPU (nproc follows the suite's OMP_NUM_THREADS=1), so the two tasks are allowed to share
+    /// it.</summary>
     void DataParallelThroughSrun(string scratch)
     {
         using var dir = new TempDirectory("slurm-dp-");

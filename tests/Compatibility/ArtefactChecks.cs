@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Compatibility;
 static class ArtefactChecks
 {
     /// <summary>Resumes a copy of <paramref name="fixtureCheckpoint"/> on <paramref name="texts"/>: with a changed Muon
-    /// rate it is refused as a different run; with <paramref name="options"/> it finishes with <paramref name="losses"/>.</summary>
+    /// rate it is refused as a different run; with <paramref name="options"/> it finishes with
+    /// <paramref name="losses"/>.</summary>
     public static void ResumesToLosses(string fixtureCheckpoint, string[] texts, Func<LowRankLmTrainer.Options> options, double[] losses)
     {
         using var dir = new TempDirectory("lowrank-artefact-");

@@ -63,7 +63,8 @@ public class LegacyArtefactTests
         Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f, File.ReadAllText).Should().Equal(before, "both trials were finished: none is trained or rewritten");
         File.ReadAllText(Path.Combine(runDir, "experiment.json")).Should().Contain("\"data.train\"", "a directory made before the data was recorded adopts this run's and records it");
 
-        // The same directory with an option the old format never recorded, changed from its default, is another experiment.
+        // The same directory with an option the old format never recorded, changed from its default, is another
+        // experiment.
         var changed = Options();
         changed.Model = changed.Model with { RopeBase = 500 };
         FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), changed).SetDataset(split.Train, split.Validation)

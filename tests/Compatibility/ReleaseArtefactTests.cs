@@ -36,7 +36,8 @@ public class ReleaseArtefactTests
         var ml = new MLContext(seed: 1);
         var model = ml.LowRank().LoadModel(Fixture("model.zip"));
         double perplexity = ml.LowRank().Evaluate(model.Transform(ml.LowRank().Data.LoadFromTexts(Texts))).Perplexity;
-        // Relative 1e-6: another CPU's float32 kernels may sum in another order; a weight read wrongly moves it far more.
+        // Relative 1e-6: another CPU's float32 kernels may sum in another order; a weight read wrongly moves it far
+        // more.
         perplexity.Should().BeApproximately(Expected().Perplexity, 1e-6 * Expected().Perplexity);
 
         using var lm = model.GetLanguageModel();

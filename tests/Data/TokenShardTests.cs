@@ -19,8 +19,8 @@ public class TokenShardTests
 
     static readonly TokenizeOptions Small = new() { ShardTokens = 2048, ValidationFraction = 0.2, ChunkDocuments = 7 };
 
-    /// <summary>A tokenizer whose ids sit at the top of a vocabulary of any size: every character one of the seven ids just
-    /// below BOS, and BOS the last id, so a shard format too narrow for the vocabulary cannot hide.</summary>
+    /// <summary>A tokenizer whose ids sit at the top of a vocabulary of any size: every character one of the seven ids
+    /// just below BOS, and BOS the last id, so a shard format too narrow for the vocabulary cannot hide.</summary>
     sealed class TopOfVocabularyTokenizer(int vocab) : LmTokenizer
     {
         public override string Name => "top-of-vocabulary";

@@ -114,7 +114,8 @@ public class TokenizerInteropTests
         mismatch.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
     }
 
-    /// <summary>A saved external tokenizer's data: its name, vocabulary size, BOS id and a vocabulary hash no real one has.</summary>
+    /// <summary>A saved external tokenizer's data: its name, vocabulary size, BOS id and a vocabulary hash no real one
+    /// has.</summary>
     static BinaryReader ExternalBlob(string name, int vocab, int bos)
     {
         var bytes = new MemoryStream();

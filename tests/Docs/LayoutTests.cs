@@ -17,7 +17,8 @@ public partial class LayoutTests
         folders.Should().BeEquivalentTo(allowed.Keys.Where(k => k != "(root)"), "the table has one row per folder of src/");
 
         var files = folders.SelectMany(f => Directory.GetFiles(Path.Combine(src, f), "*.cs", SearchOption.AllDirectories).Select(p => (Folder: f, Path: p))).ToList();
-        // What each namespace declares, so that "Model.Dispose()" (a property named Model) is not read as the namespace.
+        // What each namespace declares, so that "Model.Dispose()" (a property named Model) is not read as the
+        // namespace.
         var declared = new Dictionary<string, HashSet<string>>();
         foreach (var (_, path) in files)
         {
@@ -53,7 +54,8 @@ public partial class LayoutTests
         Short().IsMatch("options.Model.Depth").Should().BeFalse("a member access is not a namespace");
     }
 
-    /// <summary>Folder → folders it may import, from the table's rows ("—" none; "every folder below it"/"every folder").</summary>
+    /// <summary>Folder → folders it may import, from the table's rows ("—" none; "every folder below it"/"every
+    /// folder").</summary>
     static Dictionary<string, HashSet<string>> AllowedImports(string design)
     {
         var rows = TableRow().Matches(design).Select(m => (Folder: m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, Imports: m.Groups[3].Value.Trim())).ToList();

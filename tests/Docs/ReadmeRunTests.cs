@@ -1,8 +1,8 @@
-// README's cheap command lines run, as README spells them: `generate` and both forms of `export` on a tiny trained model
-// saved under README's file name, and the `--help` lines — in process, through the CLI's own command tree. Only the file
-// names are made absolute (into a temporary folder); every flag and value is README's, so a renamed flag, a changed
-// default or a broken command fails here, not in a reader's terminal. The expensive lines (training for minutes, sweeps,
-// benchmarks) are parsed by ReadmeCommandTests and run by their own tests on tiny configurations.
+// README's cheap command lines run, as README spells them: `generate` and both forms of `export` on a tiny trained
+// model saved under README's file name, and the `--help` lines — in process, through the CLI's own command tree. Only
+// the file names are made absolute (into a temporary folder); every flag and value is README's, so a renamed flag, a
+// changed default or a broken command fails here, not in a reader's terminal. The expensive lines (training for
+// minutes, sweeps, benchmarks) are parsed by ReadmeCommandTests and run by their own tests on tiny configurations.
 using System.Text.RegularExpressions;
 using MLNet.LowRank.Tests.Generation;
 using Xunit.Abstractions;

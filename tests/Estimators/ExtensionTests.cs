@@ -60,7 +60,8 @@ public class ExtensionTests
         lm.History[^1].TrainLoss.Should().BeLessThan(lm.History[0].TrainLoss - 0.5);
         var metrics = ml.LowRank().Evaluate(model.Transform(docs));
         double.IsFinite(metrics.Perplexity).Should().BeTrue();
-        // An untrained model (zero lm_head) scores ln V per token; the held-out figure must be well below where training began.
+        // An untrained model (zero lm_head) scores ln V per token; the held-out figure must be well below where
+        // training began.
         metrics.CrossEntropy.Should().BeLessThan(lm.History[0].TrainLoss - 0.5, "the trained variant predicts text, not a uniform guess");
         lm.Dispose();
     }

@@ -1,7 +1,7 @@
 // The option table as a property: for every option and generated values of its type (edge integers and numbers,
-// fractions including 1.0, dense, every rank-schedule kind with edge parameters, a registered custom kind), text written
-// by Get reads back by Set to the same value; no two values that train differently describe themselves alike; the
-// trial description and the checkpoint fingerprint change exactly when an option that changes the numbers changes.
+// fractions including 1.0, dense, every rank-schedule kind with edge parameters, a registered custom kind), text
+// written by Get reads back by Set to the same value; no two values that train differently describe themselves alike;
+// the trial description and the checkpoint fingerprint change exactly when an option that changes the numbers changes.
 using System.Reflection;
 using Microsoft.ML;
 using MLNet.LowRank.Estimators;
@@ -13,7 +13,8 @@ namespace MLNet.LowRank.Tests.Estimators;
 
 public class OptionTableTests
 {
-    /// <summary>A registered kind whose own ToString says nothing useful: the text must come from how it was parsed.</summary>
+    /// <summary>A registered kind whose own ToString says nothing useful: the text must come from how it was
+    /// parsed.</summary>
     sealed class Doubling(double start) : RankSchedule
     {
         public override double RankAt(int layer, int depth, int maxRank) => start * Math.Pow(2, layer);
@@ -185,7 +186,8 @@ public class OptionTableTests
         File.Exists(Path.Combine(dir.Path, "c.ckpt")).Should().BeTrue("cancelling writes the checkpoint, as the token does");
     }
 
-    /// <summary>MLContext.CancelExecution as ML.NET's own components call it (the interface is internal in Microsoft.ML 5.0.1).</summary>
+    /// <summary>MLContext.CancelExecution as ML.NET's own components call it (the interface is internal in Microsoft.ML
+    /// 5.0.1).</summary>
     static void CancelExecution(MLContext ml)
     {
         ml.GetType().GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!.Invoke(ml, null);

@@ -124,8 +124,8 @@ public class PipelineTests
         // The stock loader cannot restore weights: it must refuse, naming the right call.
         var ml2 = new MLContext();
         ml2.LowRank();
-        // ML.NET builds stages by reflection, so what reaches `catch (Exception e)` is a TargetInvocationException whose
-        // own message is .NET's generic one; the useful message is the innermost (README says so).
+        // ML.NET builds stages by reflection, so what reaches `catch (Exception e)` is a TargetInvocationException
+        // whose own message is .NET's generic one; the useful message is the innermost (README says so).
         FluentActions.Invoking(() => ml2.Model.Load(path, out _)).Should().Throw<Exception>().Which
             .GetBaseException().Message.Should().Contain("mlContext.LowRank().LoadModel(path)");
         // Even without our catalog registered, ML.NET's own error quotes the contract, which names the call.

@@ -69,8 +69,8 @@ public class SpecificationDefaultsTests
     public void One_newton_schulz_step_applies_the_specs_coefficients()
     {
         Spec.Should().Contain("coefficients (3.4445, −4.7750, 2.0315) after Frobenius normalisation");
-        // A diagonal matrix's singular values go through the step's odd polynomial p(σ) = aσ + bσ³ + cσ⁵ one by one; three
-        // distinct values determine (a, b, c).
+        // A diagonal matrix's singular values go through the step's odd polynomial p(σ) = aσ + bσ³ + cσ⁵ one by one;
+        // three distinct values determine (a, b, c).
         MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
         double[] sigma = [1.0, 0.5, 0.25];
         using var g = torch.diag(torch.tensor(sigma.Select(s => (float)s).ToArray()));

@@ -1,5 +1,5 @@
-// The study program (examples/Study) end to end in its smoke mode: every phase, the results page with every section
-// and a verdict for each question; version 3 on top, which resumes version 2's phases (trains none, changes no record), and
+// The study program (examples/Study) end to end in its smoke mode: every phase, the results page with every section and
+// a verdict for each question; version 3 on top, which resumes version 2's phases (trains none, changes no record), and
 // a re-run of version 3 that trains nothing.
 using System.Diagnostics;
 using MLNet.LowRank.Experiments;
@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Examples;
 [Collection(SecondChildProcessCollection.Name)]
 public class StudySmokeTests
 {
-    /// <summary>Runs the study program (its build beside the tests) to completion; returns exit code and output.</summary>
+    /// <summary>Runs the study program (its build beside the tests) to completion; returns exit code and
+    /// output.</summary>
     internal static (int Code, string Output) Run(string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -44,7 +45,8 @@ public class StudySmokeTests
             page.Should().MatchRegex(@"1\. \*\*Plateau\.\*\* The main low-rank arm's fitted plateau is (lower than|higher than|not distinguishable)");
             page.Should().Contain("2. **Cost at each budget.** 1/16 ×").And.Contain("3. **Depth at equal parameters.** 1/16 ×").And.Contain("4. **Controls at the middle budget.** `cola`");
             page.Should().NotContain("Not judged yet");
-            // The robustness checks: goodness of fit, the alternative specifications, the gap slopes and the corrected verdict.
+            // The robustness checks: goodness of fit, the alternative specifications, the gap slopes and the corrected
+            // verdict.
             page.Should().Contain("### How well the law fits its own data").And.MatchRegex(@"χ² = Σ \(residual ÷ SE\)² = [\d,.]+ on \d+ degrees of freedom");
             page.Should().Contain("| β per arm |").And.Contain("| least squares on ln L |").And.Contain("### Without a fitted law");
             page.Should().MatchRegex(@"\*\*Corrected \(2026-12-02\)\.\*\* .*""Low-rank plateaus higher regardless of depth"": \*\*(supported|not shown|not supported)");
@@ -55,7 +57,8 @@ public class StudySmokeTests
             foreach (var f in records.Keys) new ResultStore(Path.GetDirectoryName(Path.GetDirectoryName(f))!).ReadAll().Should().NotBeEmpty();
 
             // Version 3 on top of version 2's records: it walks version 2's phases first, which resume (every trial is
-            // already done, no record is written again); then every version-3 phase, its page, and a re-run that trains nothing.
+            // already done, no record is written again); then every version-3 phase, its page, and a re-run that trains
+            // nothing.
             (code, output) = Run(dir, "--smoke", "--v3", "--out", "study", "--results", "results.md");
             code.Should().Be(0, output);
             output[..output.IndexOf(" check: ", StringComparison.Ordinal)].Should().Contain("already done")

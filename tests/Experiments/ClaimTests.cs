@@ -12,7 +12,8 @@ public class ClaimTests
     /// <summary>A process id no process has: beyond Linux's pid_max (4,194,304).</summary>
     const int NoSuchProcess = 9_999_999;
 
-    /// <summary>Writes generation <paramref name="generation"/> of (id, rung) as a holder on <paramref name="host"/> would.</summary>
+    /// <summary>Writes generation <paramref name="generation"/> of (id, rung) as a holder on <paramref name="host"/>
+    /// would.</summary>
     static string Forge(TrialClaims claims, string id, int rung, int generation, string host, int pid, string state = "held", TimeSpan? age = null)
     {
         Directory.CreateDirectory(claims.Directory);

@@ -13,7 +13,8 @@ namespace MLNet.LowRank.Tests.Experiments;
 public class OptionsSweepTests
 {
     /// <summary>A configuration as the study recorded it (docs/study/tune/dense/trials/trial-000-…json), before options
-    /// were found by reflection: the same text must describe the same trial, or every run directory would refuse to resume.</summary>
+    /// were found by reflection: the same text must describe the same trial, or every run directory would refuse to
+    /// resume.</summary>
     static readonly Dictionary<string, string> Recorded = new()
     {
         ["AdamBeta1"] = "0.8", ["AdamBeta2"] = "0.95", ["AdamEpsilon"] = "1E-10", ["AdamMatrixLearningRate"] = "0.003", ["AttentionRank"] = "dense",
@@ -31,8 +32,9 @@ public class OptionsSweepTests
     {
         var options = TrialParameters.Apply(new LowRankLmTrainer.Options(), Recorded);
         var described = TrialParameters.Describe(options);
-        // Options reachable or added since (MLP ratio, rank multiple, soft-cap, rotary base, norm epsilon; the divergence margin) are
-        // added at their defaults; every recorded key reads back as it was written, so the record names the same trial.
+        // Options reachable or added since (MLP ratio, rank multiple, soft-cap, rotary base, norm epsilon; the
+        // divergence margin) are added at their defaults; every recorded key reads back as it was written, so the
+        // record names the same trial.
         described.Where(kv => !Recorded.ContainsKey(kv.Key)).Should().BeEquivalentTo(new Dictionary<string, string>
         {
             ["LogitSoftCap"] = "15", ["MlpRatio"] = "4", ["NormEps"] = "1E-06", ["RankMultiple"] = "1", ["RopeBase"] = "10000", ["DivergenceMargin"] = "5",

@@ -24,7 +24,8 @@ public class SearchTests
         return 2 + Math.Pow(Math.Log(lr / 0.02), 2) / 4 + 1.0 / rank + 3.0 / Math.Sqrt(step);
     }
 
-    /// <summary>Trains nothing: answers with <see cref="Loss"/>, honouring the pause step like the real runner.</summary>
+    /// <summary>Trains nothing: answers with <see cref="Loss"/>, honouring the pause step like the real
+    /// runner.</summary>
     sealed class SyntheticRunner : ITrialRunner
     {
         public List<TrialSettings> Runs { get; } = [];
@@ -126,9 +127,9 @@ public class SearchTests
     public async Task Two_experiments_racing_over_one_directory_run_each_rung_once()
     {
         using var temp = new TempDirectory("asha-race-");
-        // Both run every candidate (no shards): only the claims keep them apart. Each experiment's first run waits until
-        // the other has started one too (a thread-pool start on a loaded machine can otherwise let one finish all 27
-        // before the other begins), and each run takes a moment, so they overlap.
+        // Both run every candidate (no shards): only the claims keep them apart. Each experiment's first run waits
+        // until the other has started one too (a thread-pool start on a loaded machine can otherwise let one finish all
+        // 27 before the other begins), and each run takes a moment, so they overlap.
         var runners = new[] { new SyntheticRunner(), new SyntheticRunner() };
         using var bothStarted = new CountdownEvent(runners.Length);
         foreach (var r in runners)
@@ -179,7 +180,8 @@ public class SearchTests
         second.Runs.Should().OnlyContain(r => r.Parameters["MatrixLearningRate"] == "0.02", "the others' rungs stand");
     }
 
-    /// <summary>The synthetic runner, but a trial whose rate is listed fails: transiently (true) or for good (false).</summary>
+    /// <summary>The synthetic runner, but a trial whose rate is listed fails: transiently (true) or for good
+    /// (false).</summary>
     sealed class FailingRunner(Dictionary<string, bool> failures) : ITrialRunner
     {
         readonly SyntheticRunner inner = new();

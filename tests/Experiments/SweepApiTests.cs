@@ -57,7 +57,8 @@ public class SweepApiTests
         rows.Should().HaveCount(5);
         rows.Select(l => int.Parse(l.Split('|')[1].Trim(), ci)).Should().Equal(ranked.Select(r => r.Index), "rows ranked by validation perplexity");
         rows.Select(l => l.Split('|')[6].Trim()).Should().Equal(ranked.Select(r => r.Perplexity!.Value.ToString("F3", ci)));
-        // Frontier by definition: no other trial has at most as many parameters and at most the perplexity, one strictly.
+        // Frontier by definition: no other trial has at most as many parameters and at most the perplexity, one
+        // strictly.
         var frontier = ranked.Where(a => !ranked.Any(b => b != a && b.NonEmbeddingParameters <= a.NonEmbeddingParameters && b.Perplexity <= a.Perplexity
             && (b.NonEmbeddingParameters < a.NonEmbeddingParameters || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
         frontier.Should().NotBeEmpty();
@@ -80,7 +81,8 @@ public class SweepApiTests
         baseline.Training = baseline.Training with { GradientClip = 0, DivergenceLoss = 20 };
         var results = await Experiment(new MLContext(1), dir, new SearchSpace(), baseline)
             .SetTrials([
-                // RMS norms and QK-norm absorb huge embedding and head steps; a huge Muon step overflows relu² to Inf/NaN.
+                // RMS norms and QK-norm absorb huge embedding and head steps; a huge Muon step overflows relu² to
+                // Inf/NaN.
                 new Dictionary<string, string> { ["MatrixLearningRate"] = "1e30" },
                 new Dictionary<string, string> { ["EmbeddingLearningRate"] = "0.2", ["HeadLearningRate"] = "0.004" },
                 new Dictionary<string, string> { ["Depth"] = "2", ["HeadDim"] = "12" },
@@ -232,7 +234,8 @@ public class HeadRankSweepTests
             .SetResultDirectory(dir.Path)
             .RunAsync();
         results.Should().HaveCount(5).And.OnlyContain(r => r.Status == TrialStatus.Completed);
-        // min(width 32, vocabulary 257) = 32: a fraction f gives rank round(32 f); the factored head has rank·(32 + 257) values.
+        // min(width 32, vocabulary 257) = 32: a fraction f gives rank round(32 f); the factored head has rank·(32 +
+        // 257) values.
         long Head(string rank) => results.Single(r => r.Parameters["HeadRank"] == rank).HeadParameters;
         Head("0.25").Should().Be(8 * (32 + 257));
         Head("0.5").Should().Be(16 * (32 + 257));

@@ -6,7 +6,8 @@ namespace MLNet.LowRank.Tests.Experiments;
 
 static class SweepFixture
 {
-    /// <summary>A directory with corpus.jsonl (40 short documents) and sweep.json over <paramref name="searchSpace"/>.</summary>
+    /// <summary>A directory with corpus.jsonl (40 short documents) and sweep.json over
+    /// <paramref name="searchSpace"/>.</summary>
     public static TempDirectory Create(string searchSpace = "{ \"AttentionRank\": [\"dense\", 4, 8], \"MlpRank\": [\"dense\", 8, 16] }", string extra = "")
     {
         var temp = new TempDirectory("lowrank-sweep-");
@@ -33,7 +34,8 @@ static class SweepFixture
     /// <summary>Starts `dotnet lowrank.dll args` with output captured.</summary>
     public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
-    /// <summary>Starts `dotnet lowrank.dll args` with output captured and these environment variables set (null removes one).</summary>
+    /// <summary>Starts `dotnet lowrank.dll args` with output captured and these environment variables set (null removes
+    /// one).</summary>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -47,7 +49,8 @@ static class SweepFixture
     /// <summary>Runs the CLI to completion (bounded); returns exit code and output.</summary>
     public static (int Code, string Output) Run(string workingDirectory, params string[] args) => Run(workingDirectory, null, args);
 
-    /// <summary>Runs the CLI to completion (bounded) with these environment variables; returns exit code and output.</summary>
+    /// <summary>Runs the CLI to completion (bounded) with these environment variables; returns exit code and
+    /// output.</summary>
     public static (int Code, string Output) Run(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         using var p = Start(workingDirectory, environment, args);

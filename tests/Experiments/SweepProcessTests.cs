@@ -3,7 +3,8 @@ using MLNet.LowRank.Experiments;
 
 namespace MLNet.LowRank.Tests.Experiments;
 
-// Real child processes of the `lowrank` CLI over one run directory: a hard kill in the middle, then a re-run; and shards.
+// Real child processes of the `lowrank` CLI over one run directory: a hard kill in the middle, then a re-run; and
+// shards.
 [Collection(ChildProcessCollection.Name)]
 public class SweepProcessTests
 {

@@ -35,7 +35,8 @@ public class CausalityTests
         }
     }
 
-    /// <summary>The zero-initialised layers (out projections, head) would make every logit zero and the test vacuous.</summary>
+    /// <summary>The zero-initialised layers (out projections, head) would make every logit zero and the test
+    /// vacuous.</summary>
     static void GiveEveryWeightAValue(Gpt model)
     {
         using var noGrad = no_grad();

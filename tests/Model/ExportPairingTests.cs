@@ -43,7 +43,8 @@ public class ExportPairingTests
             GptExport.Save(m, st);
             GptExport.Save(m, pt);
         }
-        // The second export added its entry; the first still loads (it once failed: "m.json was written for other weights").
+        // The second export added its entry; the first still loads (it once failed: "m.json was written for other
+        // weights").
         JsonNode.Parse(File.ReadAllText(json))![GptExport.WeightsFilesKey]!.AsObject().Select(kv => kv.Key).Should().Equal("m.pt", "m.safetensors");
         using (var a = GptExport.Load(st)) using (var b = GptExport.Load(pt)) a.Config.ModelDim.Should().Be(b.Config.ModelDim);
 

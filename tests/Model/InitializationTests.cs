@@ -1,7 +1,7 @@
 // How Gpt.Create initialises (model-spec §1 "init"), read back from the built model: wte ~ N(0, 1); every dense matrix
-// N(0, σ²) with σ = (1/√fan_in)·min(1, √(fan_out/fan_in)); lm_head, attention out and MLP proj start at zero; a factored
-// layer that the baseline zeroes has only U zero (V drawn, so gradients flow). Sample statistics of thousands of draws
-// pin σ to a few per cent, far tighter than the factor √2 a wrong fan would cost.
+// N(0, σ²) with σ = (1/√fan_in)·min(1, √(fan_out/fan_in)); lm_head, attention out and MLP proj start at zero; a
+// factored layer that the baseline zeroes has only U zero (V drawn, so gradients flow). Sample statistics of thousands
+// of draws pin σ to a few per cent, far tighter than the factor √2 a wrong fan would cost.
 using MLNet.LowRank.Model;
 using TorchSharp;
 

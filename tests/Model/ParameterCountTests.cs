@@ -49,7 +49,8 @@ public class ParameterCountTests
     [Fact]
     public void Low_rank_layers_have_the_documented_counts()
     {
-        // dim 32, hidden 128, rank 8: Factored attention 4·8·64, MLP 2·8·160; Diagonal adds min(in, out) = 32 per layer.
+        // dim 32, hidden 128, rank 8: Factored attention 4·8·64, MLP 2·8·160; Diagonal adds min(in, out) = 32 per
+        // layer.
         var factored = ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8));
         factored.Blocks[0].AttentionParameters.Should().Be(4 * 8 * 64);
         factored.Blocks[0].MlpParameters.Should().Be(2 * 8 * 160);
@@ -65,8 +66,8 @@ public class ParameterCountTests
     [Fact]
     public void Flops_per_token_match_a_hand_count()
     {
-        // Dense, depth 2, dim 32, hidden 128, vocab 64, seq 16:
-        // N_mm = 2·(4·32·32 + 2·32·128) + 32·64 = 2·(4096 + 8192) + 2048 = 26,624; 6·N_mm + 12·2·16·32 = 159,744 + 12,288.
+        // Dense, depth 2, dim 32, hidden 128, vocab 64, seq 16: N_mm = 2·(4·32·32 + 2·32·128) + 32·64 = 2·(4096 + 8192)
+        // + 2048 = 26,624; 6·N_mm + 12·2·16·32 = 159,744 + 12,288.
         var summary = ModelSummary.For(Tiny.Config(LinearVariant.Dense));
         summary.MatmulParameters.Should().Be(26_624);
         summary.FlopsPerToken.Should().Be(172_032);

@@ -1,6 +1,6 @@
 // The safetensors reader against files a hostile or careless writer could hand over: a shape whose element count
-// overflows, a missing field, tensors sharing bytes, bytes that belong to no tensor. Each is refused naming the problem,
-// before libtorch sees it; an honest file still round-trips, and a write replaces the file whole.
+// overflows, a missing field, tensors sharing bytes, bytes that belong to no tensor. Each is refused naming the
+// problem, before libtorch sees it; an honest file still round-trips, and a write replaces the file whole.
 using System.Buffers.Binary;
 using System.Text;
 using MLNet.LowRank.Model;
@@ -10,7 +10,8 @@ namespace MLNet.LowRank.Tests.Model;
 
 public class SafeTensorsTests
 {
-    /// <summary>A safetensors file with this header (JSON) and <paramref name="dataBytes"/> zero bytes of data.</summary>
+    /// <summary>A safetensors file with this header (JSON) and <paramref name="dataBytes"/> zero bytes of
+    /// data.</summary>
     static string Crafted(TempDirectory dir, string header, int dataBytes)
     {
         byte[] json = Encoding.UTF8.GetBytes(header);

@@ -1,5 +1,6 @@
 // Export that PyTorch reads: a trained model written by GptExport (safetensors + JSON config) loads into the
-// independent reference and gives the library's logits; it imports back into the library exactly; bad files are refused.
+// independent reference and gives the library's logits; it imports back into the library exactly; bad files are
+// refused.
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using MLNet.LowRank.Model;

@@ -35,7 +35,8 @@ sealed class ReferenceFixture : IDisposable
 
     public Tensor this[string key] => tensors.TryGetValue(key, out var t) ? t : throw new KeyNotFoundException($"Fixture {Name} has no tensor '{key}'.");
 
-    /// <summary>The reference's per-block ranks, for checking the library resolves the same schedule to the same ranks.</summary>
+    /// <summary>The reference's per-block ranks, for checking the library resolves the same schedule to the same
+    /// ranks.</summary>
     public int[] Ranks(string group) => Config.GetProperty(group).EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
     public GptConfig GptConfig()
@@ -79,7 +80,8 @@ sealed class ReferenceFixture : IDisposable
         };
     }
 
-    /// <summary>The library's model with the reference's weights ("param.*") copied in by name; every name must match.</summary>
+    /// <summary>The library's model with the reference's weights ("param.*") copied in by name; every name must
+    /// match.</summary>
     public Gpt Model()
     {
         var model = Gpt.Create(GptConfig(), seed: 0);

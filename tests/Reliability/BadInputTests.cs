@@ -34,7 +34,8 @@ public class BadInputTests
         var otherBpe = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bpe(300))
             .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts.Select(t => new string(t.Reverse().ToArray())))).Transform(docs);
         FluentActions.Invoking(() => lm.Transform(otherBpe)).Should().Throw<ArgumentException>().WithMessage("*bpe-300*bpe-300*");
-        // The model's own pipeline, and a saved and reloaded copy of it (another tokenizer object, the same tokenizer), score.
+        // The model's own pipeline, and a saved and reloaded copy of it (another tokenizer object, the same tokenizer),
+        // score.
         ml.LowRank().Evaluate(model.Transform(docs)).Perplexity.Should().BeGreaterThan(1);
         string path = Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}.zip");
         ml.Model.Save(model, docs.Schema, path);

@@ -100,8 +100,8 @@ public class CraftedModelFileTests
     [Fact]
     public void A_plausible_configuration_that_does_not_match_the_weights_shapes_is_refused_naming_the_weight()
     {
-        // Width 32 saved; the configuration edited to width 16 with head dim 16 (one head): a model that could exist, with
-        // fewer parameters than the file holds, so only the shapes can give it away.
+        // Width 32 saved; the configuration edited to width 16 with head dim 16 (one head): a model that could exist,
+        // with fewer parameters than the file holds, so only the shapes can give it away.
         var (path, entry, at) = SaveTinyModel();
         Patch(path, entry, bytes =>
         {
@@ -114,8 +114,8 @@ public class CraftedModelFileTests
         File.Delete(path);
     }
 
-    /// <summary>Replaces <paramref name="entryName"/> with its own bytes followed by <paramref name="zeros"/> zero bytes,
-    /// deflated: a few hundred kilobytes in the zip that inflate to hundreds of megabytes.</summary>
+    /// <summary>Replaces <paramref name="entryName"/> with its own bytes followed by <paramref name="zeros"/> zero
+    /// bytes, deflated: a few hundred kilobytes in the zip that inflate to hundreds of megabytes.</summary>
     static void Inflate(string path, string entryName, long zeros)
     {
         using var zip = ZipFile.Open(path, ZipArchiveMode.Update);

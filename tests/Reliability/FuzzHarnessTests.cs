@@ -1,6 +1,7 @@
-// The fuzz harness (tools/fuzz) in CI: a fixed seed, a fixed count of cases (30 per kind: the same cases on any machine,
-// however loaded), a memory cap; every file kind the library reads, mutated structure-aware. The property is the harness's own (a clear refusal or a working file, within the time
-// and memory limits): any finding fails the test with the cases to replay.
+// The fuzz harness (tools/fuzz) in CI: a fixed seed, a fixed count of cases (30 per kind: the same cases on any
+// machine, however loaded), a memory cap; every file kind the library reads, mutated structure-aware. The property is
+// the harness's own (a clear refusal or a working file, within the time and memory limits): any finding fails the test
+// with the cases to replay.
 using System.Diagnostics;
 using System.Text.Json;
 using Xunit.Abstractions;
@@ -65,8 +66,8 @@ public class FuzzHarnessTests(ITestOutputHelper log)
     public void A_case_that_outruns_its_time_limit_is_a_finding_with_its_replay()
     {
         using var work = new TempDirectory("fuzz-");
-        // Case 22 of seed 1 gives the tokenizer a catastrophically backtracking pattern: the tokenizer refuses it after its
-        // 2 s match timeout, so with a 1 s limit per case the harness must report it as running too long.
+        // Case 22 of seed 1 gives the tokenizer a catastrophically backtracking pattern: the tokenizer refuses it after
+        // its 2 s match timeout, so with a 1 s limit per case the harness must report it as running too long.
         var (code, output) = Run(work.Path, "--seed", "1", "--from", "22", "--cases", "1", "--case-seconds", "1", "--seconds", "120");
         code.Should().Be(1, output);
         output.Should().Contain("FINDING case 22 (tokenizer blob").And.Contain("still running after 1 s").And.Contain("replay: --seed 1 --from 22 --cases 1");

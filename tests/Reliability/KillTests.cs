@@ -33,9 +33,9 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         string checkpoint = Path.Combine(dir, "killed.ckpt");
         var random = new Random(42);
         var killedAt = new List<int>();
-        // Three runs, each killed with SIGKILL the moment its progress line for a seeded random step in its third of the
-        // run is read (progress prints every step; checkpoints land every 3, so the kill falls at any phase of that cycle).
-        // No sleep: the kill follows the line, and at least 60 steps remain, so every kill is mid-training.
+        // Three runs, each killed with SIGKILL the moment its progress line for a seeded random step in its third of
+        // the run is read (progress prints every step; checkpoints land every 3, so the kill falls at any phase of that
+        // cycle). No sleep: the kill follows the line, and at least 60 steps remain, so every kill is mid-training.
         for (int attempt = 0; attempt < 3; attempt++)
         {
             int target = 1 + 80 * attempt + random.Next(80);   // 1–80, 81–160, 161–240

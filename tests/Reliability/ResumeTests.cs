@@ -112,8 +112,8 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         string checkpoint = Path.Combine(dir, "d.ckpt");
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-        // Healthy for 10 steps (a checkpoint at 7), then the learning rate explodes through a custom schedule-free trick:
-        // a huge Muon LR from the start kills the network within a few steps.
+        // Healthy for 10 steps (a checkpoint at 7), then the learning rate explodes through a custom schedule-free
+        // trick: a huge Muon LR from the start kills the network within a few steps.
         var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 40) with { MatrixLearningRate = 1e30, CheckpointEverySteps = 1 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step").And.Contain("last good checkpoint").And.Contain(checkpoint);

@@ -19,7 +19,8 @@ public class SpecialFileTests
         return path;
     }
 
-    /// <summary>Runs <paramref name="read"/> with a deadline: a reader that blocked on a FIFO would otherwise hang the suite.</summary>
+    /// <summary>Runs <paramref name="read"/> with a deadline: a reader that blocked on a FIFO would otherwise hang the
+    /// suite.</summary>
     static Exception Refusal(Action read)
     {
         var task = Task.Run(read);

@@ -6,7 +6,8 @@ public class ElfVersionNeedsTests
 {
     static readonly string Library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
 
-    /// <summary>Skips off Linux (only Linux builds carry the .so); on Linux the library must be there, or the test fails.</summary>
+    /// <summary>Skips off Linux (only Linux builds carry the .so); on Linux the library must be there, or the test
+    /// fails.</summary>
     static void RequireLibrary()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "only Linux builds carry libLibTorchSharp.so");

@@ -15,8 +15,8 @@ static class IlCalls
     const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance |
                                   BindingFlags.Static | BindingFlags.DeclaredOnly;
 
-    /// <summary>Every (caller, callee) pair in <paramref name="assembly"/>, compiler-generated types (lambdas, iterators,
-    /// async state machines) included.</summary>
+    /// <summary>Every (caller, callee) pair in <paramref name="assembly"/>, compiler-generated types (lambdas,
+    /// iterators, async state machines) included.</summary>
     public static IEnumerable<(MethodBase Caller, MethodBase Callee)> In(Assembly assembly)
     {
         foreach (var type in assembly.GetTypes())
@@ -39,7 +39,8 @@ static class IlCalls
         }
     }
 
-    /// <summary>The methods <paramref name="method"/>'s own body calls (none for an extern or abstract method).</summary>
+    /// <summary>The methods <paramref name="method"/>'s own body calls (none for an extern or abstract
+    /// method).</summary>
     public static IEnumerable<MethodBase> CalleesOf(MethodBase method)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray();

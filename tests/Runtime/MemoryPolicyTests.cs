@@ -4,9 +4,9 @@ using TorchSharp;
 
 namespace MLNet.LowRank.Tests.Runtime;
 
-/// <summary>The malloc threshold this library gives libtorch (Runtime/MemoryPolicy.cs): tensors come from malloc's heap,
-/// not from a fresh mapping each, and a threshold the user set is kept. Serial: mallinfo2 counts the whole process, so
-/// no other test may allocate or free beside the reading.</summary>
+/// <summary>The malloc threshold this library gives libtorch (Runtime/MemoryPolicy.cs): tensors come from malloc's
+/// heap, not from a fresh mapping each, and a threshold the user set is kept. Serial: mallinfo2 counts the whole
+/// process, so no other test may allocate or free beside the reading.</summary>
 [Collection(SerialCollection.Name)]
 public class MemoryPolicyTests
 {
@@ -16,8 +16,9 @@ public class MemoryPolicyTests
         TorchRuntime.EnsureInitialized();
         Skip.IfNot(OperatingSystem.IsLinux(), "mallopt and mallinfo2 are glibc's");
         MemoryPolicy.Applied.Should().BeTrue(MemoryPolicy.Report);
-        // mallinfo2's hblkhd is what malloc holds in blocks it mapped one by one (process-wide). Under glibc's default a
-        // 16 MiB tensor is such a block; with the policy it comes from an arena's heap, so hblkhd does not grow by it.
+        // mallinfo2's hblkhd is what malloc holds in blocks it mapped one by one (process-wide). Under glibc's default
+        // a 16 MiB tensor is such a block; with the policy it comes from an arena's heap, so hblkhd does not grow by
+        // it.
         const long bytes = 16L << 20;
         long before = (long)MallInfo2().hblkhd;
         using var tensor = torch.empty(bytes / sizeof(float));

@@ -38,9 +38,9 @@ public class ScalarLifetimeTests
     [MemberData(nameof(Assemblies))]
     public void No_TorchSharp_method_called_makes_an_unheld_Scalar_inside_it(string assemblyName)
     {
-        // TorchSharp's own conveniences convert too: Tensor.square() is pow(2), whose Scalar was finalized while libtorch
-        // read it ("INTERNAL ASSERT FAILED … Scalar.h:279" in pow_Tensor_Scalar, a version-4 study trial, 2026-12-07).
-        // So every TorchSharp method the assembly calls is read one level down as well.
+        // TorchSharp's own conveniences convert too: Tensor.square() is pow(2), whose Scalar was finalized while
+        // libtorch read it ("INTERNAL ASSERT FAILED … Scalar.h:279" in pow_Tensor_Scalar, a version-4 study trial,
+        // 2026-12-07). So every TorchSharp method the assembly calls is read one level down as well.
         var assembly = Assembly.Load(assemblyName);
         var offenders = IlCalls.In(assembly)
             .Where(c => c.Caller.Name != nameof(ConvertsImplicitly) && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
@@ -63,8 +63,9 @@ public class ScalarLifetimeTests
 
     static Tensor ConvertsInsideTorchSharp(Tensor t) => t.square();
 
-    // Number → Scalar conversions, tensor operators taking a number (TorchSharp converts inside without holding it), and
-    // Scalar → Tensor, which TorchSharp defines only to throw (an overload picked by accident when a Scalar replaced a number).
+    // Number → Scalar conversions, tensor operators taking a number (TorchSharp converts inside without holding it),
+    // and Scalar → Tensor, which TorchSharp defines only to throw (an overload picked by accident when a Scalar
+    // replaced a number).
     static bool Unheld(MethodBase callee) =>
         callee is MethodInfo { Name: "op_Implicit" } m && m.ReturnType == typeof(Scalar) ||
         callee is MethodInfo { Name: "op_Implicit" } s && s.GetParameters()[0].ParameterType == typeof(Scalar) ||

@@ -1,6 +1,6 @@
-// The training batches (model-spec §1 "data"): documents joined with BOS before each, cut into sequences of
-// seqLen + 1 tokens; inputs are a sequence's first seqLen tokens and targets the same shifted by one; every epoch visits
-// each sequence exactly once, in an order fixed by (seed, epoch). Checked on a stream whose every token is known.
+// The training batches (model-spec §1 "data"): documents joined with BOS before each, cut into sequences of seqLen + 1
+// tokens; inputs are a sequence's first seqLen tokens and targets the same shifted by one; every epoch visits each
+// sequence exactly once, in an order fixed by (seed, epoch). Checked on a stream whose every token is known.
 using MLNet.LowRank.Training;
 
 namespace MLNet.LowRank.Tests.Training;

@@ -11,7 +11,8 @@ namespace MLNet.LowRank.Tests.Training;
 public class DataParallelTests
 {
     const int Steps = 120;
-    /// <summary>Largest relative difference allowed between the curves: float32 sums in another order, over 120 steps.</summary>
+    /// <summary>Largest relative difference allowed between the curves: float32 sums in another order, over 120
+    /// steps.</summary>
     internal const double Tolerance = 2e-4;
 
     static (int Code, string Output) Run(string dir, int ranks, string[] args, string? fault = null)

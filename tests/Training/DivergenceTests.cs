@@ -1,6 +1,6 @@
 // A diverged step never reaches the weights: the loss and gradient norm are judged before the optimizers step, the
-// default limit is reachable (ln V + a margin, not an absolute 100 that soft-capped logits cannot exceed), the advice to
-// resume with a lower learning rate can be followed as an explicit, recorded choice, and NaN/Inf in a loaded file is
+// default limit is reachable (ln V + a margin, not an absolute 100 that soft-capped logits cannot exceed), the advice
+// to resume with a lower learning rate can be followed as an explicit, recorded choice, and NaN/Inf in a loaded file is
 // refused with the tensor named.
 using Microsoft.ML;
 using MLNet.LowRank.Model;

@@ -15,9 +15,10 @@ public class MuonTests
     public void Orthogonalised_update_has_singular_values_near_one(int rows, int cols)
     {
         // Five quintic steps lift a singular value by at most ~3.4⁵ ≈ 490 relative to the Frobenius norm, so a Gaussian
-        // draw's smallest singular values (random, sometimes below that reach) make the property depend on the draw. The
-        // gradient here has a known spectrum instead: random orthogonal bases (the test's own generator, so tests running
-        // in parallel on torch's global generator cannot change it) and singular values spread from 1 down to 0.1.
+        // draw's smallest singular values (random, sometimes below that reach) make the property depend on the draw.
+        // The gradient here has a known spectrum instead: random orthogonal bases (the test's own generator, so tests
+        // running in parallel on torch's global generator cannot change it) and singular values spread from 1 down to
+        // 0.1.
         using var generator = new torch.Generator(1);
         int k = Math.Min(rows, cols);
         var (q1, _) = torch.linalg.qr(torch.randn(rows, k, generator: generator));
@@ -28,8 +29,9 @@ public class MuonTests
         using var s = torch.linalg.svdvals(x);
         var values = s.data<float>().ToArray();
         values.Should().HaveCount(k);
-        // Newton–Schulz acts on singular values only: in G's own singular bases the update is diagonal, every value lifted
-        // into the band the spec's quintic reaches after five steps (about 0.7–1.2, whatever the input's spread).
+        // Newton–Schulz acts on singular values only: in G's own singular bases the update is diagonal, every value
+        // lifted into the band the spec's quintic reaches after five steps (about 0.7–1.2, whatever the input's
+        // spread).
         using var inBasis = q1.t().matmul(x).matmul(q2);
         using var diagonal = inBasis.diagonal();
         using var offDiagonal = (inBasis - torch.diag(diagonal)).abs().max();
@@ -69,8 +71,8 @@ public class MuonTests
     [Fact]
     public void Muon_sharing_one_call_between_tall_and_wide_groups_updates_each_matrix_as_alone()
     {
-        // A tall 48×16 and a wide 16×48 group share one Newton–Schulz call; a 16×16 group has its own. Each parameter must
-        // move by −lr·scale·NS(nesterov) of its own gradient, computed here one matrix at a time.
+        // A tall 48×16 and a wide 16×48 group share one Newton–Schulz call; a 16×16 group has its own. Each parameter
+        // must move by −lr·scale·NS(nesterov) of its own gradient, computed here one matrix at a time.
         torch.random.manual_seed(4);
         var shapes = new (long, long)[] { (48, 16), (48, 16), (16, 48), (16, 16) };
         var parameters = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.randn(s.Item1, s.Item2))).ToArray();

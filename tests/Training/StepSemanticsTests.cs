@@ -64,8 +64,9 @@ public class StepSemanticsTests
         result.Tokens.Should().Be(steps * 64L);
     }
 
-    /// <summary>The factor each step of a run used against the schedule's at the progress the loop had before that step:
-    /// the spec's warm-down (the last 20 % of the budget, linearly to 0) as the loop applies it, not only its formula.</summary>
+    /// <summary>The factor each step of a run used against the schedule's at the progress the loop had before that
+    /// step: the spec's warm-down (the last 20 % of the budget, linearly to 0) as the loop applies it, not only its
+    /// formula.</summary>
     [Theory]
     [InlineData("steps")]
     [InlineData("tokens")]

@@ -25,7 +25,8 @@ public class TensorBoardTests
 
     static uint Mask(uint crc) => ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
 
-    /// <summary>Every event of every events file under <paramref name="directory"/>, each record's checksums verified.</summary>
+    /// <summary>Every event of every events file under <paramref name="directory"/>, each record's checksums
+    /// verified.</summary>
     public static List<Event> ReadEvents(string directory)
     {
         var events = new List<Event>();

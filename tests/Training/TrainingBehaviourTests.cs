@@ -146,7 +146,8 @@ public class TrainingBehaviourTests
         TrainingResult Run(double? threshold)
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
-            // Validation on the training text, so the curve falls step by step (held-out random tokens would stay flat).
+            // Validation on the training text, so the curve falls step by step (held-out random tokens would stay
+            // flat).
             return TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(), Tiny.BytesPerToken, Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = threshold });
         }
         // The curve first, then thresholds placed on it: between the first two evaluations, and exactly on the second.

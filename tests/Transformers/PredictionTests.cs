@@ -34,7 +34,8 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         public string Completion { get; set; } = "";
     }
 
-    /// <summary>ln p of each token of <paramref name="ids"/> (BOS first) after the tokens before it, from one forward pass.</summary>
+    /// <summary>ln p of each token of <paramref name="ids"/> (BOS first) after the tokens before it, from one forward
+    /// pass.</summary>
     double[] LogProbabilities(long[] ids)
     {
         using var scope = torch.NewDisposeScope();

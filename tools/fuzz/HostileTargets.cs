@@ -1,8 +1,8 @@
 // The --hostile kinds: what a hostile or careless user hands the library instead of a damaged file. Special files (a
 // FIFO, a link to /dev/zero, a folder) and inflation bombs where a file is read; identifiers that name paths (a
 // record's Id, a manifest's shard) pointing outside their directory; budgets at every numeric edge. The property is the
-// harness's: a clear refusal or correct use, within the time limit (a blocked open is a finding), under the memory cap —
-// and here also that no file outside the case's run directory changes.
+// harness's: a clear refusal or correct use, within the time limit (a blocked open is a finding), under the memory cap
+// — and here also that no file outside the case's run directory changes.
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
@@ -153,8 +153,8 @@ sealed class IdentifierTarget : Target
     }
 }
 
-/// <summary>Sweep budgets at their numeric edges (0, −1, NaN, infinity, 1e300, 2³¹, fractions) in a sweep config, then the
-/// experiment's per-trial budget: refused by name, or accepted with exactly the value written.</summary>
+/// <summary>Sweep budgets at their numeric edges (0, −1, NaN, infinity, 1e300, 2³¹, fractions) in a sweep config, then
+/// the experiment's per-trial budget: refused by name, or accepted with exactly the value written.</summary>
 sealed class BudgetTarget : Target
 {
     public override string Kind => "budget";

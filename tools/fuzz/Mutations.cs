@@ -12,8 +12,8 @@ static class Mutations
 {
     static readonly long[] HostileIntegers = [0, -1, 1, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, long.MinValue, 1L << 40];
 
-    /// <summary>One byte-level mutation of <paramref name="data"/>; <paramref name="boundaries"/> are offsets where a field
-    /// starts (a length prefix, a count, a section). Returns the mutated copy and what was done.</summary>
+    /// <summary>One byte-level mutation of <paramref name="data"/>; <paramref name="boundaries"/> are offsets where a
+    /// field starts (a length prefix, a count, a section). Returns the mutated copy and what was done.</summary>
     public static (byte[] Data, string What) Bytes(Random rng, byte[] data, IReadOnlyList<int> boundaries)
     {
         int At() => boundaries.Count > 0 && rng.Next(4) > 0 ? boundaries[rng.Next(boundaries.Count)] : rng.Next(Math.Max(1, data.Length));
@@ -151,7 +151,8 @@ static class Mutations
         }).ToList();
     }
 
-    /// <summary>A well-formed archive of <paramref name="entries"/> (checksums and sizes consistent with the content).</summary>
+    /// <summary>A well-formed archive of <paramref name="entries"/> (checksums and sizes consistent with the
+    /// content).</summary>
     public static byte[] WriteZip(IEnumerable<(string Name, byte[] Data)> entries, bool store = false)
     {
         var m = new MemoryStream();
@@ -165,7 +166,8 @@ static class Mutations
     }
 
     /// <summary>The archive with one size field forged: an entry's uncompressed or compressed size, in its local header
-    /// or the central directory, set to a hostile value (what a crafted zip does to make a reader trust a false length).</summary>
+    /// or the central directory, set to a hostile value (what a crafted zip does to make a reader trust a false
+    /// length).</summary>
     public static (byte[] Data, string What) ForgeZipSizes(Random rng, byte[] zip)
     {
         var fields = new List<(int Offset, string Name)>();
@@ -183,7 +185,8 @@ static class Mutations
         return (copy, $"{what} at byte {offset} := {value}");
     }
 
-    /// <summary>The offsets at which each write of a BinaryWriter started: the field boundaries of what it wrote.</summary>
+    /// <summary>The offsets at which each write of a BinaryWriter started: the field boundaries of what it
+    /// wrote.</summary>
     public sealed class BoundaryStream : MemoryStream
     {
         public List<int> Boundaries { get; } = [];

@@ -50,7 +50,8 @@ sealed record Arguments(bool Child, int Seed, int From, int Cases, double Second
     public Random RandomFor(int index) => new(unchecked(Seed * 1_000_003 + index));
 }
 
-/// <summary>The child: makes the seeds, then runs cases from --from until --cases or the time is up, one line each.</summary>
+/// <summary>The child: makes the seeds, then runs cases from --from until --cases or the time is up, one line
+/// each.</summary>
 static class Child
 {
     public static int Run(Arguments a)
@@ -80,7 +81,8 @@ static class Child
     }
 }
 
-/// <summary>The supervisor: runs children under the limits, restarts after a finding that ended one, and reports.</summary>
+/// <summary>The supervisor: runs children under the limits, restarts after a finding that ended one, and
+/// reports.</summary>
 static class Supervisor
 {
     sealed record Finding(int Case, string Kind, string Mutation, string What);
@@ -103,7 +105,8 @@ static class Supervisor
                 "--cases", (a.Cases - ran).ToString(CultureInfo.InvariantCulture), "--seconds", left.ToString("R", CultureInfo.InvariantCulture), "--work", a.Work })
                 info.ArgumentList.Add(s);
             if (a.Hostile) info.ArgumentList.Add("--hostile");
-            // The managed heap gets most of the cap, so a managed over-allocation fails inside the case, where it is seen.
+            // The managed heap gets most of the cap, so a managed over-allocation fails inside the case, where it is
+            // seen.
             info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)a.MemoryMb * 3 / 4 << 20).ToString("x", CultureInfo.InvariantCulture);
             using var child = Process.Start(info)!;
             var stderr = child.StandardError.ReadToEndAsync();
@@ -152,7 +155,8 @@ static class Supervisor
             if (ended) break;
             if (current >= 0)
             {
-                // The child died (or was killed) inside a case: that case is a finding, and the next child goes on after it.
+                // The child died (or was killed) inside a case: that case is a finding, and the next child goes on
+                // after it.
                 string why = killedFor ?? $"the process died (exit code {child.ExitCode}): {LastLine(stderr.Result)}";
                 counts[kind][2]++;
                 findings.Add(new Finding(current, kind, mutation, why));

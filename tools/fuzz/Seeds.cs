@@ -42,7 +42,8 @@ sealed class Seeds
     public GptConfig Config { get; private set; } = null!;
     public TrainingOptions Training { get; private set; } = null!;
 
-    /// <summary>Makes the seeds in <paramref name="directory"/> (or reuses those a previous child made there).</summary>
+    /// <summary>Makes the seeds in <paramref name="directory"/> (or reuses those a previous child made
+    /// there).</summary>
     public static Seeds Make(string directory)
     {
         var seeds = new Seeds { Directory = directory };

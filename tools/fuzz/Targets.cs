@@ -22,10 +22,12 @@ abstract class Target
     /// <summary>Writes a mutated copy of the seed into <paramref name="dir"/> (empty); returns what was done.</summary>
     public abstract string Mutate(Random rng, Seeds seeds, string dir);
 
-    /// <summary>Reads (and, when accepted, uses) what <see cref="Mutate"/> wrote; throws when the file is refused.</summary>
+    /// <summary>Reads (and, when accepted, uses) what <see cref="Mutate"/> wrote; throws when the file is
+    /// refused.</summary>
     public abstract void Exercise(Seeds seeds, string dir);
 
-    /// <summary>True when <paramref name="e"/> is a clear refusal: the library's own InvalidDataException by default.</summary>
+    /// <summary>True when <paramref name="e"/> is a clear refusal: the library's own InvalidDataException by
+    /// default.</summary>
     public virtual bool IsRefusal(Exception e) => e is InvalidDataException;
 
     public static IReadOnlyList<Target> All { get; } =
@@ -127,8 +129,8 @@ sealed class CheckpointTarget : Target
     public override bool IsRefusal(Exception e) => base.IsRefusal(e) || e is InvalidOperationException && e.Message.Contains("different run", StringComparison.Ordinal);
 }
 
-/// <summary>safetensors: the header's JSON (overlapping and out-of-range offsets, huge shapes, unknown dtypes, duplicate
-/// names), its length field, and the data.</summary>
+/// <summary>safetensors: the header's JSON (overlapping and out-of-range offsets, huge shapes, unknown dtypes,
+/// duplicate names), its length field, and the data.</summary>
 sealed class SafeTensorsTarget : Target
 {
     public override string Kind => "safetensors";
@@ -234,8 +236,8 @@ sealed class PtTarget : Target
     }
 }
 
-/// <summary>The tokenizer blob that model zips and shard manifests carry: its fields, and its pattern replaced by one that
-/// backtracks catastrophically.</summary>
+/// <summary>The tokenizer blob that model zips and shard manifests carry: its fields, and its pattern replaced by one
+/// that backtracks catastrophically.</summary>
 sealed class TokenizerBlobTarget : Target
 {
     static readonly string[] Pathological = [@"(a+)+$", @"(x+x+)+y", @"(a|aa)+$", @"((a*)*)*b", @"(\w+\s?)+$"];
@@ -277,7 +279,8 @@ sealed class TokenizerBlobTarget : Target
     public override bool IsRefusal(Exception e) => base.IsRefusal(e) || e is InvalidOperationException { InnerException: RegexMatchTimeoutException };
 }
 
-/// <summary>tiktoken rank files: a line's rank made huge or negative, a token duplicated, base64 broken, lines dropped.</summary>
+/// <summary>tiktoken rank files: a line's rank made huge or negative, a token duplicated, base64 broken, lines
+/// dropped.</summary>
 sealed class TiktokenTarget : Target
 {
     public override string Kind => "tiktoken";
@@ -362,7 +365,8 @@ sealed class RecordTarget : Target
     public override void Exercise(Seeds seeds, string dir)
     {
         var store = new ResultStore(dir);
-        // Records are never refused: a damaged one is skipped and listed, so even InvalidDataException is a finding here.
+        // Records are never refused: a damaged one is skipped and listed, so even InvalidDataException is a finding
+        // here.
         try
         {
             store.ReadAll();
@@ -381,8 +385,8 @@ sealed class RecordTarget : Target
     }
 }
 
-/// <summary>Sweep configs: any value replaced, keys dropped or doubled, the text cut. Refusals are what the CLI turns into
-/// its one-line exit 2.</summary>
+/// <summary>Sweep configs: any value replaced, keys dropped or doubled, the text cut. Refusals are what the CLI turns
+/// into its one-line exit 2.</summary>
 sealed class SweepConfigTarget : Target
 {
     public override string Kind => "sweep config";

@@ -21,8 +21,9 @@ static class CorpusOption
         : corpus.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || corpus.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase) ? ml.LowRank().Data.LoadJsonl(corpus, textField)
         : ml.LowRank().Data.LoadTextFiles(corpus);
 
-    /// <summary>The training set and the validation set (null: none, as asked with fraction 0): a separate validation corpus
-    /// when given; else split by document; else — when that leaves a side empty — by position, said on stderr.</summary>
+    /// <summary>The training set and the validation set (null: none, as asked with fraction 0): a separate validation
+    /// corpus when given; else split by document; else — when that leaves a side empty — by position, said on
+    /// stderr.</summary>
     public static (IDataView Train, IDataView? Validation) LoadSplit(MLContext ml, string corpus, string textField, double validationFraction, string? validationCorpus = null)
     {
         if (!(validationFraction >= 0 && validationFraction < 1))

@@ -1,6 +1,6 @@
-// `lowrank eval`: load a saved model and report its metrics on held-out documents: a corpus's (the same split as train),
-// or a token-shard directory's validation split. A model trained from shards has no tokenizer stage; it carries its
-// tokenizer, which then tokenizes the corpus.
+// `lowrank eval`: load a saved model and report its metrics on held-out documents: a corpus's (the same split as
+// train), or a token-shard directory's validation split. A model trained from shards has no tokenizer stage; it carries
+// its tokenizer, which then tokenizes the corpus.
 using System.CommandLine;
 using Microsoft.ML;
 using MLNet.LowRank.Data.Tokenizers;
@@ -36,7 +36,8 @@ static class EvalCommand
             }
             var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction));
             if (split.Validation is null) throw new ArgumentException("eval scores held-out text: give --validation-fraction above 0.");
-            // A pipeline with its tokenizer stage reads the text; a bare model (trained from shards) gets its own tokenizer in front.
+            // A pipeline with its tokenizer stage reads the text; a bare model (trained from shards) gets its own
+            // tokenizer in front.
             scored = split.Validation!.Schema.GetColumnOrNull(lm.TokensColumnName) is null && loaded is Transformers.LowRankLmTransformer
                 ? lm.Transform(ml.Transforms.Text.TokenizeForLanguageModel(lm.TokensColumnName, "Text", LmTokenizer.Use(lm.Tokenizer)).Fit(split.Validation).Transform(split.Validation))
                 : loaded.Transform(split.Validation);

@@ -10,8 +10,8 @@ static class LiveProgress
     /// <summary>True when stdout is an interactive terminal that can redraw a bar.</summary>
     public static bool IsLive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    /// <summary>Runs <paramref name="work"/> with a progress bar fed by the <see cref="IProgress{T}"/> it is given and a line
-    /// printer for messages; without a terminal, the reports become lines.</summary>
+    /// <summary>Runs <paramref name="work"/> with a progress bar fed by the <see cref="IProgress{T}"/> it is given and
+    /// a line printer for messages; without a terminal, the reports become lines.</summary>
     public static T Run<T>(string title, Func<IProgress<TrainingProgress>, Action<string>, T> work)
     {
         if (!IsLive)

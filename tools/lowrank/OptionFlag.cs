@@ -32,7 +32,8 @@ sealed class OptionFlag<T>
     /// <summary>The System.CommandLine option to add to a command.</summary>
     public Option<T> Flag { get; }
 
-    /// <summary>Sets the option in <paramref name="options"/> from the parsed flag (an absent optional flag leaves it).</summary>
+    /// <summary>Sets the option in <paramref name="options"/> from the parsed flag (an absent optional flag leaves
+    /// it).</summary>
     public void ApplyTo(LowRankLmTrainer.Options options, ParseResult parse)
     {
         if (parse.GetValue(Flag) is { } value)

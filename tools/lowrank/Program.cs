@@ -8,8 +8,9 @@ var root = CliRoot.Create();
 try
 {
     var parsed = root.Parse(args);
-    // A flag's value that does not parse is a user's mistake like any other: one line per error, in words (System.CommandLine
-    // would name .NET types: "as expected type 'System.Nullable`1[System.Int32]'"), and exit code 2.
+    // A flag's value that does not parse is a user's mistake like any other: one line per error, in words
+    // (System.CommandLine would name .NET types: "as expected type 'System.Nullable`1[System.Int32]'"), and exit code
+    // 2.
     if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
     {
         foreach (var error in parsed.Errors) Console.Error.WriteLine($"lowrank: {ParseErrors.InWords(error.Message)}");
@@ -39,8 +40,8 @@ catch (Exception e) when (IsOutOfMemory(e))
     return 3;
 }
 
-// Out of memory, managed or libtorch's (whose allocators say so in their own words), also when a parallel loop wraps it;
-// anything else native is a real error and keeps its trace.
+// Out of memory, managed or libtorch's (whose allocators say so in their own words), also when a parallel loop wraps
+// it; anything else native is a real error and keeps its trace.
 static bool IsOutOfMemory(Exception e) => e switch
 {
     OutOfMemoryException => true,

@@ -38,7 +38,8 @@ static class SweepCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            // The config, then the flags on top of it: the effective spec is what runs, and what a job array's tasks read.
+            // The config, then the flags on top of it: the effective spec is what runs, and what a job array's tasks
+            // read.
             var spec = parse.GetValue(config) is { } file ? ExperimentSpec.Load(file.FullName) : new ExperimentSpec();
             foreach (var p in parse.GetValue(param) ?? [])
             {
@@ -74,8 +75,8 @@ static class SweepCommand
                 if (parse.GetValue(config) is null) throw new ArgumentException("--emit-sbatch needs --config: every array task reads the same sweep file.");
                 if (Path.GetFullPath(script.FullName) == Path.GetFullPath(parse.GetValue(config)!.FullName))
                     throw new ArgumentException($"--emit-sbatch {script.FullName} is the sweep config itself (--config): writing the script there would replace the config. Name another file, e.g. sweep.sbatch.");
-                // Every task reads the effective spec (the config with this command's flags, every option written out and
-                // every path made absolute) from the run directory, so no flag is rebuilt here by hand.
+                // Every task reads the effective spec (the config with this command's flags, every option written out
+                // and every path made absolute) from the run directory, so no flag is rebuilt here by hand.
                 Directory.CreateDirectory(dir);
                 string effective = Path.Combine(dir, "sweep-spec.json");
                 if (!spec.Corpus.Equals("brown", StringComparison.OrdinalIgnoreCase)) spec.Corpus = Path.GetFullPath(spec.Corpus);

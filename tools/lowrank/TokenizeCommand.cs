@@ -1,5 +1,5 @@
-// `lowrank tokenize`: text corpora (files, folders, globs, JSONL) → token shards with a manifest, streamed, tokenized in
-// parallel, resumable; then `lowrank train --shards <dir>` trains on them without loading them into memory.
+// `lowrank tokenize`: text corpora (files, folders, globs, JSONL) → token shards with a manifest, streamed, tokenized
+// in parallel, resumable; then `lowrank train --shards <dir>` trains on them without loading them into memory.
 using System.CommandLine;
 using System.Globalization;
 using MLNet.LowRank.Data;

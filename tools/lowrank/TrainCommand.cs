@@ -77,12 +77,14 @@ static class TrainCommand
                 var (name, value) = SplitAssignment(assignment);
                 TrialParameters.Set(options, name, value);
             }
-            // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds, --set MaxTokens=…).
+            // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds,
+            // --set MaxTokens=…).
             if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
             var tokenizerFactory = LmTokenizer.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed ?? 1);
-            // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from disk as needed).
+            // Either raw text (tokenized by the pipeline's first stage) or token shards (already tokenized, read from
+            // disk as needed).
             IDataView trainData;
             IDataView? validationData;
             Func<ITransformer> fit;
@@ -106,8 +108,8 @@ static class TrainCommand
             ITransformer? model = LiveProgress.Run("train", (progress, print) =>
             {
                 if (follower) return fit();
-                // The trainer's log channel: evaluations, where a resume started, and — without a terminal to draw a bar —
-                // the progress reports themselves (steps, tokens/s, loss, time left).
+                // The trainer's log channel: evaluations, where a resume started, and — without a terminal to draw a
+                // bar — the progress reports themselves (steps, tokens/s, loss, time left).
                 options.Progress = progress;
                 ml.Log += (_, e) =>
                 {
@@ -129,7 +131,8 @@ static class TrainCommand
             if (follower) return 0;
             var lm = model.GetLanguageModel();
             Console.WriteLine(lm.Summary);
-            // Without a validation set (--validation-fraction 0) there is nothing held out to score: said, not invented.
+            // Without a validation set (--validation-fraction 0) there is nothing held out to score: said, not
+            // invented.
             var metrics = validationData is null ? null : ml.LowRank().Evaluate(model.Transform(validationData));
             Console.WriteLine(metrics is null ? "validation: none (--validation-fraction 0)" : $"validation: {metrics}");
             var t = lm.Training!;

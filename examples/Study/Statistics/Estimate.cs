@@ -48,7 +48,8 @@ public static class Intervals
         return m with { PValue = StudentT.TwoSidedP(t, d.Length - 1) };
     }
 
-    /// <summary>Holm's step-down adjustment of <paramref name="pValues"/> (family-wise error control), in input order.</summary>
+    /// <summary>Holm's step-down adjustment of <paramref name="pValues"/> (family-wise error control), in input
+    /// order.</summary>
     public static double[] Holm(IReadOnlyList<double> pValues)
     {
         int m = pValues.Count;

@@ -4,10 +4,12 @@
 // needs more cells than parameters before its χ² means anything.
 namespace MLNet.LowRank.Examples.Study.Statistics;
 
-/// <summary>One cell of one arm: its parameter count, training tokens, mean loss over seeds and the mean's standard error.</summary>
+/// <summary>One cell of one arm: its parameter count, training tokens, mean loss over seeds and the mean's standard
+/// error.</summary>
 public readonly record struct ScalingPoint(double Parameters, double Tokens, double Loss, double StandardError);
 
-/// <summary>L(N, D) = E + A·N^(−α) + B·D^(−β) with E ≥ 0, exponents in a stated range, and its goodness of fit.</summary>
+/// <summary>L(N, D) = E + A·N^(−α) + B·D^(−β) with E ≥ 0, exponents in a stated range, and its goodness of
+/// fit.</summary>
 /// <param name="ChiSquared">Σ ((loss − fit) ÷ SE)² at the optimum.</param>
 /// <param name="DegreesOfFreedom">Cells − 5.</param>
 /// <param name="PValue">χ²'s upper-tail p-value on those degrees of freedom.</param>
@@ -19,7 +21,8 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
     public double Predict(double parameters, double tokens) => E + A * Math.Pow(parameters, -Alpha) + B * Math.Pow(tokens, -Beta);
 
     /// <summary>Fits <paramref name="points"/> (more than five, with at least two sizes and two token counts, each with
-    /// a positive standard error); α and β in [<paramref name="exponentMin"/>, <paramref name="exponentMax"/>].</summary>
+    /// a positive standard error); α and β in [<paramref name="exponentMin"/>,
+    /// <paramref name="exponentMax"/>].</summary>
     public static JointScalingFit Fit(IReadOnlyList<ScalingPoint> points, double exponentMin = 0.02, double exponentMax = 2.0)
     {
         if (points.Count <= FreeParameters)
@@ -29,8 +32,8 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
         if (points.Any(p => !(p.Parameters > 0) || !(p.Tokens > 0) || !double.IsFinite(p.Loss) || !(p.StandardError > 0) || !double.IsFinite(p.StandardError)))
             throw new ArgumentException("Every cell needs positive parameters and tokens, a finite loss and a positive standard error (two or more seeds).", nameof(points));
 
-        // The linear parameters (E, A, B) have a closed form for fixed exponents: profile χ² over (ln α, ln β) on a grid,
-        // then zoom in around the best cell of the grid.
+        // The linear parameters (E, A, B) have a closed form for fixed exponents: profile χ² over (ln α, ln β) on a
+        // grid, then zoom in around the best cell of the grid.
         double lo = Math.Log(exponentMin), hi = Math.Log(exponentMax);
         (double La, double Lb, Linear Fit) best = (lo, lo, Solve(points, exponentMin, exponentMin));
         double step = (hi - lo) / 40;
@@ -55,12 +58,14 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
 
     readonly record struct Linear(double E, double A, double B, double ChiSquared);
 
-    /// <summary>Weighted least squares of loss = E + A·u + B·v (u = N^(−α), v = D^(−β), weights 1/SE²), E ≥ 0.</summary>
+    /// <summary>Weighted least squares of loss = E + A·u + B·v (u = N^(−α), v = D^(−β), weights 1/SE²), E ≥
+    /// 0.</summary>
     static Linear Solve(IReadOnlyList<ScalingPoint> points, double alpha, double beta)
     {
         int n = points.Count;
         Span<double> u = stackalloc double[n], v = stackalloc double[n], w = stackalloc double[n];
-        // u and v are scaled to a largest value of 1 (N^(−α) can be 10⁻¹⁰), so the normal equations stay well conditioned.
+        // u and v are scaled to a largest value of 1 (N^(−α) can be 10⁻¹⁰), so the normal equations stay well
+        // conditioned.
         double uMax = 0, vMax = 0;
         for (int i = 0; i < n; i++)
         {

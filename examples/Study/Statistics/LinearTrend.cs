@@ -4,7 +4,8 @@
 namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>y = Intercept + Slope·x fitted by least squares.</summary>
-/// <param name="Slope">The slope, its t-interval (n − 2 degrees of freedom) and the two-sided p-value of slope = 0.</param>
+/// <param name="Slope">The slope, its t-interval (n − 2 degrees of freedom) and the two-sided p-value of slope =
+/// 0.</param>
 /// <param name="Intercept">The intercept.</param>
 /// <param name="ResidualStandardError">√(RSS / (n − 2)).</param>
 public sealed record LinearTrend(Estimate Slope, double Intercept, double ResidualStandardError)

@@ -21,9 +21,10 @@ public static class PowerLawBootstrap
             return new PowerLawPoint(cell.Key, mean, se);
         }).ToList());
 
-    /// <summary>The fit to per-budget mean losses, and percentile intervals from <paramref name="replicates"/> resamples:
-    /// at each budget the seeds are drawn with replacement once and used for every arm (so arm differences stay paired).
-    /// Inverse-variance weights, where the specification asks for them, stay those of the full sample.</summary>
+    /// <summary>The fit to per-budget mean losses, and percentile intervals from <paramref name="replicates"/>
+    /// resamples: at each budget the seeds are drawn with replacement once and used for every arm (so arm differences
+    /// stay paired). Inverse-variance weights, where the specification asks for them, stay those of the full
+    /// sample.</summary>
     /// <param name="losses">arm → training tokens → seed → final validation loss.</param>
     /// <param name="differences">Pairs (a, b) whose E(a) − E(b) gets an interval.</param>
     public static PowerLawIntervals Run(
@@ -54,8 +55,8 @@ public static class PowerLawBootstrap
         return Intervals(fit, replicas, differences, seedsAt.Values.Min(s => s.Length), level);
     }
 
-    /// <summary>Percentile intervals from <paramref name="replicates"/> refits of <paramref name="fit"/>'s curves plus its
-    /// residuals (in the fit's space, weighted as it weighted them, scaled by √(n / (n − parameters))) drawn with
+    /// <summary>Percentile intervals from <paramref name="replicates"/> refits of <paramref name="fit"/>'s curves plus
+    /// its residuals (in the fit's space, weighted as it weighted them, scaled by √(n / (n − parameters))) drawn with
     /// replacement over every point of every arm.</summary>
     public static PowerLawIntervals Residual(PowerLawFit fit, IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points,
         IReadOnlyList<(string A, string B)> differences, int replicates = 2000, int seed = 1, double level = 0.95)

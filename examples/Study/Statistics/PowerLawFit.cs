@@ -17,10 +17,12 @@ public sealed record PowerLawSpecification
     /// <summary>Least squares on ln L rather than L (relative rather than absolute misfit). Default false.</summary>
     public bool LogSpace { get; init; }
 
-    /// <summary>Weight each mean by 1 / SE² (its standard error over seeds), so precise points count more. Default false.</summary>
+    /// <summary>Weight each mean by 1 / SE² (its standard error over seeds), so precise points count more. Default
+    /// false.</summary>
     public bool InverseVarianceWeights { get; init; }
 
-    /// <summary>Fit a data offset D₀ ≥ 0 shared by the arms (tokens the run "starts with"). Default false: D₀ = 0.</summary>
+    /// <summary>Fit a data offset D₀ ≥ 0 shared by the arms (tokens the run "starts with"). Default false: D₀ =
+    /// 0.</summary>
     public bool Offset { get; init; }
 
     /// <summary>β shared, linear space, equal weights, no offset: the fit version 2 of the study planned.</summary>
@@ -30,7 +32,8 @@ public sealed record PowerLawSpecification
     public int Parameters(int arms) => 2 * arms + (SharedExponent ? 1 : arms) + (Offset ? 1 : 0);
 }
 
-/// <summary>One budget of one arm: training tokens, the mean loss over seeds and its standard error (NaN when unknown).</summary>
+/// <summary>One budget of one arm: training tokens, the mean loss over seeds and its standard error (NaN when
+/// unknown).</summary>
 public readonly record struct PowerLawPoint(double Tokens, double Loss, double StandardError = double.NaN);
 
 /// <summary>An arm's fitted plateau E, scale B and exponent β.</summary>
@@ -55,7 +58,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
     /// <summary>The fitted loss of <paramref name="arm"/> at <paramref name="tokens"/>.</summary>
     public double Predict(string arm, double tokens) => Arms[arm].E + Arms[arm].B * Math.Pow(tokens + Offset, -Arms[arm].Beta);
 
-    /// <summary>The token count where the two arms' fitted curves cross, or null when they do not (for D &gt; 0).</summary>
+    /// <summary>The token count where the two arms' fitted curves cross, or null when they do not (for D &gt;
+    /// 0).</summary>
     public double? Crossing(string a, string b)
     {
         var (ea, ba, beta) = Arms[a];
@@ -84,12 +88,14 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
         return null;
     }
 
-    /// <summary>Fits every arm's points (tokens, loss) with one shared β in [<paramref name="betaMin"/>, <paramref name="betaMax"/>].</summary>
+    /// <summary>Fits every arm's points (tokens, loss) with one shared β in [<paramref name="betaMin"/>,
+    /// <paramref name="betaMax"/>].</summary>
     public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<(double Tokens, double Loss)>> points, double betaMin = 0.02, double betaMax = 2.0) =>
         Fit(points.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => new PowerLawPoint(p.Tokens, p.Loss)).ToList()),
             PowerLawSpecification.Planned, betaMin, betaMax);
 
-    /// <summary>Fits every arm's points as <paramref name="specification"/> says, β in [<paramref name="betaMin"/>, <paramref name="betaMax"/>].</summary>
+    /// <summary>Fits every arm's points as <paramref name="specification"/> says, β in [<paramref name="betaMin"/>,
+    /// <paramref name="betaMax"/>].</summary>
     public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points, PowerLawSpecification specification,
         double betaMin = 0.02, double betaMax = 2.0)
     {
@@ -138,8 +144,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
         return fit with { Goodness = GoodnessOf(fit, points) };
     }
 
-    /// <summary>χ² of <paramref name="fit"/> against <paramref name="points"/> with residuals in standard errors (linear
-    /// space, whatever the fit's space), or null when a point has no standard error.</summary>
+    /// <summary>χ² of <paramref name="fit"/> against <paramref name="points"/> with residuals in standard errors
+    /// (linear space, whatever the fit's space), or null when a point has no standard error.</summary>
     public static GoodnessOfFit? GoodnessOf(PowerLawFit fit, IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points)
     {
         if (points.Values.SelectMany(p => p).Any(p => !(p.StandardError > 0) || !double.IsFinite(p.StandardError))) return null;

@@ -19,8 +19,8 @@ public enum Outcome
 public static class VerdictRules
 {
     /// <summary>A paired difference a − b (e.g. of final validation loss) judged by its family-wise adjusted p-value
-    /// (Holm over every comparison of the family): Lower or Higher when the adjusted p is below <paramref name="alpha"/>,
-    /// by the sign of the mean difference; otherwise Unresolved.</summary>
+    /// (Holm over every comparison of the family): Lower or Higher when the adjusted p is below
+    /// <paramref name="alpha"/>, by the sign of the mean difference; otherwise Unresolved.</summary>
     public static Outcome Compare(Estimate difference, double adjustedP, double alpha = 0.05)
     {
         if (!(adjustedP >= 0 && adjustedP <= 1)) throw new ArgumentOutOfRangeException(nameof(adjustedP), adjustedP, "an adjusted p-value is in [0, 1].");
@@ -35,7 +35,8 @@ public static class VerdictRules
 
     /// <summary>Whether a gap a − b measured at the largest budget cannot close within 2^<paramref name="doublings"/> ×
     /// that budget by a straight line in log₂(tokens) at the slope's far interval end: for a positive gap, gap +
-    /// doublings·slope.Low &gt; 0; for a negative one, gap + doublings·slope.High &lt; 0. A gap of 0 is never persistent.</summary>
+    /// doublings·slope.Low &gt; 0; for a negative one, gap + doublings·slope.High &lt; 0. A gap of 0 is never
+    /// persistent.</summary>
     public static bool ClosingExcluded(Estimate largestGap, Estimate slopePerDoubling, int doublings = 4) =>
         largestGap.Value > 0 ? largestGap.Value + doublings * slopePerDoubling.Low > 0
         : largestGap.Value < 0 && largestGap.Value + doublings * slopePerDoubling.High < 0;

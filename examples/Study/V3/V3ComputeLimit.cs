@@ -13,7 +13,8 @@ public static class V3ComputeLimit
     /// <summary>The plan's limit on this machine's time for the whole of version 3.</summary>
     public const double Hours = 12;
 
-    /// <summary>Every version-3 record trained in its own run directory (not copied from another, not failed).</summary>
+    /// <summary>Every version-3 record trained in its own run directory (not copied from another, not
+    /// failed).</summary>
     public static List<TrialResult> TrainedHere(string root) => !Directory.Exists(root) ? [] :
         [.. Directory.GetDirectories(root, "trials", SearchOption.AllDirectories)
             .SelectMany(t => new ResultStore(Path.GetDirectoryName(t)!).ReadAll())
@@ -23,10 +24,10 @@ public static class V3ComputeLimit
     public static double HoursOf(IEnumerable<TrialResult> records) => records.Sum(t => t.TrainSeconds + t.EvalSeconds) / 3600;
 
     /// <summary>Wall time of the finished version-3 trials by the study's log (study.log beside the version-2 records):
-    /// for each trial's result line, the time since the line before it (the trial's start: a phase header or the previous
-    /// trial's result), so it includes start-up and the final evaluation the trials' clocks leave out. Version 3 begins at
-    /// its first phase's header ("check: …"). Trials interrupted at a stop write no result line and are not counted.
-    /// Null when the log is absent.</summary>
+    /// for each trial's result line, the time since the line before it (the trial's start: a phase header or the
+    /// previous trial's result), so it includes start-up and the final evaluation the trials' clocks leave out. Version
+    /// 3 begins at its first phase's header ("check: …"). Trials interrupted at a stop write no result line and are not
+    /// counted. Null when the log is absent.</summary>
     public static (int Trials, double Hours)? WallHoursFromLog(string logPath)
     {
         if (!File.Exists(logPath)) return null;

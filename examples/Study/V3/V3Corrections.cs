@@ -12,11 +12,13 @@ public static class V3Corrections
 {
     static string S(double v) => Robustness.Signed(v, 4);
 
-    /// <summary>The primary rule's outcomes, named for what they measure (rule 3 extends a straight line; it sees no plateau).</summary>
+    /// <summary>The primary rule's outcomes, named for what they measure (rule 3 extends a straight line; it sees no
+    /// plateau).</summary>
     public const string Outlasts = "outlasts a 16 × line", MayClose = "a 16 × line reaches zero", NotHigher = "not higher",
         NoLine = "unresolved: a line does not fit";
 
-    /// <summary>A slope or interval end to 4 decimals, or to 6 where 4 would print zero (so a sign is never hidden).</summary>
+    /// <summary>A slope or interval end to 4 decimals, or to 6 where 4 would print zero (so a sign is never
+    /// hidden).</summary>
     public static string Fine(double v) => Math.Abs(v) < 0.00005 && v != 0 ? Robustness.Signed(v, 6) : S(v);
 
     /// <summary>Mean final validation loss of an arm at a budget, or null.</summary>
@@ -25,7 +27,8 @@ public static class V3Corrections
     static long Tokens(V3Design d, Budget b) => (long)b.Steps * d.V2.BatchSize * d.V2.SequenceLength;
 
     /// <summary>Each seed's loss of <paramref name="arm"/> at <paramref name="tokens"/>, read off the straight line in
-    /// log₂(tokens) between the two budgets around it (that seed's final losses there); empty when outside the ladder.</summary>
+    /// log₂(tokens) between the two budgets around it (that seed's final losses there); empty when outside the
+    /// ladder.</summary>
     static Dictionary<int, double> Interpolated(V3Design d, V3Records r, string arm, double tokens)
     {
         var budgets = d.CoreBudgets.OrderBy(b => b.Steps).ToList();

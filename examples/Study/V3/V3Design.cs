@@ -1,12 +1,14 @@
-// docs/study/v3/plan.md in code: version 3's arms (the core ladder, the controls, the width ladder, the rank schedules),
-// its budgets (multiples of each width's compute-optimal tokens), seeds and grids. Everything version 2 fixed (corpus,
-// context, batch, schedules, evaluation) comes from StudyDesign, so reused and new trials share one baseline.
+// docs/study/v3/plan.md in code: version 3's arms (the core ladder, the controls, the width ladder, the rank
+// schedules), its budgets (multiples of each width's compute-optimal tokens), seeds and grids. Everything version 2
+// fixed (corpus, context, batch, schedules, evaluation) comes from StudyDesign, so reused and new trials share one
+// baseline.
 using System.Globalization;
 using MLNet.LowRank.Model;
 
 namespace MLNet.LowRank.Examples.Study;
 
-/// <summary>A training budget: its name on the page, its multiple of the width's compute-optimal tokens, and its steps.</summary>
+/// <summary>A training budget: its name on the page, its multiple of the width's compute-optimal tokens, and its
+/// steps.</summary>
 public sealed record Budget(string Name, double Multiple, int Steps);
 
 /// <summary>One rank schedule arm: its name and the attention and MLP schedules it sets.</summary>
@@ -24,7 +26,8 @@ public sealed class V3Design
         Dense = v2.Dense;
         LowRank = v2.LowRank;
         Deep = v2.Deep;
-        // Version 2's rank-32 arm and its full-rank control are these arms: same parameters, so their records are shared.
+        // Version 2's rank-32 arm and its full-rank control are these arms: same parameters, so their records are
+        // shared.
         LowRankIso = Iso(w, "lowrank-iso");
         FullRankFactored = v2.Controls.FirstOrDefault(a => a.Name == "full-rank-factored")
             ?? new("full-rank-factored", StudyDesign.Params("Factored", w, w, 4), $"Factored at rank {w} = width");

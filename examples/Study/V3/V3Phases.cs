@@ -10,21 +10,27 @@ using static MLNet.LowRank.Examples.Study.TrialBatch;
 
 namespace MLNet.LowRank.Examples.Study;
 
-/// <summary>Everything version 3 decides from its records, filled in phase by phase (null or absent until decided).</summary>
+/// <summary>Everything version 3 decides from its records, filled in phase by phase (null or absent until
+/// decided).</summary>
 public sealed class V3Choices
 {
-    /// <summary>Seed 1 of each core arm at 1 × with today's build, against version 2's seeds: (arm, re-run, low, high).</summary>
+    /// <summary>Seed 1 of each core arm at 1 × with today's build, against version 2's seeds: (arm, re-run, low,
+    /// high).</summary>
     public List<(string Arm, double Rerun, double Low, double High)> BuildCheck { get; } = [];
-    /// <summary>True when every build-check re-run lies inside its widened range: version 2's core records are reused.</summary>
+    /// <summary>True when every build-check re-run lies inside its widened range: version 2's core records are
+    /// reused.</summary>
     public bool? ReuseV2 { get; set; }
-    /// <summary>Muon rate per arm name at 1, 2 and 4 × (core arms), or at every budget (new arms, width arms).</summary>
+    /// <summary>Muon rate per arm name at 1, 2 and 4 × (core arms), or at every budget (new arms, width
+    /// arms).</summary>
     public Dictionary<string, double> Muon { get; } = [];
-    /// <summary>Core arms whose 1 and 2 × runs were trained again (their rate moved, or the build check failed).</summary>
+    /// <summary>Core arms whose 1 and 2 × runs were trained again (their rate moved, or the build check
+    /// failed).</summary>
     public List<string> Rerun { get; } = [];
-    /// <summary>The best joint (embedding, head, Muon) setting at 1/4 × per arm, and its final validation loss (tuning seed).</summary>
+    /// <summary>The best joint (embedding, head, Muon) setting at 1/4 × per arm, and its final validation loss (tuning
+    /// seed).</summary>
     public Dictionary<string, (double Embedding, double Head, double Muon, double Loss)> Joint { get; } = [];
-    /// <summary>Every Muon rate each tuning tried, in order of rate: (arm, budget, rate, final validation loss — null when the
-    /// trial did not complete —, whether the record is version 2's).</summary>
+    /// <summary>Every Muon rate each tuning tried, in order of rate: (arm, budget, rate, final validation loss — null
+    /// when the trial did not complete —, whether the record is version 2's).</summary>
     public List<(string Arm, string Budget, double Rate, double? Loss, bool V2)> MuonTrials { get; } = [];
     /// <summary>Each rank schedule's Muon rate at 1/4 × (constant rank's: the rate checks were cut).</summary>
     public Dictionary<string, double> ScheduleMuon { get; } = [];
@@ -36,7 +42,8 @@ public sealed class V3Choices
     /// <summary>The plan's phases that have finished, in order: "check", "core", "joint", "new-arms", "widths-1x",
     /// "schedules", "widths-2x".</summary>
     public List<string> Finished { get; } = [];
-    /// <summary>True when <paramref name="phase"/> (one of <see cref="Finished"/>'s names) and every phase before it have finished.</summary>
+    /// <summary>True when <paramref name="phase"/> (one of <see cref="Finished"/>'s names) and every phase before it
+    /// have finished.</summary>
     public bool HasFinished(string phase) => Finished.Contains(phase);
 }
 
@@ -58,7 +65,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     public string WidthDirectory(int width, Budget b) => Path.Combine(root, "width", $"w{width}-budget-{Slug(b)}");
     public string ScheduleReportedDirectory => Path.Combine(root, "schedules", "reported");
 
-    /// <summary>Every phase in the plan's order; a read-only walk records the first unfinished one and returns.</summary>
+    /// <summary>Every phase in the plan's order; a read-only walk records the first unfinished one and
+    /// returns.</summary>
     public async Task<V3Choices> RunAsync()
     {
         try
@@ -72,8 +80,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             Choices.Finished.Add("joint");
             await NewArmsAsync();
             Choices.Finished.Add("new-arms");
-            // The width ladder's 2 × runs go last, after the schedules: the plan's second cut under the 12-hour limit is
-            // that budget, so it is what the limit runs out on (docs/results-v3.md, departures).
+            // The width ladder's 2 × runs go last, after the schedules: the plan's second cut under the 12-hour limit
+            // is that budget, so it is what the limit runs out on (docs/results-v3.md, departures).
             await WidthsAsync(multiple: 1);
             Choices.Finished.Add("widths-1x");
             await SchedulesAsync();
@@ -88,19 +96,19 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         return Choices;
     }
 
-    /// <summary>Version 3's addendum (the study issue, 2026-12-07): `lowrank-iso` and `full-rank-factored` were tuned at
-    /// 1/4 × only, and factored models' best rate fell with longer training, so both are re-tuned at 2 × on the tuning seed
-    /// (0.005, 0.01, 0.02 at the reported runs' embedding and head rates, extended while the best is at an edge); an arm
-    /// whose rate moves is trained again at 1 and 2 × with its 3 seeds. Run over its own root (docs/study/v3-controls-2x),
-    /// so version 3's own records, compute and log are untouched.</summary>
+    /// <summary>Version 3's addendum (the study issue, 2026-12-07): `lowrank-iso` and `full-rank-factored` were tuned
+    /// at 1/4 × only, and factored models' best rate fell with longer training, so both are re-tuned at 2 × on the
+    /// tuning seed (0.005, 0.01, 0.02 at the reported runs' embedding and head rates, extended while the best is at an
+    /// edge); an arm whose rate moves is trained again at 1 and 2 × with its 3 seeds. Run over its own root
+    /// (docs/study/v3-controls-2x), so version 3's own records, compute and log are untouched.</summary>
     public async Task<V3Choices> RetuneControlsAsync()
     {
         try
         {
             foreach (var (arm, v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name) })
             {
-                // The rate the reported runs used: version 2's tuning at 1/4 × (a smoke run, whose version 2 has no such
-                // arm, counts every rate as moved, so its re-runs are exercised too).
+                // The rate the reported runs used: version 2's tuning at 1/4 × (a smoke run, whose version 2 has no
+                // such arm, counts every rate as moved, so its re-runs are exercised too).
                 double? before = v2.Muon.TryGetValue(v2Name, out double used) ? used : null;
                 Choices.Muon[arm.Name] = await TuneAsync(arm, d.Two, [0.005, 0.01, 0.02], [], x => RetuneDirectory(arm, x), v2.Embedding, v2.Head);
                 if (Choices.Muon[arm.Name] != before) Choices.Rerun.Add(arm.Name);
@@ -121,8 +129,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
 
     Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon, v2.Embedding, v2.Head, seed);
 
-    /// <summary>Seed 1 of each core arm at 1 ×, exactly as version 2 ran it; reuse stands if each re-run lies inside the
-    /// version-2 seeds' range widened by their standard deviation.</summary>
+    /// <summary>Seed 1 of each core arm at 1 ×, exactly as version 2 ran it; reuse stands if each re-run lies inside
+    /// the version-2 seeds' range widened by their standard deviation.</summary>
     async Task CheckBuildAsync()
     {
         var records = await batch.RunAsync(CheckDirectory, d.One.Name, d.One.Steps, V2.Baseline(2, false),
@@ -139,7 +147,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         log($"Build check: {string.Join("; ", Choices.BuildCheck.Select(c => $"{c.Arm} {c.Rerun:F4} in [{c.Low:F4}, {c.High:F4}]"))} → version 2's core records are {(Choices.ReuseV2 == true ? "reused" : "NOT reused: every core point is trained again")}.");
     }
 
-    /// <summary>Re-tuning at 2 ×, the 4 × ladder at the 2 × rates, and the 1 and 2 × runs of any arm whose rate moved.</summary>
+    /// <summary>Re-tuning at 2 ×, the 4 × ladder at the 2 × rates, and the 1 and 2 × runs of any arm whose rate
+    /// moved.</summary>
     async Task CoreAsync()
     {
         Choices.Muon[d.Dense.Name] = v2.LargestBudgetMuon[d.Dense.Name];   // version 2's check: 0.01 / 0.02 / 0.04, interior
@@ -251,9 +260,10 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         }
     }
 
-    /// <summary>The plan's second cut (V3ComputeLimit): a width's runs above 1 × that have not started are weighed, before
-    /// the first of them, against the hours left by the trials' clocks; if they do not fit, all of them are cut. A width
-    /// whose runs have started (any record) carries on, so a later walk never re-decides on hours its own runs used.</summary>
+    /// <summary>The plan's second cut (V3ComputeLimit): a width's runs above 1 × that have not started are weighed,
+    /// before the first of them, against the hours left by the trials' clocks; if they do not fit, all of them are cut.
+    /// A width whose runs have started (any record) carries on, so a later walk never re-decides on hours its own runs
+    /// used.</summary>
     bool CutUnderTheLimit(int width, Budget b, double multiple)
     {
         if (new ResultStore(WidthDirectory(width, b)).ReadAll().Any()) return false;
@@ -270,8 +280,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     static IEnumerable<Arm> Pair((Arm Dense, Arm Iso) p) => [p.Dense, p.Iso];
 
     /// <summary>5 seeds of each schedule and of constant rank at 1/4 ×, all with today's build. Departure: the plan's
-    /// per-schedule rate checks (0.01 / 0.02 / 0.04) are its first cut under the 12-hour limit and are dropped, so every
-    /// schedule runs at constant rank's 1/4 × rate, as the plan says for that case.</summary>
+    /// per-schedule rate checks (0.01 / 0.02 / 0.04) are its first cut under the 12-hour limit and are dropped, so
+    /// every schedule runs at constant rank's 1/4 × rate, as the plan says for that case.</summary>
     async Task SchedulesAsync()
     {
         double constant = v2.Muon[d.LowRank.Name];

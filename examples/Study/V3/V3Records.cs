@@ -46,8 +46,9 @@ public sealed class V3Records
         return r;
     }
 
-    /// <summary>A copy whose cells at <paramref name="budget"/> are replaced by the records in <paramref name="directory"/>
-    /// for every arm they hold (version 3's addendum: controls trained again at their re-tuned rate).</summary>
+    /// <summary>A copy whose cells at <paramref name="budget"/> are replaced by the records in
+    /// <paramref name="directory"/> for every arm they hold (version 3's addendum: controls trained again at their
+    /// re-tuned rate).</summary>
     public V3Records Replacing(string directory, string budget, IReadOnlyList<Arm> arms)
     {
         var copy = new V3Records();
@@ -85,7 +86,8 @@ public sealed class V3Records
         Source[(arm, budget)] = source;
     }
 
-    /// <summary>True when the record's model parameters are exactly the arm's (learning rates and seeds aside).</summary>
+    /// <summary>True when the record's model parameters are exactly the arm's (learning rates and seeds
+    /// aside).</summary>
     public static bool Matches(Arm arm, TrialResult t)
     {
         var model = t.Parameters.Where(kv => !TrialKeys.Contains(kv.Key)).ToList();
@@ -97,15 +99,17 @@ public sealed class V3Records
         Runs(arm, budget).Where(t => t.Status == TrialStatus.Completed && t.CrossEntropy is not null)
             .ToDictionary(t => int.Parse(t.Parameters[OptionNames.Seed], Ci), t => t.CrossEntropy!.Value);
 
-    /// <summary>The seed-paired difference <paramref name="a"/> − <paramref name="b"/> of final validation loss at a budget
-    /// over the seeds both completed, with its t-interval and paired t-test; null with fewer than two common seeds.</summary>
+    /// <summary>The seed-paired difference <paramref name="a"/> − <paramref name="b"/> of final validation loss at a
+    /// budget over the seeds both completed, with its t-interval and paired t-test; null with fewer than two common
+    /// seeds.</summary>
     public Estimate? PairedGap(string a, string b, string budget)
     {
         var pairs = Pairs(a, b, budget);
         return pairs.Count < 2 ? null : Intervals.PairedDifference([.. pairs.Select(p => p.A)], [.. pairs.Select(p => p.B)]);
     }
 
-    /// <summary>Each seed's <paramref name="a"/> − <paramref name="b"/> at a budget, over the seeds both completed, by seed.</summary>
+    /// <summary>Each seed's <paramref name="a"/> − <paramref name="b"/> at a budget, over the seeds both completed, by
+    /// seed.</summary>
     public IReadOnlyList<double> PairedDifferences(string a, string b, string budget) => [.. Pairs(a, b, budget).Select(p => p.A - p.B)];
 
     List<(double A, double B)> Pairs(string a, string b, string budget)

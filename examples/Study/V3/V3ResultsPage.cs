@@ -121,8 +121,8 @@ public static class V3ResultsPage
         if (c.Rerun.Count > 0) Line($"Re-run at 1 and 2 × because the rate moved (or the build check failed): {string.Join(", ", c.Rerun.Select(a => $"`{a}`"))}.");
         foreach (var (arm, j) in c.Joint) Line($"- `{arm}`: best joint setting at 1/4 × — embedding {StudyDesign.Rate(j.Embedding)}, head {StudyDesign.Rate(j.Head)}, Muon {StudyDesign.Rate(j.Muon)} (final validation loss {j.Loss:F4}, tuning seed).");
         Line("");
-        // The plan's robustness check on the embedding and head rates: the 1/4 × gap with each arm at its own best joint
-        // setting must have the reported gap's sign, or that tuning is unresolved for every verdict.
+        // The plan's robustness check on the embedding and head rates: the 1/4 × gap with each arm at its own best
+        // joint setting must have the reported gap's sign, or that tuning is unresolved for every verdict.
         if (c.Joint.TryGetValue(d.LowRank.Name, out var low) && c.Joint.TryGetValue(d.Dense.Name, out var dense) && r.PairedGap(d.LowRank.Name, d.Dense.Name, d.Quarter.Name) is Estimate reported)
         {
             double own = low.Loss - dense.Loss;

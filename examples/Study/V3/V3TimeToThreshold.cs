@@ -1,7 +1,7 @@
 // The results page's time-to-threshold section (docs/study/v3/plan.md, "Time to a threshold"): from the 1 × runs at
 // width 64, the tokens, FLOPs and quiet seconds each arm needs to reach a periodic-evaluation loss that every arm
-// reaches on average — the largest of the arms' mean final periodic losses. Seconds are tokens ÷ the shape's tokens/s in
-// the plan's quiet benchmark (docs/study/v3/bench.csv), never timings inside the study, which shared the machine.
+// reaches on average — the largest of the arms' mean final periodic losses. Seconds are tokens ÷ the shape's tokens/s
+// in the plan's quiet benchmark (docs/study/v3/bench.csv), never timings inside the study, which shared the machine.
 using System.Globalization;
 using MLNet.LowRank.Experiments;
 using MLNet.LowRank.Examples.Study.Statistics;

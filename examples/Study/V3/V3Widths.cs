@@ -127,7 +127,8 @@ public static class V3Widths
         var replicates = new List<double>();
         for (int i = 0; i < d.V2.BootstrapReplicates; i++)
         {
-            // Seeds redrawn within each cell; a redraw of one seed repeated has no spread, so it keeps the cell's own SE.
+            // Seeds redrawn within each cell; a redraw of one seed repeated has no spread, so it keeps the cell's own
+            // SE.
             var again = seedsByArm.ToDictionary(kv => kv.Key, kv => JointScalingFit.Fit([.. kv.Value.Select(c =>
             {
                 var redrawn = Cell(c.N, c.D, [.. c.Losses.Select(_ => c.Losses[random.Next(c.Losses.Count)])]);

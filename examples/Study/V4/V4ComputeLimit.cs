@@ -16,7 +16,8 @@ public static class V4ComputeLimit
 {
     public const double Hours = 16;
 
-    /// <summary>Tokens/s of one of two one-thread processes at once (docs/study/v4/bench.md, median of 6), by arm.</summary>
+    /// <summary>Tokens/s of one of two one-thread processes at once (docs/study/v4/bench.md, median of 6), by
+    /// arm.</summary>
     static readonly Dictionary<string, double> PairSpeed = new() { ["dense"] = 19_579, ["deep"] = 11_609, ["lowrank-iso"] = 19_701, ["deep-16"] = 6_009 };
     /// <summary>Seconds per trial for start-up, periodic and final evaluation (the plan's estimate), by arm.</summary>
     static readonly Dictionary<string, double> Overhead = new() { ["dense"] = 35, ["deep"] = 55, ["lowrank-iso"] = 35, ["deep-16"] = 100 };
@@ -25,7 +26,8 @@ public static class V4ComputeLimit
     public static double SpentHours(string root) =>
         V3ComputeLimit.HoursOf(V3ComputeLimit.TrainedHere(root)) / 2 * 1.05;
 
-    /// <summary>Machine hours the trials of <paramref name="jobs"/> not yet recorded will take on two streams.</summary>
+    /// <summary>Machine hours the trials of <paramref name="jobs"/> not yet recorded will take on two
+    /// streams.</summary>
     public static double EstimateHours(V4Design d, IEnumerable<BatchJob> jobs)
     {
         double seconds = 0;
@@ -49,8 +51,9 @@ public static class V4ComputeLimit
         [.. Directory.GetFiles(root, "cut-before-*.json").Order(StringComparer.Ordinal)
             .Select(f => JsonSerializer.Deserialize<V4Cut>(File.ReadAllText(f))!)];
 
-    /// <summary>The decision before <paramref name="stage"/>: the one recorded, or (unless <paramref name="readOnly"/>) a new
-    /// one — the candidates cut in order while spent + the estimate of <paramref name="remaining"/> passes the limit.</summary>
+    /// <summary>The decision before <paramref name="stage"/>: the one recorded, or (unless <paramref name="readOnly"/>)
+    /// a new one — the candidates cut in order while spent + the estimate of <paramref name="remaining"/> passes the
+    /// limit.</summary>
     public static V4Cut? Decide(string root, string stage, bool readOnly, IReadOnlyList<string> candidates,
         Func<IReadOnlySet<string>, IEnumerable<BatchJob>> remaining, V4Design d)
     {

@@ -13,8 +13,8 @@ namespace MLNet.LowRank.Examples.Study;
 
 public static class V4Corpus
 {
-    /// <summary>The corpus files in <paramref name="corpus"/> with their SHA-256s, checked against its manifest.json, and
-    /// the SHA-256 of the manifest itself (which names every file's hash: the corpus's identity).</summary>
+    /// <summary>The corpus files in <paramref name="corpus"/> with their SHA-256s, checked against its manifest.json,
+    /// and the SHA-256 of the manifest itself (which names every file's hash: the corpus's identity).</summary>
     public static (IReadOnlyList<(string File, string Sha256)> Files, string ManifestSha256) Verify(string corpus)
     {
         string manifestPath = Path.Combine(corpus, "manifest.json");
@@ -41,7 +41,8 @@ public static class V4Corpus
     }
 
     /// <summary>The books in file order: id = the book's blob id (its content hash in the source repository), group =
-    /// author; a held-out book's text cut to its first <see cref="V4Design.ValidationCharacters"/> characters.</summary>
+    /// author; a held-out book's text cut to its first <see cref="V4Design.ValidationCharacters"/>
+    /// characters.</summary>
     public static IEnumerable<CorpusDocument> Books(string corpus, IReadOnlyList<string> files, int? maxBooks = null)
     {
         var books = files.SelectMany(f => CorpusReaders.EnumerateJsonl(Path.Combine(corpus, f), "text", "blob", "author"))
@@ -51,7 +52,8 @@ public static class V4Corpus
 
     public static bool IsValidation(string bookId) => DocumentSplit.IsValidation(bookId, V4Design.ValidationFraction);
 
-    /// <summary>The first <paramref name="characters"/> UTF-16 units of <paramref name="text"/>, never splitting a surrogate pair.</summary>
+    /// <summary>The first <paramref name="characters"/> UTF-16 units of <paramref name="text"/>, never splitting a
+    /// surrogate pair.</summary>
     public static string Cut(string text, int characters)
     {
         if (text.Length <= characters) return text;
@@ -63,7 +65,8 @@ public static class V4Corpus
     public static string Prepare(string corpus, string shards, string? pinnedManifest, Action<string> log, CancellationToken ct, int? maxBooks = null)
     {
         var (files, manifestSha) = Verify(corpus);
-        // The study pins its corpus: the manifest must be the one committed beside the plan (docs/study/v4/corpus-manifest.json).
+        // The study pins its corpus: the manifest must be the one committed beside the plan
+        // (docs/study/v4/corpus-manifest.json).
         if (pinnedManifest is not null && File.Exists(pinnedManifest) && Sha256(pinnedManifest) != manifestSha)
             throw new InvalidDataException($"The corpus in '{corpus}' is not the one the study pinned: its manifest's SHA-256 is {manifestSha}, the study's ({pinnedManifest}) is {Sha256(pinnedManifest)}.");
         log($"Corpus {Path.GetFullPath(corpus)}: {files.Count} files, manifest SHA-256 {manifestSha}; every file's SHA-256 matches it.");

@@ -58,7 +58,8 @@ public sealed class V4Design
     /// <summary>Points added beyond an edge of the 1 × grid at most (until the best is interior).</summary>
     public int MaxGridExtensions => Smoke ? 1 : 4;
 
-    /// <summary>The equivalence margin δ on a paired gap in nats per byte: "matches" needs the 90 % interval inside ±δ.</summary>
+    /// <summary>The equivalence margin δ on a paired gap in nats per byte: "matches" needs the 90 % interval inside
+    /// ±δ.</summary>
     public const double Margin = 0.01;
 
     /// <summary>Held-out books: a stable hash of the book's id puts this share in validation.</summary>

@@ -1,5 +1,5 @@
-// Version 4's run order (docs/study/v4/plan.md), in three stages; within a stage the trials do not depend on each other,
-// so two processes walking the same stages split them (claims) and wait only at a stage's end:
+// Version 4's run order (docs/study/v4/plan.md), in three stages; within a stage the trials do not depend on each
+// other, so two processes walking the same stages split them (claims) and wait only at a stage's end:
 //   1. tune-1x: each arm's Muon rate at 1 × on the tuning seed, the grid extended until its best is interior;
 //   2. the 4 × checks of dense and deep (the 1 × choice and its two neighbours), the ladder's 4 × low-side checks, the
 //      ladder's 4 × reported seeds and the core's 1 × reported seeds;
@@ -19,7 +19,8 @@ public sealed class V4Choices
     public Dictionary<string, double> Muon1 { get; } = [];
     /// <summary>The core arms' Muon rate at 4 × (checked there; it serves 4 and 16 ×).</summary>
     public Dictionary<string, double> Muon4 { get; } = [];
-    /// <summary>Every tuning trial: (arm, budget, rate, final validation loss or null when it did not complete).</summary>
+    /// <summary>Every tuning trial: (arm, budget, rate, final validation loss or null when it did not
+    /// complete).</summary>
     public List<(string Arm, string Budget, double Rate, double? Loss)> Tuning { get; } = [];
     /// <summary>The stages finished, in order: "tune-1x", "stage-2", "stage-3".</summary>
     public List<string> Finished { get; } = [];
@@ -65,7 +66,8 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
         return jobs;
     }
 
-    /// <summary>Stage 3's lists at the core arms' 4 × rates (their 1 × rates stand in for an estimate made before stage 2).</summary>
+    /// <summary>Stage 3's lists at the core arms' 4 × rates (their 1 × rates stand in for an estimate made before stage
+    /// 2).</summary>
     IReadOnlyList<BatchJob> Stage3(IReadOnlySet<string> cut, IReadOnlyDictionary<string, double> rate)
     {
         var core = d.Core.OrderByDescending(a => d.FlopsPerToken(a)).ToList();
@@ -78,7 +80,8 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     BatchJob Job(string directory, Budget b, IReadOnlyList<Dictionary<string, string>> trials) =>
         new(directory, b.Name, b.Steps, d.V2.BaselineFor(b.Steps, denseEvaluation: b == d.One), trials);
 
-    /// <summary>The plan's cut rule before a stage (V4ComputeLimit); false when a read-only walk finds no decision yet.</summary>
+    /// <summary>The plan's cut rule before a stage (V4ComputeLimit); false when a read-only walk finds no decision
+    /// yet.</summary>
     bool Limit(string stage, IReadOnlyList<string> candidates, Func<IReadOnlySet<string>, IEnumerable<BatchJob>> remaining)
     {
         var decision = V4ComputeLimit.Decide(root, stage, batch.ReadOnly, candidates, cut => remaining(cut.Concat(Cut).ToHashSet()), d);
@@ -117,8 +120,9 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     }
 
     /// <summary>For each arm, the rate with the lowest final validation loss on the tuning seed at <paramref name="b"/>
-    /// over its grid (and <paramref name="seeded"/> records); while an arm's best is at an edge, one more point beyond it
-    /// (its own directory), every arm's extension run together, up to <paramref name="extensions"/> rounds.</summary>
+    /// over its grid (and <paramref name="seeded"/> records); while an arm's best is at an edge, one more point beyond
+    /// it (its own directory), every arm's extension run together, up to <paramref name="extensions"/>
+    /// rounds.</summary>
     async Task TuneAsync(IReadOnlyList<Arm> arms, Budget b, Func<Arm, IReadOnlyList<double>> grid, Func<Arm, int, string> directory,
         Dictionary<string, double> chosen, int extensions, IReadOnlyDictionary<string, IReadOnlyList<TrialResult>>? seeded = null)
     {

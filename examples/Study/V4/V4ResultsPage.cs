@@ -1,7 +1,8 @@
 // docs/results-v4.md, generated from version 4's trial records and nothing else but prose: progress and compute, the
-// rates each arm was tuned or checked at, every cell with its training loss, and the plan's verdicts (docs/study/v4/plan.md)
-// — the depth question at equal tokens and at equal FLOPs with the ±0.01 equivalence margin, the gap's trajectory, each
-// arm's own flattening, and the depth ladder at fixed parameters. A section whose runs have not finished says so.
+// rates each arm was tuned or checked at, every cell with its training loss, and the plan's verdicts
+// (docs/study/v4/plan.md) — the depth question at equal tokens and at equal FLOPs with the ±0.01 equivalence margin,
+// the gap's trajectory, each arm's own flattening, and the depth ladder at fixed parameters. A section whose runs have
+// not finished says so.
 using System.Globalization;
 using System.Text;
 using MLNet.LowRank.Experiments;
@@ -14,7 +15,8 @@ public static class V4ResultsPage
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
     static string S(double v) => Robustness.Signed(v, 4);
 
-    /// <summary>Final validation loss by seed of <paramref name="arm"/>'s reported runs in <paramref name="directory"/>.</summary>
+    /// <summary>Final validation loss by seed of <paramref name="arm"/>'s reported runs in
+    /// <paramref name="directory"/>.</summary>
     static Dictionary<int, TrialResult> Runs(string directory, Arm arm) =>
         !Directory.Exists(directory) ? [] : new ResultStore(directory).ReadAll()
             .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters[OptionNames.Seed] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
@@ -100,7 +102,8 @@ public static class V4ResultsPage
             Line($"| `{g.Key.Arm}` | {g.Key.Budget} × | {string.Join(" · ", g.Select(t => (t.Rate == chosen ? "**" : "") + $"{StudyDesign.Rate(t.Rate)}: {(t.Loss is double l ? l.ToString("F4", Ci) : "did not complete")}" + (t.Rate == chosen ? "**" : "")))} | {StudyDesign.Rate(chosen)} |");
         }
         Line("");
-        // Low-side checks (the plan's rule): the rate holds unless half of it beats the reported seeds' 95 % prediction interval.
+        // Low-side checks (the plan's rule): the rate holds unless half of it beats the reported seeds' 95 % prediction
+        // interval.
         var checks = new List<string>();
         foreach (var (b, arms, rates) in new[] { (d.Four, d.Ladder, c.Muon1), (d.Sixteen, d.Core, c.Muon4) })
             foreach (var arm in arms)
@@ -122,7 +125,8 @@ public static class V4ResultsPage
         }
     }
 
-    /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts read.</summary>
+    /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts
+    /// read.</summary>
     static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d, V4Phases phases)
     {
         var cells = new Dictionary<(string, string), Dictionary<int, double>>();
@@ -163,7 +167,8 @@ public static class V4ResultsPage
             if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
             if (!threeBudgets) continue;
             double x = Math.Log2(d.Tokens(b));
-            // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs end there).
+            // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs
+            // end there).
             var flops = b == d.Sixteen
                 ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)])
                 : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));

@@ -1,18 +1,19 @@
-// The plan's rules for version 4 (docs/study/v4/plan.md, "Verdict rules"), apart from the page that prints them so a test
-// can hold them to the plan: each seed's loss read on a quadratic in log₂(tokens), the seed-paired gap with its 95 % and
-// 90 % intervals, the reading of a gap (trails / beats by Holm, matches by TOST within ±δ), and what that says of the
-// research plan's hypothesis.
+// The plan's rules for version 4 (docs/study/v4/plan.md, "Verdict rules"), apart from the page that prints them so a
+// test can hold them to the plan: each seed's loss read on a quadratic in log₂(tokens), the seed-paired gap with its 95
+// % and 90 % intervals, the reading of a gap (trails / beats by Holm, matches by TOST within ±δ), and what that says of
+// the research plan's hypothesis.
 using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Examples.Study;
 
-/// <summary>A seed-paired gap at a budget, in one view (equal tokens or equal FLOPs), with its 95 % and 90 % intervals.</summary>
+/// <summary>A seed-paired gap at a budget, in one view (equal tokens or equal FLOPs), with its 95 % and 90 %
+/// intervals.</summary>
 public sealed record PairedGap(string View, Budget Budget, Estimate Ci95, Estimate Ci90);
 
 public static class V4Rules
 {
-    /// <summary>Per seed, the value at <paramref name="x"/> of the quadratic through that seed's (log₂ tokens, loss) at the
-    /// three budgets (Lagrange form); only seeds with all three.</summary>
+    /// <summary>Per seed, the value at <paramref name="x"/> of the quadratic through that seed's (log₂ tokens, loss) at
+    /// the three budgets (Lagrange form); only seeds with all three.</summary>
     public static Dictionary<int, double> Quadratic(IReadOnlyList<(double X, Dictionary<int, double> Loss)> nodes, double x)
     {
         var seeds = nodes.Select(n => (IEnumerable<int>)n.Loss.Keys).Aggregate((a, b) => a.Intersect(b)).ToList();
@@ -37,7 +38,8 @@ public static class V4Rules
         return new PairedGap(view, b, Intervals.PairedDifference(x, y), Intervals.PairedDifference(x, y, level: 0.90));
     }
 
-    /// <summary>The plan's reading of a gap: trails / beats (Holm) and matches (TOST: the 90 % interval inside ±δ).</summary>
+    /// <summary>The plan's reading of a gap: trails / beats (Holm) and matches (TOST: the 90 % interval inside
+    /// ±δ).</summary>
     public static string Reading(PairedGap g, double holm)
     {
         bool equivalent = g.Ci90.Low > -V4Design.Margin && g.Ci90.High < V4Design.Margin;

@@ -61,7 +61,8 @@ public sealed record ShardManifest
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    /// <summary>The largest manifest read: its tokenizer's serialized form plus a line per shard stays far below this.</summary>
+    /// <summary>The largest manifest read: its tokenizer's serialized form plus a line per shard stays far below
+    /// this.</summary>
     public const long MaxBytes = 256L << 20;
 
     /// <summary>Reads <paramref name="directory"/>'s manifest.</summary>

@@ -1,6 +1,6 @@
 // Token shards as an ML.NET IDataView: one row per document with a Tokens column (Int32 ids, no BOS) annotated with the
-// tokenizer of the manifest, so LowRankLm trains on it and Evaluate scores it like any tokenized data. The trainer reads
-// the on-disk stream directly instead of copying rows, so resident memory does not grow with the corpus.
+// tokenizer of the manifest, so LowRankLm trains on it and Evaluate scores it like any tokenized data. The trainer
+// reads the on-disk stream directly instead of copying rows, so resident memory does not grow with the corpus.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.LowRank.Data.Tokenizers;

@@ -34,7 +34,8 @@ public static class TokenShardFile
     }
 
     /// <summary>Reads and checks a shard's header: (version, token count).</summary>
-    /// <exception cref="InvalidDataException">Not a token shard, an unknown version, or a size that does not match the count.</exception>
+    /// <exception cref="InvalidDataException">Not a token shard, an unknown version, or a size that does not match the
+    /// count.</exception>
     public static (int Version, long Tokens) ReadHeader(string path)
     {
         var info = new FileInfo(path);
@@ -69,7 +70,8 @@ internal sealed class MappedShard : IDisposable
     public string Path { get; }
     public long Length { get; }
 
-    /// <summary>Copies tokens [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>.</summary>
+    /// <summary>Copies tokens [<paramref name="start"/>, start + destination.Length) into
+    /// <paramref name="destination"/>.</summary>
     public void Read(long start, Span<int> destination)
     {
         int size = TokenShardFile.TokenBytes(version);

@@ -39,9 +39,10 @@ public sealed record TokenizeProgress(long Documents, long Bytes, long TrainToke
 /// <summary>Token shards on disk.</summary>
 public static class TokenShards
 {
-    /// <summary>Tokenizes <paramref name="documents"/> into shards in <paramref name="directory"/>; resumes a directory an
-    /// interrupted run left (the same inputs and tokenizer), and returns the finished manifest.</summary>
-    /// <param name="inputs">What the documents were read from, as the user gave it (recorded; a resume must match).</param>
+    /// <summary>Tokenizes <paramref name="documents"/> into shards in <paramref name="directory"/>; resumes a directory
+    /// an interrupted run left (the same inputs and tokenizer), and returns the finished manifest.</summary>
+    /// <param name="inputs">What the documents were read from, as the user gave it (recorded; a resume must
+    /// match).</param>
     public static ShardManifest Write(IEnumerable<CorpusDocument> documents, LmTokenizer tokenizer, string directory, IReadOnlyList<string> inputs,
         TokenizeOptions? options = null, IProgress<TokenizeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -56,7 +57,8 @@ public static class TokenShards
         var manifest = Resume(directory, tokenizer, inputs, options);
         if (manifest.Complete) return manifest;
         // Shards an interrupted run was writing are not in the manifest: start them again. Only names this writer makes
-        // (train_000123.bin, validation_000004.bin) in a directory whose manifest is its own are removed — never a user's file.
+        // (train_000123.bin, validation_000004.bin) in a directory whose manifest is its own are removed — never a
+        // user's file.
         if (!fresh)
         {
             var known = manifest.Shards.Select(s => s.File).ToHashSet();
@@ -102,11 +104,12 @@ public static class TokenShards
     }
 
     /// <summary>Characters tokenized together at most (with <see cref="TokenizeOptions.ChunkDocuments"/>): a chunk of
-    /// large documents — a big text file streams as 16 MiB pieces — is held with its tokens, so it is bounded by size too.</summary>
+    /// large documents — a big text file streams as 16 MiB pieces — is held with its tokens, so it is bounded by size
+    /// too.</summary>
     const long MaxChunkCharacters = 16L << 20;
 
-    /// <summary>Consecutive documents in batches of at most <paramref name="count"/> documents and, unless one document alone
-    /// is larger, <paramref name="characters"/> characters.</summary>
+    /// <summary>Consecutive documents in batches of at most <paramref name="count"/> documents and, unless one document
+    /// alone is larger, <paramref name="characters"/> characters.</summary>
     static IEnumerable<CorpusDocument[]> Batches(IEnumerable<CorpusDocument> documents, int count, long characters)
     {
         var batch = new List<CorpusDocument>();
@@ -148,7 +151,8 @@ public static class TokenShards
         return existing;
     }
 
-    /// <summary>The stream of one split (<c>"train"</c> or <c>"validation"</c>) of a shard directory, read from disk as needed.</summary>
+    /// <summary>The stream of one split (<c>"train"</c> or <c>"validation"</c>) of a shard directory, read from disk as
+    /// needed.</summary>
     public static TokenStream Open(string directory, string split, out LmTokenizer tokenizer)
     {
         var manifest = ShardManifest.Read(directory);

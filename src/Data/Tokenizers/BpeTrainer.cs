@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Data.Tokenizers;
 /// <summary>Learns a byte-level BPE from texts.</summary>
 public static class BpeTrainer
 {
-    /// <summary>Trains a vocabulary of exactly <paramref name="vocabSize"/> ids: 256 bytes, vocabSize − 257 merges, BOS.</summary>
+    /// <summary>Trains a vocabulary of exactly <paramref name="vocabSize"/> ids: 256 bytes, vocabSize − 257 merges,
+    /// BOS.</summary>
     /// <exception cref="ArgumentException">The texts are empty, or too small to learn that many merges.</exception>
     public static TiktokenLmTokenizer Train(IEnumerable<string> texts, int vocabSize)
     {

@@ -27,10 +27,10 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         Inner = inner;
         BosId = bosId;
         VocabSize = vocabSize;
-        // UTF-8 bytes each id stands for (for bits per byte): the bytes of the id decoded alone — exact for tokenizers whose
-        // tokens are whole characters (SentencePiece, WordPiece, character BPE). A byte-level BPE token that holds part of
-        // a character decodes to U+FFFD, so for tiktoken vocabularies use FromTiktokenFile or the built-in ones, which
-        // know every token's bytes.
+        // UTF-8 bytes each id stands for (for bits per byte): the bytes of the id decoded alone — exact for tokenizers
+        // whose tokens are whole characters (SentencePiece, WordPiece, character BPE). A byte-level BPE token that
+        // holds part of a character decodes to U+FFFD, so for tiktoken vocabularies use FromTiktokenFile or the
+        // built-in ones, which know every token's bytes.
         byteLengths = new int[vocabSize];
         var hash = new List<byte>();
         for (int id = 0; id < vocabSize; id++)

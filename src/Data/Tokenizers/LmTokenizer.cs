@@ -60,7 +60,8 @@ public abstract class LmTokenizer
     /// <exception cref="InvalidDataException">The data names an unknown tokenizer or is damaged.</exception>
     public static LmTokenizer Read(BinaryReader reader)
     {
-        // A cut-short or garbled blob fails inside BinaryReader (past the end, a bad length prefix): that is damaged data.
+        // A cut-short or garbled blob fails inside BinaryReader (past the end, a bad length prefix): that is damaged
+        // data.
         try { return ReadKind(reader); }
         catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.DecoderFallbackException)
         {
@@ -88,12 +89,12 @@ public abstract class LmTokenizer
         return TiktokenLmTokenizer.FromRanks(name, ReadRanks(reader), pattern);
     }
 
-    /// <summary>The largest ranks text a saved tokenizer may hold: o200k_base's is 3.6 MB, so 64 MiB leaves room for any
-    /// real vocabulary while a forged length cannot make the reader allocate gigabytes before reading.</summary>
+    /// <summary>The largest ranks text a saved tokenizer may hold: o200k_base's is 3.6 MB, so 64 MiB leaves room for
+    /// any real vocabulary while a forged length cannot make the reader allocate gigabytes before reading.</summary>
     public const int MaxRanksBytes = 64 << 20;
 
-    /// <summary>A length-prefixed UTF-8 ranks text, its length checked against <see cref="MaxRanksBytes"/> and against the
-    /// bytes the stream still holds before anything is allocated.</summary>
+    /// <summary>A length-prefixed UTF-8 ranks text, its length checked against <see cref="MaxRanksBytes"/> and against
+    /// the bytes the stream still holds before anything is allocated.</summary>
     static string ReadRanks(BinaryReader reader)
     {
         int length = reader.ReadInt32();
@@ -147,8 +148,9 @@ public abstract class LmTokenizer
     }
 
     /// <summary>Any Microsoft.ML.Tokenizers <paramref name="tokenizer"/>, with the id put before every document
-    /// (<paramref name="bosId"/>, e.g. its &lt;s&gt; or &lt;|endoftext|&gt;) and its number of ids. A model trained with it
-    /// records <paramref name="name"/>; <see cref="Register"/> the same tokenizer before loading that model.</summary>
+    /// (<paramref name="bosId"/>, e.g. its &lt;s&gt; or &lt;|endoftext|&gt;) and its number of ids. A model trained
+    /// with it records <paramref name="name"/>; <see cref="Register"/> the same tokenizer before loading that
+    /// model.</summary>
     public static ExternalLmTokenizer FromTokenizer(Tokenizer tokenizer, int bosId, string name, int vocabSize)
     {
         var wrapped = new ExternalLmTokenizer(name, tokenizer, bosId, vocabSize);
@@ -156,17 +158,19 @@ public abstract class LmTokenizer
         return wrapped;
     }
 
-    /// <summary>Registers an external tokenizer (from <see cref="FromTokenizer"/>) under its name, so models trained with
-    /// it load in this process. <see cref="FromTokenizer"/> registers what it makes; call this after a restart.</summary>
+    /// <summary>Registers an external tokenizer (from <see cref="FromTokenizer"/>) under its name, so models trained
+    /// with it load in this process. <see cref="FromTokenizer"/> registers what it makes; call this after a
+    /// restart.</summary>
     public static void Register(ExternalLmTokenizer tokenizer) => ExternalLmTokenizer.AddToRegistry(tokenizer);
 
     /// <summary>A byte-level BPE from a tiktoken ranks file ("base64-token rank" per line), such as one written by
-    /// <see cref="TiktokenLmTokenizer.SaveTiktoken"/>; BOS is the id after the last rank. Text is split before merging by
-    /// <paramref name="pattern"/> (default GPT-2's, which the library's own BPE training uses). The vocabulary is stored in
-    /// models trained with it.</summary>
+    /// <see cref="TiktokenLmTokenizer.SaveTiktoken"/>; BOS is the id after the last rank. Text is split before merging
+    /// by <paramref name="pattern"/> (default GPT-2's, which the library's own BPE training uses). The vocabulary is
+    /// stored in models trained with it.</summary>
     public static TiktokenLmTokenizer FromTiktokenFile(string path, string? name = null, string? pattern = null)
     {
-        // Bounded by what a saved model can hold (MaxRanksBytes): a larger one could be trained with but never loaded back.
+        // Bounded by what a saved model can hold (MaxRanksBytes): a larger one could be trained with but never loaded
+        // back.
         return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path), Common.UserFile.ReadAllText(path, MaxRanksBytes, "tiktoken file"), pattern);
     }
 
@@ -182,7 +186,8 @@ public sealed class LmTokenizerFactory(string name, Func<IEnumerable<string>, Lm
     /// <summary>The name the tokenizer will have.</summary>
     public string Name => name;
 
-    /// <summary>Builds the tokenizer; <paramref name="trainingTexts"/> is enumerated only by tokenizers that learn.</summary>
+    /// <summary>Builds the tokenizer; <paramref name="trainingTexts"/> is enumerated only by tokenizers that
+    /// learn.</summary>
     public LmTokenizer Create(IEnumerable<string> trainingTexts) => create(trainingTexts);
 
     public override string ToString() => name;

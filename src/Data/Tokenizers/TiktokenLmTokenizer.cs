@@ -69,11 +69,11 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         return reader.ReadToEnd();
     }
 
-    /// <summary>Byte length of each rank's token in a tiktoken ranks file: "base64 rank" lines, or (as the data packages
-    /// ship them) a "Capacity: N" line followed by one base64 token per line in rank order. Ranks are checked as they are
-    /// read: each a non-negative integer no larger than the file could number (so a forged rank cannot make the table
-    /// huge), no rank or token twice, and every one of the 256 single bytes present (a byte-level vocabulary must be able
-    /// to spell any text).</summary>
+    /// <summary>Byte length of each rank's token in a tiktoken ranks file: "base64 rank" lines, or (as the data
+    /// packages ship them) a "Capacity: N" line followed by one base64 token per line in rank order. Ranks are checked
+    /// as they are read: each a non-negative integer no larger than the file could number (so a forged rank cannot make
+    /// the table huge), no rank or token twice, and every one of the 256 single bytes present (a byte-level vocabulary
+    /// must be able to spell any text).</summary>
     /// <exception cref="InvalidDataException">A line breaks one of those rules.</exception>
     static List<int> ByteLengths(string name, string tiktokenRanks)
     {
@@ -131,11 +131,12 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     }
 
     /// <summary>How long one match of a pre-tokenizer pattern may take. A real pattern finds a token in microseconds; a
-    /// pattern read from a file could backtrack catastrophically, and without a limit every Encode would hang.</summary>
+    /// pattern read from a file could backtrack catastrophically, and without a limit every Encode would
+    /// hang.</summary>
     public static readonly TimeSpan PatternMatchTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>The pre-tokenizer pattern compiled with <see cref="PatternMatchTimeout"/>; a pattern that does not compile
-    /// is a damaged or wrong tokenizer file.</summary>
+    /// <summary>The pre-tokenizer pattern compiled with <see cref="PatternMatchTimeout"/>; a pattern that does not
+    /// compile is a damaged or wrong tokenizer file.</summary>
     static Regex Compile(string name, string pattern)
     {
         try { return new Regex(pattern, RegexOptions.Compiled, PatternMatchTimeout); }
@@ -150,7 +151,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         Common.AtomicFile.WriteText(path, text);
     }
 
-    /// <summary>The packaged form (a "Capacity" line, then one base64 token per line in rank order) as "base64 rank" lines.</summary>
+    /// <summary>The packaged form (a "Capacity" line, then one base64 token per line in rank order) as "base64 rank"
+    /// lines.</summary>
     static string RanksFromPackage(string packaged)
     {
         var sb = new StringBuilder();

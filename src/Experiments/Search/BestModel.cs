@@ -1,6 +1,6 @@
 // best.zip: the model of the best trial among every record of the run directory (all shards' and hosts'), not the best
-// one process happened to see. Publishing runs under a lock in the model directory (a TrialClaims claim), so shards that
-// finish at once take turns; each publishes after writing its own record, so the last to publish sees them all.
+// one process happened to see. Publishing runs under a lock in the model directory (a TrialClaims claim), so shards
+// that finish at once take turns; each publishes after writing its own record, so the last to publish sees them all.
 // best.json names the trial best.zip holds. Without KeepEveryModel a finished trial's own zip goes once best.zip is
 // settled (best.zip is then the only copy of the best model).
 using System.Text.Json;
@@ -12,8 +12,8 @@ internal static class BestModel
 {
     static readonly TimeSpan LockStaleAfter = TimeSpan.FromMinutes(1);
 
-    /// <summary>Makes <c>best.zip</c> in <paramref name="directory"/> the best recorded trial's model that this directory
-    /// has; returns the id of the trial it holds (null when none).</summary>
+    /// <summary>Makes <c>best.zip</c> in <paramref name="directory"/> the best recorded trial's model that this
+    /// directory has; returns the id of the trial it holds (null when none).</summary>
     public static string? Publish(string directory, ResultStore store, ExperimentObjective objective, bool keepEveryModel)
     {
         Directory.CreateDirectory(directory);

@@ -2,11 +2,11 @@
 // in order; records found already there are reported as skipped, so a re-run resumes (a transient failure's record is
 // not final: its trial runs again). Each trial is claimed before it starts (TrialClaims, as successive halving does),
 // so several processes over one run directory — two one-thread processes on a two-core machine, or job-array tasks that
-// share no shard index — split the trials instead of each running every one; a trial another live process holds is
-// left to it, and one whose holder died or went silent is taken over. Launched as several MPI ranks, the process group
-// trains each trial data-parallel: rank 0 leads (claims, records), the others follow its announcements. A trial checkpoints as it trains (checkpoints/<id>.ckpt,
-// deleted once its record is written), so a long trial interrupted by a stop, a kill or a lost claim resumes where it
-// was, with the same result as an uninterrupted run.
+// share no shard index — split the trials instead of each running every one; a trial another live process holds is left
+// to it, and one whose holder died or went silent is taken over. Launched as several MPI ranks, the process group
+// trains each trial data-parallel: rank 0 leads (claims, records), the others follow its announcements. A trial
+// checkpoints as it trains (checkpoints/<id>.ckpt, deleted once its record is written), so a long trial interrupted by
+// a stop, a kill or a lost claim resumes where it was, with the same result as an uninterrupted run.
 using Microsoft.ML.Runtime;
 
 namespace MLNet.LowRank.Experiments.Search;
@@ -15,8 +15,8 @@ internal static class FixedListSearch
 {
     public static void Run(TrialSession session, IReadOnlyList<TrialSettings> mine, TimeSpan staleClaimAfter, CancellationToken ct)
     {
-        // Launched as several MPI ranks (srun -n N inside an array task): each trial trains data-parallel over them. Rank 0
-        // chooses and claims the trials and writes their records; the other ranks train whatever it announces.
+        // Launched as several MPI ranks (srun -n N inside an array task): each trial trains data-parallel over them.
+        // Rank 0 chooses and claims the trials and writes their records; the other ranks train whatever it announces.
         var ranks = Runtime.Mpi.Launched && Runtime.Mpi.World.Size > 1 ? Runtime.Mpi.World : null;
         if (ranks is { Rank: > 0 })
         {

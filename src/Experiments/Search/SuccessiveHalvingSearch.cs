@@ -78,7 +78,8 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
     }
 
     /// <summary>Every candidate without a final record gets one from its last rung: Stopped when it was paused there
-    /// (promoted no further); a finalist's own outcome (completed, failed, diverged) is kept as it was, never called stopped.</summary>
+    /// (promoted no further); a finalist's own outcome (completed, failed, diverged) is kept as it was, never called
+    /// stopped.</summary>
     void Finish(IReadOnlyList<TrialSettings> all, IReadOnlyDictionary<(string Id, int Rung), TrialResult> records)
     {
         foreach (var trial in all)

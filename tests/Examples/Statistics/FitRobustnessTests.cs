@@ -114,7 +114,8 @@ public class FitRobustnessTests
     [Fact]
     public void The_residual_bootstrap_widens_with_misfit_where_the_seed_bootstrap_does_not()
     {
-        // Five seeds with tiny noise around a form the law does not follow: seed intervals stay narrow, residual ones do not.
+        // Five seeds with tiny noise around a form the law does not follow: seed intervals stay narrow, residual ones
+        // do not.
         var random = new Random(5);
         var losses = new[] { "dense", "lowrank" }.ToDictionary(a => a, a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Budgets.ToDictionary(d => d,
             d => (IReadOnlyDictionary<int, double>)Enumerable.Range(1, 5).ToDictionary(s => s,

@@ -1,6 +1,6 @@
-// The joint law L(N, D) = E + A·N^(−α) + B·D^(−β) the width ladder fits: it recovers a law it is given, finds an optimum
-// at least as good as the truth on noisy data, tells a law that fits from one that does not by χ², and refuses cells
-// that cannot support five parameters.
+// The joint law L(N, D) = E + A·N^(−α) + B·D^(−β) the width ladder fits: it recovers a law it is given, finds an
+// optimum at least as good as the truth on noisy data, tells a law that fits from one that does not by χ², and refuses
+// cells that cannot support five parameters.
 using MLNet.LowRank.Examples.Study.Statistics;
 
 namespace MLNet.LowRank.Tests.Examples.Statistics;
@@ -51,7 +51,8 @@ public class JointScalingFitTests
     [Fact]
     public void A_law_with_an_interaction_of_size_and_data_is_rejected_by_chi_squared()
     {
-        // L = E + C·(N·D)^(−0.3): size and data do not add, which E + A·N^(−α) + B·D^(−β) cannot follow to within 0.001.
+        // L = E + C·(N·D)^(−0.3): size and data do not add, which E + A·N^(−α) + B·D^(−β) cannot follow to within
+        // 0.001.
         var fit = JointScalingFit.Fit(Cells((n, d) => 1.1 + 2e3 * Math.Pow(n * d, -0.3) + 4e4 * Math.Pow(n, -0.9) * Math.Pow(d, -0.1), 0.0005));
         fit.PValue.Should().BeLessThan(0.01);
         JointScalingFit.Fit(Cells(Truth, 0.001)).PValue.Should().BeGreaterThan(0.01);

@@ -38,7 +38,8 @@ public class StatisticsTests
     [Fact]
     public void Holm_adjusts_step_down_and_keeps_input_order()
     {
-        // Sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → running max 0.02, 0.03, 0.06, 0.06.
+        // Sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → running max 0.02, 0.03, 0.06,
+        // 0.06.
         Intervals.Holm([0.01, 0.04, 0.03, 0.005]).Should().Equal([0.03, 0.06, 0.06, 0.02], (x, y) => Math.Abs(x - y) < 1e-12);
         // 0.5·2 = 1 caps at 1, and the step-down running maximum carries it to 0.9·1.
         Intervals.Holm([0.5, 0.9]).Should().Equal([1.0, 1.0], (x, y) => Math.Abs(x - y) < 1e-12);
