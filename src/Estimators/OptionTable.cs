@@ -122,22 +122,18 @@ public static class OptionTable
 
     /// <summary>The options of one declaring type (<see cref="GptConfig"/> or <see cref="TrainingOptions"/>) read from
     /// an instance of it, as "Name=value" in ordinal order.</summary>
-    public static string DescribePart(object declaringInstance)
-    {
-        string part = declaringInstance is GptConfig ? "Model" : declaringInstance is TrainingOptions ? "Training"
-            : throw new ArgumentException($"{declaringInstance.GetType().Name} declares no options.", nameof(declaringInstance));
-        return string.Join(";", Table.Where(d => d.DeclaredIn == part).OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => $"{d.Name}={d.GetFrom(declaringInstance)}"));
-    }
+    public static string DescribePart(object declaringInstance) => declaringInstance is GptConfig or TrainingOptions
+        ? OptionText.Describe(declaringInstance)
+        : throw new ArgumentException($"{declaringInstance.GetType().Name} declares no options.", nameof(declaringInstance));
 
     static List<OptionDescriptor> Build()
     {
         var list = new List<OptionDescriptor>();
         void Add(Type declaring, string part, Func<LowRankLmTrainer.Options, object> get, Action<LowRankLmTrainer.Options, Func<object, object>> replace, params string[] groups)
         {
-            foreach (var p in declaring.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            foreach (var p in OptionText.Declared(declaring).Where(p => !groups.Contains(p.Name)))
             {
-                if (!p.CanWrite || groups.Contains(p.Name) || p.IsDefined(typeof(RunSettingAttribute)) || p.IsDefined(typeof(FromDataAttribute))) continue;
-                var (format, parse) = Codec(p);
+                var (format, parse) = OptionText.Codec(p);
                 list.Add(new OptionDescriptor(p, part, get, replace, format, parse));
             }
         }
@@ -149,37 +145,4 @@ public static class OptionTable
             throw new InvalidOperationException($"Option '{duplicate.Key}' is declared in {string.Join(" and ", duplicate.Select(d => d.DeclaredIn))}; each option is declared once.");
         return list;
     }
-
-    /// <summary>The text form of a property's type; a type the table cannot write is an error when the table is
-    /// built.</summary>
-    static (Func<object?, string> Format, Func<string, object?> Parse) Codec(PropertyInfo p)
-    {
-        var type = p.PropertyType;
-        if (type == typeof(RankSchedule)) return (v => RankSchedule.Format((RankSchedule?)v), s => RankSchedule.Parse(s));
-        if (type == typeof(Rank?)) return (v => Rank.Format((Rank?)v), s => Rank.Parse(s));
-        if (type == typeof(LinearVariant)) return (v => ((LinearVariant)v!).Name, s => LinearVariant.Parse(s.Trim()));
-        if (type == typeof(IOptimizerFactory)) return (v => ((IOptimizerFactory)v!).Name, s => Optimizers.Parse(s.Trim()));
-        var inner = Nullable.GetUnderlyingType(type);
-        var t = inner ?? type;
-        Func<string, object>? parse = t == typeof(int) ? s => int.Parse(s, NumberStyles.Integer, Ci)
-            : t == typeof(long) ? s => long.Parse(s, NumberStyles.Integer, Ci)
-            : t == typeof(double) ? s => Finite(double.Parse(s, NumberStyles.Float, Ci))
-            : t == typeof(bool) ? s => bool.Parse(s)
-            : t.IsEnum ? s => Enum.IsDefined(t, s.Trim()) || Enum.GetNames(t).Any(n => n.Equals(s.Trim(), StringComparison.OrdinalIgnoreCase))
-                ? Enum.Parse(t, s.Trim(), ignoreCase: true) : throw new FormatException($"known values: {string.Join(", ", Enum.GetNames(t))}")
-            : null;
-        if (parse is null)
-            throw new InvalidOperationException($"Option {p.DeclaringType!.Name}.{p.Name} has type {type.Name}, which the option table cannot write as text; give it a codec in OptionTable.Codec or mark it [RunSetting].");
-        static string Scalar(object value) => value switch
-        {
-            double d => d.ToString("R", CultureInfo.InvariantCulture),
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            var v => v.ToString()!,
-        };
-        if (inner is null) return (v => Scalar(v!), s => parse(s));
-        string none = p.GetCustomAttribute<NullTextAttribute>()?.Text ?? "none";
-        return (v => v is null ? none : Scalar(v), s => s.Trim().Equals(none, StringComparison.OrdinalIgnoreCase) || s.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? null : parse(s));
-    }
-
-    static double Finite(double v) => double.IsFinite(v) ? v : throw new FormatException("a finite number is needed");
 }

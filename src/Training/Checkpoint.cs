@@ -95,12 +95,12 @@ internal static class Checkpoint
     }
 
     /// <summary>What a checkpoint must match: the model's shape and every model and training option that changes the
-    /// numbers (<see cref="Estimators.OptionTable"/>; run settings such as threads and checkpoint paths are not among
+    /// numbers (<see cref="OptionText"/>; run settings such as threads and checkpoint paths are not among
     /// them), and the data.</summary>
     public static string Fingerprint(Gpt model, TrainingOptions o, TokenStream train, Evaluation.IValidationEvaluator? validation)
     {
         string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");
-        return $"{summary} | model {Estimators.OptionTable.DescribePart(model.Config)} | training {Estimators.OptionTable.DescribePart(o)} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+        return $"{summary} | model {OptionText.Describe(model.Config)} | training {OptionText.Describe(o)} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
     /// <summary>The fingerprint version 1 wrote for this run — the training options record's own ToString of the day,
