@@ -17,13 +17,16 @@ namespace MLNet.LowRank
         public static void Register(Training.IOptimizerFactory optimizer) => ExtensionRegistry.Register(optimizer);
 
         /// <inheritdoc cref="ExtensionRegistry.RegisterRankSchedule"/>
-        public static void RegisterRankSchedule(string kind, Func<double[], Model.RankSchedule> create) => ExtensionRegistry.RegisterRankSchedule(kind, create);
+        public static void RegisterRankSchedule(string kind,
+            Func<double[], Model.RankSchedule> create) => ExtensionRegistry.RegisterRankSchedule(kind, create);
 
         /// <inheritdoc cref="ExtensionRegistry.Register(Data.Tokenizers.ExternalLmTokenizer)"/>
-        public static void Register(Data.Tokenizers.ExternalLmTokenizer tokenizer) => ExtensionRegistry.Register(tokenizer);
+        public static void Register(Data.Tokenizers.ExternalLmTokenizer tokenizer) =>
+            ExtensionRegistry.Register(tokenizer);
 
         /// <inheritdoc cref="ExtensionRegistry.RegisterAll"/>
-        public static IReadOnlyList<string> RegisterAll(System.Reflection.Assembly assembly) => ExtensionRegistry.RegisterAll(assembly);
+        public static IReadOnlyList<string> RegisterAll(System.Reflection.Assembly assembly) =>
+            ExtensionRegistry.RegisterAll(assembly);
     }
 }
 
@@ -35,7 +38,8 @@ namespace MLNet.LowRank.Experiments
     public static class Suggest
     {
         /// <inheritdoc cref="Common.Suggest.Closest"/>
-        public static string Closest(string name, IEnumerable<string> candidates) => Common.Suggest.Closest(name, candidates);
+        public static string Closest(string name, IEnumerable<string> candidates) => Common.Suggest.Closest(name,
+            candidates);
     }
 }
 

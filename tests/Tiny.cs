@@ -8,7 +8,8 @@ static class Tiny
 {
     public const int Vocab = 64;
 
-    public static GptConfig Config(LinearVariant? variant = null, RankSchedule? attentionRank = null, RankSchedule? mlpRank = null) => new()
+    public static GptConfig Config(LinearVariant? variant = null, RankSchedule? attentionRank = null,
+        RankSchedule? mlpRank = null) => new()
     {
         VocabSize = Vocab,
         Depth = 2,
@@ -24,11 +25,14 @@ static class Tiny
     public static TokenStream Stream(int documents = 20, int length = 50, int seed = 7)
     {
         var random = new Random(seed);
-        var docs = Enumerable.Range(0, documents).Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, length).Select(_ => random.Next(1, Vocab)).ToArray());
+        var docs = Enumerable.Range(0,
+            documents).Select(_ => (IReadOnlyList<int>)Enumerable.Range(0,
+                length).Select(_ => random.Next(1, Vocab)).ToArray());
         return new TokenStream(docs, bosToken: 0);
     }
 
     public static int[] BytesPerToken => Enumerable.Range(0, Vocab).Select(i => i == 0 ? 0 : 1).ToArray();
 
-    public static TrainingOptions Options(int steps) => new() { MaxSteps = steps, BatchSize = 4, EvalEvery = 0, DataSeed = 3 };
+    public static TrainingOptions Options(int steps) => new() { MaxSteps = steps, BatchSize = 4, EvalEvery = 0,
+        DataSeed = 3 };
 }

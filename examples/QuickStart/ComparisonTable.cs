@@ -12,7 +12,8 @@ static class ComparisonTable
     public static double PerplexityAtHalfTime(IReadOnlyList<StepRecord> history)
     {
         var evaluations = history.Where(h => h.ValidationPerplexity is not null).ToList();
-        if (evaluations.Count == 0) throw new InvalidOperationException("The baseline never evaluated; give --threshold.");
+        if (evaluations.Count == 0)
+            throw new InvalidOperationException("The baseline never evaluated; give --threshold.");
         double half = history[^1].TrainSeconds / 2;
         return evaluations.MinBy(h => Math.Abs(h.TrainSeconds - half))!.ValidationPerplexity!.Value;
     }
@@ -26,13 +27,15 @@ static class ComparisonTable
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        if (thresholdFromBaseline) sb.AppendLine(ci, $"Threshold: perplexity {threshold:F1}, the baseline's at half its training time (--threshold to choose one).");
+        if (thresholdFromBaseline)
+            sb.AppendLine(ci, $"Threshold: perplexity {threshold:F1}, the baseline's at half its training time (--threshold to choose one).");
         sb.AppendLine(ci, $"| model | parameters | non-embedding | val perplexity | bits/byte | time to ppl {threshold:0.#} | tokens/s | peak RSS |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, model, m) in rows)
         {
             var t = model.Training!;
-            string reached = Reached(t.History, threshold) is { } r ? string.Create(ci, $"{r.Seconds:F0} s (step {r.Step})") : "not reached";
+            string reached = Reached(t.History,
+                threshold) is { } r ? string.Create(ci, $"{r.Seconds:F0} s (step {r.Step})") : "not reached";
             sb.AppendLine(ci, $"| {name} | {model.Summary.TotalParameters:N0} | {model.Summary.NonEmbeddingParameters:N0} | {m.Perplexity:F2} | {m.BitsPerByte:F4} | {reached} | {t.TokensPerSecond:N0} | {t.PeakResidentBytes / 1048576.0:N0} MB |");
         }
         return sb.ToString();
@@ -43,7 +46,8 @@ static class ComparisonTable
     public static string WhatThisCannotShow(IReadOnlyList<(string Name, LowRankLmTransformer Model, LanguageModelMetrics Metrics)> rows, double seconds)
     {
         var ci = CultureInfo.InvariantCulture;
-        var tokens = rows.Select(r => (r.Name, Tokens: r.Model.Training!.History.LastOrDefault()?.Tokens ?? 0, r.Metrics.Perplexity)).ToList();
+        var tokens = rows.Select(r => (r.Name, Tokens: r.Model.Training!.History.LastOrDefault()?.Tokens ?? 0,
+            r.Metrics.Perplexity)).ToList();
         var sb = new StringBuilder();
         sb.AppendLine(ci, $"What this run cannot show: each model had {seconds:0} s of training, one seed, no interval. In that time they saw {string.Join(" and ", tokens.Select(t => $"{t.Tokens:N0} tokens ({t.Name})"))}.");
         sb.AppendLine("A short wall-clock budget favours the smaller, faster model: it takes more steps before the time runs out, so whichever model is ahead here says little about which one reaches the lower loss once both have trained long enough.");

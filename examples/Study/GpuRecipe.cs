@@ -19,8 +19,10 @@ public static class GpuRecipe
 
     public static void Write(Action<string> Line, string directory)
     {
-        var dense = new GptConfig { VocabSize = Vocab, Depth = Depth, ModelDim = Width, HeadDim = HeadDim, SequenceLength = Context, Variant = LinearVariant.Dense };
-        var lowRank = dense with { Variant = LinearVariant.Factored, AttentionRank = Width / 4, MlpRank = (int)Math.Round(0.4 * Width) };
+        var dense = new GptConfig { VocabSize = Vocab, Depth = Depth, ModelDim = Width, HeadDim = HeadDim,
+            SequenceLength = Context, Variant = LinearVariant.Dense };
+        var lowRank = dense with { Variant = LinearVariant.Factored, AttentionRank = Width / 4,
+            MlpRank = (int)Math.Round(0.4 * Width) };
         var iso = IsoParameterPlanner.Plan(dense, lowRank, tolerance: 0.05, maxDepth: 80);
         var deep = lowRank with { Depth = iso.Depth };
         long optimal = 20 * ModelSummary.For(dense).TotalParameters;
@@ -58,15 +60,18 @@ public static class GpuRecipe
     /// compute-optimal tokens, written through the experiment spec like any sweep config.</summary>
     static ExperimentSpec Spec(GptConfig c)
     {
-        long tokens = 20 * ModelSummary.For(c with { Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null, Depth = Depth }).TotalParameters;
+        long tokens = 20 * ModelSummary.For(c with { Variant = LinearVariant.Dense, AttentionRank = null,
+            MlpRank = null, Depth = Depth }).TotalParameters;
         var spec = new ExperimentSpec
         {
             Corpus = "/shared/corpus/train.jsonl.gz", Tokenizer = $"bpe:{Vocab}", ValidationFraction = 0.01,
             Tuner = "grid", TrialBudget = new TrialBudget(tokens: tokens),
         };
         spec.Baseline.Model = c;
-        spec.Baseline.Training = spec.Baseline.Training with { BatchSize = Batch, EvalEvery = 500, EvalTokens = 1_048_576 };
-        spec.SearchSpace.Add(OptionNames.Seed, 1, 2, 3).Add(nameof(Training.TrainingOptions.MatrixLearningRate), 0.005, 0.01, 0.02, 0.04, 0.08);
+        spec.Baseline.Training = spec.Baseline.Training with { BatchSize = Batch, EvalEvery = 500,
+            EvalTokens = 1_048_576 };
+        spec.SearchSpace.Add(OptionNames.Seed, 1, 2, 3).Add(nameof(Training.TrainingOptions.MatrixLearningRate), 0.005,
+            0.01, 0.02, 0.04, 0.08);
         return spec;
     }
 }

@@ -24,12 +24,14 @@ string v3Root = Path.Combine(root, "v3");
 Directory.CreateDirectory(root);
 
 var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may still cancel it
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };   // finished trials are kept; a re-run resumes
+Console.CancelKeyPress += (_,
+    e) => { e.Cancel = true; cancel.Cancel(); };   // finished trials are kept; a re-run resumes
 AppDomain.CurrentDomain.ProcessExit += (_, _) => cancel.Cancel();
 var clock = Stopwatch.StartNew();
 bool v4 = arguments.V4, v3Controls = arguments.V3Controls;
 // Each version after 3 logs beside its own records: version 3's page reads its wall time from study.log.
-string logPath = v4 ? Path.Combine(root, "v4", "study.log") : v3Controls ? Path.Combine(root, "v3-controls-2x", "study.log") : Path.Combine(root, "study.log");
+string logPath = v4 ? Path.Combine(root, "v4", "study.log") : v3Controls
+    ? Path.Combine(root, "v3-controls-2x", "study.log") : Path.Combine(root, "study.log");
 Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
 void Log(string line)
 {
@@ -54,12 +56,14 @@ if (v4)
         if (reportOnly)
         {
             // The page from the records alone: no corpus, no shards (a read-only batch never opens its dataset).
-            var walk = new V4Phases(new TrialBatch(ml, e => e, v4Root, _ => { }, cancel.Token) { ReadOnly = true }, v4Design, v4Root);
+            var walk = new V4Phases(new TrialBatch(ml, e => e, v4Root, _ => { }, cancel.Token) { ReadOnly = true },
+                v4Design, v4Root);
             v4Choices = await walk.RunAsync();
             Log($"Wrote {V4ResultsPage.Write(v4ResultsPath, v4Root, v4Design, walk, v4Choices, File.Exists(pinned) ? V4Corpus.Sha256(pinned) : "(no pinned manifest)")}.");
             return 0;
         }
-        V4Corpus.Prepare(arguments.Corpus, shardDir, smoke ? null : pinned, Log, cancel.Token, maxBooks: smoke ? 60 : null);
+        V4Corpus.Prepare(arguments.Corpus, shardDir, smoke ? null : pinned, Log, cancel.Token,
+            maxBooks: smoke ? 60 : null);
         using var trainShards = ml.LowRank().Data.LoadTokenShards(shardDir, "train");
         using var validationShards = ml.LowRank().Data.LoadTokenShards(shardDir, "validation");
         var v4Batch = new TrialBatch(ml, e => e.SetDataset(trainShards, validationShards), v4Root, Log, cancel.Token)
@@ -93,8 +97,10 @@ try
         // smoke context is 64), and the validation split, scored in full after every trial, stays a few thousand
         // tokens.
         if (smoke)
-            corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus, reuseRowObject: false)
-                .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id, Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
+            corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus,
+                reuseRowObject: false)
+                .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id,
+                    Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
         var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
         phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token);
         var choices = await phases.TuneAsync();
@@ -103,13 +109,15 @@ try
         {
             string addendum = Path.Combine(root, "v3-controls-2x");
             var addendumBatch = new TrialBatch(ml, split.Train, split.Validation, addendum, Log, cancel.Token);
-            var done = await new V3Phases(addendumBatch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), addendum, Log).RetuneControlsAsync();
+            var done = await new V3Phases(addendumBatch, new V3Design(design), choices, phases,
+                StudyRecords.Load(design, phases), addendum, Log).RetuneControlsAsync();
             Log($"Version 3's controls re-tuned at 2 ×: {string.Join(", ", done.Muon.Select(kv => $"{kv.Key} {StudyDesign.Rate(kv.Value)}"))}; trained again at 1 and 2 ×: {(done.Rerun.Count == 0 ? "none" : string.Join(", ", done.Rerun))}.");
         }
         if (v3)
         {
             var batch = new TrialBatch(ml, split.Train, split.Validation, v3Root, Log, cancel.Token);
-            await new V3Phases(batch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), v3Root, Log).RunAsync();
+            await new V3Phases(batch, new V3Design(design), choices, phases, StudyRecords.Load(design, phases), v3Root,
+                Log).RunAsync();
         }
         Log($"All phases done; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
     }
@@ -139,9 +147,11 @@ if (v3)
     // The addendum's records, read the same way (its own root); and the training split's size in tokens, from what
     // the records say they trained on.
     string addendumRoot = Path.Combine(root, "v3-controls-2x");
-    var retuned = await new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { }).RetuneControlsAsync();
+    var retuned = await new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records,
+        addendumRoot, _ => { }).RetuneControlsAsync();
     long trainingTokens = StudyRecords.TrainingTokens(phases.ReportedDirectory(StudyDesign.Middle));
-    var addendumPhases = new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records, addendumRoot, _ => { });
+    var addendumPhases = new V3Phases(ReadOnlyBatch(addendumRoot), v3Design, v2Choices, phases, v2Records,
+        addendumRoot, _ => { });
     var rerun = V3Records.Load(v3Design, walk, v2Records, v3Choices);
     foreach (var b in new[] { v3Design.One, v3Design.Two })
         rerun = rerun.Replacing(addendumPhases.NewArmsDirectory(b), b.Name, v3Design.NewArms);

@@ -21,7 +21,8 @@ public static class ResultsPage
     {
         var records = StudyRecords.Load(design, phases);
         var page = new StringBuilder();
-        string rel(string p) => Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, p).Replace('\\', '/');
+        string rel(string p) => Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, p).Replace('\\',
+            '/');
         void Line(string text) => page.AppendLine(text);
 
         Line("# Results: does a low-rank GPT plateau higher than a dense one? (study version 2)");
@@ -48,8 +49,10 @@ public static class ResultsPage
             Line("");
         }
         var summaries = design.TunedArms.ToDictionary(a => a.Name, a => ModelSummary.For(design.Config(a)));
-        StudyFigures.Ladder(Path.Combine(root, "loss_vs_tokens.png"), design, records, plateau?.Fit, a => summaries[a].FlopsPerToken, againstFlops: false);
-        StudyFigures.Ladder(Path.Combine(root, "loss_vs_flops.png"), design, records, null, a => summaries[a].FlopsPerToken, againstFlops: true);
+        StudyFigures.Ladder(Path.Combine(root, "loss_vs_tokens.png"), design, records,
+            plateau?.Fit, a => summaries[a].FlopsPerToken, againstFlops: false);
+        StudyFigures.Ladder(Path.Combine(root, "loss_vs_flops.png"), design, records,
+            null, a => summaries[a].FlopsPerToken, againstFlops: true);
         StudyFigures.MiddleCurves(Path.Combine(root, "middle_curves.png"), design, records);
         Line($"![Final validation loss against training tokens]({rel(Path.Combine(root, "loss_vs_tokens.png"))})");
         Line("");
@@ -111,7 +114,8 @@ public static class ResultsPage
         var chosen = new Dictionary<string, double>();
         foreach (var arm in d.TunedArms)
         {
-            var runs = r.Tuning[arm.Name].OrderBy(t => double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
+            var runs = r.Tuning[arm.Name].OrderBy(t => double.Parse(t.Parameters[OptionNames.MatrixLearningRate],
+                Ci)).ToList();
             if (runs.Count == 0) { Line($"| `{arm.Name}` | (not run yet) | |"); continue; }
             var best = runs.Where(t => t.CrossEntropy is not null).MinBy(t => t.CrossEntropy);
             if (best is not null) chosen[arm.Name] = double.Parse(best.Parameters[OptionNames.MatrixLearningRate], Ci);
@@ -155,15 +159,20 @@ public static class ResultsPage
         return cells;
     }
 
-    sealed record Comparison(string Name, string A, string B, int Budget, Estimate Difference, double AdjustedP, double DenseMean);
+    sealed record Comparison(string Name, string A, string B, int Budget, Estimate Difference, double AdjustedP,
+        double DenseMean);
 
     /// <summary>The plan's 13 paired comparisons, Holm-adjusted together; those without two pairs yet are left out and
     /// said so.</summary>
     static List<Comparison> Comparisons(Action<string> Line, StudyDesign d, StudyRecords r)
     {
         var planned = new List<(string Name, string A, string B, int Budget)>();
-        for (int b = 0; b < d.BudgetSteps.Count; b++) planned.Add(($"lowrank − dense at {StudyDesign.BudgetNames[b]}", "lowrank", "dense", b));
-        for (int b = 0; b < d.BudgetSteps.Count; b++) planned.Add(($"deep − dense at {StudyDesign.BudgetNames[b]}", "deep", "dense", b));
+        for (int b =
+            0; b < d.BudgetSteps.Count; b++) planned
+                .Add(($"lowrank − dense at {StudyDesign.BudgetNames[b]}", "lowrank", "dense", b));
+        for (int b =
+            0; b < d.BudgetSteps.Count; b++) planned
+                .Add(($"deep − dense at {StudyDesign.BudgetNames[b]}", "deep", "dense", b));
         planned.Add(("full-rank-factored − dense", "full-rank-factored", "dense", StudyDesign.Middle));
         planned.Add(("half-width-factored − dense", "half-width-factored", "dense", StudyDesign.Middle));
         planned.Add(("cola − lowrank", "cola", "lowrank", StudyDesign.Middle));
@@ -177,10 +186,13 @@ public static class ResultsPage
             var lb = r.Losses(b, budget);
             var seeds = la.Keys.Intersect(lb.Keys).Order().ToArray();
             if (seeds.Length < 2) continue;
-            ready.Add((name, a, b, budget, Intervals.PairedDifference(seeds.Select(s => la[s]).ToArray(), seeds.Select(s => lb[s]).ToArray()), lb.Values.Average()));
+            ready.Add((name, a, b, budget,
+                Intervals.PairedDifference(seeds.Select(s => la[s]).ToArray(), seeds.Select(s => lb[s]).ToArray()),
+                    lb.Values.Average()));
         }
         var adjusted = Intervals.Holm(ready.Select(c => c.Diff.PValue ?? 1).ToArray());
-        var result = ready.Select((c, i) => new Comparison(c.Name, c.A, c.B, c.Budget, c.Diff, adjusted[i], c.DenseMean)).ToList();
+        var result = ready.Select((c, i) => new Comparison(c.Name, c.A, c.B, c.Budget, c.Diff, adjusted[i],
+            c.DenseMean)).ToList();
 
         Line("## Paired comparisons (same seed = same initialisation seed and data order in both arms)");
         Line("");
@@ -229,7 +241,8 @@ public static class ResultsPage
 
     /// <summary>Writes the verdicts; returns the corrected plateau verdict's one-line outcome (empty before the ladder
     /// is complete).</summary>
-    static string Verdicts(Action<string> Line, StudyDesign d, StudyRecords r, List<Comparison> comparisons, PowerLawIntervals? plateau, RobustnessResult? robust)
+    static string Verdicts(Action<string> Line, StudyDesign d, StudyRecords r, List<Comparison> comparisons,
+        PowerLawIntervals? plateau, RobustnessResult? robust)
     {
         Line("## Verdicts");
         Line("");
@@ -240,7 +253,8 @@ public static class ResultsPage
             var deep = VerdictRules.Plateau(p.Differences[("deep", "dense")]);
             Line($"1. **Plateau.** The main low-rank arm's fitted plateau is {VerdictRules.Words(low)} the dense arm's (E difference {p.Differences[("lowrank", "dense")].ToString("+0.0000;−0.0000")}); the deeper iso-parameter low-rank arm's is {VerdictRules.Words(deep)} it ({p.Differences[("deep", "dense")].ToString("+0.0000;−0.0000")}). " +
                  $"Rule (the plan's): *higher* or *lower* when the 95 % seed-bootstrap interval excludes 0. \"Low-rank plateaus higher regardless of depth\", by that rule: {(low == Outcome.Higher && deep == Outcome.Higher ? "supported" : low == Outcome.Unresolved || deep == Outcome.Unresolved ? "not resolved by these runs" : "not supported")}." +
-                 (robust is null ? "" : " **That rule rests on one functional form that these means reject; the corrected verdict below replaces it.**"));
+                 (robust is null
+                     ? "" : " **That rule rests on one functional form that these means reject; the corrected verdict below replaces it.**"));
             if (robust is not null)
             {
                 var readings = new[] { ("lowrank", "the half-parameter arm"), ("deep", "the deeper iso-parameter arm") }
@@ -253,14 +267,18 @@ public static class ResultsPage
         else Line("1. **Plateau.** Not judged yet: the fit waits for trials (above).");
         var cost = comparisons.Where(c => c.A == "lowrank" && c.B == "dense").ToList();
         Line(cost.Count == 0 ? "2. **Cost at each budget.** Not judged yet." :
-            "2. **Cost at each budget.** " + string.Join("; ", cost.Select(c => $"{StudyDesign.BudgetNames[c.Budget]} ×: `lowrank` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `dense` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%}; the cost is {(c.Difference.High <= 0.01 * c.DenseMean ? "minor" : "not minor")} by the rule: upper end ≤ 1 % of the dense loss)")) + ".");
+            "2. **Cost at each budget.** " + string.Join("; ",
+                cost.Select(c => $"{StudyDesign.BudgetNames[c.Budget]} ×: `lowrank` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `dense` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%}; the cost is {(c.Difference.High <= 0.01 * c.DenseMean ? "minor" : "not minor")} by the rule: upper end ≤ 1 % of the dense loss)")) + ".");
         var depth = comparisons.Where(c => c.A == "deep").ToList();
         Line(depth.Count == 0 ? "3. **Depth at equal parameters.** Not judged yet." :
-            "3. **Depth at equal parameters.** " + string.Join("; ", depth.Select(c => $"{StudyDesign.BudgetNames[c.Budget]} ×: `deep` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `dense` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) +
+            "3. **Depth at equal parameters.** " + string.Join("; ",
+                depth.Select(c => $"{StudyDesign.BudgetNames[c.Budget]} ×: `deep` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `dense` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) +
             ". " + HypothesisLine(depth));
-        var controls = comparisons.Where(c => c.Budget == StudyDesign.Middle && c.A != "lowrank" && c.A != "deep").ToList();
+        var controls = comparisons.Where(c => c.Budget == StudyDesign.Middle
+            && c.A != "lowrank" && c.A != "deep").ToList();
         Line(controls.Count == 0 ? "4. **Controls.** Not judged yet." :
-            "4. **Controls at the middle budget.** " + string.Join("; ", controls.Select(c => $"`{c.A}` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `{c.B}` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) + ".");
+            "4. **Controls at the middle budget.** " + string.Join("; ",
+                controls.Select(c => $"`{c.A}` is {VerdictRules.Words(VerdictRules.Compare(c.Difference, c.AdjustedP))} `{c.B}` ({c.Difference.Value / c.DenseMean:+0.0%;-0.0%})")) + ".");
         Line("");
         Line($"Rules (from the plan): a paired comparison counts when its Holm-adjusted p-value is below 0.05, by the sign of the mean difference; a plateau difference counts when its bootstrap interval excludes 0. Everything else is reported as inside the noise.");
         Line("");
@@ -269,15 +287,18 @@ public static class ResultsPage
 
     /// <summary>One arm's corrected plateau reading: the largest-budget gap (Holm), the gap's slope and whether it can
     /// close within 16 ×, and whether the fitted specifications agree.</summary>
-    static (bool Robust, bool Higher, string Text) PlateauReading(string arm, string what, List<Comparison> comparisons, RobustnessResult robust)
+    static (bool Robust, bool Higher, string Text) PlateauReading(string arm, string what,
+        List<Comparison> comparisons, RobustnessResult robust)
     {
         var trend = robust.Primary.FirstOrDefault(t => t.A == arm);
         var largest = comparisons.FirstOrDefault(c => c.A == arm && c.B == "dense" && c.Budget == StudyDesign.Largest);
-        if (trend is null || largest is null) return (false, false, $"`{arm}`: not judged (the largest budget or the slope waits for trials).");
+        if (trend is null || largest is null)
+            return (false, false, $"`{arm}`: not judged (the largest budget or the slope waits for trials).");
         bool higher = VerdictRules.Compare(largest.Difference, largest.AdjustedP) == Outcome.Higher;
         var slope = trend.Trend.Slope;
         string slopeText = $"slope {slope.Value:+0.0000;−0.0000} [{slope.Low:+0.0000;−0.0000}, {slope.High:+0.0000;−0.0000}] per doubling, p {Robustness.PEquals(slope.PValue ?? double.NaN)}";
-        string trendWords = slope.High < 0 ? "shrinking" : slope.Low > 0 ? "growing" : "not distinguishable from constant";
+        string trendWords = slope.High < 0 ? "shrinking" : slope.Low > 0
+            ? "growing" : "not distinguishable from constant";
         bool robustHigher = higher && trend.ClosingExcluded;
         bool fitsAgree = Robustness.FitsAgree(robust.Specifications, (arm, "dense"), out var fitted);
         string fits = fitsAgree
@@ -306,7 +327,8 @@ public static class ResultsPage
     static string Corrections(PowerLawIntervals? plateau, RobustnessResult? robust, string corrected)
     {
         if (plateau?.Fit.Goodness is not { } g || robust is null) return "";
-        var worst = g.Residuals.SelectMany(kv => kv.Value.Select(x => (Arm: kv.Key, x.Tokens, x.Standardized, x.Residual))).MaxBy(x => Math.Abs(x.Standardized));
+        var worst = g.Residuals.SelectMany(kv => kv.Value.Select(x => (Arm: kv.Key, x.Tokens, x.Standardized,
+            x.Residual))).MaxBy(x => Math.Abs(x.Standardized));
         string Range((string, string) pair) => Robustness.Range(robust.Specifications, pair);
         var sb = new StringBuilder();
         sb.AppendLine("## Corrections (2026-12-02)");
@@ -325,7 +347,9 @@ public static class ResultsPage
     /// each.</summary>
     static string BenchCommand(StudyDesign d, string root) =>
         $"dotnet run --project tools/lowrank -c Release -- bench train --dim {d.Width} --depth 4 --vocab {StudyDesign.VocabSize} --seq {d.SequenceLength} --batch {d.BatchSize} --steps 20 --warmup 3 --csv {Path.Combine(root, "bench.csv")} "
-        + string.Join(" ", d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)).SelectMany(a => Enumerable.Repeat($"--model \"{ComputeViews.BenchKey(a, d)}\"", 3)));
+        + string.Join(" ",
+            d.LadderArms.Concat(d.Controls).Concat(d.RankScan.Where(a => a != d.LowRank)).SelectMany(a =>
+                Enumerable.Repeat($"--model \"{ComputeViews.BenchKey(a, d)}\"", 3)));
 
     /// <summary>Where the records depart from the plan: missing or diverged reported runs, grids whose best point is
     /// still at an edge after every extension, and the known departures with their reasons.</summary>
@@ -338,22 +362,32 @@ public static class ResultsPage
                 if (b != StudyDesign.Middle && !d.LadderArms.Contains(arm)) continue;
                 int planned = d.ReportedSeeds(arm, b).Count;
                 var runs = r.ReportedRuns(arm.Name, b).ToList();
-                int done = runs.Count(t => t.Status == TrialStatus.Completed), diverged = runs.Count(t => t.Status == TrialStatus.Diverged);
-                if (diverged > 0) notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {diverged} of {planned} reported runs diverged (kept out of the means; listed in its run directory).");
-                else if (done < planned) notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {done} of {planned} reported seeds finished so far.");
+                int done = runs.Count(t => t.Status == TrialStatus.Completed),
+                    diverged = runs.Count(t => t.Status == TrialStatus.Diverged);
+                if (diverged > 0)
+                    notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {diverged} of {planned} reported runs diverged (kept out of the means; listed in its run directory).");
+                else if (done < planned)
+                    notes.Add($"`{arm.Name}` at {StudyDesign.BudgetNames[b]} ×: {done} of {planned} reported seeds finished so far.");
             }
         foreach (var (arm, runs) in r.Tuning.Where(kv => kv.Value.Count > 0))
         {
-            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            var rates =
+                runs.Where(t => t.CrossEntropy is not null).Select(t =>
+                    (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci),
+                        Loss: t.CrossEntropy!.Value)).ToList();
             if (rates.Count == 0) continue;
             var best = rates.MinBy(x => x.Loss);
             bool edge = best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate);
             if (edge && rates.Count >= d.MuonGrid.Count + d.MaxGridExtensions)
                 notes.Add($"`{arm}`: the best Muon rate {StudyDesign.Rate(best.Rate)} is still at the edge after {d.MaxGridExtensions} extensions (the plan's limit), so the optimum is not bracketed.");
         }
-        foreach (var (parameter, grid, other, otherDefault) in new[] { (OptionNames.EmbeddingLearningRate, StudyDesign.EmbeddingGrid, OptionNames.HeadLearningRate, "0.004"), (OptionNames.HeadLearningRate, StudyDesign.HeadGrid, OptionNames.EmbeddingLearningRate, "0.2") })
+        foreach (var (parameter, grid, other,
+            otherDefault) in new[] { (OptionNames.EmbeddingLearningRate, StudyDesign.EmbeddingGrid,
+                OptionNames.HeadLearningRate, "0.004"), (OptionNames.HeadLearningRate, StudyDesign.HeadGrid,
+                    OptionNames.EmbeddingLearningRate, "0.2") })
         {
-            var best = r.EmbeddingHead.Where(t => t.CrossEntropy is not null && t.Parameters[other] == otherDefault).MinBy(t => t.CrossEntropy);
+            var best = r.EmbeddingHead.Where(t => t.CrossEntropy is not null
+                && t.Parameters[other] == otherDefault).MinBy(t => t.CrossEntropy);
             if (best is null || r.EmbeddingHead.Count < grid.Length) continue;
             double rate = double.Parse(best.Parameters[parameter], Ci);
             if (rate == grid.Min() || rate == grid.Max())
@@ -361,7 +395,10 @@ public static class ResultsPage
         }
         foreach (var (arm, runs) in r.Confirmation.Where(kv => kv.Value.Count > 0))
         {
-            var rates = runs.Where(t => t.CrossEntropy is not null).Select(t => (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci), Loss: t.CrossEntropy!.Value)).ToList();
+            var rates =
+                runs.Where(t => t.CrossEntropy is not null).Select(t =>
+                    (Rate: double.Parse(t.Parameters[OptionNames.MatrixLearningRate], Ci),
+                        Loss: t.CrossEntropy!.Value)).ToList();
             if (rates.Count < 3) continue;
             var best = rates.MinBy(x => x.Loss);
             if (best.Rate == rates.Min(x => x.Rate) || best.Rate == rates.Max(x => x.Rate))
@@ -379,7 +416,8 @@ public static class ResultsPage
     /// loss) by the plan's rule: it holds at a budget where `deep` − `dense` is *lower*.</summary>
     static string HypothesisLine(IReadOnlyList<Comparison> depth)
     {
-        var lower = depth.Where(c => VerdictRules.Compare(c.Difference, c.AdjustedP) == Outcome.Lower).Select(c => StudyDesign.BudgetNames[c.Budget] + " ×").ToList();
+        var lower = depth.Where(c => VerdictRules.Compare(c.Difference,
+            c.AdjustedP) == Outcome.Lower).Select(c => StudyDesign.BudgetNames[c.Budget] + " ×").ToList();
         return lower.Count > 0
             ? $"The research plan's hypothesis (deeper low-rank, same parameters, lower loss) holds at {string.Join(", ", lower)} (rule: `deep` lower than `dense`)."
             : $"The research plan's hypothesis (deeper low-rank, same parameters, lower loss) holds at none of the {depth.Count} budgets compared (rule: `deep` lower than `dense`).";

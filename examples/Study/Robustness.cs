@@ -8,11 +8,13 @@ using MLNet.LowRank.Examples.Study.Statistics;
 namespace MLNet.LowRank.Examples.Study;
 
 /// <summary>One alternative fit: its specification, the budgets it used, and both kinds of interval.</summary>
-public sealed record SpecificationResult(string Name, string Budgets, PowerLawIntervals Seeds, PowerLawIntervals Residuals);
+public sealed record SpecificationResult(string Name, string Budgets, PowerLawIntervals Seeds,
+    PowerLawIntervals Residuals);
 
 /// <summary>The slope of a seed-paired gap a − b against log₂(training tokens), and the gap at the largest
 /// budget.</summary>
-public sealed record GapTrend(string A, string B, string Budgets, LinearTrend Trend, IReadOnlyList<(double Log2Tokens, double Gap)> Points, Estimate LargestGap)
+public sealed record GapTrend(string A, string B, string Budgets, LinearTrend Trend,
+    IReadOnlyList<(double Log2Tokens, double Gap)> Points, Estimate LargestGap)
 {
     /// <summary>Doublings of the largest budget within which the rule asks that closing be excluded (16 × =
     /// 4).</summary>
@@ -26,7 +28,8 @@ public sealed record GapTrend(string A, string B, string Budgets, LinearTrend Tr
     public bool ClosingExcluded => VerdictRules.ClosingExcluded(LargestGap, Trend.Slope, ClosingDoublings);
 }
 
-public sealed record RobustnessResult(IReadOnlyList<SpecificationResult> Specifications, IReadOnlyList<GapTrend> Primary, IReadOnlyList<GapTrend> AllBudgets);
+public sealed record RobustnessResult(IReadOnlyList<SpecificationResult> Specifications,
+    IReadOnlyList<GapTrend> Primary, IReadOnlyList<GapTrend> AllBudgets);
 
 public static class Robustness
 {
@@ -62,9 +65,11 @@ public static class Robustness
         }
         string all = string.Join(", ", StudyDesign.BudgetNames.Select(b => b + " ×"));
         Add("as planned: β shared, least squares on L", all, PowerLawSpecification.Planned, 0);
-        Add("without the 1/16 × point (70 steps)", string.Join(", ", StudyDesign.BudgetNames.Skip(1).Select(b => b + " ×")), PowerLawSpecification.Planned, 1);
+        Add("without the 1/16 × point (70 steps)",
+            string.Join(", ", StudyDesign.BudgetNames.Skip(1).Select(b => b + " ×")), PowerLawSpecification.Planned, 1);
         Add("least squares on ln L", all, new PowerLawSpecification { Name = "log", LogSpace = true }, 0);
-        Add("inverse-variance weights (1/SE²)", all, new PowerLawSpecification { Name = "ivw", InverseVarianceWeights = true }, 0);
+        Add("inverse-variance weights (1/SE²)", all,
+            new PowerLawSpecification { Name = "ivw", InverseVarianceWeights = true }, 0);
         Add("offset: L = E + B·(D + D₀)^(−β)", all, new PowerLawSpecification { Name = "offset", Offset = true }, 0);
         Add("β per arm", all, new PowerLawSpecification { Name = "per-arm", SharedExponent = false }, 0);
 
@@ -97,7 +102,8 @@ public static class Robustness
         Line("");
         Line($"Each seed's gap (arm − `dense`, same seed) at each budget, against log₂(training tokens), fitted by ordinary least squares; slope per doubling of tokens with its 95 % t-interval and two-sided p. Primary: the budgets from the tuning budget up ({string.Join(", ", StudyDesign.BudgetNames.Skip(StudyDesign.Middle).Select(b => b + " ×"))}; below it, the 70-step 1/16 × runs are the only budget where `lowrank` leads); beside it, all four. *Closing within 16 ×* extrapolates the line from the largest budget's mean gap four doublings further at the slope's steeper interval end.");
         Line("");
-        string largest = StudyDesign.BudgetNames[StudyDesign.Largest], far = (16 * StudyDesign.BudgetFractions[StudyDesign.Largest]).ToString("0.##", Ci);
+        string largest = StudyDesign.BudgetNames[StudyDesign.Largest],
+            far = (16 * StudyDesign.BudgetFractions[StudyDesign.Largest]).ToString("0.##", Ci);
         Line($"| gap | budgets | seed-paired gaps | slope per doubling [95 %] | p | gap at {largest} × | gap at {far} ×, steepest slope | closing within 16 × |");
         Line("|---|---|---:|---|---:|---|---:|---|");
         foreach (var t in primary.Concat(allBudgets))
@@ -116,7 +122,8 @@ public static class Robustness
 
     /// <summary>The fitted exponent: one number when shared, "arm β, …" when fitted per arm.</summary>
     public static string Beta(PowerLawFit f) =>
-        f.Specification.SharedExponent ? f.Beta.ToString("F3", Ci) : string.Join(", ", f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
+        f.Specification.SharedExponent ? f.Beta.ToString("F3", Ci) : string.Join(", ",
+            f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
 
     /// <summary>"−0.062 to +0.144": the E difference of <paramref name="p"/> across the specifications.</summary>
     public static string Range(IReadOnlyList<SpecificationResult> specs, (string A, string B) p)
@@ -127,7 +134,8 @@ public static class Robustness
 
     public static bool FitsAgree(IReadOnlyList<SpecificationResult> specs, (string A, string B) p, out Outcome outcome)
     {
-        var outcomes = specs.SelectMany(s => new[] { VerdictRules.Plateau(s.Seeds.Differences[p]), VerdictRules.Plateau(s.Residuals.Differences[p]) }).Distinct().ToList();
+        var outcomes = specs.SelectMany(s => new[] { VerdictRules.Plateau(s.Seeds.Differences[p]),
+            VerdictRules.Plateau(s.Residuals.Differences[p]) }).Distinct().ToList();
         outcome = outcomes.Count == 1 ? outcomes[0] : Outcome.Unresolved;
         return outcome != Outcome.Unresolved;
     }
@@ -139,20 +147,26 @@ public static class Robustness
         {
             var la = r.Losses(p.A, b);
             var lb = r.Losses(p.B, b);
-            foreach (var s in la.Keys.Intersect(lb.Keys).Order()) points.Add((Math.Log2(d.BudgetTokens(b)), la[s] - lb[s]));
+            foreach (var s in la.Keys.Intersect(lb.Keys).Order()) points.Add((Math.Log2(d.BudgetTokens(b)),
+                la[s] - lb[s]));
         }
         var la3 = r.Losses(p.A, StudyDesign.Largest);
         var lb3 = r.Losses(p.B, StudyDesign.Largest);
         var seeds = la3.Keys.Intersect(lb3.Keys).Order().ToArray();
         if (points.Select(x => x.Item1).Distinct().Count() < 2 || points.Count < 3 || seeds.Length < 2) return null;
-        var largest = Intervals.PairedDifference(seeds.Select(s => la3[s]).ToArray(), seeds.Select(s => lb3[s]).ToArray());
-        return new GapTrend(p.A, p.B, string.Join(", ", StudyDesign.BudgetNames.Skip(firstBudget).Select(n => n + " ×")), LinearTrend.Fit(points), points, largest);
+        var largest = Intervals.PairedDifference(seeds.Select(s => la3[s]).ToArray(),
+            seeds.Select(s => lb3[s]).ToArray());
+        return new GapTrend(p.A, p.B,
+            string.Join(", ", StudyDesign.BudgetNames.Skip(firstBudget).Select(n => n + " ×")),
+                LinearTrend.Fit(points), points, largest);
     }
 
     /// <summary>arm → training tokens → seed → final loss for the ladder arms, budgets from
     /// <paramref name="firstBudget"/>.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>> LadderLosses(StudyDesign d, StudyRecords r, int firstBudget) =>
-        d.LadderArms.ToDictionary(a => a.Name, a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Enumerable.Range(firstBudget, d.BudgetSteps.Count - firstBudget)
+        d.LadderArms.ToDictionary(a => a.Name,
+            a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Enumerable.Range(firstBudget,
+                d.BudgetSteps.Count - firstBudget)
             .Where(b => r.Losses(a.Name, b).Count >= 2)
             .ToDictionary(b => (double)d.BudgetTokens(b), b => r.Losses(a.Name, b)));
 
@@ -166,7 +180,8 @@ public static class Robustness
     }
 
     /// <summary>A p-value: four decimals, scientific below 10⁻⁴, and "&lt; 10⁻³⁰⁰" where it underflows.</summary>
-    public static string P(double p) => double.IsNaN(p) ? "—" : p == 0 ? "< 10⁻³⁰⁰" : p < 1e-4 ? p.ToString("0.0E+0", Ci) : p.ToString("0.####", Ci);
+    public static string P(double p) => double.IsNaN(p) ? "—" : p == 0 ? "< 10⁻³⁰⁰" : p < 1e-4 ? p.ToString("0.0E+0",
+        Ci) : p.ToString("0.####", Ci);
 
     /// <summary>"= 0.134", or "&lt; 10⁻³⁰⁰" where the p-value underflows.</summary>
     public static string PEquals(double p) => p == 0 ? P(p) : "= " + P(p);

@@ -26,11 +26,14 @@ public sealed class StudyDesign
         int Scale(int r) => smoke ? Math.Max(1, r / 2) : r;
         (int a, int m) main = (Scale(16), Scale(26));
         Dense = new("dense", Params("Dense", "dense", "dense", 4), "every matrix dense, depth 4");
-        LowRank = new("lowrank", Params("Factored", main.a, main.m, 4), $"Factored, attention rank {main.a}, MLP rank {main.m}, depth 4");
+        LowRank = new("lowrank",
+            Params("Factored", main.a, main.m, 4), $"Factored, attention rank {main.a}, MLP rank {main.m}, depth 4");
         Controls =
         [
-            new("full-rank-factored", Params("Factored", Width, Width, 4), $"Factored at rank {Width} = width (full rank)"),
-            new("half-width-factored", Params("Factored", Width / 2, Width / 2, 4), $"Factored at rank {Width / 2} = width/2"),
+            new("full-rank-factored",
+                Params("Factored", Width, Width, 4), $"Factored at rank {Width} = width (full rank)"),
+            new("half-width-factored",
+                Params("Factored", Width / 2, Width / 2, 4), $"Factored at rank {Width / 2} = width/2"),
             new("cola", Params("Cola", main.a, main.m, 4), "CoLA at the main arm's ranks"),
             new("attention-only", Params("Factored", main.a, "dense", 4), $"attention rank {main.a}, MLP dense"),
             new("mlp-only", Params("Factored", "dense", main.m, 4), $"MLP rank {main.m}, attention dense"),
@@ -50,10 +53,12 @@ public sealed class StudyDesign
         }
         // The deeper low-rank arm: the depth at which the main arm's non-embedding parameters match dense's.
         Iso = Experiments.IsoParameterPlanner.Plan(Config(Dense), Config(LowRank), tolerance: 0.05, maxDepth: 32);
-        Deep = new("deep", Params("Factored", main.a, main.m, Iso.Depth), $"as lowrank, depth {Iso.Depth}: {Iso.Message}");
+        Deep = new("deep",
+            Params("Factored", main.a, main.m, Iso.Depth), $"as lowrank, depth {Iso.Depth}: {Iso.Message}");
         ComputeOptimalTokens = 20 * ModelSummary.For(Config(Dense)).TotalParameters;
         long tokensPerStep = (long)BatchSize * SequenceLength;
-        BudgetSteps = smoke ? [2, 4, 6, 8] : [.. BudgetFractions.Select(f => (int)Math.Round(f * ComputeOptimalTokens / tokensPerStep))];
+        BudgetSteps = smoke ? [2, 4, 6,
+            8] : [.. BudgetFractions.Select(f => (int)Math.Round(f * ComputeOptimalTokens / tokensPerStep))];
     }
 
     public bool Smoke { get; }
@@ -73,7 +78,8 @@ public sealed class StudyDesign
     public IReadOnlyList<Arm> RankScan { get; }
 
     /// <summary>Every arm whose Muon learning rate is tuned at the middle budget.</summary>
-    public IEnumerable<Arm> TunedArms => new[] { Dense, LowRank, Deep }.Concat(Controls).Concat(RankScan.Where(a => a != LowRank));
+    public IEnumerable<Arm> TunedArms => new[] { Dense, LowRank,
+        Deep }.Concat(Controls).Concat(RankScan.Where(a => a != LowRank));
 
     /// <summary>Arms of the ladder (every budget).</summary>
     public IReadOnlyList<Arm> LadderArms => [Dense, LowRank, Deep];
@@ -89,7 +95,8 @@ public sealed class StudyDesign
 
     public const int TuningSeed = 100;
     public IReadOnlyList<int> ReportedSeeds(Arm arm, int budget) =>
-        Smoke ? (budget == Largest && arm != Deep ? [1, 2, 3] : [1, 2]) : (budget == Largest && arm != Deep ? [1, 2, 3, 4, 5] : [1, 2, 3]);
+        Smoke ? (budget == Largest && arm != Deep ? [1, 2, 3] : [1, 2]) : (budget == Largest && arm != Deep ? [1, 2, 3,
+            4, 5] : [1, 2, 3]);
 
     public IReadOnlyList<double> MuonGrid => Smoke ? [0.01, 0.02, 0.04] : [0.005, 0.01, 0.02, 0.04, 0.08];
     /// <summary>Grid points added beyond an edge at most (3; 1 in a smoke run).</summary>
@@ -103,7 +110,8 @@ public sealed class StudyDesign
     /// <summary>Options shared by every trial at <paramref name="budget"/>; evaluation every 1 % of the steps when
     /// <paramref name="denseEvaluation"/> (reported middle-budget runs: time to threshold), else every 5 %; Muon's
     /// momentum ramp over 5 % of the steps.</summary>
-    public LowRankLmTrainer.Options Baseline(int budget, bool denseEvaluation) => BaselineFor(BudgetSteps is null ? 1 : BudgetSteps[budget], denseEvaluation);
+    public LowRankLmTrainer.Options Baseline(int budget,
+        bool denseEvaluation) => BaselineFor(BudgetSteps is null ? 1 : BudgetSteps[budget], denseEvaluation);
 
     /// <summary>As <see cref="Baseline(int, bool)"/> for a run of <paramref name="steps"/> steps (version 3's
     /// budgets).</summary>
@@ -111,10 +119,13 @@ public sealed class StudyDesign
     {
         return new LowRankLmTrainer.Options
         {
-            Model = new() { Depth = 4, ModelDim = Width, HeadDim = HeadDim, SequenceLength = SequenceLength, Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null },
+            Model = new() { Depth = 4, ModelDim = Width, HeadDim = HeadDim, SequenceLength = SequenceLength,
+                Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null },
             Training = new()
             {
-                BatchSize = BatchSize, EvalEvery = Math.Max(1, (int)Math.Round(steps * (denseEvaluation ? 0.01 : 0.05))), EvalTokens = EvalTokens,
+                BatchSize = BatchSize,
+                    EvalEvery = Math.Max(1, (int)Math.Round(steps * (denseEvaluation ? 0.01 : 0.05))),
+                        EvalTokens = EvalTokens,
                 MuonMomentumWarmupSteps = Math.Max(1, (int)Math.Round(steps * 0.05)), ReportEvery = 50,
             },
         };

@@ -30,8 +30,10 @@ public sealed class StudyRecords
         string described = new ResultStore(runDirectory).ReadFingerprint()?.GetValueOrDefault("data.train")
             ?? throw new InvalidOperationException($"{runDirectory} does not record what it trained on (data.train).");
         var m = System.Text.RegularExpressions.Regex.Match(described, @"^([\d,]+) documents, ([\d,]+) characters");
-        if (!m.Success) throw new InvalidOperationException($"{runDirectory}: data.train is '{described}', not 'N documents, C characters'.");
-        long Number(int g) => long.Parse(m.Groups[g].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        if (!m.Success)
+            throw new InvalidOperationException($"{runDirectory}: data.train is '{described}', not 'N documents, C characters'.");
+        long Number(int g) => long.Parse(m.Groups[g].Value, System.Globalization.NumberStyles.AllowThousands,
+            System.Globalization.CultureInfo.InvariantCulture);
         return Number(2) + Number(1);
     }
 
@@ -46,11 +48,14 @@ public sealed class StudyRecords
             r.Tuning[arm.Name] = list;
         }
         r.EmbeddingHead.AddRange(r.Read(phases.EmbeddingHeadDirectory));
-        foreach (var arm in new[] { design.Dense, design.LowRank }) r.Confirmation[arm.Name] = r.Read(phases.ConfirmDirectory(arm)).ToList();
+        foreach (var arm in new[] { design.Dense,
+            design.LowRank }) r.Confirmation[arm.Name] = r.Read(phases.ConfirmDirectory(arm)).ToList();
         for (int budget = 0; budget < design.BudgetSteps.Count; budget++)
             foreach (var t in r.Read(phases.ReportedDirectory(budget)))
             {
-                var arm = arms.FirstOrDefault(a => a.Parameters.All(kv => t.Parameters.GetValueOrDefault(kv.Key) == kv.Value));
+                var arm =
+                    arms.FirstOrDefault(a =>
+                        a.Parameters.All(kv => t.Parameters.GetValueOrDefault(kv.Key) == kv.Value));
                 if (arm is null || t.Status == TrialStatus.Failed) continue;
                 int seed = int.Parse(t.Parameters[OptionNames.Seed], Ci);
                 var byBudget = r.Reported.TryGetValue(arm.Name, out var b) ? b : r.Reported[arm.Name] = [];
@@ -77,7 +82,8 @@ public sealed class StudyRecords
     /// seed.</summary>
     public IReadOnlyDictionary<int, double> Losses(string arm, int budget) =>
         Reported.TryGetValue(arm, out var b) && b.TryGetValue(budget, out var s)
-            ? s.Where(kv => kv.Value.Status == TrialStatus.Completed && kv.Value.CrossEntropy is not null).ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value)
+            ? s.Where(kv => kv.Value.Status == TrialStatus.Completed
+                && kv.Value.CrossEntropy is not null).ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value)
             : new Dictionary<int, double>();
 
     public IEnumerable<TrialResult> ReportedRuns(string arm, int budget) =>

@@ -26,12 +26,14 @@ public sealed class PhaseNotFinishedException(string directory, int missing)
 public sealed record BatchJob(string Directory, string BudgetName, int Steps, LowRankLmTrainer.Options Baseline,
     IReadOnlyList<Dictionary<string, string>> Trials, string[]? Reuse = null);
 
-public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExperiment> setDataset, string root, Action<string> log, CancellationToken ct)
+public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExperiment> setDataset, string root,
+    Action<string> log, CancellationToken ct)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
     /// <summary>A batch over raw documents, tokenized by bytes.</summary>
-    public TrialBatch(MLContext ml, IDataView train, IDataView validation, string root, Action<string> log, CancellationToken ct)
+    public TrialBatch(MLContext ml, IDataView train, IDataView validation, string root, Action<string> log,
+        CancellationToken ct)
         : this(ml, e => e.SetDataset(train, validation), root, log, ct) { }
 
     /// <summary>When true, <see cref="RunAsync"/> trains nothing: it returns the finished records of the requested
@@ -46,7 +48,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// <summary>Runs <paramref name="trials"/> for <paramref name="steps"/> steps of <paramref name="baseline"/>'s
     /// batch in <paramref name="directory"/>; records from <paramref name="reuse"/> with the same configuration are
     /// copied, not trained.</summary>
-    public async Task<IReadOnlyList<TrialResult>> RunAsync(string directory, string budgetName, int steps, LowRankLmTrainer.Options baseline,
+    public async Task<IReadOnlyList<TrialResult>> RunAsync(string directory, string budgetName, int steps,
+        LowRankLmTrainer.Options baseline,
         IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null) =>
         (await RunAllAsync([new BatchJob(directory, budgetName, steps, baseline, trials, reuse)]))[0];
 
@@ -68,7 +71,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
                 experiments[i] ??= Experiment(job, () => waited);
                 var records = await experiments[i]!.RunAsync(ct);
                 var failed = records.Where(r => r.Status == TrialStatus.Failed && !r.Transient).ToList();
-                if (failed.Count > 0) throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
+                if (failed.Count > 0)
+                    throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
                 var found = Match(records, job.Trials);
                 if (found.All(r => r is not null)) results[i] = found!;
             }
@@ -81,7 +85,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
                 if (found.All(r => r is not null)) results[i] = found!; else missing += found.Count(r => r is null);
             }
             if (missing == 0) return results!;
-            if (!waited) log($"  waiting for {missing} trial(s) that other processes are running (checked every {WaitPoll.TotalSeconds:0} s).");
+            if (!waited)
+                log($"  waiting for {missing} trial(s) that other processes are running (checked every {WaitPoll.TotalSeconds:0} s).");
             waited = true;
             await Task.Delay(WaitPoll, ct);
         }
@@ -92,7 +97,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
         long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
         log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
         return Describe(setDataset(ml.LowRank().CreateExperiment()), job)
-            .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null && !(p.Skipped && waited())) log("  " + p); }));
+            .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null
+                && !(p.Skipped && waited())) log("  " + p); }));
     }
 
     /// <summary>The experiment a job is, without data or monitor: what identifies its run directory.</summary>
@@ -110,10 +116,12 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
 
     /// <summary>The record of each requested trial (one that has each of the trial's parameters and did not fail), or
     /// null.</summary>
-    internal static List<TrialResult?> Match(IEnumerable<TrialResult> records, IReadOnlyList<Dictionary<string, string>> trials)
+    internal static List<TrialResult?> Match(IEnumerable<TrialResult> records,
+        IReadOnlyList<Dictionary<string, string>> trials)
     {
         var usable = records.Where(r => r.Status != TrialStatus.Failed).ToList();
-        return [.. trials.Select(t => usable.FirstOrDefault(r => t.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value)))];
+        return [.. trials.Select(t =>
+            usable.FirstOrDefault(r => t.All(kv => r.Parameters.GetValueOrDefault(kv.Key) == kv.Value)))];
     }
 
     /// <summary>The finished record of every requested trial (a record matches when it has each of the trial's
@@ -122,7 +130,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// from what a run would compute, so a run would train them again.</summary>
     IReadOnlyList<TrialResult> Finished(BatchJob job)
     {
-        var found = Match(System.IO.Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [], job.Trials);
+        var found = Match(System.IO.Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [],
+            job.Trials);
         int missing = found.Count(r => r is null);
         if (missing > 0) throw new PhaseNotFinishedException(job.Directory, missing);
         var experiment = Describe(ml.LowRank().CreateExperiment().SetTrialRunner(NoTraining.Instance), job);
@@ -144,7 +153,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     }
 
     /// <summary>The Muon rate of the completed record with the lowest final validation loss.</summary>
-    public static double Best(IEnumerable<TrialResult> records) => BestBy(records, OptionNames.MatrixLearningRate, _ => true);
+    public static double Best(IEnumerable<TrialResult> records) => BestBy(records,
+        OptionNames.MatrixLearningRate, _ => true);
 
     /// <summary>The value of <paramref name="parameter"/> in the completed record with the lowest final validation
     /// loss; a diverged trial never wins.</summary>
@@ -155,15 +165,20 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// <summary>The completed record with the lowest final validation loss among <paramref name="among"/>, or
     /// null.</summary>
     public static TrialResult? BestRecord(IEnumerable<TrialResult> records, Func<TrialResult, bool> among) =>
-        records.Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && among(r)).MinBy(r => r.CrossEntropy);
+        records.Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null
+            && among(r)).MinBy(r => r.CrossEntropy);
 
     /// <summary>An arm's trial at the given learning rates and seed (<c>Seed</c> = <c>DataSeed</c>: arms paired by
     /// seed).</summary>
-    public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon, double embedding, double head, int seed) =>
-        With(arm, (OptionNames.MatrixLearningRate, StudyDesign.Rate(muon)), (OptionNames.EmbeddingLearningRate, StudyDesign.Rate(embedding)),
-            (OptionNames.HeadLearningRate, StudyDesign.Rate(head)), (OptionNames.Seed, seed.ToString(Ci)), (OptionNames.DataSeed, seed.ToString(Ci)));
+    public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon,
+        double embedding, double head, int seed) =>
+        With(arm, (OptionNames.MatrixLearningRate, StudyDesign.Rate(muon)), (OptionNames.EmbeddingLearningRate,
+            StudyDesign.Rate(embedding)),
+            (OptionNames.HeadLearningRate, StudyDesign.Rate(head)), (OptionNames.Seed, seed.ToString(Ci)),
+                (OptionNames.DataSeed, seed.ToString(Ci)));
 
-    public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> p, params (string Key, string Value)[] set)
+    public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> p,
+        params (string Key, string Value)[] set)
     {
         var d = new Dictionary<string, string>(p);
         foreach (var (k, v) in set) d[k] = v;

@@ -25,8 +25,10 @@ else
     model = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes())
         .Append(ml.LowRank().Trainers.LowRankLm(new LowRankLmTrainer.Options
         {
-            Model = new() { Depth = 4, ModelDim = 64, HeadDim = 32, SequenceLength = 256, AttentionRank = 16, MlpRank = 26 },
-            Training = new() { BatchSize = 16, MaxSeconds = 60, EvalEvery = 0, EmbeddingLearningRate = 0.4, HeadLearningRate = 0.008 },
+            Model = new() { Depth = 4, ModelDim = 64, HeadDim = 32, SequenceLength = 256, AttentionRank = 16,
+                MlpRank = 26 },
+            Training = new() { BatchSize = 16, MaxSeconds = 60, EvalEvery = 0, EmbeddingLearningRate = 0.4,
+                HeadLearningRate = 0.008 },
         }))
         .Fit(docs);
 }
@@ -34,13 +36,15 @@ using var lm = model.GetLanguageModel();
 Console.WriteLine(lm.Summary);
 
 // 1. Generation: a batch of prompts, sampled with a seed, stopping at the end of a sentence.
-var options = new GenerationOptions { MaxNewTokens = 80, Temperature = 0.8, TopK = 40, TopP = 0.95, StopSequences = ["."], Seed = 1 };
+var options = new GenerationOptions { MaxNewTokens = 80, Temperature = 0.8, TopK = 40, TopP = 0.95,
+    StopSequences = ["."], Seed = 1 };
 foreach (var g in lm.Generate(["The jury said", "In the morning", "He was"], options))
     Console.WriteLine($"  {g.Prompt}|{g.Text}   [{g.TokenIds.Count} tokens, {g.Reason}]");
 
 // 2. Streaming: the text arrives as it is generated.
 Console.Write("Streamed: The committee");
-await foreach (string piece in lm.GenerateStreamAsync("The committee", options with { MaxNewTokens = 60, StopSequences = [] })) Console.Write(piece);
+await foreach (string piece in lm.GenerateStreamAsync("The committee",
+    options with { MaxNewTokens = 60, StopSequences = [] })) Console.Write(piece);
 Console.WriteLine();
 
 // 3. Multiple choice by log-probability: which ending does the model find most likely?
@@ -52,13 +56,16 @@ foreach (string ending in new[] { " States", " Kingdom", " banana" })
 }
 
 // 4. ML.NET row by row: the whole pipeline scores a document; GenerateText completes a prompt.
-using var scorer = ml.Model.CreatePredictionEngine<TextRow, ScoreRow>(model, new PredictionEngineOptions { OwnsTransformer = false });
+using var scorer = ml.Model.CreatePredictionEngine<TextRow, ScoreRow>(model,
+    new PredictionEngineOptions { OwnsTransformer = false });
 var score = scorer.Predict(new TextRow { Text = "The jury said it did not find any evidence." });
 Console.WriteLine($"PredictionEngine (pipeline): {score.PredictedTokens} tokens, NLL {score.NegLogLikelihood:F2} nats, " +
     $"perplexity {Math.Exp(score.NegLogLikelihood / score.PredictedTokens):F2}, first token ln p {score.TokenLogProbabilities[0]:F3}");
 var prompts = ml.Data.LoadFromEnumerable(new[] { new PromptRow { Prompt = "The jury said" } });
-var generator = ml.LowRank().Transforms.GenerateText(lm, "Completion", "Prompt", options with { Temperature = 0 }).Fit(prompts);
-using var completer = ml.Model.CreatePredictionEngine<PromptRow, CompletionRow>(generator, new PredictionEngineOptions { OwnsTransformer = false });
+var generator = ml.LowRank().Transforms.GenerateText(lm, "Completion", "Prompt",
+    options with { Temperature = 0 }).Fit(prompts);
+using var completer = ml.Model.CreatePredictionEngine<PromptRow, CompletionRow>(generator,
+    new PredictionEngineOptions { OwnsTransformer = false });
 var completion = completer.Predict(new PromptRow { Prompt = "The jury said" });
 Console.WriteLine($"PredictionEngine (GenerateText, greedy): \"{completion.Prompt}\" → \"{completion.Completion}\"");
 

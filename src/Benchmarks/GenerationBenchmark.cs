@@ -14,14 +14,16 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="NewTokens">New tokens per prompt.</param>
 /// <param name="MedianSeconds">Median wall-clock seconds of one run (all prompts).</param>
 /// <param name="TokensPerSecond">Batch × new tokens ÷ median seconds.</param>
-public sealed record GenerationMeasurement(int Batch, bool UseCache, int NewTokens, double MedianSeconds, double TokensPerSecond);
+public sealed record GenerationMeasurement(int Batch, bool UseCache, int NewTokens, double MedianSeconds,
+    double TokensPerSecond);
 
 /// <summary>Times text generation.</summary>
 public static class GenerationBenchmark
 {
     /// <summary>Times <paramref name="repeats"/> runs (after one untimed) of each batch size, cached and
     /// uncached.</summary>
-    public static IReadOnlyList<GenerationMeasurement> Run(Gpt model, LmTokenizer tokenizer, IReadOnlyList<string> prompts, int newTokens, IReadOnlyList<int> batches, int repeats = 3)
+    public static IReadOnlyList<GenerationMeasurement> Run(Gpt model, LmTokenizer tokenizer,
+        IReadOnlyList<string> prompts, int newTokens, IReadOnlyList<int> batches, int repeats = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(newTokens, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -32,7 +34,8 @@ public static class GenerationBenchmark
             var batchPrompts = Enumerable.Range(0, batch).Select(i => prompts[i % prompts.Count]).ToArray();
             foreach (bool cache in new[] { true, false })
             {
-                var options = new GenerationOptions { MaxNewTokens = newTokens, Temperature = 0, StopAtEndOfDocument = false, UseCache = cache };
+                var options = new GenerationOptions { MaxNewTokens = newTokens, Temperature = 0,
+                    StopAtEndOfDocument = false, UseCache = cache };
                 var seconds = new List<double>();
                 for (int r = 0; r <= repeats; r++)
                 {

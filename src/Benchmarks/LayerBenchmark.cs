@@ -22,7 +22,8 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="SpeedRatio">Dense time ÷ this time (above 1 = faster than dense).</param>
 /// <param name="ParameterBytes">Parameters + gradients + optimizer state (Muon: one momentum) in bytes.</param>
 /// <param name="ActivationBytes">Activations kept for backward (input, between-factor values, output) in bytes.</param>
-public sealed record LayerMeasurement(string Shape, int In, int Out, string Variant, int Rank, int Tokens, double MedianMs, double Gflops,
+public sealed record LayerMeasurement(string Shape, int In, int Out, string Variant, int Rank, int Tokens,
+    double MedianMs, double Gflops,
     double FlopRatio, double SpeedRatio, long ParameterBytes, long ActivationBytes);
 
 /// <summary>Times linear layers.</summary>
@@ -30,7 +31,8 @@ public static class LayerBenchmark
 {
     /// <summary>Measures every (shape, variant, rank) of <paramref name="config"/>'s layers at
     /// <paramref name="tokens"/> rows.</summary>
-    public static IReadOnlyList<LayerMeasurement> Run(GptConfig config, IReadOnlyList<int> ranks, int tokens, int repeats = 7, int warmup = 2)
+    public static IReadOnlyList<LayerMeasurement> Run(GptConfig config, IReadOnlyList<int> ranks, int tokens,
+        int repeats = 7, int warmup = 2)
     {
         config.Validate();
         Runtime.TorchRuntime.EnsureInitialized();
@@ -46,16 +48,19 @@ public static class LayerBenchmark
             results.Add(Measure(name, inF, outF, LinearVariant.Dense, Math.Min(inF, outF), tokens, denseMs, denseMs));
             foreach (var variant in new[] { LinearVariant.Factored, LinearVariant.Cola })
                 foreach (int r in ranks.Where(r => r >= 1 && r <= Math.Min(inF, outF)))
-                    results.Add(Measure(name, inF, outF, variant, r, tokens, Time(variant, inF, outF, r, tokens, repeats, warmup), denseMs));
+                    results.Add(Measure(name, inF, outF, variant, r, tokens,
+                        Time(variant, inF, outF, r, tokens, repeats, warmup), denseMs));
         }
         return results;
     }
 
-    static LayerMeasurement Measure(string shape, int inF, int outF, LinearVariant v, int r, int tokens, double ms, double denseMs)
+    static LayerMeasurement Measure(string shape, int inF, int outF, LinearVariant v, int r, int tokens, double ms,
+        double denseMs)
     {
         long mm = v.MatmulParameterCount(inF, outF, r), dense = (long)inF * outF;
         long parameterBytes = v.ParameterCount(inF, outF, r) * 3 * sizeof(float);
-        long activations = (long)tokens * (inF + outF + (v.IsFactored ? (v == LinearVariant.Cola ? 2 * r : r) : 0)) * sizeof(float);
+        long activations = (long)tokens * (inF + outF + (v.IsFactored ? (v == LinearVariant.Cola ? 2 * r : r)
+            : 0)) * sizeof(float);
         return new LayerMeasurement(shape, inF, outF, v.Name, r, tokens, ms, 6.0 * mm * tokens / (ms / 1000) / 1e9,
             (double)mm / dense, denseMs / ms, parameterBytes, activations);
     }

@@ -21,28 +21,36 @@ public sealed record NewtonSchulzMeasurement(string Strategy, int Calls, double 
 public static class NewtonSchulzBenchmark
 {
     /// <summary>Measures the three strategies on the block matrices of <paramref name="config"/>.</summary>
-    public static IReadOnlyList<NewtonSchulzMeasurement> Run(GptConfig config, int steps = 5, int repeats = 7, int warmup = 2)
+    public static IReadOnlyList<NewtonSchulzMeasurement> Run(GptConfig config, int steps = 5, int repeats = 7,
+        int warmup = 2)
     {
         Runtime.TorchRuntime.EnsureInitialized();
         using var model = Gpt.Create(config, seed: 1);
-        var shapes = Optimizers.Partition(model).BlockMatrices.Select(p => (Rows: p.shape[0], Cols: p.shape[1])).ToList();
+        var shapes = Optimizers.Partition(model).BlockMatrices.Select(p => (Rows: p.shape[0],
+            Cols: p.shape[1])).ToList();
         var generator = new Generator(1);
         var gradients = shapes.Select(s => torch.randn(s.Rows, s.Cols, generator: generator)).ToList();
         (long, long) Wide((long Rows, long Cols) s) => s.Rows > s.Cols ? (s.Cols, s.Rows) : (s.Rows, s.Cols);
-        double Flop(long rows, long cols) => steps * (2.0 * rows * rows * cols * 2 + 2.0 * rows * rows * rows); // X·Xᵀ, P·X; M·M
+        double Flop(long rows,
+            long cols) => steps * (2.0 * rows * rows * cols * 2 + 2.0 * rows * rows * rows); // X·Xᵀ, P·X; M·M
         var exact = Enumerable.Range(0, shapes.Count).GroupBy(i => shapes[i]).Select(g => g.ToArray()).ToList();
-        var oriented = Enumerable.Range(0, shapes.Count).GroupBy(i => Wide(shapes[i])).Select(g => g.ToArray()).ToList();
+        var oriented = Enumerable.Range(0,
+            shapes.Count).GroupBy(i => Wide(shapes[i])).Select(g => g.ToArray()).ToList();
         long maxRows = shapes.Max(s => Wide(s).Item1), maxCols = shapes.Max(s => Wide(s).Item2);
         var results = new List<NewtonSchulzMeasurement>
         {
-            new("per shape", exact.Count, Time(() => { foreach (var g in exact) NewtonSchulz.Orthogonalize(torch.stack(g.Select(i => gradients[i])), steps); }),
+            new("per shape", exact.Count,
+                Time(() => { foreach (var g in exact) NewtonSchulz.Orthogonalize(torch.stack(g.Select(i =>
+                    gradients[i])), steps); }),
                 shapes.Sum(s => Flop(Wide(s).Item1, Wide(s).Item2)) / 1e9),
             new("per oriented shape", oriented.Count, Time(() =>
                 {
                     foreach (var g in oriented)
-                        NewtonSchulz.Orthogonalize(torch.stack(g.Select(i => shapes[i].Rows > shapes[i].Cols ? gradients[i].t() : gradients[i])), steps);
+                        NewtonSchulz.Orthogonalize(torch.stack(g.Select(i => shapes[i].Rows > shapes[i].Cols
+                            ? gradients[i].t() : gradients[i])), steps);
                 }), shapes.Sum(s => Flop(Wide(s).Item1, Wide(s).Item2)) / 1e9),
-            new("one padded batch", 1, Time(() => NewtonSchulz.OrthogonalizePadded(gradients, steps)), shapes.Count * Flop(maxRows, maxCols) / 1e9),
+            new("one padded batch", 1, Time(() => NewtonSchulz.OrthogonalizePadded(gradients, steps)),
+                shapes.Count * Flop(maxRows, maxCols) / 1e9),
         };
         foreach (var g in gradients) g.Dispose();
         return results;

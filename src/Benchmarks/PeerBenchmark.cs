@@ -21,7 +21,8 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="Blas">The BLAS library the reference's torch loaded.</param>
 /// <param name="Parameters">The reference model's parameter count (the same shape as the library's, or the comparison
 /// is void).</param>
-public sealed record PeerMeasurement(double ForwardMs, double LossMs, double BackwardMs, double OptimizerMs, double StepMs, double TokensPerSecond,
+public sealed record PeerMeasurement(double ForwardMs, double LossMs, double BackwardMs, double OptimizerMs,
+    double StepMs, double TokensPerSecond,
     int Threads, string TorchVersion, string Blas, long Parameters);
 
 /// <summary>Runs the PyTorch reference's training-step benchmark.</summary>
@@ -34,7 +35,8 @@ public static class PeerBenchmark
     /// <paramref name="warmup"/> untimed ones, in a child process.</summary>
     /// <exception cref="InvalidOperationException">The interpreter, torch or the reference scripts are missing, or the
     /// reference failed (its error output is in the message).</exception>
-    public static PeerMeasurement Run(GptConfig config, int batchSize, string optimizer, int threads, int steps, int warmup,
+    public static PeerMeasurement Run(GptConfig config, int batchSize, string optimizer, int threads, int steps,
+        int warmup,
         string? python = null, string? referenceDirectory = null)
     {
         python ??= DefaultPython;
@@ -45,7 +47,8 @@ public static class PeerBenchmark
             throw new InvalidOperationException($"Python interpreter {python} not found: install Debian's python3-torch (apt-get install python3-torch) or pass --python.");
         var info = new ProcessStartInfo(python,
         [
-            script, "--config", GptExport.ConfigJson(config).ToJsonString(), "--batch", $"{batchSize}", "--steps", $"{steps}",
+            script, "--config",
+                GptExport.ConfigJson(config).ToJsonString(), "--batch", $"{batchSize}", "--steps", $"{steps}",
             "--warmup", $"{warmup}", "--threads", $"{threads}", "--optimizer", optimizer,
         ])
         { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -61,14 +64,17 @@ public static class PeerBenchmark
         if (process.ExitCode != 0)
         {
             string error = stderr.Result.Trim();
-            string hint = error.Contains("No module named 'torch'", StringComparison.Ordinal) ? $" {python} has no torch: apt-get install python3-torch." : "";
+            string hint = error.Contains("No module named 'torch'",
+                StringComparison.Ordinal) ? $" {python} has no torch: apt-get install python3-torch." : "";
             throw new InvalidOperationException($"The PyTorch reference exited with code {process.ExitCode}.{hint}\n{error}");
         }
         string line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
         var json = JsonDocument.Parse(line).RootElement;
         double D(string name) => json.GetProperty(name).GetDouble();
-        return new PeerMeasurement(D("forward_ms"), D("loss_ms"), D("backward_ms"), D("optimizer_ms"), D("step_ms"), D("tokens_per_second"),
-            json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString() ?? "?", json.GetProperty("blas").GetString() ?? "?",
+        return new PeerMeasurement(D("forward_ms"), D("loss_ms"), D("backward_ms"), D("optimizer_ms"), D("step_ms"),
+            D("tokens_per_second"),
+            json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString() ?? "?",
+                json.GetProperty("blas").GetString() ?? "?",
             json.GetProperty("parameters").GetInt64());
     }
 

@@ -23,22 +23,26 @@ namespace MLNet.LowRank.Benchmarks;
 /// <param name="TokensPerSecond">Batch tokens ÷ median step time.</param>
 /// <param name="Mfu">Achieved FLOP/s ÷ measured peak.</param>
 /// <param name="PeakResidentBytes">Process resident memory after the measured steps.</param>
-public sealed record TrainMeasurement(string Name, long Parameters, double FlopsPerToken, double ForwardMs, double LossMs, double BackwardMs,
+public sealed record TrainMeasurement(string Name, long Parameters, double FlopsPerToken, double ForwardMs,
+    double LossMs, double BackwardMs,
     double OptimizerMs, double StepMs, double TokensPerSecond, double Mfu, long PeakResidentBytes);
 
 /// <summary>Times training steps.</summary>
 public static class TrainBenchmark
 {
-    public static TrainMeasurement Run(string name, GptConfig config, int batchSize, IOptimizerFactory optimizer, double peakFlops, int steps = 10, int warmup = 3,
+    public static TrainMeasurement Run(string name, GptConfig config, int batchSize, IOptimizerFactory optimizer,
+        double peakFlops, int steps = 10, int warmup = 3,
         int accumulation = 1)
     {
-        var options = new TrainingOptions { MaxSteps = steps + warmup, BatchSize = batchSize, Optimizer = optimizer, GradientAccumulationSteps = accumulation };
+        var options = new TrainingOptions { MaxSteps = steps + warmup, BatchSize = batchSize, Optimizer = optimizer,
+            GradientAccumulationSteps = accumulation };
         options.Validate();
         using var model = Gpt.Create(config, seed: 1);
         var optimizers = optimizer.Create(model, options);
         var parameters = model.parameters().ToArray();
         var random = new Random(1);
-        long[] NewBatch() => Enumerable.Range(0, batchSize * config.SequenceLength).Select(_ => (long)random.Next(config.VocabSize)).ToArray();
+        long[] NewBatch() => Enumerable.Range(0,
+            batchSize * config.SequenceLength).Select(_ => (long)random.Next(config.VocabSize)).ToArray();
         var phases = new List<double[]>();
         long peak = 0;
         try
@@ -62,7 +66,8 @@ public static class TrainBenchmark
                     double lossAt = sw.Elapsed.TotalMilliseconds;
                     loss.backward();
                     double backwardAt = sw.Elapsed.TotalMilliseconds;
-                    (forward, lossMs, backward) = (forward + forwardAt - start, lossMs + lossAt - forwardAt, backward + backwardAt - lossAt);
+                    (forward, lossMs, backward) = (forward + forwardAt - start, lossMs + lossAt - forwardAt,
+                        backward + backwardAt - lossAt);
                 }
                 double backwardEnd = sw.Elapsed.TotalMilliseconds;
                 nn.utils.clip_grad_norm_(parameters, 1.0);
@@ -80,7 +85,8 @@ public static class TrainBenchmark
         double Median(int k) { var v = phases.Select(p => p[k]).Order().ToList(); return v[v.Count / 2]; }
         var summary = ModelSummary.For(config);
         double stepMs = Median(4), tps = (double)batchSize * accumulation * config.SequenceLength / (stepMs / 1000);
-        return new TrainMeasurement(name, summary.TotalParameters, summary.FlopsPerToken, Median(0), Median(1), Median(2), Median(3), stepMs, tps,
+        return new TrainMeasurement(name, summary.TotalParameters, summary.FlopsPerToken, Median(0), Median(1),
+            Median(2), Median(3), stepMs, tps,
             summary.FlopsPerToken * tps / peakFlops, peak);
     }
 }

@@ -12,8 +12,10 @@ namespace MLNet.LowRank;
 public static class ExtensionRegistry
 {
     static readonly ConcurrentDictionary<string, LinearVariant> Variants = new(StringComparer.OrdinalIgnoreCase);
-    static readonly ConcurrentDictionary<string, IOptimizerFactory> OptimizerFactories = new(StringComparer.OrdinalIgnoreCase);
-    static readonly ConcurrentDictionary<string, Func<double[], RankSchedule>> Schedules = new(StringComparer.OrdinalIgnoreCase);
+    static readonly ConcurrentDictionary<string, IOptimizerFactory> OptimizerFactories =
+        new(StringComparer.OrdinalIgnoreCase);
+    static readonly ConcurrentDictionary<string, Func<double[], RankSchedule>> Schedules =
+        new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Registers <paramref name="variant"/> under its <see cref="LinearVariant.Name"/>: <c>Variant =
     /// "Name"</c> in sweeps, and models that use it save and load. Registering the same type again does
@@ -45,14 +47,16 @@ public static class ExtensionRegistry
     public static void RegisterRankSchedule(string kind, Func<double[], RankSchedule> create)
     {
         ArgumentNullException.ThrowIfNull(create);
-        CheckName(kind, ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic", "dense", "full"], "rank-schedule kind");
+        CheckName(kind,
+            ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic", "dense", "full"], "rank-schedule kind");
         AddOnce(Schedules, kind, create, f => f.Method, "rank-schedule kind");
     }
 
     /// <summary>Adds <paramref name="value"/> under <paramref name="name"/>, or does nothing when the same thing (by
     /// <paramref name="identity"/>) is there already; anything else under that name is an error: a sweep or a saved
     /// model naming it would silently get other code.</summary>
-    static void AddOnce<T>(ConcurrentDictionary<string, T> registry, string name, T value, Func<T, object> identity, string what) where T : notnull
+    static void AddOnce<T>(ConcurrentDictionary<string, T> registry, string name, T value, Func<T, object> identity,
+        string what) where T : notnull
     {
         var existing = registry.GetOrAdd(name, value);
         if (!ReferenceEquals(existing, value) && !identity(existing).Equals(identity(value)))
@@ -69,7 +73,8 @@ public static class ExtensionRegistry
     public static IReadOnlyList<string> RegisterAll(System.Reflection.Assembly assembly)
     {
         var names = new List<string>();
-        foreach (var type in assembly.GetExportedTypes().Where(t => t is { IsAbstract: false, IsClass: true } && t.GetConstructor(Type.EmptyTypes) is not null))
+        foreach (var type in assembly.GetExportedTypes().Where(t => t is { IsAbstract: false,
+            IsClass: true } && t.GetConstructor(Type.EmptyTypes) is not null))
         {
             if (typeof(LinearVariant).IsAssignableFrom(type))
             {
@@ -108,9 +113,11 @@ public static class ExtensionRegistry
     static void CheckName(string name, IEnumerable<string> builtIn, string what)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Contains(':') || name.Contains(';') || name.Contains('='))
-            throw new ArgumentException($"A {what} name must be non-empty and free of ':', ';' and '='; got '{name}'.", nameof(name));
+            throw new ArgumentException($"A {what} name must be non-empty and free of ':', ';' and '='; got '{name}'.",
+                nameof(name));
         if (builtIn.Contains(name, StringComparer.OrdinalIgnoreCase))
-            throw new ArgumentException($"'{name}' is a built-in {what}; register yours under another name.", nameof(name));
+            throw new ArgumentException($"'{name}' is a built-in {what}; register yours under another name.",
+                nameof(name));
     }
 }
 

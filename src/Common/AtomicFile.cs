@@ -41,7 +41,8 @@ public static class AtomicFile
         {
             var parts = Path.GetFileName(file)[prefix.Length..].Split('.');
             var writer = parts.Length == 3 ? parts[0].Split('@') : [];
-            if (writer.Length != 2 || !int.TryParse(writer[0], out int pid) || !HostIdentity.IsGoneHere(writer[1], pid)) continue;
+            if (writer.Length != 2 || !int.TryParse(writer[0], out int pid) || !HostIdentity.IsGoneHere(writer[1],
+                pid)) continue;
             try { File.Delete(file); } catch (IOException) { }
         }
     }

@@ -12,7 +12,8 @@ public static class HostIdentity
 
     /// <summary>This host's name as recorded in shared files: <see cref="Variable"/> when set, else the machine name;
     /// letters, digits, '-' and '_' only (anything else becomes '_'), so it can sit inside a file name.</summary>
-    public static string Name { get; } = Sanitize(Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : Environment.MachineName);
+    public static string Name { get; } = Sanitize(Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v
+        : Environment.MachineName);
 
     /// <summary>This process's id.</summary>
     public static int ProcessId => Environment.ProcessId;

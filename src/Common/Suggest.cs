@@ -8,7 +8,8 @@ public static class Suggest
     /// <summary>" (did you mean 'X'?)" for the closest candidate within a few edits, else "".</summary>
     public static string Closest(string name, IEnumerable<string> candidates)
     {
-        var best = candidates.Select(c => (c, d: Distance(name.ToLowerInvariant(), c.ToLowerInvariant()))).OrderBy(x => x.d).FirstOrDefault();
+        var best = candidates.Select(c => (c,
+            d: Distance(name.ToLowerInvariant(), c.ToLowerInvariant()))).OrderBy(x => x.d).FirstOrDefault();
         return best.c is not null && best.d <= Math.Max(2, name.Length / 3) ? $" (did you mean '{best.c}'?)" : "";
     }
 

@@ -29,7 +29,8 @@ public static class UserFile
     public static byte[] ReadAllBytes(string path, long maxBytes, string what, string? fix = null)
     {
         Check(path, maxBytes, what, fix);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+            FileOptions.SequentialScan);
         using var buffer = new MemoryStream();
         var chunk = new byte[1 << 16];
         int n;
@@ -83,5 +84,6 @@ public static class UserFile
     }
 
     [DllImport("libc", EntryPoint = "statx")]
-    static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+    static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask,
+        byte[] buffer);
 }

@@ -29,7 +29,8 @@ public static class CorpusReaders
     public const int ChunkBytes = 16 << 20;
 
     /// <summary>As <see cref="TextFiles"/>, one document at a time (a file is read when its turn comes).</summary>
-    public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern = "*.txt") => EnumerateTextFiles(path, pattern, ChunkBytes);
+    public static IEnumerable<CorpusDocument> EnumerateTextFiles(string path,
+        string pattern = "*.txt") => EnumerateTextFiles(path, pattern, ChunkBytes);
 
     /// <summary>As the public overload, with the chunk size a test can make small.</summary>
     internal static IEnumerable<CorpusDocument> EnumerateTextFiles(string path, string pattern, int chunkBytes)
@@ -41,7 +42,8 @@ public static class CorpusReaders
             long length = Common.UserFile.Check(f, long.MaxValue, "text file");
             if (length <= chunkBytes)
             {
-                yield return new CorpusDocument(id, "", Decode(Common.UserFile.ReadAllBytes(f, chunkBytes, "text file"), f, 0));
+                yield return new CorpusDocument(id, "",
+                    Decode(Common.UserFile.ReadAllBytes(f, chunkBytes, "text file"), f, 0));
                 continue;
             }
             int k = 0;
@@ -94,7 +96,8 @@ public static class CorpusReaders
             root = Path.GetFullPath(path);
             files = Directory.EnumerateFiles(root, pattern, SearchOption.AllDirectories);
         }
-        else if (Path.GetFileName(path).IndexOfAny(['*', '?']) >= 0 && Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(path))))
+        else if (Path.GetFileName(path).IndexOfAny(['*',
+            '?']) >= 0 && Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(path))))
         {
             root = Path.GetDirectoryName(Path.GetFullPath(path))!;
             files = Directory.EnumerateFiles(root, Path.GetFileName(path), SearchOption.TopDirectoryOnly);
@@ -107,17 +110,21 @@ public static class CorpusReaders
     /// <summary>JSONL, one object per line; <paramref name="textField"/> holds the text, <paramref name="idField"/> the
     /// id (else the line number), <paramref name="groupField"/> an optional stratum. A ".gz" file is
     /// decompressed.</summary>
-    public static IReadOnlyList<CorpusDocument> Jsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
+    public static IReadOnlyList<CorpusDocument> Jsonl(string path, string textField = "text", string? idField = "id",
+        string? groupField = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No JSONL file at '{path}'.", path);
         return EnumerateJsonl(path, textField, idField, groupField).ToList();
     }
 
     /// <summary>As <see cref="Jsonl"/>, one line at a time.</summary>
-    public static IEnumerable<CorpusDocument> EnumerateJsonl(string path, string textField = "text", string? idField = "id", string? groupField = null)
+    public static IEnumerable<CorpusDocument> EnumerateJsonl(string path, string textField = "text",
+        string? idField = "id", string? groupField = null)
     {
-        using var file = Common.UserFile.OpenRead(path, long.MaxValue, "JSONL file");   // streamed: a regular file of any size
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var file = Common.UserFile.OpenRead(path,
+            long.MaxValue, "JSONL file");   // streamed: a regular file of any size
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file,
+            CompressionMode.Decompress) : file;
         using var reader = new StreamReader(stream, StrictUtf8);
         int lineNumber = 0;
         while (true)
@@ -127,7 +134,8 @@ public static class CorpusReaders
             {
                 if (reader.ReadLine() is not { } line) yield break;
                 lineNumber++;
-                doc = string.IsNullOrWhiteSpace(line) ? null : ParseLine(line, path, lineNumber, textField, idField, groupField);
+                doc = string.IsNullOrWhiteSpace(line) ? null : ParseLine(line, path, lineNumber, textField, idField,
+                    groupField);
             }
             catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON ({e.Message}).", e); }
             catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
@@ -135,13 +143,16 @@ public static class CorpusReaders
         }
     }
 
-    static CorpusDocument ParseLine(string line, string path, int lineNumber, string textField, string? idField, string? groupField)
+    static CorpusDocument ParseLine(string line, string path, int lineNumber, string textField, string? idField,
+        string? groupField)
     {
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
         if (!root.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
             throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
-        string id = idField is not null && root.TryGetProperty(idField, out var idValue) ? idValue.ToString() : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string id = idField is not null && root.TryGetProperty(idField,
+            out var idValue) ? idValue.ToString()
+                : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string group = groupField is not null && root.TryGetProperty(groupField, out var g) ? g.ToString() : "";
         return new CorpusDocument(id, group, text.GetString()!);
     }

@@ -12,7 +12,8 @@ public static class DocumentSplit
         IReadOnlyList<CorpusDocument> documents, double validationFraction, int seed = 0)
     {
         if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
+            throw new ArgumentOutOfRangeException(nameof(validationFraction),
+                validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
         var train = new List<CorpusDocument>();
         var valid = new List<CorpusDocument>();
         foreach (var group in documents.GroupBy(d => d.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -37,8 +38,11 @@ public static class DocumentSplit
         IReadOnlyList<CorpusDocument> documents, double validationFraction, int seed = 0)
     {
         if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
-        var ranked = documents.Select(d => (Doc: d, U: Hash(seed, d.Id) / (double)ulong.MaxValue)).OrderBy(x => x.U).ThenBy(x => x.Doc.Id, StringComparer.Ordinal).ToList();
+            throw new ArgumentOutOfRangeException(nameof(validationFraction),
+                validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
+        var ranked = documents.Select(d => (Doc: d,
+            U: Hash(seed, d.Id) / (double)ulong.MaxValue)).OrderBy(x => x.U).ThenBy(x => x.Doc.Id,
+                StringComparer.Ordinal).ToList();
         int take = ranked.Count(x => x.U < validationFraction);
         if (ranked.Count >= 2) take = Math.Clamp(take, 1, ranked.Count - 1);
         var valid = ranked.Take(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
@@ -54,7 +58,8 @@ public static class DocumentSplit
         IReadOnlyList<CorpusDocument> documents, double validationFraction)
     {
         if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
+            throw new ArgumentOutOfRangeException(nameof(validationFraction),
+                validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
         var train = new List<CorpusDocument>();
         var valid = new List<CorpusDocument>();
         foreach (var d in documents)
@@ -72,7 +77,8 @@ public static class DocumentSplit
     /// <summary>The per-document rule of <see cref="ByHash"/> without the clamp: validation when the stable hash of
     /// (seed, id) falls in the lowest <paramref name="validationFraction"/> of its range. Decided from the id alone, so
     /// a stream of documents is split without holding it.</summary>
-    public static bool IsValidation(string id, double validationFraction, int seed = 0) => Hash(seed, id) / (double)ulong.MaxValue < validationFraction;
+    public static bool IsValidation(string id, double validationFraction, int seed = 0) => Hash(seed,
+        id) / (double)ulong.MaxValue < validationFraction;
 
     static ulong Hash(int seed, string id)
     {

@@ -39,7 +39,8 @@ public sealed class LmTokenizerEstimator : IEstimator<LmTokenizerTransformer>
         SchemaChecks.RequireShape(inputSchema, inputColumnName, Stage, tokens: false);
         // The real annotation needs the fitted tokenizer; the shape only needs its presence.
         return SchemaChecks.Append(inputSchema,
-            [new DataViewSchema.DetachedColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Int32), TokenizerRegistry.Annotate(new ByteLevelTokenizer(), inputColumnName))]);
+            [new DataViewSchema.DetachedColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Int32),
+                TokenizerRegistry.Annotate(new ByteLevelTokenizer(), inputColumnName))]);
     }
 
     /// <summary>The values of a text column, in row order.</summary>

@@ -68,7 +68,8 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         /// <paramref name="vocabSize"/>.</summary>
         /// <exception cref="ArgumentException">Model.VocabSize is set and differs from
         /// <paramref name="vocabSize"/>.</exception>
-        public GptConfig ToConfig(int vocabSize) => Model.VocabSize == 0 || Model.VocabSize == vocabSize ? Model with { VocabSize = vocabSize }
+        public GptConfig ToConfig(int vocabSize) => Model.VocabSize == 0 || Model.VocabSize == vocabSize
+            ? Model with { VocabSize = vocabSize }
             : throw new ArgumentException($"Options.Model.VocabSize is {Model.VocabSize}, but the tokenizer has {vocabSize} ids; the vocabulary comes from the tokenizer, so leave Model.VocabSize at 0.", nameof(vocabSize));
 
         /// <summary>The training-loop options these options describe, with the data seed resolved against
@@ -109,17 +110,20 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         training.ValidateFor(config.SequenceLength);
 
         var device = Runtime.TorchRuntime.DeviceFor(env); // a GPU that is not there is refused before any work
-        if (device.type == TorchSharp.DeviceType.CPU) MemoryNeed.Check(config, training);   // before reading data or allocating
+        if (device.type == TorchSharp.DeviceType.CPU)
+            MemoryNeed.Check(config, training);   // before reading data or allocating
         var train = ReadStream(input, o.TokensColumnName, tokenizer);
         if (train.Length == 0)
             throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");
-        TokenStream? validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, o.TokensColumnName, tokenizer, sourceColumn);
+        TokenStream? validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, o.TokensColumnName,
+            tokenizer, sourceColumn);
 
         using var channel = env.Start(Stage);
         var summary = ModelSummary.For(config);
         channel.Info(MessageSensitivity.None, summary.ToString());
         channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Length:N0} tokens" +
-            (validation is null ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
+            (validation is null
+                ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
         channel.Info(MessageSensitivity.None, $"Device: {device}");
         var model = Gpt.Create(config, seed, device);
         using var board = o.LogDirectory is null ? null : new TensorBoardWriter(o.LogDirectory);
@@ -135,9 +139,12 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
                 board?.Step(record);
                 if (env.IsCanceled()) cancel.Cancel();
             }
-            var result = TrainingLoop.Train(model, train, validation, tokenizer.BytesPerToken(), training, o.Progress, line => channel.Info(MessageSensitivity.None, line), cancel.Token, OnStep);
-            if (result.Status == TrainingStatus.Paused) channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
-            else if (result.Status != TrainingStatus.Completed) channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
+            var result = TrainingLoop.Train(model, train, validation, tokenizer.BytesPerToken(), training,
+                o.Progress, line => channel.Info(MessageSensitivity.None, line), cancel.Token, OnStep);
+            if (result.Status == TrainingStatus.Paused)
+                channel.Info(MessageSensitivity.None, result.Message ?? "Paused.");
+            else if (result.Status != TrainingStatus.Completed)
+                channel.Warning(MessageSensitivity.None, result.Message ?? result.Status.ToString());
             return new LowRankLmTransformer(model, tokenizer, o.TokensColumnName, result);
         }
         catch
@@ -160,11 +167,13 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             SchemaChecks.RequireTokens(data.Schema, tokensColumn, Stage + " ValidationSet");
             if (TokenizerRegistry.Find(tokens) is null)
                 throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized by an unknown tokenizer, not by the training data's tokenizer ({tokenizer}). Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
-            SchemaChecks.RequireTokenizer(tokens, tokenizer, "the training data's tokenizer", Stage + " ValidationSet", "Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+            SchemaChecks.RequireTokenizer(tokens, tokenizer, "the training data's tokenizer",
+                Stage + " ValidationSet", "Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
             return ReadStream(data, tokensColumn, tokenizer);
         }
         SchemaChecks.RequireText(data.Schema, sourceColumn, Stage + " ValidationSet");
-        var docs = LmTokenizerEstimator.ReadTexts(data, sourceColumn).Select(t => (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
+        var docs = LmTokenizerEstimator.ReadTexts(data,
+            sourceColumn).Select(t => (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
         return new TokenStream(docs, tokenizer.BosId);
     }
 

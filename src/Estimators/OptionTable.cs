@@ -23,7 +23,8 @@ public sealed class OptionDescriptor
     readonly Func<string, object?> parse;
 
     internal OptionDescriptor(PropertyInfo property, string declaredIn, Func<LowRankLmTrainer.Options, object> part,
-        Action<LowRankLmTrainer.Options, Func<object, object>> replacePart, Func<object?, string> format, Func<string, object?> parse)
+        Action<LowRankLmTrainer.Options, Func<object, object>> replacePart, Func<object?, string> format,
+            Func<string, object?> parse)
     {
         Property = property;
         DeclaredIn = declaredIn;
@@ -31,7 +32,8 @@ public sealed class OptionDescriptor
         this.replacePart = replacePart;
         this.format = format;
         this.parse = parse;
-        DefaultRange = property.GetCustomAttributes(false).FirstOrDefault(a => a is RangeAttribute or ChoiceAttribute or BooleanChoiceAttribute) as Attribute;
+        DefaultRange = property.GetCustomAttributes(false).FirstOrDefault(a =>
+            a is RangeAttribute or ChoiceAttribute or BooleanChoiceAttribute) as Attribute;
         Default = Get(new LowRankLmTrainer.Options());
     }
 
@@ -90,7 +92,8 @@ public static class OptionTable
     /// <summary>Every option, in declaration order: Options, then Model, then Training.</summary>
     public static IReadOnlyList<OptionDescriptor> All => Table;
 
-    static readonly Dictionary<string, OptionDescriptor> ByName = Table.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);
+    static readonly Dictionary<string, OptionDescriptor> ByName = Table.ToDictionary(d => d.Name,
+        StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Every option name.</summary>
     public static IReadOnlyCollection<string> Names => ByName.Keys;
@@ -109,27 +112,32 @@ public static class OptionTable
         new(Table.ToDictionary(d => d.Name, d => d.Get(options)), StringComparer.Ordinal);
 
     /// <summary>Every option's default.</summary>
-    public static IReadOnlyDictionary<string, string> Defaults { get; } = Table.ToDictionary(d => d.Name, d => d.Default, StringComparer.Ordinal);
+    public static IReadOnlyDictionary<string, string> Defaults { get; } = Table.ToDictionary(d => d.Name,
+        d => d.Default, StringComparer.Ordinal);
 
     /// <summary>True when two descriptions (from <see cref="Describe"/>, possibly written by an older version that had
     /// fewer options) name the same configuration: every key equal, a key missing on one side standing for the option's
     /// default — an option added since was at its default then.</summary>
-    public static bool SameConfiguration(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b, string prefix = "") =>
+    public static bool SameConfiguration(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b,
+        string prefix = "") =>
         a.Keys.Union(b.Keys).All(k => Value(a, k, prefix) is { } x && x == Value(b, k, prefix));
 
     static string? Value(IReadOnlyDictionary<string, string> d, string key, string prefix) =>
-        d.TryGetValue(key, out var v) ? v : key.StartsWith(prefix, StringComparison.Ordinal) && Defaults.TryGetValue(key[prefix.Length..], out var def) ? def : null;
+        d.TryGetValue(key, out var v) ? v : key.StartsWith(prefix,
+            StringComparison.Ordinal) && Defaults.TryGetValue(key[prefix.Length..], out var def) ? def : null;
 
     /// <summary>The options of one declaring type (<see cref="GptConfig"/> or <see cref="TrainingOptions"/>) read from
     /// an instance of it, as "Name=value" in ordinal order.</summary>
     public static string DescribePart(object declaringInstance) => declaringInstance is GptConfig or TrainingOptions
         ? OptionText.Describe(declaringInstance)
-        : throw new ArgumentException($"{declaringInstance.GetType().Name} declares no options.", nameof(declaringInstance));
+        : throw new ArgumentException($"{declaringInstance.GetType().Name} declares no options.",
+            nameof(declaringInstance));
 
     static List<OptionDescriptor> Build()
     {
         var list = new List<OptionDescriptor>();
-        void Add(Type declaring, string part, Func<LowRankLmTrainer.Options, object> get, Action<LowRankLmTrainer.Options, Func<object, object>> replace, params string[] groups)
+        void Add(Type declaring, string part, Func<LowRankLmTrainer.Options, object> get,
+            Action<LowRankLmTrainer.Options, Func<object, object>> replace, params string[] groups)
         {
             foreach (var p in OptionText.Declared(declaring).Where(p => !groups.Contains(p.Name)))
             {
@@ -137,9 +145,11 @@ public static class OptionTable
                 list.Add(new OptionDescriptor(p, part, get, replace, format, parse));
             }
         }
-        Add(typeof(LowRankLmTrainer.Options), "Options", o => o, (o, change) => change(o), nameof(LowRankLmTrainer.Options.Model), nameof(LowRankLmTrainer.Options.Training));
+        Add(typeof(LowRankLmTrainer.Options), "Options", o => o, (o, change) => change(o),
+            nameof(LowRankLmTrainer.Options.Model), nameof(LowRankLmTrainer.Options.Training));
         Add(typeof(GptConfig), "Model", o => o.Model, (o, change) => o.Model = (GptConfig)change(o.Model with { }));
-        Add(typeof(TrainingOptions), "Training", o => o.Training, (o, change) => o.Training = (TrainingOptions)change(o.Training with { }));
+        Add(typeof(TrainingOptions), "Training", o => o.Training,
+            (o, change) => o.Training = (TrainingOptions)change(o.Training with { }));
         var duplicate = list.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new InvalidOperationException($"Option '{duplicate.Key}' is declared in {string.Join(" and ", duplicate.Select(d => d.DeclaredIn))}; each option is declared once.");

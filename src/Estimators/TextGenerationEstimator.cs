@@ -14,7 +14,8 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
     readonly string outputColumnName, inputColumnName;
     readonly GenerationOptions options;
 
-    internal TextGenerationEstimator(LowRankLmTransformer model, string outputColumnName, string inputColumnName, GenerationOptions? options)
+    internal TextGenerationEstimator(LowRankLmTransformer model, string outputColumnName, string inputColumnName,
+        GenerationOptions? options)
     {
         this.model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
@@ -34,6 +35,7 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         SchemaChecks.RequireShape(inputSchema, inputColumnName, TextGenerationTransformer.Stage, tokens: false);
-        return SchemaChecks.Append(inputSchema, [new DataViewSchema.DetachedColumn(outputColumnName, TextDataViewType.Instance)]);
+        return SchemaChecks.Append(inputSchema,
+            [new DataViewSchema.DetachedColumn(outputColumnName, TextDataViewType.Instance)]);
     }
 }

@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Evaluation;
 /// <param name="TokenLogProbabilities">ln p(token | everything before it), one per token, in nats.</param>
 /// <param name="IsGreedy">Every continuation token was the model's most likely token at its place.</param>
 /// <param name="Bytes">UTF-8 bytes of the continuation (to normalise log-probabilities by length).</param>
-public sealed record ContinuationScore(IReadOnlyList<int> TokenIds, IReadOnlyList<double> TokenLogProbabilities, bool IsGreedy, long Bytes)
+public sealed record ContinuationScore(IReadOnlyList<int> TokenIds, IReadOnlyList<double> TokenLogProbabilities,
+    bool IsGreedy, long Bytes)
 {
     /// <summary>ln p(continuation | prompt): the sum of <see cref="TokenLogProbabilities"/>.</summary>
     public double LogProbability => TokenLogProbabilities.Sum();

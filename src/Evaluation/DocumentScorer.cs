@@ -29,7 +29,8 @@ public static class DocumentScorer
 
     /// <summary>Scores each of <paramref name="documents"/> (token ids without BOS); BOS inside a document is not a
     /// predicted target.</summary>
-    public static DocumentScore[] ScoreEach(Gpt model, int bosId, IReadOnlyList<int> bytesPerToken, IReadOnlyList<int[]> documents)
+    public static DocumentScore[] ScoreEach(Gpt model, int bosId, IReadOnlyList<int> bytesPerToken,
+        IReadOnlyList<int[]> documents)
     {
         var scores = ScoreTokens(model, bosId, documents);
         return documents.Select((tokens, d) => Sum(scores[d], tokens, bosId, bytesPerToken)).ToArray();
@@ -108,7 +109,8 @@ public static class DocumentScorer
                 using var scope = torch.NewDisposeScope();
                 var logits = model.forward(torch.tensor(x, rows, len, device: model.Device));
                 var flat = logits.view(-1, logits.shape[^1]);
-                var losses = nn.functional.cross_entropy(flat, torch.tensor(y, device: model.Device), reduction: nn.Reduction.None)
+                var losses = nn.functional.cross_entropy(flat, torch.tensor(y, device: model.Device),
+                    reduction: nn.Reduction.None)
                     .cpu().data<float>().ToArray();
                 var argmax = flat.argmax(-1).cpu().data<long>().ToArray();
                 for (int r = 0; r < rows; r++)

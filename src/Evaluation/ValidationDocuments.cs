@@ -23,7 +23,8 @@ public sealed class ValidationDocuments : IValidationEvaluator
     /// figure is the same for every model, so curves and time to threshold compare.</param>
     /// <param name="minimumPrefix">The shortest prefix taken from a chosen document (a model's context is a good
     /// choice).</param>
-    public ValidationDocuments(IReadOnlyList<int[]> documents, int bosId, IReadOnlyList<int> bytesPerToken, int maxTokens = 0, int minimumPrefix = 256)
+    public ValidationDocuments(IReadOnlyList<int[]> documents, int bosId, IReadOnlyList<int> bytesPerToken,
+        int maxTokens = 0, int minimumPrefix = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumPrefix, 1);
@@ -36,7 +37,8 @@ public sealed class ValidationDocuments : IValidationEvaluator
         int k = whole ? n : Math.Clamp(maxTokens / minimumPrefix, 1, n);
         int prefix = whole ? int.MaxValue : (int)Math.Ceiling((double)maxTokens / k);
         Selected = Enumerable.Range(0, k).Select(j => k == n ? j : (int)((j + 0.5) * n / k)).ToArray();
-        this.documents = Selected.Select(i => nonEmpty[i].Length <= prefix ? nonEmpty[i] : nonEmpty[i][..prefix]).ToArray();
+        this.documents = Selected.Select(i => nonEmpty[i].Length <= prefix ? nonEmpty[i]
+            : nonEmpty[i][..prefix]).ToArray();
         this.bosId = bosId;
         this.bytesPerToken = bytesPerToken;
         TotalDocuments = n;
@@ -46,8 +48,10 @@ public sealed class ValidationDocuments : IValidationEvaluator
     }
 
     /// <summary>The documents of <paramref name="stream"/>, subset as the constructor describes.</summary>
-    public static ValidationDocuments FromStream(TokenStream stream, IReadOnlyList<int> bytesPerToken, int maxTokens = 0, int minimumPrefix = 256) =>
-        new(Enumerable.Range(0, stream.DocumentCount).Select(stream.Document).ToArray(), stream.BosToken, bytesPerToken, maxTokens, minimumPrefix);
+    public static ValidationDocuments FromStream(TokenStream stream, IReadOnlyList<int> bytesPerToken,
+        int maxTokens = 0, int minimumPrefix = 256) =>
+        new(Enumerable.Range(0, stream.DocumentCount).Select(stream.Document).ToArray(), stream.BosToken,
+            bytesPerToken, maxTokens, minimumPrefix);
 
     /// <summary>Indices of the scored documents among the set's non-empty documents, in order.</summary>
     public IReadOnlyList<int> Selected { get; }

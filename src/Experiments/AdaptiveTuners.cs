@@ -26,7 +26,8 @@ public static class AdaptiveTuners
     /// of the incumbent to a neighbouring value (the next or previous choice; a range value scaled up or down, the step
     /// shrinking as the search narrows). Never proposes a configuration twice. <paramref name="trials"/> proposals in
     /// all.</summary>
-    public static IAdaptiveTuner LocalSearch(int trials, int randomStarts = 4, int seed = 0) => new LocalSearchTuner(trials, randomStarts, seed);
+    public static IAdaptiveTuner LocalSearch(int trials, int randomStarts = 4,
+        int seed = 0) => new LocalSearchTuner(trials, randomStarts, seed);
 
     sealed class LocalSearchTuner : IAdaptiveTuner
     {
@@ -39,8 +40,11 @@ public static class AdaptiveTuners
 
         public LocalSearchTuner(int trials, int randomStarts, int seed)
         {
-            if (trials < 1) throw new ArgumentOutOfRangeException(nameof(trials), trials, "LocalSearch needs at least one trial.");
-            if (randomStarts < 1) throw new ArgumentOutOfRangeException(nameof(randomStarts), randomStarts, "LocalSearch needs at least one random start.");
+            if (trials < 1)
+                throw new ArgumentOutOfRangeException(nameof(trials), trials, "LocalSearch needs at least one trial.");
+            if (randomStarts < 1)
+                throw new ArgumentOutOfRangeException(nameof(randomStarts),
+                    randomStarts, "LocalSearch needs at least one random start.");
             (this.trials, this.randomStarts, this.seed) = (trials, randomStarts, seed);
             rng = new Random(seed);
         }
@@ -49,7 +53,8 @@ public static class AdaptiveTuners
 
         public IReadOnlyDictionary<string, string>? Propose(SearchSpace space)
         {
-            if (space.Dimensions.Count == 0) throw new ArgumentException("LocalSearch needs a search space with at least one parameter.");
+            if (space.Dimensions.Count == 0)
+                throw new ArgumentException("LocalSearch needs a search space with at least one parameter.");
             for (int attempt = 0; proposals < trials && attempt < 200; attempt++)
             {
                 var candidate = best is null || proposals < randomStarts ? RandomPoint(space) : Neighbour(space, best);
@@ -71,11 +76,13 @@ public static class AdaptiveTuners
         }
 
         Dictionary<string, string> RandomPoint(SearchSpace space) =>
-            space.Dimensions.ToDictionary(d => d.Name, d => d.IsRange ? Format(d, Draw(d.Min, d.Max, d.LogScale)) : d.Choices[rng.Next(d.Choices.Count)]);
+            space.Dimensions.ToDictionary(d => d.Name,
+                d => d.IsRange ? Format(d, Draw(d.Min, d.Max, d.LogScale)) : d.Choices[rng.Next(d.Choices.Count)]);
 
         Dictionary<string, string> Neighbour(SearchSpace space, IReadOnlyDictionary<string, string> center)
         {
-            var point = space.Dimensions.ToDictionary(d => d.Name, d => center.TryGetValue(d.Name, out var v) ? v : d.IsRange ? Format(d, d.Min) : d.Choices[0]);
+            var point = space.Dimensions.ToDictionary(d => d.Name,
+                d => center.TryGetValue(d.Name, out var v) ? v : d.IsRange ? Format(d, d.Min) : d.Choices[0]);
             var d = space.Dimensions[rng.Next(space.Dimensions.Count)];
             int direction = rng.Next(2) == 0 ? -1 : 1;
             if (!d.IsRange)
@@ -88,7 +95,8 @@ public static class AdaptiveTuners
                 // Steps shrink as trials pass without improvement: ×2 at first, towards ×1.1.
                 double x = double.Parse(point[d.Name], CultureInfo.InvariantCulture);
                 double factor = 1 + Math.Max(0.1, 1.0 / (1 + sinceImprovement / 2.0));
-                double moved = d.LogScale ? (direction > 0 ? x * factor : x / factor) : x + direction * (factor - 1) * (d.Max - d.Min) / 4;
+                double moved = d.LogScale ? (direction > 0 ? x * factor : x / factor)
+                    : x + direction * (factor - 1) * (d.Max - d.Min) / 4;
                 point[d.Name] = Format(d, Math.Clamp(moved, d.Min, d.Max));
             }
             return point;
@@ -101,6 +109,7 @@ public static class AdaptiveTuners
         }
 
         static string Format(SearchDimension d, double v) =>
-            d.Integer ? ((long)Math.Round(v)).ToString(CultureInfo.InvariantCulture) : v.ToString("G4", CultureInfo.InvariantCulture);
+            d.Integer ? ((long)Math.Round(v)).ToString(CultureInfo.InvariantCulture) : v.ToString("G4",
+                CultureInfo.InvariantCulture);
     }
 }

@@ -34,10 +34,12 @@ internal static class ExperimentIdentity
     {
         var library = typeof(Gpt).Assembly;
         var assemblies = configurations
-            .SelectMany(o => new[] { o.Model.Variant.GetType(), o.Training.Optimizer.GetType(), Implementation(o.Model.AttentionRank), Implementation(o.Model.MlpRank) })
+            .SelectMany(o => new[] { o.Model.Variant.GetType(), o.Training.Optimizer.GetType(),
+                Implementation(o.Model.AttentionRank), Implementation(o.Model.MlpRank) })
             .Where(t => t is not null).Select(t => t!.Assembly).Where(a => a != library).Distinct()
             .OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
-        return assemblies.Count == 0 ? "none" : string.Join("; ", assemblies.Select(a => $"{a.GetName().Name} {Hash(a)}"));
+        return assemblies.Count == 0 ? "none" : string.Join("; ",
+            assemblies.Select(a => $"{a.GetName().Name} {Hash(a)}"));
     }
 
     static Type? Implementation(RankSchedule? schedule) => schedule?.ImplementationType;

@@ -21,7 +21,8 @@ public static class Objectives
 {
     /// <summary>The value of <paramref name="objective"/> for <paramref name="trial"/>, or null when it has none (the
     /// trial did not complete, or never reached the threshold).</summary>
-    public static double? Value(TrialResult trial, ExperimentObjective objective) => trial.Status != TrialStatus.Completed ? null : objective switch
+    public static double? Value(TrialResult trial,
+        ExperimentObjective objective) => trial.Status != TrialStatus.Completed ? null : objective switch
     {
         ExperimentObjective.Perplexity => trial.Perplexity,
         ExperimentObjective.BitsPerByte => trial.BitsPerByte,
@@ -32,14 +33,16 @@ public static class Objectives
 
     /// <summary>The trial with the lowest value, ties to the earlier index; null when none has one.</summary>
     public static TrialResult? Best(IEnumerable<TrialResult> trials, ExperimentObjective objective) =>
-        trials.Where(t => Value(t, objective) is not null).OrderBy(t => Value(t, objective)).ThenBy(t => t.Index).FirstOrDefault();
+        trials.Where(t => Value(t, objective) is not null).OrderBy(t => Value(t,
+            objective)).ThenBy(t => t.Index).FirstOrDefault();
 }
 
 /// <summary>What <see cref="LowRankExperiment.RunAsync"/> returns: every trial record in the run directory (all
 /// shards), the best by the objective, and, under successive halving, the compute it used.</summary>
 public sealed class ExperimentResult : IReadOnlyList<TrialResult>
 {
-    internal ExperimentResult(IReadOnlyList<TrialResult> trials, ExperimentObjective objective, EarlyStoppingSummary? earlyStopping)
+    internal ExperimentResult(IReadOnlyList<TrialResult> trials, ExperimentObjective objective,
+        EarlyStoppingSummary? earlyStopping)
     {
         Trials = trials;
         Objective = objective;

@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Experiments;
 /// <param name="Total">Trials of this shard.</param>
 /// <param name="Result">The record when the trial ended; null when it starts.</param>
 /// <param name="Skipped">True when the run directory already had the trial.</param>
-public sealed record ExperimentProgress(int TrialIndex, string TrialId, string Parameters, int Done, int Total, TrialResult? Result, bool Skipped)
+public sealed record ExperimentProgress(int TrialIndex, string TrialId, string Parameters, int Done, int Total,
+    TrialResult? Result, bool Skipped)
 {
     /// <summary>Under successive halving, the rung this run trains to (0 = the first); null otherwise.</summary>
     public int? Rung { get; init; }

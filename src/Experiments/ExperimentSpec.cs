@@ -131,11 +131,13 @@ public sealed class ExperimentSpec
     {
         var spec = new ExperimentSpec();
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        try { doc = JsonDocument.Parse(json,
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
         catch (JsonException e) { throw new ArgumentException($"{source}: not valid JSON ({e.Message})."); }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{source}: the top level must be a JSON object.");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new ArgumentException($"{source}: the top level must be a JSON object.");
             // Extensions first: the baseline and search space may name what they register.
             foreach (var p in doc.RootElement.EnumerateObject().OrderBy(p => p.Name == "extensions" ? 0 : 1))
                 spec.Apply(source, p);
@@ -168,22 +170,28 @@ public sealed class ExperimentSpec
         var space = new JsonObject();
         foreach (var d in SearchSpace.Dimensions)
             space[d.Name] = d.IsRange
-                ? new JsonObject { ["min"] = d.Min, ["max"] = d.Max, ["logScale"] = d.LogScale, ["integer"] = d.Integer }
-                : new JsonArray([.. d.Choices.Select(c => OptionTable.Find(d.Name) is { } option ? Typed(option, c) : (JsonNode?)c)]);
+                ? new JsonObject { ["min"] = d.Min, ["max"] = d.Max, ["logScale"] = d.LogScale,
+                    ["integer"] = d.Integer }
+                : new JsonArray([.. d.Choices.Select(c => OptionTable.Find(d.Name) is { } option ? Typed(option,
+                    c) : (JsonNode?)c)]);
         o["searchSpace"] = space;
         if (Trials is null) o["tuner"] = Tuner;
-        else o["trials"] = new JsonArray([.. Trials.Select(t => (JsonNode?)new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))))]);
+        else o["trials"] = new JsonArray([.. Trials.Select(t =>
+            (JsonNode?)new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))))]);
         if (TrialBudget?.Steps is int steps) o["trialSteps"] = steps;
         if (TrialBudget?.Tokens is long tokens) o["trialTokens"] = tokens;
         if (TrialBudget?.Seconds is double seconds) o["trialSeconds"] = seconds;
         if (Baseline.Training.Threads is int threads) o["threads"] = threads;
         if (ExperimentMinutes is double minutes) o["experimentMinutes"] = minutes;
-        if (EarlyStopping is { } es) o["earlyStopping"] = new JsonObject { ["minSteps"] = es.MinSteps, ["reductionFactor"] = es.ReductionFactor };
+        if (EarlyStopping is { } es)
+            o["earlyStopping"] = new JsonObject { ["minSteps"] = es.MinSteps,
+                ["reductionFactor"] = es.ReductionFactor };
         o["objective"] = JsonNamingPolicy.CamelCase.ConvertName(Objective.ToString());
         if (ModelDirectory is not null) o["modelDirectory"] = ModelDirectory;
         if (LogDirectory is not null) o["logDirectory"] = LogDirectory;
         if (Reuse.Count > 0) o["reuse"] = new JsonArray([.. Reuse.Select(r => (JsonNode?)r)]);
-        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + Environment.NewLine;
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + Environment.NewLine;
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (atomically).</summary>
@@ -220,7 +228,8 @@ public sealed class ExperimentSpec
         const string former = "32768", key = "baseline." + nameof(TrainingOptions.EvalTokens);
         if (namedOptions.Contains(nameof(TrainingOptions.EvalTokens)) || !Directory.Exists(runDirectory)) return false;
         var stored = new ResultStore(runDirectory).ReadFingerprint();
-        if (stored?.GetValueOrDefault(key) != former || OptionTable.Get(nameof(TrainingOptions.EvalTokens)).Get(Baseline) == former) return false;
+        if (stored?.GetValueOrDefault(key) != former
+            || OptionTable.Get(nameof(TrainingOptions.EvalTokens)).Get(Baseline) == former) return false;
         OptionTable.Get(nameof(TrainingOptions.EvalTokens)).Set(Baseline, former);
         return true;
     }
@@ -242,8 +251,10 @@ public sealed class ExperimentSpec
         {
             case "one-at-a-time" or "oneatatime": experiment.SetTuner(Tuners.OneAtATime()); break;
             case "grid": experiment.SetTuner(Tuners.Grid()); break;
-            case "random" when parts.Length is 2 or 3: experiment.SetTuner(Tuners.Random(At(1, 0, 1), At(2, 0, 0))); break;
-            case "local" when parts.Length is 2 or 3: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0, 1), seed: At(2, 0, 0))); break;
+            case "random" when parts.Length is 2 or 3: experiment.SetTuner(Tuners.Random(At(1, 0, 1),
+                At(2, 0, 0))); break;
+            case "local" when parts.Length is 2 or 3: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0, 1),
+                seed: At(2, 0, 0))); break;
             default: throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
         }
     }
@@ -272,11 +283,14 @@ public sealed class ExperimentSpec
             case "experimentMinutes":
                 // Bounded so that it is a TimeSpan (1e300 minutes overflowed one): a billion minutes is 1,900 years.
                 ExperimentMinutes = Positive(p, where) is var minutes && minutes <= MaxExperimentMinutes ? minutes
-                    : throw new ArgumentException(string.Create(Ci, $"{where}: must be at most {MaxExperimentMinutes:N0} minutes; got {p.Value.GetRawText()}."));
+                    : throw new ArgumentException(string
+                        .Create(Ci, $"{where}: must be at most {MaxExperimentMinutes:N0} minutes; got {p.Value.GetRawText()}."));
                 break;
-            case "evalEvery" or "evalTokens": SetOption(OptionOf(p.Name), Integer(p, where, 0, int.MaxValue).ToString(Ci)); break;
+            case "evalEvery" or "evalTokens": SetOption(OptionOf(p.Name),
+                Integer(p, where, 0, int.MaxValue).ToString(Ci)); break;
             case "threshold": SetOption(OptionOf(p.Name), Number(p, where).ToString("R", Ci)); break;
-            case "threads": Baseline.Training = Baseline.Training with { Threads = Integer(p, where, 1, Runtime.ThreadPolicy.MaxThreads) }; break;
+            case "threads": Baseline.Training = Baseline.Training with { Threads = Integer(p, where, 1,
+                Runtime.ThreadPolicy.MaxThreads) }; break;
             case "earlyStopping":
             {
                 var o = Object(p, where);
@@ -287,7 +301,8 @@ public sealed class ExperimentSpec
                     else if (e.Name == "reductionFactor") eta = Integer(e, $"{where}.reductionFactor", 2, 1000);
                     else throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; use minSteps and reductionFactor.");
                 }
-                if (min < 1) throw new ArgumentException($"{where}: give \"minSteps\" (the first rung's steps, at least 1).");
+                if (min < 1)
+                    throw new ArgumentException($"{where}: give \"minSteps\" (the first rung's steps, at least 1).");
                 EarlyStopping = new SuccessiveHalvingOptions(min, eta);
                 break;
             }
@@ -300,7 +315,8 @@ public sealed class ExperimentSpec
                     string dll = Path.GetFullPath(v, Path.GetDirectoryName(Path.GetFullPath(path))!);
                     if (!File.Exists(dll)) throw new FileNotFoundException($"{where}: no assembly at '{dll}'.", dll);
                     var registered = ExtensionRegistry.RegisterAll(System.Reflection.Assembly.LoadFrom(dll));
-                    if (registered.Count == 0) throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or IOptimizerFactory with a parameterless constructor.");
+                    if (registered.Count == 0)
+                        throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or IOptimizerFactory with a parameterless constructor.");
                     dlls.Add(dll);
                 }
                 Extensions = dlls;
@@ -322,14 +338,17 @@ public sealed class ExperimentSpec
                 {
                     if (o.Value.ValueKind == JsonValueKind.Object) AddRange(o, $"{where}.{o.Name}");
                     else if (o.Value.ValueKind == JsonValueKind.Array)
-                        SearchSpace.Add(o.Name, o.Value.EnumerateArray().Select((v, i) => ScalarOf(v, $"{where}.{o.Name}[{i}]")).ToArray());
+                        SearchSpace.Add(o.Name,
+                            o.Value.EnumerateArray().Select((v, i) => ScalarOf(v, $"{where}.{o.Name}[{i}]")).ToArray());
                     else throw new ArgumentException($"{where}.{o.Name}: expected an array of values, got {o.Value.ValueKind}.");
                 }
                 break;
             case "trials":
-                if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Object))
+                if (p.Value.ValueKind != JsonValueKind.Array
+                    || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Object))
                     throw new ArgumentException($"{where}: expected an array of trials, each an object of option values.");
-                Trials = [.. p.Value.EnumerateArray().Select((t, i) => (IReadOnlyDictionary<string, string>)t.EnumerateObject()
+                Trials = [.. p.Value.EnumerateArray().Select((t,
+                    i) => (IReadOnlyDictionary<string, string>)t.EnumerateObject()
                     .ToDictionary(o => o.Name, o => ScalarOf(o.Value, $"{where}[{i}].{o.Name}")))];
                 Tuner = "explicit";
                 break;
@@ -341,7 +360,8 @@ public sealed class ExperimentSpec
     /// <summary>This budget key added to the ones already read: together they are each trial's budget.</summary>
     TrialBudget Budget(string where, int? steps = null, long? tokens = null, double? seconds = null)
     {
-        try { return new TrialBudget(steps ?? TrialBudget?.Steps, tokens ?? TrialBudget?.Tokens, seconds ?? TrialBudget?.Seconds); }
+        try { return new TrialBudget(steps ?? TrialBudget?.Steps, tokens ?? TrialBudget?.Tokens,
+            seconds ?? TrialBudget?.Seconds); }
         catch (ArgumentException e) { throw new ArgumentException($"{where}: {e.Message}", e); }
     }
 
@@ -378,36 +398,45 @@ public sealed class ExperimentSpec
     }
 
     static JsonElement Object(JsonProperty p, string where) =>
-        p.Value.ValueKind == JsonValueKind.Object ? p.Value : throw new ArgumentException($"{where}: expected an object, got {p.Value.ValueKind}.");
+        p.Value.ValueKind == JsonValueKind.Object ? p.Value
+            : throw new ArgumentException($"{where}: expected an object, got {p.Value.ValueKind}.");
 
     static IEnumerable<string> Strings(JsonProperty p, string where, string what) =>
-        p.Value.ValueKind == JsonValueKind.Array && p.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
+        p.Value.ValueKind == JsonValueKind.Array
+            && p.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
             ? [.. p.Value.EnumerateArray().Select(v => v.GetString()!)]
             : throw new ArgumentException($"{where}: expected an array of {what} (strings).");
 
     static string Text(JsonProperty p, string where) =>
-        p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ArgumentException($"{where}: expected a string, got {p.Value.ValueKind}.");
+        p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()!
+            : throw new ArgumentException($"{where}: expected a string, got {p.Value.ValueKind}.");
 
     static double Number(JsonProperty p, string where) =>
-        p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
+        p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble()
+            : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
 
     static bool Boolean(JsonProperty p, string where) =>
-        p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean() : throw new ArgumentException($"{where}: expected true or false, got {p.Value.ValueKind}.");
+        p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean()
+            : throw new ArgumentException($"{where}: expected true or false, got {p.Value.ValueKind}.");
 
     /// <summary>A positive, finite number.</summary>
     static double Positive(JsonProperty p, string where) =>
-        Number(p, where) is var v && v > 0 && double.IsFinite(v) ? v : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
+        Number(p,
+            where) is var v && v > 0 && double.IsFinite(v) ? v
+                : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
 
     /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]: a fraction, or a value past either
     /// end, is refused by name instead of being cut or saturated (1e300 steps once became int.MaxValue and ran until
     /// killed).</summary>
-    static int Integer(JsonProperty p, string where, int min, int max) => checked((int)Integer(p, where, (long)min, max));
+    static int Integer(JsonProperty p, string where, int min, int max) => checked((int)Integer(p, where, (long)min,
+        max));
 
     static long Integer(JsonProperty p, string where, long min, long max)
     {
         double v = Number(p, where);
         if (v != Math.Floor(v) || v < min || v > max)
-            throw new ArgumentException(string.Create(Ci, $"{where}: must be a whole number in {min:N0} … {max:N0}; got {p.Value.GetRawText()}."));
+            throw new ArgumentException(string
+                .Create(Ci, $"{where}: must be a whole number in {min:N0} … {max:N0}; got {p.Value.GetRawText()}."));
         return (long)v;
     }
 

@@ -14,14 +14,16 @@ namespace MLNet.LowRank.Experiments;
 /// <param name="Parameters">Non-embedding parameters of the chosen low-rank model.</param>
 /// <param name="WithinTolerance">Whether |Parameters − BaselineParameters| ≤ tolerance · BaselineParameters.</param>
 /// <param name="Message">What was chosen, or why nothing fits.</param>
-public sealed record IsoParameterPlan(int Depth, int? AttentionRank, int? MlpRank, long BaselineParameters, long Parameters, bool WithinTolerance, string Message)
+public sealed record IsoParameterPlan(int Depth, int? AttentionRank, int? MlpRank, long BaselineParameters,
+    long Parameters, bool WithinTolerance, string Message)
 {
     /// <summary>(Parameters − BaselineParameters) / BaselineParameters.</summary>
     public double RelativeDifference => (double)(Parameters - BaselineParameters) / BaselineParameters;
 
     /// <summary>The two trials to run: <paramref name="baseline"/>, and <paramref name="lowRank"/> at the planned depth
     /// (and ranks).</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials(IReadOnlyDictionary<string, string> baseline, IReadOnlyDictionary<string, string> lowRank)
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials(IReadOnlyDictionary<string, string> baseline,
+        IReadOnlyDictionary<string, string> lowRank)
     {
         var ci = CultureInfo.InvariantCulture;
         var matched = new Dictionary<string, string>(lowRank) { ["Depth"] = Depth.ToString(ci) };
@@ -40,9 +42,11 @@ public static class IsoParameterPlanner
     /// <param name="maxDepth">Deepest model considered.</param>
     /// <param name="searchRanks">Also try constant attention and MLP ranks in steps of
     /// <paramref name="rankStep"/>.</param>
-    public static IsoParameterPlan Plan(GptConfig baseline, GptConfig lowRank, double tolerance = 0.02, int maxDepth = 64, bool searchRanks = false, int rankStep = 8)
+    public static IsoParameterPlan Plan(GptConfig baseline, GptConfig lowRank, double tolerance = 0.02,
+        int maxDepth = 64, bool searchRanks = false, int rankStep = 8)
     {
-        if (!(tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "tolerance must be ≥ 0.");
+        if (!(tolerance >= 0))
+            throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "tolerance must be ≥ 0.");
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
         long target = ModelSummary.For(baseline).NonEmbeddingParameters;
 
@@ -70,7 +74,8 @@ public static class IsoParameterPlanner
         var best = candidates.OrderBy(c => Math.Abs(c.Params - target)).ThenByDescending(c => c.Depth).First();
         bool within = Math.Abs(best.Params - target) <= tolerance * target;
         double diff = (double)(best.Params - target) / target;
-        string what = $"depth {best.Depth}" + (best.Attention is int a ? $", attention rank {a}" : "") + (best.Mlp is int m ? $", MLP rank {m}" : "");
+        string what = $"depth {best.Depth}" + (best.Attention is int a
+            ? $", attention rank {a}" : "") + (best.Mlp is int m ? $", MLP rank {m}" : "");
         string message = within
             ? $"{what}: {best.Params:N0} non-embedding parameters vs the baseline's {target:N0} ({diff:+0.0%;-0.0%})."
             : $"No depth up to {maxDepth}{(searchRanks ? " and no rank" : "")} matches the baseline's {target:N0} non-embedding parameters within {tolerance:P1}; the closest is {what} with {best.Params:N0} ({diff:+0.0%;-0.0%}). Loosen the tolerance{(searchRanks ? "" : ", let the planner search ranks")} or change the low-rank setting.";

@@ -47,7 +47,8 @@ public sealed class LowRankExperiment
 
     /// <summary>The tokenizer (trained once on the training set, shared by every trial) and the trainer options every
     /// trial starts from.</summary>
-    public LowRankExperiment SetPipeline(LmTokenizerFactory tokenizer, LowRankLmTrainer.Options baseline, string textColumn = "Text")
+    public LowRankExperiment SetPipeline(LmTokenizerFactory tokenizer, LowRankLmTrainer.Options baseline,
+        string textColumn = "Text")
     {
         this.tokenizer = tokenizer;
         this.baseline = baseline;
@@ -93,10 +94,12 @@ public sealed class LowRankExperiment
     public LowRankExperiment SetRandomSearch(int trials, int seed = 0) => SetTuner(Tuners.Random(trials, seed));
 
     /// <summary>The baseline, then one parameter at a time.</summary>
-    public LowRankExperiment SetOneAtATimeScan(IReadOnlyDictionary<string, string>? baseline = null) => SetTuner(Tuners.OneAtATime(baseline));
+    public LowRankExperiment SetOneAtATimeScan(IReadOnlyDictionary<string, string>? baseline = null) =>
+        SetTuner(Tuners.OneAtATime(baseline));
 
     /// <summary>Exactly these trials (for example an iso-parameter plan's).</summary>
-    public LowRankExperiment SetTrials(IEnumerable<IReadOnlyDictionary<string, string>> trials) => SetTuner(Tuners.Explicit(trials));
+    public LowRankExperiment SetTrials(IEnumerable<IReadOnlyDictionary<string, string>> trials) =>
+        SetTuner(Tuners.Explicit(trials));
 
     /// <summary>Any fixed-list tuner.</summary>
     public LowRankExperiment SetTuner(ITuner t)
@@ -186,7 +189,8 @@ public sealed class LowRankExperiment
     /// array).</summary>
     public LowRankExperiment SetShard(int index, int count)
     {
-        if (count < 1 || index < 0 || index >= count) throw new ArgumentOutOfRangeException(nameof(index), $"Shard {index}/{count}: need 0 ≤ index < count.");
+        if (count < 1 || index < 0 || index >= count)
+            throw new ArgumentOutOfRangeException(nameof(index), $"Shard {index}/{count}: need 0 ≤ index < count.");
         (shardIndex, shardCount) = (index, count);
         return this;
     }
@@ -220,7 +224,8 @@ public sealed class LowRankExperiment
     {
         if (adaptiveTuner is not null)
             throw new InvalidOperationException($"The adaptive tuner '{adaptiveTuner.Describe()}' proposes trials from results, so there is no list to plan; use a fixed-list tuner (grid, random, one-at-a-time, explicit) to plan or shard.");
-        var t = tuner ?? throw new InvalidOperationException("Set a tuner first: SetGridSearch, SetRandomSearch, SetOneAtATimeScan, SetTrials or an adaptive tuner.");
+        var t = tuner
+            ?? throw new InvalidOperationException("Set a tuner first: SetGridSearch, SetRandomSearch, SetOneAtATimeScan, SetTrials or an adaptive tuner.");
         var trials = t.Trials(space);
         // Every name and value is checked before any trial trains: an unknown variant or a value that does not parse
         // is refused here, with the known choices, instead of becoming failed trial records.
@@ -248,19 +253,22 @@ public sealed class LowRankExperiment
             ["tuner"] = tuner?.Describe() ?? adaptiveTuner?.Describe() ?? "",
             ["searchSpace"] = space.ToString(),
             ["trialBudget"] = TrialBudget.Describe(b.Training),
-            ["threshold"] = b.Training.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            ["threshold"] = b.Training.ThresholdPerplexity?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                ?? "",
         };
         foreach (var (k, v) in TrialParameters.Describe(b)) f["baseline." + k] = v;
         if (customRunner is null && train is not null && validation is not null)
         {
             documents ??= shards is { } sh ? (sh.Train.Stream.Identity, sh.Validation.Stream.Identity)
-                : (ExperimentIdentity.Documents(train, textColumn), ExperimentIdentity.Documents(validation, textColumn));
+                : (ExperimentIdentity.Documents(train, textColumn),
+                    ExperimentIdentity.Documents(validation, textColumn));
             f["data.train"] = documents.Value.Train;
             f["data.validation"] = documents.Value.Validation;
             f["tokenizerFingerprint"] = Prepared(b).TokenizerFingerprint;
         }
         f["extensions"] = ExperimentIdentity.Extensions(Configurations(b));
-        if (halving is not null) f["earlyStopping"] = halving.ToString(); // only when set: older directories keep their fingerprint
+        if (halving is not null)
+            f["earlyStopping"] = halving.ToString(); // only when set: older directories keep their fingerprint
         return f;
     }
 
@@ -275,7 +283,8 @@ public sealed class LowRankExperiment
         var stored = new ResultStore(runDirectory).ReadFingerprint()
             ?? throw new InvalidOperationException($"{Path.GetFullPath(runDirectory)} holds no experiment.json.");
         var fingerprint = Fingerprint();
-        return ResultStore.Differences(stored, fingerprint, AbsentMeans, AdoptedKeys, [.. AdoptedKeys.Where(k => !fingerprint.ContainsKey(k))]);
+        return ResultStore.Differences(stored, fingerprint, AbsentMeans, AdoptedKeys,
+            [.. AdoptedKeys.Where(k => !fingerprint.ContainsKey(k))]);
     }
 
     /// <summary>Runs this shard's unfinished trials; returns every trial record in the directory (all shards) and the
@@ -283,17 +292,22 @@ public sealed class LowRankExperiment
     public async Task<ExperimentResult> RunAsync(CancellationToken cancellationToken = default)
     {
         // Everything that can be wrong is checked before any training.
-        if (tokenizer is null || baseline is null) throw new InvalidOperationException("Call SetPipeline(tokenizer, baselineOptions) first.");
-        if (customRunner is null && (train is null || validation is null)) throw new InvalidOperationException("Call SetDataset(train, validation) first (or SetTrialRunner with a runner that loads its own data).");
-        if (directory is null) throw new InvalidOperationException("Call SetResultDirectory(path) first: trial records are what survives an interruption.");
+        if (tokenizer is null || baseline is null)
+            throw new InvalidOperationException("Call SetPipeline(tokenizer, baselineOptions) first.");
+        if (customRunner is null && (train is null || validation is null))
+            throw new InvalidOperationException("Call SetDataset(train, validation) first (or SetTrialRunner with a runner that loads its own data).");
+        if (directory is null)
+            throw new InvalidOperationException("Call SetResultDirectory(path) first: trial records are what survives an interruption.");
         if (adaptiveTuner is not null && shardCount > 1)
             throw new InvalidOperationException("An adaptive tuner proposes each trial from the results before it, so it runs in one process; shard a fixed-list tuner instead (with SetSuccessiveHalving to stop hopeless trials early).");
         var budgeted = Budgeted();
         IReadOnlyList<int>? rungs = null;
         if (halving is not null)
         {
-            if (adaptiveTuner is not null) throw new InvalidOperationException("Successive halving needs a fixed list of candidates: use it with grid, random, one-at-a-time or explicit trials.");
-            if (budgeted.Training.MaxSteps is not int maxSteps || budgeted.Training.MaxTokens is not null || budgeted.Training.MaxSeconds is not null)
+            if (adaptiveTuner is not null)
+                throw new InvalidOperationException("Successive halving needs a fixed list of candidates: use it with grid, random, one-at-a-time or explicit trials.");
+            if (budgeted.Training.MaxSteps is not int maxSteps || budgeted.Training.MaxTokens is not null
+                || budgeted.Training.MaxSeconds is not null)
                 throw new InvalidOperationException("Successive halving needs the trial budget in steps only (SetTrialBudget(steps: n)): its rungs are step counts of one schedule.");
             rungs = halving.Rungs(maxSteps);
         }
@@ -307,15 +321,18 @@ public sealed class LowRankExperiment
             store.Claim(Fingerprint(), AbsentMeans, AdoptedKeys);
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
             var session = new Search.TrialSession(store, budgeted, channel,
-                new Search.SessionSettings(objective, b => customRunner ?? Prepared(b).Runner, progressMonitor, monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
-            Search.SuccessiveHalvingSearch? halvingSearch = rungs is null ? null : new(session, halving!, rungs, StaleClaimAfter);
+                new Search.SessionSettings(objective, b => customRunner ?? Prepared(b).Runner, progressMonitor,
+                    monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
+            Search.SuccessiveHalvingSearch? halvingSearch = rungs is null ? null : new(session, halving!, rungs,
+                StaleClaimAfter);
             if (adaptiveTuner is not null) Search.AdaptiveSearch.Run(session, adaptiveTuner, space, cancellationToken);
             else
             {
                 var mine = trials.Where(t => t.Index % shardCount == shardIndex).ToList();
                 Search.TrialReuse.Copy(store, mine, budgeted, Fingerprint(), reuseDirectories, channel);
                 channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}.");
-                if (halvingSearch is null) Search.FixedListSearch.Run(session, mine, StaleClaimAfter, cancellationToken);
+                if (halvingSearch is null)
+                    Search.FixedListSearch.Run(session, mine, StaleClaimAfter, cancellationToken);
                 else halvingSearch.Run(trials, mine, cancellationToken);
             }
             store.WriteSummary();
@@ -334,7 +351,8 @@ public sealed class LowRankExperiment
 
     /// <summary>What a baseline option an older run directory lacks stands for: its default (it was added
     /// since).</summary>
-    static readonly IReadOnlyDictionary<string, string> AbsentMeans = OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value);
+    static readonly IReadOnlyDictionary<string, string> AbsentMeans =
+        OptionTable.Defaults.ToDictionary(kv => "baseline." + kv.Key, kv => kv.Value);
 
     /// <summary>Fingerprint keys an older run directory may lack: it adopts this run's values for them.</summary>
     static readonly string[] AdoptedKeys = ["data.train", "data.validation", "tokenizerFingerprint", "extensions"];
@@ -345,21 +363,27 @@ public sealed class LowRankExperiment
     {
         yield return budgeted;
         var planned = tuner is not null && adaptiveTuner is null ? tuner.Trials(space)
-            : space.Dimensions.SelectMany(d => d.Choices.Select(c => (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [d.Name] = c }));
+            : space.Dimensions.SelectMany(d =>
+                d.Choices.Select(c =>
+                    (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [d.Name] = c }));
         foreach (var p in planned) yield return TrialParameters.Apply(budgeted, p);
     }
 
-    (ITrialRunner Runner, string TokenizerFingerprint) Prepared(LowRankLmTrainer.Options budgeted) => prepared ??= Prepare(budgeted);
+    (ITrialRunner Runner, string TokenizerFingerprint) Prepared(LowRankLmTrainer.Options budgeted) =>
+        prepared ??= Prepare(budgeted);
 
     (ITrialRunner, string) Prepare(LowRankLmTrainer.Options budgeted)
     {
         if (shards is { } s)
-            return (new TrialRunner(ml, null, s.Train, s.Validation, s.Train.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), s.Train.Tokenizer.Fingerprint);
+            return (new TrialRunner(ml, null, s.Train, s.Validation, s.Train.Tokenizer.VocabSize,
+                MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), s.Train.Tokenizer.Fingerprint);
         // One tokenizer for every trial (so perplexities compare), and the tokenized sets cached once.
-        var stage = ml.Transforms.Text.TokenizeForLanguageModel(budgeted.TokensColumnName, textColumn, tokenizer!).Fit(train!);
+        var stage = ml.Transforms.Text.TokenizeForLanguageModel(budgeted.TokensColumnName, textColumn,
+            tokenizer!).Fit(train!);
         var tokenizedTrain = ml.Data.Cache(stage.Transform(train!));
         var tokenizedValidation = ml.Data.Cache(stage.Transform(validation!));
         NativeHeap.Release(); // what training the tokenizer freed, so the first trial's peak is its own too
-        return (new TrialRunner(ml, stage, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize, MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), stage.Tokenizer.Fingerprint);
+        return (new TrialRunner(ml, stage, tokenizedTrain, tokenizedValidation, stage.Tokenizer.VocabSize,
+            MachinePeak.Float32FlopsPerSecond(Runtime.TorchRuntime.Device)), stage.Tokenizer.Fingerprint);
     }
 }

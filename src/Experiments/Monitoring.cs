@@ -20,7 +20,8 @@ public sealed record TrialSettings(int Index, string Id, IReadOnlyDictionary<str
     /// <summary>"A=1;B=2".</summary>
     public string Key => TrialKey.Of(Parameters);
 
-    public override string ToString() => $"trial {Index} {Key}" + (Rung is int r ? $" rung {r}" + (PauseAtStep is int p ? $" (to step {p})" : " (to the end)") : "");
+    public override string ToString() => $"trial {Index} {Key}" + (Rung is int r
+        ? $" rung {r}" + (PauseAtStep is int p ? $" (to step {p})" : " (to the end)") : "");
 }
 
 /// <summary>Receives an experiment's events. Calls come in order, one at a time, from the thread that runs the trials:
@@ -61,8 +62,10 @@ internal sealed class LineMonitor(Action<string> write) : IMonitor
     public void ReportRunningTrial(TrialSettings trial) => write($"{trial}: running");
     public void ReportTrialProgress(TrialSettings trial, TrainingProgress progress) => write($"{trial}: {progress}");
     public void ReportCompletedTrial(TrialSettings trial, TrialResult result) => write($"{trial}: {Describe(result)}");
-    public void ReportFailTrial(TrialSettings trial, TrialResult result) => write($"{trial}: {result.Status} — {result.Error}");
-    public void ReportBestTrial(TrialResult result) => write($"best so far: trial {result.Index} {TrialKey.Of(result.Parameters)}");
+    public void ReportFailTrial(TrialSettings trial,
+        TrialResult result) => write($"{trial}: {result.Status} — {result.Error}");
+    public void ReportBestTrial(TrialResult result) =>
+        write($"best so far: trial {result.Index} {TrialKey.Of(result.Parameters)}");
 
     internal static string Describe(TrialResult r) => r.Status switch
     {
@@ -75,12 +78,14 @@ internal sealed class LineMonitor(Action<string> write) : IMonitor
 
 /// <summary>Turns the events into the <see cref="ExperimentProgress"/> reports of
 /// <c>SetMonitor(IProgress)</c>.</summary>
-internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress, Func<(int Done, int Total)> counts) : MonitorBase
+internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress,
+    Func<(int Done, int Total)> counts) : MonitorBase
 {
     public override void ReportRunningTrial(TrialSettings trial)
     {
         var (done, total) = counts();
-        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, null, false) { Rung = trial.Rung });
+        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, null,
+            false) { Rung = trial.Rung });
     }
 
     public override void ReportCompletedTrial(TrialSettings trial, TrialResult result) => Ended(trial, result);
@@ -89,6 +94,7 @@ internal sealed class ProgressMonitor(IProgress<ExperimentProgress> progress, Fu
     void Ended(TrialSettings trial, TrialResult result)
     {
         var (done, total) = counts();
-        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, result, false) { Rung = trial.Rung });
+        progress.Report(new ExperimentProgress(trial.Index, trial.Id, trial.Key, done, total, result,
+            false) { Rung = trial.Rung });
     }
 }

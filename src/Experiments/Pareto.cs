@@ -9,7 +9,8 @@ public static class Pareto
     /// item is dominated when another is no worse on both and better on one; exact duplicates are all kept.</summary>
     public static IReadOnlyList<T> Frontier<T>(IEnumerable<T> items, Func<T, double> x, Func<T, double> y)
     {
-        var points = items.Select(i => (Item: i, X: x(i), Y: y(i))).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var points = items.Select(i => (Item: i, X: x(i),
+            Y: y(i))).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         return points
             .Where(p => !points.Any(q => q.X <= p.X && q.Y <= p.Y && (q.X < p.X || q.Y < p.Y)))
             .OrderBy(p => p.X).ThenBy(p => p.Y)

@@ -12,7 +12,8 @@ namespace MLNet.LowRank.Experiments;
 /// <summary>Reads and writes a sweep's run directory.</summary>
 public sealed class ResultStore
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public ResultStore(string directory)
     {
@@ -35,7 +36,8 @@ public sealed class ResultStore
     /// gives for it: an option added after the directory was made was at its default then. A key in
     /// <paramref name="adoptable"/> the stored fingerprint lacks is taken from this run and written into it, so later
     /// runs are checked against it.</remarks>
-    public void Claim(IReadOnlyDictionary<string, string> fingerprint, IReadOnlyDictionary<string, string>? absentMeans = null, IReadOnlyCollection<string>? adoptable = null)
+    public void Claim(IReadOnlyDictionary<string, string> fingerprint,
+        IReadOnlyDictionary<string, string>? absentMeans = null, IReadOnlyCollection<string>? adoptable = null)
     {
         System.IO.Directory.CreateDirectory(TrialsDirectory);
         if (File.Exists(ExperimentFile))
@@ -48,13 +50,16 @@ public sealed class ResultStore
             if (adopted.Count > 0)
             {
                 foreach (var k in adopted) existing[k] = fingerprint[k];
-                WriteAtomically(ExperimentFile, JsonSerializer.Serialize(new SortedDictionary<string, string>(existing, StringComparer.Ordinal), Json));
+                WriteAtomically(ExperimentFile,
+                    JsonSerializer.Serialize(new SortedDictionary<string, string>(existing, StringComparer.Ordinal),
+                        Json));
             }
             return;
         }
         // Created exclusively: of two processes claiming a new directory at once, one writes it and the other checks
         // its fingerprint against what the first wrote.
-        string temporary = ExperimentFile + $".{Common.HostIdentity.ProcessId}@{Common.HostIdentity.Name}.{Guid.NewGuid():N}.tmp";
+        string temporary =
+            ExperimentFile + $".{Common.HostIdentity.ProcessId}@{Common.HostIdentity.Name}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(fingerprint, Json));
         try { File.Move(temporary, ExperimentFile, overwrite: false); }
         catch (IOException) when (File.Exists(ExperimentFile))
@@ -69,11 +74,14 @@ public sealed class ResultStore
     /// stands for what <paramref name="absentMeans"/> gives (an option added since was at its default then), or matches
     /// when it is in <paramref name="adoptable"/> (recorded from the first run that has it). Keys in
     /// <paramref name="ignore"/> are not compared.</summary>
-    internal static List<string> Differences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> fingerprint,
-        IReadOnlyDictionary<string, string>? absentMeans, IReadOnlyCollection<string>? adoptable, IReadOnlyCollection<string>? ignore = null)
+    internal static List<string> Differences(IReadOnlyDictionary<string, string> stored,
+        IReadOnlyDictionary<string, string> fingerprint,
+        IReadOnlyDictionary<string, string>? absentMeans, IReadOnlyCollection<string>? adoptable,
+            IReadOnlyCollection<string>? ignore = null)
     {
         string? Stored(string k) => stored.TryGetValue(k, out var v) ? v
-            : (adoptable ?? []).Contains(k) && fingerprint.ContainsKey(k) ? fingerprint[k] : absentMeans?.GetValueOrDefault(k);
+            : (adoptable ?? []).Contains(k) && fingerprint.ContainsKey(k) ? fingerprint[k]
+                : absentMeans?.GetValueOrDefault(k);
         return [.. fingerprint.Keys.Union(stored.Keys)
             .Where(k => !(ignore ?? []).Contains(k) && fingerprint.GetValueOrDefault(k) != Stored(k))
             .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")];
@@ -85,7 +93,8 @@ public sealed class ResultStore
     public Dictionary<string, string>? ReadFingerprint()
     {
         if (!File.Exists(ExperimentFile)) return null;
-        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile)) ?? throw new JsonException("it holds null"); }
+        try { return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ExperimentFile))
+            ?? throw new JsonException("it holds null"); }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{ExperimentFile} is damaged ({e.Message}), so what experiment this directory holds is unknown. Restore it (it is small text: a backup or another shard's copy), or use a new run directory.", e);
@@ -131,13 +140,15 @@ public sealed class ResultStore
         {
             if (!File.Exists(path)) { why = "missing"; return false; }
             record = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(path), Json);
-            if (record is null || string.IsNullOrEmpty(record.Id)) { why = "it holds no trial record"; record = null; return false; }
+            if (record is null
+                || string.IsNullOrEmpty(record.Id)) { why = "it holds no trial record"; record = null; return false; }
             // The record's Id names files (models, checkpoints, best.zip's source): it must be a trial id, and the one
             // its own file is named by (trial-NNN-….json, or ….r<k>.json for a rung), or a forged record could point
             // a sweep at any file.
             string name = Path.GetFileNameWithoutExtension(path);
             int rung = name.LastIndexOf(".r", StringComparison.Ordinal);
-            string expected = rung > 0 && Path.GetFileName(Path.GetDirectoryName(path)) == "rungs" ? name[..rung] : name;
+            string expected = rung > 0 && Path.GetFileName(Path.GetDirectoryName(path)) == "rungs" ? name[..rung]
+                : name;
             if (!TrialKey.IsFileId(record.Id) || record.Id != expected)
             {
                 why = $"its Id '{Truncate(record.Id)}' is not the trial id its file name gives ('{Truncate(expected)}'); a record's Id names files, so such a record is ignored";
@@ -158,20 +169,26 @@ public sealed class ResultStore
     {
         var trials = ReadAll();
         var jsonl = new StringBuilder();
-        foreach (var t in trials) jsonl.AppendLine(JsonSerializer.Serialize(t with { LossCurve = [] }, new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
+        foreach (var t in trials) jsonl.AppendLine(JsonSerializer.Serialize(t with { LossCurve = [] },
+            new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
         WriteAtomically(Path.Combine(Directory, "summary.jsonl"), jsonl.ToString());
 
         var names = trials.SelectMany(t => t.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', new[] { "id", "status" }.Concat(names).Concat(["total_params", "non_embedding_params", "attention_params", "mlp_params", "perplexity", "bits_per_byte", "seconds_to_threshold", "tokens_per_second", "mfu", "peak_rss_mb", "train_seconds", "steps", "error"])));
+        csv.AppendLine(string.Join(',',
+            new[] { "id", "status" }.Concat(names)
+                .Concat(["total_params", "non_embedding_params", "attention_params", "mlp_params", "perplexity", "bits_per_byte", "seconds_to_threshold", "tokens_per_second", "mfu", "peak_rss_mb", "train_seconds", "steps", "error"])));
         var ci = CultureInfo.InvariantCulture;
         foreach (var t in trials)
         {
             var cells = new List<string> { t.Id, t.Status.ToString() };
             cells.AddRange(names.Select(n => t.Parameters.GetValueOrDefault(n, "")));
-            cells.AddRange([t.TotalParameters.ToString(ci), t.NonEmbeddingParameters.ToString(ci), t.AttentionParameters.ToString(ci), t.MlpParameters.ToString(ci),
-                t.Perplexity?.ToString("R", ci) ?? "", t.BitsPerByte?.ToString("R", ci) ?? "", t.SecondsToThreshold?.ToString("F2", ci) ?? "",
-                t.TokensPerSecond.ToString("F0", ci), t.Mfu.ToString("F4", ci), (t.PeakResidentBytes / 1048576.0).ToString("F0", ci), t.TrainSeconds.ToString("F1", ci),
+            cells.AddRange([t.TotalParameters.ToString(ci), t.NonEmbeddingParameters.ToString(ci),
+                t.AttentionParameters.ToString(ci), t.MlpParameters.ToString(ci),
+                t.Perplexity?.ToString("R", ci) ?? "", t.BitsPerByte?.ToString("R", ci) ?? "",
+                    t.SecondsToThreshold?.ToString("F2", ci) ?? "",
+                t.TokensPerSecond.ToString("F0", ci), t.Mfu.ToString("F4", ci),
+                    (t.PeakResidentBytes / 1048576.0).ToString("F0", ci), t.TrainSeconds.ToString("F1", ci),
                 t.Steps.ToString(ci), Csv(t.Error)]);
             csv.AppendLine(string.Join(',', cells));
         }
@@ -202,7 +219,8 @@ public sealed class ResultStore
         WriteAtomically(path, JsonSerializer.Serialize(result with { LossCurve = [] }, Json));
     }
 
-    string RungPath(string id, int rung) => Path.Combine(RungsDirectory, FormattableString.Invariant($"{TrialKey.CheckFileId(id)}.r{rung}.json"));
+    string RungPath(string id, int rung) => Path.Combine(RungsDirectory,
+        FormattableString.Invariant($"{TrialKey.CheckFileId(id)}.r{rung}.json"));
 
     /// <summary>True when trial <paramref name="id"/> has a readable record at rung <paramref name="rung"/>.</summary>
     public bool HasRung(string id, int rung) => TryRead(RungPath(id, rung), out _, out _);
@@ -217,7 +235,8 @@ public sealed class ResultStore
         {
             string name = Path.GetFileNameWithoutExtension(f);
             int dot = name.LastIndexOf(".r", StringComparison.Ordinal);
-            if (dot < 0 || !int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int rung)) continue;
+            if (dot < 0 || !int.TryParse(name[(dot + 2)..], NumberStyles.Integer, CultureInfo.InvariantCulture,
+                out int rung)) continue;
             if (TryRead(f, out var record, out _)) rungs[(name[..dot], rung)] = record!;
         }
         return rungs;

@@ -11,7 +11,8 @@ namespace MLNet.LowRank.Experiments;
 /// <param name="Max">Range maximum.</param>
 /// <param name="LogScale">Sample the range uniformly in log space.</param>
 /// <param name="Integer">Round sampled values to integers.</param>
-public sealed record SearchDimension(string Name, IReadOnlyList<string> Choices, double Min = 0, double Max = 0, bool LogScale = false, bool Integer = false)
+public sealed record SearchDimension(string Name, IReadOnlyList<string> Choices, double Min = 0, double Max = 0,
+    bool LogScale = false, bool Integer = false)
 {
     /// <summary>True for a numeric range rather than a list of choices.</summary>
     public bool IsRange => Choices.Count == 0;
@@ -29,9 +30,12 @@ public sealed class SearchSpace
     public SearchSpace Add<T>(string name, params T[] values)
     {
         Check(name);
-        if (values.Length == 0) throw new ArgumentException($"Parameter {name}: give at least one value.", nameof(values));
+        if (values.Length == 0)
+            throw new ArgumentException($"Parameter {name}: give at least one value.", nameof(values));
         var texts = values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)!).ToList();
-        if (texts.Distinct().Count() != texts.Count) throw new ArgumentException($"Parameter {name}: values repeat ({string.Join(", ", texts)}).", nameof(values));
+        if (texts.Distinct().Count() != texts.Count)
+            throw new ArgumentException($"Parameter {name}: values repeat ({string.Join(", ", texts)}).",
+                nameof(values));
         dimensions.Add(new SearchDimension(name, texts));
         return this;
     }
@@ -55,8 +59,11 @@ public sealed class SearchSpace
         var option = Estimators.OptionTable.Get(name);
         return option.DefaultRange switch
         {
-            Microsoft.ML.SearchSpace.ChoiceAttribute choice => Add(option.Name, choice.Candidates.Select(c => Convert.ToString(c, CultureInfo.InvariantCulture)!).ToArray()),
-            Microsoft.ML.SearchSpace.RangeAttribute range => AddRange(option.Name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
+            Microsoft.ML.SearchSpace.ChoiceAttribute choice => Add(option.Name,
+                choice.Candidates.Select(c => Convert.ToString(c, CultureInfo.InvariantCulture)!).ToArray()),
+            Microsoft.ML.SearchSpace.RangeAttribute range => AddRange(option.Name,
+                Convert.ToDouble(range.Min, CultureInfo.InvariantCulture),
+                    Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
                 range.LogBase, integer: range.Min is int),
             _ => throw new ArgumentException($"Option '{option.Name}' has no default range ([Range] or [Choice] attribute); give its values with Add or AddRange.", nameof(name)),
         };
@@ -81,18 +88,22 @@ public sealed class SearchSpace
         foreach (var property in typeof(T).GetProperties())
         {
             string name = property.Name;
-            if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.ChoiceAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.ChoiceAttribute choice)
+            if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.ChoiceAttribute),
+                false).FirstOrDefault() is Microsoft.ML.SearchSpace.ChoiceAttribute choice)
             {
                 space.Add(name, choice.Candidates);
                 if (choice.DefaultValue is { } d) defaults[name] = Convert.ToString(d, CultureInfo.InvariantCulture)!;
             }
-            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.RangeAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.RangeAttribute range)
+            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.RangeAttribute),
+                false).FirstOrDefault() is Microsoft.ML.SearchSpace.RangeAttribute range)
             {
                 bool integer = range.Min is int;
-                space.AddRange(name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), Convert.ToDouble(range.Max, CultureInfo.InvariantCulture), range.LogBase, integer);
+                space.AddRange(name, Convert.ToDouble(range.Min, CultureInfo.InvariantCulture),
+                    Convert.ToDouble(range.Max, CultureInfo.InvariantCulture), range.LogBase, integer);
                 if (range.Init is { } init) defaults[name] = Convert.ToString(init, CultureInfo.InvariantCulture)!;
             }
-            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.BooleanChoiceAttribute), false).FirstOrDefault() is Microsoft.ML.SearchSpace.BooleanChoiceAttribute boolean)
+            else if (property.GetCustomAttributes(typeof(Microsoft.ML.SearchSpace.BooleanChoiceAttribute),
+                false).FirstOrDefault() is Microsoft.ML.SearchSpace.BooleanChoiceAttribute boolean)
             {
                 space.Add(name, "True", "False");
                 defaults[name] = boolean.DefaultValue.ToString();

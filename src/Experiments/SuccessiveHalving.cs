@@ -23,17 +23,22 @@ public sealed record SuccessiveHalvingOptions(int MinSteps, int ReductionFactor 
     /// it.</summary>
     public IReadOnlyList<int> Rungs(int maxSteps)
     {
-        if (MinSteps < 1) throw new ArgumentOutOfRangeException(nameof(MinSteps), MinSteps, "MinSteps must be at least 1.");
-        if (ReductionFactor < 2) throw new ArgumentOutOfRangeException(nameof(ReductionFactor), ReductionFactor, "ReductionFactor (η) must be at least 2.");
+        if (MinSteps < 1)
+            throw new ArgumentOutOfRangeException(nameof(MinSteps), MinSteps, "MinSteps must be at least 1.");
+        if (ReductionFactor < 2)
+            throw new ArgumentOutOfRangeException(nameof(ReductionFactor),
+                ReductionFactor, "ReductionFactor (η) must be at least 2.");
         if (MinSteps >= maxSteps)
-            throw new ArgumentOutOfRangeException(nameof(MinSteps), MinSteps, $"MinSteps {MinSteps} must be below the trial budget of {maxSteps} steps, or nothing would stop early.");
+            throw new ArgumentOutOfRangeException(nameof(MinSteps),
+                MinSteps, $"MinSteps {MinSteps} must be below the trial budget of {maxSteps} steps, or nothing would stop early.");
         var rungs = new List<int>();
         for (long r = MinSteps; r < maxSteps; r *= ReductionFactor) rungs.Add((int)r);
         rungs.Add(maxSteps);
         return rungs;
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"successive halving (first rung {MinSteps} steps, η = {ReductionFactor})");
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"successive halving (first rung {MinSteps} steps, η = {ReductionFactor})");
 }
 
 /// <summary>What successive halving did: rungs, runs per rung, and the steps it trained against a full
@@ -42,7 +47,8 @@ public sealed record SuccessiveHalvingOptions(int MinSteps, int ReductionFactor 
 /// <param name="CandidatesPerRung">How many candidates reached each rung.</param>
 /// <param name="StepsTrained">Training steps over every run of every candidate.</param>
 /// <param name="FullGridSteps">Steps if every candidate had trained to the last rung.</param>
-public sealed record EarlyStoppingSummary(IReadOnlyList<int> Rungs, IReadOnlyList<int> CandidatesPerRung, long StepsTrained, long FullGridSteps)
+public sealed record EarlyStoppingSummary(IReadOnlyList<int> Rungs, IReadOnlyList<int> CandidatesPerRung,
+    long StepsTrained, long FullGridSteps)
 {
     /// <summary><see cref="StepsTrained"/> ÷ <see cref="FullGridSteps"/>.</summary>
     public double ComputeFraction => FullGridSteps == 0 ? 0 : (double)StepsTrained / FullGridSteps;
@@ -67,7 +73,8 @@ internal static class SuccessiveHalving
                 return (c, 0);
         for (int k = rungCount - 2; k >= 0; k--)
         {
-            var ranked = candidates.Where(c => loss.ContainsKey((c, k))).OrderBy(c => loss[(c, k)]).ThenBy(c => IndexOf(candidates, c)).ToList();
+            var ranked = candidates.Where(c => loss.ContainsKey((c, k))).OrderBy(c => loss[(c,
+                k)]).ThenBy(c => IndexOf(candidates, c)).ToList();
             foreach (var c in ranked.Take(ranked.Count / eta))
                 if (double.IsFinite(loss[(c, k)]) && !loss.ContainsKey((c, k + 1)) && !busy.Contains((c, k + 1)))
                     return (c, k + 1);

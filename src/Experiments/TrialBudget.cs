@@ -15,7 +15,8 @@ public sealed record TrialBudget
     /// option.</exception>
     public TrialBudget(int? steps = null, long? tokens = null, double? seconds = null)
     {
-        if (steps is null && tokens is null && seconds is null) throw new ArgumentException("A trial budget needs steps, tokens or seconds.");
+        if (steps is null && tokens is null && seconds is null)
+            throw new ArgumentException("A trial budget needs steps, tokens or seconds.");
         TrainingOptions.ValidateBudget(steps, tokens, seconds);
         (Steps, Tokens, Seconds) = (steps, tokens, seconds);
     }
@@ -30,7 +31,8 @@ public sealed record TrialBudget
     public double? Seconds { get; }
 
     /// <summary><paramref name="training"/> with this budget in place of its own.</summary>
-    public TrainingOptions ApplyTo(TrainingOptions training) => training with { MaxSteps = Steps, MaxTokens = Tokens, MaxSeconds = Seconds };
+    public TrainingOptions ApplyTo(TrainingOptions training) => training with { MaxSteps = Steps, MaxTokens = Tokens,
+        MaxSeconds = Seconds };
 
     /// <summary>The budget of <paramref name="training"/> as a run directory's fingerprint records it ("steps=4 tokens=
     /// seconds="); the text is part of every existing directory's identity and must not change.</summary>

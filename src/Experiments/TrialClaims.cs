@@ -55,12 +55,14 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         return active;
     }
 
-    internal string PathOf(string id, int rung, int generation) => Path.Combine(Directory, FormattableString.Invariant($"{id}.r{rung}.g{generation}.claim"));
+    internal string PathOf(string id, int rung, int generation) => Path.Combine(Directory,
+        FormattableString.Invariant($"{id}.r{rung}.g{generation}.claim"));
 
     /// <summary>The generations of one run's claim, lowest first.</summary>
     internal IReadOnlyList<(int Generation, string Path)> Generations(string id, int rung) =>
         !System.IO.Directory.Exists(Directory) ? [] :
-        All().Where(c => c.Id == id && c.Rung == rung).OrderBy(c => c.Generation).Select(c => (c.Generation, c.Path)).ToList();
+        All().Where(c => c.Id == id && c.Rung == rung).OrderBy(c => c.Generation).Select(c => (c.Generation,
+            c.Path)).ToList();
 
     IEnumerable<(string Id, int Rung, int Generation, string Path)> All()
     {
@@ -85,7 +87,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         try
         {
             using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-            f.Write(Encoding.UTF8.GetBytes($"{HostIdentity.Name} {HostIdentity.ProcessId} {token} {state} {DateTime.UtcNow:O}\n"));
+            f.Write(Encoding.UTF8
+                .GetBytes($"{HostIdentity.Name} {HostIdentity.ProcessId} {token} {state} {DateTime.UtcNow:O}\n"));
             f.Flush(flushToDisk: true);
             return true;
         }
@@ -99,7 +102,8 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
         try
         {
             var parts = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 4 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return (null, 0, null, null);
+            if (parts.Length < 4 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture,
+                out int pid)) return (null, 0, null, null);
             return (parts[0], pid, parts[2], parts[3]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, 0, null, null); }
@@ -141,7 +145,8 @@ internal sealed class ClaimLease : IDisposable
         Token = token;
         path = claims.PathOf(id, rung, generation);
         // Several beats per stale time, so one late beat (a loaded machine, a slow shared disk) never loses the claim.
-        var period = TimeSpan.FromTicks(Math.Clamp(claims.StaleAfter.Ticks / 5, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromMinutes(1).Ticks));
+        var period = TimeSpan.FromTicks(Math.Clamp(claims.StaleAfter.Ticks / 5, TimeSpan.FromMilliseconds(20).Ticks,
+            TimeSpan.FromMinutes(1).Ticks));
         timer = new Timer(_ => Heartbeat(), null, period, period);
     }
 

@@ -8,7 +8,8 @@ namespace MLNet.LowRank.Experiments;
 internal static class TrialFailure
 {
     // What libtorch says (inside an ExternalException) when an allocation fails on the CPU or a GPU.
-    static readonly string[] NativeOutOfMemory = ["out of memory", "can't allocate memory", "not enough memory", "failed to allocate"];
+    static readonly string[] NativeOutOfMemory =
+        ["out of memory", "can't allocate memory", "not enough memory", "failed to allocate"];
 
     /// <summary>True for out of memory (managed or native), a full disk and other I/O errors, anywhere in the chain of
     /// inner exceptions. A bad-input error about a file (<see cref="InvalidDataException"/>, a missing file) is not
@@ -22,7 +23,8 @@ internal static class TrialFailure
                 case OutOfMemoryException or InsufficientMemoryException: return true;
                 case InvalidDataException or FileNotFoundException or DirectoryNotFoundException: return false;
                 case IOException: return true; // disk full, a shared filesystem gone away, …
-                case ExternalException when NativeOutOfMemory.Any(m => x.Message.Contains(m, StringComparison.OrdinalIgnoreCase)): return true;
+                case ExternalException when NativeOutOfMemory.Any(m => x.Message.Contains(m,
+                    StringComparison.OrdinalIgnoreCase)): return true;
             }
         }
         return false;

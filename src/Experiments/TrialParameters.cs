@@ -20,11 +20,13 @@ public static class TrialParameters
 
     /// <summary>Sets <paramref name="name"/> to <paramref name="value"/>; an unknown name or a bad value throws naming
     /// both.</summary>
-    public static void Set(LowRankLmTrainer.Options options, string name, string value) => OptionTable.Get(name).Set(options, value);
+    public static void Set(LowRankLmTrainer.Options options, string name,
+        string value) => OptionTable.Get(name).Set(options, value);
 
     /// <summary>A copy of <paramref name="baseline"/> with <paramref name="parameters"/> applied (the baseline is not
     /// changed).</summary>
-    public static LowRankLmTrainer.Options Apply(LowRankLmTrainer.Options baseline, IReadOnlyDictionary<string, string> parameters)
+    public static LowRankLmTrainer.Options Apply(LowRankLmTrainer.Options baseline,
+        IReadOnlyDictionary<string, string> parameters)
     {
         var o = baseline.Clone();
         foreach (var (name, value) in parameters) Set(o, name, value);
@@ -34,7 +36,8 @@ public static class TrialParameters
 
     /// <summary>Every option's value in <paramref name="options"/>: a trial's identity (run directories and
     /// <c>SetReuse</c> never mix trials trained differently).</summary>
-    public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) => OptionTable.Describe(options);
+    public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) =>
+        OptionTable.Describe(options);
 
     /// <summary>A rank value: "dense", an integer, a fraction with a decimal point, or "Kind:a:b[:split]"
     /// (<see cref="RankSchedule.Parse"/>).</summary>

@@ -13,7 +13,8 @@ using MLNet.LowRank.Training;
 
 namespace MLNet.LowRank.Experiments;
 
-internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, IDataView tokenizedTrain, IDataView tokenizedValidation, int vocabSize, double peakFlops) : ITrialRunner
+internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, IDataView tokenizedTrain,
+    IDataView tokenizedValidation, int vocabSize, double peakFlops) : ITrialRunner
 {
     const int MaxCurvePoints = 400;
 
@@ -66,10 +67,12 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(context.ModelPath))!);
                 // From token shards there is no tokenizer stage: the model alone (it carries its tokenizer) is the
                 // pipeline.
-                ITransformer saved = tokenizerStage is null ? model : new TransformerChain<ITransformer>(tokenizerStage, model);
+                ITransformer saved = tokenizerStage is null ? model
+                    : new TransformerChain<ITransformer>(tokenizerStage, model);
                 ml.LowRank().SaveModel(saved, tokenizedTrain.Schema, context.ModelPath);
             }
-            var record = Record(index, id, parameters, configuration, summary, training, metrics, options.Training.ThresholdPerplexity);
+            var record = Record(index, id, parameters, configuration, summary, training, metrics,
+                options.Training.ThresholdPerplexity);
             if (context.LogDirectory is not null) LogTrial(context, record);
             return record;
         }
@@ -80,16 +83,19 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
         }
     }
 
-    TrialResult Record(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration,
+    TrialResult Record(int index, string id, IReadOnlyDictionary<string, string> parameters,
+        IDictionary<string, string> configuration,
         ModelSummary s, TrainingResult t, LanguageModelMetrics? m, double? threshold)
     {
         int stride = Math.Max(1, t.History.Count / MaxCurvePoints);
-        var curve = t.History.Where((h, i) => i % stride == 0 || i == t.History.Count - 1 || h.ValidationLoss is not null)
+        var curve = t.History.Where((h,
+            i) => i % stride == 0 || i == t.History.Count - 1 || h.ValidationLoss is not null)
             .Select(h => new LossPoint(h.Step, h.Tokens, h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList();
         var paused = t.Status == TrainingStatus.Paused ? t.LastPeriodicValidation : null;
         return Base(index, id, parameters, configuration, s) with
         {
-            Status = t.Status switch { TrainingStatus.Completed => TrialStatus.Completed, TrainingStatus.Paused => TrialStatus.Paused, _ => TrialStatus.Diverged },
+            Status = t.Status switch { TrainingStatus.Completed => TrialStatus.Completed,
+                TrainingStatus.Paused => TrialStatus.Paused, _ => TrialStatus.Diverged },
             Error = t.Status == TrainingStatus.Paused ? null : t.Message,
             Perplexity = m?.Perplexity ?? paused?.Perplexity,
             BitsPerByte = m?.BitsPerByte ?? paused?.BitsPerByte,
@@ -115,16 +121,23 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
     static void LogTrial(TrialContext context, TrialResult r)
     {
         using var board = new TensorBoardWriter(context.LogDirectory!);
-        board.Text("trial", $"**{context.Settings}**: {r.Status}\n\n" + TensorBoardWriter.Table(context.Settings.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)), r.Steps);
-        if (r.Perplexity is double ppl) board.Scalar(r.Status == TrialStatus.Completed ? "final/perplexity" : "rung/perplexity", ppl, r.Steps);
-        if (r.BitsPerByte is double bpb) board.Scalar(r.Status == TrialStatus.Completed ? "final/bits_per_byte" : "rung/bits_per_byte", bpb, r.Steps);
+        board.Text("trial", $"**{context.Settings}**: {r.Status}\n\n" + TensorBoardWriter
+            .Table(context.Settings.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)), r.Steps);
+        if (r.Perplexity is double ppl)
+            board.Scalar(r.Status == TrialStatus.Completed ? "final/perplexity" : "rung/perplexity", ppl, r.Steps);
+        if (r.BitsPerByte is double bpb)
+            board.Scalar(r.Status == TrialStatus.Completed ? "final/bits_per_byte" : "rung/bits_per_byte", bpb,
+                r.Steps);
         board.Scalar("final/non_embedding_parameters", r.NonEmbeddingParameters, r.Steps);
     }
 
-    static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>
-        Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed, Error = $"{e.GetType().Name}: {e.Message}", Transient = TrialFailure.IsTransient(e) };
+    static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters,
+        IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>
+        Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed,
+            Error = $"{e.GetType().Name}: {e.Message}", Transient = TrialFailure.IsTransient(e) };
 
-    static TrialResult Base(int index, string id, IReadOnlyDictionary<string, string> parameters, IDictionary<string, string> configuration, ModelSummary? s) => new()
+    static TrialResult Base(int index, string id, IReadOnlyDictionary<string, string> parameters,
+        IDictionary<string, string> configuration, ModelSummary? s) => new()
     {
         Id = id,
         Index = index,

@@ -27,10 +27,12 @@ public static class Tuners
     /// <summary>The baseline, then each parameter's other values one at a time with the rest at the baseline (the
     /// plan's first scans). <paramref name="baseline"/> gives each parameter's baseline value; by default its first
     /// choice.</summary>
-    public static ITuner OneAtATime(IReadOnlyDictionary<string, string>? baseline = null) => new OneAtATimeTuner(baseline);
+    public static ITuner OneAtATime(IReadOnlyDictionary<string, string>? baseline = null) =>
+        new OneAtATimeTuner(baseline);
 
     /// <summary>Exactly these trials.</summary>
-    public static ITuner Explicit(IEnumerable<IReadOnlyDictionary<string, string>> trials) => new ExplicitTuner(trials.ToList());
+    public static ITuner Explicit(IEnumerable<IReadOnlyDictionary<string, string>> trials) =>
+        new ExplicitTuner(trials.ToList());
 
     static void RequireChoices(SearchSpace space, string tuner)
     {
@@ -47,7 +49,8 @@ public static class Tuners
             RequireChoices(space, "Grid search");
             IEnumerable<Dictionary<string, string>> combos = [new Dictionary<string, string>()];
             foreach (var d in space.Dimensions)
-                combos = combos.SelectMany(c => d.Choices.Select(v => new Dictionary<string, string>(c) { [d.Name] = v })).ToList();
+                combos = combos.SelectMany(c =>
+                    d.Choices.Select(v => new Dictionary<string, string>(c) { [d.Name] = v })).ToList();
             return combos.ToList();
         }
     }
@@ -58,7 +61,8 @@ public static class Tuners
 
         public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials(SearchSpace space)
         {
-            if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "Random search needs at least one trial.");
+            if (count < 1)
+                throw new ArgumentOutOfRangeException(nameof(count), count, "Random search needs at least one trial.");
             var rng = new System.Random(seed);
             var trials = new List<IReadOnlyDictionary<string, string>>();
             var seen = new HashSet<string>();
@@ -74,8 +78,10 @@ public static class Tuners
         {
             if (!d.IsRange) return d.Choices[rng.Next(d.Choices.Count)];
             double u = rng.NextDouble();
-            double v = d.LogScale ? Math.Exp(Math.Log(d.Min) + u * (Math.Log(d.Max) - Math.Log(d.Min))) : d.Min + u * (d.Max - d.Min);
-            return d.Integer ? ((long)Math.Round(v)).ToString(CultureInfo.InvariantCulture) : v.ToString("G6", CultureInfo.InvariantCulture);
+            double v = d.LogScale ? Math.Exp(Math.Log(d.Min) + u * (Math.Log(d.Max) - Math.Log(d.Min)))
+                : d.Min + u * (d.Max - d.Min);
+            return d.Integer ? ((long)Math.Round(v)).ToString(CultureInfo.InvariantCulture) : v.ToString("G6",
+                CultureInfo.InvariantCulture);
         }
     }
 
@@ -86,7 +92,8 @@ public static class Tuners
         public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials(SearchSpace space)
         {
             RequireChoices(space, "A one-at-a-time scan");
-            var center = space.Dimensions.ToDictionary(d => d.Name, d => baseline is not null && baseline.TryGetValue(d.Name, out var b) ? b : d.Choices[0]);
+            var center = space.Dimensions.ToDictionary(d => d.Name,
+                d => baseline is not null && baseline.TryGetValue(d.Name, out var b) ? b : d.Choices[0]);
             var trials = new List<IReadOnlyDictionary<string, string>> { center };
             foreach (var d in space.Dimensions)
                 foreach (var v in d.Choices.Where(v => v != center[d.Name]))

@@ -46,7 +46,8 @@ public sealed record GenerationOptions
     public void Validate()
     {
         Require(MaxNewTokens >= 0, nameof(MaxNewTokens), MaxNewTokens, "must be ≥ 0");
-        Require(Temperature >= 0 && !double.IsInfinity(Temperature), nameof(Temperature), Temperature, "must be a finite number ≥ 0 (0 = greedy)");
+        Require(Temperature >= 0 && !double.IsInfinity(Temperature), nameof(Temperature),
+            Temperature, "must be a finite number ≥ 0 (0 = greedy)");
         Require(TopK >= 0, nameof(TopK), TopK, "must be ≥ 0 (0 = no limit)");
         Require(TopP > 0 && TopP <= 1, nameof(TopP), TopP, "must be in (0, 1] (1 = no nucleus cut)");
         ArgumentNullException.ThrowIfNull(StopSequences, nameof(StopSequences));

@@ -24,7 +24,8 @@ internal sealed class StreamedText(LmTokenizer tokenizer, IReadOnlyList<string> 
     {
         ids.Add(id);
         Text = tokenizer.Decode(ids);
-        int cut = stops.Select(s => Text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        int cut = stops.Select(s => Text.IndexOf(s,
+            StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
         if (cut < 0) return false;
         Text = Text[..cut];
         return Stopped = true;

@@ -33,18 +33,21 @@ internal static class TextGeneration
 
     /// <summary>Generates for every prompt; <paramref name="onText"/> receives (prompt index, text that became final)
     /// as it does. Checks <paramref name="cancellation"/> before every token.</summary>
-    public static GeneratedText[] Run(Gpt model, LmTokenizer tokenizer, IReadOnlyList<string> prompts, GenerationOptions options,
+    public static GeneratedText[] Run(Gpt model, LmTokenizer tokenizer, IReadOnlyList<string> prompts,
+        GenerationOptions options,
         Action<int, string>? onText = null, CancellationToken cancellation = default)
     {
         options.Validate();
         ArgumentNullException.ThrowIfNull(prompts);
-        if (prompts.Any(p => p is null)) throw new ArgumentNullException(nameof(prompts), "A prompt is null; pass \"\" to generate from the start of a document.");
+        if (prompts.Any(p => p is null))
+            throw new ArgumentNullException(nameof(prompts), "A prompt is null; pass \"\" to generate from the start of a document.");
         int t = model.Config.SequenceLength;
         var rows = prompts.Select((p, i) =>
         {
             var ids = new List<int> { tokenizer.BosId };
             ids.AddRange(tokenizer.Encode(p));
-            return new Row(i, p, ids.Skip(Math.Max(0, ids.Count - t)).ToList(), new StreamedText(tokenizer, options.StopSequences), SamplerSeed(options.Seed, p));
+            return new Row(i, p, ids.Skip(Math.Max(0, ids.Count - t)).ToList(),
+                new StreamedText(tokenizer, options.StopSequences), SamplerSeed(options.Seed, p));
         }).ToList();
         try
         {
@@ -54,7 +57,8 @@ internal static class TextGeneration
                 if (options.UseCache) RunCached(model, rows, options, tokenizer.BosId, onText, cancellation);
                 else RunUncached(model, rows, options, tokenizer.BosId, onText, cancellation);
             }
-            return rows.Select(r => new GeneratedText(r.Prompt, r.Text.Text, r.Text.Ids.ToArray(), r.Finished ?? FinishReason.Length)).ToArray();
+            return rows.Select(r => new GeneratedText(r.Prompt, r.Text.Text, r.Text.Ids.ToArray(),
+                r.Finished ?? FinishReason.Length)).ToArray();
         }
         finally
         {
@@ -62,7 +66,8 @@ internal static class TextGeneration
         }
     }
 
-    static void RunUncached(Gpt model, List<Row> rows, GenerationOptions options, int bos, Action<int, string>? onText, CancellationToken cancellation)
+    static void RunUncached(Gpt model, List<Row> rows, GenerationOptions options, int bos, Action<int, string>? onText,
+        CancellationToken cancellation)
     {
         while (rows.Any(r => r.Finished is null))
         {
@@ -70,13 +75,15 @@ internal static class TextGeneration
             foreach (var row in rows.Where(r => r.Finished is null))
             {
                 using var scope = torch.NewDisposeScope();
-                var context = torch.tensor(row.Window.Select(i => (long)i).ToArray(), 1, row.Window.Count, device: model.Device);
+                var context = torch.tensor(row.Window.Select(i => (long)i).ToArray(), 1, row.Window.Count,
+                    device: model.Device);
                 Accept(row, model.forward(context)[0, -1], options, bos, model.Config.SequenceLength, onText);
             }
         }
     }
 
-    static void RunCached(Gpt model, List<Row> rows, GenerationOptions options, int bos, Action<int, string>? onText, CancellationToken cancellation)
+    static void RunCached(Gpt model, List<Row> rows, GenerationOptions options, int bos, Action<int, string>? onText,
+        CancellationToken cancellation)
     {
         int t = model.Config.SequenceLength;
         using var cache = new KeyValueCache(model, rows.Count);
@@ -132,7 +139,8 @@ internal static class TextGeneration
         for (int i = 0; i < rows.Count; i++)
             for (int j = 0; j < rows[i].Window.Count; j++) tokens[i * length + j] = rows[i].Window[j];
         var last = torch.tensor(rows.Select(r => (long)r.Window.Count - 1).ToArray(), device: model.Device);
-        return model.Prefill(torch.tensor(tokens, rows.Count, length, device: model.Device), rows.Select(r => (long)r.Index).ToArray(), last, cache);
+        return model.Prefill(torch.tensor(tokens, rows.Count, length, device: model.Device),
+            rows.Select(r => (long)r.Index).ToArray(), last, cache);
     }
 
     /// <summary>Samples the row's next token from <paramref name="logits"/>, appends it (restarting the window when it

@@ -12,7 +12,8 @@ public sealed class Block : nn.Module<Tensor, Tensor>
     readonly Mlp mlp;
     readonly double eps;
 
-    public Block(GptConfig config, int layer, Rotary rotary, Generator? generator = null, bool initialize = true) : base(nameof(Block))
+    public Block(GptConfig config, int layer, Rotary rotary, Generator? generator = null,
+        bool initialize = true) : base(nameof(Block))
     {
         AttentionRankValue = config.AttentionRankAt(layer);
         MlpRankValue = config.MlpRankAt(layer);

@@ -13,7 +13,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     readonly int heads, headDim;
     readonly double eps;
 
-    public CausalSelfAttention(GptConfig config, int rank, Rotary rotary, Generator? generator = null, bool initialize = true) : base(nameof(CausalSelfAttention))
+    public CausalSelfAttention(GptConfig config, int rank, Rotary rotary, Generator? generator = null,
+        bool initialize = true) : base(nameof(CausalSelfAttention))
     {
         int dim = config.ModelDim;
         var variant = config.AttentionVariant;
@@ -80,7 +81,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             var column = pass.Positions.view(b, 1, 1, 1).expand(b, heads, 1, headDim);
             keys.scatter_(2, column, k);
             values.scatter_(2, column, v);
-            y = nn.functional.scaled_dot_product_attention(q, keys.narrow(2, 0, pass.Width), values.narrow(2, 0, pass.Width), pass.Mask, 0.0, false);
+            y = nn.functional.scaled_dot_product_attention(q, keys.narrow(2, 0, pass.Width),
+                values.narrow(2, 0, pass.Width), pass.Mask, 0.0, false);
         }
         return Output(y).MoveToOuterDisposeScope();
     }

@@ -34,7 +34,8 @@ public static class Initialization
 
     /// <summary>Factors (U: out × r, V: r × in) whose product starts like the dense layer; U is zero when
     /// <paramref name="zeroOutput"/> (never both: U = V = 0 is a fixed point with zero gradient).</summary>
-    public static (Tensor U, Tensor V) Factors(int inFeatures, int outFeatures, int rank, FactorInit init, bool zeroOutput, Generator? generator = null)
+    public static (Tensor U, Tensor V) Factors(int inFeatures, int outFeatures, int rank, FactorInit init,
+        bool zeroOutput, Generator? generator = null)
     {
         Tensor u, v;
         if (init == FactorInit.Spectral)

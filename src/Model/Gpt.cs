@@ -28,10 +28,12 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             using (torch.no_grad()) embedding.weight!.normal_(0, 1, generator);
         wte = embedding;
         rotary = new Rotary(config.HeadDim, config.SequenceLength, config.RopeBase, device);
-        blockArray = Enumerable.Range(0, config.Depth).Select(i => new Block(config, i, rotary, generator, initialize)).ToArray();
+        blockArray = Enumerable.Range(0,
+            config.Depth).Select(i => new Block(config, i, rotary, generator, initialize)).ToArray();
         blocks = new ModuleList<Block>(blockArray);
         var headVariant = config.HeadVariant;
-        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init, ZeroOutput: true, generator, initialize));
+        lm_head = headVariant.Create(new(config.ModelDim, config.VocabSize, config.HeadRankValue, config.Init,
+            ZeroOutput: true, generator, initialize));
         RegisterComponents();
         // Weights are drawn on the CPU (the same values on every backend for a seed), then moved.
         if (device.type != DeviceType.CPU) this.to(device);
@@ -89,7 +91,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var logits = forward(idx);
-        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1), ignore_index: ignoreIndex);
+        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1),
+            ignore_index: ignoreIndex);
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -101,9 +104,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         using var n = new ScalarArgs();
         long r = idx.shape[0], t = idx.shape[1];
-        var pass = new CachedPass { Positions = torch.arange(n.Of(0L), n.Of(t), n.Of(1L), device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
+        var pass = new CachedPass { Positions = torch.arange(n.Of(0L), n.Of(t), n.Of(1L),
+            device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
-        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
+        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i),
+            pass);
         var last = x.gather(1, lastIndex.view(r, 1, 1).expand(r, 1, x.shape[2])).squeeze(1);
         return SoftCap(lm_head.forward(RmsNorm.Apply(last, Config.NormEps))).MoveToOuterDisposeScope();
     }
@@ -116,10 +121,12 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         using var n = new ScalarArgs();
         long b = idx.shape[0], width = positions.Max() + 1;
         var position = torch.tensor(positions, device: Device).view(b, 1);
-        var mask = torch.arange(n.Of(0L), n.Of(width), n.Of(1L), device: Device).view(1, 1, 1, width) <= position.view(b, 1, 1, 1);
+        var mask = torch.arange(n.Of(0L), n.Of(width), n.Of(1L), device: Device).view(1, 1, 1,
+            width) <= position.view(b, 1, 1, 1);
         var pass = new CachedPass { Positions = position, Mask = mask, Width = width };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
-        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i), pass);
+        for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i),
+            pass);
         return SoftCap(lm_head.forward(RmsNorm.Apply(x.squeeze(1), Config.NormEps))).MoveToOuterDisposeScope();
     }
 

@@ -85,13 +85,16 @@ public sealed record GptConfig
     public LinearVariant HeadVariant => HeadIsFactored ? Variant : LinearVariant.Dense;
 
     /// <summary>Rank of the attention matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
-    public int AttentionRankAt(int layer) => AttentionIsFactored ? AttentionRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+    public int AttentionRankAt(int layer) => AttentionIsFactored ? AttentionRank!.ResolveAt(layer, Depth, ModelDim,
+        RankMultiple) : ModelDim;
 
     /// <summary>Rank of the MLP matrices in block <paramref name="layer"/> (ModelDim when dense).</summary>
-    public int MlpRankAt(int layer) => MlpIsFactored ? MlpRank!.ResolveAt(layer, Depth, ModelDim, RankMultiple) : ModelDim;
+    public int MlpRankAt(int layer) => MlpIsFactored ? MlpRank!.ResolveAt(layer, Depth, ModelDim,
+        RankMultiple) : ModelDim;
 
     /// <summary>Rank of lm_head (min(ModelDim, VocabSize) when dense).</summary>
-    public int HeadRankValue => HeadIsFactored ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim, VocabSize)) : Math.Min(ModelDim, VocabSize);
+    public int HeadRankValue => HeadIsFactored ? (int)HeadRank!.Value.ValueFor(Math.Min(ModelDim,
+        VocabSize)) : Math.Min(ModelDim, VocabSize);
 
     /// <summary>Upper bounds far beyond anything this library trains, and small enough that a configuration within them
     /// cannot ask for more than a few gigabytes of tables before anything is checked (a saved model's too).</summary>
@@ -103,17 +106,21 @@ public sealed record GptConfig
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
     public void Validate()
     {
-        Require(VocabSize is >= 2 and <= MaxVocabSize, nameof(VocabSize), VocabSize, $"must be in 2 … {MaxVocabSize:N0}");
+        Require(VocabSize is >= 2 and <= MaxVocabSize, nameof(VocabSize),
+            VocabSize, $"must be in 2 … {MaxVocabSize:N0}");
         Require(Depth is >= 1 and <= MaxDepth, nameof(Depth), Depth, $"must be in 1 … {MaxDepth:N0}");
         Require(ModelDim is >= 2 and <= MaxModelDim, nameof(ModelDim), ModelDim, $"must be in 2 … {MaxModelDim:N0}");
-        Require(HeadDim >= 2 && HeadDim % 2 == 0, nameof(HeadDim), HeadDim, "must be an even number ≥ 2 (rotary embeddings rotate pairs)");
-        Require(ModelDim % HeadDim == 0, nameof(HeadDim), HeadDim, $"must divide {nameof(ModelDim)} = {ModelDim} so that heads = ModelDim / HeadDim is whole");
+        Require(HeadDim >= 2 && HeadDim % 2 == 0, nameof(HeadDim),
+            HeadDim, "must be an even number ≥ 2 (rotary embeddings rotate pairs)");
+        Require(ModelDim % HeadDim == 0, nameof(HeadDim),
+            HeadDim, $"must divide {nameof(ModelDim)} = {ModelDim} so that heads = ModelDim / HeadDim is whole");
         Require(SequenceLength >= 2, nameof(SequenceLength), SequenceLength, "must be at least 2");
         Require(MlpRatio is >= 1 and <= MaxMlpRatio, nameof(MlpRatio), MlpRatio, $"must be in 1 … {MaxMlpRatio}");
         Require((long)SequenceLength * HeadDim <= MaxRotaryValues, nameof(SequenceLength), SequenceLength,
             $"times HeadDim = {HeadDim} must be at most {MaxRotaryValues:N0} (the rotary tables): a context this long cannot be trained here");
         Require(RankMultiple >= 1, nameof(RankMultiple), RankMultiple, "must be at least 1");
-        Require(LogitSoftCap >= 0 && double.IsFinite(LogitSoftCap), nameof(LogitSoftCap), LogitSoftCap, "must be ≥ 0 (0 disables)");
+        Require(LogitSoftCap >= 0 && double.IsFinite(LogitSoftCap), nameof(LogitSoftCap),
+            LogitSoftCap, "must be ≥ 0 (0 disables)");
         Require(RopeBase > 1 && double.IsFinite(RopeBase), nameof(RopeBase), RopeBase, "must be > 1");
         Require(NormEps > 0 && NormEps < 1, nameof(NormEps), NormEps, "must be in (0, 1)");
         ArgumentNullException.ThrowIfNull(Variant, nameof(Variant));

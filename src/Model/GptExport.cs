@@ -46,9 +46,11 @@ public static class GptExport
         try
         {
             if (kind == FileKind.SafeTensors)
-                SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
+                SafeTensors.Write(path, tensors,
+                    new Dictionary<string, string> { ["config"] = config.ToJsonString(), ["format"] = Format });
             else   // through a temporary file and a rename, as SafeTensors.Write does
-                Common.AtomicFile.Write(path, stream => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
+                Common.AtomicFile.Write(path,
+                    stream => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
         }
         finally
         {
@@ -59,8 +61,10 @@ public static class GptExport
         string hash = WeightsHash(path);
         config[WeightsHashKey] = hash;
         weights[Path.GetFileName(path)] = hash;
-        config[WeightsFilesKey] = new JsonObject(weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        Common.AtomicFile.WriteText(ConfigPath(path), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
+        config[WeightsFilesKey] = new JsonObject(weights.OrderBy(kv => kv.Key,
+            StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        Common.AtomicFile.WriteText(ConfigPath(path),
+            config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
     }
 
     /// <summary>The key of the JSON beside an export that maps every weights file it describes to its SHA-256 (an
@@ -79,16 +83,20 @@ public static class GptExport
         try
         {
             beside = JsonNode.Parse(Common.UserFile.ReadAllText(besidePath, 16L << 20, "export's JSON")) as JsonObject;
-            format = beside?["format"] is JsonValue f && f.TryGetValue(out string? text) ? text : null;   // a repeated key throws here
+            format = beside?["format"] is JsonValue f && f.TryGetValue(out string? text) ? text
+                : null;   // a repeated key throws here
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException) { beside = null; }
         if (beside is null || format != Format)
             throw new IOException($"{besidePath} exists and was not written by an export (it has no \"format\": \"{Format}\"); an export never replaces it. Move it, or export under another name.");
-        var same = beside.Where(kv => kv.Key is not (WeightsHashKey or WeightsFilesKey)).ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
+        var same = beside.Where(kv => kv.Key is not (WeightsHashKey or WeightsFilesKey)).ToDictionary(kv => kv.Key,
+            kv => kv.Value?.ToJsonString());
         var mine = config.ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
-        if (same.Count != mine.Count || same.Any(kv => mine.GetValueOrDefault(kv.Key) != kv.Value)) return [];   // another model: its weights are stale now
+        if (same.Count != mine.Count || same.Any(kv => mine.GetValueOrDefault(kv.Key) != kv.Value))
+            return [];   // another model: its weights are stale now
         return beside[WeightsFilesKey] is JsonObject files
-            ? files.Where(kv => kv.Value is JsonValue v && v.TryGetValue(out string? _) && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, kv.Key)))
+            ? files.Where(kv => kv.Value is JsonValue v && v.TryGetValue(out string? _)
+                && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, kv.Key)))
                 .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>())
             : [];
     }
@@ -109,15 +117,19 @@ public static class GptExport
         if (kind == FileKind.SafeTensors)
         {
             (tensors, var metadata) = SafeTensors.Read(path);
-            if (metadata.GetValueOrDefault("format") == Format && metadata.GetValueOrDefault("config") is { } inside) json = inside;
+            if (metadata.GetValueOrDefault("format") == Format && metadata.GetValueOrDefault("config") is { } inside)
+                json = inside;
         }
         else
         {
             Runtime.TorchRuntime.EnsureInitialized();
             try
             {
-                tensors = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>()
-                    .ToDictionary(e => (string)e.Key, e => e.Value as Tensor ?? throw new InvalidDataException($"{path}: entry '{e.Key}' is not a tensor."));
+                tensors = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path)
+                    .Cast<System.Collections.DictionaryEntry>()
+                    .ToDictionary(e => (string)e.Key,
+                        e => e.Value as Tensor
+                            ?? throw new InvalidDataException($"{path}: entry '{e.Key}' is not a tensor."));
             }
             catch (Exception e) when (e is not InvalidDataException)
             {
@@ -147,14 +159,16 @@ public static class GptExport
                     if (!t.is_floating_point())
                         throw new InvalidDataException($"{path}: weight '{name}' is {t.dtype}, not a floating-point type.");
                 }
-                using var float32 = new DisposableDictionary(tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float32)));
+                using var float32 = new DisposableDictionary(tensors.ToDictionary(kv => kv.Key,
+                    kv => kv.Value.to(ScalarType.Float32)));
                 foreach (var (name, t) in float32.Tensors)
                 {
                     using var finite = t.isfinite().all();
                     if (!finite.item<bool>())
                         throw new InvalidDataException($"{path}: weight '{name}' holds NaN or infinite values: it was saved from a diverged run, or the file is damaged.");
                 }
-                model.load_state_dict(float32.Tensors, strict: true);   // TorchSharp's own loader: names again, then copy_
+                model.load_state_dict(float32.Tensors,
+                    strict: true);   // TorchSharp's own loader: names again, then copy_
                 return model;
             }
             catch
@@ -175,7 +189,8 @@ public static class GptExport
     {
         ".safetensors" => FileKind.SafeTensors,
         ".pt" or ".pth" => FileKind.PyTorch,
-        var other => throw new NotSupportedException($"'{path}': export and import take .safetensors or a PyTorch state dict (.pt, .pth), not '{other}'."),
+        var other =>
+            throw new NotSupportedException($"'{path}': export and import take .safetensors or a PyTorch state dict (.pt, .pth), not '{other}'."),
     };
 
     static string ConfigPath(string path) => Path.ChangeExtension(path, ".json");
@@ -204,11 +219,13 @@ public static class GptExport
             throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so no other tool could rebuild the model; export supports {string.Join(", ", LinearVariant.BuiltIn.Select(v => v.Name))}.");
         string Group(bool lowRank) => lowRank ? c.Variant.Name : LinearVariant.Dense.Name;
         var o = new JsonObject { ["format"] = Format, ["version"] = Version };
-        foreach (var field in SavedConfig.Fields.Where(f => f.ExportKey is not null)) o[field.ExportKey!] = field.ToJson(c);
+        foreach (var field in SavedConfig.Fields.Where(f =>
+            f.ExportKey is not null)) o[field.ExportKey!] = field.ToJson(c);
         o["attention_variant"] = Group(c.AttentionIsFactored);
         o["mlp_variant"] = Group(c.MlpIsFactored);
         o["head_variant"] = Group(c.HeadIsFactored);
-        o["attention_ranks"] = new JsonArray([.. Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i))]);
+        o["attention_ranks"] = new JsonArray([.. Enumerable.Range(0,
+            c.Depth).Select(i => (JsonNode?)c.AttentionRankAt(i))]);
         o["mlp_ranks"] = new JsonArray([.. Enumerable.Range(0, c.Depth).Select(i => (JsonNode?)c.MlpRankAt(i))]);
         o["head_rank"] = c.HeadRankValue;
         return o;
@@ -221,24 +238,30 @@ public static class GptExport
             var o = JsonNode.Parse(json)!.AsObject();
             int I(string k) => o[k]!.GetValue<int>();
             string S(string k) => o[k]!.GetValue<string>();
-            if (I("version") > Version) throw new InvalidDataException($"{path} was exported in format version {I("version")}; this library reads {Version} and older.");
+            if (I("version") > Version)
+                throw new InvalidDataException($"{path} was exported in format version {I("version")}; this library reads {Version} and older.");
             var config = new GptConfig();
             foreach (var field in SavedConfig.Fields.Where(f => f.ExportKey is not null))
-                config = field.FromJson(o[field.ExportKey!] ?? throw new InvalidDataException($"{path}: the exported configuration has no \"{field.ExportKey}\"."), config);
+                config = field.FromJson(o[field.ExportKey!]
+                    ?? throw new InvalidDataException($"{path}: the exported configuration has no \"{field.ExportKey}\"."), config);
             int depth = config.Depth;
-            GptSerializer.CheckBounds(config.VocabSize, depth, config.ModelDim, config.HeadDim, config.SequenceLength, config.MlpRatio);
+            GptSerializer.CheckBounds(config.VocabSize, depth, config.ModelDim, config.HeadDim, config.SequenceLength,
+                config.MlpRatio);
             int[] Ranks(string k)
             {
                 var ranks = o[k]!.AsArray().Select(r => r!.GetValue<int>()).ToArray();
-                if (ranks.Length != depth) throw new InvalidDataException($"{path}: \"{k}\" lists {ranks.Length} ranks for depth {depth}.");
+                if (ranks.Length != depth)
+                    throw new InvalidDataException($"{path}: \"{k}\" lists {ranks.Length} ranks for depth {depth}.");
                 return ranks;
             }
             var attention = Ranks("attention_ranks");
             var mlp = Ranks("mlp_ranks");
             config = config with
             {
-                AttentionRank = S("attention_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer, _) => attention[layer], "exported"),
-                MlpRank = S("mlp_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer, _) => mlp[layer], "exported"),
+                AttentionRank = S("attention_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer,
+                    _) => attention[layer], "exported"),
+                MlpRank = S("mlp_variant") == LinearVariant.Dense.Name ? null : RankSchedule.Custom((layer,
+                    _) => mlp[layer], "exported"),
                 HeadRank = S("head_variant") == LinearVariant.Dense.Name ? null : Rank.Of(I("head_rank")),
             };
             GptSerializer.CheckPlausible(config);
@@ -265,7 +288,8 @@ public static class GptExport
             format = node is JsonObject o && o["format"] is JsonValue f && f.TryGetValue(out string? s) ? s : null;
             // Every weights file the JSON describes by name (exports since weights_files), else the one hash it holds.
             expected = node is JsonObject m && m[WeightsFilesKey] is JsonObject files
-                ? files[Path.GetFileName(path)] is JsonValue mine && mine.TryGetValue(out string? byName) ? byName : "(not listed)"
+                ? files[Path.GetFileName(path)] is JsonValue mine && mine.TryGetValue(out string? byName) ? byName
+                    : "(not listed)"
                 : node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
         }
         // A key written twice surfaces as ArgumentException when the object is first read; a value of the wrong kind as

@@ -15,8 +15,11 @@ public static class GptSerializer
         if (!c.Variant.IsNamed)
             throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: ExtensionRegistry.Register(variant).");
         foreach (var field in SavedConfig.Fields) field.Write(w, c);
-        WriteRanks(w, c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(), c.AttentionRank?.ToString());
-        WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(), c.MlpRank?.ToString());
+        WriteRanks(w,
+            c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(),
+                c.AttentionRank?.ToString());
+        WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(),
+            c.MlpRank?.ToString());
         w.Write(c.HeadRank is not null);
         if (c.HeadRank is not null) w.Write(c.HeadRankValue);
 
@@ -63,7 +66,8 @@ public static class GptSerializer
             config = SavedConfig.Fields[i].Read(r, config);
             // The sizes are checked before anything else is read: a damaged size must not drive what follows.
             if (i == SavedConfig.SizeFields - 1)
-                CheckBounds(config.VocabSize, config.Depth, config.ModelDim, config.HeadDim, config.SequenceLength, config.MlpRatio);
+                CheckBounds(config.VocabSize, config.Depth, config.ModelDim, config.HeadDim, config.SequenceLength,
+                    config.MlpRatio);
         }
         var attention = ReadRanks(r, config.Depth);
         var mlp = ReadRanks(r, config.Depth);
@@ -75,7 +79,8 @@ public static class GptSerializer
 
     // Far beyond anything trained with this library, and small enough that a claim within them cannot ask for more
     // than a few gigabytes before the byte count is compared.
-    const int MaxVocab = GptConfig.MaxVocabSize, MaxDim = GptConfig.MaxModelDim, MaxDepth = GptConfig.MaxDepth, MaxRatio = GptConfig.MaxMlpRatio;
+    const int MaxVocab = GptConfig.MaxVocabSize, MaxDim = GptConfig.MaxModelDim, MaxDepth = GptConfig.MaxDepth,
+        MaxRatio = GptConfig.MaxMlpRatio;
     const long MaxRotaryValues = GptConfig.MaxRotaryValues;
 
     internal static void CheckBounds(int vocab, int depth, int dim, int headDim, int seq, int mlpRatio)
@@ -112,9 +117,11 @@ public static class GptSerializer
         for (int i = 0; i < count; i++)
         {
             string name = r.ReadString();
-            if (!parameters.TryGetValue(name, out var p)) throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
+            if (!parameters.TryGetValue(name, out var p))
+                throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
             // The count matches, so a name given twice would leave another weight at its uninitialised value.
-            if (!seen.Add(name)) throw new InvalidDataException($"The saved model has weight '{name}' twice: the file is damaged.");
+            if (!seen.Add(name))
+                throw new InvalidDataException($"The saved model has weight '{name}' twice: the file is damaged.");
             TensorIO.ReadInto(r, p, $"Weight '{name}'");
         }
     }

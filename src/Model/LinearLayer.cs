@@ -31,10 +31,12 @@ public sealed class DenseLinear : LinearLayer
 {
     readonly Parameter weight;
 
-    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit, Generator? generator = null, bool initialize = true) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
+    public DenseLinear(int inFeatures, int outFeatures, bool zeroInit, Generator? generator = null,
+        bool initialize = true) : base("DenseLinear", inFeatures, outFeatures, Math.Min(inFeatures, outFeatures))
     {
         weight = nn.Parameter(!initialize ? torch.empty(outFeatures, inFeatures)
-            : zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures, generator));
+            : zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures,
+                generator));
         RegisterComponents();
     }
 
@@ -54,10 +56,12 @@ public class FactoredLinear : LinearLayer
 
     public FactoredLinear(LinearLayerSpec spec) : this("FactoredLinear", spec) { }
 
-    protected FactoredLinear(string name, LinearLayerSpec spec) : base(name, spec.InFeatures, spec.OutFeatures, spec.Rank)
+    protected FactoredLinear(string name, LinearLayerSpec spec) : base(name, spec.InFeatures, spec.OutFeatures,
+        spec.Rank)
     {
         var (u, v) = spec.Initialize
-            ? Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput, spec.Generator)
+            ? Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput,
+                spec.Generator)
             : (torch.empty(spec.OutFeatures, spec.Rank), torch.empty(spec.Rank, spec.InFeatures));
         U = nn.Parameter(u);
         V = nn.Parameter(v);

@@ -16,7 +16,8 @@ namespace MLNet.LowRank.Model;
 /// one.</param>
 /// <param name="Initialize">False when saved weights will overwrite every value (loading a model): the layer may leave
 /// its parameters uninitialised instead of drawing values nobody reads.</param>
-public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput, torch.Generator? Generator = null, bool Initialize = true);
+public sealed record LinearLayerSpec(int InFeatures, int OutFeatures, int Rank, FactorInit Init, bool ZeroOutput,
+    torch.Generator? Generator = null, bool Initialize = true);
 
 /// <summary>A weight parametrisation of a linear layer: dense, or one of the low-rank variants.</summary>
 public abstract class LinearVariant
@@ -31,7 +32,8 @@ public abstract class LinearVariant
     public abstract long ParameterCount(int inFeatures, int outFeatures, int rank);
 
     /// <summary>Parameters that take part in matrix products (for FLOPs per token, model-spec §3).</summary>
-    public virtual long MatmulParameterCount(int inFeatures, int outFeatures, int rank) => ParameterCount(inFeatures, outFeatures, rank);
+    public virtual long MatmulParameterCount(int inFeatures, int outFeatures, int rank) => ParameterCount(inFeatures,
+        outFeatures, rank);
 
     /// <summary>Builds the layer, drawing its initial values from <see cref="LinearLayerSpec.Generator"/>.</summary>
     public abstract LinearLayer Create(LinearLayerSpec spec);
@@ -51,7 +53,8 @@ public abstract class LinearVariant
     /// case-insensitive.</summary>
     /// <exception cref="ArgumentException">No such variant is built in or registered; the message names the
     /// registration to make.</exception>
-    public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+    public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name,
+        StringComparison.OrdinalIgnoreCase))
         ?? ExtensionRegistry.FindVariant(name)
         ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(ExtensionRegistry.VariantNames))}. A variant of your own must be registered first: ExtensionRegistry.Register(new YourVariant()).", nameof(name));
 
@@ -67,7 +70,8 @@ public abstract class LinearVariant
         public override string Name => "Dense";
         public override bool IsFactored => false;
         public override long ParameterCount(int i, int o, int r) => (long)i * o;
-        public override LinearLayer Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures, s.ZeroOutput, s.Generator, s.Initialize);
+        public override LinearLayer Create(LinearLayerSpec s) => new DenseLinear(s.InFeatures, s.OutFeatures,
+            s.ZeroOutput, s.Generator, s.Initialize);
     }
 
     sealed class FactoredVariant : LinearVariant

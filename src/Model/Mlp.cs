@@ -13,8 +13,10 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public Mlp(GptConfig config, int rank, Generator? generator = null, bool initialize = true) : base(nameof(Mlp))
     {
         var variant = config.MlpVariant;
-        c_fc = variant.Create(new(config.ModelDim, config.MlpDim, rank, config.Init, ZeroOutput: false, generator, initialize));
-        c_proj = variant.Create(new(config.MlpDim, config.ModelDim, rank, config.Init, ZeroOutput: true, generator, initialize));
+        c_fc = variant.Create(new(config.ModelDim, config.MlpDim, rank, config.Init, ZeroOutput: false, generator,
+            initialize));
+        c_proj = variant.Create(new(config.MlpDim, config.ModelDim, rank, config.Init, ZeroOutput: true, generator,
+            initialize));
         RegisterComponents();
     }
 

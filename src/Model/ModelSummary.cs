@@ -11,7 +11,8 @@ namespace MLNet.LowRank.Model;
 /// <param name="MlpRank">Rank of fc and proj (ModelDim when dense).</param>
 /// <param name="AttentionParameters">Parameters of q, k, v, out.</param>
 /// <param name="MlpParameters">Parameters of fc and proj.</param>
-public sealed record BlockSummary(int Layer, int AttentionRank, int MlpRank, long AttentionParameters, long MlpParameters);
+public sealed record BlockSummary(int Layer, int AttentionRank, int MlpRank, long AttentionParameters,
+    long MlpParameters);
 
 /// <summary>What a configuration costs: parameters by part, ranks per block, FLOPs per token.</summary>
 public sealed class ModelSummary
@@ -72,7 +73,8 @@ public sealed class ModelSummary
             long a = Math.Min(rows, cols), b = Math.Max(rows, cols);
             return 4.0 * a * a * b + 2.0 * a * a * a;
         }
-        static double Layer(bool lowRank, int inF, int outF, int rank) => lowRank ? Matrix(outF, rank) + Matrix(rank, inF) : Matrix(outF, inF);
+        static double Layer(bool lowRank, int inF, int outF, int rank) => lowRank ? Matrix(outF, rank) + Matrix(rank,
+            inF) : Matrix(outF, inF);
         int d = Config.ModelDim, h = Config.MlpDim;
         double perIteration = Blocks.Sum(b =>
             4 * Layer(Config.AttentionIsFactored, d, d, b.AttentionRank)
@@ -85,7 +87,8 @@ public sealed class ModelSummary
 
     /// <summary>Bytes of parameters + gradients + optimizer state in float32, for
     /// <paramref name="optimizerStatePerParameter"/> state values per parameter.</summary>
-    public long StateBytes(double optimizerStatePerParameter) => (long)(TotalParameters * (2 + optimizerStatePerParameter) * sizeof(float));
+    public long StateBytes(double optimizerStatePerParameter) =>
+        (long)(TotalParameters * (2 + optimizerStatePerParameter) * sizeof(float));
 
     /// <summary>The summary of <paramref name="config"/> (validated first).</summary>
     public static ModelSummary For(GptConfig config)
@@ -106,7 +109,8 @@ public sealed class ModelSummary
         }
         int rh = config.HeadRankValue;
         return new ModelSummary(config, blocks,
-            headVariant.ParameterCount(dim, config.VocabSize, rh), headVariant.MatmulParameterCount(dim, config.VocabSize, rh), blockMatmul);
+            headVariant.ParameterCount(dim, config.VocabSize, rh),
+                headVariant.MatmulParameterCount(dim, config.VocabSize, rh), blockMatmul);
     }
 
     static List<string> BuildWarnings(GptConfig c, IReadOnlyList<BlockSummary> blocks)
@@ -117,7 +121,8 @@ public sealed class ModelSummary
         void Check(bool lowRank, string option, IEnumerable<int> ranks, int inF, int outF)
         {
             if (!lowRank) return;
-            var wasteful = ranks.Where(r => c.Variant.ParameterCount(inF, outF, r) >= (long)inF * outF).Distinct().Order().ToList();
+            var wasteful = ranks.Where(r => c.Variant.ParameterCount(inF, outF,
+                r) >= (long)inF * outF).Distinct().Order().ToList();
             if (wasteful.Count > 0)
                 w.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{option} {string.Join(", ", wasteful)} on {inF}→{outF} layers: {c.Variant.Name} factors of that rank hold at least the dense layer's {(long)inF * outF:N0} parameters (break-even rank {(double)inF * outF / (inF + outF):0.#} for U·V), so they save nothing."));

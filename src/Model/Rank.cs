@@ -25,7 +25,8 @@ public readonly record struct Rank
 
     /// <summary>The rank for a layer whose largest rank is <paramref name="maxRank"/>, unclamped; fractions round to
     /// the nearest integer and never below 1.</summary>
-    public double ValueFor(int maxRank) => FractionOfMax > 0 ? Math.Max(1, Math.Round(FractionOfMax * maxRank)) : Absolute;
+    public double ValueFor(int maxRank) => FractionOfMax > 0 ? Math.Max(1,
+        Math.Round(FractionOfMax * maxRank)) : Absolute;
 
     /// <summary>Throws when this rank cannot be used for a layer with largest rank
     /// <paramref name="maxRank"/>.</summary>
@@ -34,7 +35,8 @@ public readonly record struct Rank
         if (FractionOfMax > 0)
         {
             if (FractionOfMax > 1)
-                throw new ArgumentOutOfRangeException(option, FractionOfMax, $"{option}: a fractional rank must be in (0, 1]; got {FractionOfMax}.");
+                throw new ArgumentOutOfRangeException(option,
+                    FractionOfMax, $"{option}: a fractional rank must be in (0, 1]; got {FractionOfMax}.");
             return;
         }
         if (Absolute < 1 || Absolute > maxRank)
@@ -43,7 +45,8 @@ public readonly record struct Rank
     }
 
     public override string ToString() =>
-        FractionOfMax > 0 ? FractionOfMax.ToString("0.###", CultureInfo.InvariantCulture) + "×max" : Absolute.ToString(CultureInfo.InvariantCulture);
+        FractionOfMax > 0 ? FractionOfMax.ToString("0.###",
+            CultureInfo.InvariantCulture) + "×max" : Absolute.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The invariant text of a rank that <see cref="Parse"/> reads back exactly: "32" for an absolute rank, a
     /// number with a decimal point ("0.25", "1.0") for a fraction, "dense" for null (no factoring).</summary>
@@ -52,7 +55,8 @@ public readonly record struct Rank
         if (rank is not { } r) return "dense";
         if (r.FractionOfMax <= 0) return r.Absolute.ToString(CultureInfo.InvariantCulture);
         string text = r.FractionOfMax.ToString("R", CultureInfo.InvariantCulture);
-        return text.Contains('.') || text.Contains('E') ? text : text + ".0";   // "1" would read back as absolute rank 1
+        return text.Contains('.') || text.Contains('E') ? text
+            : text + ".0";   // "1" would read back as absolute rank 1
     }
 
     /// <summary>Reads what <see cref="Format"/> writes: an integer (absolute), a number with a decimal point or an
@@ -65,12 +69,14 @@ public readonly record struct Rank
         if (IsDense(t)) return null;
         if (t.Contains('.') || t.Contains('e') || t.Contains('E'))
         {
-            if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f)) return Fraction(f);
+            if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture,
+                out double f) && double.IsFinite(f)) return Fraction(f);
         }
         else if (int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r)) return Of(r);
         throw new FormatException($"'{text}' is not a rank: give an integer (32), a fraction of the layer's largest rank with a decimal point (0.25, 1.0), or dense.");
     }
 
     /// <summary>"dense" or "full" (any case): no factoring.</summary>
-    public static bool IsDense(string text) => text.Equals("dense", StringComparison.OrdinalIgnoreCase) || text.Equals("full", StringComparison.OrdinalIgnoreCase);
+    public static bool IsDense(string text) => text.Equals("dense",
+        StringComparison.OrdinalIgnoreCase) || text.Equals("full", StringComparison.OrdinalIgnoreCase);
 }

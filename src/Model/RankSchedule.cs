@@ -61,19 +61,25 @@ public abstract class RankSchedule
         string kind = parts[0];
         if (kind.Equals("constant", StringComparison.OrdinalIgnoreCase))
             // "Constant:4:4" (first and last alike, as the interpolated kinds write theirs) is read too.
-            return parts.Length >= 2 && parts.Skip(2).All(x => x == parts[1]) && Rank.Parse(parts[1]) is { } r ? Constant(r) : throw Bad(text, "Constant takes one rank: Constant:32 or Constant:0.25");
-        double[] values = parts.Skip(1).Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+            return parts.Length >= 2 && parts.Skip(2).All(x => x == parts[1]) && Rank.Parse(parts[1]) is { } r
+                ? Constant(r) : throw Bad(text, "Constant takes one rank: Constant:32 or Constant:0.25");
+        double[] values = parts.Skip(1).Select(p => double.TryParse(p, NumberStyles.Float,
+            CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
             ? v : throw Bad(text, $"'{p}' is not a number")).ToArray();
-        RankSchedule Two(Func<double, double, RankSchedule> make) => values.Length == 2 ? make(values[0], values[1]) : throw Bad(text, $"{kind} takes two numbers: {kind}:first:last");
+        RankSchedule Two(Func<double, double, RankSchedule> make) => values.Length == 2 ? make(values[0],
+            values[1]) : throw Bad(text, $"{kind} takes two numbers: {kind}:first:last");
         switch (kind.ToLowerInvariant())
         {
             case "linear": return Two(Linear);
             case "exponential": return Two(Exponential);
             case "negativequadratic": return Two(NegativeQuadratic);
             case "step":
-                return values.Length is 2 or 3 ? Step(values[0], values[1], values.Length == 3 ? values[2] : 0.5) : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
+                return values.Length is 2 or 3 ? Step(values[0], values[1],
+                    values.Length == 3 ? values[2] : 0.5)
+                        : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
         }
-        if (ExtensionRegistry.FindRankSchedule(kind) is { } create) return new RegisteredSchedule(kind, values, create(values));
+        if (ExtensionRegistry.FindRankSchedule(kind) is { } create)
+            return new RegisteredSchedule(kind, values, create(values));
         throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(ExtensionRegistry.RankScheduleKinds))}; register your own with ExtensionRegistry.RegisterRankSchedule");
     }
 
@@ -82,7 +88,8 @@ public abstract class RankSchedule
     internal virtual Type ImplementationType => GetType();
 
     /// <summary>The built-in kinds' names.</summary>
-    public static IReadOnlyList<string> BuiltInKinds { get; } = ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic"];
+    public static IReadOnlyList<string> BuiltInKinds { get; } =
+        ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic"];
 
     static FormatException Bad(string text, string why) =>
         new($"'{text}' is not a rank schedule: {why}. A rank is an integer (32), a fraction with a decimal point (0.25), dense, or a schedule such as Linear:8:64.");
@@ -97,29 +104,35 @@ public abstract class RankSchedule
     public static RankSchedule Constant(Rank rank) => new ConstantSchedule(rank);
 
     /// <summary>Linear from <paramref name="first"/> at block 0 to <paramref name="last"/> at the last block.</summary>
-    public static RankSchedule Linear(double first, double last) => new InterpolatedSchedule("Linear", first, last, (a, b, t) => a + (b - a) * t);
+    public static RankSchedule Linear(double first, double last) => new InterpolatedSchedule("Linear", first,
+        last, (a, b, t) => a + (b - a) * t);
 
     /// <summary><paramref name="first"/> for blocks with t &lt; <paramref name="split"/>, <paramref name="last"/>
     /// after.</summary>
-    public static RankSchedule Step(double first, double last, double split = 0.5) => new StepSchedule(first, last, split);
+    public static RankSchedule Step(double first, double last, double split = 0.5) => new StepSchedule(first, last,
+        split);
 
     /// <summary>first · (last / first)^t.</summary>
-    public static RankSchedule Exponential(double first, double last) => new InterpolatedSchedule("Exponential", first, last, (a, b, t) => a * Math.Pow(b / a, t));
+    public static RankSchedule Exponential(double first, double last) => new InterpolatedSchedule("Exponential", first,
+        last, (a, b, t) => a * Math.Pow(b / a, t));
 
     /// <summary>max − (max − min) · (2t − 1)²: widest in the middle, <paramref name="min"/> at both ends.</summary>
     public static RankSchedule NegativeQuadratic(double min, double max) =>
-        new InterpolatedSchedule("NegativeQuadratic", min, max, (lo, hi, t) => hi - (hi - lo) * (2 * t - 1) * (2 * t - 1));
+        new InterpolatedSchedule("NegativeQuadratic", min,
+            max, (lo, hi, t) => hi - (hi - lo) * (2 * t - 1) * (2 * t - 1));
 
     /// <summary>Any function of (block, depth) → rank; the result is rounded and clamped like every
     /// schedule's.</summary>
-    public static RankSchedule Custom(Func<int, int, double> rankAt, string name = "Custom") => new CustomSchedule(rankAt, name);
+    public static RankSchedule Custom(Func<int, int, double> rankAt,
+        string name = "Custom") => new CustomSchedule(rankAt, name);
 
     static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
     static void RequirePositive(string option, string parameter, double value)
     {
         if (!(value >= 1) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(option, value, $"{option}: schedule parameter '{parameter}' must be a finite rank ≥ 1; got {value}.");
+            throw new ArgumentOutOfRangeException(option,
+                value, $"{option}: schedule parameter '{parameter}' must be a finite rank ≥ 1; got {value}.");
     }
 
     sealed class ConstantSchedule(Rank rank) : RankSchedule
@@ -130,7 +143,8 @@ public abstract class RankSchedule
         public override string ToString() => $"Constant({rank})";
     }
 
-    sealed class InterpolatedSchedule(string name, double a, double b, Func<double, double, double, double> at) : RankSchedule
+    sealed class InterpolatedSchedule(string name, double a, double b,
+        Func<double, double, double, double> at) : RankSchedule
     {
         public override double RankAt(int layer, int depth, int maxRank) => at(a, b, Position(layer, depth));
         public override void Validate(string option, int maxRank)
@@ -144,13 +158,15 @@ public abstract class RankSchedule
 
     sealed class StepSchedule(double first, double last, double split) : RankSchedule
     {
-        public override double RankAt(int layer, int depth, int maxRank) => Position(layer, depth) < split ? first : last;
+        public override double RankAt(int layer, int depth, int maxRank) => Position(layer,
+            depth) < split ? first : last;
         public override void Validate(string option, int maxRank)
         {
             RequirePositive(option, "first", first);
             RequirePositive(option, "last", last);
             if (!(split > 0 && split <= 1))
-                throw new ArgumentOutOfRangeException(option, split, $"{option}: Step split must be in (0, 1]; got {split}.");
+                throw new ArgumentOutOfRangeException(option,
+                    split, $"{option}: Step split must be in (0, 1]; got {split}.");
         }
         protected override (string Kind, double[] Parameters)? TextForm => ("Step", [first, last, split]);
         public override string ToString() => $"Step({F(first)}, {F(last)}, split {F(split)})";

@@ -20,7 +20,8 @@ public sealed class Rotary : IDisposable
         using var scope = torch.NewDisposeScope();
         using var n = new ScalarArgs();
         var channels = torch.arange(n.Of(0L), n.Of((long)headDim), n.Of(2L), dtype: ScalarType.Float32);
-        var invFreq = torch.pow(ropeBase, -channels.div(n.Of((long)headDim))); // ropeBase becomes a 0-d tensor of this scope
+        var invFreq = torch.pow(ropeBase,
+            -channels.div(n.Of((long)headDim))); // ropeBase becomes a 0-d tensor of this scope
         var t = torch.arange(n.Of(0L), n.Of((long)maxLength), n.Of(1L), dtype: ScalarType.Float32);
         var freqs = torch.outer(t, invFreq);
         cos = freqs.cos().view(1, maxLength, 1, headDim / 2).to(device).MoveToOuterDisposeScope();

@@ -18,7 +18,8 @@ public static class SafeTensors
     const long MaxHeaderBytes = 100L << 20;
 
     static readonly (string Code, ScalarType Type, int Size)[] Types =
-        [("F32", ScalarType.Float32, 4), ("F64", ScalarType.Float64, 8), ("F16", ScalarType.Float16, 2), ("BF16", ScalarType.BFloat16, 2), ("I64", ScalarType.Int64, 8)];
+        [("F32", ScalarType.Float32, 4), ("F64", ScalarType.Float64, 8), ("F16", ScalarType.Float16, 2), ("BF16",
+            ScalarType.BFloat16, 2), ("I64", ScalarType.Int64, 8)];
 
     /// <summary>The element types this reader and writer take.</summary>
     public static IReadOnlyList<ScalarType> SupportedTypes => Types.Select(t => t.Type).ToArray();
@@ -29,7 +30,8 @@ public static class SafeTensors
     {
         Runtime.TorchRuntime.EnsureInitialized();
         byte[] raw = File.ReadAllBytes(path);
-        if (raw.Length < 8) throw new InvalidDataException($"{path} is not a safetensors file: {raw.Length} bytes, fewer than the 8-byte header length.");
+        if (raw.Length < 8)
+            throw new InvalidDataException($"{path} is not a safetensors file: {raw.Length} bytes, fewer than the 8-byte header length.");
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(raw);
         if (headerLength <= 0 || headerLength > Math.Min(MaxHeaderBytes, raw.Length - 8))
             throw new InvalidDataException($"{path} is not a safetensors file: its header length {headerLength} does not fit the file's {raw.Length} bytes.");
@@ -38,7 +40,8 @@ public static class SafeTensors
         {
             // A name given twice (a tensor, or a tensor's field) is refused by the parser, not left to whichever copy
             // wins.
-            header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
+            header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength),
+                documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
                 ?? throw new InvalidDataException($"{path}: the safetensors header is not a JSON object.");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON ({e.Message}).", e); }
@@ -52,26 +55,32 @@ public static class SafeTensors
             {
                 if (name == "__metadata__")
                 {
-                    if (node is not JsonObject entries) throw new InvalidDataException($"{path}: __metadata__ is not an object of strings.");
+                    if (node is not JsonObject entries)
+                        throw new InvalidDataException($"{path}: __metadata__ is not an object of strings.");
                     foreach (var (key, value) in entries) metadata[key] = Text(value, path, $"__metadata__.{key}");
                     continue;
                 }
-                if (node is not JsonObject entry) throw new InvalidDataException($"{path}: tensor '{name}' is not described by an object with dtype, shape and data_offsets.");
+                if (node is not JsonObject entry)
+                    throw new InvalidDataException($"{path}: tensor '{name}' is not described by an object with dtype, shape and data_offsets.");
                 string code = Text(entry["dtype"], path, $"tensor '{name}': dtype");
                 var type = Types.FirstOrDefault(t => t.Code == code);
-                if (type.Code is null) throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
+                if (type.Code is null)
+                    throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
                 long[] shape = Integers(entry["shape"], path, $"tensor '{name}': shape");
                 long[] offsets = Integers(entry["data_offsets"], path, $"tensor '{name}': data_offsets");
                 // The element count in checked arithmetic: a forged shape whose product overflows must not wrap around
                 // to a size that happens to match its byte range (libtorch would then fail computing the storage size).
                 long bytesClaimed;
-                try { bytesClaimed = checked(shape.Aggregate(1L, (a, b) => b < 0 ? throw new OverflowException() : a * b) * type.Size); }
+                try { bytesClaimed = checked(shape.Aggregate(1L,
+                    (a, b) => b < 0 ? throw new OverflowException() : a * b) * type.Size); }
                 catch (OverflowException) { throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}], whose size does not fit in 64 bits or has a negative dimension."); }
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != bytesClaimed || offsets[1] > raw.Length - dataStart)
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
+                    || offsets[1] - offsets[0] != bytesClaimed || offsets[1] > raw.Length - dataStart)
                     throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}] at bytes {string.Join("..", offsets)}, which the file does not hold.");
                 ranges.Add((offsets[0], offsets[1], name));
                 var bytes = raw.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
-                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian.");
+                if (!BitConverter.IsLittleEndian)
+                    throw new PlatformNotSupportedException("safetensors data is little-endian.");
                 var t = torch.empty(shape, type.Type);
                 tensors[name] = t;
                 t.bytes = bytes;
@@ -81,8 +90,10 @@ public static class SafeTensors
             long at = 0;
             foreach (var (start, end, name) in ranges.OrderBy(r => r.Start).ThenBy(r => r.End))
             {
-                if (start < at) throw new InvalidDataException($"{path}: tensor '{name}' (bytes {start}..{end}) overlaps another tensor's bytes; every tensor must have its own range.");
-                if (start > at) throw new InvalidDataException($"{path}: bytes {at}..{start} of the data belong to no tensor; the format requires the ranges to cover the data without holes.");
+                if (start < at)
+                    throw new InvalidDataException($"{path}: tensor '{name}' (bytes {start}..{end}) overlaps another tensor's bytes; every tensor must have its own range.");
+                if (start > at)
+                    throw new InvalidDataException($"{path}: bytes {at}..{start} of the data belong to no tensor; the format requires the ranges to cover the data without holes.");
                 at = end;
             }
         }
@@ -100,23 +111,30 @@ public static class SafeTensors
 
     static long[] Integers(JsonNode? node, string path, string what)
     {
-        if (node is not JsonArray array) throw new InvalidDataException($"{path}: {what} is {(node is null ? "missing" : "not an array")}.");
-        return array.Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x : throw new InvalidDataException($"{path}: {what} holds {d?.ToJsonString() ?? "null"}, not an integer.")).ToArray();
+        if (node is not JsonArray array)
+            throw new InvalidDataException($"{path}: {what} is {(node is null ? "missing" : "not an array")}.");
+        return array.Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x
+            : throw new InvalidDataException($"{path}: {what} holds {d?.ToJsonString() ?? "null"}, not an integer."))
+                .ToArray();
     }
 
     /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and
     /// <paramref name="metadata"/> to <paramref name="path"/>, tensors in name order.</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         Runtime.TorchRuntime.EnsureInitialized();
         var header = new JsonObject();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        if (metadata is { Count: > 0 })
+            header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key,
+                (JsonNode?)kv.Value)));
         var chunks = new List<byte[]>();
         long offset = 0;
         foreach (var (name, tensor) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var type = Types.FirstOrDefault(t => t.Type == tensor.dtype);
-            if (type.Code is null) throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors takes {string.Join(", ", Types.Select(t => t.Type))}.");
+            if (type.Code is null)
+                throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors takes {string.Join(", ", Types.Select(t => t.Type))}.");
             using var cpu = TensorIO.ContiguousCpu(tensor);
             byte[] data = cpu.bytes.ToArray();
             header[name] = new JsonObject

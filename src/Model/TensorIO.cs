@@ -32,7 +32,8 @@ public static class TensorIO
     public static void ReadInto(BinaryReader r, Tensor target, string what)
     {
         int rank = r.ReadInt32();
-        if (rank is < 0 or > 8) throw new InvalidDataException($"{what} claims {rank} dimensions: the file is damaged.");
+        if (rank is < 0 or > 8)
+            throw new InvalidDataException($"{what} claims {rank} dimensions: the file is damaged.");
         long[] shape = Enumerable.Range(0, rank).Select(_ => r.ReadInt64()).ToArray();
         if (!shape.SequenceEqual(target.shape))
             throw new InvalidDataException($"{what} is saved as [{string.Join(", ", shape)}]; expected [{string.Join(", ", target.shape)}].");

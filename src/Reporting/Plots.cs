@@ -28,16 +28,22 @@ public static class Plots
         if (drawn.Count > MaxCurves)
         {
             title += $": the {MaxCurves} best of {drawn.Count} trials";
-            drawn = drawn.OrderBy(t => t.Perplexity ?? double.PositiveInfinity).ThenBy(t => t.Index).Take(MaxCurves).OrderBy(t => t.Index).ToList();
+            drawn = drawn.OrderBy(t => t.Perplexity
+                ?? double.PositiveInfinity).ThenBy(t => t.Index).Take(MaxCurves).OrderBy(t => t.Index).ToList();
         }
-        LossCurves(drawn.Select(t => (t.Index, Label(t), (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds, p.TrainLoss, p.ValidationLoss)).ToList())).ToList(),
+        LossCurves(drawn.Select(t => (t.Index, Label(t),
+            (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds,
+                p.TrainLoss, p.ValidationLoss)).ToList())).ToList(),
             title, path);
     }
 
     /// <summary>The same figure for models outside a sweep (QuickStart's Figure 2): each model's per-step
     /// history.</summary>
-    public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models, string path) =>
-        LossCurves(models.Select((m, i) => (i, m.Name, (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds, h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
+    public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models,
+        string path) =>
+        LossCurves(models.Select((m, i) => (i, m.Name,
+            (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds,
+                h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
             "Loss against training wall-clock", path);
 
     static void LossCurves(IReadOnlyList<(int Colour, string Name, IReadOnlyList<(double Seconds, double Train, double? Validation)> Points)> curves, string title, string path)
@@ -59,14 +65,16 @@ public static class Plots
             var validation = points.Where(p => p.Validation is double v && double.IsFinite(v)).ToList();
             if (validation.Count > 0)
             {
-                var dots = plot.Add.ScatterPoints(validation.Select(p => Math.Log10(p.Seconds)).ToArray(), validation.Select(p => p.Validation!.Value).ToArray());
+                var dots = plot.Add.ScatterPoints(validation.Select(p => Math.Log10(p.Seconds)).ToArray(),
+                    validation.Select(p => p.Validation!.Value).ToArray());
                 dots.Color = color;
                 dots.MarkerSize = 7;
                 dots.MarkerShape = MarkerShape.FilledDiamond;
             }
         }
         LogAxis(plot.Axes.Bottom);
-        Finish(plot, title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation loss", "loss (nats/token)", path);
+        Finish(plot,
+            title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation loss", "loss (nats/token)", path);
     }
 
     /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the
@@ -86,14 +94,17 @@ public static class Plots
 
     /// <summary>Stacked bars: embedding, attention, MLP, head parameters per trial.</summary>
     public static void ParameterCounts(IReadOnlyList<TrialResult> trials, string path) =>
-        ParameterBars(trials.Select(t => ($"#{t.Index}", t.EmbeddingParameters, t.AttentionParameters, t.MlpParameters, t.HeadParameters)).ToList(), "Parameters by group (millions)", path);
+        ParameterBars(trials.Select(t => ($"#{t.Index}", t.EmbeddingParameters, t.AttentionParameters, t.MlpParameters,
+            t.HeadParameters)).ToList(), "Parameters by group (millions)", path);
 
     /// <summary>The same bars for models outside a sweep (QuickStart's Figure 1).</summary>
     public static void ParameterCounts(IReadOnlyList<(string Name, ModelSummary Summary)> models, string path) =>
-        ParameterBars(models.Select(m => (m.Name, m.Summary.EmbeddingParameters, m.Summary.AttentionParameters, m.Summary.MlpParameters, m.Summary.HeadParameters)).ToList(),
+        ParameterBars(models.Select(m => (m.Name, m.Summary.EmbeddingParameters, m.Summary.AttentionParameters,
+            m.Summary.MlpParameters, m.Summary.HeadParameters)).ToList(),
             "Parameters by part (millions)", path);
 
-    static void ParameterBars(IReadOnlyList<(string Name, long Embedding, long Attention, long Mlp, long Head)> rows, string title, string path)
+    static void ParameterBars(IReadOnlyList<(string Name, long Embedding, long Attention, long Mlp, long Head)> rows,
+        string title, string path)
     {
         var plot = new Plot();
         var groups = new (string Name, Func<(string, long, long, long, long), long> Count)[]
@@ -128,12 +139,14 @@ public static class Plots
         {
             foreach (var t in done)
             {
-                var point = plot.Add.ScatterPoints(new[] { t.NonEmbeddingParameters / 1e6 }, new[] { t.Perplexity!.Value });
+                var point = plot.Add.ScatterPoints(new[] { t.NonEmbeddingParameters / 1e6 },
+                    new[] { t.Perplexity!.Value });
                 point.Color = ColorOf(t.Index);
                 point.MarkerSize = 8;
             }
             var frontier = Pareto.Frontier(done, t => t.NonEmbeddingParameters, t => t.Perplexity!.Value);
-            var line = plot.Add.ScatterLine(frontier.Select(t => t.NonEmbeddingParameters / 1e6).ToArray(), frontier.Select(t => t.Perplexity!.Value).ToArray());
+            var line = plot.Add.ScatterLine(frontier.Select(t => t.NonEmbeddingParameters / 1e6).ToArray(),
+                frontier.Select(t => t.Perplexity!.Value).ToArray());
             line.Color = Colors.Black.WithOpacity(0.6);
             line.LegendText = "Pareto frontier (labelled)";
             line.LineWidth = 2;
@@ -156,7 +169,8 @@ public static class Plots
     {
         var plot = new Plot();
         var groups = trials.Where(t => t.Perplexity is not null && t.Parameters.ContainsKey(parameter))
-            .GroupBy(t => TrialKey.Of(t.Parameters.Where(p => p.Key != parameter).ToDictionary(p => p.Key, p => p.Value)));
+            .GroupBy(t => TrialKey.Of(t.Parameters.Where(p => p.Key != parameter).ToDictionary(p => p.Key,
+                p => p.Value)));
         foreach (var group in groups)
         {
             var points = group.Select(t => (X: ValueOf(t, parameter), Y: t.Perplexity!.Value))
@@ -197,14 +211,16 @@ public static class Plots
     {
         "AttentionRank" => RankValue(t.Parameters[parameter], t.AttentionRanks),
         "MlpRank" => RankValue(t.Parameters[parameter], t.MlpRanks),
-        _ => double.TryParse(t.Parameters[parameter], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : 0,
+        _ => double.TryParse(t.Parameters[parameter], System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : 0,
     };
 
     /// <summary>The rank a value stands for: an integer as is; a fraction, "dense" or a schedule as the mean rank the
     /// blocks resolved to (dense blocks report the model width).</summary>
     static double RankValue(string value, int[] resolved)
     {
-        if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v >= 1)
+        if (double.TryParse(value, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double v) && v >= 1)
             return v;
         return resolved.Length == 0 ? 0 : resolved.Average();
     }
@@ -214,7 +230,8 @@ public static class Plots
     /// <summary>The colour of trial (or model) <paramref name="index"/>: the same in every figure.</summary>
     static Color ColorOf(int index) => Palette.GetColor(index % Palette.Colors.Length);
 
-    static string Label(TrialResult t) => $"#{t.Index} " + string.Join(" ", t.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+    static string Label(TrialResult t) => $"#{t.Index} " + string.Join(" ",
+        t.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     static void LogAxis(IAxis axis)
     {

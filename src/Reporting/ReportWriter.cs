@@ -31,19 +31,23 @@ public static class ReportWriter
         Plots.ParetoFrontier(trials, Path.Combine(store.Directory, figures[2].File));
         Plots.RankProfiles(trials, Path.Combine(store.Directory, figures[3].File));
         // Ranks whenever a trial sets them; every other numeric option of the option table when the sweep varies it.
-        static bool Numeric(Type t) => (Nullable.GetUnderlyingType(t) ?? t) is var u && (u == typeof(int) || u == typeof(long) || u == typeof(double));
+        static bool Numeric(Type t) => (Nullable.GetUnderlyingType(t) ?? t) is var u
+            && (u == typeof(int) || u == typeof(long) || u == typeof(double));
         var plotted = Estimators.OptionTable.All.Where(d => d.Type == typeof(Model.RankSchedule) || Numeric(d.Type))
-            .Select(d => d.Name).Where(n => !n.EndsWith("Seed", StringComparison.Ordinal));   // seeds vary by design, not as a setting
+            .Select(d => d.Name).Where(n => !n.EndsWith("Seed",
+                StringComparison.Ordinal));   // seeds vary by design, not as a setting
         foreach (var name in plotted)
             if (name.EndsWith("Rank", StringComparison.Ordinal) ? trials.Any(t => t.Parameters.ContainsKey(name))
-                : trials.Select(t => t.Parameters.GetValueOrDefault(name)).Where(v => v is not null).Distinct().Count() > 1)
+                : trials.Select(t => t.Parameters.GetValueOrDefault(name)).Where(v =>
+                    v is not null).Distinct().Count() > 1)
             {
                 string file = $"perplexity_vs_{name.ToLowerInvariant()}.png";
                 Plots.PerplexityVs(trials, name, Path.Combine(store.Directory, file));
                 figures.Add((file, $"Validation perplexity against {name}"));
             }
 
-        var done = trials.Where(t => t.Status == TrialStatus.Completed && t.Perplexity is not null).OrderBy(t => t.Perplexity).ToList();
+        var done = trials.Where(t => t.Status == TrialStatus.Completed
+            && t.Perplexity is not null).OrderBy(t => t.Perplexity).ToList();
         var sb = new StringBuilder();
         sb.AppendLine("# Sweep report");
         sb.AppendLine();
@@ -63,25 +67,31 @@ public static class ReportWriter
         sb.AppendLine("## Trials (ranked by validation perplexity)");
         sb.AppendLine();
         var names = trials.SelectMany(t => t.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        sb.AppendLine("| # | " + string.Join(" | ", names) + " | status | non-emb. params | perplexity | bits/byte | time to threshold | tokens/s | MFU | peak RSS |");
+        sb.AppendLine("| # | " + string.Join(" | ",
+            names) + " | status | non-emb. params | perplexity | bits/byte | time to threshold | tokens/s | MFU | peak RSS |");
         sb.AppendLine("|---|" + string.Concat(names.Select(_ => "---|")) + "---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var t in done.Concat(trials.Where(t => !done.Contains(t))))
         {
-            string threshold = t.SecondsToThreshold is double s ? string.Create(ci, $"{s:F1} s") : t.ThresholdPerplexity is null ? "—" : "not reached";
+            string threshold = t.SecondsToThreshold is double s ? string.Create(ci, $"{s:F1} s")
+                : t.ThresholdPerplexity is null ? "—" : "not reached";
             sb.AppendLine(ci, $"| {t.Index} | {string.Join(" | ", names.Select(n => t.Parameters.GetValueOrDefault(n, "")))} | {t.Status} | {t.NonEmbeddingParameters:N0} | {t.Perplexity?.ToString("F3", ci) ?? "—"} | {t.BitsPerByte?.ToString("F4", ci) ?? "—"} | {threshold} | {t.TokensPerSecond:N0} | {t.Mfu:P1} | {t.PeakResidentBytes / 1048576.0:N0} MB |");
         }
         sb.AppendLine();
         var frontier = Pareto.Frontier(done, t => t.NonEmbeddingParameters, t => t.Perplexity!.Value);
         sb.AppendLine("## Pareto frontier (non-embedding parameters vs perplexity)");
         sb.AppendLine();
-        sb.AppendLine(string.Join(", ", frontier.Select(t => $"#{t.Index} ({t.NonEmbeddingParameters:N0}, {t.Perplexity:F2})")));
+        sb.AppendLine(string.Join(", ",
+            frontier.Select(t => $"#{t.Index} ({t.NonEmbeddingParameters:N0}, {t.Perplexity:F2})")));
         sb.AppendLine();
         var timed = done.Where(t => t.SecondsToThreshold is not null).ToList();
         if (timed.Count > 0)
         {
             sb.AppendLine("## Pareto frontier (seconds to threshold vs perplexity)");
             sb.AppendLine();
-            sb.AppendLine(string.Join(", ", Pareto.Frontier(timed, t => t.SecondsToThreshold!.Value, t => t.Perplexity!.Value).Select(t => string.Create(ci, $"#{t.Index} ({t.SecondsToThreshold:F1} s, {t.Perplexity:F2})"))));
+            sb.AppendLine(string.Join(", ",
+                Pareto.Frontier(timed, t => t.SecondsToThreshold!.Value,
+                    t => t.Perplexity!.Value).Select(t =>
+                        string.Create(ci, $"#{t.Index} ({t.SecondsToThreshold:F1} s, {t.Perplexity:F2})"))));
             sb.AppendLine();
         }
         foreach (var failed in trials.Where(t => t.Status != TrialStatus.Completed))

@@ -71,18 +71,23 @@ public static class ElfVersionNeeds
         {
             if (need.IsWeak || !versions.Contains(need.Version)) continue;
             var field = elf.Slice((int)need.FlagsOffset, 2);
-            BinaryPrimitives.WriteUInt16LittleEndian(field, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(field) | VerFlagWeak));
+            BinaryPrimitives.WriteUInt16LittleEndian(field,
+                (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(field) | VerFlagWeak));
             changed++;
         }
         return changed;
     }
 
-    static ushort U16(ReadOnlySpan<byte> b, long at) => BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(Checked(b, at, 2), 2));
-    static uint U32(ReadOnlySpan<byte> b, long at) => BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(Checked(b, at, 4), 4));
-    static ulong U64(ReadOnlySpan<byte> b, long at) => BinaryPrimitives.ReadUInt64LittleEndian(b.Slice(Checked(b, at, 8), 8));
+    static ushort U16(ReadOnlySpan<byte> b,
+        long at) => BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(Checked(b, at, 2), 2));
+    static uint U32(ReadOnlySpan<byte> b,
+        long at) => BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(Checked(b, at, 4), 4));
+    static ulong U64(ReadOnlySpan<byte> b,
+        long at) => BinaryPrimitives.ReadUInt64LittleEndian(b.Slice(Checked(b, at, 8), 8));
 
     static int Checked(ReadOnlySpan<byte> b, long at, int size) =>
-        at >= 0 && at + size <= b.Length ? (int)at : throw new InvalidDataException($"ELF structure points outside the file (offset {at}).");
+        at >= 0 && at + size <= b.Length ? (int)at
+            : throw new InvalidDataException($"ELF structure points outside the file (offset {at}).");
 
     static string CString(ReadOnlySpan<byte> b, long at)
     {

@@ -26,7 +26,8 @@ public sealed class Mpi
     /// <summary>True when the launcher's environment says this process is one of several MPI ranks (mpirun/mpiexec of
     /// OpenMPI, or srun with PMIx): OMPI_COMM_WORLD_SIZE, or PMIX_RANK, is set.</summary>
     public static bool Launched =>
-        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
+        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null
+            || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
 
     /// <summary>The world, initialising MPI on first use. Throws with an install hint when OpenMPI is
     /// missing.</summary>
@@ -67,7 +68,8 @@ public sealed class Mpi
         // MPI counts are int: a large buffer goes in pieces.
         const int piece = int.MaxValue / 2;
         for (long at = 0; at < count; at += piece)
-            Check(MPI_Allreduce(InPlace, data + (nint)(at * sizeof(float)), (int)Math.Min(piece, count - at), mpiFloat, opSum, comm), "MPI_Allreduce");
+            Check(MPI_Allreduce(InPlace, data + (nint)(at * sizeof(float)), (int)Math.Min(piece, count - at), mpiFloat,
+                opSum, comm), "MPI_Allreduce");
     }
 
     /// <summary>The element-wise sum over every rank of <paramref name="values"/>, in place.</summary>
@@ -79,7 +81,8 @@ public sealed class Mpi
     void Reduce(double[] values, IntPtr op)
     {
         var pin = GCHandle.Alloc(values, GCHandleType.Pinned);
-        try { Check(MPI_Allreduce(InPlace, pin.AddrOfPinnedObject(), values.Length, mpiDouble, op, comm), "MPI_Allreduce"); }
+        try { Check(MPI_Allreduce(InPlace, pin.AddrOfPinnedObject(), values.Length, mpiDouble, op,
+            comm), "MPI_Allreduce"); }
         finally { pin.Free(); }
     }
 
@@ -124,7 +127,8 @@ public sealed class Mpi
     [DllImport(Library)] static extern int MPI_Finalize();
     [DllImport(Library)] static extern int MPI_Comm_rank(IntPtr comm, out int rank);
     [DllImport(Library)] static extern int MPI_Comm_size(IntPtr comm, out int size);
-    [DllImport(Library)] static extern int MPI_Allreduce(IntPtr send, IntPtr receive, int count, IntPtr type, IntPtr op, IntPtr comm);
+    [DllImport(Library)] static extern int MPI_Allreduce(IntPtr send, IntPtr receive, int count, IntPtr type,
+        IntPtr op, IntPtr comm);
     [DllImport(Library)] static extern int MPI_Bcast(IntPtr buffer, int count, IntPtr type, int root, IntPtr comm);
     [DllImport(Library)] static extern int MPI_Barrier(IntPtr comm);
     [DllImport(Library)] static extern int MPI_Abort(IntPtr comm, int code);

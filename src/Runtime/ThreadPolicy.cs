@@ -37,17 +37,21 @@ public static class ThreadPolicy
     {
         if (PositiveInt(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")) is int omp) return omp;
         int cpus = Environment.ProcessorCount;
-        if (PositiveInt(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK")) is int slurm) cpus = Math.Min(cpus, slurm);
-        else if ((PositiveInt(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE")) ?? PositiveInt(Environment.GetEnvironmentVariable("SLURM_NTASKS_PER_NODE"))) is int local)
+        if (PositiveInt(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK")) is int slurm)
+            cpus = Math.Min(cpus, slurm);
+        else if ((PositiveInt(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"))
+            ?? PositiveInt(Environment.GetEnvironmentVariable("SLURM_NTASKS_PER_NODE"))) is int local)
             cpus = Math.Max(1, cpus / local);
         return Math.Max(1, cpus);
     }
 
     /// <summary>The native environment's value of <paramref name="name"/> (what libgomp sees), or null.</summary>
-    public static string? NativeVariable(string name) => OperatingSystem.IsWindows() ? Environment.GetEnvironmentVariable(name) : Marshal.PtrToStringUTF8(GetEnv(name));
+    public static string? NativeVariable(string name) => OperatingSystem.IsWindows()
+        ? Environment.GetEnvironmentVariable(name) : Marshal.PtrToStringUTF8(GetEnv(name));
 
     static int? PositiveInt(string? text) =>
-        int.TryParse(text?.Split(',')[0], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
+        int.TryParse(text?.Split(',')[0], System.Globalization.NumberStyles.Integer,
+            System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
 
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before libtorch is loaded
     [ModuleInitializer]
@@ -59,7 +63,8 @@ public static class ThreadPolicy
             Report = "left to the OpenMP runtime's default (Windows)";
             return;
         }
-        string? user = NativeVariable("OMP_WAIT_POLICY") ?? (NativeVariable("GOMP_SPINCOUNT") is { } spin ? $"GOMP_SPINCOUNT={spin}" : null);
+        string? user = NativeVariable("OMP_WAIT_POLICY")
+            ?? (NativeVariable("GOMP_SPINCOUNT") is { } spin ? $"GOMP_SPINCOUNT={spin}" : null);
         if (user is not null)
         {
             Report = $"kept the user's {(user.Contains('=') ? user : "OMP_WAIT_POLICY=" + user)}";
@@ -70,7 +75,8 @@ public static class ThreadPolicy
             Report = "not set: libgomp was loaded before this library (set OMP_WAIT_POLICY=PASSIVE in the environment)";
             return;
         }
-        Report = SetEnv("OMP_WAIT_POLICY", WaitPolicy, 0) == 0 ? $"set OMP_WAIT_POLICY={WaitPolicy} before libtorch loaded" : "setenv failed; OpenMP default kept";
+        Report = SetEnv("OMP_WAIT_POLICY", WaitPolicy,
+            0) == 0 ? $"set OMP_WAIT_POLICY={WaitPolicy} before libtorch loaded" : "setenv failed; OpenMP default kept";
     }
 
     static bool OpenMpAlreadyLoaded()
@@ -90,7 +96,8 @@ public static class ThreadPolicy
     }
 
     [DllImport("libc", EntryPoint = "setenv")]
-    static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+    static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     [DllImport("libc", EntryPoint = "getenv")]
     static extern IntPtr GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);

@@ -93,11 +93,13 @@ public static partial class TorchRuntime
             string? error = TryLoad(path);
             if (error is null)
             {
-                LoadReport = weakened.Count == 0 ? $"loaded as shipped: {path}" : $"marked {string.Join(", ", weakened)} weak in {path}";
+                LoadReport = weakened.Count == 0
+                    ? $"loaded as shipped: {path}" : $"marked {string.Join(", ", weakened)} weak in {path}";
                 return;
             }
             var missing = MissingVersion().Matches(error).Select(m => m.Groups[1].Value)
-                .Where(v => v.StartsWith("GLIBCXX_", StringComparison.Ordinal) || v.StartsWith("CXXABI_", StringComparison.Ordinal))
+                .Where(v => v.StartsWith("GLIBCXX_", StringComparison.Ordinal) || v.StartsWith("CXXABI_",
+                    StringComparison.Ordinal))
                 .Distinct().ToList();
             if (missing.Count == 0 || missing.All(weakened.Contains))
                 throw new InvalidOperationException($"TorchSharp's native library {path} does not load: {error}");

@@ -13,7 +13,8 @@ public sealed class AdamW : IParameterOptimizer
     readonly List<(Parameter Param, double Lr, Tensor M, Tensor V)> states = [];
     readonly double beta1, beta2, eps, weightDecay;
 
-    public AdamW(IEnumerable<(IEnumerable<Parameter> Params, double Lr)> groups, double beta1, double beta2, double eps, double weightDecay)
+    public AdamW(IEnumerable<(IEnumerable<Parameter> Params, double Lr)> groups, double beta1, double beta2,
+        double eps, double weightDecay)
     {
         foreach (var (ps, lr) in groups)
             foreach (var p in ps)

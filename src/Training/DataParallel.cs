@@ -70,7 +70,8 @@ public sealed class DataParallel
         double weights = 0;
         using (var scope = torch.NewDisposeScope())
             foreach (var p in model.parameters())
-                weights += p.detach().to(ScalarType.Float64).abs().sum().item<double>() + p.detach().to(ScalarType.Float64).sum().item<double>();
+                weights += p.detach().to(ScalarType.Float64).abs().sum().item<double>() + p.detach()
+                    .to(ScalarType.Float64).sum().item<double>();
         // The options and configuration as the records print them (every member), and the data's identity, hashed.
         double identity = Common.StableHash.Fnv1a($"{options}|{model.Config}|{dataIdentity}") % (1UL << 52);
         double[] high = [weights, identity], low = [-weights, -identity];
@@ -93,7 +94,8 @@ public sealed class DataParallel
         if (fault != Fault.SkipAllReduce)
         {
             world.AllReduceSumFloats(THSTensor_data(flat.Handle), flat.numel());
-            if (fault == Fault.Double) world.AllReduceSumFloats(THSTensor_data(flat.Handle), flat.numel());   // Size × the sum
+            if (fault == Fault.Double)
+                world.AllReduceSumFloats(THSTensor_data(flat.Handle), flat.numel());   // Size × the sum
             if (fault != Fault.NoDivide)
             {
                 using var n = new ScalarArgs();

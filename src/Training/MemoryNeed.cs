@@ -16,7 +16,8 @@ public static class MemoryNeed
     {
         var summary = ModelSummary.For(config);
         double tokens = (double)training.BatchSize * config.SequenceLength;
-        double perToken = config.Depth * ((12.0 + 3.0 * config.MlpRatio) * config.ModelDim + (double)config.Heads * config.SequenceLength)
+        double perToken =
+            config.Depth * ((12.0 + 3.0 * config.MlpRatio) * config.ModelDim + (double)config.Heads * config.SequenceLength)
             + 3.0 * config.VocabSize;
         double bytes = 4.0 * sizeof(float) * summary.TotalParameters + sizeof(float) * tokens * perToken;
         return bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
@@ -37,5 +38,6 @@ public static class MemoryNeed
                 $"This run needs at least {Gib(need)} of memory ({ModelSummary.For(config).TotalParameters:N0} parameters with their gradients and optimizer state, and one micro-batch of {training.BatchSize} × {config.SequenceLength} tokens' activations); this machine has {Gib(have)}. Use a smaller ModelDim, Depth, MlpRatio or vocabulary, or a smaller BatchSize with GradientAccumulationSteps.");
     }
 
-    static string Gib(long bytes) => bytes >= 1L << 40 ? $"{bytes / (double)(1L << 40):N1} TiB" : $"{bytes / (double)(1L << 30):N1} GiB";
+    static string Gib(long bytes) => bytes >= 1L << 40
+        ? $"{bytes / (double)(1L << 40):N1} TiB" : $"{bytes / (double)(1L << 30):N1} GiB";
 }

@@ -19,14 +19,17 @@ public sealed class Muon : IParameterOptimizer
     readonly double lr, momentum, momentumStart;
     readonly int momentumWarmup, nsSteps;
 
-    public Muon(IEnumerable<Parameter> parameters, double lr, double momentum, double momentumStart, int momentumWarmupSteps, int newtonSchulzSteps)
+    public Muon(IEnumerable<Parameter> parameters, double lr, double momentum, double momentumStart,
+        int momentumWarmupSteps, int newtonSchulzSteps)
     {
         foreach (var shape in parameters.GroupBy(p => (p.shape[0], p.shape[1])))
         {
             var ps = shape.ToArray();
-            if (ps.Any(p => p.dim() != 2)) throw new ArgumentException("Muon updates 2-D matrices only.", nameof(parameters));
+            if (ps.Any(p => p.dim() != 2))
+                throw new ArgumentException("Muon updates 2-D matrices only.", nameof(parameters));
             var (rows, cols) = shape.Key;
-            groups.Add((ps, torch.zeros(ps.Length, rows, cols, device: ps[0].device), Math.Sqrt(Math.Max(1.0, (double)rows / cols))));
+            groups.Add((ps, torch.zeros(ps.Length, rows, cols, device: ps[0].device),
+                Math.Sqrt(Math.Max(1.0, (double)rows / cols))));
         }
         this.lr = lr;
         this.momentum = momentum;
@@ -34,10 +37,12 @@ public sealed class Muon : IParameterOptimizer
         momentumWarmup = momentumWarmupSteps;
         nsSteps = newtonSchulzSteps;
         ParameterCount = groups.Sum(g => g.Params.Sum(p => p.numel()));
-        orientedBatches = Enumerable.Range(0, groups.Count).GroupBy(i => WideShape(groups[i].Momentum)).Select(g => g.ToArray()).ToList();
+        orientedBatches = Enumerable.Range(0,
+            groups.Count).GroupBy(i => WideShape(groups[i].Momentum)).Select(g => g.ToArray()).ToList();
     }
 
-    static (long, long) WideShape(Tensor stacked) => IsTall(stacked) ? (stacked.shape[2], stacked.shape[1]) : (stacked.shape[1], stacked.shape[2]);
+    static (long, long) WideShape(Tensor stacked) => IsTall(stacked) ? (stacked.shape[2],
+        stacked.shape[1]) : (stacked.shape[1], stacked.shape[2]);
 
     static bool IsTall(Tensor stacked) => stacked.shape[1] > stacked.shape[2];
 
@@ -73,7 +78,8 @@ public sealed class Muon : IParameterOptimizer
                 Apply(batch[0], NewtonSchulz.Orthogonalize(nesterov[batch[0]], nsSteps));
                 continue;
             }
-            var wide = torch.cat(batch.Select(g => IsTall(nesterov[g]) ? nesterov[g].transpose(1, 2) : nesterov[g]).ToArray(), 0);
+            var wide = torch.cat(batch.Select(g => IsTall(nesterov[g]) ? nesterov[g].transpose(1,
+                2) : nesterov[g]).ToArray(), 0);
             var updates = NewtonSchulz.Orthogonalize(wide, nsSteps);
             long offset = 0;
             foreach (int g in batch)

@@ -40,13 +40,15 @@ public static class NewtonSchulz
         var wide = matrices.Select(m => m.shape[^2] > m.shape[^1] ? m.transpose(-2, -1) : m).ToList();
         long rows = wide.Max(m => m.shape[^2]), cols = wide.Max(m => m.shape[^1]);
         var batch = torch.zeros(wide.Count, rows, cols, dtype: matrices[0].dtype, device: matrices[0].device);
-        for (int i = 0; i < wide.Count; i++) batch[i].narrow(0, 0, wide[i].shape[0]).narrow(1, 0, wide[i].shape[1]).copy_(wide[i]);
+        for (int i = 0; i < wide.Count; i++) batch[i].narrow(0, 0, wide[i].shape[0]).narrow(1, 0,
+            wide[i].shape[1]).copy_(wide[i]);
         var result = Orthogonalize(batch, steps);
         var outputs = new Tensor[matrices.Count];
         for (int i = 0; i < outputs.Length; i++)
         {
             var w = result[i].narrow(0, 0, wide[i].shape[0]).narrow(1, 0, wide[i].shape[1]);
-            outputs[i] = (matrices[i].shape[^2] > matrices[i].shape[^1] ? w.transpose(-2, -1) : w).contiguous().MoveToOuterDisposeScope();
+            outputs[i] = (matrices[i].shape[^2] > matrices[i].shape[^1] ? w.transpose(-2,
+                -1) : w).contiguous().MoveToOuterDisposeScope();
         }
         return outputs;
     }

@@ -50,7 +50,8 @@ public static class Optimizers
             };
             var list = new List<IParameterOptimizer>();
             if (useMuon)
-                list.Add(new Muon(matrices, o.MatrixLearningRate, o.MuonMomentum, o.MuonMomentumStart, o.MuonMomentumWarmupSteps, o.NewtonSchulzSteps));
+                list.Add(new Muon(matrices, o.MatrixLearningRate, o.MuonMomentum, o.MuonMomentumStart,
+                    o.MuonMomentumWarmupSteps, o.NewtonSchulzSteps));
             else
                 adamGroups.Add((matrices, o.AdamMatrixLearningRate));
             list.Add(new AdamW(adamGroups, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay));

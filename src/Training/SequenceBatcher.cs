@@ -58,9 +58,12 @@ public sealed class SequenceBatcher
         // Sequences on disk are read concurrently: a batch of random sequences is a batch of random reads, and a disk
         // serves many outstanding reads far faster than the same reads one after another.
         if (stream.IsMapped)
-            Parallel.For(0, batchSize, row => stream.CopySequence(rows[row], sequenceLength, Inputs, Targets, row * sequenceLength));
+            Parallel.For(0,
+                batchSize,
+                    row => stream.CopySequence(rows[row], sequenceLength, Inputs, Targets, row * sequenceLength));
         else
-            for (int row = 0; row < batchSize; row++) stream.CopySequence(rows[row], sequenceLength, Inputs, Targets, row * sequenceLength);
+            for (int row = 0; row < batchSize; row++) stream.CopySequence(rows[row], sequenceLength, Inputs, Targets,
+                row * sequenceLength);
     }
 
     void NewEpoch()

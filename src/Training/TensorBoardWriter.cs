@@ -20,7 +20,8 @@ public sealed class TensorBoardWriter : IDisposable
     {
         Directory.CreateDirectory(directory);
         double now = UnixSeconds();
-        FilePath = Path.Combine(directory, $"events.out.tfevents.{(long)now}.{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        FilePath = Path
+            .Combine(directory, $"events.out.tfevents.{(long)now}.{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         file = new FileStream(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         Write(new Event { WallTime = now, FileVersion = "brain.Event:2" });
     }
@@ -38,7 +39,8 @@ public sealed class TensorBoardWriter : IDisposable
 
     /// <summary>Adds Markdown text (TensorBoard's Text tab) at <paramref name="step"/>.</summary>
     public void Text(string tag, string markdown, long step = 0) =>
-        Write(new Event { WallTime = UnixSeconds(), Step = step, Summary = TorchSharp.torch.utils.tensorboard.Summary.text(tag, markdown) });
+        Write(new Event { WallTime = UnixSeconds(), Step = step,
+            Summary = TorchSharp.torch.utils.tensorboard.Summary.text(tag, markdown) });
 
     /// <summary>The scalars of one training step: loss, learning-rate factor, gradient norm, tokens/s, and the
     /// validation figures when the step evaluated.</summary>

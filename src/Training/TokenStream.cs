@@ -85,7 +85,8 @@ public sealed class TokenStream : IDisposable
     /// <summary>The whole stream as an array: only for a stream held in memory.</summary>
     /// <exception cref="InvalidOperationException">The stream is on disk (token shards); use <see cref="Length"/> and
     /// <see cref="Read"/>.</exception>
-    public int[] Tokens => array ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as one array. Use Length and Read.");
+    public int[] Tokens => array
+        ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as one array. Use Length and Read.");
 
     /// <summary>Tokens in the stream.</summary>
     public long Length { get; }

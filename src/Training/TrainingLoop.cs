@@ -17,8 +17,10 @@ public static class TrainingLoop
     /// <param name="bytesPerToken">UTF-8 bytes of each token id (special tokens 0), for bits per byte.</param>
     /// <param name="onStep">Called after every step with its record (for example a
     /// <see cref="TensorBoardWriter"/>).</param>
-    public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation, IReadOnlyList<int> bytesPerToken,
-        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
+    public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation,
+        IReadOnlyList<int> bytesPerToken,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null,
+            CancellationToken cancellationToken = default,
         Action<StepRecord>? onStep = null)
     {
         options.Validate();
@@ -30,7 +32,8 @@ public static class TrainingLoop
             CheckTokens(validation, model.Config.VocabSize, "validation");
             if (validation.DocumentCount == 0)
                 throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no validation set.", nameof(validation));
-            evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens, minimumPrefix: model.Config.SequenceLength);
+            evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens,
+                minimumPrefix: model.Config.SequenceLength);
         }
         return Train(model, train, evaluator, options, progress, log, cancellationToken, onStep);
     }
@@ -49,7 +52,8 @@ public static class TrainingLoop
     /// the current step, leaving the model in its last updated state.</param>
     /// <param name="onStep">Called after every step with its record.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, IValidationEvaluator? validation,
-        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null,
+            CancellationToken cancellationToken = default,
         Action<StepRecord>? onStep = null)
     {
         options.Validate();
@@ -66,14 +70,17 @@ public static class TrainingLoop
         var optimizers = options.Optimizer.Create(model, options);
         try
         {
-            return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep, cancellationToken, parallel);
+            return Run(model, batcher, train, validation, options, optimizers, progress, log, onStep,
+                cancellationToken, parallel);
         }
-        catch (Exception e) when (parallel is not null && e is not OperationCanceledException && e is not ArgumentException)
+        catch (Exception e) when (parallel is not null && e is not OperationCanceledException
+            && e is not ArgumentException)
         {
             // One rank failing alone (a checkpoint it could not write, memory) would leave the others waiting in the
             // next all-reduce: end the world. Stops every rank agrees on (cancellation) and refusals every rank makes
             // before step 1 (ArgumentException) end all of them anyway.
-            Console.Error.WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
+            Console.Error
+                .WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
             parallel.Abort();
             throw;
         }
@@ -84,7 +91,8 @@ public static class TrainingLoop
     }
 
     static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, IValidationEvaluator? validation,
-        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress, Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct,
+        TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress,
+            Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct,
         DataParallel? parallel = null)
     {
         // Data-parallel ranks evaluate nothing (rank 0 does) and write nothing.
@@ -105,7 +113,8 @@ public static class TrainingLoop
         // An exactly zero gradient after the first step means a dead network: activations overflowed inside an RMS
         // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
         bool Diverged(double loss, double gradNorm, int stepIndex) =>
-            !double.IsFinite(loss) || loss > divergenceLimit || !double.IsFinite(gradNorm) || (stepIndex >= 1 && gradNorm == 0);
+            !double.IsFinite(loss) || loss > divergenceLimit || !double.IsFinite(gradNorm)
+                || (stepIndex >= 1 && gradNorm == 0);
         string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
         var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
@@ -114,8 +123,11 @@ public static class TrainingLoop
             throw new InvalidOperationException($"Checkpoint '{existing}' already exists. Set Resume = true (CLI --resume) to continue it, or delete it or choose another path to start over.");
         if (o.Resume && File.Exists(o.CheckpointPath))
         {
-            c = Checkpoint.Read(o.CheckpointPath!, fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers, o.ResumeWithChangedOptions, out var changes);
-            if (changes is not null) log?.Invoke($"Resumed with changed training options ({changes}): the run is no longer one uninterrupted run.");
+            c = Checkpoint.Read(o.CheckpointPath!,
+                fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers,
+                    o.ResumeWithChangedOptions, out var changes);
+            if (changes is not null)
+                log?.Invoke($"Resumed with changed training options ({changes}): the run is no longer one uninterrupted run.");
             batcher.Restore(c.Epoch, c.Cursor);
             log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
         }
@@ -154,7 +166,8 @@ public static class TrainingLoop
             if (parallel is null ? ct.IsCancellationRequested : stopAgreed)
             {
                 Save();
-                string where = o.CheckpointPath is null ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
+                string where = o.CheckpointPath is null
+                    ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
                 log?.Invoke($"Interrupted after step {c.Step}: {where}.");
                 throw new OperationCanceledException($"Training interrupted after step {c.Step}: {where}.", ct);
             }
@@ -190,7 +203,10 @@ public static class TrainingLoop
                 else trainingStep.Apply(step, lrFactor);
             }
             double seconds = o.Clock.GetElapsedTime(start).TotalSeconds;
-            if (parallel is not null) (seconds, stopAgreed) = parallel.Agree(seconds, ct.IsCancellationRequested);   // same clock, same stop, every rank
+            if (parallel is not null)
+                (seconds,
+                    stopAgreed) = parallel.Agree(seconds,
+                        ct.IsCancellationRequested);   // same clock, same stop, every rank
             c.Step = ++step;
             c.Tokens += tokensPerStep;
             c.TrainSeconds += seconds;
@@ -202,7 +218,8 @@ public static class TrainingLoop
             bool last = diverged || Fraction(o, step, c.Tokens, c.TrainSeconds) >= 1;
             bool pausing = !last && o.PauseAtStep is int pause && step >= pause;
             EvalResult? eval = null;
-            if (validation is not null && !diverged && (last || pausing || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
+            if (validation is not null && !diverged
+                && (last || pausing || (o.EvalEvery > 0 && step % o.EvalEvery == 0)))
             {
                 long evalStart = o.Clock.GetTimestamp();
                 eval = validation.Evaluate(model);
@@ -213,14 +230,16 @@ public static class TrainingLoop
                 log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
             }
             double tps = c.Tokens / Math.Max(c.TrainSeconds, 1e-9);
-            var record = new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy, eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm);
+            var record = new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy,
+                eval?.Perplexity, eval?.BitsPerByte, lrFactor, tps, gradNorm);
             c.History.Add(record);
             onStep?.Invoke(record);
 
             if (diverged)
             {
                 status = TrainingStatus.Diverged;
-                string good = o.CheckpointPath is not null && File.Exists(o.CheckpointPath) ? $" The last good checkpoint is {o.CheckpointPath} (step {lastCheckpointStep})." : "";
+                string good = o.CheckpointPath is not null && File.Exists(o.CheckpointPath)
+                    ? $" The last good checkpoint is {o.CheckpointPath} (step {lastCheckpointStep})." : "";
                 message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above {divergenceLimit:F2} = ln V + DivergenceMargin {o.DivergenceMargin} or DivergenceLoss {o.DivergenceLoss}); that step was not applied, so the model is the one after step {step - 1}. Lower the learning rates (resuming from a checkpoint with other training options needs ResumeWithChangedOptions, CLI --allow-changed-options) or raise DivergenceMargin.{good}";
                 log?.Invoke(message);
                 break;
@@ -232,14 +251,16 @@ public static class TrainingLoop
             {
                 double fraction = Math.Min(1, Fraction(o, step, c.Tokens, c.TrainSeconds));
                 var remaining = TimeSpan.FromSeconds(fraction > 0 ? c.TrainSeconds / fraction * (1 - fraction) : 0);
-                var snapshot = new TrainingProgress(step, c.Tokens, loss, c.LastEval?.CrossEntropy, tps, fraction, remaining);
+                var snapshot = new TrainingProgress(step, c.Tokens, loss, c.LastEval?.CrossEntropy, tps, fraction,
+                    remaining);
                 progress?.Report(snapshot);
                 log?.Invoke(snapshot.ToString());
             }
             if (pausing)
             {
                 status = TrainingStatus.Paused;
-                message = $"Paused at step {step}" + (o.CheckpointPath is null ? " (no CheckpointPath: the run cannot be continued)." : $"; continue from {o.CheckpointPath} with Resume.");
+                message = $"Paused at step {step}" + (o.CheckpointPath is null
+                    ? " (no CheckpointPath: the run cannot be continued)." : $"; continue from {o.CheckpointPath} with Resume.");
                 log?.Invoke(message);
                 break;
             }
@@ -259,7 +280,8 @@ public static class TrainingLoop
             TrainSeconds = c.TrainSeconds,
             EvalSeconds = c.EvalSeconds,
             Tokens = c.Tokens,
-            TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
+            TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds
+                : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
             PeakResidentBytes = c.PeakResidentBytes,
             StateBytes = stateBytes,
             OptionChanges = c.OptionChanges,

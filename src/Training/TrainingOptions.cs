@@ -186,8 +186,10 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its allowed range.</summary>
     public void Validate()
     {
-        Require(BatchSize is >= 1 and <= MaxBatchSize, nameof(BatchSize), BatchSize, $"must be in 1 … {MaxBatchSize:N0}");
-        Require(GradientAccumulationSteps is >= 1 and <= MaxBatchSize, nameof(GradientAccumulationSteps), GradientAccumulationSteps, $"must be in 1 … {MaxBatchSize:N0}");
+        Require(BatchSize is >= 1 and <= MaxBatchSize, nameof(BatchSize),
+            BatchSize, $"must be in 1 … {MaxBatchSize:N0}");
+        Require(GradientAccumulationSteps is >= 1 and <= MaxBatchSize, nameof(GradientAccumulationSteps),
+            GradientAccumulationSteps, $"must be in 1 … {MaxBatchSize:N0}");
         ValidateBudget(MaxSteps, MaxTokens, MaxSeconds);
         ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
         Positive(MatrixLearningRate, nameof(MatrixLearningRate));
@@ -210,14 +212,19 @@ public sealed record TrainingOptions
         Require(FrobeniusDecay >= 0, nameof(FrobeniusDecay), FrobeniusDecay, "must be ≥ 0 (0 disables)");
         Require(EvalEvery >= 0, nameof(EvalEvery), EvalEvery, "must be ≥ 0 (0 = only at the end)");
         Require(EvalTokens >= 0, nameof(EvalTokens), EvalTokens, "must be ≥ 0 (0 = the whole validation set)");
-        Require(ThresholdPerplexity is null || ThresholdPerplexity > 1, nameof(ThresholdPerplexity), ThresholdPerplexity!, "must be greater than 1");
-        Require(Threads is null or (>= 1 and <= Runtime.ThreadPolicy.MaxThreads), nameof(Threads), Threads!, $"must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}");
+        Require(ThresholdPerplexity is null || ThresholdPerplexity > 1, nameof(ThresholdPerplexity),
+            ThresholdPerplexity!, "must be greater than 1");
+        Require(Threads is null or (>= 1 and <= Runtime.ThreadPolicy.MaxThreads), nameof(Threads),
+            Threads!, $"must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}");
         Require(DivergenceLoss > 0, nameof(DivergenceLoss), DivergenceLoss, "must be positive");
         Require(DivergenceMargin > 0, nameof(DivergenceMargin), DivergenceMargin, "must be positive (nats above ln V)");
         Require(ReportEvery >= 1, nameof(ReportEvery), ReportEvery, "must be at least 1");
-        Require(CheckpointEverySteps >= 0, nameof(CheckpointEverySteps), CheckpointEverySteps, "must be ≥ 0 (0 = only at the end and when cancelled)");
-        Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds), CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");
-        Require(!Resume || CheckpointPath is not null, nameof(Resume), Resume, "needs CheckpointPath: the file to resume from");
+        Require(CheckpointEverySteps >= 0, nameof(CheckpointEverySteps),
+            CheckpointEverySteps, "must be ≥ 0 (0 = only at the end and when cancelled)");
+        Require(CheckpointEverySeconds >= 0, nameof(CheckpointEverySeconds),
+            CheckpointEverySeconds, "must be ≥ 0 (0 = no time trigger)");
+        Require(!Resume || CheckpointPath is not null, nameof(Resume),
+            Resume, "needs CheckpointPath: the file to resume from");
         Require(PauseAtStep is null or >= 1, nameof(PauseAtStep), PauseAtStep!, "must be at least 1");
     }
 
@@ -231,7 +238,8 @@ public sealed record TrainingOptions
             "or MaxTokens or MaxSeconds must be set: training needs a budget");
         Require(steps is null or >= 1, nameof(MaxSteps), steps!, "must be at least 1");
         Require(tokens is null or >= 1, nameof(MaxTokens), tokens!, "must be at least 1");
-        Require(seconds is null || (seconds > 0 && double.IsFinite(seconds.Value)), nameof(MaxSeconds), seconds!, "must be a positive, finite number of seconds");
+        Require(seconds is null || (seconds > 0 && double.IsFinite(seconds.Value)), nameof(MaxSeconds),
+            seconds!, "must be a positive, finite number of seconds");
     }
 
     /// <summary>The largest BatchSize (and GradientAccumulationSteps).</summary>
@@ -250,5 +258,6 @@ public sealed record TrainingOptions
     static void Positive(double value, string option) =>
         Require(value > 0 && double.IsFinite(value), option, value, "must be a positive, finite learning rate");
 
-    static void Fraction(double value, string option) => Require(value is >= 0 and < 1, option, value, "must be in [0, 1)");
+    static void Fraction(double value, string option) => Require(value is >= 0 and < 1, option,
+        value, "must be in [0, 1)");
 }

@@ -28,7 +28,8 @@ public enum TrainingStatus
 /// <param name="TokensPerSecond">Training tokens per second over the run so far.</param>
 /// <param name="GradientNorm">Global gradient norm before clipping.</param>
 public sealed record StepRecord(int Step, long Tokens, double TrainSeconds, double EvalSeconds, double TrainLoss,
-    double? ValidationLoss, double? ValidationPerplexity, double? ValidationBitsPerByte, double LrFactor, double TokensPerSecond, double GradientNorm);
+    double? ValidationLoss, double? ValidationPerplexity, double? ValidationBitsPerByte, double LrFactor,
+        double TokensPerSecond, double GradientNorm);
 
 /// <summary>A progress snapshot for <see cref="IProgress{T}"/>.</summary>
 /// <param name="Step">Steps done.</param>
@@ -38,7 +39,8 @@ public sealed record StepRecord(int Step, long Tokens, double TrainSeconds, doub
 /// <param name="TokensPerSecond">Training throughput so far.</param>
 /// <param name="Fraction">Fraction of the budget spent.</param>
 /// <param name="Remaining">Estimated training time left.</param>
-public sealed record TrainingProgress(int Step, long Tokens, double TrainLoss, double? ValidationLoss, double TokensPerSecond, double Fraction, TimeSpan Remaining)
+public sealed record TrainingProgress(int Step, long Tokens, double TrainLoss, double? ValidationLoss,
+    double TokensPerSecond, double Fraction, TimeSpan Remaining)
 {
     public override string ToString() =>
         $"step {Step} | {Tokens:N0} tokens | loss {TrainLoss:F4}{(ValidationLoss is { } v ? $" | val {v:F4}" : "")} | {TokensPerSecond:N0} tok/s | {Fraction:P0} | {Remaining:hh\\:mm\\:ss} left";

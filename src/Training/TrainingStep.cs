@@ -61,7 +61,8 @@ public sealed class TrainingStep
     public double ClipGradients()
     {
         using var scope = torch.NewDisposeScope();
-        return nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
+        return nn.utils.clip_grad_norm_(parameters,
+            options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
     }
 
     /// <summary>Applies every optimizer at <paramref name="step"/> with <paramref name="lrFactor"/> and clears the

@@ -54,10 +54,12 @@ internal sealed class AppendedColumnsDataView(IDataView source, IRowFunction fun
         return new Cursor(this, cursor, activeOutputs);
     }
 
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n,
+        Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    sealed class Cursor(AppendedColumnsDataView parent, DataViewRowCursor source, bool[] activeOutputs) : DataViewRowCursor
+    sealed class Cursor(AppendedColumnsDataView parent, DataViewRowCursor source,
+        bool[] activeOutputs) : DataViewRowCursor
     {
         readonly AppendedValues appended = new(source, parent.Function, activeOutputs);
 
@@ -67,7 +69,8 @@ internal sealed class AppendedColumnsDataView(IDataView source, IRowFunction fun
         public override bool MoveNext() => source.MoveNext();
         public override ValueGetter<DataViewRowId> GetIdGetter() => source.GetIdGetter();
         public override bool IsColumnActive(DataViewSchema.Column column) => appended.IsActive(column);
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => appended.Getter<TValue>(column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            appended.Getter<TValue>(column);
 
         protected override void Dispose(bool disposing)
         {
@@ -90,13 +93,15 @@ internal sealed class AppendedValues(DataViewRow source, IRowFunction function, 
     int SourceCount => source.Schema.Count;
 
     public bool IsActive(DataViewSchema.Column column) =>
-        column.Index < SourceCount ? source.IsColumnActive(source.Schema[column.Index]) : activeOutputs[column.Index - SourceCount];
+        column.Index < SourceCount ? source.IsColumnActive(source.Schema[column.Index])
+            : activeOutputs[column.Index - SourceCount];
 
     public ValueGetter<TValue> Getter<TValue>(DataViewSchema.Column column)
     {
         if (column.Index < SourceCount) return source.GetGetter<TValue>(source.Schema[column.Index]);
         int k = column.Index - SourceCount;
-        if (!activeOutputs[k]) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was made.");
+        if (!activeOutputs[k])
+            throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was made.");
         return (ref TValue value) =>
         {
             if (filledAt != source.Position)
@@ -143,6 +148,7 @@ internal sealed class AppendedColumnsMapper(DataViewSchema inputSchema, IRowFunc
         public override long Batch => source.Batch;
         public override ValueGetter<DataViewRowId> GetIdGetter() => source.GetIdGetter();
         public override bool IsColumnActive(DataViewSchema.Column column) => appended.IsActive(column);
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => appended.Getter<TValue>(column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            appended.Getter<TValue>(column);
     }
 }

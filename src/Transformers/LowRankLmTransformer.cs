@@ -102,7 +102,8 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     {
         Live();
         var column = SchemaChecks.RequireTokens(schema, TokensColumnName, "LowRankLm");
-        SchemaChecks.RequireTokenizer(column, Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline (the fitted tokenizer stage before it).");
+        SchemaChecks.RequireTokenizer(column,
+            Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline (the fitted tokenizer stage before it).");
     }
 
     /// <summary>Scores one tokenized document.</summary>
@@ -127,21 +128,25 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         TokenScores scores;
         lock (gate) scores = DocumentScorer.ScoreTokens(Live(), Tokenizer.BosId, [[.. head, .. tail]])[0];
         var logp = scores.NegLogLikelihood.Skip(head.Length).Select(n => -(double)n).ToArray();
-        return new ContinuationScore(tail, logp, scores.IsGreedy.Skip(head.Length).All(g => g), tail.Sum(id => (long)bytesPerToken[id]));
+        return new ContinuationScore(tail, logp, scores.IsGreedy.Skip(head.Length).All(g => g),
+            tail.Sum(id => (long)bytesPerToken[id]));
     }
 
     /// <summary>Continues <paramref name="prompt"/> by up to <paramref name="maxTokens"/> tokens (stopping early if the
     /// model ends the document). Temperature 0 is greedy; otherwise sampling with the seeded generator, optionally
     /// top-k.</summary>
     public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0) =>
-        Generate(prompt, new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK, Seed = seed }).Text;
+        Generate(prompt,
+            new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK,
+                Seed = seed }).Text;
 
     /// <summary>Continues <paramref name="prompt"/> as <paramref name="options"/> say.</summary>
     public GeneratedText Generate(string prompt, GenerationOptions options) => Generate([prompt], options)[0];
 
     /// <summary>Continues every prompt, as one batch (a key/value cache row each); each prompt gets the text it would
     /// get alone.</summary>
-    public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellation = default)
+    public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<string> prompts, GenerationOptions options,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         lock (gate) return TextGeneration.Run(Live(), Tokenizer, prompts, options, cancellation: cancellation);
@@ -155,13 +160,15 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     {
         options ??= new GenerationOptions();
         options.Validate();
-        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true,
+            SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var producer = Task.Run(() =>
         {
             try
             {
-                lock (gate) TextGeneration.Run(Live(), Tokenizer, [prompt], options, (_, piece) => pieces.Writer.TryWrite(piece), stop.Token);
+                lock (gate) TextGeneration.Run(Live(), Tokenizer, [prompt],
+                    options, (_, piece) => pieces.Writer.TryWrite(piece), stop.Token);
                 pieces.Writer.Complete();
             }
             catch (Exception e) { pieces.Writer.Complete(e); }
@@ -190,13 +197,15 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     }
 
     /// <param name="availableBytes">An upper bound of the bytes left in the stage's entry (its length).</param>
-    internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes, TorchSharp.torch.Device? device = null)
+    internal static LowRankLmTransformer Read(BinaryReader r, long availableBytes,
+        TorchSharp.torch.Device? device = null)
     {
         string tokens = r.ReadString();
         var tokenizer = LmTokenizer.Read(r);
         var model = GptSerializer.Read(r, availableBytes, device);
         string training = r.ReadString();
-        try { return new LowRankLmTransformer(model, tokenizer, tokens, training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training)); }
+        try { return new LowRankLmTransformer(model, tokenizer, tokens,
+            training.Length == 0 ? null : JsonSerializer.Deserialize<TrainingResult>(training)); }
         catch { model.Dispose(); throw; }
     }
 

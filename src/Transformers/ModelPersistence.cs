@@ -26,7 +26,8 @@ internal static partial class ModelPersistence
     public const string Contract = "MLNet.LowRank stage - load this model with mlContext.LowRank().LoadModel(path)";
 
     static readonly MethodInfo? SaveBinaryStream =
-        typeof(ModelSaveContext).GetMethod("SaveBinaryStream", BindingFlags.Instance | BindingFlags.NonPublic, [typeof(string), typeof(Action<BinaryWriter>)]);
+        typeof(ModelSaveContext).GetMethod("SaveBinaryStream", BindingFlags.Instance | BindingFlags.NonPublic,
+            [typeof(string), typeof(Action<BinaryWriter>)]);
 
     public static void Save(ModelSaveContext ctx, string kind, Action<BinaryWriter> payload)
     {
@@ -47,29 +48,35 @@ internal static partial class ModelPersistence
     /// <paramref name="device"/>, and the input schema saved with them.</summary>
     public static ITransformer Load(string path, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
     {
-        using var stream = Common.UserFile.OpenRead(path, long.MaxValue, "model file");   // any size; never a FIFO or device
+        using var stream = Common.UserFile.OpenRead(path,
+            long.MaxValue, "model file");   // any size; never a FIFO or device
         return Load(stream, path, device, out inputSchema);
     }
 
     /// <summary>As <see cref="Load(string, TorchSharp.torch.Device, out DataViewSchema?)"/> from a stream (left open);
     /// <paramref name="name"/> names it in errors.</summary>
-    public static ITransformer Load(Stream stream, string name, TorchSharp.torch.Device device, out DataViewSchema? inputSchema)
+    public static ITransformer Load(Stream stream, string name, TorchSharp.torch.Device device,
+        out DataViewSchema? inputSchema)
     {
         ArgumentNullException.ThrowIfNull(stream);
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var stages = zip.Entries.Where(e => e.Name == EntryName).OrderBy(e => SortKey(e.FullName), StringComparer.Ordinal).ToList();
+            var stages = zip.Entries.Where(e => e.Name == EntryName).OrderBy(e => SortKey(e.FullName),
+                StringComparer.Ordinal).ToList();
             if (stages.Count == 0)
                 throw new InvalidDataException($"'{name}' holds no MLNet.LowRank stage: it was not saved from a pipeline with TokenizeForLanguageModel, LowRankLm or GenerateText. Load other ML.NET models with mlContext.Model.Load.");
-            int transforms = zip.Entries.Count(e => e.FullName.EndsWith("/Model.key", StringComparison.Ordinal) && TransformDirectory().IsMatch(e.FullName));
+            int transforms = zip.Entries.Count(e => e.FullName.EndsWith("/Model.key",
+                StringComparison.Ordinal) && TransformDirectory().IsMatch(e.FullName));
             if (transforms > stages.Count)
                 throw new InvalidDataException($"'{name}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
             inputSchema = ReadInputSchema(zip);
             var transformers = stages.Select(e => ReadStage(e, name, device)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
-        catch (InvalidDataException e) when (e.Data.Contains(ExtensionRegistry.MissingRegistration)) { throw ExtensionRegistry.Missing($"'{name}': {e.Message}", e); }
+        catch (InvalidDataException e) when (e.Data
+            .Contains(ExtensionRegistry.MissingRegistration)) { throw ExtensionRegistry
+                .Missing($"'{name}': {e.Message}", e); }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
         catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.Json.JsonException) { throw Corrupt(name, e); }
     }
@@ -124,7 +131,8 @@ internal static partial class ModelPersistence
     {
         using var stream = Open(entry, long.MaxValue);
         using var r = new BinaryReader(stream);
-        if (r.ReadString() != Magic) throw new InvalidDataException($"'{path}': entry {entry.FullName} is not an MLNet.LowRank stage.");
+        if (r.ReadString() != Magic)
+            throw new InvalidDataException($"'{path}': entry {entry.FullName} is not an MLNet.LowRank stage.");
         int version = r.ReadInt32();
         if (version > FormatVersion)
             throw new InvalidDataException($"'{path}' was saved in MLNet.LowRank model format {version}; this library reads format {FormatVersion} and older. Upgrade MLNet.LowRank to load it.");
@@ -142,7 +150,8 @@ internal static partial class ModelPersistence
         new InvalidDataException($"'{path}' is truncated or corrupted ({inner.Message}). Save the model again.", inner);
 
     // "…/Transform_10/…" sorts after "…/Transform_9/…": pad the indices.
-    static string SortKey(string fullName) => TransformIndex().Replace(fullName, m => m.Groups[1].Value + m.Groups[2].Value.PadLeft(6, '0'));
+    static string SortKey(string fullName) => TransformIndex().Replace(fullName,
+        m => m.Groups[1].Value + m.Groups[2].Value.PadLeft(6, '0'));
 
     [GeneratedRegex(@"(Transform_)(\d+)")]
     private static partial Regex TransformIndex();
@@ -155,7 +164,8 @@ internal static partial class ModelPersistence
     {
         var ml = new MLContext();
         var empty = ml.Data.LoadFromEnumerable(Array.Empty<SavedStageMarker.Row>());
-        return ml.Transforms.CustomMapping<SavedStageMarker.Row, SavedStageMarker.Row>((_, _) => { }, Contract).Fit(empty);
+        return ml.Transforms.CustomMapping<SavedStageMarker.Row, SavedStageMarker.Row>((_, _) => { },
+            Contract).Fit(empty);
     });
 }
 

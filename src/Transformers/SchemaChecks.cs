@@ -24,7 +24,8 @@ internal static class SchemaChecks
 
     /// <summary>Refuses a token column whose annotation names a tokenizer other than <paramref name="expected"/>: its
     /// ids would mean other strings, and every score on them would be meaningless.</summary>
-    public static void RequireTokenizer(DataViewSchema.Column column, Data.Tokenizers.LmTokenizer expected, string expectedRole, string stage, string fix)
+    public static void RequireTokenizer(DataViewSchema.Column column, Data.Tokenizers.LmTokenizer expected,
+        string expectedRole, string stage, string fix)
     {
         if (TokenizerRegistry.Find(column) is { } made && !made.Tokenizer.SameAs(expected))
             throw new ArgumentException($"{stage}: column '{column.Name}' was tokenized by {made.Tokenizer} [{made.Tokenizer.Fingerprint}], not by {expectedRole} {expected} [{expected.Fingerprint}]. {fix}");
@@ -65,6 +66,7 @@ internal static class SchemaChecks
         System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, [typeof(DataViewSchema)]);
 
     internal static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)(CreateShape ?? throw new NotSupportedException("This Microsoft.ML version has no SchemaShape.Create(DataViewSchema); use the pinned Microsoft.ML 5.0.1."))
+        (SchemaShape)(CreateShape
+            ?? throw new NotSupportedException("This Microsoft.ML version has no SchemaShape.Create(DataViewSchema); use the pinned Microsoft.ML 5.0.1."))
             .Invoke(null, [schema])!;
 }

@@ -14,7 +14,8 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
     internal const string Stage = "GenerateText";
     readonly bool ownsModel;
 
-    internal TextGenerationTransformer(LowRankLmTransformer model, string outputColumnName, string inputColumnName, GenerationOptions options, bool ownsModel)
+    internal TextGenerationTransformer(LowRankLmTransformer model, string outputColumnName, string inputColumnName,
+        GenerationOptions options, bool ownsModel)
     {
         options.Validate();
         Model = model;
@@ -77,10 +78,12 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
             StopSequences = Enumerable.Range(0, CheckedCount(r.ReadInt32())).Select(_ => r.ReadString()).ToArray(),
             StopAtEndOfDocument = r.ReadBoolean(), Seed = r.ReadInt32(), UseCache = r.ReadBoolean(),
         };
-        return new TextGenerationTransformer(LowRankLmTransformer.Read(r, availableBytes, device), output, input, options, ownsModel: true);
+        return new TextGenerationTransformer(LowRankLmTransformer.Read(r, availableBytes, device), output, input,
+            options, ownsModel: true);
     }
 
-    static int CheckedCount(int n) => n is >= 0 and <= 10_000 ? n : throw new InvalidDataException($"{Stage}: the saved stage claims {n} stop sequences.");
+    static int CheckedCount(int n) => n is >= 0 and <= 10_000 ? n
+        : throw new InvalidDataException($"{Stage}: the saved stage claims {n} stop sequences.");
 
     /// <summary>Frees the model when this transformer was loaded from a file (one made from a fitted model shares
     /// it).</summary>
@@ -91,7 +94,8 @@ public sealed class TextGenerationTransformer : ITransformer, IDisposable
 
     sealed class Function(TextGenerationTransformer parent) : IRowFunction
     {
-        public IReadOnlyList<DataViewSchema.DetachedColumn> Outputs { get; } = [new(parent.OutputColumnName, TextDataViewType.Instance)];
+        public IReadOnlyList<DataViewSchema.DetachedColumn> Outputs { get; } = [new(parent.OutputColumnName,
+            TextDataViewType.Instance)];
 
         public IReadOnlyList<string> Inputs => [parent.InputColumnName];
 

@@ -6,7 +6,8 @@ namespace MLNet.LowRank.Tests.Cli;
 
 public class CliInputTests
 {
-    static readonly string[] Tiny = ["--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4"];
+    static readonly string[] Tiny =
+        ["--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4"];
 
     static void RefusedInOneLine((int Code, string Output) run, string expected)
     {
@@ -21,7 +22,8 @@ public class CliInputTests
     public void A_malformed_tuner_is_refused(string tuner, string expected)
     {
         using var dir = new TempDirectory("cli-tuner-");
-        RefusedInOneLine(SweepFixture.Run(dir.Path, "sweep", "--tuner", tuner, "--run-dir", Path.Combine(dir.Path, "run"), "--list"), expected);
+        RefusedInOneLine(SweepFixture.Run(dir.Path, "sweep", "--tuner", tuner, "--run-dir",
+            Path.Combine(dir.Path, "run"), "--list"), expected);
     }
 
     [Theory]
@@ -40,7 +42,8 @@ public class CliInputTests
     [InlineData("--save", "no-such-folder/m.zip", "--save", "does not exist")]
     [InlineData("--history-csv", "no-such-folder/h.csv", "--history-csv", "does not exist")]
     [InlineData("--save", ".", "--save", "is a folder")]
-    public void An_output_that_cannot_be_written_is_refused_before_training(string flag, string path, string names, string says)
+    public void An_output_that_cannot_be_written_is_refused_before_training(string flag, string path, string names,
+        string says)
     {
         using var dir = new TempDirectory("cli-out-");
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -54,7 +57,8 @@ public class CliInputTests
     [Theory]
     [InlineData("--steps", "99999999999", "whole number from")]
     [InlineData("--seconds", "soon", "a number")]
-    public void A_flag_value_that_does_not_parse_is_named_in_words_not_NET_types(string flag, string value, string expected)
+    public void A_flag_value_that_does_not_parse_is_named_in_words_not_NET_types(string flag, string value,
+        string expected)
     {
         using var dir = new TempDirectory("cli-parse-");
         var run = SweepFixture.Run(dir.Path, "train", flag, value);
@@ -66,15 +70,18 @@ public class CliInputTests
     public void One_text_file_trains_holding_out_its_end_and_validation_can_be_separate_or_none()
     {
         using var dir = new TempDirectory("cli-one-");
-        string words = string.Join("\n", Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox jumps over the lazy dog {i % 7}"));
+        string words = string.Join("\n",
+            Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox jumps over the lazy dog {i % 7}"));
         File.WriteAllText(Path.Combine(dir.Path, "input.txt"), words);
         File.WriteAllText(Path.Combine(dir.Path, "other.txt"), words.Replace("fox", "cat"));
         string[] train = ["train", "--steps", "2", .. Tiny];
 
         var one = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt"]);
         one.Code.Should().Be(0, one.Output);
-        one.Output.Should().Contain("holding out the last 10 % of each document by position").And.MatchRegex(@"validation: perplexity [\d.]+");
-        var separate = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt", "--validation-corpus", "other.txt"]);
+        one.Output.Should().Contain("holding out the last 10 % of each document by position").And
+            .MatchRegex(@"validation: perplexity [\d.]+");
+        var separate = SweepFixture.Run(dir.Path,
+            [.. train, "--corpus", "input.txt", "--validation-corpus", "other.txt"]);
         separate.Code.Should().Be(0, separate.Output);
         separate.Output.Should().NotContain("by position").And.MatchRegex(@"validation: perplexity [\d.]+");
         var none = SweepFixture.Run(dir.Path, [.. train, "--corpus", "input.txt", "--validation-fraction", "0"]);
@@ -94,20 +101,25 @@ public class CliInputTests
         using var dir = new TempDirectory("cli-memory-");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         // 35 billion parameters: once a native allocator's stack trace.
-        var run = SweepFixture.Run(dir.Path, "train", "--steps", "1", "--set", "ModelDim=16384", "HeadDim=128", "MlpRatio=64", "SequenceLength=64", "BatchSize=2");
+        var run =
+            SweepFixture
+                .Run(dir.Path, "train", "--steps", "1", "--set", "ModelDim=16384", "HeadDim=128", "MlpRatio=64", "SequenceLength=64", "BatchSize=2");
         RefusedInOneLine(run, "This run needs at least");
         run.Output.Should().Contain("TiB of memory").And.Contain("this machine has");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
-        var need = MLNet.LowRank.Training.MemoryNeed.Bytes(new MLNet.LowRank.Model.GptConfig { VocabSize = 257, ModelDim = 64, HeadDim = 32, Depth = 8, SequenceLength = 256 },
+        var need = MLNet.LowRank.Training.MemoryNeed.Bytes(new MLNet.LowRank.Model.GptConfig { VocabSize = 257,
+            ModelDim = 64, HeadDim = 32, Depth = 8, SequenceLength = 256 },
             new MLNet.LowRank.Training.TrainingOptions { BatchSize = 16, MaxSteps = 1 });
-        need.Should().BeInRange(50L << 20, 1L << 30, "the study's deep arm needs a few hundred megabytes, and is never refused");
+        need.Should().BeInRange(50L << 20,
+            1L << 30, "the study's deep arm needs a few hundred megabytes, and is never refused");
     }
 
     [Fact]
     public void A_progress_interval_below_one_is_refused_by_its_flag_name()
     {
         using var dir = new TempDirectory("cli-report-");
-        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", "--report-every", "0", .. Tiny]), "--report-every must be at least 1");
+        RefusedInOneLine(SweepFixture.Run(dir.Path,
+            ["train", "--steps", "1", "--report-every", "0", .. Tiny]), "--report-every must be at least 1");
     }
 
     [Fact]
@@ -115,9 +127,11 @@ public class CliInputTests
     {
         using var dir = new TempDirectory("cli-ckpt-");
         string checkpoint = Path.Combine(dir.Path, "run.ckpt");
-        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint, "--resume"]), "no checkpoint at");
+        RefusedInOneLine(SweepFixture.Run(dir.Path,
+            ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint, "--resume"]), "no checkpoint at");
         File.WriteAllText(checkpoint, "somebody's progress");
-        RefusedInOneLine(SweepFixture.Run(dir.Path, ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint]), "already exists");
+        RefusedInOneLine(SweepFixture.Run(dir.Path,
+            ["train", "--steps", "1", .. Tiny, "--checkpoint", checkpoint]), "already exists");
         File.ReadAllText(checkpoint).Should().Be("somebody's progress");
     }
 
@@ -127,10 +141,14 @@ public class CliInputTests
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path, history = Path.Combine(dir, "history.csv");
         // 32 × 4 = 128 tokens a step: 1,280 tokens are 10 steps, with no 60-second default on top.
-        var (code, output) = SweepFixture.Run(dir, ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "1280", .. Tiny, "--eval-every", "0", "--history-csv", history]);
+        var (code,
+            output) = SweepFixture.Run(dir,
+                ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "1280",
+                    .. Tiny, "--eval-every", "0", "--history-csv", history]);
         code.Should().Be(0, output);
         File.ReadAllLines(history).Skip(1).Should().HaveCount(10);
-        RefusedInOneLine(SweepFixture.Run(dir, ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "0", .. Tiny]), "MaxTokens");
+        RefusedInOneLine(SweepFixture.Run(dir,
+            ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "0", .. Tiny]), "MaxTokens");
     }
 }
 
@@ -140,18 +158,25 @@ public class TokenizerChoiceTests
     public void Train_tokenize_and_sweep_take_the_same_tokenizer_choices_and_default()
     {
         var root = MLNet.LowRank.Cli.CliRoot.Create();
-        root.Parse(["train"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
-        root.Parse(["tokenize", "--input", "x.txt", "--out", "shards"]).GetValue<string>("--tokenizer").Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
-        new MLNet.LowRank.Experiments.ExperimentSpec().Tokenizer.Should().Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        root.Parse(["train"]).GetValue<string>("--tokenizer").Should()
+            .Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        root.Parse(["tokenize", "--input", "x.txt", "--out", "shards"]).GetValue<string>("--tokenizer").Should()
+            .Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
+        new MLNet.LowRank.Experiments.ExperimentSpec().Tokenizer.Should()
+            .Be(MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName);
         MLNet.LowRank.Data.Tokenizers.LmTokenizer.DefaultName.Should().Be("bytes");
 
         using var dir = new TempDirectory("tiktoken-choice-");
         string ranks = Path.Combine(dir.Path, "ranks.tiktoken");
-        var trained = MLNet.LowRank.Data.Tokenizers.BpeTrainer.Train(MLNet.LowRank.Tests.Estimators.LmPipeline.Texts, 300);
+        var trained = MLNet.LowRank.Data.Tokenizers.BpeTrainer.Train(MLNet.LowRank.Tests.Estimators.LmPipeline.Texts,
+            300);
         trained.SaveTiktoken(ranks);
         foreach (var choice in new[] { "bytes", "gpt2", "cl100k", "o200k", "bpe:300", $"tiktoken:{ranks}" })
             MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse(choice).Should().NotBeNull(choice);
-        MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse($"tiktoken:{ranks}").Create([]).VocabSize.Should().Be(trained.VocabSize, "the ranks file's vocabulary");
-        FluentActions.Invoking(() => MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse("sentencepiece")).Should().Throw<ArgumentException>().WithMessage("*tiktoken:<file>*");
+        MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse($"tiktoken:{ranks}").Create([]).VocabSize.Should()
+            .Be(trained.VocabSize, "the ranks file's vocabulary");
+        FluentActions.Invoking(() =>
+            MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse("sentencepiece")).Should().Throw<ArgumentException>()
+                .WithMessage("*tiktoken:<file>*");
     }
 }

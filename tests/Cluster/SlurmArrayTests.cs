@@ -23,7 +23,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
             "Set LOWRANK_SLURM_TEST=1 (as root) to bring up a one-node Slurm and run this test; CI does.");
         string scratch = Directory.CreateTempSubdirectory("lowrank-slurm-").FullName;
         string scripts = Path.Combine(AppContext.BaseDirectory, "slurm");
-        var (upCode, upOutput) = Shell(scratch, "bash", [Path.Combine(scripts, "up.sh"), scratch], TimeSpan.FromMinutes(8));
+        var (upCode,
+            upOutput) = Shell(scratch, "bash", [Path.Combine(scripts, "up.sh"), scratch], TimeSpan.FromMinutes(8));
         Skip.If(upCode == 2, upOutput.Trim());
         upCode.Should().Be(0, upOutput);
         Log(upOutput.Trim());
@@ -37,7 +38,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         {
             Shell(scratch, "bash", [Path.Combine(scripts, "down.sh"), scratch], TimeSpan.FromMinutes(1));
             output.WriteLine(report.ToString());
-            if (Environment.GetEnvironmentVariable("LOWRANK_SLURM_REPORT") is { Length: > 0 } file) File.WriteAllText(file, report.ToString());
+            if (Environment.GetEnvironmentVariable("LOWRANK_SLURM_REPORT") is { Length: > 0 } file)
+                File.WriteAllText(file, report.ToString());
         }
     }
 
@@ -75,7 +77,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         // Longer trials, so that a kill lands in the middle of one.
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path;
-        File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
+        File.WriteAllText(Path.Combine(dir, "sweep.json"),
+            File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
         Emit(dir, run, tasks: 2);
         string job = Submit(scratch, dir);
@@ -89,7 +92,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         Scontrol(scratch, "scancel", "--signal=KILL", "--full", $"{job}_0");
         Wait(scratch, job);
         var before = store.ReadAll().ToDictionary(r => r.Id, r => r.FinishedUtc);
-        store.ReadAll().Count(r => r.Index % 2 == 0).Should().Be(1, "task 0 finished its first trial and was killed in its second");
+        store.ReadAll().Count(r =>
+            r.Index % 2 == 0).Should().Be(1, "task 0 finished its first trial and was killed in its second");
         before.Count.Should().BeLessThan(5, "task 0 was killed before its last trial");
         Log($"job {job}: array task 0 killed with SIGKILL mid-trial; {before.Count} of 5 trials recorded");
 
@@ -130,7 +134,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         log.Should().Contain("Data-parallel over 2 ranks").And.Contain("RESULT status=Completed");
         var (code, text) = SweepFixture.Run(dir.Path, [.. args.Split(' '), "--history-csv", "one.csv"]);
         code.Should().Be(0, text);
-        var (a, b) = (Training.DataParallelTests.Curve(Path.Combine(dir.Path, "one.csv")), Training.DataParallelTests.Curve(Path.Combine(dir.Path, "two.csv")));
+        var (a, b) = (Training.DataParallelTests.Curve(Path.Combine(dir.Path, "one.csv")),
+            Training.DataParallelTests.Curve(Path.Combine(dir.Path, "two.csv")));
         b.Should().HaveCount(100);
         double largest = Training.DataParallelTests.Largest(a, b);
         largest.Should().BeLessThan(Training.DataParallelTests.Tolerance, "two srun tasks train the one-process run");
@@ -143,7 +148,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         try
         {
             if (Directory.GetFiles(logs, pattern) is not [var log]) return 0;
-            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete));
             return Regex.Matches(reader.ReadToEnd(), @": running\r?$", RegexOptions.Multiline).Count;
         }
         catch (FileNotFoundException) { return 0; }
@@ -152,8 +158,11 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
 
     static void Emit(string dir, string run, int tasks)
     {
-        var (code, text) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", run, "--emit-sbatch", "sweep.sbatch",
-            "--tasks", tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cpus-per-task", "1", "--mem-gb", "2", "--time-per-task", "00:10:00");
+        var (code,
+            text) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir",
+                run, "--emit-sbatch", "sweep.sbatch",
+            "--tasks",
+                tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cpus-per-task", "1", "--mem-gb", "2", "--time-per-task", "00:10:00");
         code.Should().Be(0, text);
     }
 
@@ -187,15 +196,18 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         code.Should().Be(0, text);
     }
 
-    static (int Code, string Output) Shell(string workingDirectory, string file, string[] args, TimeSpan timeout, string? slurmScratch = null)
+    static (int Code, string Output) Shell(string workingDirectory, string file, string[] args, TimeSpan timeout,
+        string? slurmScratch = null)
     {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (slurmScratch is not null) info.Environment["SLURM_CONF"] = Path.Combine(slurmScratch, "slurm.conf");
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout)) { p.Kill(true); throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}."); }
+        if (!p.WaitForExit(timeout)) { p
+            .Kill(true); throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}."); }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 

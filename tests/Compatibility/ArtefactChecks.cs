@@ -11,18 +11,21 @@ static class ArtefactChecks
     /// <summary>Resumes a copy of <paramref name="fixtureCheckpoint"/> on <paramref name="texts"/>: with a changed Muon
     /// rate it is refused as a different run; with <paramref name="options"/> it finishes with
     /// <paramref name="losses"/>.</summary>
-    public static void ResumesToLosses(string fixtureCheckpoint, string[] texts, Func<LowRankLmTrainer.Options> options, double[] losses)
+    public static void ResumesToLosses(string fixtureCheckpoint, string[] texts,
+        Func<LowRankLmTrainer.Options> options, double[] losses)
     {
         using var dir = new TempDirectory("lowrank-artefact-");
         string checkpoint = Path.Combine(dir.Path, "run.ckpt");
         File.Copy(fixtureCheckpoint, checkpoint);
         var ml = new MLContext(seed: 1);
         var docs = ml.LowRank().Data.LoadFromTexts(texts);
-        var pipeline = (LowRankLmTrainer.Options o) => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(o));
+        var pipeline = (LowRankLmTrainer.Options o) => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(o));
 
         var other = options();
         other.Training = other.Training with { CheckpointPath = checkpoint, Resume = true, MatrixLearningRate = 0.05 };
-        FluentActions.Invoking(() => pipeline(other).Fit(docs)).Should().Throw<InvalidOperationException>().WithMessage("*different run*");
+        FluentActions.Invoking(() =>
+            pipeline(other).Fit(docs)).Should().Throw<InvalidOperationException>().WithMessage("*different run*");
 
         var same = options();
         same.Training = same.Training with { CheckpointPath = checkpoint, Resume = true };

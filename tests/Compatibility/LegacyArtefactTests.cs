@@ -12,20 +12,24 @@ public class LegacyArtefactTests
 {
     static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Legacy", name);
 
-    public static string[] Texts => Enumerable.Range(0, 12).Select(i => $"Document {i}: the quick brown fox jumps over the lazy dog {i * 7} times, and the jury said {i % 3} things.").ToArray();
+    public static string[] Texts => Enumerable.Range(0,
+        12).Select(i => $"Document {i}: the quick brown fox jumps over the lazy dog {i * 7} times, and the jury said {i % 3} things.").ToArray();
 
     /// <summary>The options the fixtures were written with, in today's form.</summary>
     public static LowRankLmTrainer.Options Options() => new()
     {
-        Model = new() { Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 16, Variant = LinearVariant.Factored, AttentionRank = 4, MlpRank = RankSchedule.Linear(4, 8) },
-        Training = new() { BatchSize = 2, MaxSteps = 6, EvalEvery = 3, EvalTokens = 0, MatrixLearningRate = 0.03, WarmdownFraction = 0.5, MuonMomentumWarmupSteps = 2, CheckpointEverySteps = 3 },
+        Model = new() { Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 16, Variant = LinearVariant.Factored,
+            AttentionRank = 4, MlpRank = RankSchedule.Linear(4, 8) },
+        Training = new() { BatchSize = 2, MaxSteps = 6, EvalEvery = 3, EvalTokens = 0, MatrixLearningRate = 0.03,
+            WarmdownFraction = 0.5, MuonMomentumWarmupSteps = 2, CheckpointEverySteps = 3 },
         Seed = 5,
     };
 
     static (double[] Losses, double Perplexity) Expected()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Fixture("expected.json")));
-        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(), doc.RootElement.GetProperty("Perplexity").GetDouble());
+        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
+            doc.RootElement.GetProperty("Perplexity").GetDouble());
     }
 
     [Fact]
@@ -56,19 +60,24 @@ public class LegacyArtefactTests
         var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadFromTexts(Texts), validationFraction: 0.25);
         var result = ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), Options())
             .SetDataset(split.Train, split.Validation)
-            .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["MlpRank"] = "Linear:4:8" }, new Dictionary<string, string> { ["MatrixLearningRate"] = "0.04", ["HeadRank"] = "8" }])
+            .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["MlpRank"] = "Linear:4:8" },
+                new Dictionary<string, string> { ["MatrixLearningRate"] = "0.04", ["HeadRank"] = "8" }])
             .SetTrialBudget(steps: 4).SetResultDirectory(runDir)
             .RunAsync().GetAwaiter().GetResult();
         result.Trials.Should().HaveCount(2);
-        Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f, File.ReadAllText).Should().Equal(before, "both trials were finished: none is trained or rewritten");
-        File.ReadAllText(Path.Combine(runDir, "experiment.json")).Should().Contain("\"data.train\"", "a directory made before the data was recorded adopts this run's and records it");
+        Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f,
+            File.ReadAllText).Should().Equal(before, "both trials were finished: none is trained or rewritten");
+        File.ReadAllText(Path.Combine(runDir, "experiment.json")).Should()
+            .Contain("\"data.train\"", "a directory made before the data was recorded adopts this run's and records it");
 
         // The same directory with an option the old format never recorded, changed from its default, is another
         // experiment.
         var changed = Options();
         changed.Model = changed.Model with { RopeBase = 500 };
-        FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), changed).SetDataset(split.Train, split.Validation)
-                .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }]).SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
+        FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(),
+            changed).SetDataset(split.Train, split.Validation)
+                .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }])
+                    .SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
             .Should().Throw<InvalidOperationException>().WithMessage("*baseline.RopeBase*500*10000*");
     }
 }

@@ -14,20 +14,25 @@ public class ReleaseArtefactTests
 {
     static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Release", name);
 
-    static string[] Texts => File.ReadLines(Fixture("corpus.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToArray();
+    static string[] Texts =>
+        File.ReadLines(Fixture("corpus.jsonl")).Select(l =>
+            JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToArray();
 
     /// <summary>make.cs's options, in today's form.</summary>
     static LowRankLmTrainer.Options Options() => new()
     {
-        Model = new() { Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 16, Variant = LinearVariant.Factored, AttentionRank = 4, MlpRank = RankSchedule.Linear(4, 8), HeadRank = 8 },
-        Training = new() { BatchSize = 2, MaxSteps = 6, EvalEvery = 3, EvalTokens = 0, MatrixLearningRate = 0.03, WarmdownFraction = 0.5, MuonMomentumWarmupSteps = 2, CheckpointEverySteps = 3 },
+        Model = new() { Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 16, Variant = LinearVariant.Factored,
+            AttentionRank = 4, MlpRank = RankSchedule.Linear(4, 8), HeadRank = 8 },
+        Training = new() { BatchSize = 2, MaxSteps = 6, EvalEvery = 3, EvalTokens = 0, MatrixLearningRate = 0.03,
+            WarmdownFraction = 0.5, MuonMomentumWarmupSteps = 2, CheckpointEverySteps = 3 },
         Seed = 5,
     };
 
     static (double[] Losses, double Perplexity) Expected()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Fixture("expected.json")));
-        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(), doc.RootElement.GetProperty("Perplexity").GetDouble());
+        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
+            doc.RootElement.GetProperty("Perplexity").GetDouble());
     }
 
     [Fact]
@@ -43,9 +48,11 @@ public class ReleaseArtefactTests
         using var lm = model.GetLanguageModel();
         using var exported = GptExport.Load(Fixture("export.safetensors"));
         // Ranks come back as per-block schedules named "exported", so they are compared block by block.
-        static string WithoutRanks(GptConfig c) => string.Join(";", OptionTable.DescribePart(c).Split(';').Where(kv => !kv.Contains("Rank=")));
+        static string WithoutRanks(GptConfig c) => string.Join(";",
+            OptionTable.DescribePart(c).Split(';').Where(kv => !kv.Contains("Rank=")));
         WithoutRanks(exported.Config).Should().Be(WithoutRanks(lm.Model.Config));
-        static int[] Ranks(GptConfig c) => [.. Enumerable.Range(0, c.Depth).SelectMany(i => new[] { c.AttentionRankAt(i), c.MlpRankAt(i) }), c.HeadRankValue];
+        static int[] Ranks(GptConfig c) => [.. Enumerable.Range(0,
+            c.Depth).SelectMany(i => new[] { c.AttentionRankAt(i), c.MlpRankAt(i) }), c.HeadRankValue];
         Ranks(exported.Config).Should().Equal(Ranks(lm.Model.Config)).And.Equal(4, 4, 4, 8, 8);
         var ours = lm.Model.state_dict();
         foreach (var (name, weight) in exported.state_dict())
@@ -71,6 +78,7 @@ public class ReleaseArtefactTests
         code.Should().Be(0, output);
         output.Split('\n').Count(l => l.Contains("already done")).Should().Be(4, output);
         output.Should().NotContain("running");
-        Directory.GetFiles(trials).ToDictionary(f => Path.GetFileName(f), File.ReadAllText).Should().Equal(before, "every trial was finished: none is trained or rewritten");
+        Directory.GetFiles(trials).ToDictionary(f => Path.GetFileName(f),
+            File.ReadAllText).Should().Equal(before, "every trial was finished: none is trained or rewritten");
     }
 }

@@ -59,13 +59,15 @@ public class BpeTrainerTests
     [Fact]
     public void Empty_or_whitespace_texts_are_refused()
     {
-        FluentActions.Invoking(() => BpeTrainer.Train(["", "   ", "\n\t"], 300)).Should().Throw<ArgumentException>().WithMessage("*empty or whitespace*");
+        FluentActions.Invoking(() => BpeTrainer.Train(["", "   ", "\n\t"],
+            300)).Should().Throw<ArgumentException>().WithMessage("*empty or whitespace*");
     }
 
     [Fact]
     public void Too_little_text_for_the_vocabulary_is_refused_with_the_largest_size_possible()
     {
-        FluentActions.Invoking(() => BpeTrainer.Train(["ab ab ab"], 400)).Should().Throw<ArgumentException>().WithMessage("*lower vocabSize to at most*");
+        FluentActions.Invoking(() => BpeTrainer.Train(["ab ab ab"],
+            400)).Should().Throw<ArgumentException>().WithMessage("*lower vocabSize to at most*");
     }
 
     [Fact]

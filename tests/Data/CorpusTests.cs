@@ -33,7 +33,9 @@ public class CorpusTests
     {
         var docs = Enumerable.Range(0, 50).Select(i => new CorpusDocument($"doc{i}", "", $"text {i}")).ToList();
         var (train, valid) = DocumentSplit.ByHash(docs, 0.2);
-        DocumentSplit.ByHash(docs.AsEnumerable().Reverse().ToList(), 0.2).Validation.Select(d => d.Id).Should().Equal(valid.Select(d => d.Id), "the split depends on ids, not order");
+        DocumentSplit.ByHash(docs.AsEnumerable().Reverse().ToList(),
+            0.2).Validation.Select(d =>
+                d.Id).Should().Equal(valid.Select(d => d.Id), "the split depends on ids, not order");
         valid.Count.Should().BeInRange(3, 20);
         var two = DocumentSplit.ByHash(docs.Take(2).ToList(), 0.1);
         (two.Train.Count, two.Validation.Count).Should().Be((1, 1));
@@ -46,7 +48,9 @@ public class CorpusTests
         File.WriteAllText(path, "{\"id\": \"a\", \"body\": \"first\"}\n\n{\"id\": \"b\", \"body\": \"second\"}\n");
         var docs = CorpusReaders.Jsonl(path, textField: "body");
         docs.Select(d => (d.Id, d.Text)).Should().Equal(("a", "first"), ("b", "second"));
-        FluentActions.Invoking(() => CorpusReaders.Jsonl(path)).Should().Throw<InvalidDataException>().WithMessage("*line 1: no string field 'text'*'body'*");
+        FluentActions.Invoking(() =>
+            CorpusReaders.Jsonl(path)).Should().Throw<InvalidDataException>()
+                .WithMessage("*line 1: no string field 'text'*'body'*");
         File.Delete(path);
     }
 
@@ -56,7 +60,9 @@ public class CorpusTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         File.WriteAllText(Path.Combine(dir, "good.txt"), "fine text");
         File.WriteAllBytes(Path.Combine(dir, "bad.txt"), [.. Encoding.ASCII.GetBytes("abc"), 0xC3, 0x28]);
-        FluentActions.Invoking(() => CorpusReaders.TextFiles(dir)).Should().Throw<InvalidDataException>().WithMessage("*bad.txt: byte offset 3 is not valid UTF-8*");
+        FluentActions.Invoking(() =>
+            CorpusReaders.TextFiles(dir)).Should().Throw<InvalidDataException>()
+                .WithMessage("*bad.txt: byte offset 3 is not valid UTF-8*");
         File.Delete(Path.Combine(dir, "bad.txt"));
         CorpusReaders.TextFiles(Path.Combine(dir, "*.txt")).Single().Text.Should().Be("fine text");
         Directory.Delete(dir, true);

@@ -15,7 +15,9 @@ namespace MLNet.LowRank.Tests.Data;
 public class TokenShardTests
 {
     static IReadOnlyList<CorpusDocument> Documents(int count = 60) =>
-        Enumerable.Range(0, count).Select(i => new CorpusDocument($"doc-{i:D3}", "", LmPipeline.Texts[i % LmPipeline.Texts.Length] + $" Copy {i}.")).ToList();
+        Enumerable.Range(0,
+            count).Select(i => new CorpusDocument($"doc-{i:D3}", "",
+                LmPipeline.Texts[i % LmPipeline.Texts.Length] + $" Copy {i}.")).ToList();
 
     static readonly TokenizeOptions Small = new() { ShardTokens = 2048, ValidationFraction = 0.2, ChunkDocuments = 7 };
 
@@ -40,7 +42,8 @@ public class TokenShardTests
         using var temp = new TempDirectory("shards-wide-");
         var tokenizer = new TopOfVocabularyTokenizer(vocab);
         var documents = Documents(12);
-        var manifest = TokenShards.Write(documents, tokenizer, temp.Path, ["test"], Small with { ValidationFraction = 0 });
+        var manifest = TokenShards.Write(documents, tokenizer, temp.Path, ["test"],
+            Small with { ValidationFraction = 0 });
         manifest.ShardVersion.Should().Be(version);
         var paths = manifest.Shards.Select(s => Path.Combine(temp.Path, s.File)).ToList();
         paths.Should().OnlyContain(p => TokenShardFile.ReadHeader(p).Version == version);
@@ -66,12 +69,14 @@ public class TokenShardTests
         held.Should().NotBeEmpty();
         manifest.Shards.Where(s => s.Split == "validation").Sum(s => s.Documents).Should().Be(held.Count);
         foreach (var shard in manifest.Shards)
-            TokenShardFile.ReadHeader(Path.Combine(dir, shard.File)).Should().Be((1, shard.Tokens), "uint16 ids and the header's count");
+            TokenShardFile.ReadHeader(Path.Combine(dir, shard.File)).Should().Be((1,
+                shard.Tokens), "uint16 ids and the header's count");
 
         using var train = TokenShards.Open(dir, "train", out var rebuilt);
         rebuilt.SameAs(tokenizer).Should().BeTrue();
         train.IsMapped.Should().BeTrue();
-        var expected = new TokenStream(Documents().Where(d => !DocumentSplit.IsValidation(d.Id, 0.2)).Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), tokenizer.BosId);
+        var expected = new TokenStream(Documents().Where(d => !DocumentSplit.IsValidation(d.Id,
+            0.2)).Select(d => (IReadOnlyList<int>)tokenizer.Encode(d.Text)), tokenizer.BosId);
         train.Length.Should().Be(expected.Length);
         var all = new int[train.Length];
         train.Read(0, all);
@@ -84,7 +89,8 @@ public class TokenShardTests
     [Fact]
     public void An_interrupted_run_resumes_to_the_same_shards()
     {
-        string straight = Directory.CreateTempSubdirectory("shards-").FullName, resumed = Directory.CreateTempSubdirectory("shards-").FullName;
+        string straight = Directory.CreateTempSubdirectory("shards-").FullName,
+            resumed = Directory.CreateTempSubdirectory("shards-").FullName;
         var tokenizer = new ByteLevelTokenizer();
         TokenShards.Write(Documents(), tokenizer, straight, ["test"], Small);
 
@@ -122,7 +128,8 @@ public class TokenShardTests
         // Asked to write beside them, and interrupted, then resumed: only the writer's own shard names come and go.
         using var cancel = new CancellationTokenSource();
         var stop = new SynchronousProgress<TokenizeProgress>(p => { if (p.Documents >= 35) cancel.Cancel(); });
-        FluentActions.Invoking(() => TokenShards.Write(Documents(), tokenizer, dir.Path, ["test"], Small with { Force = true }, stop, cancel.Token))
+        FluentActions.Invoking(() => TokenShards.Write(Documents(), tokenizer, dir.Path, ["test"],
+            Small with { Force = true }, stop, cancel.Token))
             .Should().Throw<OperationCanceledException>();
         string stray = Path.Combine(dir.Path, "train_000099.bin");
         File.WriteAllText(stray, "a shard an interrupted writer left half-written");
@@ -160,11 +167,14 @@ public class TokenShardTests
         memoryOptions.ValidationSet = ml.LowRank().Data.LoadFromTexts(validTexts);
         memoryOptions.Training = memoryOptions.Training with { EvalEvery = 4 };
         var inMemory = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer))
-            .Append(ml.LowRank().Trainers.LowRankLm(memoryOptions)).Fit(ml.LowRank().Data.LoadFromTexts(trainTexts)).GetLanguageModel();
+            .Append(ml.LowRank().Trainers.LowRankLm(memoryOptions)).Fit(ml.LowRank().Data.LoadFromTexts(trainTexts))
+                .GetLanguageModel();
         fromShards.History.Select(h => h.TrainLoss).Should().Equal(inMemory.History.Select(h => h.TrainLoss));
         fromShards.History.Select(h => h.ValidationLoss).Should().Equal(inMemory.History.Select(h => h.ValidationLoss));
         ml.LowRank().Evaluate(fromShards.Transform(validation)).Perplexity.Should().BeApproximately(
-            ml.LowRank().Evaluate(inMemory.Transform(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer)).Fit(memoryOptions.ValidationSet).Transform(memoryOptions.ValidationSet))).Perplexity, 1e-9);
+            ml.LowRank().Evaluate(inMemory.Transform(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+                LmTokenizer.Use(tokenizer)).Fit(memoryOptions.ValidationSet)
+                    .Transform(memoryOptions.ValidationSet))).Perplexity, 1e-9);
         inMemory.Dispose();
         Directory.Delete(dir, true);
     }
@@ -185,9 +195,11 @@ public class TokenShardTests
             .SetModelDirectory(Path.Combine(dir, "models"))
             .SetResultDirectory(Path.Combine(dir, "run"))
             .RunAsync();
-        result.Trials.Should().HaveCount(2).And.OnlyContain(t => t.Status == MLNet.LowRank.Experiments.TrialStatus.Completed);
+        result.Trials.Should().HaveCount(2).And.OnlyContain(t =>
+            t.Status == MLNet.LowRank.Experiments.TrialStatus.Completed);
         var best = ml.LowRank().LoadModel(Path.Combine(dir, "models", "best.zip"));
-        ml.LowRank().Evaluate(best.Transform(validation)).Perplexity.Should().BeApproximately(result.BestTrial!.Perplexity!.Value, 1e-6 * result.BestTrial.Perplexity.Value);
+        ml.LowRank().Evaluate(best.Transform(validation)).Perplexity.Should()
+            .BeApproximately(result.BestTrial!.Perplexity!.Value, 1e-6 * result.BestTrial.Perplexity.Value);
         best.GetLanguageModel().Dispose();
         Directory.Delete(dir, true);
     }
@@ -216,7 +228,8 @@ public class TokenShardTests
     {
         var ml = new MLContext(seed: 1);
         var bpe = BpeTrainer.Train(LmPipeline.Texts, 300);
-        var tokenized = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(bpe)).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
+        var tokenized = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Use(bpe)).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
             .Transform(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts));
         string path = Path.Combine(Path.GetTempPath(), $"tokens-{Guid.NewGuid():N}.idv");
         using (var file = File.Create(path)) ml.Data.SaveAsBinary(tokenized, file);
@@ -225,7 +238,8 @@ public class TokenShardTests
         string annotation = Annotation(loaded.Schema["Tokens"]);
         var foreign = new DataViewSchema.Annotations.Builder();
         var value = ("unknown-key#0|" + annotation.Split('|', 2)[1]).AsMemory();
-        foreign.Add(TokenizerRegistry.AnnotationName, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = value);
+        foreign.Add(TokenizerRegistry.AnnotationName,
+            TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = value);
         var schema = new DataViewSchema.Builder();
         schema.AddColumn("Tokens", new VectorDataViewType(NumberDataViewType.Int32), foreign.ToAnnotations());
         var found = TokenizerRegistry.Find(schema.ToSchema()["Tokens"])!.Value;
@@ -235,7 +249,8 @@ public class TokenShardTests
 
         using var lm = ml.LowRank().Trainers.LowRankLm(LmPipeline.Options(steps: 3)).Fit(loaded);
         lm.Tokenizer.SameAs(bpe).Should().BeTrue("the data loaded from disk trains, with the tokenizer that made it");
-        var other = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
+        var other = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Bytes()).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
             .Transform(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts));
         var act = () => lm.Transform(other).Preview();
         act.Should().Throw<ArgumentException>().WithMessage("*bytes*bpe-300*");
@@ -245,7 +260,8 @@ public class TokenShardTests
     static string Annotation(DataViewSchema.Column column)
     {
         ReadOnlyMemory<char> value = default;
-        column.Annotations.GetGetter<ReadOnlyMemory<char>>(column.Annotations.Schema[TokenizerRegistry.AnnotationName])(ref value);
+        column.Annotations
+            .GetGetter<ReadOnlyMemory<char>>(column.Annotations.Schema[TokenizerRegistry.AnnotationName])(ref value);
         return value.ToString();
     }
 }

@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Data;
 public class TokenizerHostileInputTests
 {
     /// <summary>256 single-byte tokens in tiktoken's format.</summary>
-    static readonly string ByteRanks = string.Join("\n", Enumerable.Range(0, 256).Select(i => Convert.ToBase64String([(byte)i]) + " " + i));
+    static readonly string ByteRanks = string.Join("\n",
+        Enumerable.Range(0, 256).Select(i => Convert.ToBase64String([(byte)i]) + " " + i));
 
     static BinaryReader Saved(int claimedLength, byte[] vocabulary)
     {
@@ -35,12 +36,14 @@ public class TokenizerHostileInputTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         var huge = () => LmTokenizer.Read(Saved(int.MaxValue, ranks));
         huge.Should().Throw<InvalidDataException>().WithMessage("*claims a vocabulary of 2,147,483,647 bytes*damaged*");
-        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(16 << 20, "the length is checked before the buffer is allocated");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should()
+            .BeLessThan(16 << 20, "the length is checked before the buffer is allocated");
 
         var negative = () => LmTokenizer.Read(Saved(-5, ranks));
         negative.Should().Throw<InvalidDataException>().WithMessage("*-5 bytes*");
         var longerThanData = () => LmTokenizer.Read(Saved(ranks.Length + 1, ranks));
-        longerThanData.Should().Throw<InvalidDataException>().WithMessage($"*{ranks.Length + 1:N0} bytes (the data holds {ranks.Length:N0})*");
+        longerThanData.Should().Throw<InvalidDataException>()
+            .WithMessage($"*{ranks.Length + 1:N0} bytes (the data holds {ranks.Length:N0})*");
     }
 
     [Fact]
@@ -58,7 +61,8 @@ public class TokenizerHostileInputTests
     public void A_pattern_that_does_not_compile_is_a_damaged_tokenizer()
     {
         var bad = () => TiktokenLmTokenizer.FromRanks("bad", ByteRanks, pattern: "([a-z");
-        bad.Should().Throw<InvalidDataException>().WithMessage("Tokenizer 'bad': its pre-tokenizer pattern is not a valid regular expression*");
+        bad.Should().Throw<InvalidDataException>()
+            .WithMessage("Tokenizer 'bad': its pre-tokenizer pattern is not a valid regular expression*");
     }
 
     [Fact]
@@ -68,8 +72,10 @@ public class TokenizerHostileInputTests
         t.Encode("aaa").Should().NotBeEmpty("the pattern works on text where it does not backtrack");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var encode = () => t.Encode(new string('a', 40) + "!");
-        encode.Should().Throw<InvalidOperationException>().WithMessage("Tokenizer 'evil': its pre-tokenizer pattern took more than 2 s*backtracks catastrophically*");
-        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "2^40 backtracking steps would take hours without the limit");
+        encode.Should().Throw<InvalidOperationException>()
+            .WithMessage("Tokenizer 'evil': its pre-tokenizer pattern took more than 2 s*backtracks catastrophically*");
+        watch.Elapsed.Should()
+            .BeLessThan(TimeSpan.FromSeconds(60), "2^40 backtracking steps would take hours without the limit");
     }
 
     sealed class ForwardOnlyStream(Stream inner) : Stream
@@ -78,7 +84,8 @@ public class TokenizerHostileInputTests
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position { get => throw new NotSupportedException(); set =>
+            throw new NotSupportedException(); }
         public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

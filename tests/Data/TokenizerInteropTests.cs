@@ -7,7 +7,8 @@ namespace MLNet.LowRank.Tests.Data;
 
 public class TokenizerInteropTests
 {
-    static readonly string[] Samples = ["naïve café — 中文 🚀 end", "The quick brown fox's 12,345 jumps.\n\n  Indented  text", ""];
+    static readonly string[] Samples =
+        ["naïve café — 中文 🚀 end", "The quick brown fox's 12,345 jumps.\n\n  Indented  text", ""];
 
     static string TempFile(string extension) => Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}{extension}");
 
@@ -21,7 +22,9 @@ public class TokenizerInteropTests
             trained.SaveTiktoken(path);
             var lines = File.ReadAllLines(path);
             lines.Should().HaveCount(trained.VocabSize - 1, "one line per token of the vocabulary, BOS excluded");
-            lines.Select((l, i) => l.Split(' ')[1] == i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Should().AllSatisfy(ok => ok.Should().BeTrue());
+            lines.Select((l,
+                i) => l.Split(' ')[1] == i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Should()
+                    .AllSatisfy(ok => ok.Should().BeTrue());
             var back = LmTokenizer.FromTiktokenFile(path, name: trained.Name);
             back.SameAs(trained).Should().BeTrue("the same ranks, name and pattern make the same tokenizer");
             back.BosId.Should().Be(trained.BosId);
@@ -85,33 +88,40 @@ public class TokenizerInteropTests
             using (var loaded = ml.LowRank().LoadModel(path).GetLanguageModel())
             {
                 loaded.Tokenizer.Should().BeSameAs(external, "the registered tokenizer is found by name");
-                loaded.Generate("The", 5, temperature: 0).Should().Be(model.GetLanguageModel().Generate("The", 5, temperature: 0));
+                loaded.Generate("The", 5,
+                    temperature: 0).Should().Be(model.GetLanguageModel().Generate("The", 5, temperature: 0));
             }
 
             // Another vocabulary registered under the same name is refused: its ids would mean other text.
-            var other = () => LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"), bosId: 100257, name: "test-gpt2-external", vocabSize: 100277);
-            other.Should().Throw<ArgumentException>().WithMessage("*'test-gpt2-external' is registered already with another vocabulary*choose another name*");
+            var other = () => LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"),
+                bosId: 100257, name: "test-gpt2-external", vocabSize: 100277);
+            other.Should().Throw<ArgumentException>()
+                .WithMessage("*'test-gpt2-external' is registered already with another vocabulary*choose another name*");
             using (var again = ml.LowRank().LoadModel(path).GetLanguageModel())
                 again.Tokenizer.Should().BeSameAs(external, "the refused registration changed nothing");
             // The same vocabulary wrapped again takes the name over.
-            var rewrapped = LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForModel("gpt2"), bosId: external.BosId, name: "test-gpt2-external", vocabSize: external.VocabSize);
+            var rewrapped = LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForModel("gpt2"), bosId: external.BosId,
+                name: "test-gpt2-external", vocabSize: external.VocabSize);
             using (var third = ml.LowRank().LoadModel(path).GetLanguageModel())
                 third.Tokenizer.Should().BeSameAs(rewrapped);
         }
         finally
         {
-            LmTokenizer.Register(external);   // the registry is process-wide: leave the name on the tokenizer this test registered, pass or fail
+            LmTokenizer
+                .Register(external);   // the registry is process-wide: leave the name on the tokenizer this test registered, pass or fail
             File.Delete(path);
             model.GetLanguageModel().Dispose();
         }
 
         // A model naming a tokenizer nobody registered says which registration is missing.
         var read = () => LmTokenizer.Read(ExternalBlob("never-registered", 1000, 999));
-        read.Should().Throw<InvalidDataException>().WithMessage("*'never-registered'*not registered*LmTokenizer.Register*");
+        read.Should().Throw<InvalidDataException>()
+            .WithMessage("*'never-registered'*not registered*LmTokenizer.Register*");
 
         // A model saved in another process whose tokenizer had this name but another vocabulary is refused on load.
         var mismatch = () => LmTokenizer.Read(ExternalBlob("test-gpt2-external", 50257, 50256));
-        mismatch.Should().Throw<InvalidDataException>().WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
+        mismatch.Should().Throw<InvalidDataException>()
+            .WithMessage("*'test-gpt2-external'*not the one this model was trained with*");
     }
 
     /// <summary>A saved external tokenizer's data: its name, vocabulary size, BOS id and a vocabulary hash no real one

@@ -13,10 +13,14 @@ public partial class LayoutTests
     {
         string root = ReadmeCommandTests.RepositoryRoot(), src = Path.Combine(root, "src");
         var allowed = AllowedImports(File.ReadAllText(Path.Combine(root, "docs", "design.md")));
-        var folders = Directory.GetDirectories(src).Select(Path.GetFileName).Where(f => f is not ("obj" or "bin")).Cast<string>().ToList();
-        folders.Should().BeEquivalentTo(allowed.Keys.Where(k => k != "(root)"), "the table has one row per folder of src/");
+        var folders =
+            Directory.GetDirectories(src).Select(Path.GetFileName).Where(f =>
+                f is not ("obj" or "bin")).Cast<string>().ToList();
+        folders.Should().BeEquivalentTo(allowed.Keys.Where(k =>
+            k != "(root)"), "the table has one row per folder of src/");
 
-        var files = folders.SelectMany(f => Directory.GetFiles(Path.Combine(src, f), "*.cs", SearchOption.AllDirectories).Select(p => (Folder: f, Path: p))).ToList();
+        var files = folders.SelectMany(f => Directory.GetFiles(Path.Combine(src, f), "*.cs",
+            SearchOption.AllDirectories).Select(p => (Folder: f, Path: p))).ToList();
         // What each namespace declares, so that "Model.Dispose()" (a property named Model) is not read as the
         // namespace.
         var declared = new Dictionary<string, HashSet<string>>();
@@ -33,20 +37,26 @@ public partial class LayoutTests
         var violations = new List<string>();
         foreach (var (folder, path) in files)
         {
-            var code = string.Join('\n', File.ReadLines(path).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+            var code = string.Join('\n',
+                File.ReadLines(path).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
             var referenced = Using().Matches(code).Select(m => m.Groups[1].Value)
                 .Concat(Qualified().Matches(code).Select(m => m.Groups[1].Value))
-                .Concat(Short().Matches(code).Where(m => declared.GetValueOrDefault(m.Groups[1].Value)?.Contains(m.Groups[2].Value) == true).Select(m => m.Groups[1].Value));
-            foreach (var target in referenced.Distinct().Where(t => t != folder && folders.Contains(t) && !allowed[folder].Contains(t)))
+                .Concat(Short().Matches(code).Where(m =>
+                    declared.GetValueOrDefault(m.Groups[1].Value)?.Contains(m.Groups[2].Value) == true).Select(m =>
+                        m.Groups[1].Value));
+            foreach (var target in referenced.Distinct().Where(t => t != folder && folders.Contains(t)
+                && !allowed[folder].Contains(t)))
                 violations.Add($"{Path.GetRelativePath(root, path)} uses {target}");
         }
-        violations.Should().BeEmpty("docs/design.md's layout table does not allow these imports (add the arrow to the table, with why, or remove it)");
+        violations.Should()
+            .BeEmpty("docs/design.md's layout table does not allow these imports (add the arrow to the table, with why, or remove it)");
     }
 
     [Fact]
     public void The_check_sees_a_backwards_import()
     {
-        var allowed = AllowedImports(File.ReadAllText(Path.Combine(ReadmeCommandTests.RepositoryRoot(), "docs", "design.md")));
+        var allowed =
+            AllowedImports(File.ReadAllText(Path.Combine(ReadmeCommandTests.RepositoryRoot(), "docs", "design.md")));
         allowed["Model"].Should().BeEquivalentTo(["Runtime", "Common"]);
         allowed["Runtime"].Should().BeEmpty();
         allowed["Catalog"].Should().Contain(["Experiments", "Estimators", "Model"]).And.NotContain("Catalog");
@@ -58,7 +68,8 @@ public partial class LayoutTests
     /// folder").</summary>
     static Dictionary<string, HashSet<string>> AllowedImports(string design)
     {
-        var rows = TableRow().Matches(design).Select(m => (Folder: m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, Imports: m.Groups[3].Value.Trim())).ToList();
+        var rows = TableRow().Matches(design).Select(m => (Folder: m.Groups[1].Success ? m.Groups[1].Value
+            : m.Groups[2].Value, Imports: m.Groups[3].Value.Trim())).ToList();
         var result = new Dictionary<string, HashSet<string>>();
         for (int i = 0; i < rows.Count; i++)
         {

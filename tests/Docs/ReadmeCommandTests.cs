@@ -23,9 +23,11 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         foreach (var line in readme.Split('\n'))
         {
             number++;
-            if (line.StartsWith("```", StringComparison.Ordinal)) { bash = line.StartsWith("```bash", StringComparison.Ordinal); continue; }
+            if (line.StartsWith("```", StringComparison.Ordinal)) { bash = line.StartsWith("```bash",
+                StringComparison.Ordinal); continue; }
             if (bash) lines.Add(($"README.md:{number}", StripComment(line.Trim())));
-            else foreach (Match m in Regex.Matches(line, "`([^`]+)`")) lines.Add(($"README.md:{number}", m.Groups[1].Value));
+            else foreach (Match m in Regex.Matches(line, "`([^`]+)`")) lines.Add(($"README.md:{number}",
+                m.Groups[1].Value));
         }
         var examples = new List<(string, string[])>();
         placeholders = 0;
@@ -48,7 +50,8 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         if (optional.Success)
         {
             yield return text.Remove(optional.Index, optional.Length).Trim();
-            yield return text.Remove(optional.Index, optional.Length).Insert(optional.Index, optional.Groups[1].Value).Trim();
+            yield return text.Remove(optional.Index, optional.Length).Insert(optional.Index,
+                optional.Groups[1].Value).Trim();
             yield break;
         }
         yield return text;
@@ -71,7 +74,8 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         {
             if (quote != '\0') { if (c == quote) quote = '\0'; else word.Append(c); continue; }
             if (c is '"' or '\'') { quote = c; any = true; continue; }
-            if (char.IsWhiteSpace(c)) { if (any || word.Length > 0) words.Add(word.ToString()); word.Clear(); any = false; continue; }
+            if (char.IsWhiteSpace(c)) { if (any || word.Length > 0)
+                words.Add(word.ToString()); word.Clear(); any = false; continue; }
             word.Append(c);
         }
         if (any || word.Length > 0) words.Add(word.ToString());
@@ -85,10 +89,12 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         var examples = Examples(readme, out int placeholders);
         log.WriteLine($"{examples.Count} command lines parsed, {placeholders} with a placeholder left out");
         examples.Count.Should().BeGreaterThan(placeholders, "most examples are real command lines");
-        examples.Select(e => e.Args[0]).Distinct().Should().Contain(["tokenize", "train", "sweep", "report", "export", "bench"]);
+        examples.Select(e =>
+            e.Args[0]).Distinct().Should().Contain(["tokenize", "train", "sweep", "report", "export", "bench"]);
         var root = MLNet.LowRank.Cli.CliRoot.Create();
         var failures = examples
-            .Select(e => (e.Where, Line: string.Join(' ', e.Args), Errors: root.Parse(e.Args).Errors.Select(x => x.Message).ToList()))
+            .Select(e => (e.Where, Line: string.Join(' ', e.Args),
+                Errors: root.Parse(e.Args).Errors.Select(x => x.Message).ToList()))
             .Where(e => e.Errors.Count > 0)
             .Select(e => $"{e.Where}: lowrank {e.Line}: {string.Join("; ", e.Errors)}")
             .ToList();
@@ -107,10 +113,12 @@ public class ReadmeCommandTests(ITestOutputHelper log)
     public void The_readme_and_design_name_every_command_and_every_benchmark()
     {
         string root = RepositoryRoot();
-        string readme = File.ReadAllText(Path.Combine(root, "README.md")), design = File.ReadAllText(Path.Combine(root, "docs", "design.md"));
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")),
+            design = File.ReadAllText(Path.Combine(root, "docs", "design.md"));
         var cli = MLNet.LowRank.Cli.CliRoot.Create();
         var commands = cli.Subcommands.Select(c => c.Name).ToList();
-        string folderRow = readme.Split('\n').Single(l => l.StartsWith("| `tools/lowrank/` |", StringComparison.Ordinal));
+        string folderRow = readme.Split('\n').Single(l => l.StartsWith("| `tools/lowrank/` |",
+            StringComparison.Ordinal));
         string layoutLine = design.Split('\n').Single(l => l.StartsWith("tools/lowrank/", StringComparison.Ordinal));
         foreach (var name in commands)
         {
@@ -119,13 +127,15 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         }
         string benchList = Regex.Match(readme, "`lowrank bench ([^`]+)`").Groups[1].Value;
         var listed = benchList.Split(" | ").Select(w => w.Trim()).ToList();
-        listed.Should().BeEquivalentTo(cli.Subcommands.Single(c => c.Name == "bench").Subcommands.Select(c => c.Name), "README's bench list is every benchmark");
+        listed.Should().BeEquivalentTo(cli.Subcommands.Single(c => c.Name == "bench").Subcommands.Select(c =>
+            c.Name), "README's bench list is every benchmark");
     }
 
     internal static string RepositoryRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "README.md")) && Directory.Exists(Path.Combine(d.FullName, "src"))) return d.FullName;
+            if (File.Exists(Path.Combine(d.FullName, "README.md"))
+                && Directory.Exists(Path.Combine(d.FullName, "src"))) return d.FullName;
         throw new DirectoryNotFoundException("README.md not found above the test binaries.");
     }
 }

@@ -20,10 +20,13 @@ public class ReadmeRunTests(TrainedTinyModel fixture, ITestOutputHelper log) : I
         string readme = File.ReadAllText(Path.Combine(ReadmeCommandTests.RepositoryRoot(), "README.md"));
         var examples = ReadmeCommandTests.Examples(readme, out _);
         var runnable = examples.Where(e => Runnable.Contains(e.Args[0]) || e.Args.Contains("--help")).ToList();
-        runnable.Select(e => e.Args[0]).Should().Contain(["generate", "export", "train", "--help"], "README shows these and the test must reach them");
+        runnable.Select(e =>
+            e.Args[0]).Should()
+                .Contain(["generate", "export", "train", "--help"], "README shows these and the test must reach them");
 
         using var dir = new TempDirectory("readme-run-");
-        string Local(string word) => Regex.IsMatch(word, @"^[\w.-]+\.(zip|safetensors|pt)$") ? Path.Combine(dir.Path, word) : word;
+        string Local(string word) => Regex.IsMatch(word, @"^[\w.-]+\.(zip|safetensors|pt)$") ? Path.Combine(dir.Path,
+            word) : word;
         var schema = fixture.Ml.LowRank().Data.LoadFromTexts(["x"]).Schema;
         fixture.Ml.LowRank().SaveModel(fixture.Pipeline, schema, Path.Combine(dir.Path, "model.zip"));
 
@@ -47,7 +50,8 @@ public class ReadmeRunTests(TrainedTinyModel fixture, ITestOutputHelper log) : I
             log.WriteLine($"{where}: lowrank {string.Join(' ', args)} → {code}");
             code.Should().Be(0, $"{where}: lowrank {string.Join(' ', args)} runs:\n{output}");
             if (args.Contains("--help")) output.ToString().Should().Contain("Usage", where);
-            else if (args[0] == "generate") output.ToString().Trim().Should().NotBeEmpty($"{where}: generate prints its text");
+            else if (args[0] == "generate")
+                output.ToString().Trim().Should().NotBeEmpty($"{where}: generate prints its text");
             else
             {
                 string written = local[Array.IndexOf(args, "--out") + 1];

@@ -15,7 +15,9 @@ public class ReadmeSnippetTests
     static string Readme()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "README.md")) && Directory.Exists(Path.Combine(d.FullName, "src"))) return File.ReadAllText(Path.Combine(d.FullName, "README.md"));
+            if (File.Exists(Path.Combine(d.FullName, "README.md"))
+                && Directory.Exists(Path.Combine(d.FullName, "src")))
+                    return File.ReadAllText(Path.Combine(d.FullName, "README.md"));
         throw new FileNotFoundException("README.md not found above the test binaries.");
     }
 
@@ -51,7 +53,8 @@ public class ReadmeSnippetTests
         foreach (var (line, code) in blocks)
         {
             var lines = code.Split('\n');
-            usings.AddRange(lines.Where(l => l.StartsWith("using ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(';')));
+            usings.AddRange(lines.Where(l => l.StartsWith("using ",
+                StringComparison.Ordinal) && l.TrimEnd().EndsWith(';')));
             statements.AppendLine($"#line {line} \"README.md\"");
             foreach (var l in lines) statements.AppendLine(l.StartsWith("using ", StringComparison.Ordinal) ? "" : l);
             // The reader's own declarations go in after the first block, which makes `ml`.
@@ -59,10 +62,13 @@ public class ReadmeSnippetTests
         }
         // A reader's `dotnet new console` project has the SDK's implicit usings.
         const string ImplicitUsings = "global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
-        string source = ImplicitUsings + "\n" + string.Join('\n', usings.Distinct()) + "\n" + statements + "\n#line default\n" + types;
+        string source = ImplicitUsings + "\n" + string.Join('\n',
+            usings.Distinct()) + "\n" + statements + "\n#line default\n" + types;
         var compilation = CSharpCompilation.Create("ReadmeSnippets",
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: "README.md")],
-            References(), new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+            References(),
+                new CSharpCompilationOptions(OutputKind.ConsoleApplication,
+                    nullableContextOptions: NullableContextOptions.Enable));
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         errors.Should().BeEmpty("every README block must compile as shown:\n" + string.Join("\n", errors));
         using var output = new MemoryStream();
@@ -73,7 +79,8 @@ public class ReadmeSnippetTests
     {
         // The framework, and every assembly the test process has (the library, ML.NET, TorchSharp, …).
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToHashSet();
-        foreach (var a in new[] { typeof(MLNet.LowRank.ExtensionRegistry).Assembly, typeof(Microsoft.ML.MLContext).Assembly })
+        foreach (var a in new[] { typeof(MLNet.LowRank.ExtensionRegistry).Assembly,
+            typeof(Microsoft.ML.MLContext).Assembly })
             paths.Add(a.Location);
         foreach (var f in Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))
             if (IsManaged(f)) paths.Add(f);

@@ -32,7 +32,8 @@ public class ExtensionTests
             using var n = new ScalarArgs(); // numbers held through the native calls (Runtime/ScalarArgs.cs)
             u1 = nn.Parameter(randn(s.OutFeatures, s.Rank, generator: s.Generator).mul(n.Of(scale)));
             v1 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator).mul(n.Of(scale)));
-            u2 = nn.Parameter(s.ZeroOutput ? zeros(s.OutFeatures, s.Rank) : randn(s.OutFeatures, s.Rank, generator: s.Generator).mul(n.Of(scale)));
+            u2 = nn.Parameter(s.ZeroOutput ? zeros(s.OutFeatures, s.Rank) : randn(s.OutFeatures, s.Rank,
+                generator: s.Generator).mul(n.Of(scale)));
             v2 = nn.Parameter(randn(s.Rank, s.InFeatures, generator: s.Generator).mul(n.Of(scale)));
             RegisterComponents();
         }
@@ -62,7 +63,8 @@ public class ExtensionTests
         double.IsFinite(metrics.Perplexity).Should().BeTrue();
         // An untrained model (zero lm_head) scores ln V per token; the held-out figure must be well below where
         // training began.
-        metrics.CrossEntropy.Should().BeLessThan(lm.History[0].TrainLoss - 0.5, "the trained variant predicts text, not a uniform guess");
+        metrics.CrossEntropy.Should()
+            .BeLessThan(lm.History[0].TrainLoss - 0.5, "the trained variant predicts text, not a uniform guess");
         lm.Dispose();
     }
 }
@@ -73,7 +75,8 @@ public class RegistrationTests
     sealed class Impostor : LinearVariant
     {
         public override string Name => "ScaledFactored";
-        public override long ParameterCount(int inFeatures, int outFeatures, int rank) => LinearVariant.Factored.ParameterCount(inFeatures, outFeatures, rank);
+        public override long ParameterCount(int inFeatures, int outFeatures,
+            int rank) => LinearVariant.Factored.ParameterCount(inFeatures, outFeatures, rank);
         public override LinearLayer Create(LinearLayerSpec spec) => LinearVariant.Factored.Create(spec);
     }
 
@@ -81,13 +84,18 @@ public class RegistrationTests
     public void Registering_a_name_twice_is_an_error_unless_it_is_the_same_thing()
     {
         ExtensionRegistry.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());
-        ExtensionRegistry.Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
-        FluentActions.Invoking(() => ExtensionRegistry.Register(new Impostor())).Should().Throw<ArgumentException>().WithMessage("*'ScaledFactored' is registered already*another name*");
-        LinearVariant.Parse("ScaledFactored").Should().BeOfType<MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant>();
+        ExtensionRegistry
+            .Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
+        FluentActions.Invoking(() =>
+            ExtensionRegistry.Register(new Impostor())).Should().Throw<ArgumentException>()
+                .WithMessage("*'ScaledFactored' is registered already*another name*");
+        LinearVariant.Parse("ScaledFactored").Should()
+            .BeOfType<MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant>();
         static RankSchedule First(double[] p) => RankSchedule.Linear(p[0], p[0]);
         ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", First);
         ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", First);
-        FluentActions.Invoking(() => ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind", p => RankSchedule.Linear(p[0], 2 * p[0])))
+        FluentActions.Invoking(() => ExtensionRegistry.RegisterRankSchedule("RegistrationTestKind",
+            p => RankSchedule.Linear(p[0], 2 * p[0])))
             .Should().Throw<ArgumentException>().WithMessage("*registered already*");
     }
 }

@@ -13,12 +13,14 @@ static class LmPipeline
 
     public static LowRankLmTrainer.Options Options(int steps = 15) => new()
     {
-        Model = new() { Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 32, AttentionRank = 8, MlpRank = 8, Variant = LinearVariant.Factored },
+        Model = new() { Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 32, AttentionRank = 8, MlpRank = 8,
+            Variant = LinearVariant.Factored },
         Training = new() { BatchSize = 4, MaxSteps = steps, EvalEvery = 0 },
         Seed = 3,
     };
 
-    public static IEstimator<ITransformer> Build(MLContext ml, LmTokenizerFactory? tokenizer = null, LowRankLmTrainer.Options? options = null) =>
+    public static IEstimator<ITransformer> Build(MLContext ml, LmTokenizerFactory? tokenizer = null,
+        LowRankLmTrainer.Options? options = null) =>
         ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizer ?? LmTokenizer.Bytes())
             .Append(ml.LowRank().Trainers.LowRankLm(options ?? Options()));
 }

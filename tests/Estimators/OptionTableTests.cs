@@ -31,9 +31,12 @@ public class OptionTableTests
     static IEnumerable<RankSchedule?> Schedules() =>
     [
         null, 1, 64, Rank.Fraction(1.0), Rank.Fraction(0.25), Rank.Fraction(1.0 / 3), Rank.Fraction(1e-5),
-        RankSchedule.Linear(8, 64), RankSchedule.Linear(64, 8), RankSchedule.Linear(4.5, 8.25), RankSchedule.Linear(1, 1),
-        RankSchedule.Step(8, 64), RankSchedule.Step(8, 64, 0.3), RankSchedule.Step(8, 64, 1), RankSchedule.Exponential(4, 64), RankSchedule.Exponential(64, 4),
-        RankSchedule.NegativeQuadratic(8, 64), RankSchedule.NegativeQuadratic(1, 2), RankSchedule.Parse("Doubling:3"), RankSchedule.Parse("Doubling:0.5"),
+        RankSchedule.Linear(8, 64), RankSchedule.Linear(64, 8), RankSchedule.Linear(4.5, 8.25),
+            RankSchedule.Linear(1, 1),
+        RankSchedule.Step(8, 64), RankSchedule.Step(8, 64, 0.3), RankSchedule.Step(8, 64, 1),
+            RankSchedule.Exponential(4, 64), RankSchedule.Exponential(64, 4),
+        RankSchedule.NegativeQuadratic(8, 64), RankSchedule.NegativeQuadratic(1, 2), RankSchedule.Parse("Doubling:3"),
+            RankSchedule.Parse("Doubling:0.5"),
     ];
 
     /// <summary>Values of a type, edges included.</summary>
@@ -48,7 +51,8 @@ public class OptionTableTests
             : t == typeof(bool) ? [true, false]
             : t.IsEnum ? Enum.GetValues(t).Cast<object?>()
             : t == typeof(RankSchedule) ? Schedules()
-            : t == typeof(Rank) ? [Rank.Of(1), Rank.Of(64), Rank.Fraction(1.0), Rank.Fraction(0.25), Rank.Fraction(1e-5)]
+            : t == typeof(Rank) ? [Rank.Of(1), Rank.Of(64), Rank.Fraction(1.0), Rank.Fraction(0.25),
+                Rank.Fraction(1e-5)]
             : t == typeof(LinearVariant) ? LinearVariant.BuiltIn
             : t == typeof(IOptimizerFactory) ? [Optimizers.MuonAdamW, Optimizers.AdamW]
             : throw new InvalidOperationException($"no generator for {type.Name}: add one, the property test must cover every option type");
@@ -59,7 +63,10 @@ public class OptionTableTests
     static string Trains(object? value) => value switch
     {
         null => "null",
-        RankSchedule s => string.Join("|", new[] { (1, 64), (4, 64), (8, 64), (3, 16) }.Select(x => string.Join(",", Enumerable.Range(0, x.Item1).Select(i => s.ResolveAt(i, x.Item1, x.Item2))))),
+        RankSchedule s => string.Join("|",
+            new[] { (1, 64), (4, 64), (8, 64), (3,
+                16) }.Select(x => string.Join(",",
+                    Enumerable.Range(0, x.Item1).Select(i => s.ResolveAt(i, x.Item1, x.Item2))))),
         Rank r => $"{r.Absolute}/{r.FractionOfMax:R}",
         LinearVariant v => v.Name,
         IOptimizerFactory f => f.Name,
@@ -93,9 +100,12 @@ public class OptionTableTests
                 var back = new LowRankLmTrainer.Options();
                 d.Set(back, text);
                 d.Get(back).Should().Be(text, $"{d.Name} = {text} reads back as written");
-                object? read = d.Property.GetValue(d.DeclaredIn == "Model" ? back.Model : d.DeclaredIn == "Training" ? back.Training : back);
+                object? read = d.Property.GetValue(d.DeclaredIn == "Model" ? back.Model
+                    : d.DeclaredIn == "Training" ? back.Training : back);
                 Trains(read).Should().Be(Trains(value), $"{d.Name} = {text} must set the value it was written from");
-                if (seen.TryGetValue(text, out var other)) other.Should().Be(Trains(value), $"{d.Name}: two values that train differently both describe themselves as '{text}'");
+                if (seen.TryGetValue(text, out var other))
+                    other.Should()
+                        .Be(Trains(value), $"{d.Name}: two values that train differently both describe themselves as '{text}'");
                 seen[text] = Trains(value);
                 cases++;
             }
@@ -112,9 +122,13 @@ public class OptionTableTests
     [Fact]
     public void Every_declared_member_is_an_option_or_says_why_not_and_each_name_is_declared_once()
     {
-        static IEnumerable<PropertyInfo> Settable(Type t) => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite);
-        var expected = Settable(typeof(GptConfig)).Concat(Settable(typeof(TrainingOptions))).Concat(Settable(typeof(LowRankLmTrainer.Options)))
-            .Where(p => !p.IsDefined(typeof(RunSettingAttribute)) && !p.IsDefined(typeof(FromDataAttribute)) && p.Name is not ("Model" or "Training"))
+        static IEnumerable<PropertyInfo> Settable(Type t) =>
+            t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite);
+        var expected =
+            Settable(typeof(GptConfig)).Concat(Settable(typeof(TrainingOptions)))
+                .Concat(Settable(typeof(LowRankLmTrainer.Options)))
+            .Where(p => !p.IsDefined(typeof(RunSettingAttribute)) && !p.IsDefined(typeof(FromDataAttribute))
+                && p.Name is not ("Model" or "Training"))
             .Select(p => p.Name).ToList();
         OptionTable.Names.Should().BeEquivalentTo(expected);
         expected.Should().OnlyHaveUniqueItems();
@@ -122,7 +136,9 @@ public class OptionTableTests
             TrialParameters.IsKnown(knob).Should().BeTrue($"{knob} is reachable from --set and sweeps");
         foreach (var runSetting in new[] { "Threads", "ReportEvery", "CheckpointPath", "CheckpointEverySteps", "CheckpointEverySeconds", "Resume", "PauseAtStep", "VocabSize", "TokensColumnName", "LogDirectory" })
             TrialParameters.IsKnown(runSetting).Should().BeFalse($"{runSetting} is not what a trial is");
-        FluentActions.Invoking(() => TrialParameters.Set(new LowRankLmTrainer.Options(), "MatrixLearningRat", "0.1")).Should().Throw<ArgumentException>().WithMessage("*did you mean 'MatrixLearningRate'*");
+        FluentActions.Invoking(() =>
+            TrialParameters.Set(new LowRankLmTrainer.Options(), "MatrixLearningRat", "0.1")).Should()
+                .Throw<ArgumentException>().WithMessage("*did you mean 'MatrixLearningRate'*");
     }
 
     [Fact]
@@ -135,22 +151,27 @@ public class OptionTableTests
         string baseFingerprint = Checkpoint.Fingerprint(model, baseOptions, stream, null);
         foreach (var d in OptionTable.All.Where(d => d.DeclaredIn == "Training"))
         {
-            var changed = Values(d.Type).Select(v => { var t = baseOptions with { }; d.Property.SetValue(t, v); return t; })
+            var changed = Values(d.Type).Select(v => { var t = baseOptions with { }; d.Property.SetValue(t,
+                v); return t; })
                 .First(t => d.GetFrom(t) != d.GetFrom(baseOptions));
-            Checkpoint.Fingerprint(model, changed, stream, null).Should().NotBe(baseFingerprint, $"{d.Name} changes the numbers a checkpoint continues");
+            Checkpoint.Fingerprint(model, changed, stream,
+                null).Should().NotBe(baseFingerprint, $"{d.Name} changes the numbers a checkpoint continues");
         }
         foreach (var d in OptionTable.All.Where(d => d.DeclaredIn == "Model"))
         {
-            var value = Values(d.Type).First(v => { var c = config with { }; d.Property.SetValue(c, v); return d.GetFrom(c) != d.GetFrom(config); });
+            var value = Values(d.Type).First(v => { var c = config with { }; d.Property.SetValue(c,
+                v); return d.GetFrom(c) != d.GetFrom(config); });
             var c = config with { };
             d.Property.SetValue(c, value);
             string Text(GptConfig g) => OptionTable.DescribePart(g);
             Text(c).Should().NotBe(Text(config), $"{d.Name} changes the model");
         }
         // Run settings move neither.
-        var run = baseOptions with { Threads = 1, ReportEvery = 7, CheckpointPath = "/tmp/x.ckpt", CheckpointEverySteps = 3, CheckpointEverySeconds = 1, Resume = true, PauseAtStep = 2 };
+        var run = baseOptions with { Threads = 1, ReportEvery = 7, CheckpointPath = "/tmp/x.ckpt",
+            CheckpointEverySteps = 3, CheckpointEverySeconds = 1, Resume = true, PauseAtStep = 2 };
         Checkpoint.Fingerprint(model, run, stream, null).Should().Be(baseFingerprint);
-        var o = new LowRankLmTrainer.Options { ValidationSet = null, LogDirectory = "/tmp/board", TokensColumnName = "Other" };
+        var o = new LowRankLmTrainer.Options { ValidationSet = null, LogDirectory = "/tmp/board",
+            TokensColumnName = "Other" };
         o.Training = o.Training with { Threads = 2, CheckpointPath = "/tmp/c" };
         OptionTable.Describe(o).Should().Equal(OptionTable.Describe(new LowRankLmTrainer.Options()));
     }
@@ -163,7 +184,8 @@ public class OptionTableTests
             var ml = contextSeed is int s ? new MLContext(seed: s) : new MLContext();
             var options = LmPipeline.Options(steps: 2);
             options.Seed = optionsSeed;
-            using var lm = LmPipeline.Build(ml, options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
+            using var lm = LmPipeline.Build(ml,
+                options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
             return lm.History[1].TrainLoss;   // the first is ln V whatever the seed: lm_head starts at zero
         }
         SecondLoss(7, null).Should().Be(SecondLoss(7, null));
@@ -181,24 +203,30 @@ public class OptionTableTests
         var options = LmPipeline.Options(steps: 10_000);
         options.Training = options.Training with { ReportEvery = 3, CheckpointPath = Path.Combine(dir.Path, "c.ckpt") };
         options.Progress = new SynchronousProgress<TrainingProgress>(_ => { if (++reports == 2) CancelExecution(ml); });
-        FluentActions.Invoking(() => LmPipeline.Build(ml, options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))).Should().Throw<OperationCanceledException>();
+        FluentActions.Invoking(() => LmPipeline.Build(ml,
+            options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))).Should()
+                .Throw<OperationCanceledException>();
         reports.Should().Be(2);
-        File.Exists(Path.Combine(dir.Path, "c.ckpt")).Should().BeTrue("cancelling writes the checkpoint, as the token does");
+        File.Exists(Path.Combine(dir.Path, "c.ckpt")).Should()
+            .BeTrue("cancelling writes the checkpoint, as the token does");
     }
 
     /// <summary>MLContext.CancelExecution as ML.NET's own components call it (the interface is internal in Microsoft.ML
     /// 5.0.1).</summary>
     static void CancelExecution(MLContext ml)
     {
-        ml.GetType().GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!.Invoke(ml, null);
+        ml.GetType().GetMethod("CancelExecution",
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!.Invoke(ml, null);
     }
 
     [Fact]
     public void The_simple_catalog_overload_trains_with_the_declared_defaults_for_what_it_leaves_out()
     {
         var ml = new MLContext(seed: 1);
-        var trainer = ml.LowRank().Trainers.LowRankLm(depth: 2, modelDim: 32, headDim: 16, sequenceLength: 32, attentionRank: 8, maxSteps: 2, batchSize: 4);
-        using var lm = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", MLNet.LowRank.Data.Tokenizers.LmTokenizer.Bytes()).Append(trainer)
+        var trainer = ml.LowRank().Trainers.LowRankLm(depth: 2, modelDim: 32, headDim: 16, sequenceLength: 32,
+            attentionRank: 8, maxSteps: 2, batchSize: 4);
+        using var lm = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            MLNet.LowRank.Data.Tokenizers.LmTokenizer.Bytes()).Append(trainer)
             .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
         lm.Model.Config.Depth.Should().Be(2);
         lm.Model.Config.AttentionIsFactored.Should().BeTrue();

@@ -12,7 +12,8 @@ public class PipelineErrorTests
     public void Empty_corpus()
     {
         var docs = ml.LowRank().Data.LoadFromTexts([]);
-        FluentActions.Invoking(() => LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no tokens*Provide text*");
+        FluentActions.Invoking(() =>
+            LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no tokens*Provide text*");
     }
 
     [Theory]
@@ -21,7 +22,8 @@ public class PipelineErrorTests
     public void Whitespace_only_corpus(string tokenizer)
     {
         var docs = ml.LowRank().Data.LoadFromTexts(["  ", "\n\n", "\t", new string(' ', 500)]);
-        FluentActions.Invoking(() => LmPipeline.Build(ml, tokenizer == "bpe" ? LmTokenizer.Bpe(300) : LmTokenizer.Bytes()).Fit(docs))
+        FluentActions.Invoking(() => LmPipeline.Build(ml,
+            tokenizer == "bpe" ? LmTokenizer.Bpe(300) : LmTokenizer.Bytes()).Fit(docs))
             .Should().Throw<ArgumentException>().WithMessage("*'Text'*empty or holds only whitespace*Provide text*");
     }
 
@@ -29,26 +31,39 @@ public class PipelineErrorTests
     public void Corpus_shorter_than_one_sequence()
     {
         var docs = ml.LowRank().Data.LoadFromTexts(["tiny"]);
-        FluentActions.Invoking(() => LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*fewer than one training sequence*");
+        FluentActions.Invoking(() =>
+            LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>()
+                .WithMessage("*fewer than one training sequence*");
     }
 
     [Fact]
     public void Missing_column_is_named_at_fit_and_in_the_schema()
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
-        var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Body", LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(LmPipeline.Options()));
-        FluentActions.Invoking(() => pipeline.Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no column 'Body'*'Text'*");
-        FluentActions.Invoking(() => pipeline.GetOutputSchema(MLNet.LowRank.Transformers.SchemaChecks.ShapeOf(docs.Schema))).Should().Throw<ArgumentException>().WithMessage("*no column 'Body'*");
+        var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Body",
+            LmTokenizer.Bytes()).Append(ml.LowRank().Trainers.LowRankLm(LmPipeline.Options()));
+        FluentActions.Invoking(() =>
+            pipeline.Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no column 'Body'*'Text'*");
+        FluentActions.Invoking(() =>
+            pipeline.GetOutputSchema(MLNet.LowRank.Transformers.SchemaChecks.ShapeOf(docs.Schema))).Should()
+                .Throw<ArgumentException>().WithMessage("*no column 'Body'*");
     }
 
     [Fact]
     public void Wrong_column_type_is_named()
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
-        var trainerOnText = ml.LowRank().Trainers.LowRankLm(new MLNet.LowRank.Estimators.LowRankLmTrainer.Options { TokensColumnName = "Text", Training = new() { MaxSteps = 1 } });
-        FluentActions.Invoking(() => trainerOnText.Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*column 'Text'*must be a vector of Int32*");
-        var numbers = ml.Data.LoadFromEnumerable(new[] { new { Text = 1f } }.Select(x => new NumberRow { Text = x.Text }));
-        FluentActions.Invoking(() => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(numbers))
+        var trainerOnText =
+            ml.LowRank().Trainers
+                .LowRankLm(new MLNet.LowRank.Estimators.LowRankLmTrainer.Options { TokensColumnName = "Text",
+                    Training = new() { MaxSteps = 1 } });
+        FluentActions.Invoking(() =>
+            trainerOnText.Fit(docs)).Should().Throw<ArgumentException>()
+                .WithMessage("*column 'Text'*must be a vector of Int32*");
+        var numbers =
+            ml.Data.LoadFromEnumerable(new[] { new { Text = 1f } }.Select(x => new NumberRow { Text = x.Text }));
+        FluentActions.Invoking(() => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Bytes()).Fit(numbers))
             .Should().Throw<ArgumentException>().WithMessage("*column 'Text' has type Single*must be text*");
     }
 
@@ -58,7 +73,9 @@ public class PipelineErrorTests
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var options = LmPipeline.Options();
         options.Model = options.Model with { HeadDim = 12 };
-        FluentActions.Invoking(() => LmPipeline.Build(ml, options: options).Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*HeadDim*must divide ModelDim = 32*");
+        FluentActions.Invoking(() => LmPipeline.Build(ml,
+            options: options).Fit(docs)).Should().Throw<ArgumentException>()
+                .WithMessage("*HeadDim*must divide ModelDim = 32*");
     }
 
     [Fact]
@@ -71,7 +88,8 @@ public class PipelineErrorTests
         options.Training = options.Training with { ReportEvery = 3 };
         options.Progress = new SyncProgress(_ => { if (++reports == 2) cts.Cancel(); });
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
-        FluentActions.Invoking(() => LmPipeline.Build(ml, options: options).Fit(docs)).Should().Throw<OperationCanceledException>();
+        FluentActions.Invoking(() => LmPipeline.Build(ml,
+            options: options).Fit(docs)).Should().Throw<OperationCanceledException>();
         reports.Should().Be(2);
     }
 
@@ -80,7 +98,9 @@ public class PipelineErrorTests
     {
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
-        LmPipeline.Build(ml, options: LmPipeline.Options(steps: 2)).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel().Dispose();
+        LmPipeline.Build(ml,
+            options: LmPipeline.Options(steps: 2)).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
+                .GetLanguageModel().Dispose();
         messages.Should().Contain(m => m.Contains("parameters: total")).And.Contain(m => m.Contains("step 2"));
     }
 

@@ -44,7 +44,8 @@ public class PipelineTests
         }
         metrics.TokenCount.Should().Be(tokens);
         metrics.ByteCount.Should().Be(bytes, "non-ASCII characters count all their UTF-8 bytes");
-        metrics.Perplexity.Should().BeApproximately(Math.Exp(nll / tokens), 1e-5 * Math.Exp(nll / tokens), "the same windows, summed independently; float32 logits leave ~1e-6");
+        metrics.Perplexity.Should().BeApproximately(Math.Exp(nll / tokens),
+            1e-5 * Math.Exp(nll / tokens), "the same windows, summed independently; float32 logits leave ~1e-6");
         metrics.BitsPerByte.Should().BeApproximately(nll / (Math.Log(2) * bytes), 1e-5 * metrics.BitsPerByte);
         lm.History.Should().HaveCount(15);
         lm.Dispose();
@@ -80,7 +81,8 @@ public class PipelineTests
             var options = LmPipeline.Options(steps: 4);
             options.Seed = seed;
             options.Training = options.Training with { DataSeed = dataSeed };
-            var lm = LmPipeline.Build(ml, options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
+            var lm = LmPipeline.Build(ml,
+                options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts)).GetLanguageModel();
             var losses = lm.History.Select(h => h.TrainLoss).ToArray();
             lm.Dispose();
             return losses;
@@ -98,7 +100,8 @@ public class PipelineTests
         var model = LmPipeline.Build(ml, LmTokenizer.Bpe(300)).Fit(docs);
         var metrics = ml.LowRank().Evaluate(model.Transform(docs));
         metrics.ByteCount.Should().Be(LmPipeline.Texts.Sum(t => (long)System.Text.Encoding.UTF8.GetByteCount(t)));
-        metrics.ByteCount.Should().BeGreaterThan(LmPipeline.Texts.Sum(t => (long)t.Length), "the texts hold multi-byte characters");
+        metrics.ByteCount.Should().BeGreaterThan(LmPipeline.Texts.Sum(t =>
+            (long)t.Length), "the texts hold multi-byte characters");
         metrics.BitsPerByte.Should().BeApproximately(metrics.NegLogLikelihood / Math.Log(2) / metrics.ByteCount, 1e-12);
         model.GetLanguageModel().Dispose();
     }
@@ -117,7 +120,8 @@ public class PipelineTests
         var after = ml.LowRank().Evaluate(loaded.Transform(docs));
         after.NegLogLikelihood.Should().Be(before.NegLogLikelihood);
         after.TokenCount.Should().Be(before.TokenCount);
-        loaded.GetLanguageModel().Generate("Document", 20, temperature: 0).Should().Be(model.GetLanguageModel().Generate("Document", 20, temperature: 0));
+        loaded.GetLanguageModel().Generate("Document", 20,
+            temperature: 0).Should().Be(model.GetLanguageModel().Generate("Document", 20, temperature: 0));
         loaded.GetLanguageModel().History.Should().HaveCount(model.GetLanguageModel().History.Count);
         loaded.GetLanguageModel().Summary.TotalParameters.Should().Be(model.GetLanguageModel().Summary.TotalParameters);
 
@@ -129,7 +133,8 @@ public class PipelineTests
         FluentActions.Invoking(() => ml2.Model.Load(path, out _)).Should().Throw<Exception>().Which
             .GetBaseException().Message.Should().Contain("mlContext.LowRank().LoadModel(path)");
         // Even without our catalog registered, ML.NET's own error quotes the contract, which names the call.
-        AllMessages(FluentActions.Invoking(() => new MLContext().Model.Load(path, out _)).Should().Throw<Exception>().Which)
+        AllMessages(FluentActions.Invoking(() => new MLContext().Model.Load(path,
+            out _)).Should().Throw<Exception>().Which)
             .Should().Contain("LoadModel(path)");
 
         model.GetLanguageModel().Dispose();
@@ -149,7 +154,9 @@ public class PipelineTests
         ml.Model.Save(model, docs.Schema, path);
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        FluentActions.Invoking(() => ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage("*truncated or corrupted*");
+        FluentActions.Invoking(() =>
+            ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
+                .WithMessage("*truncated or corrupted*");
         model.GetLanguageModel().Dispose();
         File.Delete(path);
     }
@@ -161,8 +168,11 @@ public class PipelineTests
         var model = LmPipeline.Build(ml).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts));
         var lm = model.GetLanguageModel();
         lm.Generate("The", 15, temperature: 0).Should().Be(lm.Generate("The", 15, temperature: 0));
-        lm.Generate("The", 15, temperature: 1, topK: 10, seed: 5).Should().Be(lm.Generate("The", 15, temperature: 1, topK: 10, seed: 5));
-        Enumerable.Range(0, 5).Select(s => lm.Generate("The", 15, temperature: 1.5, seed: s)).Distinct().Count().Should().BeGreaterThan(1);
+        lm.Generate("The", 15, temperature: 1, topK: 10,
+            seed: 5).Should().Be(lm.Generate("The", 15, temperature: 1, topK: 10, seed: 5));
+        Enumerable.Range(0,
+            5).Select(s => lm.Generate("The", 15, temperature: 1.5,
+                seed: s)).Distinct().Count().Should().BeGreaterThan(1);
         lm.Dispose();
     }
 }

@@ -30,7 +30,8 @@ public class SpecificationDefaultsTests
             { "rotary base", "base 10000", c.RopeBase - 10000 },
             { "norm eps", "`x · rsqrt(mean(x²) + eps)`, eps 1e-6", (c.NormEps - 1e-6) * 1e6 },
             { "MLP ratio", "MLP hidden = 4·dim", c.MlpRatio - 4 },
-            { "Muon learning rate", "Muon for every 2-D matrix inside the blocks (lr 0.02", t.MatrixLearningRate - 0.02 },
+            { "Muon learning rate", "Muon for every 2-D matrix inside the blocks (lr 0.02",
+                t.MatrixLearningRate - 0.02 },
             { "Muon momentum", "Nesterov momentum 0.95", t.MuonMomentum - 0.95 },
             { "Muon momentum start", "ramped linearly from 0.85", t.MuonMomentumStart - 0.85 },
             { "Muon momentum ramp", "over the first 300 steps", t.MuonMomentumWarmupSteps - 300 },
@@ -51,7 +52,8 @@ public class SpecificationDefaultsTests
 
     [Theory]
     [MemberData(nameof(Defaults))]
-    public void Each_constant_of_the_spec_is_the_default_of_its_option(string what, string specText, double differenceFromSpec)
+    public void Each_constant_of_the_spec_is_the_default_of_its_option(string what, string specText,
+        double differenceFromSpec)
     {
         Spec.Should().Contain(specText, $"docs/model-spec.md states the {what}");
         differenceFromSpec.Should().BeApproximately(0, 1e-12, $"the {what} default is the spec's");
@@ -92,20 +94,23 @@ public class SpecificationDefaultsTests
         Spec.Should().Contain("both scaled by (dim/768)^−0.5").And.Contain("lr 0.004, not scaled");
         // AdamW's first step moves every weight by its learning rate times the sign of its gradient (m/√v = ±1), so the
         // step read back from a weight is its group's rate.
-        var config = new GptConfig { VocabSize = 64, Depth = 1, ModelDim = dim, HeadDim = 16, SequenceLength = 8, Variant = LinearVariant.FactoredDiagonal, AttentionRank = Rank.Of(4), MlpRank = Rank.Of(4) };
+        var config = new GptConfig { VocabSize = 64, Depth = 1, ModelDim = dim, HeadDim = 16, SequenceLength = 8,
+            Variant = LinearVariant.FactoredDiagonal, AttentionRank = Rank.Of(4), MlpRank = Rank.Of(4) };
         using var model = Gpt.Create(config, seed: 1);
         var options = new TrainingOptions { MaxSteps = 1 };
         var (_, vectors, embedding, head) = Optimizers.Partition(model);
         vectors.Should().NotBeEmpty("FactoredDiagonal has a vector per layer");
         var optimizers = options.Optimizer.Create(model, options);
-        var watched = new[] { (Name: "wte", Param: (torch.Tensor)embedding, Rate: 0.2 * Math.Sqrt(768.0 / dim)), ("lm_head", head[0], 0.004 * Math.Sqrt(768.0 / dim)), ("block vector", vectors[0], 0.004) };
+        var watched = new[] { (Name: "wte", Param: (torch.Tensor)embedding, Rate: 0.2 * Math.Sqrt(768.0 / dim)),
+            ("lm_head", head[0], 0.004 * Math.Sqrt(768.0 / dim)), ("block vector", vectors[0], 0.004) };
         var before = watched.Select(w => w.Param.detach().clone()).ToArray();
         foreach (var p in model.parameters()) p.grad = torch.ones_like(p);
         foreach (var o in optimizers) o.Step(0, 1.0);
         for (int i = 0; i < watched.Length; i++)
         {
             using var moved = (before[i] - watched[i].Param.detach()).abs().mean();
-            moved.item<float>().Should().BeApproximately((float)watched[i].Rate, (float)(1e-4 * watched[i].Rate), $"{watched[i].Name} at width {dim}");
+            moved.item<float>().Should().BeApproximately((float)watched[i].Rate,
+                (float)(1e-4 * watched[i].Rate), $"{watched[i].Name} at width {dim}");
         }
         foreach (var o in optimizers) o.Dispose();
         foreach (var t in before) t.Dispose();

@@ -12,7 +12,8 @@ public class MetricEdgeTests
     static readonly string[] Documents =
     [
         "Café.",
-        string.Join(" ", Enumerable.Range(0, 30).Select(i => $"the quick brown fox {i} jumps over the lazy dog, naïve 中文")),
+        string.Join(" ",
+            Enumerable.Range(0, 30).Select(i => $"the quick brown fox {i} jumps over the lazy dog, naïve 中文")),
         "Ok",
     ];
 
@@ -28,7 +29,8 @@ public class MetricEdgeTests
         var model = LmPipeline.Build(ml, LmTokenizer.Bpe(300), options).Fit(train);
         using var lm = model.GetLanguageModel();
 
-        var scores = Documents.Select(d => (Score: lm.Score(lm.Tokenizer.Encode(d)), Bytes: System.Text.Encoding.UTF8.GetByteCount(d))).ToList();
+        var scores = Documents.Select(d => (Score: lm.Score(lm.Tokenizer.Encode(d)),
+            Bytes: System.Text.Encoding.UTF8.GetByteCount(d))).ToList();
         foreach (var (score, bytes) in scores) score.Bytes.Should().Be(bytes, "a document's bytes are its UTF-8 bytes");
         long tokens = scores.Sum(s => s.Score.Tokens), totalBytes = scores.Sum(s => s.Bytes);
         tokens.Should().BeLessThan(totalBytes, "BPE tokens hold several bytes");
@@ -40,7 +42,8 @@ public class MetricEdgeTests
         metrics.CrossEntropy.Should().BeApproximately(nll / tokens, 1e-9 * metrics.CrossEntropy);
         metrics.BitsPerByte.Should().BeApproximately(nll / (Math.Log(2) * totalBytes), 1e-9 * metrics.BitsPerByte);
         double meanOfDocuments = scores.Average(s => s.Score.NegLogLikelihood / s.Score.Tokens);
-        Math.Abs(meanOfDocuments - metrics.CrossEntropy).Should().BeGreaterThan(1e-3, "the documents differ enough for a per-document mean to be told apart");
+        Math.Abs(meanOfDocuments - metrics.CrossEntropy).Should()
+            .BeGreaterThan(1e-3, "the documents differ enough for a per-document mean to be told apart");
 
         // The periodic evaluation at the last step, over the whole validation set, reports the same bits per byte.
         var last = lm.History[^1];

@@ -14,7 +14,8 @@ public class StudyV4SmokeTests
 {
     static Process Start(string dir, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Study.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_NUM_THREADS"] = "1";
@@ -25,7 +26,8 @@ public class StudyV4SmokeTests
     {
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(8))) { p.Kill(entireProcessTree: true); throw new TimeoutException("the v4 smoke did not finish"); }
+        if (!p.WaitForExit(TimeSpan.FromMinutes(8))) { p
+            .Kill(entireProcessTree: true); throw new TimeoutException("the v4 smoke did not finish"); }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
@@ -37,7 +39,8 @@ public class StudyV4SmokeTests
         // The smoke run reads its first 60 books: 3 that the hash holds out and 45 that it does not, within them.
         var all = BrownCorpus.Load().Select(d => d with { Text = d.Text[..Math.Min(3000, d.Text.Length)] }).ToList();
         var books = all.Where(d => DocumentSplit.IsValidation(d.Id, 0.05)).Take(3)
-            .Concat(all.Where(d => !DocumentSplit.IsValidation(d.Id, 0.05)).Take(45)).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+            .Concat(all.Where(d => !DocumentSplit.IsValidation(d.Id, 0.05)).Take(45)).OrderBy(d => d.Id,
+                StringComparer.Ordinal).ToList();
         var files = new Dictionary<string, string>();
         foreach (var (chunk, i) in books.Chunk(books.Count / 2 + 1).Select((c, i) => (c, i)))
         {
@@ -45,10 +48,12 @@ public class StudyV4SmokeTests
             using (var gz = new GZipStream(File.Create(Path.Combine(folder, name)), CompressionLevel.Fastest))
             using (var w = new StreamWriter(gz))
                 foreach (var b in chunk)
-                    w.WriteLine(JsonSerializer.Serialize(new { text = b.Text, author = b.Group, title = b.Id, source = b.Id, blob = b.Id }));
+                    w.WriteLine(JsonSerializer.Serialize(new { text = b.Text, author = b.Group, title = b.Id,
+                        source = b.Id, blob = b.Id }));
             files[name] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, name))));
         }
-        File.WriteAllText(Path.Combine(folder, "manifest.json"), JsonSerializer.Serialize(new { documents = books.Count, files }));
+        File.WriteAllText(Path.Combine(folder, "manifest.json"),
+            JsonSerializer.Serialize(new { documents = books.Count, files }));
     }
 
     [Fact]
@@ -57,11 +62,13 @@ public class StudyV4SmokeTests
         using var temp = new TempDirectory("study-v4-");
         string dir = temp.Path;
         Corpus(Path.Combine(dir, "corpus"));
-        string[] args = ["--v4", "--smoke", "--corpus", "corpus", "--shards", "shards", "--out", "study", "--results", "results.md", "--poll-seconds", "1"];
+        string[] args =
+            ["--v4", "--smoke", "--corpus", "corpus", "--shards", "shards", "--out", "study", "--results", "results.md", "--poll-seconds", "1"];
         var streams = new[] { Start(dir, args), Start(dir, args) };
         var runs = streams.Select(Finish).ToList();
         foreach (var (code, output) in runs) code.Should().Be(0, output);
-        var trained = runs.SelectMany(r => r.Output.Split('\n').Where(l => l.Contains(": perplexity ", StringComparison.Ordinal))
+        var trained = runs.SelectMany(r => r.Output.Split('\n').Where(l => l.Contains(": perplexity ",
+            StringComparison.Ordinal))
             .Select(l => l[l.IndexOf("] trial ", StringComparison.Ordinal)..])).ToList();
         var records = Directory.GetFiles(Path.Combine(dir, "study", "v4"), "trial-*.json", SearchOption.AllDirectories)
             .Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "trials").ToList();
@@ -71,11 +78,14 @@ public class StudyV4SmokeTests
 
         // The page from the records alone (no corpus needed), then a re-run that trains nothing.
         Directory.Move(Path.Combine(dir, "corpus"), Path.Combine(dir, "corpus-away"));
-        var (pageCode, pageOutput) = Finish(Start(dir, "--v4", "--smoke", "--report-only", "--out", "study", "--results", "results.md"));
+        var (pageCode,
+            pageOutput) = Finish(Start(dir, "--v4", "--smoke", "--report-only", "--out", "study", "--results", "results.md"));
         pageCode.Should().Be(0, pageOutput);
         string page = File.ReadAllText(Path.Combine(dir, "results-v4.md"));
-        page.Should().Contain("Every stage of the plan has finished.").And.Contain("## The depth question: `deep` against `dense`")
-            .And.MatchRegex(@"\| 16 × \| equal FLOPs \| 2 \| [+−]\d\.\d{4} \[").And.MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
+        page.Should().Contain("Every stage of the plan has finished.").And
+            .Contain("## The depth question: `deep` against `dense`")
+            .And.MatchRegex(@"\| 16 × \| equal FLOPs \| 2 \| [+−]\d\.\d{4} \[").And
+                .MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
             .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**");
         Directory.Move(Path.Combine(dir, "corpus-away"), Path.Combine(dir, "corpus"));
         var (code2, output2) = Finish(Start(dir, args));

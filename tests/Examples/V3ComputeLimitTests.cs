@@ -8,7 +8,8 @@ namespace MLNet.LowRank.Tests.Examples;
 
 public class V3ComputeLimitTests
 {
-    static TrialResult Record(int index, double train, double eval, TrialStatus status = TrialStatus.Completed, string? copiedFrom = null) => new()
+    static TrialResult Record(int index, double train, double eval, TrialStatus status = TrialStatus.Completed,
+        string? copiedFrom = null) => new()
     {
         Id = $"trial-{index:000}-0000000000000000", Index = index, Parameters = [], Configuration = [], Status = status,
         TrainSeconds = train, EvalSeconds = eval, CopiedFrom = copiedFrom,

@@ -11,13 +11,15 @@ public class V4RulesTests
     static readonly Budget One = new("1", 1, 1121);
 
     static PairedGap Gap(double low95, double high95, double low90, double high90) =>
-        new("equal tokens", One, new Estimate((low95 + high95) / 2, low95, high95, 5), new Estimate((low90 + high90) / 2, low90, high90, 5, 0.90));
+        new("equal tokens", One, new Estimate((low95 + high95) / 2, low95, high95, 5),
+            new Estimate((low90 + high90) / 2, low90, high90, 5, 0.90));
 
     [Fact]
     public void The_quadratic_through_three_budgets_is_exact_for_a_quadratic_and_uses_only_seeds_present_at_all_three()
     {
         static double F(int seed, double x) => 1.5 + 0.01 * seed - 0.1 * x + 0.01 * x * x;
-        var nodes = new[] { 0.0, 2.0, 4.0 }.Select(x => (X: x, Loss: Enumerable.Range(1, 5).ToDictionary(s => s, s => F(s, x)))).ToList();
+        var nodes = new[] { 0.0, 2.0,
+            4.0 }.Select(x => (X: x, Loss: Enumerable.Range(1, 5).ToDictionary(s => s, s => F(s, x)))).ToList();
         nodes[2].Loss.Remove(5);   // seed 5 lacks the 16 × run
         var read = V4Rules.Quadratic(nodes, Math.Log2(1.387));
         read.Keys.Should().BeEquivalentTo([1, 2, 3, 4]);
@@ -26,13 +28,16 @@ public class V4RulesTests
 
     [Theory]
     [InlineData(-0.004, 0.006, -0.003, 0.005, 0.60, "matches", "matched")]
-    [InlineData(0.001, 0.009, 0.002, 0.008, 0.01, "trails by less than the margin", "trails within the margin (a case rule 4 does not name)")]
+    [InlineData(0.001, 0.009, 0.002, 0.008,
+        0.01, "trails by less than the margin", "trails within the margin (a case rule 4 does not name)")]
     [InlineData(0.011, 0.030, 0.012, 0.028, 0.001, "trails", "not supported")]
     [InlineData(-0.030, -0.012, -0.028, -0.013, 0.001, "beats", "supported")]
     [InlineData(-0.009, -0.001, -0.008, -0.002, 0.01, "beats by less than the margin", "supported")]
     [InlineData(-0.020, 0.020, -0.015, 0.015, 0.90, "unresolved", "open")]
-    [InlineData(0.002, 0.012, 0.003, 0.011, 0.20, "unresolved", "open")]   // not significant after Holm, reaches past +δ
-    public void A_gap_is_read_by_the_plans_rules(double low95, double high95, double low90, double high90, double holm, string reading, string hypothesis)
+    [InlineData(0.002, 0.012, 0.003, 0.011,
+        0.20, "unresolved", "open")]   // not significant after Holm, reaches past +δ
+    public void A_gap_is_read_by_the_plans_rules(double low95, double high95, double low90, double high90, double holm,
+        string reading, string hypothesis)
     {
         var gap = Gap(low95, high95, low90, high90);
         V4Rules.Reading(gap, holm).Should().Be(reading);
@@ -43,9 +48,11 @@ public class V4RulesTests
     public void A_paired_gap_needs_two_common_seeds_and_pairs_them_by_seed()
     {
         V4Rules.Paired("equal tokens", One, new() { [1] = 1.0 }, new() { [1] = 0.9 }).Should().BeNull();
-        var gap = V4Rules.Paired("equal tokens", One, new() { [1] = 1.02, [2] = 1.03, [3] = 1.05 }, new() { [1] = 1.00, [2] = 1.01, [3] = 1.02, [4] = 9.0 })!;
+        var gap = V4Rules.Paired("equal tokens", One, new() { [1] = 1.02, [2] = 1.03, [3] = 1.05 },
+            new() { [1] = 1.00, [2] = 1.01, [3] = 1.02, [4] = 9.0 })!;
         gap.Ci95.N.Should().Be(3, "seed 4 has no partner");
         gap.Ci95.Value.Should().BeApproximately((0.02 + 0.02 + 0.03) / 3, 1e-12);
-        (gap.Ci90.High - gap.Ci90.Low).Should().BeLessThan(gap.Ci95.High - gap.Ci95.Low, "the 90 % interval is the narrower");
+        (gap.Ci90.High - gap.Ci90.Low).Should()
+            .BeLessThan(gap.Ci95.High - gap.Ci95.Low, "the 90 % interval is the narrower");
     }
 }

@@ -14,7 +14,8 @@ public class ClaimTests
 
     /// <summary>Writes generation <paramref name="generation"/> of (id, rung) as a holder on <paramref name="host"/>
     /// would.</summary>
-    static string Forge(TrialClaims claims, string id, int rung, int generation, string host, int pid, string state = "held", TimeSpan? age = null)
+    static string Forge(TrialClaims claims, string id, int rung, int generation, string host, int pid,
+        string state = "held", TimeSpan? age = null)
     {
         Directory.CreateDirectory(claims.Directory);
         string path = claims.PathOf(id, rung, generation);
@@ -31,7 +32,8 @@ public class ClaimTests
         var first = claims.TryClaim("trial-000-a", 0);
         first.Should().NotBeNull();
         claims.TryClaim("trial-000-a", 0).Should().BeNull("this process holds it and is alive");
-        claims.TryClaim("trial-000-a", 1).Should().NotBeNull("another rung is another run").And.Subject.As<ClaimLease>().Dispose();
+        claims.TryClaim("trial-000-a",
+            1).Should().NotBeNull("another rung is another run").And.Subject.As<ClaimLease>().Dispose();
         claims.Active().Should().BeEquivalentTo([("trial-000-a", 0)]);
         first!.Dispose();
         claims.Active().Should().BeEmpty();
@@ -67,7 +69,8 @@ public class ClaimTests
         Forge(claims, "t-other", 0, 0, "some-other-host", NoSuchProcess);
         claims.TryClaim("t-other", 0).Should().BeNull("another host's fresh claim stands whatever its process id");
         Forge(claims, "t-other", 0, 1, "some-other-host", NoSuchProcess, age: TimeSpan.FromMinutes(20));
-        using (var taken = claims.TryClaim("t-other", 0)) taken.Should().NotBeNull("silent for longer than the stale time");
+        using (var taken = claims.TryClaim("t-other",
+            0)) taken.Should().NotBeNull("silent for longer than the stale time");
         // On this host a holder whose process is gone is taken over at once.
         Forge(claims, "t-here", 0, 0, HostIdentity.Name, NoSuchProcess);
         using var mine = claims.TryClaim("t-here", 0);
@@ -88,7 +91,9 @@ public class ClaimTests
         lease.IsLost.Should().BeTrue();
         lease.LostToken.IsCancellationRequested.Should().BeTrue("the run under way is told to stop");
         lease.Dispose();
-        claims.Generations("trial-002-c", 1).Select(g => g.Path).Should().Equal([claims.PathOf("trial-002-c", 1, lease.Generation), theirs], "the loser writes no release over the winner");
+        claims.Generations("trial-002-c",
+            1).Select(g => g.Path).Should().Equal([claims.PathOf("trial-002-c", 1, lease.Generation),
+                theirs], "the loser writes no release over the winner");
         claims.Active().Should().Contain(("trial-002-c", 1));
     }
 
@@ -102,8 +107,10 @@ public class ClaimTests
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow - TimeSpan.FromSeconds(10));
         // Data preparation, the final evaluation or a save report no progress; the timer beats regardless.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > TimeSpan.FromSeconds(1) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        (DateTime.UtcNow - File.GetLastWriteTimeUtc(path)).Should().BeLessThan(TimeSpan.FromSeconds(1), "the timer touched the claim");
+        while (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > TimeSpan.FromSeconds(1)
+            && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        (DateTime.UtcNow - File.GetLastWriteTimeUtc(path)).Should()
+            .BeLessThan(TimeSpan.FromSeconds(1), "the timer touched the claim");
         claims.TryClaim("trial-003-d", 0).Should().BeNull();
     }
 
@@ -127,7 +134,8 @@ public class ClaimTests
 
     static TrialResult Record(int index, double perplexity) => new()
     {
-        Id = Id(index), Index = index, Parameters = [], Configuration = [], Status = TrialStatus.Completed, Perplexity = perplexity,
+        Id = Id(index), Index = index, Parameters = [], Configuration = [], Status = TrialStatus.Completed,
+            Perplexity = perplexity,
     };
 
     [Fact]
@@ -150,8 +158,10 @@ public class ClaimTests
         BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be(Id(2));
         Finish(3, 15);
         BestModel.Publish(models, store, ExperimentObjective.Perplexity, keepEveryModel: false).Should().Be(Id(2));
-        File.ReadAllText(Path.Combine(models, "best.zip")).Should().Be("model 2", "the best of all records, not of the last publisher's own trials");
-        Directory.GetFiles(models).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("best.json", "best.zip");
+        File.ReadAllText(Path.Combine(models, "best.zip")).Should()
+            .Be("model 2", "the best of all records, not of the last publisher's own trials");
+        Directory.GetFiles(models).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should()
+            .Equal("best.json", "best.zip");
 
         // A trial finished but not yet published by its shard (its record written, its zip there) still wins.
         Finish(4, 5);
@@ -171,15 +181,20 @@ public class ClaimTests
     {
         using var temp = new TempDirectory("transient-");
         var store = new ResultStore(temp.Path);
-        store.Write(Record(0, 10) with { Status = TrialStatus.Failed, Error = "OutOfMemoryException", Transient = TrialFailure.IsTransient(new OutOfMemoryException()) });
-        store.Write(Record(1, 10) with { Status = TrialStatus.Failed, Error = "ArgumentException", Transient = TrialFailure.IsTransient(new ArgumentException("rank")) });
-        store.IsFinished(Id(0)).Should().BeFalse("out of memory is the machine's state, not the trial's: a rerun retries it");
+        store.Write(Record(0, 10) with { Status = TrialStatus.Failed, Error = "OutOfMemoryException",
+            Transient = TrialFailure.IsTransient(new OutOfMemoryException()) });
+        store.Write(Record(1, 10) with { Status = TrialStatus.Failed, Error = "ArgumentException",
+            Transient = TrialFailure.IsTransient(new ArgumentException("rank")) });
+        store.IsFinished(Id(0)).Should()
+            .BeFalse("out of memory is the machine's state, not the trial's: a rerun retries it");
         store.IsFinished(Id(1)).Should().BeTrue("a bad configuration fails the same way every time");
         TrialFailure.IsTransient(new IOException("No space left on device")).Should().BeTrue();
         TrialFailure.IsTransient(new InvalidOperationException("wrapped", new IOException("disk"))).Should().BeTrue();
         TrialFailure.IsTransient(new FileNotFoundException("gone")).Should().BeFalse();
         TrialFailure.IsTransient(new InvalidDataException("corrupt")).Should().BeFalse();
-        TrialFailure.IsTransient(new System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:75] DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes.")).Should().BeTrue();
-        TrialFailure.IsTransient(new System.Runtime.InteropServices.ExternalException("shape '[2, 3]' is invalid for input of size 5")).Should().BeFalse();
+        TrialFailure
+            .IsTransient(new System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:75] DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes.")).Should().BeTrue();
+        TrialFailure
+            .IsTransient(new System.Runtime.InteropServices.ExternalException("shape '[2, 3]' is invalid for input of size 5")).Should().BeFalse();
     }
 }

@@ -21,11 +21,13 @@ public class ExperimentSpecTests
 
     /// <summary>The experiment a spec configures, without data (so its identity needs no corpus).</summary>
     static LowRankExperiment Configured(ExperimentSpec spec) =>
-        spec.Configure(new Microsoft.ML.MLContext(seed: 1).LowRank().CreateExperiment()).SetTrialRunner(new NeverRuns());
+        spec.Configure(new Microsoft.ML.MLContext(seed: 1).LowRank().CreateExperiment())
+            .SetTrialRunner(new NeverRuns());
 
     sealed class NeverRuns : ITrialRunner
     {
-        public TrialResult Run(TrialContext context, CancellationToken cancellationToken) => throw new InvalidOperationException("not run");
+        public TrialResult Run(TrialContext context,
+            CancellationToken cancellationToken) => throw new InvalidOperationException("not run");
     }
 
     [Fact]
@@ -36,11 +38,13 @@ public class ExperimentSpecTests
         {
             var again = ExperimentSpec.Parse(spec.ToJson(everyOption), "saved.json");
             Configured(again).Fingerprint().Should().Equal(Configured(spec).Fingerprint());
-            Configured(again).PlanTrials().Select(t => t.Id).Should().Equal(Configured(spec).PlanTrials().Select(t => t.Id));
+            Configured(again).PlanTrials().Select(t =>
+                t.Id).Should().Equal(Configured(spec).PlanTrials().Select(t => t.Id));
             again.ToJson().Should().Be(spec.ToJson(), "saving is stable");
         }
         spec.TrialBudget.Should().Be(new TrialBudget(steps: 12, seconds: 30));
-        spec.Baseline.Training.Should().Match<TrainingOptions>(t => t.EvalEvery == 4 && t.EvalTokens == 2048 && t.ThresholdPerplexity == 300.5 && t.Threads == 2);
+        spec.Baseline.Training.Should().Match<TrainingOptions>(t => t.EvalEvery == 4 && t.EvalTokens == 2048
+            && t.ThresholdPerplexity == 300.5 && t.Threads == 2);
         spec.EarlyStopping.Should().Be(new SuccessiveHalvingOptions(3, 2));
         spec.NamedOptions.Should().Contain(["EvalTokens", "ThresholdPerplexity", "MlpRank"]).And.NotContain("RopeBase");
         Configured(spec).Fingerprint()["trialBudget"].Should().Be("steps=12 tokens= seconds=30");
@@ -55,9 +59,12 @@ public class ExperimentSpecTests
             """, "s.json");
         spec.Tuner.Should().Be("explicit");
         var again = ExperimentSpec.Parse(spec.ToJson(), "saved.json");
-        again.SearchSpace.Dimensions.Single().Should().Match<SearchDimension>(d => d.IsRange && d.Min == 0.005 && d.Max == 0.08 && d.LogScale);
-        Configured(again).PlanTrials().Select(t => t.Id).Should().Equal(Configured(spec).PlanTrials().Select(t => t.Id)).And.HaveCount(2);
-        FluentActions.Invoking(() => ExperimentSpec.Parse("""{ "searchSpace": { "MatrixLearningRate": { "min": 0.1 } } }""", "s.json"))
+        again.SearchSpace.Dimensions.Single().Should().Match<SearchDimension>(d => d.IsRange && d.Min == 0.005
+            && d.Max == 0.08 && d.LogScale);
+        Configured(again).PlanTrials().Select(t =>
+            t.Id).Should().Equal(Configured(spec).PlanTrials().Select(t => t.Id)).And.HaveCount(2);
+        FluentActions.Invoking(() =>
+            ExperimentSpec.Parse("""{ "searchSpace": { "MatrixLearningRate": { "min": 0.1 } } }""", "s.json"))
             .Should().Throw<ArgumentException>().WithMessage("*MatrixLearningRate*needs \"min\" and \"max\"*");
     }
 
@@ -67,7 +74,8 @@ public class ExperimentSpecTests
         var spec = new ExperimentSpec();
         spec.Baseline.Training.EvalTokens.Should().Be(new TrainingOptions().EvalTokens).And.Be(65_536);
         spec.Baseline.Training.EvalEvery.Should().Be(new TrainingOptions().EvalEvery);
-        ExperimentSpec.Parse("{}", "empty.json").ToJson().Should().Contain("\"baseline\": {}", "nothing away from its default is written");
+        ExperimentSpec.Parse("{}", "empty.json").ToJson().Should()
+            .Contain("\"baseline\": {}", "nothing away from its default is written");
     }
 
     [Fact]
@@ -82,7 +90,8 @@ public class ExperimentSpecTests
         var named = ExperimentSpec.Parse("""{ "trialSteps": 3, "evalTokens": 65536 }""", "s.json");
         named.KeepFormerEvalTokensDefault(dir.Path).Should().BeFalse("the config chose");
         named.Baseline.Training.EvalTokens.Should().Be(65_536);
-        new ExperimentSpec().KeepFormerEvalTokensDefault(Path.Combine(dir.Path, "new")).Should().BeFalse("a new directory takes the default");
+        new ExperimentSpec().KeepFormerEvalTokensDefault(Path.Combine(dir.Path, "new")).Should()
+            .BeFalse("a new directory takes the default");
     }
 
     [Theory]
@@ -91,7 +100,8 @@ public class ExperimentSpecTests
     [InlineData("""{ "experimentMinutes": 1e300 }""", "*experimentMinutes*at most 1,000,000,000 minutes*1e300*")]
     [InlineData("""{ "trials": [ 5 ] }""", "*trials*array of trials*")]
     public void A_bad_key_or_value_is_named(string json, string message) =>
-        FluentActions.Invoking(() => ExperimentSpec.Parse(json, "s.json")).Should().Throw<ArgumentException>().WithMessage($"*{message}*");
+        FluentActions.Invoking(() =>
+            ExperimentSpec.Parse(json, "s.json")).Should().Throw<ArgumentException>().WithMessage($"*{message}*");
 
     [Fact]
     public void A_job_arrays_tasks_read_the_effective_spec_and_plan_the_emitting_commands_trials()
@@ -99,16 +109,23 @@ public class ExperimentSpecTests
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path, run = Path.Combine(dir, "run");
         string[] flags = ["--param", "MatrixLearningRate=0.01,0.03", "--tuner", "grid", "--trial-steps", "7"];
-        var (code, output) = SweepFixture.Run(dir, ["sweep", "--config", "sweep.json", "--run-dir", run, .. flags, "--emit-sbatch", "job.sbatch", "--tasks", "3"]);
+        var (code,
+            output) = SweepFixture.Run(dir,
+                ["sweep", "--config", "sweep.json", "--run-dir", run,
+                    .. flags, "--emit-sbatch", "job.sbatch", "--tasks", "3"]);
         code.Should().Be(0, output);
         string effective = Path.Combine(run, "sweep-spec.json");
-        File.ReadAllText(Path.Combine(dir, "job.sbatch")).Should().Contain($"sweep --config '{effective}' --run-dir '{run}'");
+        File.ReadAllText(Path.Combine(dir, "job.sbatch")).Should()
+            .Contain($"sweep --config '{effective}' --run-dir '{run}'");
 
         var (listCode, emitted) = SweepFixture.Run(dir, "sweep", "--config", effective, "--run-dir", run, "--list");
-        var (_, direct) = SweepFixture.Run(dir, ["sweep", "--config", "sweep.json", "--run-dir", run, .. flags, "--list"]);
+        var (_, direct) = SweepFixture.Run(dir,
+            ["sweep", "--config", "sweep.json", "--run-dir", run, .. flags, "--list"]);
         listCode.Should().Be(0, emitted);
         emitted.Should().Be(direct).And.Contain("MatrixLearningRate=0.03");
-        emitted.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(3 * 3 * 2, "the grid of the config's two dimensions and the flag's");
+        emitted.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries).Should()
+                .HaveCount(3 * 3 * 2, "the grid of the config's two dimensions and the flag's");
         var spec = ExperimentSpec.Load(effective);
         spec.TrialBudget!.Steps.Should().Be(7);
         spec.Baseline.Training.EvalTokens.Should().Be(1024, "the config's value, written out with every other option");

@@ -17,13 +17,20 @@ public class OptionsSweepTests
     /// resume.</summary>
     static readonly Dictionary<string, string> Recorded = new()
     {
-        ["AdamBeta1"] = "0.8", ["AdamBeta2"] = "0.95", ["AdamEpsilon"] = "1E-10", ["AdamMatrixLearningRate"] = "0.003", ["AttentionRank"] = "dense",
-        ["BatchSize"] = "16", ["DataSeed"] = "100", ["Depth"] = "4", ["DivergenceLoss"] = "100", ["EmbeddingLearningRate"] = "0.2", ["EvalEvery"] = "14",
-        ["EvalTokens"] = "16384", ["FinalLrFraction"] = "0", ["FrobeniusDecay"] = "0", ["GradientAccumulationSteps"] = "1", ["GradientClip"] = "1",
-        ["HeadDim"] = "32", ["HeadLearningRate"] = "0.004", ["HeadRank"] = "dense", ["Init"] = "Matched", ["MatrixLearningRate"] = "0.005",
-        ["MaxSeconds"] = "none", ["MaxSteps"] = "none", ["MaxTokens"] = "1146880", ["MlpRank"] = "dense", ["ModelDim"] = "64", ["MuonMomentum"] = "0.95",
-        ["MuonMomentumStart"] = "0.85", ["MuonMomentumWarmupSteps"] = "14", ["NewtonSchulzSteps"] = "5", ["Optimizer"] = "MuonAdamW", ["Seed"] = "100",
-        ["SequenceLength"] = "256", ["ThresholdPerplexity"] = "none", ["Variant"] = "Dense", ["VectorLearningRate"] = "0.004", ["WarmdownFraction"] = "0.2",
+        ["AdamBeta1"] = "0.8", ["AdamBeta2"] = "0.95", ["AdamEpsilon"] = "1E-10", ["AdamMatrixLearningRate"] = "0.003",
+            ["AttentionRank"] = "dense",
+        ["BatchSize"] = "16", ["DataSeed"] = "100", ["Depth"] = "4", ["DivergenceLoss"] = "100",
+            ["EmbeddingLearningRate"] = "0.2", ["EvalEvery"] = "14",
+        ["EvalTokens"] = "16384", ["FinalLrFraction"] = "0", ["FrobeniusDecay"] = "0",
+            ["GradientAccumulationSteps"] = "1", ["GradientClip"] = "1",
+        ["HeadDim"] = "32", ["HeadLearningRate"] = "0.004", ["HeadRank"] = "dense", ["Init"] = "Matched",
+            ["MatrixLearningRate"] = "0.005",
+        ["MaxSeconds"] = "none", ["MaxSteps"] = "none", ["MaxTokens"] = "1146880", ["MlpRank"] = "dense",
+            ["ModelDim"] = "64", ["MuonMomentum"] = "0.95",
+        ["MuonMomentumStart"] = "0.85", ["MuonMomentumWarmupSteps"] = "14", ["NewtonSchulzSteps"] = "5",
+            ["Optimizer"] = "MuonAdamW", ["Seed"] = "100",
+        ["SequenceLength"] = "256", ["ThresholdPerplexity"] = "none", ["Variant"] = "Dense",
+            ["VectorLearningRate"] = "0.004", ["WarmdownFraction"] = "0.2",
         ["WarmupSteps"] = "0", ["WeightDecay"] = "0",
     };
 
@@ -37,11 +44,13 @@ public class OptionsSweepTests
         // record names the same trial.
         described.Where(kv => !Recorded.ContainsKey(kv.Key)).Should().BeEquivalentTo(new Dictionary<string, string>
         {
-            ["LogitSoftCap"] = "15", ["MlpRatio"] = "4", ["NormEps"] = "1E-06", ["RankMultiple"] = "1", ["RopeBase"] = "10000", ["DivergenceMargin"] = "5",
+            ["LogitSoftCap"] = "15", ["MlpRatio"] = "4", ["NormEps"] = "1E-06", ["RankMultiple"] = "1",
+                ["RopeBase"] = "10000", ["DivergenceMargin"] = "5",
         });
         described.Where(kv => Recorded.ContainsKey(kv.Key)).Should().BeEquivalentTo(Recorded);
         OptionTable.SameConfiguration(described, Recorded).Should().BeTrue();
-        OptionTable.SameConfiguration(described, new Dictionary<string, string>(Recorded) { ["RopeBase"] = "500" }).Should().BeFalse();
+        OptionTable.SameConfiguration(described,
+            new Dictionary<string, string>(Recorded) { ["RopeBase"] = "500" }).Should().BeFalse();
         options.Training.MuonMomentumWarmupSteps.Should().Be(14);
         options.Training.MaxTokens.Should().Be(1_146_880);
     }
@@ -49,14 +58,17 @@ public class OptionsSweepTests
     [Fact]
     public void Every_training_option_that_changes_a_trial_is_sweepable()
     {
-        foreach (var p in typeof(TrainingOptions).GetProperties().Where(p => p.CanWrite && !p.IsDefined(typeof(RunSettingAttribute), false)))
+        foreach (var p in typeof(TrainingOptions).GetProperties().Where(p => p.CanWrite
+            && !p.IsDefined(typeof(RunSettingAttribute), false)))
             TrialParameters.IsKnown(p.Name).Should().BeTrue($"{p.Name} changes a trial's numbers");
         var o = TrialParameters.Apply(new LowRankLmTrainer.Options(), new Dictionary<string, string>
         {
-            ["AdamBeta1"] = "0.9", ["WarmupSteps"] = "25", ["GradientClip"] = "0.5", ["WeightDecay"] = "0.1", ["MuonMomentum"] = "0.9",
+            ["AdamBeta1"] = "0.9", ["WarmupSteps"] = "25", ["GradientClip"] = "0.5", ["WeightDecay"] = "0.1",
+                ["MuonMomentum"] = "0.9",
             ["FinalLrFraction"] = "0.1", ["MaxSeconds"] = "none", ["NewtonSchulzSteps"] = "3",
         }).Training;
-        (o.AdamBeta1, o.WarmupSteps, o.GradientClip, o.WeightDecay, o.MuonMomentum, o.FinalLrFraction, o.MaxSeconds, o.NewtonSchulzSteps)
+        (o.AdamBeta1, o.WarmupSteps, o.GradientClip, o.WeightDecay, o.MuonMomentum, o.FinalLrFraction, o.MaxSeconds,
+            o.NewtonSchulzSteps)
             .Should().Be((0.9, 25, 0.5, 0.1, 0.9, 0.1, (double?)null, 3));
         var act = () => TrialParameters.Set(new LowRankLmTrainer.Options(), "AdamBeta1", "high");
         act.Should().Throw<ArgumentException>().WithMessage("*AdamBeta1*'high'*");
@@ -66,12 +78,16 @@ public class OptionsSweepTests
     [Fact]
     public void Default_ranges_come_from_the_options_attributes()
     {
-        var space = new SearchSpace().AddDefault("MatrixLearningRate").AddDefault("WarmupSteps").AddDefault("BatchSize");
-        space.Dimensions[0].Should().BeEquivalentTo(new SearchDimension("MatrixLearningRate", [], 1e-4, 1.0, LogScale: true, Integer: false));
-        space.Dimensions[1].Should().BeEquivalentTo(new SearchDimension("WarmupSteps", [], 0, 2000, LogScale: false, Integer: true));
+        var space =
+            new SearchSpace().AddDefault("MatrixLearningRate").AddDefault("WarmupSteps").AddDefault("BatchSize");
+        space.Dimensions[0].Should().BeEquivalentTo(new SearchDimension("MatrixLearningRate", [], 1e-4, 1.0,
+            LogScale: true, Integer: false));
+        space.Dimensions[1].Should().BeEquivalentTo(new SearchDimension("WarmupSteps", [], 0, 2000, LogScale: false,
+            Integer: true));
         space.Dimensions[2].Choices.Should().Equal("4", "8", "16", "32", "64", "128");
         var trials = Tuners.Random(20, seed: 1).Trials(new SearchSpace().AddDefault("MatrixLearningRate"));
-        trials.Select(t => double.Parse(t["MatrixLearningRate"], System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-4 && v <= 1.0);
+        trials.Select(t => double.Parse(t["MatrixLearningRate"],
+            System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-4 && v <= 1.0);
         var act = () => new SearchSpace().AddDefault("Seed");
         act.Should().Throw<ArgumentException>().WithMessage("*Seed*no default range*");
     }
@@ -99,13 +115,15 @@ public class OptionsSweepTests
             .RunAsync();
         var scaled = result.Trials.Single(t => t.Parameters["Variant"] == "ScaledFactored");
         scaled.Status.Should().Be(TrialStatus.Completed);
-        scaled.TotalParameters.Should().Be(result.Trials.Single(t => t.Parameters["Variant"] == "Factored").TotalParameters + 2 * (4 * 8 + 2 * 8),
+        scaled.TotalParameters.Should().Be(result.Trials.Single(t =>
+            t.Parameters["Variant"] == "Factored").TotalParameters + 2 * (4 * 8 + 2 * 8),
             "one scale per rank direction: 4 attention and 2 MLP layers of rank 8 in each of 2 blocks");
 
         var loaded = ml.LowRank().LoadModel(Path.Combine(dir, "models", scaled.Id + ".zip"));
         using var lm = loaded.GetLanguageModel();
         lm.Model.Config.Variant.Should().BeSameAs(LinearVariant.Parse("ScaledFactored"));
         lm.Model.Blocks[0].Attention.Projections.First().Should().BeOfType<ScaledFactoredLinear>();
-        ml.LowRank().Evaluate(loaded.Transform(split.Validation)).Perplexity.Should().BeApproximately(scaled.Perplexity!.Value, 1e-6 * scaled.Perplexity.Value);
+        ml.LowRank().Evaluate(loaded.Transform(split.Validation)).Perplexity.Should()
+            .BeApproximately(scaled.Perplexity!.Value, 1e-6 * scaled.Perplexity.Value);
     }
 }

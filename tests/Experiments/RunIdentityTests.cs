@@ -10,12 +10,14 @@ namespace MLNet.LowRank.Tests.Experiments;
 
 public class RunIdentityTests
 {
-    static LowRankExperiment Experiment(MLContext ml, string dir, IEnumerable<string> texts, double validationFraction, LinearVariant? variant = null)
+    static LowRankExperiment Experiment(MLContext ml, string dir, IEnumerable<string> texts, double validationFraction,
+        LinearVariant? variant = null)
     {
         var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadFromTexts(texts), validationFraction);
         var baseline = LmPipeline.Options(steps: 1);
         if (variant is not null) baseline.Model = baseline.Model with { Variant = variant };
-        return ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), baseline).SetDataset(split.Train, split.Validation)
+        return ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), baseline).SetDataset(split.Train,
+            split.Validation)
             .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }]).SetResultDirectory(dir);
     }
 
@@ -29,9 +31,12 @@ public class RunIdentityTests
         (await Experiment(ml, dir.Path, texts, 0.25).RunAsync()).Should().HaveCount(1, "the same data resumes");
 
         var edited = texts.Select((t, i) => i == 5 ? t + " One more sentence." : t).ToArray();
-        await FluentActions.Awaiting(() => Experiment(ml, dir.Path, edited, 0.25).RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage("*data.*documents*");
-        await FluentActions.Awaiting(() => Experiment(ml, dir.Path, texts, 0.5).RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage("*data.validation*");
-        File.ReadAllText(Path.Combine(dir.Path, "experiment.json")).Should().Contain("\"data.train\"").And.Contain("\"tokenizerFingerprint\"").And.Contain("\"extensions\": \"none\"");
+        await FluentActions.Awaiting(() => Experiment(ml, dir.Path, edited,
+            0.25).RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage("*data.*documents*");
+        await FluentActions.Awaiting(() => Experiment(ml, dir.Path, texts,
+            0.5).RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage("*data.validation*");
+        File.ReadAllText(Path.Combine(dir.Path, "experiment.json")).Should().Contain("\"data.train\"").And
+            .Contain("\"tokenizerFingerprint\"").And.Contain("\"extensions\": \"none\"");
     }
 
     [Fact]

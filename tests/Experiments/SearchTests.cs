@@ -42,9 +42,11 @@ public class SearchTests
             context.Progress?.Report(new TrainingProgress(steps, steps * 100L, loss, loss, 1000, 1, TimeSpan.Zero));
             return new TrialResult
             {
-                Id = context.Settings.Id, Index = context.Settings.Index, Parameters = new(context.Settings.Parameters), Configuration = [],
+                Id = context.Settings.Id, Index = context.Settings.Index,
+                    Parameters = new(context.Settings.Parameters), Configuration = [],
                 Status = context.Settings.PauseAtStep is null ? TrialStatus.Completed : TrialStatus.Paused,
-                CrossEntropy = loss, Perplexity = Math.Exp(loss), BitsPerByte = loss / Math.Log(2), Steps = steps, Tokens = steps * 100L,
+                CrossEntropy = loss, Perplexity = Math.Exp(loss), BitsPerByte = loss / Math.Log(2), Steps = steps,
+                    Tokens = steps * 100L,
                 SecondsToThreshold = loss, TokensToThreshold = (long)(1000 * loss),
             };
         }
@@ -67,7 +69,8 @@ public class SearchTests
         string dir = dirTemp.Path;
         var runner = new SyntheticRunner();
         var best = new List<TrialResult>();
-        var result = await Synthetic(dir, runner, Grid).SetGridSearch().SetSuccessiveHalving(minSteps: 10).SetMonitor(new BestMonitor(best.Add)).RunAsync();
+        var result = await Synthetic(dir, runner,
+            Grid).SetGridSearch().SetSuccessiveHalving(minSteps: 10).SetMonitor(new BestMonitor(best.Add)).RunAsync();
 
         var summary = result.EarlyStopping!;
         summary.Rungs.Should().Equal(10, 30, 90, 270);
@@ -75,15 +78,18 @@ public class SearchTests
         summary.CandidatesPerRung.Should().BeInDescendingOrder();
         summary.CandidatesPerRung[^1].Should().BeGreaterThan(0);
         summary.FullGridSteps.Should().Be(27 * 270);
-        summary.StepsTrained.Should().Be(result.Trials.Sum(t => (long)t.Steps), "each candidate's steps are those of its last rung");
+        summary.StepsTrained.Should().Be(result.Trials.Sum(t =>
+            (long)t.Steps), "each candidate's steps are those of its last rung");
         summary.ComputeFraction.Should().BeLessThan(0.4);
 
-        result.BestTrial!.Parameters.Should().Equal(new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["AttentionRank"] = "16" }, "the bowl's minimum");
+        result.BestTrial!.Parameters.Should().Equal(new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02",
+            ["AttentionRank"] = "16" }, "the bowl's minimum");
         result.BestTrial.Status.Should().Be(TrialStatus.Completed);
         result.BestTrial.Steps.Should().Be(270, "a finalist trains its whole budget");
         result.Trials.Should().HaveCount(27);
         result.Trials.Count(t => t.Status == TrialStatus.Completed).Should().Be(summary.CandidatesPerRung[^1]);
-        result.Trials.Where(t => t.Status != TrialStatus.Completed).Should().OnlyContain(t => t.Status == TrialStatus.Stopped && t.Steps < 270);
+        result.Trials.Where(t => t.Status != TrialStatus.Completed).Should().OnlyContain(t =>
+            t.Status == TrialStatus.Stopped && t.Steps < 270);
         best[^1].Id.Should().Be(result.BestTrial.Id);
         runner.Runs.Select(r => (r.Id, r.Rung)).Should().OnlyHaveUniqueItems("no rung of a candidate runs twice");
         // A continued candidate resumes from its rung: every run but a first rung has the previous rung recorded.
@@ -97,7 +103,8 @@ public class SearchTests
     {
         using var straightDirTemp = new TempDirectory("asha-");
         string straightDir = straightDirTemp.Path;
-        var straight = await Synthetic(straightDir, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
+        var straight = await Synthetic(straightDir, new SyntheticRunner(),
+            Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
 
         // Interrupted after 20 runs, then resumed.
         using var dirTemp = new TempDirectory("asha-");
@@ -116,8 +123,10 @@ public class SearchTests
         // Two shards over one directory, one after the other (as two tasks of a job array that do not overlap).
         using var sharedTemp = new TempDirectory("asha-");
         string shared = sharedTemp.Path;
-        await Synthetic(shared, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(0, 2).RunAsync();
-        var both = await Synthetic(shared, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(1, 2).RunAsync();
+        await Synthetic(shared, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(0,
+            2).RunAsync();
+        var both = await Synthetic(shared, new SyntheticRunner(),
+            Grid).SetGridSearch().SetSuccessiveHalving(10).SetShard(1, 2).RunAsync();
         both.Trials.Should().HaveCount(27);
         both.BestTrial!.Id.Should().Be(straight.BestTrial!.Id);
         both.Trials.Should().OnlyContain(t => t.Status == TrialStatus.Completed || t.Status == TrialStatus.Stopped);
@@ -137,19 +146,23 @@ public class SearchTests
             var runner = r;
             runner.OnRun = _ =>
             {
-                if (runner.Runs.Count == 0 && !bothStarted.IsSet) { bothStarted.Signal(); bothStarted.Wait(TimeSpan.FromSeconds(30)); }
+                if (runner.Runs.Count == 0
+                    && !bothStarted.IsSet) { bothStarted.Signal(); bothStarted.Wait(TimeSpan.FromSeconds(30)); }
                 Thread.Sleep(5);
             };
         }
-        var results = await Task.WhenAll(runners.Select(r => Task.Run(() => Synthetic(temp.Path, r, Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync())));
+        var results = await Task.WhenAll(runners.Select(r => Task.Run(() => Synthetic(temp.Path, r,
+            Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync())));
         var runs = runners.SelectMany(r => r.Runs).Select(r => (r.Id, r.Rung)).ToList();
         runs.Should().OnlyHaveUniqueItems("a claimed rung is never run by the other experiment");
         runners.Should().OnlyContain(r => r.Runs.Count > 0, "both did part of the work");
         runs.Should().HaveCount(CountRuns(temp.Path));
-        var final = await Synthetic(temp.Path, new SyntheticRunner(), Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
+        var final = await Synthetic(temp.Path, new SyntheticRunner(),
+            Grid).SetGridSearch().SetSuccessiveHalving(10).RunAsync();
         final.Trials.Should().HaveCount(27);
         final.Trials.Should().OnlyContain(t => t.Status == TrialStatus.Completed || t.Status == TrialStatus.Stopped);
-        final.BestTrial!.Parameters.Should().Equal(new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["AttentionRank"] = "16" });
+        final.BestTrial!.Parameters.Should().Equal(new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02",
+            ["AttentionRank"] = "16" });
     }
 
     [Fact]
@@ -162,8 +175,10 @@ public class SearchTests
         failing.Runs.Should().HaveCount(3);
         var rerun = new FailingRunner([]);
         var result = await Synthetic(temp.Path, rerun, space).SetGridSearch().RunAsync();
-        rerun.Runs.Select(r => r.Parameters["MatrixLearningRate"]).Should().Equal(["0.01"], "only the transient failure is retried");
-        result.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.01").Status.Should().Be(TrialStatus.Completed);
+        rerun.Runs.Select(r =>
+            r.Parameters["MatrixLearningRate"]).Should().Equal(["0.01"], "only the transient failure is retried");
+        result.Trials.Single(t =>
+            t.Parameters["MatrixLearningRate"] == "0.01").Status.Should().Be(TrialStatus.Completed);
         result.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.05").Status.Should().Be(TrialStatus.Failed);
 
         // Under successive halving too: the failed rung's record is removed when the next run starts.
@@ -175,7 +190,8 @@ public class SearchTests
         second.Runs.Should().Contain(r => r.Parameters["MatrixLearningRate"] == "0.02" && r.Rung == 0);
         first.Runs.Should().Contain(r => r.Parameters["MatrixLearningRate"] == "0.02" && r.Rung == 0);
         var retried = after.Trials.Single(t => t.Parameters["MatrixLearningRate"] == "0.02");
-        retried.Status.Should().Be(TrialStatus.Stopped, "retried, it trained its rungs; with three candidates none reaches the last");
+        retried.Status.Should()
+            .Be(TrialStatus.Stopped, "retried, it trained its rungs; with three candidates none reaches the last");
         retried.Transient.Should().BeFalse();
         second.Runs.Should().OnlyContain(r => r.Parameters["MatrixLearningRate"] == "0.02", "the others' rungs stand");
     }
@@ -191,7 +207,9 @@ public class SearchTests
         {
             var result = inner.Run(context, ct);
             return failures.TryGetValue(context.Settings.Parameters["MatrixLearningRate"], out bool transient)
-                ? result with { Status = TrialStatus.Failed, Error = transient ? "OutOfMemoryException: simulated" : "ArgumentException: simulated", Transient = transient, Perplexity = null, CrossEntropy = null }
+                ? result with { Status = TrialStatus.Failed,
+                    Error = transient ? "OutOfMemoryException: simulated" : "ArgumentException: simulated",
+                        Transient = transient, Perplexity = null, CrossEntropy = null }
                 : result;
         }
     }
@@ -203,10 +221,12 @@ public class SearchTests
     [Fact]
     public async Task An_adaptive_tuner_beats_nothing_twice_and_replays_its_proposals_on_resume()
     {
-        var space = new SearchSpace().AddRange("MatrixLearningRate", 0.0005, 0.5, logScale: true).Add("AttentionRank", Ranks);
+        var space = new SearchSpace().AddRange("MatrixLearningRate", 0.0005, 0.5, logScale: true).Add("AttentionRank",
+            Ranks);
         using var straightDirTemp = new TempDirectory("local-");
         string straightDir = straightDirTemp.Path;
-        var straight = await Synthetic(straightDir, new SyntheticRunner(), space, steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, randomStarts: 4, seed: 3)).RunAsync();
+        var straight = await Synthetic(straightDir, new SyntheticRunner(), space,
+            steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, randomStarts: 4, seed: 3)).RunAsync();
         straight.Trials.Should().HaveCount(16);
         straight.Trials.Select(t => TrialKey.Of(t.Parameters)).Should().OnlyHaveUniqueItems();
         // Local search around the incumbent gets closer to the bowl's minimum than its own random starts did.
@@ -218,15 +238,20 @@ public class SearchTests
         using var cancel = new CancellationTokenSource();
         var first = new SyntheticRunner();
         first.OnRun = _ => { if (first.Runs.Count == 6) cancel.Cancel(); };
-        var act = () => Synthetic(dir, first, space, steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, 4, seed: 3)).RunAsync(cancel.Token);
+        var act = () => Synthetic(dir, first, space,
+            steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, 4, seed: 3)).RunAsync(cancel.Token);
         await act.Should().ThrowAsync<OperationCanceledException>();
         var second = new SyntheticRunner();
-        var resumed = await Synthetic(dir, second, space, steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, 4, seed: 3)).RunAsync();
-        resumed.Trials.Select(t => TrialKey.Of(t.Parameters)).Should().Equal(straight.Trials.Select(t => TrialKey.Of(t.Parameters)), "the tuner replays the recorded trials and proposes as before");
+        var resumed = await Synthetic(dir, second, space,
+            steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, 4, seed: 3)).RunAsync();
+        resumed.Trials.Select(t =>
+            TrialKey.Of(t.Parameters)).Should().Equal(straight.Trials.Select(t =>
+                TrialKey.Of(t.Parameters)), "the tuner replays the recorded trials and proposes as before");
         first.Runs.Should().HaveCount(6);
         second.Runs.Should().HaveCount(16 - 6, "the six finished trials are not run again");
 
-        var shard = () => Synthetic(dir, second, space).SetTuner(AdaptiveTuners.LocalSearch(16)).SetShard(0, 2).RunAsync();
+        var shard = () => Synthetic(dir, second, space).SetTuner(AdaptiveTuners.LocalSearch(16)).SetShard(0,
+            2).RunAsync();
         await shard.Should().ThrowAsync<InvalidOperationException>().WithMessage("*adaptive tuner*one process*");
     }
 
@@ -245,7 +270,8 @@ public class SearchTests
             var o = Outcomes[context.Settings.Parameters["MatrixLearningRate"]];
             return new TrialResult
             {
-                Id = context.Settings.Id, Index = context.Settings.Index, Parameters = new(context.Settings.Parameters), Configuration = [],
+                Id = context.Settings.Id, Index = context.Settings.Index,
+                    Parameters = new(context.Settings.Parameters), Configuration = [],
                 Status = TrialStatus.Completed, Perplexity = o.Ppl, CrossEntropy = Math.Log(o.Ppl), BitsPerByte = o.Bpb,
                 SecondsToThreshold = o.Seconds, TokensToThreshold = o.Tokens, Steps = 50,
             };
@@ -260,7 +286,8 @@ public class SearchTests
     public async Task The_objective_decides_the_best_trial(ExperimentObjective objective, string best)
     {
         using var dirTemp = new TempDirectory("objective-");
-        var result = await Synthetic(dirTemp.Path, new DisagreeingRunner(), new SearchSpace().Add("MatrixLearningRate", "0.005", "0.02", "0.1"), steps: 50)
+        var result = await Synthetic(dirTemp.Path, new DisagreeingRunner(),
+            new SearchSpace().Add("MatrixLearningRate", "0.005", "0.02", "0.1"), steps: 50)
             .SetGridSearch().SetObjective(objective).RunAsync();
         result.Objective.Should().Be(objective);
         result.BestTrial!.Parameters["MatrixLearningRate"].Should().Be(best);
@@ -294,10 +321,12 @@ public class SearchTests
             $"running {ids[1]}", $"progress {ids[1]} 2", $"progress {ids[1]} 4", $"progress {ids[1]} 6", $"progress {ids[1]} 8", $"completed {ids[1]}",
         ], "a learning rate 200× smaller does not beat the first trial in 8 steps");
         result.BestTrial!.Id.Should().Be(ids[0]);
-        Directory.GetFiles(Path.Combine(dir, "models")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal("best.json", "best.zip");
+        Directory.GetFiles(Path.Combine(dir, "models")).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should()
+            .Equal("best.json", "best.zip");
         var best = ml.LowRank().LoadModel(Path.Combine(dir, "models", "best.zip"));
         var metrics = ml.LowRank().Evaluate(best.Transform(split.Validation));
-        metrics.Perplexity.Should().BeApproximately(result.BestTrial.Perplexity!.Value, 1e-6 * metrics.Perplexity, "the kept model is the best trial's");
+        metrics.Perplexity.Should().BeApproximately(result.BestTrial.Perplexity!.Value,
+            1e-6 * metrics.Perplexity, "the kept model is the best trial's");
         best.GetLanguageModel().Dispose();
     }
 
@@ -309,8 +338,10 @@ public class SearchTests
     sealed class RecordingMonitor(List<string> events) : IMonitor
     {
         public void ReportRunningTrial(TrialSettings trial) => events.Add($"running {trial.Id}");
-        public void ReportTrialProgress(TrialSettings trial, TrainingProgress progress) => events.Add($"progress {trial.Id} {progress.Step}");
-        public void ReportCompletedTrial(TrialSettings trial, TrialResult result) => events.Add($"completed {trial.Id}");
+        public void ReportTrialProgress(TrialSettings trial,
+            TrainingProgress progress) => events.Add($"progress {trial.Id} {progress.Step}");
+        public void ReportCompletedTrial(TrialSettings trial,
+            TrialResult result) => events.Add($"completed {trial.Id}");
         public void ReportFailTrial(TrialSettings trial, TrialResult result) => events.Add($"failed {trial.Id}");
         public void ReportBestTrial(TrialResult result) => events.Add($"best {result.Id}");
     }

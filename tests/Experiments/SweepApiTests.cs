@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Experiments;
 
 public class SweepApiTests
 {
-    internal static LowRankExperiment Experiment(MLContext ml, string dir, SearchSpace space, LowRankLmTrainer.Options? baseline = null)
+    internal static LowRankExperiment Experiment(MLContext ml, string dir, SearchSpace space,
+        LowRankLmTrainer.Options? baseline = null)
     {
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
@@ -26,17 +27,22 @@ public class SweepApiTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         var ml = new MLContext(seed: 1);
         var events = new List<ExperimentProgress>();
-        var results = await Experiment(ml, dir, new SearchSpace().Add("AttentionRank", "dense", "4", "8").Add("MlpRank", "dense", "8", "16"))
+        var results = await Experiment(ml, dir,
+            new SearchSpace().Add("AttentionRank", "dense", "4", "8").Add("MlpRank", "dense", "8", "16"))
             .SetOneAtATimeScan()
             .SetMonitor(new SyncProgress<ExperimentProgress>(events.Add))
             .RunAsync();
 
         results.Should().HaveCount(5, "baseline + 2 attention ranks + 2 MLP ranks");
-        results.Should().OnlyContain(r => r.Status == TrialStatus.Completed && r.Perplexity > 1 && r.LossCurve.Count > 1);
+        results.Should().OnlyContain(r => r.Status == TrialStatus.Completed && r.Perplexity > 1
+            && r.LossCurve.Count > 1);
         results.Select(r => TrialKey.Of(r.Parameters)).Should().OnlyHaveUniqueItems();
-        results[0].Parameters.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "dense", ["MlpRank"] = "dense" });
+        results[0].Parameters.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "dense",
+            ["MlpRank"] = "dense" });
         results.Single(r => r.Parameters["AttentionRank"] == "4").AttentionRanks.Should().Equal(4, 4);
-        results.Single(r => r.Parameters["MlpRank"] == "8").NonEmbeddingParameters.Should().BeLessThan(results[0].NonEmbeddingParameters);
+        results.Single(r =>
+            r.Parameters["MlpRank"] == "8").NonEmbeddingParameters.Should()
+                .BeLessThan(results[0].NonEmbeddingParameters);
         events.Count(e => e.Result is not null).Should().Be(5);
         // MFU = training FLOPs per token (model-spec §3) × tokens/s ÷ the measured peak of the training device.
         double peak = MLNet.LowRank.Training.MachinePeak.Float32FlopsPerSecond();
@@ -52,18 +58,26 @@ public class SweepApiTests
         // The report says what these five records say: the best trial, every trial ranked by perplexity, the frontier.
         var ci = System.Globalization.CultureInfo.InvariantCulture;
         var ranked = results.OrderBy(r => r.Perplexity).ToList();
-        report.Should().Contain($"**Best trial:** #{ranked[0].Index} ({TrialKey.Of(ranked[0].Parameters)}): perplexity {ranked[0].Perplexity!.Value.ToString("F3", ci)}");
-        var rows = report.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| \d+ \|")).ToList();
+        report.Should()
+            .Contain($"**Best trial:** #{ranked[0].Index} ({TrialKey.Of(ranked[0].Parameters)}): perplexity {ranked[0].Perplexity!.Value.ToString("F3", ci)}");
+        var rows =
+            report.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| \d+ \|")).ToList();
         rows.Should().HaveCount(5);
-        rows.Select(l => int.Parse(l.Split('|')[1].Trim(), ci)).Should().Equal(ranked.Select(r => r.Index), "rows ranked by validation perplexity");
-        rows.Select(l => l.Split('|')[6].Trim()).Should().Equal(ranked.Select(r => r.Perplexity!.Value.ToString("F3", ci)));
+        rows.Select(l => int.Parse(l.Split('|')[1].Trim(),
+            ci)).Should().Equal(ranked.Select(r => r.Index), "rows ranked by validation perplexity");
+        rows.Select(l => l.Split('|')[6].Trim()).Should().Equal(ranked.Select(r => r.Perplexity!.Value.ToString("F3",
+            ci)));
         // Frontier by definition: no other trial has at most as many parameters and at most the perplexity, one
         // strictly.
-        var frontier = ranked.Where(a => !ranked.Any(b => b != a && b.NonEmbeddingParameters <= a.NonEmbeddingParameters && b.Perplexity <= a.Perplexity
-            && (b.NonEmbeddingParameters < a.NonEmbeddingParameters || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
+        var frontier = ranked.Where(a => !ranked.Any(b => b != a
+            && b.NonEmbeddingParameters <= a.NonEmbeddingParameters && b.Perplexity <= a.Perplexity
+            && (b.NonEmbeddingParameters < a.NonEmbeddingParameters
+                || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
         frontier.Should().NotBeEmpty();
-        var frontierLine = report.Split('\n').SkipWhile(l => !l.StartsWith("## Pareto frontier (non-embedding", StringComparison.Ordinal)).Skip(2).First();
-        frontierLine.Trim().Should().Be(string.Join(", ", frontier.Select(t => $"#{t.Index} ({t.NonEmbeddingParameters:N0}, {t.Perplexity!.Value.ToString("F2", ci)})")));
+        var frontierLine = report.Split('\n').SkipWhile(l => !l.StartsWith("## Pareto frontier (non-embedding",
+            StringComparison.Ordinal)).Skip(2).First();
+        frontierLine.Trim().Should().Be(string.Join(", ",
+            frontier.Select(t => $"#{t.Index} ({t.NonEmbeddingParameters:N0}, {t.Perplexity!.Value.ToString("F2", ci)})")));
         foreach (var png in new[] { "loss_vs_time.png", "parameters.png", "pareto.png", "rank_profile.png", "perplexity_vs_attentionrank.png", "perplexity_vs_mlprank.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(dir, png));
@@ -97,13 +111,16 @@ public class SweepApiTests
     [Fact]
     public async Task A_trial_finished_in_another_run_directory_is_copied_not_rerun()
     {
-        string first = Directory.CreateTempSubdirectory().FullName, second = Directory.CreateTempSubdirectory().FullName, third = Directory.CreateTempSubdirectory().FullName;
+        string first = Directory.CreateTempSubdirectory().FullName,
+            second = Directory.CreateTempSubdirectory().FullName, third = Directory.CreateTempSubdirectory().FullName;
         var ml = new MLContext(1);
-        var done = await Experiment(ml, first, new SearchSpace().Add("AttentionRank", "4", "8")).SetGridSearch().RunAsync();
+        var done = await Experiment(ml, first,
+            new SearchSpace().Add("AttentionRank", "4", "8")).SetGridSearch().RunAsync();
 
         // The same model named differently (MlpRank 8 is the baseline's value) plus one new trial.
         var results = await Experiment(ml, second, new SearchSpace())
-            .SetTrials([new Dictionary<string, string> { ["MlpRank"] = "16" }, new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "8" }])
+            .SetTrials([new Dictionary<string, string> { ["MlpRank"] = "16" },
+                new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "8" }])
             .SetReuse(first)
             .RunAsync();
         results.Should().HaveCount(2);
@@ -126,11 +143,13 @@ public class SweepApiTests
     [Fact]
     public async Task Advanced_training_and_evaluation_options_are_part_of_a_trials_identity()
     {
-        string first = Directory.CreateTempSubdirectory().FullName, second = Directory.CreateTempSubdirectory().FullName;
+        string first = Directory.CreateTempSubdirectory().FullName,
+            second = Directory.CreateTempSubdirectory().FullName;
         var ml = new MLContext(1);
         var trial = new Dictionary<string, string> { ["AttentionRank"] = "8" };
         var done = await Experiment(ml, first, new SearchSpace()).SetTrials([trial]).RunAsync();
-        done.Single().Configuration.Should().ContainKeys("WarmupSteps", "WarmdownFraction", "GradientClip", "AdamBeta1", "AdamBeta2",
+        done.Single().Configuration.Should()
+            .ContainKeys("WarmupSteps", "WarmdownFraction", "GradientClip", "AdamBeta1", "AdamBeta2",
             "MuonMomentum", "MuonMomentumWarmupSteps", "WeightDecay", "EvalEvery", "EvalTokens");
 
         foreach (var (name, changed) in new (string, Func<LowRankLmTrainer.Options, LowRankLmTrainer.Options>)[]
@@ -141,10 +160,13 @@ public class SweepApiTests
         })
         {
             // The same directory with one advanced option changed is another experiment, named by that option ...
-            var other = Experiment(ml, first, new SearchSpace(), changed(LmPipeline.Options(steps: 10))).SetTrials([trial]);
-            await FluentActions.Awaiting(() => other.RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage($"*baseline.{name}*");
+            var other = Experiment(ml, first, new SearchSpace(),
+                changed(LmPipeline.Options(steps: 10))).SetTrials([trial]);
+            await FluentActions.Awaiting(() =>
+                other.RunAsync()).Should().ThrowAsync<InvalidOperationException>().WithMessage($"*baseline.{name}*");
             // ... and a trial trained with it is not copied from the first directory.
-            var rerun = await Experiment(ml, second, new SearchSpace(), changed(LmPipeline.Options(steps: 10))).SetTrials([trial]).SetReuse(first).RunAsync();
+            var rerun = await Experiment(ml, second, new SearchSpace(),
+                changed(LmPipeline.Options(steps: 10))).SetTrials([trial]).SetReuse(first).RunAsync();
             rerun.Single().CopiedFrom.Should().BeNull(name);
             Directory.Delete(second, true);
             Directory.CreateDirectory(second);
@@ -168,14 +190,24 @@ public class SweepApiTests
     {
         var space = new SearchSpace().Add("AttentionRank", "dense", "8").Add("MlpRank", "dense", "16", "32");
         Tuners.Grid().Trials(space).Should().HaveCount(6);
-        var scan = Tuners.OneAtATime(new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "16" }).Trials(space);
-        scan.Select(TrialKey.Of).Should().Equal("AttentionRank=8;MlpRank=16", "AttentionRank=dense;MlpRank=16", "AttentionRank=8;MlpRank=dense", "AttentionRank=8;MlpRank=32");
-        var random = Tuners.Random(4, seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1, logScale: true).Add("MlpRank", "8", "16"));
+        var scan = Tuners.OneAtATime(new Dictionary<string, string> { ["AttentionRank"] = "8",
+            ["MlpRank"] = "16" }).Trials(space);
+        scan.Select(TrialKey.Of).Should()
+            .Equal("AttentionRank=8;MlpRank=16", "AttentionRank=dense;MlpRank=16", "AttentionRank=8;MlpRank=dense", "AttentionRank=8;MlpRank=32");
+        var random = Tuners.Random(4,
+            seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1,
+                logScale: true).Add("MlpRank", "8", "16"));
         random.Should().HaveCount(4);
-        random.Select(TrialKey.Of).Should().Equal(Tuners.Random(4, seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1, logScale: true).Add("MlpRank", "8", "16")).Select(TrialKey.Of));
-        random.Select(t => double.Parse(t["MatrixLearningRate"], System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-3 && v <= 1e-1);
-        FluentActions.Invoking(() => Tuners.Grid().Trials(new SearchSpace().AddRange("MatrixLearningRate", 0.001, 0.1))).Should().Throw<ArgumentException>().WithMessage("*is a range*");
-        FluentActions.Invoking(() => new SearchSpace().Add("MlpRnak", "8")).Should().Throw<ArgumentException>().WithMessage("*did you mean 'MlpRank'*");
+        random.Select(TrialKey.Of).Should().Equal(Tuners.Random(4,
+            seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1,
+                logScale: true).Add("MlpRank", "8", "16")).Select(TrialKey.Of));
+        random.Select(t => double.Parse(t["MatrixLearningRate"],
+            System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-3 && v <= 1e-1);
+        FluentActions.Invoking(() => Tuners.Grid().Trials(new SearchSpace().AddRange("MatrixLearningRate", 0.001,
+            0.1))).Should().Throw<ArgumentException>().WithMessage("*is a range*");
+        FluentActions.Invoking(() =>
+            new SearchSpace().Add("MlpRnak", "8")).Should().Throw<ArgumentException>()
+                .WithMessage("*did you mean 'MlpRank'*");
     }
 
     sealed class RankSpace
@@ -193,22 +225,28 @@ public class SweepApiTests
         var space = SearchSpace.FromAttributes<RankSpace>(out var baseline);
         space.Dimensions.Select(d => d.Name).Should().Equal("AttentionRank", "MatrixLearningRate");
         space.Dimensions[0].Choices.Should().Equal("dense", "8", "16");
-        space.Dimensions[1].Should().Match<SearchDimension>(d => d.IsRange && d.Min == 0.001 && d.Max == 0.1 && d.LogScale && !d.Integer);
-        baseline.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "16", ["MatrixLearningRate"] = "0.02" });
+        space.Dimensions[1].Should().Match<SearchDimension>(d => d.IsRange && d.Min == 0.001 && d.Max == 0.1
+            && d.LogScale && !d.Integer);
+        baseline.Should().Equal(new Dictionary<string, string> { ["AttentionRank"] = "16",
+            ["MatrixLearningRate"] = "0.02" });
     }
 
     [Fact]
     public void Trial_parameters_round_trip_through_options()
     {
         var o = new LowRankLmTrainer.Options();
-        foreach (var (name, value) in new[] { ("AttentionRank", "Linear:8:64"), ("MlpRank", "0.25"), ("HeadRank", "16"), ("Variant", "Cola"), ("Init", "Spectral"), ("Optimizer", "AdamW"), ("MatrixLearningRate", "0.01"), ("Depth", "6") })
+        foreach (var (name,
+            value) in new[] { ("AttentionRank", "Linear:8:64"), ("MlpRank", "0.25"), ("HeadRank", "16"),
+                ("Variant", "Cola"), ("Init", "Spectral"), ("Optimizer", "AdamW"), ("MatrixLearningRate", "0.01"),
+                    ("Depth", "6") })
         {
             TrialParameters.Set(o, name, value);
             TrialParameters.Get(o, name).Should().Be(value, name);
         }
         TrialParameters.Set(o, "AttentionRank", "Step:8:64:0.25");
         TrialParameters.Get(o, "AttentionRank").Should().Be("Step:8:64:0.25");
-        FluentActions.Invoking(() => TrialParameters.Set(o, "Depth", "four")).Should().Throw<ArgumentException>().WithMessage("*Depth*'four'*");
+        FluentActions.Invoking(() =>
+            TrialParameters.Set(o, "Depth", "four")).Should().Throw<ArgumentException>().WithMessage("*Depth*'four'*");
     }
 
     sealed class SyncProgress<T>(Action<T> onReport) : IProgress<T>
@@ -251,8 +289,10 @@ public class HeadRankSweepTests
         var ml = new MLContext(seed: 1);
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
-        LowRankExperiment X(SearchSpace space) => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), LmPipeline.Options(steps: 2))
-            .SetDataset(split.Train, split.Validation).SetSearchSpace(space).SetGridSearch().SetResultDirectory(dir.Path);
+        LowRankExperiment X(SearchSpace space) => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(),
+            LmPipeline.Options(steps: 2))
+            .SetDataset(split.Train,
+                split.Validation).SetSearchSpace(space).SetGridSearch().SetResultDirectory(dir.Path);
         FluentActions.Awaiting(() => X(new SearchSpace().Add("Variant", "Factored", "Tucker")).RunAsync()).Should().ThrowAsync<ArgumentException>()
             .WithMessage("*Tucker*Known: Dense, Factored*").GetAwaiter().GetResult();
         FluentActions.Awaiting(() => X(new SearchSpace().Add("MlpRank", "8", "Linear:8")).RunAsync()).Should().ThrowAsync<ArgumentException>()

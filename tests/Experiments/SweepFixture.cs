@@ -36,9 +36,11 @@ static class SweepFixture
 
     /// <summary>Starts `dotnet lowrank.dll args` with output captured and these environment variables set (null removes
     /// one).</summary>
-    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment,
+        params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
             if (value is null) info.Environment.Remove(name); else info.Environment[name] = value;
         info.ArgumentList.Add(Cli);
@@ -47,11 +49,13 @@ static class SweepFixture
     }
 
     /// <summary>Runs the CLI to completion (bounded); returns exit code and output.</summary>
-    public static (int Code, string Output) Run(string workingDirectory, params string[] args) => Run(workingDirectory, null, args);
+    public static (int Code, string Output) Run(string workingDirectory, params string[] args) => Run(workingDirectory,
+        null, args);
 
     /// <summary>Runs the CLI to completion (bounded) with these environment variables; returns exit code and
     /// output.</summary>
-    public static (int Code, string Output) Run(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    public static (int Code, string Output) Run(string workingDirectory,
+        IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         using var p = Start(workingDirectory, environment, args);
         var stdout = p.StandardOutput.ReadToEndAsync();

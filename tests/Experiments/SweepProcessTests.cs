@@ -16,7 +16,8 @@ public class SweepProcessTests
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path;
         // Trials long enough (150 steps) that a kill sent when one starts lands inside it.
-        File.WriteAllText(Path.Combine(dir, "sweep.json"), File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
+        File.WriteAllText(Path.Combine(dir, "sweep.json"),
+            File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"trialSteps\": 15", "\"trialSteps\": 150"));
         string run = Path.Combine(dir, "run");
         using (var child = SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run))
         {
@@ -41,7 +42,8 @@ public class SweepProcessTests
         after.Select(r => r.Id).Should().OnlyHaveUniqueItems();
         foreach (var r in after.Where(r => finishedAt.ContainsKey(r.Id)))
             r.FinishedUtc.Should().Be(finishedAt[r.Id], "a finished trial is never run again");
-        Directory.GetFiles(Path.Combine(run, "trials")).Where(f => !f.EndsWith(".json") && !f.EndsWith(".tmp")).Should().BeEmpty();
+        Directory.GetFiles(Path.Combine(run, "trials")).Where(f => !f.EndsWith(".json")
+            && !f.EndsWith(".tmp")).Should().BeEmpty();
         foreach (var f in Directory.GetFiles(Path.Combine(run, "trials"), "*.json"))
             FluentActions.Invoking(() => JsonDocument.Parse(File.ReadAllText(f))).Should().NotThrow(f);
         output.Should().Contain("already done");
@@ -55,7 +57,8 @@ public class SweepProcessTests
         string dir = sweep.Path;
         string run = Path.Combine(dir, "run");
         var shards = Enumerable.Range(0, 3)
-            .Select(i => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run, "--shard", $"{i}/3"))
+            .Select(i => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir",
+                run, "--shard", $"{i}/3"))
             .ToList();
         foreach (var p in shards)
         {
@@ -83,27 +86,32 @@ public class SweepProcessTests
         // No shards and no early stopping: before trial claims, each process ran every trial. Now each claims a trial
         // before it starts it, so between them every trial runs exactly once — how two one-thread processes share a
         // two-core machine.
-        var racers = Enumerable.Range(0, 2).Select(_ => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run)).ToList();
-        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        var racers = Enumerable.Range(0,
+            2).Select(_ => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run)).ToList();
+        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(),
+            Err: p.StandardError.ReadToEndAsync())).ToList();
         foreach (var (p, o) in racers.Zip(outputs))
         {
             p.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue();
             p.ExitCode.Should().Be(0, o.Out.Result + o.Err.Result);
             p.Dispose();
         }
-        var started = outputs.SelectMany(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running", StringComparison.Ordinal))
+        var started = outputs.SelectMany(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running",
+            StringComparison.Ordinal))
             .Select(l => l[l.IndexOf("trial ", StringComparison.Ordinal)..].Trim())).ToList();
         started.Should().OnlyHaveUniqueItems("no trial ran in both processes").And.HaveCount(5);
         var records = Records(run);
         records.Select(r => r.Index).Should().BeEquivalentTo(Enumerable.Range(0, 5));
-        Directory.GetFiles(Path.Combine(run, "checkpoints")).Should().BeEmpty("a finished trial's checkpoint is deleted");
+        Directory.GetFiles(Path.Combine(run, "checkpoints")).Should()
+            .BeEmpty("a finished trial's checkpoint is deleted");
         Directory.Delete(dir, true);
     }
 
     [Fact]
     public void Two_processes_of_two_hosts_racing_under_successive_halving_run_each_rung_once()
     {
-        using var sweep = SweepFixture.Create(extra: ", \"earlyStopping\": { \"minSteps\": 5, \"reductionFactor\": 3 }");
+        using var sweep =
+            SweepFixture.Create(extra: ", \"earlyStopping\": { \"minSteps\": 5, \"reductionFactor\": 3 }");
         string dir = sweep.Path;
         string run = Path.Combine(dir, "run");
         // No shards: both processes may run any candidate, and one says it is on another host, so neither can judge the
@@ -111,16 +119,20 @@ public class SweepProcessTests
         var racers = new[]
         {
             SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir", run),
-            SweepFixture.Start(dir, new Dictionary<string, string?> { [MLNet.LowRank.Common.HostIdentity.Variable] = "other-host" }, "sweep", "--config", "sweep.json", "--run-dir", run),
+            SweepFixture.Start(dir,
+                new Dictionary<string, string?> { [MLNet.LowRank.Common.HostIdentity.Variable] = "other-host" }, "sweep", "--config", "sweep.json", "--run-dir", run),
         };
-        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        var outputs = racers.Select(p => (Out: p.StandardOutput.ReadToEndAsync(),
+            Err: p.StandardError.ReadToEndAsync())).ToList();
         foreach (var (p, o) in racers.Zip(outputs))
         {
             p.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue();
             p.ExitCode.Should().Be(0, o.Out.Result + o.Err.Result);
             p.Dispose();
         }
-        var started = outputs.Select(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running", StringComparison.Ordinal)).Select(l => l[l.IndexOf("trial ", StringComparison.Ordinal)..].Trim()).ToList()).ToList();
+        var started = outputs.Select(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running",
+            StringComparison.Ordinal)).Select(l => l[l.IndexOf("trial ",
+                StringComparison.Ordinal)..].Trim()).ToList()).ToList();
         started.SelectMany(s => s).Should().OnlyHaveUniqueItems("no (trial, rung) ran in both processes");
         started.SelectMany(s => s).Should().HaveCount(Directory.GetFiles(Path.Combine(run, "rungs"), "*.json").Length);
         Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
@@ -139,10 +151,13 @@ public class SweepProcessTests
     {
         using var sweep = SweepFixture.Create();
         string dir = sweep.Path;
-        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
+        var (code,
+            output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir",
+                Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
         code.Should().Be(0, output);
         string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
-        script.Should().Contain("#SBATCH --array=0-1").And.Contain("sweep --config").And.Contain(Path.Combine(dir, "run"));
+        script.Should().Contain("#SBATCH --array=0-1").And.Contain("sweep --config").And
+            .Contain(Path.Combine(dir, "run"));
         Directory.Delete(dir, true);
     }
 
@@ -151,7 +166,8 @@ public class SweepProcessTests
     {
         using var sweep = SweepFixture.Create(extra: ", \"trailSeconds\": 5");
         string dir = sweep.Path;
-        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
+        var (code,
+            output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
         code.Should().NotBe(0);
         output.Should().Contain("unknown key \"trailSeconds\"").And.Contain("did you mean 'trialSeconds'");
         Directory.Delete(dir, true);
@@ -165,12 +181,15 @@ public class SweepProcessTests
         var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", "run1");
         code.Should().Be(0, output);
         string config = File.ReadAllText(Path.Combine(dir, "sweep.json"))
-            .Replace("\"AttentionRank\": [\"dense\", 4]", "\"AttentionRank\": [4, 8]").Replace("\"one-at-a-time\"", "\"grid\"");
-        File.WriteAllText(Path.Combine(dir, "second.json"), config.TrimEnd().TrimEnd('}') + ", \"reuse\": [\"run1\"] }");
+            .Replace("\"AttentionRank\": [\"dense\", 4]", "\"AttentionRank\": [4, 8]")
+                .Replace("\"one-at-a-time\"", "\"grid\"");
+        File.WriteAllText(Path.Combine(dir, "second.json"),
+            config.TrimEnd().TrimEnd('}') + ", \"reuse\": [\"run1\"] }");
         (code, output) = SweepFixture.Run(dir, "sweep", "--config", "second.json", "--run-dir", "run2");
         code.Should().Be(0, output);
         var records = Records(Path.Combine(dir, "run2"));
-        records.Single(r => r.Parameters["AttentionRank"] == "4").CopiedFrom.Should().StartWith("../run1/trials/trial-001-");
+        records.Single(r =>
+            r.Parameters["AttentionRank"] == "4").CopiedFrom.Should().StartWith("../run1/trials/trial-001-");
         records.Single(r => r.Parameters["AttentionRank"] == "8").CopiedFrom.Should().BeNull();
 
         File.WriteAllText(Path.Combine(dir, "bad.json"), config.TrimEnd().TrimEnd('}') + ", \"reuse\": \"run1\" }");
@@ -195,7 +214,9 @@ public class SweepProcessTests
         record.Configuration["Variant"].Should().Be("ScaledFactored");
 
         // Another process without the extension: the model names the variant and the registration to make.
-        var (evalCode, evalOutput) = SweepFixture.Run(dir, "eval", "--model", Path.Combine(dir, "models", "best.zip"), "--corpus", Path.Combine(dir, "corpus.jsonl"));
+        var (evalCode,
+            evalOutput) = SweepFixture.Run(dir, "eval", "--model", Path.Combine(dir, "models", "best.zip"), "--corpus",
+                Path.Combine(dir, "corpus.jsonl"));
         evalCode.Should().Be(2, evalOutput);
         evalOutput.Should().Contain("ScaledFactored").And.Contain("ExtensionRegistry.Register");
         Directory.Delete(dir, true);

@@ -6,7 +6,8 @@ namespace MLNet.LowRank.Tests.Generation;
 
 public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTinyModel>
 {
-    static readonly string[] Prompts = ["Document 3: the", "Caf", "", new string('x', 50) + " quick brown fox jumps"]; // the last is longer than the context (32)
+    static readonly string[] Prompts = ["Document 3: the", "Caf", "",
+        new string('x', 50) + " quick brown fox jumps"]; // the last is longer than the context (32)
     static readonly GenerationOptions Long = new() { MaxNewTokens = 90, StopAtEndOfDocument = false, Temperature = 0 };
 
     [Fact]
@@ -35,7 +36,8 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
     {
         var greedy = fixture.Lm.Generate(Prompts, Long with { MaxNewTokens = 20 });
         var cold = fixture.Lm.Generate(Prompts, Long with { MaxNewTokens = 20, Temperature = temperature, Seed = 4 });
-        cold.Select(g => g.TokenIds).Should().BeEquivalentTo(greedy.Select(g => g.TokenIds), o => o.WithStrictOrdering());
+        cold.Select(g => g.TokenIds).Should().BeEquivalentTo(greedy.Select(g => g.TokenIds),
+            o => o.WithStrictOrdering());
     }
 
     [Theory]
@@ -62,7 +64,8 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         var uncached = fixture.Lm.Generate(Prompts, Long with { UseCache = false });
         for (int i = 0; i < Prompts.Length; i++)
         {
-            cached[i].TokenIds.Should().HaveCount(90, "90 tokens run well past the 32-token context, through several window restarts");
+            cached[i].TokenIds.Should()
+                .HaveCount(90, "90 tokens run well past the 32-token context, through several window restarts");
             cached[i].TokenIds.Should().Equal(uncached[i].TokenIds, $"prompt {i}");
             cached[i].Reason.Should().Be(FinishReason.Length);
         }
@@ -71,12 +74,15 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
     [Fact]
     public void A_prompt_gets_the_same_sampled_text_alone_or_in_a_batch_and_the_seed_decides_it()
     {
-        var options = new GenerationOptions { MaxNewTokens = 60, Temperature = 1.0, TopK = 20, TopP = 0.95, Seed = 11, StopAtEndOfDocument = false };
+        var options = new GenerationOptions { MaxNewTokens = 60, Temperature = 1.0, TopK = 20, TopP = 0.95, Seed = 11,
+            StopAtEndOfDocument = false };
         var batch = fixture.Lm.Generate(Prompts, options);
         for (int i = 0; i < Prompts.Length; i++)
             batch[i].TokenIds.Should().Equal(fixture.Lm.Generate(Prompts[i], options).TokenIds, $"prompt {i}");
         fixture.Lm.Generate(Prompts[0], options).Text.Should().Be(batch[0].Text);
-        Enumerable.Range(0, 4).Select(s => fixture.Lm.Generate(Prompts[0], options with { Seed = s }).Text).Distinct().Count().Should().BeGreaterThan(1);
+        Enumerable.Range(0,
+            4).Select(s => fixture.Lm.Generate(Prompts[0],
+                options with { Seed = s }).Text).Distinct().Count().Should().BeGreaterThan(1);
     }
 
     [Fact]
@@ -86,7 +92,9 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         var sampled = Long with { MaxNewTokens = 40, Temperature = 1.3, Seed = 5 };
         fixture.Lm.Generate(Prompts[0], sampled with { TopK = 1 }).TokenIds.Should().Equal(greedy);
         fixture.Lm.Generate(Prompts[0], sampled with { TopK = 0, TopP = 1e-6 }).TokenIds.Should().Equal(greedy);
-        fixture.Lm.Generate(Prompts[0], sampled with { TopK = 0 }).TokenIds.Should().NotEqual(greedy, "at temperature 1.3 over the whole vocabulary 40 draws do not all hit the argmax");
+        fixture.Lm.Generate(Prompts[0],
+            sampled with { TopK = 0 }).TokenIds.Should()
+                .NotEqual(greedy, "at temperature 1.3 over the whole vocabulary 40 draws do not all hit the argmax");
     }
 
     [Fact]
@@ -143,7 +151,8 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
                 if (++n == 5) cancel.Cancel();
         };
         await act.Should().ThrowAsync<OperationCanceledException>();
-        fixture.Lm.Generate("The", Long with { MaxNewTokens = 5 }).TokenIds.Should().HaveCount(5, "the model is free again");
+        fixture.Lm.Generate("The",
+            Long with { MaxNewTokens = 5 }).TokenIds.Should().HaveCount(5, "the model is free again");
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed class TrainedTinyModel : IDisposable
     public TrainedTinyModel()
     {
         Ml = new MLContext(seed: 1);
-        Pipeline = LmPipeline.Build(Ml, options: LmPipeline.Options(steps: 30)).Fit(Ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts));
+        Pipeline = LmPipeline.Build(Ml,
+            options: LmPipeline.Options(steps: 30)).Fit(Ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts));
         Lm = Pipeline.GetLanguageModel();
     }
 

@@ -28,10 +28,12 @@ public class CausalityTests
             using var lb = model.forward(tensor(b, 1, 16));
             using var before = la[.., ..(t + 1)];
             using var same = lb[.., ..(t + 1)];
-            same.allclose(before, rtol: 0, atol: 1e-6).Should().BeTrue($"{variant}: logits at positions ≤ {t} must not see later tokens");
+            same.allclose(before, rtol: 0,
+                atol: 1e-6).Should().BeTrue($"{variant}: logits at positions ≤ {t} must not see later tokens");
             using var after = la[.., (t + 1)..];
             using var changed = lb[.., (t + 1)..];
-            changed.allclose(after, rtol: 0, atol: 1e-6).Should().BeFalse($"{variant}: the later tokens did change, so later logits must");
+            changed.allclose(after, rtol: 0,
+                atol: 1e-6).Should().BeFalse($"{variant}: the later tokens did change, so later logits must");
         }
     }
 

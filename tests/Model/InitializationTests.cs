@@ -12,7 +12,8 @@ public class InitializationTests
     static GptConfig Config(LinearVariant variant) => new()
     {
         VocabSize = 256, Depth = 2, ModelDim = 64, HeadDim = 16, SequenceLength = 32, Variant = variant,
-        AttentionRank = variant == LinearVariant.Dense ? null : Rank.Of(8), MlpRank = variant == LinearVariant.Dense ? null : Rank.Of(8),
+        AttentionRank = variant == LinearVariant.Dense ? null : Rank.Of(8),
+            MlpRank = variant == LinearVariant.Dense ? null : Rank.Of(8),
     };
 
     static (double Mean, double Std, double MaxAbs) Stats(torch.Tensor t)
@@ -32,7 +33,8 @@ public class InitializationTests
         foreach (var (name, w) in weights.Where(kv => kv.Key.StartsWith("blocks.", StringComparison.Ordinal)))
         {
             var (mean, std, max) = Stats(w);
-            if (name.EndsWith("attn.c_proj.weight", StringComparison.Ordinal) || name.EndsWith("mlp.c_proj.weight", StringComparison.Ordinal))
+            if (name.EndsWith("attn.c_proj.weight", StringComparison.Ordinal) || name.EndsWith("mlp.c_proj.weight",
+                StringComparison.Ordinal))
             {
                 max.Should().Be(0, $"{name} starts at zero");
                 continue;
@@ -43,7 +45,8 @@ public class InitializationTests
             std.Should().BeApproximately(sigma, 0.05 * sigma, $"{name} is [{fanOut}, {fanIn}]");
         }
         Stats(weights["lm_head.weight"]).MaxAbs.Should().Be(0, "lm_head starts at zero");
-        weights.Keys.Should().Contain(k => k.EndsWith("mlp.c_fc.weight", StringComparison.Ordinal), "a non-square matrix (4·dim × dim) was among those checked");
+        weights.Keys.Should().Contain(k => k.EndsWith("mlp.c_fc.weight",
+            StringComparison.Ordinal), "a non-square matrix (4·dim × dim) was among those checked");
     }
 
     [Theory]
@@ -51,7 +54,8 @@ public class InitializationTests
     [InlineData(32, 128)] // fan_out > fan_in: σ = 1/√fan_in
     public void A_non_square_dense_draw_has_the_specs_sigma(int fanIn, int fanOut)
     {
-        MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized(); // before the first TorchSharp object, whichever test runs first
+        MLNet.LowRank.Runtime.TorchRuntime
+            .EnsureInitialized(); // before the first TorchSharp object, whichever test runs first
         using var g = new torch.Generator(7);
         using var w = Initialization.DenseWeight(fanIn, fanOut, g);
         double sigma = 1 / Math.Sqrt(fanIn) * Math.Min(1, Math.Sqrt((double)fanOut / fanIn));
@@ -68,13 +72,19 @@ public class InitializationTests
         var variant = LinearVariant.BuiltIn.Single(v => v.Name == variantName);
         using var model = Gpt.Create(Config(variant), seed: 1);
         var weights = model.state_dict();
-        foreach (var (name, w) in weights.Where(kv => kv.Key.StartsWith("blocks.", StringComparison.Ordinal) && (kv.Key.EndsWith(".U", StringComparison.Ordinal) || kv.Key.EndsWith(".V", StringComparison.Ordinal))))
+        foreach (var (name,
+            w) in weights.Where(kv => kv.Key.StartsWith("blocks.",
+                StringComparison.Ordinal) && (kv.Key.EndsWith(".U", StringComparison.Ordinal) || kv.Key.EndsWith(".V",
+                    StringComparison.Ordinal))))
         {
             bool zeroedByBaseline = name.Contains("c_proj.", StringComparison.Ordinal);
             double max = Stats(w).MaxAbs;
-            if (zeroedByBaseline && name.EndsWith(".U", StringComparison.Ordinal)) max.Should().Be(0, $"{name}: U starts at zero");
-            else max.Should().BeGreaterThan(0, $"{name} is drawn (U = V = 0 would be a fixed point with zero gradient)");
+            if (zeroedByBaseline && name.EndsWith(".U", StringComparison.Ordinal))
+                max.Should().Be(0, $"{name}: U starts at zero");
+            else max.Should()
+                .BeGreaterThan(0, $"{name} is drawn (U = V = 0 would be a fixed point with zero gradient)");
         }
-        weights.Keys.Count(k => k.EndsWith("c_proj.U", StringComparison.Ordinal)).Should().Be(2 * 2, "attention out and MLP proj of two blocks");
+        weights.Keys.Count(k => k.EndsWith("c_proj.U",
+            StringComparison.Ordinal)).Should().Be(2 * 2, "attention out and MLP proj of two blocks");
     }
 }

@@ -56,7 +56,9 @@ public class LowRankLinearTests
         using (var product = u.matmul(v))
         using (var best = (uu[.., ..10] * sv[..10].unsqueeze(0)).matmul(vh[..10, ..]))
         {
-            torch.allclose(product, best, rtol: 1e-4, atol: 1e-5).Should().BeTrue("U·V is the dense draw's best rank-10 approximation (Eckart–Young), not a multiple of it");
+            torch.allclose(product, best, rtol: 1e-4,
+                atol: 1e-5).Should()
+                    .BeTrue("U·V is the dense draw's best rank-10 approximation (Eckart–Young), not a multiple of it");
             using var residual = ((dense - product) * (dense - product)).sum();
             using var tail = (sv[10..] * sv[10..]).sum();
             residual.item<float>().Should().BeApproximately(tail.item<float>(), 1e-4f * tail.item<float>());
@@ -83,7 +85,8 @@ public class LowRankLinearTests
     {
         torch.random.manual_seed(2);
         using var layer = new FactoredLinear(new LinearLayerSpec(20, 12, 5, FactorInit.Matched, false));
-        using var direct = (layer.OutputFactor.matmul(layer.InputFactor) * layer.OutputFactor.matmul(layer.InputFactor)).sum();
+        using var direct =
+            (layer.OutputFactor.matmul(layer.InputFactor) * layer.OutputFactor.matmul(layer.InputFactor)).sum();
         using var viaTrace = layer.ProductFrobeniusSquared()!;
         viaTrace.item<float>().Should().BeApproximately(direct.item<float>(), 1e-4f * direct.item<float>());
     }

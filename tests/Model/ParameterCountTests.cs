@@ -28,7 +28,8 @@ public class ParameterCountTests
     [MemberData(nameof(VariantsAndSchedules))]
     public void Closed_form_count_equals_the_module_count(string variant, string schedule)
     {
-        var config = Tiny.Config(LinearVariant.Parse(variant), Schedules[schedule], Schedules[schedule]) with { Depth = 3, HeadRank = 6 };
+        var config = Tiny.Config(LinearVariant.Parse(variant), Schedules[schedule],
+            Schedules[schedule]) with { Depth = 3, HeadRank = 6 };
         var summary = ModelSummary.For(config);
         using var model = Gpt.Create(config, seed: 1);
 
@@ -39,10 +40,12 @@ public class ParameterCountTests
         for (int i = 0; i < config.Depth; i++)
         {
             var block = model.Blocks[i];
-            summary.Blocks[i].AttentionParameters.Should().Be(Count(block.Attention.parameters()), $"attention of block {i}");
+            summary.Blocks[i].AttentionParameters.Should()
+                .Be(Count(block.Attention.parameters()), $"attention of block {i}");
             summary.Blocks[i].MlpParameters.Should().Be(Count(block.Mlp.parameters()), $"MLP of block {i}");
             summary.Blocks[i].AttentionRank.Should().Be(block.AttentionRankValue);
-            block.Attention.Projections.Should().OnlyContain(p => p.Rank == (variant == "Dense" ? 32 : block.AttentionRankValue));
+            block.Attention.Projections.Should().OnlyContain(p => p.Rank == (variant == "Dense" ? 32
+                : block.AttentionRankValue));
         }
     }
 
@@ -76,17 +79,20 @@ public class ParameterCountTests
     [Fact]
     public void A_rank_that_saves_nothing_is_flagged()
     {
-        ModelSummary.For(Tiny.Config(LinearVariant.Factored, 16, 8)).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank"));
+        ModelSummary.For(Tiny.Config(LinearVariant.Factored, 16,
+            8)).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank"));
         ModelSummary.For(Tiny.Config(LinearVariant.Factored, 8, 8)).Warnings.Should().BeEmpty();
 
         // 256 → 1024: break-even r·(256 + 1024) = 256·1024 at r = 204.8, so 204 still saves parameters and 205 does not
         // (a break-even truncated to 204 flagged rank 204).
         var wide = new GptConfig { VocabSize = 64, ModelDim = 256, Depth = 1, Variant = LinearVariant.Factored };
         ModelSummary.For(wide with { MlpRank = 204 }).Warnings.Should().BeEmpty();
-        ModelSummary.For(wide with { MlpRank = 205 }).Warnings.Should().ContainSingle().Which.Should().StartWith("MlpRank 205").And.Contain("204.8");
+        ModelSummary.For(wide with { MlpRank = 205 }).Warnings.Should().ContainSingle().Which.Should()
+            .StartWith("MlpRank 205").And.Contain("204.8");
         // Attention 256 → 256 breaks even at exactly 128.
         ModelSummary.For(wide with { AttentionRank = 127 }).Warnings.Should().BeEmpty();
-        ModelSummary.For(wide with { AttentionRank = 128 }).Warnings.Should().ContainSingle(w => w.StartsWith("AttentionRank 128"));
+        ModelSummary.For(wide with { AttentionRank = 128 }).Warnings.Should().ContainSingle(w =>
+            w.StartsWith("AttentionRank 128"));
     }
 
     [Fact]

@@ -36,13 +36,15 @@ public class SafeTensorsTests
         string path = Path.Combine(dir.Path, "w.safetensors");
         using (var a = torch.tensor(new float[] { 0, 1, 2, 3, 4, 5 }).reshape(2, 3))
         using (var b = torch.ones(4, torch.float32))
-            SafeTensors.Write(path, new Dictionary<string, torch.Tensor> { ["a"] = a, ["b"] = b }, new Dictionary<string, string> { ["k"] = "v" });
+            SafeTensors.Write(path, new Dictionary<string, torch.Tensor> { ["a"] = a, ["b"] = b },
+                new Dictionary<string, string> { ["k"] = "v" });
         var (tensors, metadata) = SafeTensors.Read(path);
         tensors["a"].data<float>().ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
         tensors["b"].shape.Should().Equal(4);
         metadata["k"].Should().Be("v");
         foreach (var t in tensors.Values) t.Dispose();
-        Directory.GetFiles(dir.Path).Should().ContainSingle("the write went through a temporary file that was renamed into place");
+        Directory.GetFiles(dir.Path).Should()
+            .ContainSingle("the write went through a temporary file that was renamed into place");
     }
 
     [Fact]
@@ -50,8 +52,10 @@ public class SafeTensorsTests
     {
         using var dir = new TempDirectory("lowrank-st-");
         // 2^62 × 4 elements × 4 bytes wraps to 0 bytes in unchecked 64-bit arithmetic: an empty range would "match".
-        string wraps = Crafted(dir, """{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}""", 0);
-        Reading(wraps).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w' claims shape [4611686018427387904, 4], whose size does not fit in 64 bits*");
+        string wraps = Crafted(dir, """{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}""",
+            0);
+        Reading(wraps).Should().Throw<InvalidDataException>()
+            .WithMessage("*tensor 'w' claims shape [4611686018427387904, 4], whose size does not fit in 64 bits*");
         string negative = Crafted(dir, """{"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,0]}}""", 0);
         Reading(negative).Should().Throw<InvalidDataException>().WithMessage("*negative dimension*");
     }
@@ -60,22 +64,31 @@ public class SafeTensorsTests
     public void A_missing_or_mistyped_field_is_named_instead_of_a_null_reference()
     {
         using var dir = new TempDirectory("lowrank-st-");
-        Reading(Crafted(dir, """{"w":{"shape":[2],"data_offsets":[0,8]}}""", 8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w': dtype is missing*");
-        Reading(Crafted(dir, """{"w":{"dtype":"F32","data_offsets":[0,8]}}""", 8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w': shape is missing*");
-        Reading(Crafted(dir, """{"w":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}}""", 8)).Should().Throw<InvalidDataException>().WithMessage("*shape holds \"2\", not an integer*");
-        Reading(Crafted(dir, """{"w":[1,2]}""", 8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w' is not described by an object*");
-        Reading(Crafted(dir, """{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}""", 8)).Should().Throw<InvalidDataException>().WithMessage("*header is not valid JSON*");
+        Reading(Crafted(dir, """{"w":{"shape":[2],"data_offsets":[0,8]}}""",
+            8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w': dtype is missing*");
+        Reading(Crafted(dir, """{"w":{"dtype":"F32","data_offsets":[0,8]}}""",
+            8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w': shape is missing*");
+        Reading(Crafted(dir, """{"w":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}}""",
+            8)).Should().Throw<InvalidDataException>().WithMessage("*shape holds \"2\", not an integer*");
+        Reading(Crafted(dir, """{"w":[1,2]}""",
+            8)).Should().Throw<InvalidDataException>().WithMessage("*tensor 'w' is not described by an object*");
+        Reading(Crafted(dir, """{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}""",
+            8)).Should().Throw<InvalidDataException>().WithMessage("*header is not valid JSON*");
     }
 
     [Fact]
     public void Tensors_sharing_bytes_or_bytes_of_no_tensor_are_refused()
     {
         using var dir = new TempDirectory("lowrank-st-");
-        string overlap = Crafted(dir, """{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16);
-        Reading(overlap).Should().Throw<InvalidDataException>().WithMessage("*tensor 'b' (bytes 8..16) overlaps another tensor's bytes*");
+        string overlap =
+            Crafted(dir, """{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16);
+        Reading(overlap).Should().Throw<InvalidDataException>()
+            .WithMessage("*tensor 'b' (bytes 8..16) overlaps another tensor's bytes*");
         string hole = Crafted(dir, """{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16);
-        Reading(hole).Should().Throw<InvalidDataException>().WithMessage("*bytes 0..8 of the data belong to no tensor*");
-        string tiled = Crafted(dir, """{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 16);
+        Reading(hole).Should().Throw<InvalidDataException>()
+            .WithMessage("*bytes 0..8 of the data belong to no tensor*");
+        string tiled =
+            Crafted(dir, """{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 16);
         Reading(tiled).Should().NotThrow("ranges in any order that tile the data are valid");
     }
 }

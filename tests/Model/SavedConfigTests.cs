@@ -10,24 +10,32 @@ public class SavedConfigTests
 {
     static readonly GptConfig Unusual = new()
     {
-        VocabSize = 40, Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 12, MlpRatio = 2, Variant = LinearVariant.FactoredDiagonal,
+        VocabSize = 40, Depth = 2, ModelDim = 16, HeadDim = 8, SequenceLength = 12, MlpRatio = 2,
+            Variant = LinearVariant.FactoredDiagonal,
         Init = FactorInit.Spectral, RankMultiple = 2, LogitSoftCap = 11.5, RopeBase = 500, NormEps = 1e-5,
         AttentionRank = RankSchedule.Linear(4, 8), MlpRank = 6, HeadRank = 8,
     };
 
-    static string WithoutRanks(GptConfig c) => string.Join(";", OptionTable.DescribePart(c).Split(';').Where(kv => !SavedConfig.Ranks.Any(r => kv.StartsWith(r + "=", StringComparison.Ordinal))));
+    static string WithoutRanks(GptConfig c) => string.Join(";",
+        OptionTable.DescribePart(c).Split(';').Where(kv => !SavedConfig.Ranks.Any(r => kv.StartsWith(r + "=",
+            StringComparison.Ordinal))));
 
-    static int[] Ranks(GptConfig c) => [.. Enumerable.Range(0, c.Depth).SelectMany(i => new[] { c.AttentionRankAt(i), c.MlpRankAt(i) }), c.HeadRankValue];
+    static int[] Ranks(GptConfig c) => [.. Enumerable.Range(0,
+        c.Depth).SelectMany(i => new[] { c.AttentionRankAt(i), c.MlpRankAt(i) }), c.HeadRankValue];
 
     [Fact]
     public void Every_architecture_option_is_a_saved_field_or_a_rank()
     {
-        var architecture = OptionTable.All.Where(d => d.DeclaredIn == "Model").Select(d => d.Name).Append(nameof(GptConfig.VocabSize));
+        var architecture =
+            OptionTable.All.Where(d => d.DeclaredIn == "Model").Select(d => d.Name).Append(nameof(GptConfig.VocabSize));
         SavedConfig.Fields.Select(f => f.Name).Concat(SavedConfig.Ranks).Should().BeEquivalentTo(architecture);
-        var unusual = WithoutRanks(Unusual).Split(';').Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        var unusual = WithoutRanks(Unusual).Split(';').Select(kv => kv.Split('=')).ToDictionary(kv => kv[0],
+            kv => kv[1]);
         foreach (var name in unusual.Keys)
-            unusual[name].Should().NotBe(OptionTable.Get(name).Default, $"the test configuration moves {name} from its default");
-        unusual.Keys.Should().HaveCount(SavedConfig.Fields.Length - 1, "every field but VocabSize (from the data, not an option) is checked");
+            unusual[name].Should()
+                .NotBe(OptionTable.Get(name).Default, $"the test configuration moves {name} from its default");
+        unusual.Keys.Should()
+            .HaveCount(SavedConfig.Fields.Length - 1, "every field but VocabSize (from the data, not an option) is checked");
     }
 
     [Fact]
@@ -35,7 +43,8 @@ public class SavedConfigTests
     {
         using var model = Gpt.Create(Unusual, seed: 1);
         using var stream = new MemoryStream();
-        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) GptSerializer.Write(w, model);
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) GptSerializer.Write(w,
+            model);
         stream.Position = 0;
         var read = GptSerializer.ReadConfig(new BinaryReader(stream));
         WithoutRanks(read).Should().Be(WithoutRanks(Unusual));

@@ -15,9 +15,11 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
     [SkippableFact]
     public void The_library_and_the_tool_install_from_a_feed_and_run()
     {
-        Skip.IfNot(Environment.GetEnvironmentVariable("LOWRANK_PACKAGE_TEST") == "1", "set LOWRANK_PACKAGE_TEST=1 (CI does) to pack, install and run the packages");
+        Skip.IfNot(Environment
+            .GetEnvironmentVariable("LOWRANK_PACKAGE_TEST") == "1", "set LOWRANK_PACKAGE_TEST=1 (CI does) to pack, install and run the packages");
         string repo = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repo, "MLNet.LowRank.sln"))) repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Run from inside the repository.");
+        while (!File.Exists(Path.Combine(repo, "MLNet.LowRank.sln"))) repo = Path.GetDirectoryName(repo)
+            ?? throw new InvalidOperationException("Run from inside the repository.");
         string work = Directory.CreateTempSubdirectory("lowrank-package-").FullName;
         temporary = Directory.CreateDirectory(Path.Combine(work, "tmp")).FullName;
         try
@@ -26,8 +28,11 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
             Run(repo, "dotnet", "pack", Path.Combine(repo, "src"), "-c", "Release", "-o", feed);
             Run(repo, "dotnet", "pack", Path.Combine(repo, "tools", "lowrank"), "-c", "Release", "-o", feed);
             using (var package = ZipFile.OpenRead(Path.Combine(feed, "MLNet.LowRank.0.1.0.nupkg")))
-                package.Entries.Select(e => e.FullName).Should().Contain(["README.md", "LICENSE", "lib/net10.0/MLNet.LowRank.dll", "lib/net10.0/MLNet.LowRank.xml"]);
-            File.Exists(Path.Combine(feed, "MLNet.LowRank.0.1.0.snupkg")).Should().BeTrue("symbols ship beside the package");
+                package.Entries.Select(e =>
+                    e.FullName).Should()
+                        .Contain(["README.md", "LICENSE", "lib/net10.0/MLNet.LowRank.dll", "lib/net10.0/MLNet.LowRank.xml"]);
+            File.Exists(Path.Combine(feed, "MLNet.LowRank.0.1.0.snupkg")).Should()
+                .BeTrue("symbols ship beside the package");
 
             // A fresh console project, outside the repository, referencing the package as a user would.
             string app = Directory.CreateDirectory(Path.Combine(work, "app")).FullName;
@@ -71,11 +76,15 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
 
             // The tool, installed from the same feed.
             string tools = Path.Combine(work, "tools");
-            Run(work, "dotnet", "tool", "install", "MLNet.LowRank.Cli", "--tool-path", tools, "--add-source", feed, "--version", "0.1.0");
+            Run(work, "dotnet", "tool", "install", "MLNet.LowRank.Cli", "--tool-path", tools, "--add-source",
+                feed, "--version", "0.1.0");
             string lowrank = Path.Combine(tools, "lowrank");
             Run(work, lowrank, "--help").Should().Contain("tokenize").And.Contain("sweep");
-            File.WriteAllLines(Path.Combine(work, "corpus.jsonl"), Enumerable.Range(0, 30).Select(i => $$"""{"id": "d{{i}}", "text": "Document {{i}}: the quick brown fox jumps over the lazy dog."}"""));
-            Run(work, lowrank, "train", "--corpus", Path.Combine(work, "corpus.jsonl"), "--steps", "3", "--set", "ModelDim=32", "HeadDim=16", "Depth=2", "SequenceLength=32")
+            File.WriteAllLines(Path.Combine(work, "corpus.jsonl"),
+                Enumerable.Range(0,
+                    30).Select(i => $$"""{"id": "d{{i}}", "text": "Document {{i}}: the quick brown fox jumps over the lazy dog."}"""));
+            Run(work, lowrank, "train", "--corpus",
+                Path.Combine(work, "corpus.jsonl"), "--steps", "3", "--set", "ModelDim=32", "HeadDim=16", "Depth=2", "SequenceLength=32")
                 .Should().Contain("RESULT status=Completed");
         }
         finally
@@ -87,7 +96,8 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
     string Run(string directory, string file, params string[] args)
     {
         var clock = Stopwatch.StartNew();
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (temporary is not null) info.Environment["TMPDIR"] = temporary;
         using var p = Process.Start(info)!;

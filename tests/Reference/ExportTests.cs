@@ -16,14 +16,16 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
     static Gpt TrainedModel(GptConfig config)
     {
         var model = Gpt.Create(config, seed: 3);
-        TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(8));   // a non-zero head and projections
+        TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Tiny.Options(8));   // a non-zero head and projections
         return model;
     }
 
     static GptConfig Config(string name) => name switch
     {
         "dense" => Tiny.Config(LinearVariant.Dense),
-        "factored-schedule-head" => Tiny.Config(LinearVariant.Factored, RankSchedule.Linear(4, 12), 8) with { HeadRank = 8 },
+        "factored-schedule-head" => Tiny.Config(LinearVariant.Factored, RankSchedule.Linear(4, 12),
+            8) with { HeadRank = 8 },
         "diagonal" => Tiny.Config(LinearVariant.FactoredDiagonal, 8, 8),
         _ => Tiny.Config(LinearVariant.Cola, 8, null),
     };
@@ -52,17 +54,20 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
                 using var model = TrainedModel(Config(name));
                 string export = Path.Combine(dir, $"{name}-{dtype}{extension}");
                 GptExport.Save(model, export, dtype);
-                File.Exists(Path.ChangeExtension(export, ".json")).Should().BeTrue("the config is written beside the weights");
+                File.Exists(Path.ChangeExtension(export, ".json")).Should()
+                    .BeTrue("the config is written beside the weights");
 
                 var random = new Random(1);
-                using var idx = tensor(Enumerable.Range(0, 2 * 16).Select(_ => (long)random.Next(Tiny.Vocab)).ToArray(), 2, 16);
+                using var idx = tensor(Enumerable.Range(0,
+                    2 * 16).Select(_ => (long)random.Next(Tiny.Vocab)).ToArray(), 2, 16);
                 using var imported = GptExport.Load(export);
                 // Import restores every weight as exported: exactly in float32; rounded to the export dtype otherwise.
                 var original = model.state_dict();
                 foreach (var (key, weight) in imported.state_dict())
                 {
                     using var expected = original[key].detach().to(dtype).to(ScalarType.Float32);
-                    weight.allclose(expected, rtol: 0, atol: 0).Should().BeTrue($"{name} {extension}: {key} comes back as it was written in {dtype}");
+                    weight.allclose(expected, rtol: 0,
+                        atol: 0).Should().BeTrue($"{name} {extension}: {key} comes back as it was written in {dtype}");
                 }
                 using var logits = WithoutGrad(() => imported.forward(idx));
                 string @case = Path.Combine(dir, $"{name}-{dtype}{extension}.case.safetensors");
@@ -74,7 +79,8 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             log.WriteLine(output.Trim());
             code.Should().Be(0, output);
             foreach (var (name, extension, dtype) in Cases)
-                output.Should().MatchRegex($@"{Regex.Escape($"{name}-{dtype}{extension}")}: .*largest relative difference", "every export is checked");
+                output.Should()
+                    .MatchRegex($@"{Regex.Escape($"{name}-{dtype}{extension}")}: .*largest relative difference", "every export is checked");
         }
         finally
         {
@@ -102,7 +108,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             foreach (var (key, weight) in ours)
             {
                 theirs[key].dtype.Should().Be(ScalarType.BFloat16);
-                theirs[key].to(ScalarType.Float32).allclose(weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float32), rtol: 0, atol: 0).Should().BeTrue(key);
+                theirs[key].to(ScalarType.Float32)
+                    .allclose(weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float32), rtol: 0,
+                        atol: 0).Should().BeTrue(key);
             }
         }
         finally
@@ -120,7 +128,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Factored, 8, 8), seed: 1);
             string plain = Path.Combine(dir, "plain.safetensors");
             SafeTensors.Write(plain, model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter));
-            FluentActions.Invoking(() => GptExport.Load(plain)).Should().Throw<InvalidDataException>().WithMessage("*has no MLNet.LowRank configuration*");
+            FluentActions.Invoking(() =>
+                GptExport.Load(plain)).Should().Throw<InvalidDataException>()
+                    .WithMessage("*has no MLNet.LowRank configuration*");
 
             string export = Path.Combine(dir, "m.safetensors");
             GptExport.Save(model, export);
@@ -129,16 +139,22 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             head!.Dispose();
             string cut = Path.Combine(dir, "cut.safetensors");
             SafeTensors.Write(cut, tensors, metadata);
-            FluentActions.Invoking(() => GptExport.Load(cut)).Should().Throw<InvalidDataException>().WithMessage("*builds*parameters*holds*");
+            FluentActions.Invoking(() =>
+                GptExport.Load(cut)).Should().Throw<InvalidDataException>().WithMessage("*builds*parameters*holds*");
 
-            FluentActions.Invoking(() => GptExport.Save(model, Path.Combine(dir, "m.onnx"))).Should().Throw<NotSupportedException>().WithMessage("*.safetensors*.pt*");
-            FluentActions.Invoking(() => GptExport.Save(model, export, ScalarType.Int8)).Should().Throw<NotSupportedException>().WithMessage("*Int8*");
+            FluentActions.Invoking(() => GptExport.Save(model,
+                Path.Combine(dir, "m.onnx"))).Should().Throw<NotSupportedException>().WithMessage("*.safetensors*.pt*");
+            FluentActions.Invoking(() => GptExport.Save(model, export,
+                ScalarType.Int8)).Should().Throw<NotSupportedException>().WithMessage("*Int8*");
             File.WriteAllText(Path.Combine(dir, "junk.pt"), "not a pickle");
-            FluentActions.Invoking(() => GptExport.Load(Path.Combine(dir, "junk.pt"))).Should().Throw<InvalidDataException>().WithMessage("*not a readable PyTorch state-dict*");
+            FluentActions.Invoking(() =>
+                GptExport.Load(Path.Combine(dir, "junk.pt"))).Should().Throw<InvalidDataException>()
+                    .WithMessage("*not a readable PyTorch state-dict*");
 
             metadata["config"] = metadata["config"].Replace("\"dim\":32", "\"dim\":65536");
             SafeTensors.Write(cut, tensors, metadata);
-            FluentActions.Invoking(() => GptExport.Load(cut)).Should().Throw<InvalidDataException>().WithMessage("*builds*parameters*");
+            FluentActions.Invoking(() =>
+                GptExport.Load(cut)).Should().Throw<InvalidDataException>().WithMessage("*builds*parameters*");
             foreach (var t in tensors.Values) t.Dispose();
         }
         finally
@@ -150,14 +166,16 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
     static bool PythonHasTorch()
     {
         if (!File.Exists(Python)) return false;
-        using var p = Process.Start(new ProcessStartInfo(Python, ["-c", "import torch"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using var p = Process.Start(new ProcessStartInfo(Python,
+            ["-c", "import torch"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         p.WaitForExit(60_000);
         return p.ExitCode == 0;
     }
 
     static (int Code, string Output) RunReference(IEnumerable<string> pairs)
     {
-        var info = new ProcessStartInfo(Python, [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), .. pairs])
+        var info = new ProcessStartInfo(Python,
+            [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), .. pairs])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(info)!;
         string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();

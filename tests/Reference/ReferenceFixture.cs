@@ -13,7 +13,8 @@ sealed class ReferenceFixture : IDisposable
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Reference");
 
     public static IEnumerable<object[]> Names() =>
-        System.IO.Directory.GetFiles(Directory, "*.safetensors").Select(f => new object[] { Path.GetFileNameWithoutExtension(f) }).OrderBy(n => (string)n[0]);
+        System.IO.Directory.GetFiles(Directory, "*.safetensors").Select(f =>
+            new object[] { Path.GetFileNameWithoutExtension(f) }).OrderBy(n => (string)n[0]);
 
     readonly Dictionary<string, Tensor> tensors;
 
@@ -33,7 +34,8 @@ sealed class ReferenceFixture : IDisposable
     public double[] LrFactors { get; }
     public int TotalSteps { get; }
 
-    public Tensor this[string key] => tensors.TryGetValue(key, out var t) ? t : throw new KeyNotFoundException($"Fixture {Name} has no tensor '{key}'.");
+    public Tensor this[string key] => tensors.TryGetValue(key,
+        out var t) ? t : throw new KeyNotFoundException($"Fixture {Name} has no tensor '{key}'.");
 
     /// <summary>The reference's per-block ranks, for checking the library resolves the same schedule to the same
     /// ranks.</summary>
@@ -57,7 +59,8 @@ sealed class ReferenceFixture : IDisposable
             Variant = LinearVariant.Parse(variant),
             AttentionRank = Schedule(c.GetProperty("attention_schedule")),
             MlpRank = Schedule(c.GetProperty("mlp_schedule")),
-            HeadRank = c.GetProperty("head_variant").GetString() == "Dense" ? null : Rank.Of(c.GetProperty("head_rank").GetInt32()),
+            HeadRank = c.GetProperty("head_variant").GetString() == "Dense" ? null
+                : Rank.Of(c.GetProperty("head_rank").GetInt32()),
         };
     }
 
@@ -70,12 +73,16 @@ sealed class ReferenceFixture : IDisposable
         {
             MaxSteps = TotalSteps,
             Optimizer = Optimizers.Parse(o.GetProperty("optimizer").GetString()!),
-            MatrixLearningRate = D("matrix_lr"), AdamMatrixLearningRate = D("adam_matrix_lr"), EmbeddingLearningRate = D("embedding_lr"),
+            MatrixLearningRate = D("matrix_lr"), AdamMatrixLearningRate = D("adam_matrix_lr"),
+                EmbeddingLearningRate = D("embedding_lr"),
             HeadLearningRate = D("head_lr"), VectorLearningRate = D("vector_lr"),
-            MuonMomentum = D("momentum"), MuonMomentumStart = D("momentum_start"), MuonMomentumWarmupSteps = I("momentum_warmup"),
+            MuonMomentum = D("momentum"), MuonMomentumStart = D("momentum_start"),
+                MuonMomentumWarmupSteps = I("momentum_warmup"),
             NewtonSchulzSteps = I("ns_steps"),
-            AdamBeta1 = D("beta1"), AdamBeta2 = D("beta2"), AdamEpsilon = D("adam_eps"), WeightDecay = D("weight_decay"),
-            WarmupSteps = I("warmup_steps"), WarmdownFraction = D("warmdown_fraction"), FinalLrFraction = D("final_lr_fraction"),
+            AdamBeta1 = D("beta1"), AdamBeta2 = D("beta2"), AdamEpsilon = D("adam_eps"),
+                WeightDecay = D("weight_decay"),
+            WarmupSteps = I("warmup_steps"), WarmdownFraction = D("warmdown_fraction"),
+                FinalLrFraction = D("final_lr_fraction"),
             GradientClip = D("grad_clip"), FrobeniusDecay = D("frobenius_decay"),
         };
     }
@@ -86,14 +93,17 @@ sealed class ReferenceFixture : IDisposable
     {
         var model = Gpt.Create(GptConfig(), seed: 0);
         var ours = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var theirs = tensors.Keys.Where(k => k.StartsWith("param.", StringComparison.Ordinal)).Select(k => k["param.".Length..]).ToHashSet();
-        ours.Keys.Should().BeEquivalentTo(theirs, $"the library and the reference must build the same parameters for fixture {Name}");
+        var theirs = tensors.Keys.Where(k => k.StartsWith("param.",
+            StringComparison.Ordinal)).Select(k => k["param.".Length..]).ToHashSet();
+        ours.Keys.Should()
+            .BeEquivalentTo(theirs, $"the library and the reference must build the same parameters for fixture {Name}");
         using var noGrad = no_grad();
         foreach (var (name, p) in ours) p.copy_(this["param." + name]);
         return model;
     }
 
-    static RankSchedule? Schedule(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null : TrialParameters.ParseRank(e.GetString()!);
+    static RankSchedule? Schedule(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null
+        : TrialParameters.ParseRank(e.GetString()!);
 
     public void Dispose()
     {

@@ -30,7 +30,8 @@ public class ReferenceParityTests(ITestOutputHelper output)
         using var model = fixture.Model();
         var report = new ParityReport(name);
 
-        model.Blocks.Select(b => b.AttentionRankValue).Should().Equal(fixture.Ranks("attention_ranks"), "per-block attention ranks");
+        model.Blocks.Select(b =>
+            b.AttentionRankValue).Should().Equal(fixture.Ranks("attention_ranks"), "per-block attention ranks");
         model.Blocks.Select(b => b.MlpRankValue).Should().Equal(fixture.Ranks("mlp_ranks"), "per-block MLP ranks");
         model.Head.Rank.Should().Be(fixture.Config.GetProperty("head_rank").GetInt32());
 
@@ -49,13 +50,16 @@ public class ReferenceParityTests(ITestOutputHelper output)
                 if (s == 0)
                 {
                     report.Compare("loss", loss, fixture["loss"].item<float>());
-                    foreach (var (n, p) in model.named_parameters()) report.Compare("gradients", p.grad!, fixture["grad." + n], n);
+                    foreach (var (n,
+                        p) in model.named_parameters()) report.Compare("gradients", p.grad!, fixture["grad." + n], n);
                 }
                 double factor = options.Schedule.FactorAt(s, (double)s / fixture.TotalSteps);
                 factor.Should().BeApproximately(fixture.LrFactors[s], 1e-12, $"LR factor at step {s}");
                 double norm = step.Update(s, factor);
                 report.Compare("gradient norm", norm, fixture["grad_norms"][s].item<double>());
-                foreach (var (n, p) in model.named_parameters()) report.Compare($"after step {s + 1}", p, fixture[$"step{s + 1}." + n], n);
+                foreach (var (n,
+                    p) in model.named_parameters()) report.Compare($"after step {s + 1}", p,
+                        fixture[$"step{s + 1}." + n], n);
             }
         }
         finally
@@ -64,7 +68,8 @@ public class ReferenceParityTests(ITestOutputHelper output)
         }
         output.WriteLine(report.ToString());
         ParityReport.Append(report);
-        report.Worst.Should().BeLessThan(Tolerance, $"every tensor of fixture {name} must agree with the reference:\n{report}");
+        report.Worst.Should()
+            .BeLessThan(Tolerance, $"every tensor of fixture {name} must agree with the reference:\n{report}");
     }
 
     [Fact]
@@ -75,22 +80,26 @@ public class ReferenceParityTests(ITestOutputHelper output)
         foreach (var run in doc.RootElement.GetProperty("runs").EnumerateArray())
         {
             var o = run.GetProperty("options");
-            var schedule = new LearningRateSchedule(o.GetProperty("warmup_steps").GetInt32(), o.GetProperty("warmdown_fraction").GetDouble(),
+            var schedule = new LearningRateSchedule(o.GetProperty("warmup_steps").GetInt32(),
+                o.GetProperty("warmdown_fraction").GetDouble(),
                 o.GetProperty("final_lr_fraction").GetDouble());
             int total = run.GetProperty("total_steps").GetInt32();
             var expected = run.GetProperty("lr_factors").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             expected.Should().HaveCount(total);
             for (int s = 0; s < total; s++)
-                schedule.FactorAt(s, (double)s / total).Should().BeApproximately(expected[s], 1e-12, $"run of {total} steps ({o}), step {s}");
+                schedule.FactorAt(s, (double)s / total).Should().BeApproximately(expected[s],
+                    1e-12, $"run of {total} steps ({o}), step {s}");
             checkedRuns++;
         }
         checkedRuns.Should().BeGreaterThanOrEqualTo(4);
 
         var defaults = new TrainingOptions { MaxSteps = 1 };
-        using var muon = new Muon([], defaults.MatrixLearningRate, defaults.MuonMomentum, defaults.MuonMomentumStart, defaults.MuonMomentumWarmupSteps, defaults.NewtonSchulzSteps);
+        using var muon = new Muon([], defaults.MatrixLearningRate, defaults.MuonMomentum, defaults.MuonMomentumStart,
+            defaults.MuonMomentumWarmupSteps, defaults.NewtonSchulzSteps);
         var momentum = doc.RootElement.GetProperty("momentum");
         var steps = momentum.GetProperty("steps").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         var values = momentum.GetProperty("values").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        for (int i = 0; i < steps.Length; i++) muon.MomentumAt(steps[i]).Should().BeApproximately(values[i], 1e-12, $"momentum at step {steps[i]}");
+        for (int i = 0; i < steps.Length; i++) muon.MomentumAt(steps[i]).Should().BeApproximately(values[i],
+            1e-12, $"momentum at step {steps[i]}");
     }
 }

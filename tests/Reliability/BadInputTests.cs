@@ -13,11 +13,13 @@ public class BadInputTests
     {
         var ml = new MLContext(1);
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
-        var otherTokens = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(docs).Transform(docs);
+        var otherTokens = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Bytes()).Fit(docs).Transform(docs);
         var options = LmPipeline.Options(steps: 2);
         options.ValidationSet = otherTokens;
         FluentActions.Invoking(() => LmPipeline.Build(ml, LmTokenizer.Bpe(300), options).Fit(docs))
-            .Should().Throw<ArgumentException>().WithMessage("*ValidationSet: column 'Tokens' was tokenized by bytes*not by the training data's tokenizer bpe-300*");
+            .Should().Throw<ArgumentException>()
+                .WithMessage("*ValidationSet: column 'Tokens' was tokenized by bytes*not by the training data's tokenizer bpe-300*");
     }
 
     [Fact]
@@ -27,13 +29,17 @@ public class BadInputTests
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var model = LmPipeline.Build(ml, LmTokenizer.Bpe(300), LmPipeline.Options(steps: 2)).Fit(docs);
         var lm = model.GetLanguageModel();
-        var byteTokens = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bytes()).Fit(docs).Transform(docs);
+        var byteTokens = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Bytes()).Fit(docs).Transform(docs);
         FluentActions.Invoking(() => ml.LowRank().Evaluate(lm.Transform(byteTokens)))
-            .Should().Throw<ArgumentException>().WithMessage("*column 'Tokens' was tokenized by bytes*not by this model's tokenizer bpe-300*");
+            .Should().Throw<ArgumentException>()
+                .WithMessage("*column 'Tokens' was tokenized by bytes*not by this model's tokenizer bpe-300*");
         // A BPE trained on other text has the same name and size, and other merges: refused as well.
         var otherBpe = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bpe(300))
-            .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts.Select(t => new string(t.Reverse().ToArray())))).Transform(docs);
-        FluentActions.Invoking(() => lm.Transform(otherBpe)).Should().Throw<ArgumentException>().WithMessage("*bpe-300*bpe-300*");
+            .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts.Select(t =>
+                new string(t.Reverse().ToArray())))).Transform(docs);
+        FluentActions.Invoking(() =>
+            lm.Transform(otherBpe)).Should().Throw<ArgumentException>().WithMessage("*bpe-300*bpe-300*");
         // The model's own pipeline, and a saved and reloaded copy of it (another tokenizer object, the same tokenizer),
         // score.
         ml.LowRank().Evaluate(model.Transform(docs)).Perplexity.Should().BeGreaterThan(1);
@@ -68,7 +74,9 @@ public class BadInputTests
                 using var w = zip.CreateEntry(name).Open();
                 w.Write(bytes);
             }
-        FluentActions.Invoking(() => ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage("*model format 99*Upgrade MLNet.LowRank*");
+        FluentActions.Invoking(() =>
+            ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
+                .WithMessage("*model format 99*Upgrade MLNet.LowRank*");
         File.Delete(path);
     }
 
@@ -77,7 +85,9 @@ public class BadInputTests
     {
         string path = Path.GetTempFileName();
         File.WriteAllText(path, "not a zip");
-        FluentActions.Invoking(() => new MLContext().LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage("*truncated or corrupted*");
+        FluentActions.Invoking(() =>
+            new MLContext().LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
+                .WithMessage("*truncated or corrupted*");
         File.Delete(path);
     }
 
@@ -86,7 +96,8 @@ public class BadInputTests
     {
         using var sweep = SweepFixture.Create(extra: ", \"trialSteps\": \"many\"");
         string dir = sweep.Path;
-        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
+        var (code,
+            output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
         code.Should().NotBe(0);
         output.Should().Contain("\"trialSteps\": expected a number, got String");
         Directory.Delete(dir, true);
@@ -99,7 +110,8 @@ public class BadInputTests
         string dir = sweep.Path;
         string config = File.ReadAllText(Path.Combine(dir, "sweep.json")).Replace("\"ModelDim\"", "\"ModelDm\"");
         File.WriteAllText(Path.Combine(dir, "sweep.json"), config);
-        var (code, output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
+        var (code,
+            output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir", Path.Combine(dir, "run"));
         code.Should().NotBe(0);
         output.Should().Contain("unknown option \"ModelDm\"").And.Contain("did you mean 'ModelDim'");
         Directory.Delete(dir, true);

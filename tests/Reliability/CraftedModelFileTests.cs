@@ -56,13 +56,17 @@ public class CraftedModelFileTests
 
     // Configuration layout: vocab, depth, dim, head dim, sequence length, MLP ratio (int32 each), then the rest.
     [Theory]
-    [InlineData(2, 65_536, 1_000, "*2 per-block ranks for depth 1000*")]  // width 65,536, depth 1,000: the rank lists give it away
-    [InlineData(2, 65_536, -1, "*claims*parameters*holds only*")]          // width 65,536 alone: ~54 M weights in a file of kilobytes
-    [InlineData(0, 4_000_000, -1, "*claims*parameters*holds only*")]       // a plausible vocabulary, far more weights than bytes
+    [InlineData(2, 65_536,
+        1_000, "*2 per-block ranks for depth 1000*")]  // width 65,536, depth 1,000: the rank lists give it away
+    [InlineData(2, 65_536,
+        -1, "*claims*parameters*holds only*")]          // width 65,536 alone: ~54 M weights in a file of kilobytes
+    [InlineData(0, 4_000_000,
+        -1, "*claims*parameters*holds only*")]       // a plausible vocabulary, far more weights than bytes
     [InlineData(1, -5, -1, "*Depth = -5*")]                               // a negative depth
     [InlineData(0, 100_000_000, -1, "*VocabSize = 100,000,000*")]         // a vocabulary past the bound
     [InlineData(4, 1 << 25, -1, "*SequenceLength × HeadDim*")]            // rotary tables of 2 GB
-    public void A_configuration_that_claims_more_than_the_file_holds_is_refused_before_allocating(int field, int value, int depth, string message)
+    public void A_configuration_that_claims_more_than_the_file_holds_is_refused_before_allocating(int field, int value,
+        int depth, string message)
     {
         var (path, entry, at) = SaveTinyModel();
         Patch(path, entry, bytes =>
@@ -72,8 +76,10 @@ public class CraftedModelFileTests
         });
         long before = Process.GetCurrentProcess().WorkingSet64;
         var ml = new MLContext(1);
-        FluentActions.Invoking(() => ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage(message);
-        (Process.GetCurrentProcess().WorkingSet64 - before).Should().BeLessThan(200L << 20, "nothing the claim asked for was allocated");
+        FluentActions.Invoking(() =>
+            ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage(message);
+        (Process.GetCurrentProcess().WorkingSet64 - before).Should()
+            .BeLessThan(200L << 20, "nothing the claim asked for was allocated");
         File.Delete(path);
     }
 
@@ -93,7 +99,8 @@ public class CraftedModelFileTests
             BitConverter.ToInt32(bytes, name - 4).Should().BeGreaterThan(0);
             BitConverter.GetBytes(-3).CopyTo(bytes, name - 4);
         });
-        FluentActions.Invoking(() => ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage("*-3 weight tensors*");
+        FluentActions.Invoking(() =>
+            ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage("*-3 weight tensors*");
         File.Delete(path);
     }
 
@@ -131,7 +138,8 @@ public class CraftedModelFileTests
     [Theory]
     [InlineData("Schema", 200L << 20, "*declares*more than the*it may hold*")]
     [InlineData(null, 300L << 20, "*compressed*never compress like that*")]
-    public void An_inflation_bomb_in_any_entry_is_refused_before_it_inflates(string? entryName, long zeros, string message)
+    public void An_inflation_bomb_in_any_entry_is_refused_before_it_inflates(string? entryName, long zeros,
+        string message)
     {
         var (path, stage, _) = SaveTinyModel();
         try
@@ -139,7 +147,8 @@ public class CraftedModelFileTests
             Inflate(path, entryName ?? stage, zeros);
             new FileInfo(path).Length.Should().BeLessThan(zeros / 50, "the bomb is small on disk");
             var clock = Stopwatch.StartNew();
-            FluentActions.Invoking(() => new MLContext(1).LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage(message);
+            FluentActions.Invoking(() =>
+                new MLContext(1).LowRank().LoadModel(path)).Should().Throw<InvalidDataException>().WithMessage(message);
             clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
         }
         finally { File.Delete(path); }

@@ -37,7 +37,8 @@ public class ForgedRecordTests
         var real = first.Trials.Single();
 
         // Victims: where the forged Id points (relative to the models folder), with bytes that must survive.
-        string victim = Path.GetFullPath(Path.Combine(dir, "run", "models", forgedId.StartsWith('/') ? Path.Combine(dir, "victim") : forgedId) + ".zip");
+        string victim = Path.GetFullPath(Path.Combine(dir, "run", "models",
+            forgedId.StartsWith('/') ? Path.Combine(dir, "victim") : forgedId) + ".zip");
         if (forgedId.StartsWith('/')) forgedId = Path.Combine(dir, "victim");
         Directory.CreateDirectory(Path.GetDirectoryName(victim)!);
         File.WriteAllBytes(victim, [1, 2, 3]);
@@ -48,13 +49,16 @@ public class ForgedRecordTests
 
         var store = new ResultStore(Path.Combine(dir, "run"));
         store.ReadAll().Select(r => r.Id).Should().Equal(real.Id);
-        store.Unreadable.Should().ContainSingle().Which.Reason.Should().Contain("is not the trial id its file name gives");
+        store.Unreadable.Should().ContainSingle().Which.Reason.Should()
+            .Contain("is not the trial id its file name gives");
 
         var again = await Sweep(ml, dir).RunAsync();
         again.Trials.Select(t => t.Id).Should().Equal(real.Id);
-        File.ReadAllBytes(victim).Should().Equal([1, 2, 3], "a file outside the run directory is never deleted or replaced");
+        File.ReadAllBytes(victim).Should().Equal([1, 2,
+            3], "a file outside the run directory is never deleted or replaced");
         File.Exists(forgedFile).Should().BeTrue("the forged file itself is left for the user to inspect");
-        ml.LowRank().LoadModel(Path.Combine(dir, "run", "models", "best.zip")).Should().NotBeNull("best.zip still holds the real trial's model");
+        ml.LowRank().LoadModel(Path.Combine(dir, "run", "models", "best.zip")).Should()
+            .NotBeNull("best.zip still holds the real trial's model");
     }
 
     [Fact]

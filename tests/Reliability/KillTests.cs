@@ -7,13 +7,15 @@ namespace MLNet.LowRank.Tests.Reliability;
 [Collection(ChildProcessCollection.Name)]
 public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
 {
-    static string[] Train(string dir, string checkpoint, params string[] extra) => TrainFor(dir, checkpoint, 300, extra);
+    static string[] Train(string dir, string checkpoint, params string[] extra) => TrainFor(dir, checkpoint, 300,
+        extra);
 
     static string[] TrainFor(string dir, string checkpoint, int steps, params string[] extra) =>
     [
         "train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--validation-fraction", "0.2", "--tokenizer", "bytes",
         "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4", "AttentionRank=8", "MlpRank=8",
-        "--report-every", "1", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eval-every", "50", "--eval-tokens", "512", "--checkpoint", checkpoint, "--checkpoint-every", "3", "--history-csv", Path.Combine(dir, "history.csv"),
+        "--report-every", "1", "--steps",
+            steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--eval-every", "50", "--eval-tokens", "512", "--checkpoint", checkpoint, "--checkpoint-every", "3", "--history-csv", Path.Combine(dir, "history.csv"),
         .. extra,
     ];
 
@@ -44,8 +46,10 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
             int seen = 0;
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (seen < target && DateTime.UtcNow < deadline && child.StandardOutput.ReadLine() is { } line)
-                if (System.Text.RegularExpressions.Regex.Match(line, @"^\s*step (\d+) \|") is { Success: true } m) seen = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            child.HasExited.Should().BeFalse($"run {attempt + 1} must still be training when killed (progress reached step {seen})");
+                if (System.Text.RegularExpressions.Regex.Match(line, @"^\s*step (\d+) \|") is { Success: true } m)
+                    seen = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            child.HasExited.Should()
+                .BeFalse($"run {attempt + 1} must still be training when killed (progress reached step {seen})");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
             killedAt.Add(seen);
@@ -56,12 +60,15 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         // The final run must have started from a checkpoint a killed run wrote mid-way, not from scratch.
         var resumed = System.Text.RegularExpressions.Regex.Match(finalOutput, @"Resumed from .* at step (\d+)");
         resumed.Success.Should().BeTrue($"the last run resumes from the killed runs' checkpoint:\n{finalOutput}");
-        int.Parse(resumed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(killedAt[^1] - 3, 299,
+        int.Parse(resumed.Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(killedAt[^1] - 3, 299,
             "the last checkpoint is at most 3 steps (the checkpoint interval) before the last kill, and before the end");
         log.WriteLine($"the final run: {resumed.Value}");
-        LossColumn(Path.Combine(dir, "history.csv")).Should().Equal(straight, "the resumed run is the uninterrupted one");
+        LossColumn(Path.Combine(dir, "history.csv")).Should()
+            .Equal(straight, "the resumed run is the uninterrupted one");
         log.WriteLine("after resuming: 300 steps, every loss identical to the uninterrupted run's; 0 steps lost");
-        Directory.GetFiles(dir, "*.tmp").Should().BeEmpty("a kill mid-write leaves a temporary file, and the next write removes those of dead writers");
+        Directory.GetFiles(dir, "*.tmp").Should()
+            .BeEmpty("a kill mid-write leaves a temporary file, and the next write removes those of dead writers");
         Directory.Delete(dir, true);
     }
 
@@ -77,7 +84,8 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         var deadline = DateTime.UtcNow.AddMinutes(1);
         while (!File.Exists(checkpoint) && DateTime.UtcNow < deadline) Thread.Sleep(100);
         File.Exists(checkpoint).Should().BeTrue("training started and checkpointed");
-        Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Process.Start("kill",
+            ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
         child.WaitForExit(60_000).Should().BeTrue();
         child.ExitCode.Should().Be(130);
         (stderr.Result + stdout.Result).Should().Contain("interrupted after step").And.Contain("--resume");

@@ -14,7 +14,8 @@ public class RandomOptionTests
         int trained = 0, refused = 0;
         for (int i = 0; i < 40; i++)
         {
-            int dim = random.Next(new[] { 8, 16, 24, 32, 48 }.Length) switch { 0 => 8, 1 => 16, 2 => 24, 3 => 32, _ => 48 };
+            int dim = random.Next(new[] { 8, 16, 24, 32, 48 }.Length) switch { 0 => 8, 1 => 16, 2 => 24, 3 => 32,
+                _ => 48 };
             int? attention = random.Next(3) == 0 ? null : random.Next(-2, dim + 3);
             int? head = random.Next(3) == 0 ? random.Next(0, dim + 2) : null;
             // The MLP rank as a schedule, with its validity by the spec's rules: Linear ends ≥ 1 (larger ones are
@@ -22,7 +23,8 @@ public class RandomOptionTests
             var (mlp, mlpValid) = random.Next(4) switch
             {
                 0 => ((RankSchedule?)null, true),
-                1 => random.Next(0, 8) is var first && random.Next(1, 80) is var last ? (RankSchedule.Linear(first, last), first >= 1) : default,
+                1 => random.Next(0, 8) is var first && random.Next(1, 80) is var last ? (RankSchedule.Linear(first,
+                    last), first >= 1) : default,
                 2 => random.NextDouble() * 1.3 is var f ? (Rank.Fraction(f), f > 0 && f <= 1) : default,
                 _ => random.Next(-1, dim + 2) is var r ? (r, r >= 1 && r <= dim) : default,
             };
@@ -50,7 +52,8 @@ public class RandomOptionTests
             try
             {
                 using var model = Gpt.Create(config, seed: i);
-                var result = TrainingLoop.Train(model, Tiny.Stream(documents: 5, length: 40), null, Tiny.BytesPerToken, options);
+                var result = TrainingLoop.Train(model, Tiny.Stream(documents: 5, length: 40), null, Tiny.BytesPerToken,
+                    options);
                 invalid.Should().BeEmpty($"combination {i} trained, so it must have been valid");
                 result.History.Should().HaveCount(2);
                 trained++;
@@ -58,7 +61,9 @@ public class RandomOptionTests
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
                 invalid.Should().NotBeEmpty($"combination {i} is valid but was refused: {e.Message}");
-                invalid.Should().Contain(name => e.Message.Contains(name), $"the message must name an invalid option of combination {i} ({string.Join(", ", invalid)}): {e.Message}");
+                invalid.Should().Contain(name =>
+                    e.Message
+                        .Contains(name), $"the message must name an invalid option of combination {i} ({string.Join(", ", invalid)}): {e.Message}");
                 refused++;
             }
         }

@@ -22,22 +22,27 @@ public class ResumeTests
         var opt = Optimizers.Parse(optimizer);
 
         using var straightModel = Gpt.Create(config, seed: 5);
-        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt")) with { Optimizer = opt });
+        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken,
+            Options(Path.Combine(dir, "a.ckpt")) with { Optimizer = opt });
 
         string checkpoint = Path.Combine(dir, "b.ckpt");
         using var cts = new CancellationTokenSource();
         using (var first = Gpt.Create(config, seed: 5))
         {
             var stopAt20 = new Sync(p => { if (p.Step == 20) cts.Cancel(); });
-            FluentActions.Invoking(() => TrainingLoop.Train(first, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt }, stopAt20, null, cts.Token))
+            FluentActions.Invoking(() => TrainingLoop.Train(first, Tiny.Stream(), Tiny.Stream(seed: 9),
+                Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt }, stopAt20, null, cts.Token))
                 .Should().Throw<OperationCanceledException>().WithMessage("*after step 20*checkpoint written*");
         }
-        using var resumedModel = Gpt.Create(config, seed: 77); // different init: every weight must come from the checkpoint
-        var resumed = TrainingLoop.Train(resumedModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint) with { Optimizer = opt, Resume = true });
+        using var resumedModel = Gpt.Create(config,
+            seed: 77); // different init: every weight must come from the checkpoint
+        var resumed = TrainingLoop.Train(resumedModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken,
+            Options(checkpoint) with { Optimizer = opt, Resume = true });
 
         resumed.History.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 40));
         Losses(resumed).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
-        resumed.LastPeriodicValidation!.Nll.Should().BeApproximately(straight.LastPeriodicValidation!.Nll, 1e-6 * Math.Abs(straight.LastPeriodicValidation.Nll));
+        resumed.LastPeriodicValidation!.Nll.Should().BeApproximately(straight.LastPeriodicValidation!.Nll,
+            1e-6 * Math.Abs(straight.LastPeriodicValidation.Nll));
         Directory.Delete(dir, true);
     }
 
@@ -47,7 +52,8 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory().FullName;
         var config = Tiny.Config(LinearVariant.Factored, 8, 8);
         using var straightModel = Gpt.Create(config, seed: 5);
-        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(Path.Combine(dir, "a.ckpt"), steps: 24));
+        var straight = TrainingLoop.Train(straightModel, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken,
+            Options(Path.Combine(dir, "a.ckpt"), steps: 24));
 
         string checkpoint = Path.Combine(dir, "p.ckpt");
         TrainingResult? last = null;
@@ -56,17 +62,21 @@ public class ResumeTests
         {
             using var model = Gpt.Create(config, seed);
             seed = 77;
-            last = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken, Options(checkpoint, steps: 24) with { Resume = true, PauseAtStep = pause });
+            last = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 9), Tiny.BytesPerToken,
+                Options(checkpoint, steps: 24) with { Resume = true, PauseAtStep = pause });
             if (pause is int p)
             {
                 last.Status.Should().Be(TrainingStatus.Paused);
                 last.History.Should().HaveCount(p);
-                last.History[^1].ValidationLoss.Should().NotBeNull("a pause evaluates, so successive halving can rank the trial there");
+                last.History[^1].ValidationLoss.Should()
+                    .NotBeNull("a pause evaluates, so successive halving can rank the trial there");
             }
         }
         last!.Status.Should().Be(TrainingStatus.Completed);
         Losses(last).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
-        last.History.Select(h => h.LrFactor).Should().Equal(straight.History.Select(h => h.LrFactor), "pausing does not shorten the schedule");
+        last.History.Select(h =>
+            h.LrFactor).Should().Equal(straight.History.Select(h =>
+                h.LrFactor), "pausing does not shorten the schedule");
         Directory.Delete(dir, true);
     }
 
@@ -78,7 +88,8 @@ public class ResumeTests
         using (var model = Gpt.Create(Tiny.Config(), seed: 1))
             TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5));
         using var other = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => TrainingLoop.Train(other, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { MatrixLearningRate = 0.01, Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(other, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Options(checkpoint, steps: 5) with { MatrixLearningRate = 0.01, Resume = true }))
             .Should().Throw<InvalidOperationException>().WithMessage("*written by a different run*");
         Directory.Delete(dir, true);
     }
@@ -93,7 +104,8 @@ public class ResumeTests
         var bytes = File.ReadAllBytes(checkpoint);
         File.WriteAllBytes(checkpoint, bytes[..(bytes.Length * 2 / 3)]);
         using var again = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => TrainingLoop.Train(again, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 5) with { Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(again, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Options(checkpoint, steps: 5) with { Resume = true }))
             .Should().Throw<InvalidDataException>().WithMessage("*truncated or corrupted*");
         Directory.Delete(dir, true);
     }
@@ -102,7 +114,8 @@ public class ResumeTests
     public void Resume_without_a_checkpoint_path_is_an_option_error()
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        FluentActions.Invoking(() => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(5) with { Resume = true }))
+        FluentActions.Invoking(() => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Tiny.Options(5) with { Resume = true }))
             .Should().Throw<ArgumentException>().WithMessage("*Resume*needs CheckpointPath*");
     }
 
@@ -114,7 +127,8 @@ public class ResumeTests
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         // Healthy for 10 steps (a checkpoint at 7), then the learning rate explodes through a custom schedule-free
         // trick: a huge Muon LR from the start kills the network within a few steps.
-        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Options(checkpoint, steps: 40) with { MatrixLearningRate = 1e30, CheckpointEverySteps = 1 });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Options(checkpoint, steps: 40) with { MatrixLearningRate = 1e30, CheckpointEverySteps = 1 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step").And.Contain("last good checkpoint").And.Contain(checkpoint);
         Directory.Delete(dir, true);

@@ -11,8 +11,11 @@ public class ShardManifestTests
 {
     static string Shards(string folder)
     {
-        var docs = Enumerable.Range(0, 60).Select(i => new CorpusDocument($"doc{i}", "", $"Document {i}: some words to tokenize, {i * 7} of them."));
-        TokenShards.Write(docs, LmTokenizer.Bytes().Create([]), folder, ["test"], new TokenizeOptions { ValidationFraction = 0.2, ShardTokens = 1024 });
+        var docs = Enumerable.Range(0,
+            60).Select(i =>
+                new CorpusDocument($"doc{i}", "", $"Document {i}: some words to tokenize, {i * 7} of them."));
+        TokenShards.Write(docs, LmTokenizer.Bytes().Create([]), folder, ["test"],
+            new TokenizeOptions { ValidationFraction = 0.2, ShardTokens = 1024 });
         return folder;
     }
 
@@ -37,7 +40,9 @@ public class ShardManifestTests
             train["Split"] = "validation";
             shards.Add(train);
         });
-        FluentActions.Invoking(() => ShardManifest.Read(dir)).Should().Throw<InvalidDataException>().WithMessage("*is listed 2 times (train and validation)*");
+        FluentActions.Invoking(() =>
+            ShardManifest.Read(dir)).Should().Throw<InvalidDataException>()
+                .WithMessage("*is listed 2 times (train and validation)*");
     }
 
     [Fact]
@@ -50,6 +55,7 @@ public class ShardManifestTests
             var first = m["Shards"]!.AsArray().First(s => (string)s!["Split"]! == "train")!;
             first["Tokens"] = (long)first["Tokens"]! * 2;
         });
-        FluentActions.Invoking(() => TokenShards.Open(dir, "train", out _)).Should().Throw<InvalidDataException>().WithMessage("*the manifest counts*but its header says*");
+        FluentActions.Invoking(() => TokenShards.Open(dir, "train",
+            out _)).Should().Throw<InvalidDataException>().WithMessage("*the manifest counts*but its header says*");
     }
 }

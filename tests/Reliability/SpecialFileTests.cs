@@ -38,15 +38,21 @@ public class SpecialFileTests
         if (!OperatingSystem.IsLinux()) return;
         using var temp = new TempDirectory("fifo-");
         var ml = new MLContext(1);
-        Refusal(() => ml.LowRank().LoadModel(Fifo(temp.Path, "model.zip"))).Message.Should().Contain("model file").And.Contain("is a FIFO");
-        Refusal(() => LmTokenizer.FromTiktokenFile(Fifo(temp.Path, "ranks.tiktoken"))).Message.Should().Contain("tiktoken file").And.Contain("is a FIFO");
+        Refusal(() =>
+            ml.LowRank().LoadModel(Fifo(temp.Path, "model.zip"))).Message.Should().Contain("model file").And
+                .Contain("is a FIFO");
+        Refusal(() =>
+            LmTokenizer.FromTiktokenFile(Fifo(temp.Path, "ranks.tiktoken"))).Message.Should()
+                .Contain("tiktoken file").And.Contain("is a FIFO");
         string shards = Directory.CreateDirectory(Path.Combine(temp.Path, "shards")).FullName;
         Fifo(shards, ShardManifest.FileName);
         Refusal(() => ShardManifest.Read(shards)).Message.Should().Contain("shard manifest").And.Contain("is a FIFO");
         string corpus = Directory.CreateDirectory(Path.Combine(temp.Path, "corpus")).FullName;
         Fifo(corpus, "a.txt");
         Refusal(() => CorpusReaders.TextFiles(corpus)).Message.Should().Contain("text file").And.Contain("is a FIFO");
-        Refusal(() => CorpusReaders.Jsonl(Fifo(temp.Path, "docs.jsonl")).ToList()).Message.Should().Contain("JSONL file").And.Contain("is a FIFO");
+        Refusal(() =>
+            CorpusReaders.Jsonl(Fifo(temp.Path, "docs.jsonl")).ToList()).Message.Should().Contain("JSONL file").And
+                .Contain("is a FIFO");
     }
 
     [Fact]
@@ -57,7 +63,9 @@ public class SpecialFileTests
             Refusal(() => LmTokenizer.FromTiktokenFile("/dev/zero")).Message.Should().Contain("is a character device");
         Refusal(() => new MLContext(1).LowRank().LoadModel(temp.Path)).Message.Should().Contain("is a folder");
         if (OperatingSystem.IsLinux())
-            Refusal(() => CorpusReaders.EnumerateTextFiles("/dev/zero", "*").First()).Message.Should().Contain("is a character device");
+            Refusal(() =>
+                CorpusReaders.EnumerateTextFiles("/dev/zero", "*").First()).Message.Should()
+                    .Contain("is a character device");
     }
 
     [Fact]
@@ -65,16 +73,20 @@ public class SpecialFileTests
     {
         using var temp = new TempDirectory("chunks-");
         // Lines of mixed width, one line far longer than the slack, and multi-byte characters everywhere.
-        var text = string.Concat(Enumerable.Range(0, 3000).Select(i => $"line {i}: café naïve 中文 {(i % 97 == 0 ? "🚀" : "")}\n"))
+        var text = string.Concat(Enumerable.Range(0,
+            3000).Select(i => $"line {i}: café naïve 中文 {(i % 97 == 0 ? "🚀" : "")}\n"))
             + new string('é', 5000) + "\nend";
         string file = Path.Combine(temp.Path, "big.txt");
         File.WriteAllText(file, text);
         var pieces = CorpusReaders.EnumerateTextFiles(file, "*.txt", chunkBytes: 4096).ToList();
         pieces.Count.Should().BeGreaterThan(10);
         pieces.Select(p => p.Id).Should().Equal(pieces.Select((_, k) => $"big.txt#{k}"));
-        string.Concat(pieces.Select(p => p.Text)).Should().Be(text, "the pieces are the file, cut nowhere inside a character");
-        pieces.SkipLast(1).Where(p => !p.Text.Contains(new string('é', 100))).Should().OnlyContain(p => p.Text.EndsWith('\n'), "cut after a line break where one is near");
+        string.Concat(pieces.Select(p =>
+            p.Text)).Should().Be(text, "the pieces are the file, cut nowhere inside a character");
+        pieces.SkipLast(1).Where(p => !p.Text.Contains(new string('é',
+            100))).Should().OnlyContain(p => p.Text.EndsWith('\n'), "cut after a line break where one is near");
         pieces.Should().OnlyContain(p => System.Text.Encoding.UTF8.GetByteCount(p.Text) <= 4096 * 2);
-        CorpusReaders.EnumerateTextFiles(file, "*.txt", chunkBytes: 1 << 20).Single().Id.Should().Be("big.txt", "a file within one chunk is one document");
+        CorpusReaders.EnumerateTextFiles(file, "*.txt",
+            chunkBytes: 1 << 20).Single().Id.Should().Be("big.txt", "a file within one chunk is one document");
     }
 }

@@ -20,11 +20,14 @@ public class SweepInputTests
     {
         using var sweep = SweepFixture.Create();
         string config = Path.Combine(sweep.Path, "sweep.json");
-        File.WriteAllText(config, File.ReadAllText(config).Replace("\"trialSteps\": 15", setting.StartsWith("\"trialSteps\"") ? setting : $"\"trialSteps\": 15, {setting}"));
+        File.WriteAllText(config,
+            File.ReadAllText(config).Replace("\"trialSteps\": 15",
+                setting.StartsWith("\"trialSteps\"") ? setting : $"\"trialSteps\": 15, {setting}"));
         var (code, output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run");
         code.Should().Be(2, output);
         output.Should().Match($"*{message}*");
-        Directory.Exists(Path.Combine(sweep.Path, "run", "trials")).Should().BeFalse("nothing ran, so no run directory is tied to the bad budget");
+        Directory.Exists(Path.Combine(sweep.Path, "run", "trials")).Should()
+            .BeFalse("nothing ran, so no run directory is tied to the bad budget");
     }
 
     [Theory]
@@ -34,7 +37,8 @@ public class SweepInputTests
     public void A_budget_flag_out_of_range_is_refused_before_any_trial(string flag, string value, string message)
     {
         using var sweep = SweepFixture.Create();
-        var (code, output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", flag, value);
+        var (code,
+            output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", flag, value);
         code.Should().Be(2, output);
         output.Should().Contain(message);
         Directory.Exists(Path.Combine(sweep.Path, "run", "trials")).Should().BeFalse();
@@ -46,13 +50,20 @@ public class SweepInputTests
         using var sweep = SweepFixture.Create();
         string config = Path.Combine(sweep.Path, "sweep.json");
         string before = File.ReadAllText(config);
-        var (code, output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "sweep.json");
+        var (code,
+            output) = SweepFixture
+                .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "sweep.json");
         code.Should().Be(2, output);
         output.Should().Contain("is the sweep config itself");
         File.ReadAllText(config).Should().Be(before);
-        foreach (var (flag, value, says) in new[] { ("--mem-gb", "-1", "--mem-gb must be at least 1"), ("--cpus-per-task", "0", "--cpus-per-task must be at least 1"), ("--time-per-task", "-01:00:00", "--time-per-task must be at least one minute") })
+        foreach (var (flag, value,
+            says) in new[] { ("--mem-gb", "-1", "--mem-gb must be at least 1"),
+                ("--cpus-per-task", "0", "--cpus-per-task must be at least 1"),
+                    ("--time-per-task", "-01:00:00", "--time-per-task must be at least one minute") })
         {
-            (code, output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "job.sbatch", flag, value);
+            (code, output) = SweepFixture
+                .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "job.sbatch",
+                    flag, value);
             code.Should().Be(2, output);
             output.Should().Contain(says);
             File.Exists(Path.Combine(sweep.Path, "job.sbatch")).Should().BeFalse();
@@ -70,7 +81,8 @@ public class SweepInputTests
         int started = 0;
         while (started < 2 && child.StandardOutput.ReadLine() is { } line)
             if (line.EndsWith(": running", StringComparison.Ordinal)) started++;
-        Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Process.Start("kill",
+            ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
         _ = child.StandardOutput.ReadToEndAsync();
         child.WaitForExit(TimeSpan.FromMinutes(2)).Should().BeTrue();
         child.ExitCode.Should().Be(130, stderr.Result);

@@ -10,7 +10,8 @@ public class DeviceTests
     public void GpuDeviceId_trains_on_the_GPU_where_there_is_one()
     {
         MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
-        Skip.IfNot(torch.cuda.is_available(), "no CUDA device in this process (a CPU build of libtorch, or no GPU): the CPU test below covers this machine");
+        Skip.IfNot(torch.cuda
+            .is_available(), "no CUDA device in this process (a CPU build of libtorch, or no GPU): the CPU test below covers this machine");
         var docs = new MLContext().LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var strict = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false };
         using var onGpu = LmPipeline.Build(strict, options: LmPipeline.Options(steps: 2)).Fit(docs).GetLanguageModel();
@@ -25,7 +26,8 @@ public class DeviceTests
         var docs = new MLContext().LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var strict = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false };
         var act = () => LmPipeline.Build(strict, options: LmPipeline.Options(steps: 2)).Fit(docs);
-        act.Should().Throw<InvalidOperationException>().WithMessage("*GpuDeviceId is 0*CUDA is not available*FallbackToCpu = true*");
+        act.Should().Throw<InvalidOperationException>()
+            .WithMessage("*GpuDeviceId is 0*CUDA is not available*FallbackToCpu = true*");
 
         var lenient = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = true };
         var model = LmPipeline.Build(lenient, options: LmPipeline.Options(steps: 2)).Fit(docs);

@@ -4,7 +4,8 @@ namespace MLNet.LowRank.Tests.Runtime;
 
 public class ElfVersionNeedsTests
 {
-    static readonly string Library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+    static readonly string Library =
+        Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
 
     /// <summary>Skips off Linux (only Linux builds carry the .so); on Linux the library must be there, or the test
     /// fails.</summary>
@@ -38,13 +39,15 @@ public class ElfVersionNeedsTests
         var after = ElfVersionNeeds.Read(patched);
         after.Single(n => n.Version == version).IsWeak.Should().BeTrue();
         var before = ElfVersionNeeds.Read(original);
-        after.Where(n => n.Version != version).Select(n => n.IsWeak).Should().Equal(before.Where(n => n.Version != version).Select(n => n.IsWeak));
+        after.Where(n => n.Version != version).Select(n =>
+            n.IsWeak).Should().Equal(before.Where(n => n.Version != version).Select(n => n.IsWeak));
         original.Zip(patched).Count(p => p.First != p.Second).Should().Be(1, "only the flags byte changes");
     }
 
     [Fact]
     public void Rejects_a_file_that_is_not_elf() =>
-        FluentActions.Invoking(() => ElfVersionNeeds.Read("not an elf file at all, just text padding it out past 64 bytes......"u8.ToArray()))
+        FluentActions.Invoking(() =>
+            ElfVersionNeeds.Read("not an elf file at all, just text padding it out past 64 bytes......"u8.ToArray()))
             .Should().Throw<InvalidDataException>().WithMessage("*Not an ELF*");
 
     [SkippableFact]
@@ -52,6 +55,7 @@ public class ElfVersionNeedsTests
     {
         RequireLibrary();
         byte[] head = File.ReadAllBytes(Library)[..4096];
-        FluentActions.Invoking(() => ElfVersionNeeds.Read(head)).Should().Throw<InvalidDataException>().WithMessage("*outside the file*");
+        FluentActions.Invoking(() =>
+            ElfVersionNeeds.Read(head)).Should().Throw<InvalidDataException>().WithMessage("*outside the file*");
     }
 }

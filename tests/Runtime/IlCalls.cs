@@ -51,7 +51,8 @@ static class IlCalls
             MethodBase? callee;
             try
             {
-                callee = method.Module.ResolveMethod(token, type is { IsGenericType: true } ? type.GetGenericArguments() : null,
+                callee = method.Module.ResolveMethod(token,
+                    type is { IsGenericType: true } ? type.GetGenericArguments() : null,
                     method.IsGenericMethod ? method.GetGenericArguments() : null);
             }
             catch (ArgumentException) { continue; }

@@ -31,7 +31,8 @@ public class ScalarLifetimeTests
                          $"({string.Join(", ", c.Callee.GetParameters().Select(p => p.ParameterType.Name))})")
             .Distinct()
             .ToList();
-        offenders.Should().BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
+        offenders.Should()
+            .BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
     }
 
     [Theory]
@@ -43,22 +44,26 @@ public class ScalarLifetimeTests
         // 2026-12-07). So every TorchSharp method the assembly calls is read one level down as well.
         var assembly = Assembly.Load(assemblyName);
         var offenders = IlCalls.In(assembly)
-            .Where(c => c.Caller.Name != nameof(ConvertsImplicitly) && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
+            .Where(c => c.Caller.Name != nameof(ConvertsImplicitly)
+                && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
             .Select(c => c.Callee)
             .Where(callee => callee.DeclaringType?.Namespace?.StartsWith("TorchSharp") == true)
             .Distinct()
             .Where(callee => IlCalls.CalleesOf(callee).Any(inner => Unheld(inner)))
             .Select(callee => $"{callee.DeclaringType!.Name}.{callee.Name}({string.Join(", ", callee.GetParameters().Select(p => p.ParameterType.Name))})")
             .ToList();
-        offenders.Should().BeEmpty("a TorchSharp method that turns a number into a Scalar inside it leaves that Scalar unheld: call the tensor form instead (x * x for square)");
+        offenders.Should()
+            .BeEmpty("a TorchSharp method that turns a number into a Scalar inside it leaves that Scalar unheld: call the tensor form instead (x * x for square)");
     }
 
     [Fact]
     public void The_one_level_down_reader_finds_square()
     {
         var square = IlCalls.In(typeof(ScalarLifetimeTests).Assembly)
-            .Where(c => c.Caller.Name == nameof(ConvertsInsideTorchSharp) && c.Callee.Name == "square").Select(c => c.Callee).First();
-        IlCalls.CalleesOf(square).Should().Contain(inner => Unheld(inner), "TorchSharp's square() is pow(2), an implicit Scalar");
+            .Where(c => c.Caller.Name == nameof(ConvertsInsideTorchSharp)
+                && c.Callee.Name == "square").Select(c => c.Callee).First();
+        IlCalls.CalleesOf(square).Should().Contain(inner =>
+            Unheld(inner), "TorchSharp's square() is pow(2), an implicit Scalar");
     }
 
     static Tensor ConvertsInsideTorchSharp(Tensor t) => t.square();
@@ -94,7 +99,8 @@ public class ScalarLifetimeTests
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        unheld.IsAlive.Should().BeFalse("nothing references a bare Scalar once its handle has been read: this is the hazard");
+        unheld.IsAlive.Should()
+            .BeFalse("nothing references a bare Scalar once its handle has been read: this is the hazard");
         held.IsAlive.Should().BeTrue("ScalarArgs keeps what it made until it is disposed");
         using var x = ones(3);
         using var y = x.mul((Scalar)held.Target!);

@@ -9,13 +9,16 @@ public class ThreadPolicyTests
 {
     static readonly Dictionary<string, string?> Clean = new()
     {
-        ["OMP_WAIT_POLICY"] = null, ["GOMP_SPINCOUNT"] = null, ["OMP_NUM_THREADS"] = null, ["SLURM_CPUS_PER_TASK"] = null,
+        ["OMP_WAIT_POLICY"] = null, ["GOMP_SPINCOUNT"] = null, ["OMP_NUM_THREADS"] = null,
+            ["SLURM_CPUS_PER_TASK"] = null,
     };
 
     /// <summary>`lowrank bench peak` on a tiny product in a fresh process with this environment; its output.</summary>
     internal static string Peak(Dictionary<string, string?> environment)
     {
-        var (code, output) = SweepFixture.Run(Path.GetTempPath(), environment, "bench", "peak", "--size", "64", "--seconds", "0.05");
+        var (code,
+            output) = SweepFixture.Run(Path.GetTempPath(),
+                environment, "bench", "peak", "--size", "64", "--seconds", "0.05");
         code.Should().Be(0, output);
         return output;
     }
@@ -23,7 +26,8 @@ public class ThreadPolicyTests
     [Fact]
     public void A_fresh_process_sets_the_passive_wait_policy_before_libtorch_loads()
     {
-        Peak(Clean).Should().Contain($"{Environment.ProcessorCount} threads").And.Contain("set OMP_WAIT_POLICY=PASSIVE before libtorch loaded");
+        Peak(Clean).Should().Contain($"{Environment.ProcessorCount} threads").And
+            .Contain("set OMP_WAIT_POLICY=PASSIVE before libtorch loaded");
     }
 
     [Fact]
@@ -46,6 +50,7 @@ public class ThreadPolicyTests
         TorchRuntime.EnsureInitialized();
         ThreadPolicy.Report.Should().NotBe("not applied");
         if (ThreadPolicy.Report.StartsWith("set", StringComparison.Ordinal))
-            ThreadPolicy.NativeVariable("OMP_WAIT_POLICY").Should().Be(ThreadPolicy.WaitPolicy, "libgomp reads the native environment, not .NET's copy");
+            ThreadPolicy.NativeVariable("OMP_WAIT_POLICY").Should()
+                .Be(ThreadPolicy.WaitPolicy, "libgomp reads the native environment, not .NET's copy");
     }
 }

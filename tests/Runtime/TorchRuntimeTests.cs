@@ -28,11 +28,13 @@ public class TorchRuntimeTests
         // the same build output did (this one then loaded the file as it found it).
         string systemLibrary = LoadedLibStdCxx();
         byte[] system = File.ReadAllBytes(systemLibrary);
-        needs.Where(n => n.IsWeak).Select(n => n.Version).Should().OnlyContain(v => !Defines(system, v), $"{systemLibrary} lacks every weak version");
+        needs.Where(n => n.IsWeak).Select(n => n.Version).Should().OnlyContain(v => !Defines(system,
+            v), $"{systemLibrary} lacks every weak version");
     }
 
     static string LoadedLibStdCxx() =>
-        File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
+        File.ReadLines("/proc/self/maps").Select(l => l.Split(' ',
+            StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
             .Select(f => f[5]).First(p => Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal));
 
     // A version name a library defines is a NUL-terminated string in its dynamic string table.

@@ -53,27 +53,32 @@ public class BatchingTests
         {
             var batcher = new SequenceBatcher(Stream(), 3, 2, seed);
             var first = Epoch(batcher, 2, out _).Select(r => string.Join(",", r)).ToList();
-            first.Should().BeEquivalentTo(Sequences.Select(s => string.Join(",", s.Take(3))), $"seed {seed}: one epoch is every sequence once");
+            first.Should().BeEquivalentTo(Sequences.Select(s => string.Join(",",
+                s.Take(3))), $"seed {seed}: one epoch is every sequence once");
             var second = Epoch(batcher, 2, out _).Select(r => string.Join(",", r)).ToList();
             second.Should().BeEquivalentTo(first, "the next epoch too");
             batcher.Epoch.Should().Be(1);
-            var again = Epoch(new SequenceBatcher(Stream(), 3, 2, seed), 2, out _).Select(r => string.Join(",", r)).ToList();
+            var again = Epoch(new SequenceBatcher(Stream(), 3, 2, seed), 2,
+                out _).Select(r => string.Join(",", r)).ToList();
             again.Should().Equal(first, "the same seed gives the same order");
             orders[seed] = first;
         }
-        orders.Values.Select(o => string.Join("|", o)).Distinct().Count().Should().BeGreaterThan(1, "the seed decides the order");
+        orders.Values.Select(o => string.Join("|",
+            o)).Distinct().Count().Should().BeGreaterThan(1, "the seed decides the order");
     }
 
     [Fact]
     public void A_restored_position_continues_the_same_order()
     {
         var straight = new SequenceBatcher(Stream(), 3, 1, seed: 9);
-        var expected = Enumerable.Range(0, 7).Select(_ => { straight.Next(); return string.Join(",", straight.Inputs); }).ToList();
+        var expected = Enumerable.Range(0, 7).Select(_ => { straight.Next(); return string.Join(",",
+            straight.Inputs); }).ToList();
         var first = new SequenceBatcher(Stream(), 3, 1, seed: 9);
         for (int i = 0; i < 5; i++) first.Next();
         var resumed = new SequenceBatcher(Stream(), 3, 1, seed: 9);
         resumed.Restore(first.Epoch, first.Cursor);
-        var rest = Enumerable.Range(0, 2).Select(_ => { resumed.Next(); return string.Join(",", resumed.Inputs); }).ToList();
+        var rest = Enumerable.Range(0, 2).Select(_ => { resumed.Next(); return string.Join(",",
+            resumed.Inputs); }).ToList();
         rest.Should().Equal(expected.Skip(5));
     }
 }

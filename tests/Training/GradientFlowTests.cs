@@ -30,9 +30,11 @@ public class GradientFlowTests
         {
             using var grad = p.grad;
             grad.Should().NotBeNull(name);
-            if (p.dim() == 1 && name.EndsWith(".D")) continue; // D of a zero-init layer may still be at zero; its gradient is x·g
+            if (p.dim() == 1 && name.EndsWith(".D"))
+                continue; // D of a zero-init layer may still be at zero; its gradient is x·g
             grad!.abs().max().item<float>().Should().BeGreaterThan(0, $"{name} must receive gradient");
         }
-        model.named_parameters().Select(n => n.name).Should().Contain(n => n.Contains("c_q")).And.Contain(n => n.Contains("c_v"));
+        model.named_parameters().Select(n => n.name).Should().Contain(n => n.Contains("c_q")).And.Contain(n =>
+            n.Contains("c_v"));
     }
 }

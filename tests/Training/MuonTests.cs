@@ -63,7 +63,8 @@ public class MuonTests
         {
             using var one = NewtonSchulz.Orthogonalize(matrices[i], 5);
             padded[i].shape.Should().Equal(matrices[i].shape);
-            torch.allclose(padded[i], one, atol: 1e-5).Should().BeTrue($"matrix {i} ({string.Join('x', matrices[i].shape)})");
+            torch.allclose(padded[i], one,
+                atol: 1e-5).Should().BeTrue($"matrix {i} ({string.Join('x', matrices[i].shape)})");
         }
         foreach (var t in matrices.Concat(padded)) t.Dispose();
     }

@@ -38,7 +38,8 @@ public class StepSemanticsTests
         var clock = new SteppingClock(Tick);
         var delay = TimeSpan.FromSeconds(3);
         var evaluator = new ScriptedEvaluator([500, 400, 250, 150, 100], clock, delay);
-        var result = TrainingLoop.Train(model, Tiny.Stream(), evaluator, Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300, Clock = clock });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), evaluator,
+            Tiny.Options(10) with { EvalEvery = 2, ThresholdPerplexity = 300, Clock = clock });
 
         evaluator.Calls.Should().Be(5);
         var reached = result.TimeToThreshold!;
@@ -46,9 +47,12 @@ public class StepSemanticsTests
         reached.Tokens.Should().Be(6 * 4 * 16);
         // Six steps of one tick each; the two 3-second evaluations before the crossing must not count as training.
         reached.TrainSeconds.Should().Be(6 * Tick.TotalSeconds);
-        result.History.Select(h => h.TrainSeconds).Should().Equal(Enumerable.Range(1, 10).Select(k => k * Tick.TotalSeconds));
-        result.EvalSeconds.Should().Be(5 * (delay + Tick).TotalSeconds, "each evaluation's own time (one clock read inside it)");
-        result.History.Where(h => h.ValidationPerplexity is not null).Select(h => Math.Round(h.ValidationPerplexity!.Value))
+        result.History.Select(h => h.TrainSeconds).Should().Equal(Enumerable.Range(1,
+            10).Select(k => k * Tick.TotalSeconds));
+        result.EvalSeconds.Should()
+            .Be(5 * (delay + Tick).TotalSeconds, "each evaluation's own time (one clock read inside it)");
+        result.History.Where(h => h.ValidationPerplexity is not null).Select(h =>
+            Math.Round(h.ValidationPerplexity!.Value))
             .Should().Equal(500, 400, 250, 150, 100);
     }
 
@@ -59,7 +63,8 @@ public class StepSemanticsTests
     public void A_token_budget_stops_at_the_first_step_that_reaches_it(long maxTokens, int steps)
     {
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
-        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1) with { MaxSteps = null, MaxTokens = maxTokens });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Tiny.Options(1) with { MaxSteps = null, MaxTokens = maxTokens });
         result.History.Should().HaveCount(steps);
         result.Tokens.Should().Be(steps * 64L);
     }
@@ -78,7 +83,8 @@ public class StepSemanticsTests
         {
             "steps" => Tiny.Options(20),
             "tokens" => Tiny.Options(1) with { MaxSteps = null, MaxTokens = 20 * 64 },
-            _ => Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 1.0, Clock = new SteppingClock(Tick) },   // 16 steps
+            _ => Tiny.Options(1) with { MaxSteps = null, MaxSeconds = 1.0,
+                Clock = new SteppingClock(Tick) },   // 16 steps
         };
         options.WarmdownFraction.Should().Be(0.2, "the default");
         var history = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, options).History;
@@ -91,7 +97,8 @@ public class StepSemanticsTests
                 "tokens" => k * 64 / (20.0 * 64),
                 _ => k * Tick.TotalSeconds / 1.0,
             };
-            history[k].LrFactor.Should().BeApproximately(schedule.FactorAt(k, progress), 1e-9, $"step {k} of a {budget} budget");
+            history[k].LrFactor.Should().BeApproximately(schedule.FactorAt(k, progress),
+                1e-9, $"step {k} of a {budget} budget");
         }
         history.Should().HaveCount(budget == "seconds" ? 16 : 20);
         history.Take(history.Count * 3 / 4).Should().OnlyContain(h => h.LrFactor == 1, "constant before the warm-down");
@@ -127,7 +134,8 @@ public class StepSemanticsTests
         var whole = Run(8, 1, out var a);
         var accumulated = Run(4, 2, out var b);
         accumulated.Should().Equal(whole, (x, y) => Math.Abs(x - y) < 1e-5);
-        for (int i = 0; i < a.Length; i++) b[i].allclose(a[i], rtol: 1e-4, atol: 1e-6).Should().BeTrue($"parameter {i} after three steps");
+        for (int i = 0; i < a.Length; i++) b[i].allclose(a[i], rtol: 1e-4,
+            atol: 1e-6).Should().BeTrue($"parameter {i} after three steps");
         foreach (var t in a.Concat(b)) t.Dispose();
     }
 
@@ -145,7 +153,8 @@ public class StepSemanticsTests
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var n = new ScalarArgs();
-            NormsSeen.Add(Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p => (p.grad! * p.grad!).sum().item<float>())));
+            NormsSeen.Add(Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p =>
+                (p.grad! * p.grad!).sum().item<float>())));
             foreach (var p in parameters)
                 if (p.grad is { } g) p.add_(g, n.Of(-lr * lrFactor));
         }
@@ -157,7 +166,8 @@ public class StepSemanticsTests
     {
         public RecordingSgd? Last { get; private set; }
         public string Name => "RecordingSgd";
-        public IReadOnlyList<IParameterOptimizer> Create(Gpt model, TrainingOptions options) => [Last = new RecordingSgd(model.parameters().ToList(), lr)];
+        public IReadOnlyList<IParameterOptimizer> Create(Gpt model,
+            TrainingOptions options) => [Last = new RecordingSgd(model.parameters().ToList(), lr)];
     }
 
     [Fact]
@@ -169,7 +179,8 @@ public class StepSemanticsTests
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
             var factory = new RecordingSgdFactory(lr: 0.01);
-            var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(6) with { Optimizer = factory, GradientClip = clip });
+            var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+                Tiny.Options(6) with { Optimizer = factory, GradientClip = clip });
             var raw = result.History.Select(h => h.GradientNorm).ToArray();
             raw.Should().OnlyContain(n => n > 0.5, "the test needs gradients above the clip");
             var seen = factory.Last!.NormsSeen;
@@ -184,11 +195,15 @@ public class StepSemanticsTests
         using var model = Gpt.Create(Tiny.Config(), seed: 1);
         var doc = new TokenStream([Enumerable.Range(0, 17).Select(i => 1 + (i * 5) % 63).ToArray()], 0);
         var factory = new RecordingSgdFactory(lr: 0.5);
-        var result = TrainingLoop.Train(model, doc, null, Tiny.BytesPerToken, Tiny.Options(40) with { Optimizer = factory, BatchSize = 1 });
+        var result = TrainingLoop.Train(model, doc, null, Tiny.BytesPerToken,
+            Tiny.Options(40) with { Optimizer = factory, BatchSize = 1 });
         result.Status.Should().Be(TrainingStatus.Completed);
         factory.Last!.NormsSeen.Should().HaveCount(40);
-        result.History[^1].TrainLoss.Should().BeLessThan(result.History[0].TrainLoss - 1.0, "SGD on one repeated sequence must learn it");
-        result.StateBytes.Should().Be(ModelSummary.For(model.Config).StateBytes(0), "the memory estimate takes the custom optimizer's (zero) state");
+        result.History[^1].TrainLoss.Should()
+            .BeLessThan(result.History[0].TrainLoss - 1.0, "SGD on one repeated sequence must learn it");
+        result.StateBytes.Should()
+            .Be(ModelSummary.For(model.Config)
+                .StateBytes(0), "the memory estimate takes the custom optimizer's (zero) state");
     }
 
     [Fact]
@@ -199,7 +214,8 @@ public class StepSemanticsTests
         var before = p.detach().clone();
         using var n = new ScalarArgs();
         using (var zero = p.mul(n.Of(0L)).sum()) zero.backward();   // a gradient that is exactly zero
-        using var adam = new MLNet.LowRank.Training.AdamW([([p], 0.1)], beta1: 0.8, beta2: 0.95, eps: 1e-10, weightDecay: 0.5);
+        using var adam = new MLNet.LowRank.Training.AdamW([([p], 0.1)], beta1: 0.8, beta2: 0.95, eps: 1e-10,
+            weightDecay: 0.5);
         adam.Step(step: 0, lrFactor: 0.4);
         // p ← p·(1 − lr·factor·λ) and no Adam move: m = v = 0.
         using var expected = before.mul(n.Of(1 - 0.1 * 0.4 * 0.5));

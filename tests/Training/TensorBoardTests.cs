@@ -36,12 +36,16 @@ public class TensorBoardTests
             int at = 0;
             while (at < bytes.Length)
             {
-                (bytes.Length - at).Should().BeGreaterThanOrEqualTo(12, "a record starts with its length and the length's checksum");
+                (bytes.Length - at).Should()
+                    .BeGreaterThanOrEqualTo(12, "a record starts with its length and the length's checksum");
                 var header = bytes.AsSpan(at, 8);
                 ulong length = BitConverter.ToUInt64(header);
-                BitConverter.ToUInt32(bytes, at + 8).Should().Be(Mask(BitwiseCrc32C(header)), $"length checksum at byte {at} of {Path.GetFileName(path)}");
+                BitConverter.ToUInt32(bytes,
+                    at + 8).Should()
+                        .Be(Mask(BitwiseCrc32C(header)), $"length checksum at byte {at} of {Path.GetFileName(path)}");
                 var data = bytes.AsSpan(at + 12, (int)length);
-                BitConverter.ToUInt32(bytes, at + 12 + (int)length).Should().Be(Mask(BitwiseCrc32C(data)), $"data checksum at byte {at}");
+                BitConverter.ToUInt32(bytes,
+                    at + 12 + (int)length).Should().Be(Mask(BitwiseCrc32C(data)), $"data checksum at byte {at}");
                 events.Add(Event.Parser.ParseFrom(data.ToArray()));
                 at += 12 + (int)length + 4;
             }
@@ -50,7 +54,8 @@ public class TensorBoardTests
     }
 
     static IEnumerable<(long Step, float Value, double WallTime)> Scalars(IEnumerable<Event> events, string tag) =>
-        events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Where(v => v.Tag == tag).Select(v => (e.Step, v.SimpleValue, e.WallTime)));
+        events.Where(e => e.Summary is not null).SelectMany(e =>
+            e.Summary.Value.Where(v => v.Tag == tag).Select(v => (e.Step, v.SimpleValue, e.WallTime)));
 
     [Fact]
     public void The_checksum_is_CRC32C()
@@ -81,13 +86,17 @@ public class TensorBoardTests
         loss.Select(s => s.Value).Should().Equal(lm.History.Select(h => (float)h.TrainLoss));
         loss.Should().OnlyContain(s => s.WallTime >= start - 1 && s.WallTime <= end + 1, "wall time is Unix seconds");
         loss.Select(s => s.WallTime).Should().BeInAscendingOrder();
-        Scalars(events, "train/lr_factor").Select(s => s.Value).Should().Equal(lm.History.Select(h => (float)h.LrFactor));
+        Scalars(events, "train/lr_factor").Select(s =>
+            s.Value).Should().Equal(lm.History.Select(h => (float)h.LrFactor));
         Scalars(events, "train/grad_norm").Should().HaveCount(12);
         Scalars(events, "train/tokens_per_second").Should().HaveCount(12);
         Scalars(events, "validation/perplexity").Select(s => s.Step).Should().Equal(4, 8, 12);
-        Scalars(events, "validation/perplexity").Last().Value.Should().BeApproximately((float)lm.History[^1].ValidationPerplexity!.Value, 1e-3f);
+        Scalars(events, "validation/perplexity").Last().Value.Should()
+            .BeApproximately((float)lm.History[^1].ValidationPerplexity!.Value, 1e-3f);
         Scalars(events, "validation/bits_per_byte").Should().HaveCount(3);
-        var text = events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v => v.Tag == "options/text_summary");
+        var text =
+            events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v =>
+                v.Tag == "options/text_summary");
         text.Metadata.PluginData.PluginName.Should().Be("text", "TensorBoard shows it in its Text tab");
         text.Tensor.StringVal[0].ToStringUtf8().Should().Contain("| MatrixLearningRate | 0.02 |");
         Directory.Delete(dir, true);
@@ -108,15 +117,20 @@ public class TensorBoardTests
             .SetLogDirectory(Path.Combine(dir, "tb"))
             .SetResultDirectory(dir)
             .RunAsync();
-        Directory.GetDirectories(Path.Combine(dir, "tb")).Select(Path.GetFileName).Should().BeEquivalentTo(result.Trials.Select(t => t.Id));
+        Directory.GetDirectories(Path.Combine(dir, "tb")).Select(Path.GetFileName).Should()
+            .BeEquivalentTo(result.Trials.Select(t => t.Id));
         foreach (var trial in result.Trials)
         {
             var events = ReadEvents(Path.Combine(dir, "tb", trial.Id));
             Scalars(events, "train/loss").Should().HaveCount(6);
-            Scalars(events, "final/perplexity").Single().Value.Should().BeApproximately((float)trial.Perplexity!.Value, 1e-4f * (float)trial.Perplexity.Value);
+            Scalars(events, "final/perplexity").Single().Value.Should().BeApproximately((float)trial.Perplexity!.Value,
+                1e-4f * (float)trial.Perplexity.Value);
             Scalars(events, "final/non_embedding_parameters").Single().Value.Should().Be(trial.NonEmbeddingParameters);
-            string hparams = events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v => v.Tag == "trial/text_summary").Tensor.StringVal[0].ToStringUtf8();
-            hparams.Should().Contain($"| AttentionRank | {trial.Parameters["AttentionRank"]} |").And.Contain($"| WarmupSteps | {trial.Parameters["WarmupSteps"]} |");
+            string hparams =
+                events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v =>
+                    v.Tag == "trial/text_summary").Tensor.StringVal[0].ToStringUtf8();
+            hparams.Should().Contain($"| AttentionRank | {trial.Parameters["AttentionRank"]} |").And
+                .Contain($"| WarmupSteps | {trial.Parameters["WarmupSteps"]} |");
         }
         Directory.Delete(dir, true);
     }

@@ -30,7 +30,8 @@ public class TrainingBehaviourTests
         double[] Run()
         {
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Cola, 8, 12), seed: 42);
-            return TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(20) with { Threads = threads }).History.Select(h => h.TrainLoss).ToArray();
+            return TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+                Tiny.Options(20) with { Threads = threads }).History.Select(h => h.TrainLoss).ToArray();
         }
         MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
         int before = torch.get_num_threads();
@@ -96,7 +97,9 @@ public class TrainingBehaviourTests
     {
         // Ten documents in five consecutive "genres" of two (as a genre-stratified split keeps them); the first token
         // of each names its genre.
-        var docs = Enumerable.Range(0, 10).Select(d => (IReadOnlyList<int>)Enumerable.Range(0, 20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
+        var docs = Enumerable.Range(0,
+            10).Select(d => (IReadOnlyList<int>)Enumerable.Range(0,
+                20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
         var stream = new TokenStream(docs, bosToken: 0);
         // A budget of 100 tokens with prefixes of at least 20: five whole documents, one of every genre.
         var spread = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100, minimumPrefix: 20);
@@ -122,7 +125,8 @@ public class TrainingBehaviourTests
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         var result = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 5), Tiny.BytesPerToken,
-            Tiny.Options(50) with { EmbeddingLearningRate = 1e6, HeadLearningRate = 1e6, MatrixLearningRate = 1e3, GradientClip = 0, DivergenceLoss = 20 });
+            Tiny.Options(50) with { EmbeddingLearningRate = 1e6, HeadLearningRate = 1e6, MatrixLearningRate = 1e3,
+                GradientClip = 0, DivergenceLoss = 20 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step");
         result.History.Count.Should().BeLessThan(50);
@@ -135,7 +139,8 @@ public class TrainingBehaviourTests
         using var cts = new CancellationTokenSource();
         int reports = 0;
         var progress = new SyncProgress(p => { if (++reports == 2) cts.Cancel(); });
-        var act = () => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(1000) with { ReportEvery = 5 }, progress, null, cts.Token);
+        var act = () => TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Tiny.Options(1000) with { ReportEvery = 5 }, progress, null, cts.Token);
         act.Should().Throw<OperationCanceledException>();
         reports.Should().Be(2, "no step ran after the one that observed the cancellation");
     }
@@ -148,20 +153,24 @@ public class TrainingBehaviourTests
             using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
             // Validation on the training text, so the curve falls step by step (held-out random tokens would stay
             // flat).
-            return TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(), Tiny.BytesPerToken, Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = threshold });
+            return TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(), Tiny.BytesPerToken,
+                Tiny.Options(20) with { EvalEvery = 5, ThresholdPerplexity = threshold });
         }
         // The curve first, then thresholds placed on it: between the first two evaluations, and exactly on the second.
-        var curve = Run(null).History.Where(h => h.ValidationPerplexity is not null).Select(h => (h.Step, Ppl: h.ValidationPerplexity!.Value)).ToList();
+        var curve = Run(null).History.Where(h => h.ValidationPerplexity is not null).Select(h => (h.Step,
+            Ppl: h.ValidationPerplexity!.Value)).ToList();
         curve.Select(c => c.Step).Should().Equal(5, 10, 15, 20);
         curve[1].Ppl.Should().BeLessThan(curve[0].Ppl, "training lowers the perplexity of the text it trains on");
         foreach (double threshold in new[] { (curve[0].Ppl + curve[1].Ppl) / 2, curve[1].Ppl })
         {
             var result = Run(threshold);
             result.TimeToThreshold.Should().NotBeNull();
-            result.TimeToThreshold!.Step.Should().Be(10, $"threshold {threshold}: the evaluation at step 5 is above it, the one at step 10 at or below");
+            result.TimeToThreshold!.Step.Should()
+                .Be(10, $"threshold {threshold}: the evaluation at step 5 is above it, the one at step 10 at or below");
             result.TimeToThreshold.TrainSeconds.Should().Be(result.History[9].TrainSeconds);
         }
-        Run(curve.Min(c => c.Ppl) * 0.99).TimeToThreshold.Should().BeNull("no evaluation reaches a threshold below the whole curve");
+        Run(curve.Min(c =>
+            c.Ppl) * 0.99).TimeToThreshold.Should().BeNull("no evaluation reaches a threshold below the whole curve");
     }
 
     [Fact]
@@ -169,7 +178,8 @@ public class TrainingBehaviourTests
     {
         using var model = Gpt.Create(Tiny.Config(LinearVariant.FactoredDiagonal, 8, 8), seed: 1);
         var before = model.parameters().Select(p => p.clone()).ToList();
-        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken, Tiny.Options(4) with { Optimizer = Optimizers.AdamW });
+        var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
+            Tiny.Options(4) with { Optimizer = Optimizers.AdamW });
         model.parameters().Zip(before).Count(pair => !pair.First.allclose(pair.Second, 0, 0)).Should().Be(before.Count);
         long n = before.Sum(p => p.numel());
         result.StateBytes.Should().Be(n * 4 * 4, "parameters + gradients + two AdamW moments, float32");

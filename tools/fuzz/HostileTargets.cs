@@ -87,14 +87,20 @@ sealed class IdentifierTarget : Target
 {
     public override string Kind => "identifiers";
 
-    static readonly string[] Escapes = ["../victim", "../../victim", "{dir}/victim", "trial-000-0000000000005eed/../../victim", "..", "trial-000-0000000000005eed.json"];
+    static readonly string[] Escapes =
+        ["../victim", "../../victim", "{dir}/victim", "trial-000-0000000000005eed/../../victim", "..", "trial-000-0000000000005eed.json"];
 
     public override string Mutate(Random rng, Seeds seeds, string dir)
     {
         string run = Path.Combine(dir, "run", "inner");
-        foreach (var d in Directory.GetDirectories(seeds.RunDirectory, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(run, Path.GetRelativePath(seeds.RunDirectory, d)));
-        foreach (var f in Directory.GetFiles(seeds.RunDirectory, "*", SearchOption.AllDirectories)) File.Copy(f, Path.Combine(run, Path.GetRelativePath(seeds.RunDirectory, f)));
-        foreach (var f in Directory.GetFiles(seeds.ShardDirectory)) { Directory.CreateDirectory(Path.Combine(dir, "shards")); File.Copy(f, Path.Combine(dir, "shards", Path.GetFileName(f))); }
+        foreach (var d in Directory.GetDirectories(seeds.RunDirectory, "*",
+            SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(run,
+                Path.GetRelativePath(seeds.RunDirectory, d)));
+        foreach (var f in Directory.GetFiles(seeds.RunDirectory, "*", SearchOption.AllDirectories)) File.Copy(f,
+            Path.Combine(run, Path.GetRelativePath(seeds.RunDirectory, f)));
+        foreach (var f in Directory.GetFiles(seeds.ShardDirectory)) { Directory
+            .CreateDirectory(Path.Combine(dir, "shards")); File.Copy(f,
+                Path.Combine(dir, "shards", Path.GetFileName(f))); }
         string escape = Escapes[rng.Next(Escapes.Length)].Replace("{dir}", dir);
         // Victims wherever an escape could land: beside the run, above it, as a model and as a shard.
         foreach (var v in new[] { Path.Combine(dir, "victim"), Path.Combine(dir, "run", "victim") })
@@ -112,7 +118,8 @@ sealed class IdentifierTarget : Target
             }
             case 1:
                 Directory.CreateDirectory(Path.Combine(run, "models"));
-                File.WriteAllText(Path.Combine(run, "models", "best.json"), new JsonObject { ["trial"] = escape }.ToJsonString());
+                File.WriteAllText(Path.Combine(run, "models", "best.json"),
+                    new JsonObject { ["trial"] = escape }.ToJsonString());
                 File.WriteAllText(Path.Combine(dir, "where"), "best.json");
                 return $"best.json trial := {escape}";
             default:
@@ -140,15 +147,18 @@ sealed class IdentifierTarget : Target
             var store = new ResultStore(run);
             foreach (var r in store.ReadAll()) store.IsFinished(r.Id);
             Directory.CreateDirectory(Path.Combine(run, "models"));
-            MLNet.LowRank.Experiments.Search.BestModel.Publish(Path.Combine(run, "models"), store, ExperimentObjective.Perplexity, keepEveryModel: false);
+            MLNet.LowRank.Experiments.Search.BestModel.Publish(Path.Combine(run, "models"), store,
+                ExperimentObjective.Perplexity, keepEveryModel: false);
         }
         finally
         {
             foreach (var v in Directory.GetFiles(dir, "victim.*", SearchOption.AllDirectories))
-                if (File.ReadAllText(v) != "victim") throw new InvalidOperationException($"a file outside the run directory changed: {v}");
+                if (File.ReadAllText(v) != "victim")
+                    throw new InvalidOperationException($"a file outside the run directory changed: {v}");
             foreach (var v in new[] { Path.Combine(dir, "victim"), Path.Combine(dir, "run", "victim") })
                 foreach (var ext in new[] { ".zip", ".json", ".bin", ".ckpt" })
-                    if (!File.Exists(v + ext)) throw new InvalidOperationException($"a file outside the run directory was deleted: {v + ext}");
+                    if (!File.Exists(v + ext))
+                        throw new InvalidOperationException($"a file outside the run directory was deleted: {v + ext}");
         }
     }
 }
@@ -159,8 +169,10 @@ sealed class BudgetTarget : Target
 {
     public override string Kind => "budget";
 
-    static readonly string[] Keys = ["trialSteps", "trialTokens", "trialSeconds", "evalEvery", "evalTokens", "threads", "experimentMinutes"];
-    static readonly string[] Values = ["0", "-1", "-2", "1", "2.5", "1e300", "-1e300", "2147483648", "9223372036854775807", "1e-300", "\"NaN\"", "\"Infinity\"", "3", "100"];
+    static readonly string[] Keys =
+        ["trialSteps", "trialTokens", "trialSeconds", "evalEvery", "evalTokens", "threads", "experimentMinutes"];
+    static readonly string[] Values =
+        ["0", "-1", "-2", "1", "2.5", "1e300", "-1e300", "2147483648", "9223372036854775807", "1e-300", "\"NaN\"", "\"Infinity\"", "3", "100"];
 
     public override string Mutate(Random rng, Seeds seeds, string dir)
     {
@@ -181,12 +193,14 @@ sealed class BudgetTarget : Target
         double written = double.Parse(value.Trim('"'), System.Globalization.CultureInfo.InvariantCulture);
         double? read = key switch
         {
-            "trialSteps" => config.TrialBudget?.Steps, "trialTokens" => config.TrialBudget?.Tokens, "trialSeconds" => config.TrialBudget?.Seconds,
+            "trialSteps" => config.TrialBudget?.Steps, "trialTokens" => config.TrialBudget?.Tokens, "trialSeconds" =>
+                config.TrialBudget?.Seconds,
             "evalEvery" => config.Baseline.Training.EvalEvery, "evalTokens" => config.Baseline.Training.EvalTokens,
             "threads" => config.Baseline.Training.Threads, _ => config.ExperimentMinutes,
         };
         if (read != written) throw new InvalidOperationException($"{key} = {value} was accepted as {read}");
     }
 
-    public override bool IsRefusal(Exception e) => e is ArgumentException or FormatException or System.Text.Json.JsonException;
+    public override bool IsRefusal(Exception e) =>
+        e is ArgumentException or FormatException or System.Text.Json.JsonException;
 }

@@ -10,13 +10,15 @@ namespace MLNet.LowRank.Fuzz;
 
 static class Mutations
 {
-    static readonly long[] HostileIntegers = [0, -1, 1, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, long.MinValue, 1L << 40];
+    static readonly long[] HostileIntegers = [0, -1, 1, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue,
+        long.MinValue, 1L << 40];
 
     /// <summary>One byte-level mutation of <paramref name="data"/>; <paramref name="boundaries"/> are offsets where a
     /// field starts (a length prefix, a count, a section). Returns the mutated copy and what was done.</summary>
     public static (byte[] Data, string What) Bytes(Random rng, byte[] data, IReadOnlyList<int> boundaries)
     {
-        int At() => boundaries.Count > 0 && rng.Next(4) > 0 ? boundaries[rng.Next(boundaries.Count)] : rng.Next(Math.Max(1, data.Length));
+        int At() => boundaries.Count > 0 && rng.Next(4) > 0 ? boundaries[rng.Next(boundaries.Count)]
+            : rng.Next(Math.Max(1, data.Length));
         switch (rng.Next(6))
         {
             case 0:
@@ -28,7 +30,8 @@ static class Mutations
             {
                 var copy = (byte[])data.Clone();
                 int flips = 1 + rng.Next(8);
-                for (int i = 0; i < flips && copy.Length > 0; i++) copy[rng.Next(copy.Length)] ^= (byte)(1 << rng.Next(8));
+                for (int i = 0; i < flips
+                    && copy.Length > 0; i++) copy[rng.Next(copy.Length)] ^= (byte)(1 << rng.Next(8));
                 return (copy, $"{flips} bit(s) flipped");
             }
             case 2:
@@ -70,8 +73,10 @@ static class Mutations
 
     static readonly Func<JsonNode?>[] HostileValues =
     [
-        () => 0, () => -1, () => int.MaxValue, () => long.MaxValue, () => 1e308, () => -1e308, () => 0.5, () => null, () => "",
-        () => new string('x', 100_000), () => "NaN", () => "../../etc/passwd", () => new JsonArray(), () => new JsonObject(), () => true,
+        () => 0, () => -1, () => int.MaxValue, () => long.MaxValue, () => 1e308, () => -1e308, () => 0.5, () => null,
+            () => "",
+        () => new string('x', 100_000), () => "NaN", () => "../../etc/passwd", () => new JsonArray(),
+            () => new JsonObject(), () => true,
         () => new JsonArray(Enumerable.Range(0, 1000).Select(i => (JsonNode?)JsonValue.Create(i)).ToArray()),
     ];
 
@@ -136,7 +141,8 @@ static class Mutations
         }
     }
 
-    static string Describe(JsonNode? v) => v is null ? "null" : v.ToJsonString() is { Length: > 40 } s ? s[..40] + "…" : v.ToJsonString();
+    static string Describe(JsonNode? v) => v is null ? "null" : v.ToJsonString() is { Length: > 40 } s
+        ? s[..40] + "…" : v.ToJsonString();
 
     /// <summary>The entries of a zip archive, in order.</summary>
     public static List<(string Name, byte[] Data)> ReadZip(byte[] zip)
@@ -159,7 +165,8 @@ static class Mutations
         using (var archive = new ZipArchive(m, ZipArchiveMode.Create, leaveOpen: true))
             foreach (var (name, data) in entries)
             {
-                using var s = archive.CreateEntry(name, store ? CompressionLevel.NoCompression : CompressionLevel.Fastest).Open();
+                using var s = archive.CreateEntry(name,
+                    store ? CompressionLevel.NoCompression : CompressionLevel.Fastest).Open();
                 s.Write(data);
             }
         return m.ToArray();
@@ -174,8 +181,12 @@ static class Mutations
         for (int i = 0; i + 30 <= zip.Length; i++)
         {
             if (zip[i] != 0x50 || zip[i + 1] != 0x4B) continue;
-            if (zip[i + 2] == 3 && zip[i + 3] == 4) { fields.Add((i + 18, "local compressed size")); fields.Add((i + 22, "local uncompressed size")); }
-            else if (zip[i + 2] == 1 && zip[i + 3] == 2 && i + 46 <= zip.Length) { fields.Add((i + 20, "central compressed size")); fields.Add((i + 24, "central uncompressed size")); }
+            if (zip[i + 2] == 3
+                && zip[i + 3] == 4) { fields.Add((i + 18, "local compressed size")); fields
+                    .Add((i + 22, "local uncompressed size")); }
+            else if (zip[i + 2] == 1 && zip[i + 3] == 2
+                && i + 46 <= zip.Length) { fields.Add((i + 20, "central compressed size")); fields
+                    .Add((i + 24, "central uncompressed size")); }
         }
         var copy = (byte[])zip.Clone();
         if (fields.Count == 0) return (copy, "no size field found");
@@ -190,7 +201,8 @@ static class Mutations
     public sealed class BoundaryStream : MemoryStream
     {
         public List<int> Boundaries { get; } = [];
-        public override void Write(byte[] buffer, int offset, int count) { Boundaries.Add((int)Position); base.Write(buffer, offset, count); }
+        public override void Write(byte[] buffer, int offset,
+            int count) { Boundaries.Add((int)Position); base.Write(buffer, offset, count); }
         public override void Write(ReadOnlySpan<byte> buffer) { Boundaries.Add((int)Position); base.Write(buffer); }
         public override void WriteByte(byte value) { Boundaries.Add((int)Position); base.WriteByte(value); }
     }

@@ -13,7 +13,8 @@ var options = Arguments.Parse(args);
 if (options.Child) return Child.Run(options);
 return Supervisor.Run(options);
 
-sealed record Arguments(bool Child, int Seed, int From, int Cases, double Seconds, int MemoryMb, double CaseSeconds, string Work, string? Report, bool Hostile = false)
+sealed record Arguments(bool Child, int Seed, int From, int Cases, double Seconds, int MemoryMb, double CaseSeconds,
+    string Work, string? Report, bool Hostile = false)
 {
     /// <summary>The kinds this run goes round: the mutated files, or (--hostile) special files, inflation bombs,
     /// identifiers that name paths and budgets at their numeric edges — a separate list, so a file kind's case numbers
@@ -22,7 +23,8 @@ sealed record Arguments(bool Child, int Seed, int From, int Cases, double Second
 
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(false, 1, 0, int.MaxValue, 60, 1536, 10, Path.Combine(Path.GetTempPath(), "lowrank-fuzz"), null);
+        var a = new Arguments(false, 1, 0, int.MaxValue, 60, 1536, 10,
+            Path.Combine(Path.GetTempPath(), "lowrank-fuzz"), null);
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -99,15 +101,20 @@ static class Supervisor
         {
             double left = a.Seconds - started.Elapsed.TotalSeconds;
             // The same program again: `dotnet LowRank.Fuzz.dll …` or the apphost.
-            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") info.ArgumentList.Add(typeof(Supervisor).Assembly.Location);
-            foreach (var s in new[] { "--child", "--seed", a.Seed.ToString(CultureInfo.InvariantCulture), "--from", next.ToString(CultureInfo.InvariantCulture),
-                "--cases", (a.Cases - ran).ToString(CultureInfo.InvariantCulture), "--seconds", left.ToString("R", CultureInfo.InvariantCulture), "--work", a.Work })
+            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true,
+                RedirectStandardError = true };
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+                info.ArgumentList.Add(typeof(Supervisor).Assembly.Location);
+            foreach (var s in new[] { "--child", "--seed", a.Seed.ToString(CultureInfo.InvariantCulture), "--from",
+                next.ToString(CultureInfo.InvariantCulture),
+                "--cases", (a.Cases - ran).ToString(CultureInfo.InvariantCulture), "--seconds",
+                    left.ToString("R", CultureInfo.InvariantCulture), "--work", a.Work })
                 info.ArgumentList.Add(s);
             if (a.Hostile) info.ArgumentList.Add("--hostile");
             // The managed heap gets most of the cap, so a managed over-allocation fails inside the case, where it is
             // seen.
-            info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)a.MemoryMb * 3 / 4 << 20).ToString("x", CultureInfo.InvariantCulture);
+            info.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)a.MemoryMb * 3 / 4 << 20).ToString("x",
+                CultureInfo.InvariantCulture);
             using var child = Process.Start(info)!;
             var stderr = child.StandardError.ReadToEndAsync();
             int current = -1;
@@ -122,7 +129,8 @@ static class Supervisor
                     long rss = ResidentBytes(child.Id);
                     Interlocked.Exchange(ref peakRss, Math.Max(Interlocked.Read(ref peakRss), rss));
                     if (rss > (long)a.MemoryMb << 20) { killedFor = $"resident memory {rss >> 20} MB passed the cap of {a.MemoryMb} MB"; Kill(child); break; }
-                    if (Volatile.Read(ref current) >= 0 && caseStarted.Elapsed.TotalSeconds > a.CaseSeconds) { killedFor = $"still running after {a.CaseSeconds:0.#} s"; Kill(child); break; }
+                    if (Volatile.Read(ref current) >= 0
+                        && caseStarted.Elapsed.TotalSeconds > a.CaseSeconds) { killedFor = $"still running after {a.CaseSeconds:0.#} s"; Kill(child); break; }
                     Thread.Sleep(20);
                 }
             }) { IsBackground = true };
@@ -165,7 +173,8 @@ static class Supervisor
             }
             else if (killedFor is null && !ended)
             {
-                Console.Error.WriteLine($"lowrank-fuzz: the child stopped outside a case (exit code {child.ExitCode}): {LastLine(stderr.Result)}");
+                Console.Error
+                    .WriteLine($"lowrank-fuzz: the child stopped outside a case (exit code {child.ExitCode}): {LastLine(stderr.Result)}");
                 return 2;
             }
         }
@@ -174,12 +183,15 @@ static class Supervisor
         Console.WriteLine($"{"kind",-16} {"cases",6} {"accepted",9} {"refused",8} {"findings",9}");
         foreach (var (k, c) in counts) Console.WriteLine($"{k,-16} {c.Sum(),6} {c[0],9} {c[1],8} {c[2],9}");
         Console.WriteLine($"{"total",-16} {counts.Values.Sum(c => c.Sum()),6} {counts.Values.Sum(c => c[0]),9} {counts.Values.Sum(c => c[1]),8} {findings.Count,9}");
-        foreach (var f in findings) Console.WriteLine($"FINDING case {f.Case} ({f.Kind}; {f.Mutation}): {f.What}   replay: --seed {a.Seed} --from {f.Case} --cases 1");
+        foreach (var f in findings) Console
+            .WriteLine($"FINDING case {f.Case} ({f.Kind}; {f.Mutation}): {f.What}   replay: --seed {a.Seed} --from {f.Case} --cases 1");
         if (a.Report is { } report)
             File.WriteAllText(report, System.Text.Json.JsonSerializer.Serialize(new
             {
-                seed = a.Seed, seconds = started.Elapsed.TotalSeconds, memoryCapMb = a.MemoryMb, peakResidentMb = Interlocked.Read(ref peakRss) >> 20,
-                kinds = counts.ToDictionary(kv => kv.Key, kv => new { cases = kv.Value.Sum(), accepted = kv.Value[0], refused = kv.Value[1], findings = kv.Value[2] }),
+                seed = a.Seed, seconds = started.Elapsed.TotalSeconds, memoryCapMb = a.MemoryMb,
+                    peakResidentMb = Interlocked.Read(ref peakRss) >> 20,
+                kinds = counts.ToDictionary(kv => kv.Key, kv => new { cases = kv.Value.Sum(), accepted = kv.Value[0],
+                    refused = kv.Value[1], findings = kv.Value[2] }),
                 findings,
             }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return findings.Count == 0 ? 0 : 1;
@@ -203,5 +215,6 @@ static class Supervisor
         try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 
-    static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "(no output)";
+    static string LastLine(string text) => text.Split('\n',
+        StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "(no output)";
 }

@@ -52,13 +52,15 @@ sealed class Seeds
         var tokenizer = BpeTrainer.Train(Texts, 300);
         var options = new LowRankLmTrainer.Options
         {
-            Model = new() { Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 32, AttentionRank = 8, MlpRank = 8, Variant = LinearVariant.Factored },
+            Model = new() { Depth = 2, ModelDim = 32, HeadDim = 16, SequenceLength = 32, AttentionRank = 8,
+                MlpRank = 8, Variant = LinearVariant.Factored },
             Training = new() { BatchSize = 4, MaxSteps = 2, EvalEvery = 0 },
             Seed = 3,
         };
         seeds.Training = options.Training;
         var docs = ml.LowRank().Data.LoadFromTexts(Texts);
-        var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer)).Append(ml.LowRank().Trainers.LowRankLm(options));
+        var pipeline = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
+            LmTokenizer.Use(tokenizer)).Append(ml.LowRank().Trainers.LowRankLm(options));
         var model = pipeline.Fit(docs);
         var lm = model.GetLanguageModel();
         seeds.Config = lm.Model.Config;
@@ -76,27 +78,34 @@ sealed class Seeds
 
         File.WriteAllBytes(seeds.TokenizerBlob, tok.ToArray());
         var optimizers = options.Training.Optimizer.Create(lm.Model, options.Training);
-        Checkpoint.Write(seeds.CheckpointFile, CheckpointFingerprint, lm.Model, optimizers, new TrainingCounters { Step = 2, Tokens = 256 });
+        Checkpoint.Write(seeds.CheckpointFile, CheckpointFingerprint, lm.Model, optimizers,
+            new TrainingCounters { Step = 2, Tokens = 256 });
         foreach (var o in optimizers) o.Dispose();
         GptExport.Save(lm.Model, seeds.SafeTensorsFile);
         GptExport.Save(lm.Model, seeds.PtFile);
         tokenizer.SaveTiktoken(seeds.TiktokenFile);
         // Enough text for several shards of the smallest size allowed.
-        var documents = Enumerable.Range(0, 150).Select(i => new CorpusDocument($"d{i}", "fuzz", Texts[i % Texts.Length] + $" Copy {i}."));
-        TokenShards.Write(documents, tokenizer, seeds.ShardDirectory, ["fuzz"], new TokenizeOptions { ValidationFraction = 0.25, ShardTokens = 1024 });
+        var documents = Enumerable.Range(0,
+            150).Select(i => new CorpusDocument($"d{i}", "fuzz", Texts[i % Texts.Length] + $" Copy {i}."));
+        TokenShards.Write(documents, tokenizer, seeds.ShardDirectory, ["fuzz"],
+            new TokenizeOptions { ValidationFraction = 0.25, ShardTokens = 1024 });
 
         var store = new ResultStore(seeds.RunDirectory);
         store.Claim(new Dictionary<string, string> { ["tokenizer"] = "bpe:300", ["corpus"] = "fuzz" });
         var record = new TrialResult
         {
-            Id = SeedTrialId, Index = 0, Parameters = new() { ["AttentionRank"] = "8" }, Configuration = new() { ["Depth"] = "2" },
-            Status = TrialStatus.Completed, Perplexity = 12.5, CrossEntropy = 2.5, BitsPerByte = 1.2, Steps = 2, Tokens = 256,
-            LossCurve = [new LossPoint(1, 128, 0.1, 3.0, null), new LossPoint(2, 256, 0.2, 2.8, 2.9)], FinishedUtc = DateTime.UnixEpoch,
+            Id = SeedTrialId, Index = 0, Parameters = new() { ["AttentionRank"] = "8" },
+                Configuration = new() { ["Depth"] = "2" },
+            Status = TrialStatus.Completed, Perplexity = 12.5, CrossEntropy = 2.5, BitsPerByte = 1.2, Steps = 2,
+                Tokens = 256,
+            LossCurve = [new LossPoint(1, 128, 0.1, 3.0, null), new LossPoint(2, 256, 0.2, 2.8, 2.9)],
+                FinishedUtc = DateTime.UnixEpoch,
         };
         store.Write(record);
         store.WriteRung(record with { Status = TrialStatus.Paused }, 0);
 
-        File.WriteAllLines(seeds.Corpus, Texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { id = $"d{i}", text = t })));
+        File.WriteAllLines(seeds.Corpus,
+            Texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { id = $"d{i}", text = t })));
         File.WriteAllText(seeds.SweepConfig, $$"""
         {
           "corpus": "{{seeds.Corpus}}", "tokenizer": "bytes", "validationFraction": 0.2,

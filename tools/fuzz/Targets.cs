@@ -32,12 +32,14 @@ abstract class Target
 
     public static IReadOnlyList<Target> All { get; } =
     [
-        new ModelZipTarget(), new CheckpointTarget(), new SafeTensorsTarget(), new PtTarget(), new TokenizerBlobTarget(),
+        new ModelZipTarget(), new CheckpointTarget(), new SafeTensorsTarget(), new PtTarget(),
+            new TokenizerBlobTarget(),
         new TiktokenTarget(), new ShardTarget(), new RecordTarget(), new SweepConfigTarget(),
     ];
 
     /// <summary>The --hostile kinds (HostileTargets.cs).</summary>
-    public static IReadOnlyList<Target> Hostile { get; } = [new SpecialFileTarget(), new IdentifierTarget(), new BudgetTarget()];
+    public static IReadOnlyList<Target> Hostile { get; } = [new SpecialFileTarget(), new IdentifierTarget(),
+        new BudgetTarget()];
 
     protected static string CopyWith(string source, string dir, byte[] data)
     {
@@ -63,7 +65,8 @@ sealed class ModelZipTarget : Target
             case 1:
             {
                 var entries = Mutations.ReadZip(zip);
-                int payload = entries.FindIndex(e => e.Name.EndsWith("LowRank.bin", StringComparison.Ordinal) && IndexOf(e.Data, seeds.WeightsBlob.AsSpan(0, 64)) >= 0);
+                int payload = entries.FindIndex(e => e.Name.EndsWith("LowRank.bin",
+                    StringComparison.Ordinal) && IndexOf(e.Data, seeds.WeightsBlob.AsSpan(0, 64)) >= 0);
                 int pick = rng.Next(3) > 0 && payload >= 0 ? payload : rng.Next(entries.Count);
                 var data = entries[pick].Data;
                 int at = IndexOf(data, seeds.WeightsBlob.AsSpan(0, 64));
@@ -75,7 +78,9 @@ sealed class ModelZipTarget : Target
             }
             case 2:
             {
-                var (forged, what) = Mutations.ForgeZipSizes(rng, Mutations.WriteZip(Mutations.ReadZip(zip), store: rng.Next(2) == 0));
+                var (forged,
+                    what) = Mutations.ForgeZipSizes(rng,
+                        Mutations.WriteZip(Mutations.ReadZip(zip), store: rng.Next(2) == 0));
                 File.WriteAllBytes(path, forged);
                 return what;
             }
@@ -121,12 +126,14 @@ sealed class CheckpointTarget : Target
     {
         using var model = Gpt.Create(seeds.Config, seed: 1);
         var optimizers = seeds.Training.Optimizer.Create(model, seeds.Training);
-        try { Checkpoint.Read(Path.Combine(dir, "seed.ckpt"), Seeds.CheckpointFingerprint, () => null, model, optimizers, allowChangedTraining: false, out _); }
+        try { Checkpoint.Read(Path.Combine(dir, "seed.ckpt"), Seeds.CheckpointFingerprint, () => null, model,
+            optimizers, allowChangedTraining: false, out _); }
         finally { foreach (var o in optimizers) o.Dispose(); }
     }
 
     // A fingerprint that no longer matches is the checkpoint reader's own refusal ("written by a different run").
-    public override bool IsRefusal(Exception e) => base.IsRefusal(e) || e is InvalidOperationException && e.Message.Contains("different run", StringComparison.Ordinal);
+    public override bool IsRefusal(Exception e) => base.IsRefusal(e) || e is InvalidOperationException
+        && e.Message.Contains("different run", StringComparison.Ordinal);
 }
 
 /// <summary>safetensors: the header's JSON (overlapping and out-of-range offsets, huge shapes, unknown dtypes,
@@ -152,7 +159,8 @@ sealed class SafeTensorsTarget : Target
                 var root = JsonNode.Parse(header)!.AsObject();
                 var names = root.Where(kv => kv.Key != "__metadata__").Select(kv => kv.Key).ToList();
                 string a = names[rng.Next(names.Count)], b = names[rng.Next(names.Count)];
-                var offsets = rng.Next(2) == 0 ? root[b]!["data_offsets"]!.DeepClone() : new JsonArray(0, (long)body.Length * 1000);
+                var offsets = rng.Next(2) == 0 ? root[b]!["data_offsets"]!.DeepClone() : new JsonArray(0,
+                    (long)body.Length * 1000);
                 root[a]!["data_offsets"] = offsets;
                 header = root.ToJsonString();
                 what = $"{a}.data_offsets := {offsets.ToJsonString()}";
@@ -215,7 +223,8 @@ sealed class PtTarget : Target
             int pick = rng.Next(entries.Count);
             var (data, w) = Mutations.Bytes(rng, entries[pick].Data, []);
             entries[pick] = (entries[pick].Name, data);
-            mutated = rng.Next(4) == 0 ? Mutations.ForgeZipSizes(rng, Mutations.WriteZip(entries, store: true)).Data : Mutations.WriteZip(entries, store: true);
+            mutated = rng.Next(4) == 0 ? Mutations.ForgeZipSizes(rng,
+                Mutations.WriteZip(entries, store: true)).Data : Mutations.WriteZip(entries, store: true);
             what = $"entry {entries[pick].Name}: {w}";
             if (rng.Next(2) == 0)
             {
@@ -257,7 +266,9 @@ sealed class TokenizerBlobTarget : Target
             byte[] rest = data[(int)r.BaseStream.Position..];
             string evil = Pathological[rng.Next(Pathological.Length)];
             var m = new MemoryStream();
-            using (var w = new BinaryWriter(m, Encoding.UTF8, leaveOpen: true)) { w.Write(TiktokenLmTokenizer.TrainedWithPatternKind); w.Write(name); w.Write(evil); w.Write(rest); }
+            using (var w = new BinaryWriter(m, Encoding.UTF8,
+                leaveOpen: true)) { w.Write(TiktokenLmTokenizer.TrainedWithPatternKind); w.Write(name); w.Write(evil); w
+                    .Write(rest); }
             CopyWith(seeds.TokenizerBlob, dir, m.ToArray());
             return $"pattern {pattern} := {evil}";
         }
@@ -276,7 +287,8 @@ sealed class TokenizerBlobTarget : Target
     }
 
     // Encoding with a pattern that times out is refused with the tokenizer's own message.
-    public override bool IsRefusal(Exception e) => base.IsRefusal(e) || e is InvalidOperationException { InnerException: RegexMatchTimeoutException };
+    public override bool IsRefusal(Exception e) => base.IsRefusal(e)
+        || e is InvalidOperationException { InnerException: RegexMatchTimeoutException };
 }
 
 /// <summary>tiktoken rank files: a line's rank made huge or negative, a token duplicated, base64 broken, lines
@@ -296,7 +308,8 @@ sealed class TiktokenTarget : Target
             case 0: lines[i] = $"{parts[0]} {new[] { "2147483647", "-1", "99999999999", "4294967296", "1e9" }[rng.Next(5)]}"; what = $"line {i}: rank := {lines[i].Split(' ')[1]}"; break;
             case 1: lines.Insert(rng.Next(lines.Count), lines[i]); what = $"line {i} duplicated"; break;
             case 2: lines[i] = "!!" + lines[i]; what = $"line {i}: base64 broken"; break;
-            case 3: lines.RemoveRange(i, Math.Min(lines.Count - i, 1 + rng.Next(50))); what = $"lines from {i} dropped"; break;
+            case 3: lines.RemoveRange(i,
+                Math.Min(lines.Count - i, 1 + rng.Next(50))); what = $"lines from {i} dropped"; break;
             case 4: lines[i] = $"{Convert.ToBase64String(new byte[1 << 16])} {parts.ElementAtOrDefault(1)}"; what = $"line {i}: a 64 KiB token"; break;
             default:
             {
@@ -323,7 +336,8 @@ sealed class ShardTarget : Target
 
     public override string Mutate(Random rng, Seeds seeds, string dir)
     {
-        foreach (var f in Directory.GetFiles(seeds.ShardDirectory)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        foreach (var f in Directory.GetFiles(seeds.ShardDirectory)) File.Copy(f,
+            Path.Combine(dir, Path.GetFileName(f)));
         if (rng.Next(2) == 0)
         {
             string manifest = Path.Combine(dir, ShardManifest.FileName);
@@ -354,10 +368,13 @@ sealed class RecordTarget : Target
     public override string Mutate(Random rng, Seeds seeds, string dir)
     {
         CopyDirectory(seeds.RunDirectory, dir);
-        var files = Directory.GetFiles(dir, "*.json", SearchOption.AllDirectories).Where(f => !f.EndsWith("summary.jsonl", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        var files = Directory.GetFiles(dir, "*.json",
+            SearchOption.AllDirectories).Where(f => !f.EndsWith("summary.jsonl",
+                StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
         string file = files[rng.Next(files.Length)];
         string what;
-        if (rng.Next(3) == 0) { var (b, w) = Mutations.Bytes(rng, File.ReadAllBytes(file), []); File.WriteAllBytes(file, b); what = w; }
+        if (rng.Next(3) == 0) { var (b,
+            w) = Mutations.Bytes(rng, File.ReadAllBytes(file), []); File.WriteAllBytes(file, b); what = w; }
         else { var (t, w) = Mutations.Json(rng, File.ReadAllText(file)); File.WriteAllText(file, t); what = w; }
         return $"{Path.GetRelativePath(dir, file)}: {what}";
     }
@@ -374,14 +391,17 @@ sealed class RecordTarget : Target
             store.IsFinished(Seeds.SeedTrialId);
             store.WriteSummary();
         }
-        catch (InvalidDataException e) { throw new InvalidOperationException($"reading the records threw: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidOperationException($"reading the records threw: {e.Message}",
+            e); }
         store.ReadFingerprint();
     }
 
     static void CopyDirectory(string from, string to)
     {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
+        foreach (var d in Directory.GetDirectories(from, "*",
+            SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f,
+            Path.Combine(to, Path.GetRelativePath(from, f)));
     }
 }
 
@@ -400,9 +420,11 @@ sealed class SweepConfigTarget : Target
 
     public override void Exercise(Seeds seeds, string dir)
     {
-        ExperimentSpec.Load(Path.Combine(dir, "sweep.json")).Configure(new MLContext(seed: 1).LowRank().CreateExperiment());
+        ExperimentSpec.Load(Path.Combine(dir, "sweep.json"))
+            .Configure(new MLContext(seed: 1).LowRank().CreateExperiment());
     }
 
-    public override bool IsRefusal(Exception e) => e is ArgumentException or InvalidDataException or FormatException or OverflowException
+    public override bool IsRefusal(Exception e) =>
+        e is ArgumentException or InvalidDataException or FormatException or OverflowException
         or NotSupportedException or FileNotFoundException or InvalidOperationException or System.Text.Json.JsonException;
 }

@@ -7,7 +7,8 @@ namespace MLNet.LowRank.Cli;
 
 static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks: peak, layers, train, peer, muon, pipeline, memory, generate, make-corpus.")
+    public static Command Create() =>
+        new("bench", "Benchmarks: peak, layers, train, peer, muon, pipeline, memory, generate, make-corpus.")
     {
         PeakBench.Create(), LayersBench.Create(), TrainBench.Create(), PeerBench.Create(), MuonBench.Create(),
         PipelineBench.Create(), MemoryBench.Create(), GenerateBench.Create(), MakeCorpusBench.Create(),

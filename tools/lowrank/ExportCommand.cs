@@ -12,10 +12,14 @@ static class ExportCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or mlContext.Model.Save.", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "The file to write: .safetensors, or .pt / .pth (torch.load reads it); the config goes beside it as .json.", Required = true };
-        var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16.", DefaultValueFactory = _ => "float32" };
-        var command = new Command("export", "Write a saved model's weights (safetensors or PyTorch state dict), its architecture as JSON and a BPE tokenizer as .tiktoken (tools/reference/model.py loads them).") { model, output, dtype };
+        var model =
+            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or mlContext.Model.Save.", Required = true };
+        var output =
+            new Option<FileInfo>("--out") { Description = "The file to write: .safetensors, or .pt / .pth (torch.load reads it); the config goes beside it as .json.", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16.",
+            DefaultValueFactory = _ => "float32" };
+        var command =
+            new Command("export", "Write a saved model's weights (safetensors or PyTorch state dict), its architecture as JSON and a BPE tokenizer as .tiktoken (tools/reference/model.py loads them).") { model, output, dtype };
         command.SetAction(parse =>
         {
             var type = parse.GetValue(dtype) switch
@@ -35,7 +39,8 @@ static class ExportCommand
                 bpe.SaveTiktoken(vocabulary);
                 Console.WriteLine($"wrote {vocabulary} (tokenizer {bpe}; BOS = id {bpe.BosId}, after the last rank)");
             }
-            else Console.WriteLine($"tokenizer {lm.Tokenizer} is not written (byte-level: ids are the UTF-8 bytes, BOS = {lm.Tokenizer.BosId})");
+            else Console
+                .WriteLine($"tokenizer {lm.Tokenizer} is not written (byte-level: ids are the UTF-8 bytes, BOS = {lm.Tokenizer.BosId})");
             return 0;
         });
         return command;

@@ -18,7 +18,8 @@ static class LiveProgress
             return work(new SynchronousProgress<TrainingProgress>(_ => { }), line => Console.WriteLine(line));
         return AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: 1.0);

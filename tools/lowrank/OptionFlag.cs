@@ -26,7 +26,9 @@ sealed class OptionFlag<T>
         {
             Description = $"{description} (option {option.Name}{(hasDefault ? $"; default {option.Default}" : "")})",
         };
-        if (hasDefault) Flag.DefaultValueFactory = _ => (T)Convert.ChangeType(option.Default, typeof(T), CultureInfo.InvariantCulture);
+        if (hasDefault)
+            Flag.DefaultValueFactory = _ => (T)Convert.ChangeType(option.Default, typeof(T),
+                CultureInfo.InvariantCulture);
     }
 
     /// <summary>The System.CommandLine option to add to a command.</summary>
@@ -37,6 +39,8 @@ sealed class OptionFlag<T>
     public void ApplyTo(LowRankLmTrainer.Options options, ParseResult parse)
     {
         if (parse.GetValue(Flag) is { } value)
-            option.Set(options, value is IFormattable f ? f.ToString(value is double ? "R" : null, CultureInfo.InvariantCulture) : value.ToString()!);
+            option.Set(options,
+                value is IFormattable f ? f.ToString(value is double ? "R" : null,
+                    CultureInfo.InvariantCulture) : value.ToString()!);
     }
 }

@@ -37,9 +37,11 @@ static class OutputFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            string fallback = Path.Combine(Path.GetTempPath(), $"lowrank-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Path.GetFileName(path)}");
+            string fallback =
+                Path.Combine(Path.GetTempPath(), $"lowrank-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Path.GetFileName(path)}");
             write(fallback);
-            Console.Error.WriteLine($"lowrank: {option} {path} could not be written ({e.Message.Split('\n')[0]}); it was written to {fallback} instead.");
+            Console.Error
+                .WriteLine($"lowrank: {option} {path} could not be written ({e.Message.Split('\n')[0]}); it was written to {fallback} instead.");
             return fallback;
         }
     }

@@ -6,7 +6,8 @@ namespace MLNet.LowRank.Cli;
 
 static partial class ParseErrors
 {
-    public static string InWords(string message) => ExpectedType().Replace(message, m => "as " + Kind(m.Groups[1].Value));
+    public static string InWords(string message) => ExpectedType().Replace(message,
+        m => "as " + Kind(m.Groups[1].Value));
 
     static string Kind(string type) => Unwrap(type) switch
     {

@@ -14,11 +14,13 @@ try
     if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
     {
         foreach (var error in parsed.Errors) Console.Error.WriteLine($"lowrank: {ParseErrors.InWords(error.Message)}");
-        Console.Error.WriteLine($"See: lowrank {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help".Replace("  ", " "));
+        Console.Error
+            .WriteLine($"See: lowrank {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help".Replace("  ", " "));
         return 2;
     }
     // Ctrl-C and SIGTERM cancel the command's token; training then writes its checkpoint before exiting, so allow time.
-    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2), EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2),
+        EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException
     or NotSupportedException or FormatException or OverflowException or System.Text.Json.JsonException or DllNotFoundException)
@@ -31,12 +33,14 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run the same command to resume.");
+    Console.Error
+        .WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run the same command to resume.");
     return 130;
 }
 catch (Exception e) when (IsOutOfMemory(e))
 {
-    Console.Error.WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
+    Console.Error
+        .WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
     return 3;
 }
 
@@ -52,5 +56,6 @@ static bool IsOutOfMemory(Exception e) => e switch
 
 // libtorch's allocators say so in their own words; anything else native is a real error and keeps its trace.
 static bool IsNativeOutOfMemory(string message) =>
-    message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase)
+    message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || message.Contains("can't allocate memory",
+        StringComparison.OrdinalIgnoreCase)
     || message.Contains("DefaultCPUAllocator", StringComparison.Ordinal);

@@ -13,14 +13,21 @@ static class TokenizeCommand
 {
     public static Command Create()
     {
-        var input = new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var input =
+            new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true, AllowMultipleArgumentsPerToken = true };
         var textField = CorpusOption.TextField();
-        var tokenizer = new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
-        var output = new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
-        var fraction = new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
-        var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
-        var force = new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its files are left alone)." };
-        var command = new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, nanoGPT style) with a manifest naming the tokenizer.\n" +
+        var tokenizer =
+            new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
+        var output =
+            new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
+        var fraction =
+            new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
+        var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.",
+            DefaultValueFactory = _ => 100_000_000 };
+        var force =
+            new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its files are left alone)." };
+        var command =
+            new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, nanoGPT style) with a manifest naming the tokenizer.\n" +
             "Example: lowrank tokenize --input corpus/*.txt --tokenizer gpt2 --out shards; lowrank train --shards shards --seconds 600")
         {
             input, textField, tokenizer, output, fraction, shardTokens, force,
@@ -30,28 +37,35 @@ static class TokenizeCommand
             var inputs = parse.GetValue(input)!;
             string field = parse.GetValue(textField)!;
             IEnumerable<CorpusDocument> Documents() => inputs.SelectMany(i =>
-                i.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || i.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase)
+                i.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || i.EndsWith(".jsonl.gz",
+                    StringComparison.OrdinalIgnoreCase)
                     ? CorpusReaders.EnumerateJsonl(i, field).Select(d => d with { Id = $"{i}#{d.Id}" })
                     : CorpusReaders.EnumerateTextFiles(i).Select(d => d with { Id = $"{i}#{d.Id}" }));
             foreach (var i in inputs)
-                if (!File.Exists(i) && CorpusReaders.Files(i).Files.Count == 0) throw new FileNotFoundException($"--input '{i}' matches no files.", i);
+                if (!File.Exists(i) && CorpusReaders.Files(i).Files.Count == 0)
+                    throw new FileNotFoundException($"--input '{i}' matches no files.", i);
             var lm = BuildTokenizer(parse.GetValue(tokenizer)!, Documents);
-            var options = new TokenizeOptions { ValidationFraction = parse.GetValue(fraction), ShardTokens = parse.GetValue(shardTokens), Force = parse.GetValue(force) };
+            var options = new TokenizeOptions { ValidationFraction = parse.GetValue(fraction),
+                ShardTokens = parse.GetValue(shardTokens), Force = parse.GetValue(force) };
             string dir = parse.GetValue(output)!.FullName;
             ShardManifest manifest;
             if (LiveProgress.IsLive)
-                manifest = AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new SpinnerColumn(), new ElapsedTimeColumn()).Start(context =>
+                manifest = AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(),
+                    new SpinnerColumn(), new ElapsedTimeColumn()).Start(context =>
                 {
                     var task = context.AddTask("tokenizing");
                     task.IsIndeterminate = true;
-                    var m = TokenShards.Write(Documents(), lm, dir, inputs, options, new SynchronousProgress<TokenizeProgress>(p => task.Description = Markup.Escape(p.ToString())), ct);
+                    var m = TokenShards.Write(Documents(), lm, dir, inputs, options,
+                        new SynchronousProgress<TokenizeProgress>(p => task.Description = Markup.Escape(p.ToString())),
+                            ct);
                     task.StopTask();
                     return m;
                 });
             else
             {
                 long next = 0;
-                manifest = TokenShards.Write(Documents(), lm, dir, inputs, options, new SynchronousProgress<TokenizeProgress>(p =>
+                manifest = TokenShards.Write(Documents(), lm, dir, inputs, options,
+                    new SynchronousProgress<TokenizeProgress>(p =>
                 {
                     if (p.Bytes < next) return;
                     Console.WriteLine(p);
@@ -71,7 +85,8 @@ static class TokenizeCommand
         {
             // A BPE learns from a sample: the input's opening documents, up to 20 MB.
             long bytes = 0;
-            var sample = documents().TakeWhile(d => (bytes += d.Text.Length) <= 20_000_000 || bytes == d.Text.Length).Select(d => d.Text).ToList();
+            var sample = documents().TakeWhile(d => (bytes += d.Text.Length) <= 20_000_000
+                || bytes == d.Text.Length).Select(d => d.Text).ToList();
             return LmTokenizer.Parse(text).Create(sample);
         }
         return LmTokenizer.Parse(text).Create([]);

@@ -29,7 +29,9 @@ public static class Intervals
     /// <summary>Mean ± t-interval of <paramref name="values"/> (at least two).</summary>
     public static Estimate Mean(IReadOnlyList<double> values, double level = 0.95)
     {
-        if (values.Count < 2) throw new ArgumentException($"A confidence interval needs at least two values; got {values.Count}.", nameof(values));
+        if (values.Count < 2)
+            throw new ArgumentException($"A confidence interval needs at least two values; got {values.Count}.",
+                nameof(values));
         double mean = values.Average();
         double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
         double half = StudentT.Quantile(0.5 + level / 2, values.Count - 1) * sd / Math.Sqrt(values.Count);
@@ -40,11 +42,13 @@ public static class Intervals
     /// t-test's two-sided p-value.</summary>
     public static Estimate PairedDifference(IReadOnlyList<double> a, IReadOnlyList<double> b, double level = 0.95)
     {
-        if (a.Count != b.Count) throw new ArgumentException($"Paired samples must have equal sizes; got {a.Count} and {b.Count}.");
+        if (a.Count != b.Count)
+            throw new ArgumentException($"Paired samples must have equal sizes; got {a.Count} and {b.Count}.");
         var d = a.Zip(b, (x, y) => x - y).ToArray();
         var m = Mean(d, level);
         double sd = Math.Sqrt(d.Sum(v => (v - m.Value) * (v - m.Value)) / (d.Length - 1));
-        double t = sd == 0 ? (m.Value == 0 ? 0 : double.PositiveInfinity * Math.Sign(m.Value)) : m.Value / (sd / Math.Sqrt(d.Length));
+        double t = sd == 0 ? (m.Value == 0 ? 0 : double.PositiveInfinity * Math.Sign(m.Value))
+            : m.Value / (sd / Math.Sqrt(d.Length));
         return m with { PValue = StudentT.TwoSidedP(t, d.Length - 1) };
     }
 

@@ -13,23 +13,29 @@ public readonly record struct ScalingPoint(double Parameters, double Tokens, dou
 /// <param name="ChiSquared">Σ ((loss − fit) ÷ SE)² at the optimum.</param>
 /// <param name="DegreesOfFreedom">Cells − 5.</param>
 /// <param name="PValue">χ²'s upper-tail p-value on those degrees of freedom.</param>
-public sealed record JointScalingFit(double E, double A, double Alpha, double B, double Beta, double ChiSquared, int DegreesOfFreedom, double PValue)
+public sealed record JointScalingFit(double E, double A, double Alpha, double B, double Beta, double ChiSquared,
+    int DegreesOfFreedom, double PValue)
 {
     const int FreeParameters = 5;
 
     /// <summary>The fitted loss at <paramref name="parameters"/> and <paramref name="tokens"/>.</summary>
-    public double Predict(double parameters, double tokens) => E + A * Math.Pow(parameters, -Alpha) + B * Math.Pow(tokens, -Beta);
+    public double Predict(double parameters, double tokens) => E + A * Math.Pow(parameters,
+        -Alpha) + B * Math.Pow(tokens, -Beta);
 
     /// <summary>Fits <paramref name="points"/> (more than five, with at least two sizes and two token counts, each with
     /// a positive standard error); α and β in [<paramref name="exponentMin"/>,
     /// <paramref name="exponentMax"/>].</summary>
-    public static JointScalingFit Fit(IReadOnlyList<ScalingPoint> points, double exponentMin = 0.02, double exponentMax = 2.0)
+    public static JointScalingFit Fit(IReadOnlyList<ScalingPoint> points, double exponentMin = 0.02,
+        double exponentMax = 2.0)
     {
         if (points.Count <= FreeParameters)
             throw new ArgumentException($"A joint law has {FreeParameters} parameters; it needs more than {FreeParameters} cells to have a goodness of fit, got {points.Count}.", nameof(points));
-        if (points.Select(p => p.Parameters).Distinct().Count() < 2 || points.Select(p => p.Tokens).Distinct().Count() < 2)
-            throw new ArgumentException("A joint law needs at least two model sizes and two token counts.", nameof(points));
-        if (points.Any(p => !(p.Parameters > 0) || !(p.Tokens > 0) || !double.IsFinite(p.Loss) || !(p.StandardError > 0) || !double.IsFinite(p.StandardError)))
+        if (points.Select(p => p.Parameters).Distinct().Count() < 2
+            || points.Select(p => p.Tokens).Distinct().Count() < 2)
+            throw new ArgumentException("A joint law needs at least two model sizes and two token counts.",
+                nameof(points));
+        if (points.Any(p => !(p.Parameters > 0) || !(p.Tokens > 0) || !double.IsFinite(p.Loss)
+            || !(p.StandardError > 0) || !double.IsFinite(p.StandardError)))
             throw new ArgumentException("Every cell needs positive parameters and tokens, a finite loss and a positive standard error (two or more seeds).", nameof(points));
 
         // The linear parameters (E, A, B) have a closed form for fixed exponents: profile χ² over (ln α, ln β) on a
@@ -53,7 +59,8 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
         }
         int dof = points.Count - FreeParameters;
         var (e, a, b, chi2) = best.Fit;
-        return new JointScalingFit(e, a, Math.Exp(best.La), b, Math.Exp(best.Lb), chi2, dof, Statistics.ChiSquared.UpperTail(chi2, dof));
+        return new JointScalingFit(e, a, Math.Exp(best.La), b, Math.Exp(best.Lb), chi2, dof,
+            Statistics.ChiSquared.UpperTail(chi2, dof));
     }
 
     readonly record struct Linear(double E, double A, double B, double ChiSquared);
@@ -104,7 +111,8 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
     static double[]? Solve3(double[,] m, double[] r)
     {
         static double Det(double[,] q) =>
-            q[0, 0] * (q[1, 1] * q[2, 2] - q[1, 2] * q[2, 1]) - q[0, 1] * (q[1, 0] * q[2, 2] - q[1, 2] * q[2, 0]) + q[0, 2] * (q[1, 0] * q[2, 1] - q[1, 1] * q[2, 0]);
+            q[0, 0] * (q[1, 1] * q[2, 2] - q[1, 2] * q[2, 1]) - q[0,
+                1] * (q[1, 0] * q[2, 2] - q[1, 2] * q[2, 0]) + q[0, 2] * (q[1, 0] * q[2, 1] - q[1, 1] * q[2, 0]);
         double d = Det(m);
         if (d == 0 || !double.IsFinite(d)) return null;
         var result = new double[3];

@@ -16,7 +16,9 @@ public sealed record LinearTrend(Estimate Slope, double Intercept, double Residu
     /// <summary>Fits <paramref name="points"/>: at least three, with at least two distinct x.</summary>
     public static LinearTrend Fit(IReadOnlyList<(double X, double Y)> points, double level = 0.95)
     {
-        if (points.Count < 3) throw new ArgumentException($"A slope with an interval needs at least three points; got {points.Count}.", nameof(points));
+        if (points.Count < 3)
+            throw new ArgumentException($"A slope with an interval needs at least three points; got {points.Count}.",
+                nameof(points));
         double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
         double sxx = points.Sum(p => (p.X - mx) * (p.X - mx)), sxy = points.Sum(p => (p.X - mx) * (p.Y - my));
         if (sxx == 0) throw new ArgumentException("A slope needs at least two distinct x values.", nameof(points));
@@ -26,6 +28,7 @@ public sealed record LinearTrend(Estimate Slope, double Intercept, double Residu
         double sigma = Math.Sqrt(rss / dof), se = sigma / Math.Sqrt(sxx);
         double half = StudentT.Quantile(0.5 + level / 2, dof) * se;
         double t = se == 0 ? (slope == 0 ? 0 : double.PositiveInfinity * Math.Sign(slope)) : slope / se;
-        return new LinearTrend(new Estimate(slope, slope - half, slope + half, points.Count, level, StudentT.TwoSidedP(t, dof)), intercept, sigma);
+        return new LinearTrend(new Estimate(slope, slope - half, slope + half, points.Count, level,
+            StudentT.TwoSidedP(t, dof)), intercept, sigma);
     }
 }

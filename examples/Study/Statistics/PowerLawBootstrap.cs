@@ -5,7 +5,8 @@
 namespace MLNet.LowRank.Examples.Study.Statistics;
 
 /// <summary>A fit with percentile intervals on every arm's E and on the chosen differences E(a) − E(b).</summary>
-public sealed record PowerLawIntervals(PowerLawFit Fit, IReadOnlyDictionary<string, Estimate> E, IReadOnlyDictionary<(string A, string B), Estimate> Differences);
+public sealed record PowerLawIntervals(PowerLawFit Fit, IReadOnlyDictionary<string, Estimate> E,
+    IReadOnlyDictionary<(string A, string B), Estimate> Differences);
 
 /// <summary>Bootstrap intervals for a <see cref="PowerLawFit"/>.</summary>
 public static class PowerLawBootstrap
@@ -13,11 +14,13 @@ public static class PowerLawBootstrap
     /// <summary>Per-budget means with their standard errors over seeds (NaN with one seed).</summary>
     /// <param name="losses">arm → training tokens → seed → final validation loss.</param>
     public static Dictionary<string, IReadOnlyList<PowerLawPoint>> Points(IReadOnlyDictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>> losses) =>
-        losses.ToDictionary(arm => arm.Key, arm => (IReadOnlyList<PowerLawPoint>)arm.Value.OrderBy(c => c.Key).Select(cell =>
+        losses.ToDictionary(arm => arm.Key,
+            arm => (IReadOnlyList<PowerLawPoint>)arm.Value.OrderBy(c => c.Key).Select(cell =>
         {
             var v = cell.Value.Values.ToArray();
             double mean = v.Average();
-            double se = v.Length < 2 ? double.NaN : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1) / v.Length);
+            double se = v.Length < 2 ? double.NaN
+                : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1) / v.Length);
             return new PowerLawPoint(cell.Key, mean, se);
         }).ToList());
 
@@ -35,7 +38,8 @@ public static class PowerLawBootstrap
         var spec = specification ?? PowerLawSpecification.Planned;
         var full = Points(losses);
         var budgets = losses.Values.SelectMany(a => a.Keys).Distinct().Order().ToArray();
-        var seedsAt = budgets.ToDictionary(d => d, d => losses.Values.Where(a => a.ContainsKey(d)).SelectMany(a => a[d].Keys).Distinct().Order().ToArray());
+        var seedsAt = budgets.ToDictionary(d => d,
+            d => losses.Values.Where(a => a.ContainsKey(d)).SelectMany(a => a[d].Keys).Distinct().Order().ToArray());
         PowerLawFit FitWith(Func<double, int[]> seedsFor) => PowerLawFit.Fit(full.ToDictionary(arm => arm.Key, arm =>
             (IReadOnlyList<PowerLawPoint>)arm.Value.Select(point =>
             {
@@ -49,7 +53,9 @@ public static class PowerLawBootstrap
         var replicas = new List<PowerLawFit>(replicates);
         for (int r = 0; r < replicates; r++)
         {
-            var draw = budgets.ToDictionary(d => d, d => Enumerable.Range(0, seedsAt[d].Length).Select(_ => seedsAt[d][random.Next(seedsAt[d].Length)]).ToArray());
+            var draw = budgets.ToDictionary(d => d,
+                d => Enumerable.Range(0,
+                    seedsAt[d].Length).Select(_ => seedsAt[d][random.Next(seedsAt[d].Length)]).ToArray());
             replicas.Add(FitWith(d => draw[d]));
         }
         return Intervals(fit, replicas, differences, seedsAt.Values.Min(s => s.Length), level);
@@ -58,25 +64,30 @@ public static class PowerLawBootstrap
     /// <summary>Percentile intervals from <paramref name="replicates"/> refits of <paramref name="fit"/>'s curves plus
     /// its residuals (in the fit's space, weighted as it weighted them, scaled by √(n / (n − parameters))) drawn with
     /// replacement over every point of every arm.</summary>
-    public static PowerLawIntervals Residual(PowerLawFit fit, IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points,
+    public static PowerLawIntervals Residual(PowerLawFit fit,
+        IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points,
         IReadOnlyList<(string A, string B)> differences, int replicates = 2000, int seed = 1, double level = 0.95)
     {
         var spec = fit.Specification;
         int n = points.Values.Sum(p => p.Count), parameters = spec.Parameters(points.Count);
-        if (n <= parameters) throw new ArgumentException($"A residual bootstrap needs more points ({n}) than fitted parameters ({parameters}).");
+        if (n <= parameters)
+            throw new ArgumentException($"A residual bootstrap needs more points ({n}) than fitted parameters ({parameters}).");
         double inflate = Math.Sqrt((double)n / (n - parameters));
         double Space(double loss) => spec.LogSpace ? Math.Log(loss) : loss;
         double Back(double value) => spec.LogSpace ? Math.Exp(value) : value;
         // Residuals standardised by each point's weight, so a draw lands on another point at that point's scale.
         var pool = points.SelectMany(kv => kv.Value.Select(p =>
-            (Space(p.Loss) - Space(fit.Predict(kv.Key, p.Tokens))) * Math.Sqrt(PowerLawFit.Weight(p, spec)) * inflate)).ToArray();
+            (Space(p.Loss) - Space(fit.Predict(kv.Key, p.Tokens))) * Math.Sqrt(PowerLawFit.Weight(p,
+                spec)) * inflate)).ToArray();
         var random = new Random(seed);
         var replicas = new List<PowerLawFit>(replicates);
         for (int r = 0; r < replicates; r++)
         {
-            var drawn = points.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => p with
+            var drawn = points.ToDictionary(kv => kv.Key,
+                kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => p with
             {
-                Loss = Back(Space(fit.Predict(kv.Key, p.Tokens)) + pool[random.Next(pool.Length)] / Math.Sqrt(PowerLawFit.Weight(p, spec))),
+                Loss = Back(Space(fit.Predict(kv.Key,
+                    p.Tokens)) + pool[random.Next(pool.Length)] / Math.Sqrt(PowerLawFit.Weight(p, spec))),
             }).ToList());
             try { replicas.Add(PowerLawFit.Fit(drawn, spec)); }
             catch (ArgumentException) { }   // a draw that makes a loss non-positive in log space: left out, counted by N
@@ -84,7 +95,8 @@ public static class PowerLawBootstrap
         return Intervals(fit, replicas, differences, n, level);
     }
 
-    static PowerLawIntervals Intervals(PowerLawFit fit, IReadOnlyList<PowerLawFit> replicas, IReadOnlyList<(string A, string B)> differences, int n, double level)
+    static PowerLawIntervals Intervals(PowerLawFit fit, IReadOnlyList<PowerLawFit> replicas,
+        IReadOnlyList<(string A, string B)> differences, int n, double level)
     {
         Estimate Interval(double value, IEnumerable<double> draws)
         {
@@ -95,6 +107,7 @@ public static class PowerLawBootstrap
         }
         return new PowerLawIntervals(fit,
             fit.Arms.Keys.ToDictionary(a => a, a => Interval(fit.Arms[a].E, replicas.Select(f => f.Arms[a].E))),
-            differences.ToDictionary(p => p, p => Interval(fit.Arms[p.A].E - fit.Arms[p.B].E, replicas.Select(f => f.Arms[p.A].E - f.Arms[p.B].E))));
+            differences.ToDictionary(p => p,
+                p => Interval(fit.Arms[p.A].E - fit.Arms[p.B].E, replicas.Select(f => f.Arms[p.A].E - f.Arms[p.B].E))));
     }
 }

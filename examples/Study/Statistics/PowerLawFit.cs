@@ -44,19 +44,22 @@ public readonly record struct PowerLawResidual(double Tokens, double Residual, d
 
 /// <summary>χ² of a fit with residuals in standard errors, its degrees of freedom and upper-tail p-value (NaN when
 /// the fit leaves no degrees of freedom).</summary>
-public sealed record GoodnessOfFit(double ChiSquared, int DegreesOfFreedom, double PValue, IReadOnlyDictionary<string, IReadOnlyList<PowerLawResidual>> Residuals);
+public sealed record GoodnessOfFit(double ChiSquared, int DegreesOfFreedom, double PValue,
+    IReadOnlyDictionary<string, IReadOnlyList<PowerLawResidual>> Residuals);
 
 /// <summary>L(D) = E_arm + B_arm·(D + D₀)^(−β_arm) fitted by least squares, with E ≥ 0.</summary>
 /// <param name="ResidualSumOfSquares">The minimised (weighted) sum of squares, in the specification's space.</param>
 /// <param name="Goodness">Residuals in standard errors and χ², when every point has a standard error.</param>
-public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, double Offset, PowerLawSpecification Specification,
+public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, double Offset,
+    PowerLawSpecification Specification,
     double ResidualSumOfSquares, GoodnessOfFit? Goodness)
 {
     /// <summary>The shared β (NaN when β is fitted per arm).</summary>
     public double Beta => Specification.SharedExponent ? Arms.Values.First().Beta : double.NaN;
 
     /// <summary>The fitted loss of <paramref name="arm"/> at <paramref name="tokens"/>.</summary>
-    public double Predict(string arm, double tokens) => Arms[arm].E + Arms[arm].B * Math.Pow(tokens + Offset, -Arms[arm].Beta);
+    public double Predict(string arm, double tokens) => Arms[arm].E + Arms[arm].B * Math.Pow(tokens + Offset,
+        -Arms[arm].Beta);
 
     /// <summary>The token count where the two arms' fitted curves cross, or null when they do not (for D &gt;
     /// 0).</summary>
@@ -80,7 +83,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
             double hi = lo + step;
             if (Math.Sign(Gap(lo)) != Math.Sign(Gap(hi)))
             {
-                for (int k = 0; k < 100; k++) { double mid = (lo + hi) / 2; if (Math.Sign(Gap(mid)) == Math.Sign(Gap(lo))) lo = mid; else hi = mid; }
+                for (int k = 0; k < 100; k++) { double mid =
+                    (lo + hi) / 2; if (Math.Sign(Gap(mid)) == Math.Sign(Gap(lo))) lo = mid; else hi = mid; }
                 return Math.Exp((lo + hi) / 2);
             }
             lo = hi;
@@ -90,13 +94,16 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
 
     /// <summary>Fits every arm's points (tokens, loss) with one shared β in [<paramref name="betaMin"/>,
     /// <paramref name="betaMax"/>].</summary>
-    public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<(double Tokens, double Loss)>> points, double betaMin = 0.02, double betaMax = 2.0) =>
-        Fit(points.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => new PowerLawPoint(p.Tokens, p.Loss)).ToList()),
+    public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<(double Tokens, double Loss)>> points,
+        double betaMin = 0.02, double betaMax = 2.0) =>
+        Fit(points.ToDictionary(kv => kv.Key,
+            kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => new PowerLawPoint(p.Tokens, p.Loss)).ToList()),
             PowerLawSpecification.Planned, betaMin, betaMax);
 
     /// <summary>Fits every arm's points as <paramref name="specification"/> says, β in [<paramref name="betaMin"/>,
     /// <paramref name="betaMax"/>].</summary>
-    public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points, PowerLawSpecification specification,
+    public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points,
+        PowerLawSpecification specification,
         double betaMin = 0.02, double betaMax = 2.0)
     {
         int minimum = specification.SharedExponent ? 2 : 3;
@@ -106,7 +113,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
                 throw new ArgumentException($"Arm '{arm}' has fewer than {minimum} distinct budgets; a power law {(specification.SharedExponent ? "with a shared β" : "with β per arm")} needs at least {minimum}.");
             if (p.Any(x => !(x.Tokens > 0) || !double.IsFinite(x.Loss) || (specification.LogSpace && !(x.Loss > 0))))
                 throw new ArgumentException($"Arm '{arm}' has a point with non-positive tokens or a non-finite{(specification.LogSpace ? " or non-positive" : "")} loss.");
-            if (specification.InverseVarianceWeights && p.Any(x => !(x.StandardError > 0) || !double.IsFinite(x.StandardError)))
+            if (specification.InverseVarianceWeights
+                && p.Any(x => !(x.StandardError > 0) || !double.IsFinite(x.StandardError)))
                 throw new ArgumentException($"Arm '{arm}' has a point without a positive standard error; inverse-variance weights need one at every point (two or more seeds).");
         }
         double lb = Math.Log(betaMin), ub = Math.Log(betaMax);
@@ -115,13 +123,16 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
         {
             if (specification.SharedExponent)
             {
-                double logBeta = Minimize(lb => points.Values.Sum(p => ArmFit(p, Math.Exp(lb), d0, specification).Objective), lb, ub);
-                var arms = points.ToDictionary(kv => kv.Key, kv => { var f = ArmFit(kv.Value, Math.Exp(logBeta), d0, specification); return (f.E, f.B, Math.Exp(logBeta), f.Objective); });
+                double logBeta = Minimize(lb => points.Values.Sum(p => ArmFit(p, Math.Exp(lb), d0,
+                    specification).Objective), lb, ub);
+                var arms = points.ToDictionary(kv => kv.Key, kv => { var f = ArmFit(kv.Value, Math.Exp(logBeta), d0,
+                    specification); return (f.E, f.B, Math.Exp(logBeta), f.Objective); });
                 return (arms.Values.Sum(a => a.Objective), arms);
             }
             var each = points.ToDictionary(kv => kv.Key, kv =>
             {
-                double beta = Math.Exp(Minimize(lb => ArmFit(kv.Value, Math.Exp(lb), d0, specification).Objective, lb, ub));
+                double beta = Math.Exp(Minimize(lb => ArmFit(kv.Value, Math.Exp(lb), d0, specification).Objective, lb,
+                    ub));
                 var f = ArmFit(kv.Value, beta, d0, specification);
                 return (f.E, f.B, beta, f.Objective);
             });
@@ -146,11 +157,14 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
 
     /// <summary>χ² of <paramref name="fit"/> against <paramref name="points"/> with residuals in standard errors
     /// (linear space, whatever the fit's space), or null when a point has no standard error.</summary>
-    public static GoodnessOfFit? GoodnessOf(PowerLawFit fit, IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points)
+    public static GoodnessOfFit? GoodnessOf(PowerLawFit fit,
+        IReadOnlyDictionary<string, IReadOnlyList<PowerLawPoint>> points)
     {
-        if (points.Values.SelectMany(p => p).Any(p => !(p.StandardError > 0) || !double.IsFinite(p.StandardError))) return null;
+        if (points.Values.SelectMany(p => p).Any(p => !(p.StandardError > 0) || !double.IsFinite(p.StandardError)))
+            return null;
         var residuals = points.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<PowerLawResidual>)kv.Value
-            .Select(p => { double r = p.Loss - fit.Predict(kv.Key, p.Tokens); return new PowerLawResidual(p.Tokens, r, r / p.StandardError); }).ToList());
+            .Select(p => { double r = p.Loss - fit.Predict(kv.Key, p.Tokens); return new PowerLawResidual(p.Tokens, r,
+                r / p.StandardError); }).ToList());
         double chi2 = residuals.Values.SelectMany(r => r).Sum(r => r.Standardized * r.Standardized);
         int dof = points.Values.Sum(p => p.Count) - fit.Specification.Parameters(points.Count);
         return new GoodnessOfFit(chi2, dof, dof > 0 ? ChiSquared.UpperTail(chi2, dof) : double.NaN, residuals);
@@ -158,11 +172,13 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
 
     /// <summary>The weight of a point in the specification's least squares.</summary>
     internal static double Weight(PowerLawPoint p, PowerLawSpecification s) =>
-        !s.InverseVarianceWeights ? 1 : s.LogSpace ? p.Loss * p.Loss / (p.StandardError * p.StandardError) : 1 / (p.StandardError * p.StandardError);
+        !s.InverseVarianceWeights ? 1 : s.LogSpace ? p.Loss * p.Loss / (p.StandardError * p.StandardError)
+            : 1 / (p.StandardError * p.StandardError);
 
     /// <summary>For fixed β and D₀, weighted least squares of loss = E + B·x with x = (D + D₀)^(−β) and E ≥ 0; in log
     /// space, Gauss–Newton on ln loss = ln(E + B·x) from the linear solution.</summary>
-    static (double E, double B, double Objective) ArmFit(IReadOnlyList<PowerLawPoint> p, double beta, double d0, PowerLawSpecification s)
+    static (double E, double B, double Objective) ArmFit(IReadOnlyList<PowerLawPoint> p, double beta, double d0,
+        PowerLawSpecification s)
     {
         int n = p.Count;
         Span<double> x = stackalloc double[n], w = stackalloc double[n];
@@ -208,7 +224,8 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
                 a11 += w[i] * j1 * j1; a12 += w[i] * j1 * j2; a22 += w[i] * j2 * j2; g1 += w[i] * j1 * r; g2 += w[i] * j2 * r;
             }
             double det = a11 * a22 - a12 * a12;
-            double de = det == 0 ? 0 : (a22 * g1 - a12 * g2) / det, db = det == 0 ? (a22 == 0 ? 0 : g2 / a22) : (a11 * g2 - a12 * g1) / det;
+            double de = det == 0 ? 0 : (a22 * g1 - a12 * g2) / det,
+                db = det == 0 ? (a22 == 0 ? 0 : g2 / a22) : (a11 * g2 - a12 * g1) / det;
             if (e + de < 0) { de = -e; db = a22 == 0 ? 0 : (g2 - a12 * de) / a22; }
             double t = 1, next = double.PositiveInfinity;
             for (int k = 0; k < 30; k++, t /= 2)

@@ -23,7 +23,8 @@ public static class VerdictRules
     /// <paramref name="alpha"/>, by the sign of the mean difference; otherwise Unresolved.</summary>
     public static Outcome Compare(Estimate difference, double adjustedP, double alpha = 0.05)
     {
-        if (!(adjustedP >= 0 && adjustedP <= 1)) throw new ArgumentOutOfRangeException(nameof(adjustedP), adjustedP, "an adjusted p-value is in [0, 1].");
+        if (!(adjustedP >= 0 && adjustedP <= 1))
+            throw new ArgumentOutOfRangeException(nameof(adjustedP), adjustedP, "an adjusted p-value is in [0, 1].");
         if (adjustedP >= alpha || difference.Value == 0) return Outcome.Unresolved;
         return difference.Value < 0 ? Outcome.Lower : Outcome.Higher;
     }

@@ -21,7 +21,8 @@ public static class V3ComputeLimit
             .Where(r => r.CopiedFrom is null && r.Status != TrialStatus.Failed)];
 
     /// <summary>Training plus periodic-evaluation hours of <paramref name="records"/> by their own clocks.</summary>
-    public static double HoursOf(IEnumerable<TrialResult> records) => records.Sum(t => t.TrainSeconds + t.EvalSeconds) / 3600;
+    public static double HoursOf(IEnumerable<TrialResult> records) =>
+        records.Sum(t => t.TrainSeconds + t.EvalSeconds) / 3600;
 
     /// <summary>Wall time of the finished version-3 trials by the study's log (study.log beside the version-2 records):
     /// for each trial's result line, the time since the line before it (the trial's start: a phase header or the
@@ -37,9 +38,12 @@ public static class V3ComputeLimit
         bool started = false;
         foreach (var line in File.ReadLines(logPath))
         {
-            if (line.Length < 20 || !DateTime.TryParseExact(line[..19], "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) continue;
+            if (line.Length < 20 || !DateTime.TryParseExact(line[..19], "yyyy-MM-dd HH:mm:ss",
+                CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
+                    out var at)) continue;
             started |= line.AsSpan(20).StartsWith("check: ", StringComparison.Ordinal);
-            if (started && previous is DateTime p && line.Contains(": perplexity ", StringComparison.Ordinal)) { trials++; seconds += (at - p).TotalSeconds; }
+            if (started && previous is DateTime p && line.Contains(": perplexity ",
+                StringComparison.Ordinal)) { trials++; seconds += (at - p).TotalSeconds; }
             previous = at;
         }
         return (trials, seconds / 3600);
@@ -50,7 +54,8 @@ public static class V3ComputeLimit
     /// <paramref name="spentHours"/> plus that estimate stays within the limit.</summary>
     public static (bool Fits, double EstimateHours) Decide(double spentHours, double oneTimesHours, double multiple)
     {
-        if (oneTimesHours <= 0) throw new ArgumentException("The width's 1 × runs have no recorded time: they must finish before its 2 × runs are weighed.", nameof(oneTimesHours));
+        if (oneTimesHours <= 0)
+            throw new ArgumentException("The width's 1 × runs have no recorded time: they must finish before its 2 × runs are weighed.", nameof(oneTimesHours));
         double estimate = oneTimesHours * multiple;
         return (spentHours + estimate <= Hours, estimate);
     }

@@ -53,7 +53,8 @@ public static class V3Controls
         var findings = new List<string>();
         foreach (var b in new[] { d.One, d.Two })
         {
-            var present = controls.Select(k => (Control: k, Gap: r.PairedGap(k.A.Name, k.B.Name, b.Name))).Where(x => x.Gap is not null).ToList();
+            var present = controls.Select(k => (Control: k,
+                Gap: r.PairedGap(k.A.Name, k.B.Name, b.Name))).Where(x => x.Gap is not null).ToList();
             if (present.Count == 0) { Line($"| — | — | {b.Name} × | 0 | waiting for the runs | | | |"); continue; }
             var adjusted = Intervals.Holm(present.Select(x => x.Gap!.PValue ?? 1).ToArray());
             for (int i = 0; i < present.Count; i++)
@@ -63,7 +64,8 @@ public static class V3Controls
                 Line($"| `{k.A.Name}` − `{k.B.Name}` | {k.Isolates} | {b.Name} × | {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] | {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
                 findings.Add($"`{k.A.Name}` − `{k.B.Name}` at {b.Name} ×: {outcome switch { Outcome.Lower => k.IfLower, Outcome.Higher => k.IfHigher, _ => k.IfNoise }}.");
             }
-            if (present.Count < controls.Length) Line($"| ({controls.Length - present.Count} more) | | {b.Name} × | | waiting for the runs | | | |");
+            if (present.Count < controls.Length)
+                Line($"| ({controls.Length - present.Count} more) | | {b.Name} × | | waiting for the runs | | | |");
         }
         Line("");
         if (!complete) return;

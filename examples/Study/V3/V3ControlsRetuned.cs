@@ -40,8 +40,12 @@ public static class V3ControlsRetuned
         Line("| a − b | budget | seeds | difference [95 %] | p | Holm p (8) | counts as | before re-tuning |");
         Line("|---|---|---:|---|---:|---:|---|---|");
         var recs = rerun ?? r;
-        var controls = new[] { (d.DenseSmall, d.LowRank), (d.FullRankFactored, d.Dense), (d.LowRankIso, d.Dense), (d.LowRankIso, d.FullRankFactored) };
-        var rows = new[] { d.One, d.Two }.SelectMany(b => controls.Select(k => (A: k.Item1, B: k.Item2, Budget: b, Gap: recs.PairedGap(k.Item1.Name, k.Item2.Name, b.Name), Before: r.PairedGap(k.Item1.Name, k.Item2.Name, b.Name)))).Where(x => x.Gap is not null).ToList();
+        var controls = new[] { (d.DenseSmall, d.LowRank), (d.FullRankFactored, d.Dense), (d.LowRankIso, d.Dense),
+            (d.LowRankIso, d.FullRankFactored) };
+        var rows = new[] { d.One,
+            d.Two }.SelectMany(b => controls.Select(k => (A: k.Item1, B: k.Item2, Budget: b,
+                Gap: recs.PairedGap(k.Item1.Name, k.Item2.Name, b.Name),
+                    Before: r.PairedGap(k.Item1.Name, k.Item2.Name, b.Name)))).Where(x => x.Gap is not null).ToList();
         var adjusted = Intervals.Holm(rows.Select(x => x.Gap!.PValue ?? 1).ToArray());
         for (int i = 0; i < rows.Count; i++)
         {
@@ -53,7 +57,10 @@ public static class V3ControlsRetuned
         var adjustedBefore = Intervals.Holm(rows.Select(x => x.Before?.PValue ?? 1).ToArray());
         var changed = rows.Select((x, i) => (x, Now: V3ResultsPage.Words(VerdictRules.Compare(x.Gap!, adjusted[i])),
                 Then: x.Before is null ? "—" : V3ResultsPage.Words(VerdictRules.Compare(x.Before, adjustedBefore[i]))))
-            .Where(c => c.Now != c.Then).Select(c => $"`{c.x.A.Name}` − `{c.x.B.Name}` at {c.x.Budget.Name} ×: {c.Then} → {c.Now}").ToList();
+            .Where(c =>
+                c.Now != c.Then)
+                    .Select(c => $"`{c.x.A.Name}` − `{c.x.B.Name}` at {c.x.Budget.Name} ×: {c.Then} → {c.Now}")
+                        .ToList();
         var rank = rows.Where(x => x.A == d.LowRankIso && x.B == d.FullRankFactored).ToList();
         var factoring = rows.Where(x => x.A == d.FullRankFactored && x.B == d.Dense).ToList();
         Line($"Read by the same rule: factoring at full rank (`full-rank-factored` − `dense`) costs {string.Join(" and ", factoring.Select(x => $"{S(x.Gap!.Value)} [{S(x.Gap.Low)}, {S(x.Gap.High)}] at {x.Budget.Name} ×"))} " +

@@ -102,8 +102,11 @@ public sealed class V3Design
     {
         int attention = width / 2, mlp = (int)Math.Round(0.8 * width, MidpointRounding.AwayFromZero);
         var p = StudyDesign.Params("Factored", attention, mlp, 4);
-        if (width != V2.Width) p[OptionNames.ModelDim] = width.ToString(Ci);   // at the core width: version 2's rank-32 arm, same parameters
-        return new(name, p, $"Factored at width {width}, attention rank {attention}, MLP rank {mlp}: the dense arm's block parameters");
+        if (width != V2.Width)
+            p[OptionNames.ModelDim] = width
+                .ToString(Ci);   // at the core width: version 2's rank-32 arm, same parameters
+        return new(name,
+            p, $"Factored at width {width}, attention rank {attention}, MLP rank {mlp}: the dense arm's block parameters");
     }
 
     /// <summary>A width's budget: <paramref name="multiple"/> × 20 × its dense arm's parameters.</summary>

@@ -47,7 +47,8 @@ public sealed class V3Choices
     public bool HasFinished(string phase) => Finished.Contains(phase);
 }
 
-public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2Phases, StudyRecords v2Records, string root, Action<string> log)
+public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2Phases, StudyRecords v2Records,
+    string root, Action<string> log)
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
     StudyDesign V2 => d.V2;
@@ -57,11 +58,13 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     static string Slug(Budget b) => b.Name.Replace("/", "-");
     static string Extended(string path, int extension) => extension == 0 ? path : $"{path}-x{extension}";
     public string CheckDirectory => Path.Combine(root, "check");
-    public string RetuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "retune-2x", arm.Name), extension);
+    public string RetuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "retune-2x", arm.Name),
+        extension);
     public string CoreDirectory(Budget b) => Path.Combine(root, "core", $"budget-{Slug(b)}");
     public string NewArmsDirectory(Budget b) => Path.Combine(root, "new-arms", $"budget-{Slug(b)}");
     public string JointDirectory(Arm arm, string part) => Path.Combine(root, "joint", arm.Name, part);
-    public string TuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "tune", arm.Name), extension);
+    public string TuneDirectory(Arm arm, int extension = 0) => Extended(Path.Combine(root, "tune", arm.Name),
+        extension);
     public string WidthDirectory(int width, Budget b) => Path.Combine(root, "width", $"w{width}-budget-{Slug(b)}");
     public string ScheduleReportedDirectory => Path.Combine(root, "schedules", "reported");
 
@@ -105,19 +108,22 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     {
         try
         {
-            foreach (var (arm, v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name) })
+            foreach (var (arm,
+                v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name) })
             {
                 // The rate the reported runs used: version 2's tuning at 1/4 × (a smoke run, whose version 2 has no
                 // such arm, counts every rate as moved, so its re-runs are exercised too).
                 double? before = v2.Muon.TryGetValue(v2Name, out double used) ? used : null;
-                Choices.Muon[arm.Name] = await TuneAsync(arm, d.Two, [0.005, 0.01, 0.02], [], x => RetuneDirectory(arm, x), v2.Embedding, v2.Head);
+                Choices.Muon[arm.Name] = await TuneAsync(arm, d.Two, [0.005, 0.01, 0.02],
+                    [], x => RetuneDirectory(arm, x), v2.Embedding, v2.Head);
                 if (Choices.Muon[arm.Name] != before) Choices.Rerun.Add(arm.Name);
             }
             var moved = d.NewArms.Where(a => Choices.Rerun.Contains(a.Name)).ToList();
             foreach (var b in new[] { d.One, d.Two })
                 if (moved.Count > 0)
                     await batch.RunAsync(NewArmsDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
-                        [.. moved.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+                        [.. moved.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name],
+                            s)))]);
             Choices.Finished.Add("controls-2x");
         }
         catch (PhaseNotFinishedException e)
@@ -127,7 +133,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         return Choices;
     }
 
-    Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon, v2.Embedding, v2.Head, seed);
+    Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon, v2.Embedding,
+        v2.Head, seed);
 
     /// <summary>Seed 1 of each core arm at 1 ×, exactly as version 2 ran it; reuse stands if each re-run lies inside
     /// the version-2 seeds' range widened by their standard deviation.</summary>
@@ -138,7 +145,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         foreach (var arm in d.Core)
         {
             var seeds = v2Records.Losses(arm.Name, 2).Values.ToList();
-            if (seeds.Count < 2) throw new InvalidOperationException($"Version 2's records of {arm.Name} at 1 × are missing: the build check needs them.");
+            if (seeds.Count < 2)
+                throw new InvalidOperationException($"Version 2's records of {arm.Name} at 1 × are missing: the build check needs them.");
             double mean = seeds.Average(), sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
             var rerun = records.Single(r => arm.Parameters.All(kv => r.Parameters[kv.Key] == kv.Value));
             Choices.BuildCheck.Add((arm.Name, rerun.CrossEntropy ?? double.NaN, seeds.Min() - sd, seeds.Max() + sd));
@@ -152,37 +160,45 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     async Task CoreAsync()
     {
         Choices.Muon[d.Dense.Name] = v2.LargestBudgetMuon[d.Dense.Name];   // version 2's check: 0.01 / 0.02 / 0.04, interior
-        Choices.Muon[d.LowRank.Name] = await TuneAsync(d.LowRank, d.Two, [0.005], v2Records.Confirmation[d.LowRank.Name], x => RetuneDirectory(d.LowRank, x), v2.Embedding, v2.Head);
-        Choices.Muon[d.Deep.Name] = await TuneAsync(d.Deep, d.Two, V3Design.Around(v2.MuonFor(d.Deep, 3)), [], x => RetuneDirectory(d.Deep, x), v2.Embedding, v2.Head);
+        Choices.Muon[d.LowRank.Name] = await TuneAsync(d.LowRank, d.Two, [0.005],
+            v2Records.Confirmation[d.LowRank.Name], x => RetuneDirectory(d.LowRank, x), v2.Embedding, v2.Head);
+        Choices.Muon[d.Deep.Name] = await TuneAsync(d.Deep, d.Two, V3Design.Around(v2.MuonFor(d.Deep, 3)),
+            [], x => RetuneDirectory(d.Deep, x), v2.Embedding, v2.Head);
         log($"Rates at 2 × (serving 1, 2 and 4 ×): {string.Join(", ", d.Core.Select(a => $"{a.Name} {StudyDesign.Rate(Choices.Muon[a.Name])} (version 2: {StudyDesign.Rate(v2.MuonFor(a, 3))})"))}.");
 
         await batch.RunAsync(CoreDirectory(d.Four), d.Four.Name, d.Four.Steps, V2.BaselineFor(d.Four.Steps, false),
             [.. d.Core.SelectMany(a => d.Seeds(V3Design.ManySeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
 
-        Choices.Rerun.AddRange(d.Core.Where(a => Choices.ReuseV2 != true || Choices.Muon[a.Name] != v2.MuonFor(a, 3)).Select(a => a.Name));
+        Choices.Rerun.AddRange(d.Core.Where(a => Choices.ReuseV2 != true || Choices.Muon[a.Name] != v2.MuonFor(a,
+            3)).Select(a => a.Name));
         foreach (var b in new[] { d.One, d.Two })
         {
             var arms = d.Core.Where(a => Choices.Rerun.Contains(a.Name)).ToList();
             if (arms.Count == 0) continue;
             await batch.RunAsync(CoreDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
-                [.. arms.SelectMany(a => V2.ReportedSeeds(a, d.V2Index(b)!.Value).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+                [.. arms.SelectMany(a => V2.ReportedSeeds(a,
+                    d.V2Index(b)!.Value).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
         }
         if (Choices.ReuseV2 != true)
-            await batch.RunAsync(CoreDirectory(d.Quarter), d.Quarter.Name, d.Quarter.Steps, V2.Baseline(StudyDesign.Middle, true),
-                [.. d.Core.SelectMany(a => V2.ReportedSeeds(a, StudyDesign.Middle).Select(s => Trial(a, v2.Muon[a.Name], s)))]);
+            await batch.RunAsync(CoreDirectory(d.Quarter), d.Quarter.Name, d.Quarter.Steps,
+                V2.Baseline(StudyDesign.Middle, true),
+                [.. d.Core.SelectMany(a => V2.ReportedSeeds(a,
+                    StudyDesign.Middle).Select(s => Trial(a, v2.Muon[a.Name], s)))]);
     }
 
     /// <summary>The Muon rate with the lowest final validation loss on the tuning seed at <paramref name="b"/>, over
     /// <paramref name="existing"/> records and <paramref name="grid"/>; while the best is at an edge, one more point
     /// beyond it (its own directory), up to the plan's three extensions.</summary>
-    async Task<double> TuneAsync(Arm arm, Budget b, IReadOnlyList<double> grid, IEnumerable<TrialResult> existing, Func<int, string> directory, double embedding, double head)
+    async Task<double> TuneAsync(Arm arm, Budget b, IReadOnlyList<double> grid, IEnumerable<TrialResult> existing,
+        Func<int, string> directory, double embedding, double head)
     {
         var baseline = V2.BaselineFor(b.Steps, false);
         var records = existing.ToList();
         int fromV2 = records.Count;
         var missing = grid.Where(lr => !records.Any(r => Value(r, OptionNames.MatrixLearningRate) == lr)).ToList();
         if (missing.Count > 0)
-            records.AddRange(await batch.RunAsync(directory(0), b.Name, b.Steps, baseline, [.. missing.Select(lr => With(arm.Parameters, lr, embedding, head, StudyDesign.TuningSeed))]));
+            records.AddRange(await batch.RunAsync(directory(0), b.Name, b.Steps, baseline,
+                [.. missing.Select(lr => With(arm.Parameters, lr, embedding, head, StudyDesign.TuningSeed))]));
         for (int extension = 1; extension <= V2.MaxGridExtensions; extension++)
         {
             var tried = records.Select(r => Value(r, OptionNames.MatrixLearningRate)).ToList();
@@ -190,9 +206,12 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
             if (next is not double rate) break;
             log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} at {b.Name} × is at the edge of the grid; trying {StudyDesign.Rate(rate)}.");
-            records.AddRange(await batch.RunAsync(directory(extension), b.Name, b.Steps, baseline, [With(arm.Parameters, rate, embedding, head, StudyDesign.TuningSeed)]));
+            records.AddRange(await batch.RunAsync(directory(extension), b.Name, b.Steps, baseline,
+                [With(arm.Parameters, rate, embedding, head, StudyDesign.TuningSeed)]));
         }
-        Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name, Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null, i < fromV2))
+        Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name,
+            Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null,
+                i < fromV2))
             .OrderBy(t => t.Item3));
         return Best(records);
     }
@@ -203,28 +222,36 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     {
         double muon = v2.Muon[arm.Name];
         var baseline = V2.BaselineFor(d.Quarter.Steps, false);
-        Dictionary<string, string> Point(double e, double h, double m) => With(arm.Parameters, m, e, h, StudyDesign.TuningSeed);
+        Dictionary<string, string> Point(double e, double h, double m) => With(arm.Parameters, m, e, h,
+            StudyDesign.TuningSeed);
         string[] reuse = [v2Phases.TuneDirectory(arm), v2Phases.EmbeddingHeadDirectory];
         var records = (await batch.RunAsync(JointDirectory(arm, "grid"), d.Quarter.Name, d.Quarter.Steps, baseline,
-            [.. V3Design.EmbeddingGrid.SelectMany(e => V3Design.HeadGrid.Select(h => Point(e, h, muon)))], reuse)).ToList();
+            [.. V3Design.EmbeddingGrid.SelectMany(e => V3Design.HeadGrid.Select(h => Point(e, h, muon)))],
+                reuse)).ToList();
         for (int extension = 1; extension <= V2.MaxGridExtensions; extension++)
         {
             var best = BestRecord(records, _ => true)!;
             double e = Value(best, OptionNames.EmbeddingLearningRate), h = Value(best, OptionNames.HeadLearningRate);
             var next = new List<(double E, double H)>();
-            var es = records.Where(r => Value(r, OptionNames.HeadLearningRate) == h).Select(r => Value(r, OptionNames.EmbeddingLearningRate)).ToList();
-            var hs = records.Where(r => Value(r, OptionNames.EmbeddingLearningRate) == e).Select(r => Value(r, OptionNames.HeadLearningRate)).ToList();
+            var es = records.Where(r => Value(r, OptionNames.HeadLearningRate) == h).Select(r => Value(r,
+                OptionNames.EmbeddingLearningRate)).ToList();
+            var hs = records.Where(r => Value(r, OptionNames.EmbeddingLearningRate) == e).Select(r => Value(r,
+                OptionNames.HeadLearningRate)).ToList();
             if (e == es.Min()) next.Add((e / 2, h)); else if (e == es.Max()) next.Add((e * 2, h));
             if (h == hs.Min()) next.Add((e, h / 2)); else if (h == hs.Max()) next.Add((e, h * 2));
             if (next.Count == 0) break;
             log($"{arm.Name}: best embedding/head pair {StudyDesign.Rate(e)} / {StudyDesign.Rate(h)} is at an edge; trying {string.Join(", ", next.Select(p => $"{StudyDesign.Rate(p.E)} / {StudyDesign.Rate(p.H)}"))}.");
-            records.AddRange(await batch.RunAsync(JointDirectory(arm, $"x{extension}"), d.Quarter.Name, d.Quarter.Steps, baseline, [.. next.Select(p => Point(p.E, p.H, muon))]));
+            records.AddRange(await batch.RunAsync(JointDirectory(arm, $"x{extension}"), d.Quarter.Name,
+                d.Quarter.Steps, baseline, [.. next.Select(p => Point(p.E, p.H, muon))]));
         }
         var pair = BestRecord(records, _ => true)!;
         double be = Value(pair, OptionNames.EmbeddingLearningRate), bh = Value(pair, OptionNames.HeadLearningRate);
-        records.AddRange(await batch.RunAsync(JointDirectory(arm, "muon"), d.Quarter.Name, d.Quarter.Steps, baseline, [Point(be, bh, muon / 2), Point(be, bh, muon * 2)]));
+        records.AddRange(await batch.RunAsync(JointDirectory(arm, "muon"), d.Quarter.Name, d.Quarter.Steps, baseline,
+            [Point(be, bh, muon / 2), Point(be, bh, muon * 2)]));
         var overall = BestRecord(records, _ => true)!;
-        Choices.Joint[arm.Name] = (Value(overall, OptionNames.EmbeddingLearningRate), Value(overall, OptionNames.HeadLearningRate), Value(overall, OptionNames.MatrixLearningRate), overall.CrossEntropy!.Value);
+        Choices.Joint[arm.Name] = (Value(overall, OptionNames.EmbeddingLearningRate),
+            Value(overall, OptionNames.HeadLearningRate), Value(overall, OptionNames.MatrixLearningRate),
+                overall.CrossEntropy!.Value);
         log($"{arm.Name}: best joint setting at 1/4 × embedding {StudyDesign.Rate(Choices.Joint[arm.Name].Embedding)}, head {StudyDesign.Rate(Choices.Joint[arm.Name].Head)}, Muon {StudyDesign.Rate(Choices.Joint[arm.Name].Muon)} (loss {Choices.Joint[arm.Name].Loss:F4}).");
     }
 
@@ -234,12 +261,15 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         // Version 2 tuned lowrank-iso (as rank-32) and full-rank-factored at 1/4 × already; an arm it did not tune (the
         // size control, and every new arm in a smoke run) is tuned the same way: the five-point grid at embedding and
         // head rates 0.2 / 0.004, as version 2 tuned every Muon rate.
-        foreach (var (arm, v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name), (d.DenseSmall, "") })
+        foreach (var (arm,
+            v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name),
+                (d.DenseSmall, "") })
             Choices.Muon[arm.Name] = v2.Muon.TryGetValue(v2Name, out double rate) ? rate
                 : await TuneAsync(arm, d.Quarter, V2.MuonGrid, [], x => TuneDirectory(arm, x), 0.2, 0.004);
         foreach (var b in new[] { d.One, d.Two })
             await batch.RunAsync(NewArmsDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
-                [.. d.NewArms.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+                [.. d.NewArms.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name],
+                    s)))]);
     }
 
     /// <summary>Each other width's Muon rates at its 1/4 × (tuned on the first call), then every other width's runs at
@@ -250,13 +280,15 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         foreach (int w in others)
             foreach (var arm in Pair(d.WidthArms(w)))
                 if (!Choices.Muon.ContainsKey(arm.Name))
-                    Choices.Muon[arm.Name] = await TuneAsync(arm, d.WidthBudget(w, 0.25), V2.MuonGrid, [], x => TuneDirectory(arm, x), 0.2, 0.004);
+                    Choices.Muon[arm.Name] = await TuneAsync(arm, d.WidthBudget(w, 0.25), V2.MuonGrid,
+                        [], x => TuneDirectory(arm, x), 0.2, 0.004);
         foreach (int w in others)
         {
             var b = d.WidthBudget(w, multiple);
             if (multiple > 1 && CutUnderTheLimit(w, b, multiple)) continue;
             await batch.RunAsync(WidthDirectory(w, b), b.Name, b.Steps, V2.BaselineFor(b.Steps, false),
-                [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+                [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a,
+                    Choices.Muon[a.Name], s)))]);
         }
     }
 
@@ -269,7 +301,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         if (new ResultStore(WidthDirectory(width, b)).ReadAll().Any()) return false;
         var trained = V3ComputeLimit.TrainedHere(root);
         double spent = V3ComputeLimit.HoursOf(trained);
-        double oneTimes = V3ComputeLimit.HoursOf(V3ComputeLimit.TrainedHere(WidthDirectory(width, d.WidthBudget(width, 1))));
+        double oneTimes = V3ComputeLimit.HoursOf(V3ComputeLimit.TrainedHere(WidthDirectory(width,
+            d.WidthBudget(width, 1))));
         var (fits, estimate) = V3ComputeLimit.Decide(spent, oneTimes, multiple);
         if (fits) return false;
         Choices.WidthCuts.Add((width, multiple, spent, oneTimes, estimate, trained.Max(t => t.FinishedUtc)));
@@ -286,8 +319,10 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     {
         double constant = v2.Muon[d.LowRank.Name];
         foreach (var s in d.Schedules) Choices.ScheduleMuon[s.Arm.Name] = constant;
-        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank, Rate: constant));
-        await batch.RunAsync(ScheduleReportedDirectory, d.Quarter.Name, d.Quarter.Steps, V2.BaselineFor(d.Quarter.Steps, false),
+        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank,
+            Rate: constant));
+        await batch.RunAsync(ScheduleReportedDirectory, d.Quarter.Name, d.Quarter.Steps,
+            V2.BaselineFor(d.Quarter.Steps, false),
             [.. arms.SelectMany(a => d.Seeds(V3Design.ManySeeds).Select(s => Trial(a.Arm, a.Rate, s)))]);
     }
 }

@@ -10,7 +10,8 @@ namespace MLNet.LowRank.Examples.Study;
 public sealed class V3Records
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    static readonly string[] TrialKeys = [OptionNames.MatrixLearningRate, OptionNames.EmbeddingLearningRate, OptionNames.HeadLearningRate, OptionNames.Seed, OptionNames.DataSeed];
+    static readonly string[] TrialKeys = [OptionNames.MatrixLearningRate, OptionNames.EmbeddingLearningRate,
+        OptionNames.HeadLearningRate, OptionNames.Seed, OptionNames.DataSeed];
 
     readonly Dictionary<string, Dictionary<string, Dictionary<int, TrialResult>>> cells = [];
 
@@ -20,7 +21,8 @@ public sealed class V3Records
     public static V3Records Load(V3Design d, V3Phases phases, StudyRecords v2, V3Choices choices)
     {
         var r = new V3Records();
-        var arms = d.Core.Concat(d.NewArms).Concat(d.Widths.SelectMany(w => new[] { d.WidthArms(w).Dense, d.WidthArms(w).Iso }))
+        var arms = d.Core.Concat(d.NewArms).Concat(d.Widths.SelectMany(w => new[] { d.WidthArms(w).Dense,
+            d.WidthArms(w).Iso }))
             .Concat(d.Schedules.Select(s => s.Arm)).DistinctBy(a => a.Name).ToList();
 
         // Version 2's cells first; version 3's records of the same cell replace them.
@@ -91,7 +93,8 @@ public sealed class V3Records
     public static bool Matches(Arm arm, TrialResult t)
     {
         var model = t.Parameters.Where(kv => !TrialKeys.Contains(kv.Key)).ToList();
-        return model.Count == arm.Parameters.Count && model.All(kv => arm.Parameters.GetValueOrDefault(kv.Key) == kv.Value);
+        return model.Count == arm.Parameters.Count
+            && model.All(kv => arm.Parameters.GetValueOrDefault(kv.Key) == kv.Value);
     }
 
     /// <summary>Final validation losses (nats per byte) of an arm's completed runs at a budget, by seed.</summary>
@@ -105,12 +108,14 @@ public sealed class V3Records
     public Estimate? PairedGap(string a, string b, string budget)
     {
         var pairs = Pairs(a, b, budget);
-        return pairs.Count < 2 ? null : Intervals.PairedDifference([.. pairs.Select(p => p.A)], [.. pairs.Select(p => p.B)]);
+        return pairs.Count < 2 ? null : Intervals.PairedDifference([.. pairs.Select(p => p.A)],
+            [.. pairs.Select(p => p.B)]);
     }
 
     /// <summary>Each seed's <paramref name="a"/> − <paramref name="b"/> at a budget, over the seeds both completed, by
     /// seed.</summary>
-    public IReadOnlyList<double> PairedDifferences(string a, string b, string budget) => [.. Pairs(a, b, budget).Select(p => p.A - p.B)];
+    public IReadOnlyList<double> PairedDifferences(string a, string b,
+        string budget) => [.. Pairs(a, b, budget).Select(p => p.A - p.B)];
 
     List<(double A, double B)> Pairs(string a, string b, string budget)
     {

@@ -28,14 +28,16 @@ public static class V3Schedules
         {
             var m = ModelSummary.For(d.Config(arm));
             // The rate the reported runs used, read off their records (constant rank's is lowrank's 1/4 × rate).
-            var rates = r.Runs(arm.Name, Budget).Select(t => t.Parameters[OptionNames.MatrixLearningRate]).Distinct().ToList();
+            var rates = r.Runs(arm.Name,
+                Budget).Select(t => t.Parameters[OptionNames.MatrixLearningRate]).Distinct().ToList();
             string rate = rates.Count == 0 ? "—" : string.Join(", ", rates);
             string loss = V3ResultsPage.LossCell([.. r.Losses(arm.Name, Budget).Values]);
             Line($"| `{(arm == d.LowRank ? "constant" : arm.Name)}` | {string.Join(", ", m.Blocks.Select(b => b.AttentionRank))} | {string.Join(", ", m.Blocks.Select(b => b.MlpRank))} | {m.BlockParameters:N0} ({(m.BlockParameters - constant) * 100.0 / constant:+0.0;−0.0;0.0} %) | {rate} | {loss} |");
         }
         Line("");
 
-        var diffs = d.Schedules.Select(s => (s.Arm, Gap: r.PairedGap(s.Arm.Name, d.LowRank.Name, Budget))).Where(x => x.Gap is not null).ToList();
+        var diffs = d.Schedules.Select(s => (s.Arm,
+            Gap: r.PairedGap(s.Arm.Name, d.LowRank.Name, Budget))).Where(x => x.Gap is not null).ToList();
         if (diffs.Count == 0) { Line("No schedule has paired runs with constant rank yet."); Line(""); return; }
         var adjusted = Intervals.Holm(diffs.Select(x => x.Gap!.PValue ?? 1).ToArray());
         Line($"Seed-paired difference schedule − constant, 95 % t-interval, paired t-test, Holm over the {diffs.Count} schedules present (the plan's family is the five):");

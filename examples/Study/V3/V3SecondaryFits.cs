@@ -13,7 +13,8 @@ public static class V3SecondaryFits
         Line("");
         var arms = new[] { d.Dense, d.LowRank, d.Deep };
         var pairs = new[] { (d.LowRank.Name, d.Dense.Name), (d.Deep.Name, d.Dense.Name) };
-        var losses = arms.ToDictionary(a => a.Name, a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)d.CoreBudgets
+        var losses = arms.ToDictionary(a => a.Name,
+            a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)d.CoreBudgets
             .ToDictionary(b => (double)b.Steps * d.V2.BatchSize * d.V2.SequenceLength, b => r.Losses(a.Name, b.Name)));
         var thin = losses.SelectMany(a => a.Value.Where(b => b.Value.Count < 2).Select(b => a.Key)).Distinct().ToList();
         if (thin.Count > 0)
@@ -32,7 +33,8 @@ public static class V3SecondaryFits
         }.Select(s =>
         {
             var seeds = PowerLawBootstrap.Run(losses, pairs, replicates, specification: s.Item2);
-            return new SpecificationResult(s.Item1, string.Join(", ", d.CoreBudgets.Select(b => b.Name + " ×")), seeds, PowerLawBootstrap.Residual(seeds.Fit, points, pairs, replicates));
+            return new SpecificationResult(s.Item1, string.Join(", ", d.CoreBudgets.Select(b => b.Name + " ×")), seeds,
+                PowerLawBootstrap.Residual(seeds.Fit, points, pairs, replicates));
         }).ToList();
 
         Line($"Fitted to the means of {points.Values.Sum(p => p.Count)} (arm, budget) cells over 1/4, 1, 2 and 4 × (training tokens as D). χ² = Σ (residual ÷ SE)², SE = seed standard deviation ÷ √seeds; a law that fitted to within the seeds' noise gives χ² near its degrees of freedom. Two 95 % percentile intervals per difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget; *residuals* adds the fit's own residuals back to its curve in random order (the lack of fit).");
@@ -42,7 +44,8 @@ public static class V3SecondaryFits
         foreach (var s in specs)
         {
             var f = s.Seeds.Fit;
-            string chi = f.Goodness is { } g ? $"{g.ChiSquared:N0} ({g.DegreesOfFreedom}), p {Robustness.PEquals(g.PValue)}" : "—";
+            string chi = f.Goodness is { } g
+                ? $"{g.ChiSquared:N0} ({g.DegreesOfFreedom}), p {Robustness.PEquals(g.PValue)}" : "—";
             string Diff((string, string) p) => $"{S(s.Seeds.Differences[p].Value)} [{S(s.Seeds.Differences[p].Low)}, {S(s.Seeds.Differences[p].High)}] [{S(s.Residuals.Differences[p].Low)}, {S(s.Residuals.Differences[p].High)}]";
             Line($"| {s.Name} | {Robustness.Beta(f)} | {chi} | {Diff(pairs[0])} | {Diff(pairs[1])} |");
         }

@@ -18,7 +18,8 @@ public static class V3TimeToThreshold
         Line("## Time to a threshold (1 ×, width " + d.V2.Width + ")");
         Line("");
         var arms = d.Core.Concat(d.NewArms).ToList();
-        var finals = arms.Select(a => (Arm: a, Finals: r.Runs(a.Name, d.One.Name).Where(t => t.Status == TrialStatus.Completed)
+        var finals = arms.Select(a => (Arm: a,
+            Finals: r.Runs(a.Name, d.One.Name).Where(t => t.Status == TrialStatus.Completed)
             .Select(ComputeViews.LastPeriodic).OfType<double>().ToList())).ToList();
         // Every arm's 1 × seeds (3, or the smoke run's 2) define the threshold; the 2 × runs are not needed.
         if (finals.Any(f => f.Finals.Count < d.Seeds(V3Design.FewSeeds).Count))
@@ -38,19 +39,23 @@ public static class V3TimeToThreshold
         foreach (var arm in arms)
         {
             var runs = r.Runs(arm.Name, d.One.Name).Where(t => t.Status == TrialStatus.Completed).ToList();
-            var reached = runs.Select(t => ComputeViews.Crossing(t, threshold)).OfType<(int Step, long Tokens, int Interval)>().ToList();
-            if (reached.Count < runs.Count) never.Add($"`{arm.Name}` ({runs.Count - reached.Count} of {runs.Count} seeds)");
+            var reached = runs.Select(t => ComputeViews.Crossing(t,
+                threshold)).OfType<(int Step, long Tokens, int Interval)>().ToList();
+            if (reached.Count < runs.Count)
+                never.Add($"`{arm.Name}` ({runs.Count - reached.Count} of {runs.Count} seeds)");
             var summary = ModelSummary.For(d.Config(arm));
             string Scaled(double k, string format) => reached.Count >= 2
                 ? Interval(Intervals.Mean(reached.Select(x => (double)x.Tokens).ToList()), k, format)
                 : reached.Count == 1 ? (reached[0].Tokens * k).ToString(format, Ci) : "—";
             string quant = reached.Count > 0 ? reached.Max(x => (double)x.Interval / x.Step).ToString("P1", Ci) : "—";
-            string seconds = bench.TryGetValue(arm.Name, out double tps) ? Scaled(1 / tps, "N0") : "no benchmark of this shape";
+            string seconds = bench.TryGetValue(arm.Name,
+                out double tps) ? Scaled(1 / tps, "N0") : "no benchmark of this shape";
             string source = r.Source.GetValueOrDefault((arm.Name, d.One.Name)) ?? "—";
             Line($"| `{arm.Name}` | {reached.Count} of {runs.Count} | {Scaled(1, "N0")} | {quant} | {Scaled(summary.FlopsPerToken / 1e12, "F2")} | {seconds} | {source} |");
         }
         Line("");
-        Line(never.Count == 0 ? "Every seed of every arm reaches the threshold." : $"Seeds that never reach it within 1 ×: {string.Join(", ", never)}.");
+        Line(never.Count == 0
+            ? "Every seed of every arm reaches the threshold." : $"Seeds that never reach it within 1 ×: {string.Join(", ", never)}.");
         Line("");
     }
 

@@ -22,14 +22,20 @@ public static class V3Widths
         if (c.WidthCuts.Count > 0) Line("");
         Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. Final validation loss, nats per byte, mean [95 %] (seeds):");
         Line("");
-        Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ", Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ", Multiples.Select(m => $"iso {m:0} ×")) + " |");
-        Line("|---:|---:|---:|---|" + string.Concat(Multiples.Select(_ => "---:|")) + string.Concat(Multiples.Select(_ => "---|")) + string.Concat(Multiples.Select(_ => "---|")));
+        Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ",
+            Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ",
+                Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ",
+                    Multiples.Select(m => $"iso {m:0} ×")) + " |");
+        Line("|---:|---:|---:|---|" + string.Concat(Multiples.Select(_ => "---:|")) + string
+            .Concat(Multiples.Select(_ => "---|")) + string.Concat(Multiples.Select(_ => "---|")));
         foreach (int w in d.Widths)
         {
             var (dense, iso) = d.WidthArms(w);
-            long nd = ModelSummary.For(d.Config(dense)).TotalParameters, ni = ModelSummary.For(d.Config(iso)).TotalParameters;
+            long nd = ModelSummary.For(d.Config(dense)).TotalParameters,
+                ni = ModelSummary.For(d.Config(iso)).TotalParameters;
             string rates = $"{Rate(c, dense)} / {Rate(c, iso)}";
-            var tokens = Multiples.Select(m => ((long)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength).ToString("N0"));
+            var tokens = Multiples.Select(m => ((long)d.WidthBudget(w,
+                m).Steps * d.V2.BatchSize * d.V2.SequenceLength).ToString("N0"));
             Line($"| {w} | {nd:N0} | {ni:N0} | {rates} | {string.Join(" | ", tokens)} | {string.Join(" | ", Multiples.Select(m => Cell(r, dense.Name, d.WidthBudget(w, m).Name)))} | {string.Join(" | ", Multiples.Select(m => Cell(r, iso.Name, d.WidthBudget(w, m).Name)))} |");
         }
         Line("");
@@ -41,7 +47,8 @@ public static class V3Widths
                 var (dense, iso) = d.WidthArms(w);
                 string b = d.WidthBudget(w, m).Name;
                 if (r.PairedGap(iso.Name, dense.Name, b) is not Estimate g) continue;
-                gaps.Add((w, m, ModelSummary.For(d.Config(dense)).TotalParameters, g, [.. r.PairedDifferences(iso.Name, dense.Name, b)]));
+                gaps.Add((w, m, ModelSummary.For(d.Config(dense)).TotalParameters, g,
+                    [.. r.PairedDifferences(iso.Name, dense.Name, b)]));
             }
         if (gaps.Count == 0) { Line("No width has both arms' runs yet."); Line(""); return; }
         var adjusted = Intervals.Holm(gaps.Select(g => g.Gap.PValue ?? 1).ToArray());
@@ -65,9 +72,11 @@ public static class V3Widths
         {
             var mine = gaps.Where(g => g.Multiple == m).ToList();
             var points = mine.SelectMany(g => g.Pairs.Select(y => (Math.Log2(g.Parameters), y))).ToList();
-            if (mine.Count < 2 || points.Count < 3) { Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | waiting for two widths | | |"); continue; }
+            if (mine.Count < 2
+                || points.Count < 3) { Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | waiting for two widths | | |"); continue; }
             var t = LinearTrend.Fit(points);
-            string trend = t.Slope.High < 0 ? "shrinking with size" : t.Slope.Low > 0 ? "growing with size" : "no trend shown";
+            string trend = t.Slope.High < 0 ? "shrinking with size" : t.Slope.Low > 0
+                ? "growing with size" : "no trend shown";
             trends.Add($"at {m:0} × {trend} ({mine.Count} widths)");
             Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | {S(t.Slope.Value)} [{S(t.Slope.Low)}, {S(t.Slope.High)}] | {Robustness.P(t.Slope.PValue ?? double.NaN)} | {trend} |");
         }
@@ -89,10 +98,13 @@ public static class V3Widths
         const double Gate = 0.01;
         Line("### Secondary: the joint law L(N, D) = E + A·N^(−α) + B·D^(−β)");
         Line("");
-        var ladders = new[] { ("dense", (Func<int, Arm>)(w => d.WidthArms(w).Dense)), ("iso", w => d.WidthArms(w).Iso) };
+        var ladders = new[] { ("dense", (Func<int, Arm>)(w => d.WidthArms(w).Dense)),
+            ("iso", w => d.WidthArms(w).Iso) };
         var seedsByArm = ladders.ToDictionary(l => l.Item1, l => d.Widths.SelectMany(w => Multiples.Select(m =>
-            (N: (double)ModelSummary.For(d.Config(l.Item2(w))).TotalParameters, D: (double)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength,
-             Losses: r.Losses(l.Item2(w).Name, d.WidthBudget(w, m).Name).Values.ToList()))).Where(c => c.Losses.Count >= 2).ToList());
+            (N: (double)ModelSummary.For(d.Config(l.Item2(w))).TotalParameters,
+                D: (double)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength,
+             Losses: r.Losses(l.Item2(w).Name,
+                 d.WidthBudget(w, m).Name).Values.ToList()))).Where(c => c.Losses.Count >= 2).ToList());
         if (seedsByArm.Values.Any(c => c.Count <= 5))
         {
             Line($"Not fitted{(c.HasFinished("widths-2x") ? "" : " yet")}: the law has five parameters and needs more than five (width, budget) cells per arm with two or more seeds; the ladder has {string.Join(" and ", seedsByArm.Select(kv => $"{kv.Value.Count} for {kv.Key}"))}{(c.HasFinished("widths-2x") ? (c.WidthCuts.Count > 0 ? ", after the cut above: with no degrees of freedom left its goodness of fit cannot be judged, so the plan's rule reports no law and no extrapolation" : "") : " so far")}.");
@@ -101,10 +113,12 @@ public static class V3Widths
         }
         static ScalingPoint Cell(double n, double tokens, IReadOnlyList<double> losses)
         {
-            double mean = losses.Average(), sd = Math.Sqrt(losses.Sum(x => (x - mean) * (x - mean)) / (losses.Count - 1));
+            double mean = losses.Average(),
+                sd = Math.Sqrt(losses.Sum(x => (x - mean) * (x - mean)) / (losses.Count - 1));
             return new ScalingPoint(n, tokens, mean, sd / Math.Sqrt(losses.Count));
         }
-        var fits = seedsByArm.ToDictionary(kv => kv.Key, kv => JointScalingFit.Fit([.. kv.Value.Select(c => Cell(c.N, c.D, c.Losses))]));
+        var fits = seedsByArm.ToDictionary(kv => kv.Key,
+            kv => JointScalingFit.Fit([.. kv.Value.Select(c => Cell(c.N, c.D, c.Losses))]));
         Line("Weighted least squares (weights 1/SE², SE over seeds), E ≥ 0, exponents in [0.02, 2]; N is total parameters, D training tokens. The plan reports a fit only if its χ² p-value is at least 0.01.");
         Line("");
         Line("| arm | cells | E | A | α | B | β | χ² (dof), p | reported |");
@@ -121,8 +135,10 @@ public static class V3Widths
         // The research plan's model: depth 20, width 1024, at its compute-optimal 20 tokens per dense parameter.
         Arm Big(Arm a) => a with { Parameters = TrialBatch.With(a.Parameters, (OptionNames.Depth, "20")) };
         var (bigDense, bigIso) = (Big(d.WidthArms(1024).Dense), Big(d.WidthArms(1024).Iso));
-        double nDense = ModelSummary.For(d.Config(bigDense)).TotalParameters, nIso = ModelSummary.For(d.Config(bigIso)).TotalParameters, tokens = 20 * nDense;
-        double Gap(IReadOnlyDictionary<string, JointScalingFit> f) => f["iso"].Predict(nIso, tokens) - f["dense"].Predict(nDense, tokens);
+        double nDense = ModelSummary.For(d.Config(bigDense)).TotalParameters,
+            nIso = ModelSummary.For(d.Config(bigIso)).TotalParameters, tokens = 20 * nDense;
+        double Gap(IReadOnlyDictionary<string, JointScalingFit> f) => f["iso"].Predict(nIso,
+            tokens) - f["dense"].Predict(nDense, tokens);
         var random = new Random(11);
         var replicates = new List<double>();
         for (int i = 0; i < d.V2.BootstrapReplicates; i++)
@@ -132,17 +148,20 @@ public static class V3Widths
             var again = seedsByArm.ToDictionary(kv => kv.Key, kv => JointScalingFit.Fit([.. kv.Value.Select(c =>
             {
                 var redrawn = Cell(c.N, c.D, [.. c.Losses.Select(_ => c.Losses[random.Next(c.Losses.Count)])]);
-                return redrawn.StandardError > 0 ? redrawn : redrawn with { StandardError = Cell(c.N, c.D, c.Losses).StandardError };
+                return redrawn.StandardError > 0 ? redrawn : redrawn with { StandardError = Cell(c.N, c.D,
+                    c.Losses).StandardError };
             })]));
             replicates.Add(Gap(again));
         }
         replicates.Sort();
-        double q(double p) => replicates[(int)Math.Clamp(Math.Round(p * (replicates.Count - 1)), 0, replicates.Count - 1)];
+        double q(double p) => replicates[(int)Math.Clamp(Math.Round(p * (replicates.Count - 1)), 0,
+            replicates.Count - 1)];
         Line($"E(iso) − E(dense) = {S(fits["iso"].E - fits["dense"].E)}. **Extrapolation, far outside the data**: at the research plan's depth 20 / width 1024 (byte-level vocabulary as here; {nDense:N0} dense and {nIso:N0} iso parameters, {tokens:N0} tokens), the fitted laws put the gap iso − dense at {S(Gap(fits))}, spread over {replicates.Count:N0} seed-bootstrap replicates [{S(q(0.025))}, {S(q(0.975))}] (2.5–97.5 %). The ladder's depth is 4; the law does not know depth from width, so this says where the fitted curves go, not what a depth-20 model would do.");
         Line("");
     }
 
     static string Rate(V3Choices c, Arm a) => c.Muon.TryGetValue(a.Name, out double m) ? StudyDesign.Rate(m) : "—";
 
-    static string Cell(V3Records r, string arm, string budget) => V3ResultsPage.LossCell([.. r.Losses(arm, budget).Values]);
+    static string Cell(V3Records r, string arm,
+        string budget) => V3ResultsPage.LossCell([.. r.Losses(arm, budget).Values]);
 }

@@ -10,7 +10,8 @@ using MLNet.LowRank.Experiments;
 namespace MLNet.LowRank.Examples.Study;
 
 /// <summary>A decision before a stage: what was cut, on what figures.</summary>
-public sealed record V4Cut(string Stage, DateTime DecidedUtc, double SpentHours, double EstimateHours, IReadOnlyList<string> Cut);
+public sealed record V4Cut(string Stage, DateTime DecidedUtc, double SpentHours, double EstimateHours,
+    IReadOnlyList<string> Cut);
 
 public static class V4ComputeLimit
 {
@@ -18,9 +19,11 @@ public static class V4ComputeLimit
 
     /// <summary>Tokens/s of one of two one-thread processes at once (docs/study/v4/bench.md, median of 6), by
     /// arm.</summary>
-    static readonly Dictionary<string, double> PairSpeed = new() { ["dense"] = 19_579, ["deep"] = 11_609, ["lowrank-iso"] = 19_701, ["deep-16"] = 6_009 };
+    static readonly Dictionary<string, double> PairSpeed = new() { ["dense"] = 19_579, ["deep"] = 11_609,
+        ["lowrank-iso"] = 19_701, ["deep-16"] = 6_009 };
     /// <summary>Seconds per trial for start-up, periodic and final evaluation (the plan's estimate), by arm.</summary>
-    static readonly Dictionary<string, double> Overhead = new() { ["dense"] = 35, ["deep"] = 55, ["lowrank-iso"] = 35, ["deep-16"] = 100 };
+    static readonly Dictionary<string, double> Overhead = new() { ["dense"] = 35, ["deep"] = 55, ["lowrank-iso"] = 35,
+        ["deep-16"] = 100 };
 
     /// <summary>Machine hours spent by the version-4 trials under <paramref name="root"/>.</summary>
     public static double SpentHours(string root) =>
@@ -33,7 +36,8 @@ public static class V4ComputeLimit
         double seconds = 0;
         foreach (var job in jobs)
         {
-            var done = TrialBatch.Match(Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll() : [], job.Trials);
+            var done = TrialBatch.Match(Directory.Exists(job.Directory) ? new ResultStore(job.Directory).ReadAll()
+                : [], job.Trials);
             foreach (var (trial, record) in job.Trials.Zip(done))
             {
                 if (record is not null) continue;
@@ -72,7 +76,8 @@ public static class V4ComputeLimit
         var decision = new V4Cut(stage, DateTime.UtcNow, spent, estimate, [.. candidates.Where(cut.Contains)]);
         // Written once, by whichever stream gets there first (a move that never replaces); the other reads that one.
         string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(decision, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(temporary,
+            JsonSerializer.Serialize(decision, new JsonSerializerOptions { WriteIndented = true }));
         try { File.Move(temporary, path, overwrite: false); }
         catch (IOException) when (File.Exists(path))
         {

@@ -22,10 +22,13 @@ public static class V4Corpus
             throw new FileNotFoundException($"No manifest.json in '{corpus}': pass --corpus the Gutenberg subset's folder (docs/study/v4/corpus.md says how to get it).", manifestPath);
         using var manifest = JsonDocument.Parse(File.ReadAllText(manifestPath));
         var files = new List<(string, string)>();
-        foreach (var entry in manifest.RootElement.GetProperty("files").EnumerateObject().OrderBy(e => e.Name, StringComparer.Ordinal))
+        foreach (var entry in manifest.RootElement.GetProperty("files").EnumerateObject().OrderBy(e => e.Name,
+            StringComparer.Ordinal))
         {
             string path = Path.Combine(corpus, entry.Name);
-            if (!File.Exists(path)) throw new FileNotFoundException($"The corpus manifest names {entry.Name}, which is not in '{corpus}'.", path);
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"The corpus manifest names {entry.Name}, which is not in '{corpus}'.",
+                    path);
             string actual = Sha256(path);
             if (actual != entry.Value.GetString())
                 throw new InvalidDataException($"{path}: SHA-256 {actual}, but the manifest says {entry.Value.GetString()}. The file is not the published corpus; fetch it again.");
@@ -45,7 +48,8 @@ public static class V4Corpus
     /// characters.</summary>
     public static IEnumerable<CorpusDocument> Books(string corpus, IReadOnlyList<string> files, int? maxBooks = null)
     {
-        var books = files.SelectMany(f => CorpusReaders.EnumerateJsonl(Path.Combine(corpus, f), "text", "blob", "author"))
+        var books = files.SelectMany(f => CorpusReaders.EnumerateJsonl(Path.Combine(corpus,
+            f), "text", "blob", "author"))
             .Select(d => IsValidation(d.Id) ? d with { Text = Cut(d.Text, V4Design.ValidationCharacters) } : d);
         return maxBooks is int n ? books.Take(n) : books;
     }
@@ -62,7 +66,8 @@ public static class V4Corpus
     }
 
     /// <summary>The shard folder for the corpus (written on first use), with the corpus's identity.</summary>
-    public static string Prepare(string corpus, string shards, string? pinnedManifest, Action<string> log, CancellationToken ct, int? maxBooks = null)
+    public static string Prepare(string corpus, string shards, string? pinnedManifest, Action<string> log,
+        CancellationToken ct, int? maxBooks = null)
     {
         var (files, manifestSha) = Verify(corpus);
         // The study pins its corpus: the manifest must be the one committed beside the plan
@@ -70,12 +75,17 @@ public static class V4Corpus
         if (pinnedManifest is not null && File.Exists(pinnedManifest) && Sha256(pinnedManifest) != manifestSha)
             throw new InvalidDataException($"The corpus in '{corpus}' is not the one the study pinned: its manifest's SHA-256 is {manifestSha}, the study's ({pinnedManifest}) is {Sha256(pinnedManifest)}.");
         log($"Corpus {Path.GetFullPath(corpus)}: {files.Count} files, manifest SHA-256 {manifestSha}; every file's SHA-256 matches it.");
-        if (File.Exists(Path.Combine(shards, ShardManifest.FileName)) && ShardManifest.Read(shards).Complete) return shards;
+        if (File.Exists(Path.Combine(shards, ShardManifest.FileName)) && ShardManifest.Read(shards).Complete)
+            return shards;
         string temporary = $"{shards.TrimEnd('/', '\\')}.{Environment.ProcessId}.partial";
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        var inputs = files.Select(f => $"{f.File} sha256:{f.Sha256}").Append($"held-out books cut to {V4Design.ValidationCharacters} characters").ToList();
-        var written = TokenShards.Write(Books(corpus, [.. files.Select(f => f.File)], maxBooks), LmTokenizer.Bytes().Create([]), temporary, inputs,
-            new TokenizeOptions { ValidationFraction = V4Design.ValidationFraction, ShardTokens = 200_000_000 }, cancellationToken: ct);
+        var inputs =
+            files.Select(f => $"{f.File} sha256:{f.Sha256}")
+                .Append($"held-out books cut to {V4Design.ValidationCharacters} characters").ToList();
+        var written = TokenShards.Write(Books(corpus, [.. files.Select(f => f.File)], maxBooks),
+            LmTokenizer.Bytes().Create([]), temporary, inputs,
+            new TokenizeOptions { ValidationFraction = V4Design.ValidationFraction, ShardTokens = 200_000_000 },
+                cancellationToken: ct);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(shards))!);
@@ -83,7 +93,8 @@ public static class V4Corpus
         }
         catch (IOException) when (Directory.Exists(shards))
         {
-            Directory.Delete(temporary, recursive: true);   // another process finished first: its shards are the same bytes
+            Directory.Delete(temporary,
+                recursive: true);   // another process finished first: its shards are the same bytes
         }
         log($"Shards in {shards}: {written.TokensOf("train"):N0} training and {written.TokensOf("validation"):N0} validation tokens (BOS included).");
         return shards;

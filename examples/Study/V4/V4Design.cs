@@ -23,7 +23,8 @@ public sealed class V4Design
         Deep16 = new("deep-16", StudyDesign.Params("Factored", Scale(8), Scale(13), 16),
             $"Factored, attention rank {Scale(8)}, MLP rank {Scale(13)}, depth 16");
         long perStep = (long)v2.BatchSize * v2.SequenceLength;
-        int Steps(double multiple) => Smoke ? (int)(4 * multiple) : (int)Math.Round(multiple * v2.ComputeOptimalTokens / (double)perStep);
+        int Steps(double multiple) => Smoke ? (int)(4 * multiple)
+            : (int)Math.Round(multiple * v2.ComputeOptimalTokens / (double)perStep);
         One = new("1", 1, Steps(1));
         Four = new("4", 4, Steps(4));
         Sixteen = new("16", 16, Steps(16));

@@ -34,15 +34,19 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
 {
     public V4Choices Choices { get; } = new();
 
-    public string TuneDirectory(Arm arm, int extension = 0) => Path.Combine(root, "tune-1x", extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
-    public string CheckDirectory(Arm arm, int extension = 0) => Path.Combine(root, "check-4x", extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
+    public string TuneDirectory(Arm arm, int extension = 0) => Path.Combine(root, "tune-1x",
+        extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
+    public string CheckDirectory(Arm arm, int extension = 0) => Path.Combine(root, "check-4x",
+        extension == 0 ? arm.Name : $"{arm.Name}-x{extension}");
     public string LowSideDirectory(Budget b) => Path.Combine(root, "low-side", $"budget-{b.Name}");
-    public string ReportedDirectory(Budget b, bool ladder = false) => Path.Combine(root, ladder ? "ladder" : "core", $"budget-{b.Name}");
+    public string ReportedDirectory(Budget b, bool ladder = false) => Path.Combine(root,
+        ladder ? "ladder" : "core", $"budget-{b.Name}");
 
     /// <summary>Embedding and head rates of every trial: version 2's choices, kept by versions 3 and 4.</summary>
     public const double Embedding = 0.4, Head = 0.008;
 
-    public static Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon, Embedding, Head, seed);
+    public static Dictionary<string, string> Trial(Arm arm, double muon, int seed) => With(arm.Parameters, muon,
+        Embedding, Head, seed);
 
     /// <summary>The names a compute cut can remove, in the plan's order.</summary>
     public const string LowSide16 = "16 × low-side checks";
@@ -56,13 +60,18 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     IReadOnlyList<BatchJob> Stage2(IReadOnlySet<string> cut)
     {
         var ladder = d.Ladder.Where(a => !cut.Contains(a.Name)).OrderByDescending(a => d.FlopsPerToken(a)).ToList();
-        var jobs = d.Core.Select(a => Job(CheckDirectory(a), d.Four, [.. V3Design.Around(Choices.Muon1[a.Name]).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
+        var jobs = d.Core.Select(a => Job(CheckDirectory(a), d.Four,
+            [.. V3Design.Around(Choices.Muon1[a.Name]).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
         if (ladder.Count > 0)
         {
-            jobs.Add(Job(ReportedDirectory(d.Four, ladder: true), d.Four, [.. ladder.SelectMany(a => d.Seeds(a).Select(s => Trial(a, Choices.Muon1[a.Name], s)))]));
-            jobs.Add(Job(LowSideDirectory(d.Four), d.Four, [.. ladder.Select(a => Trial(a, Choices.Muon1[a.Name] / 2, StudyDesign.TuningSeed))]));
+            jobs.Add(Job(ReportedDirectory(d.Four, ladder: true), d.Four,
+                [.. ladder.SelectMany(a => d.Seeds(a).Select(s => Trial(a, Choices.Muon1[a.Name], s)))]));
+            jobs.Add(Job(LowSideDirectory(d.Four), d.Four,
+                [.. ladder.Select(a => Trial(a, Choices.Muon1[a.Name] / 2, StudyDesign.TuningSeed))]));
         }
-        jobs.Add(Job(ReportedDirectory(d.One), d.One, [.. d.Core.OrderByDescending(a => d.FlopsPerToken(a)).SelectMany(a => d.Seeds(a).Select(s => Trial(a, Choices.Muon1[a.Name], s)))]));
+        jobs.Add(Job(ReportedDirectory(d.One), d.One,
+            [.. d.Core.OrderByDescending(a => d.FlopsPerToken(a)).SelectMany(a => d.Seeds(a).Select(s => Trial(a,
+                Choices.Muon1[a.Name], s)))]));
         return jobs;
     }
 
@@ -71,9 +80,13 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     IReadOnlyList<BatchJob> Stage3(IReadOnlySet<string> cut, IReadOnlyDictionary<string, double> rate)
     {
         var core = d.Core.OrderByDescending(a => d.FlopsPerToken(a)).ToList();
-        var jobs = new List<BatchJob> { Job(ReportedDirectory(d.Sixteen), d.Sixteen, [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]) };
-        if (!cut.Contains(LowSide16)) jobs.Add(Job(LowSideDirectory(d.Sixteen), d.Sixteen, [.. core.Select(a => Trial(a, rate[a.Name] / 2, StudyDesign.TuningSeed))]));
-        jobs.Add(Job(ReportedDirectory(d.Four), d.Four, [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]));
+        var jobs = new List<BatchJob> { Job(ReportedDirectory(d.Sixteen), d.Sixteen,
+            [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]) };
+        if (!cut.Contains(LowSide16))
+            jobs.Add(Job(LowSideDirectory(d.Sixteen), d.Sixteen,
+                [.. core.Select(a => Trial(a, rate[a.Name] / 2, StudyDesign.TuningSeed))]));
+        jobs.Add(Job(ReportedDirectory(d.Four), d.Four,
+            [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]));
         return jobs;
     }
 
@@ -82,9 +95,11 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
 
     /// <summary>The plan's cut rule before a stage (V4ComputeLimit); false when a read-only walk finds no decision
     /// yet.</summary>
-    bool Limit(string stage, IReadOnlyList<string> candidates, Func<IReadOnlySet<string>, IEnumerable<BatchJob>> remaining)
+    bool Limit(string stage, IReadOnlyList<string> candidates,
+        Func<IReadOnlySet<string>, IEnumerable<BatchJob>> remaining)
     {
-        var decision = V4ComputeLimit.Decide(root, stage, batch.ReadOnly, candidates, cut => remaining(cut.Concat(Cut).ToHashSet()), d);
+        var decision = V4ComputeLimit.Decide(root, stage, batch.ReadOnly,
+            candidates, cut => remaining(cut.Concat(Cut).ToHashSet()), d);
         if (decision is null) return false;
         Cut.UnionWith(decision.Cut);
         Choices.Cuts.Add(decision);
@@ -98,7 +113,8 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
             await TuneAsync(d.All, d.One, arm => d.MuonGrid, TuneDirectory, Choices.Muon1, d.MaxGridExtensions);
             Choices.Finished.Add("tune-1x");
 
-            if (!Limit("stage-2", [d.Deep16.Name, d.LowRankIso.Name, LowSide16], cut => Stage2(cut).Concat(Stage3(cut, Choices.Muon1))))
+            if (!Limit("stage-2",
+                [d.Deep16.Name, d.LowRankIso.Name, LowSide16], cut => Stage2(cut).Concat(Stage3(cut, Choices.Muon1))))
                 throw new PhaseNotFinishedException(Path.Combine(root, "stage-2"), 1);
             var stage2 = Stage2(Cut);
             var done = await batch.RunAllAsync(stage2);
@@ -123,15 +139,19 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     /// over its grid (and <paramref name="seeded"/> records); while an arm's best is at an edge, one more point beyond
     /// it (its own directory), every arm's extension run together, up to <paramref name="extensions"/>
     /// rounds.</summary>
-    async Task TuneAsync(IReadOnlyList<Arm> arms, Budget b, Func<Arm, IReadOnlyList<double>> grid, Func<Arm, int, string> directory,
-        Dictionary<string, double> chosen, int extensions, IReadOnlyDictionary<string, IReadOnlyList<TrialResult>>? seeded = null)
+    async Task TuneAsync(IReadOnlyList<Arm> arms, Budget b, Func<Arm, IReadOnlyList<double>> grid,
+        Func<Arm, int, string> directory,
+        Dictionary<string, double> chosen, int extensions,
+            IReadOnlyDictionary<string, IReadOnlyList<TrialResult>>? seeded = null)
     {
         var baseline = d.V2.BaselineFor(b.Steps, false);
         var records = arms.ToDictionary(a => a.Name, a => seeded?.GetValueOrDefault(a.Name)?.ToList() ?? []);
         var first = arms.Where(a => grid(a).Count > 0)
-            .Select(a => new BatchJob(directory(a, 0), b.Name, b.Steps, baseline, [.. grid(a).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
+            .Select(a => new BatchJob(directory(a, 0), b.Name, b.Steps, baseline,
+                [.. grid(a).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
         var results = await batch.RunAllAsync(first);
-        for (int i = 0; i < first.Count; i++) records[arms.First(a => directory(a, 0) == first[i].Directory).Name].AddRange(results[i]);
+        for (int i = 0; i < first.Count; i++) records[arms.First(a => directory(a,
+            0) == first[i].Directory).Name].AddRange(results[i]);
         for (int extension = 1; extension <= extensions; extension++)
         {
             var next = new List<(Arm Arm, BatchJob Job)>();
@@ -141,7 +161,9 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
                 double best = Best(records[arm.Name]);
                 double? rate = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
                 if (rate is double lr)
-                    next.Add((arm, new BatchJob(directory(arm, extension), b.Name, b.Steps, baseline, [Trial(arm, lr, StudyDesign.TuningSeed)])));
+                    next.Add((arm,
+                        new BatchJob(directory(arm, extension), b.Name, b.Steps, baseline,
+                            [Trial(arm, lr, StudyDesign.TuningSeed)])));
             }
             if (next.Count == 0) break;
             var more = await batch.RunAllAsync([.. next.Select(n => n.Job)]);
@@ -150,7 +172,8 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
         foreach (var arm in arms)
         {
             chosen[arm.Name] = Best(records[arm.Name]);
-            Choices.Tuning.AddRange(records[arm.Name].Select(r => (arm.Name, b.Name, Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null))
+            Choices.Tuning.AddRange(records[arm.Name].Select(r => (arm.Name, b.Name,
+                Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null))
                 .OrderBy(t => t.Item3));
         }
     }

@@ -19,13 +19,16 @@ public static class V4ResultsPage
     /// <paramref name="directory"/>.</summary>
     static Dictionary<int, TrialResult> Runs(string directory, Arm arm) =>
         !Directory.Exists(directory) ? [] : new ResultStore(directory).ReadAll()
-            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null && r.Parameters[OptionNames.Seed] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
+            .Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null
+                && r.Parameters[OptionNames.Seed] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
             .ToDictionary(r => int.Parse(r.Parameters[OptionNames.Seed], Ci));
 
-    static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value);
+    static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key,
+        kv => kv.Value.CrossEntropy!.Value);
 
     /// <summary>The mean of the last five logged training losses of a run (each a single batch).</summary>
-    static double? TrainLoss(TrialResult r) => r.LossCurve.Count == 0 ? null : r.LossCurve.TakeLast(5).Average(p => p.TrainLoss);
+    static double? TrainLoss(TrialResult r) => r.LossCurve.Count == 0 ? null
+        : r.LossCurve.TakeLast(5).Average(p => p.TrainLoss);
 
     static string Cell(IReadOnlyCollection<double> losses) => V3ResultsPage.LossCell([.. losses]);
 
@@ -33,7 +36,8 @@ public static class V4ResultsPage
     {
         var page = new StringBuilder();
         void Line(string text) => page.AppendLine(text);
-        string rel(string p) => Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, p).Replace('\\', '/');
+        string rel(string p) => Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, p).Replace('\\',
+            '/');
         var trained = V3ComputeLimit.TrainedHere(root);
 
         Line("# Results: does a deeper low-rank GPT with the dense model's parameters match it? (study version 4)");
@@ -84,8 +88,10 @@ public static class V4ResultsPage
             Line("|---|---|");
             foreach (var arm in d.All)
             {
-                var tried = Enumerable.Range(0, d.MaxGridExtensions + 1).Select(x => phases.TuneDirectory(arm, x)).Where(Directory.Exists)
-                    .SelectMany(dir => new ResultStore(dir).ReadAll()).Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null)
+                var tried = Enumerable.Range(0,
+                    d.MaxGridExtensions + 1).Select(x => phases.TuneDirectory(arm, x)).Where(Directory.Exists)
+                    .SelectMany(dir => new ResultStore(dir).ReadAll()).Where(r => r.Status == TrialStatus.Completed
+                        && r.CrossEntropy is not null)
                     .OrderBy(r => double.Parse(r.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
                 Line($"| `{arm.Name}` | {(tried.Count == 0 ? "—" : string.Join(" · ", tried.Select(r => $"{r.Parameters[OptionNames.MatrixLearningRate]}: {r.CrossEntropy:F4}")))} |");
             }
@@ -98,7 +104,8 @@ public static class V4ResultsPage
         Line("|---|---|---|---:|");
         foreach (var g in c.Tuning.GroupBy(t => (t.Arm, t.Budget)))
         {
-            var chosen = g.Key.Budget == d.One.Name ? c.Muon1.GetValueOrDefault(g.Key.Arm) : c.Muon4.GetValueOrDefault(g.Key.Arm);
+            var chosen = g.Key.Budget == d.One.Name ? c.Muon1.GetValueOrDefault(g.Key.Arm)
+                : c.Muon4.GetValueOrDefault(g.Key.Arm);
             Line($"| `{g.Key.Arm}` | {g.Key.Budget} × | {string.Join(" · ", g.Select(t => (t.Rate == chosen ? "**" : "") + $"{StudyDesign.Rate(t.Rate)}: {(t.Loss is double l ? l.ToString("F4", Ci) : "did not complete")}" + (t.Rate == chosen ? "**" : "")))} | {StudyDesign.Rate(chosen)} |");
         }
         Line("");
@@ -109,10 +116,15 @@ public static class V4ResultsPage
             foreach (var arm in arms)
             {
                 if (!rates.TryGetValue(arm.Name, out double rate)) continue;
-                var low = Directory.Exists(phases.LowSideDirectory(b)) ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm, r) && r.Status == TrialStatus.Completed) : null;
-                var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)), arm)).Values.ToList();
-                if (low?.CrossEntropy is not double l || seeds.Count < 2) { checks.Add($"`{arm.Name}` at {b.Name} ×: waiting for its runs."); continue; }
-                double mean = seeds.Average(), sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
+                var low = Directory.Exists(phases.LowSideDirectory(b))
+                    ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm,
+                        r) && r.Status == TrialStatus.Completed) : null;
+                var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)),
+                    arm)).Values.ToList();
+                if (low?.CrossEntropy is not double l
+                    || seeds.Count < 2) { checks.Add($"`{arm.Name}` at {b.Name} ×: waiting for its runs."); continue; }
+                double mean = seeds.Average(),
+                    sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
                 double bound = mean - StudentT.Quantile(0.975, seeds.Count - 1) * sd * Math.Sqrt(1 + 1.0 / seeds.Count);
                 checks.Add($"`{arm.Name}` at {b.Name} ×: half the rate ({StudyDesign.Rate(rate / 2)}) scored {l:F4} against the seeds' prediction bound {bound:F4} — {(l < bound ? $"**rate not confirmed: half the rate scored {l:F4}**" : "the rate holds")}.");
             }
@@ -127,7 +139,8 @@ public static class V4ResultsPage
 
     /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts
     /// read.</summary>
-    static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d, V4Phases phases)
+    static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d,
+        V4Phases phases)
     {
         var cells = new Dictionary<(string, string), Dictionary<int, double>>();
         Line("## Every cell");
@@ -153,25 +166,30 @@ public static class V4ResultsPage
         return cells;
     }
 
-    static void Primary(Action<string> Line, V4Design d, Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
+    static void Primary(Action<string> Line, V4Design d,
+        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
     {
         Line("## The depth question: `deep` against `dense`");
         Line("");
         double r = d.FlopsPerToken(d.Deep) / d.FlopsPerToken(d.Dense);
-        var denseNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Dense.Name, b.Name)])).ToList();
+        var denseNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)),
+            Loss: cells[(d.Dense.Name, b.Name)])).ToList();
         var deepNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Deep.Name, b.Name)])).ToList();
         bool threeBudgets = denseNodes.All(n => n.Loss.Count >= 2) && deepNodes.All(n => n.Loss.Count >= 2);
         var gaps = new List<PairedGap>();
         foreach (var b in d.Budgets)
         {
-            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
+            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)],
+                cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
             if (!threeBudgets) continue;
             double x = Math.Log2(d.Tokens(b));
             // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs
             // end there).
             var flops = b == d.Sixteen
-                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)])
-                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
+                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)),
+                    cells[(d.Dense.Name, b.Name)])
+                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)],
+                    V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
             if (flops is not null) gaps.Add(flops);
         }
         if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return; }
@@ -184,7 +202,9 @@ public static class V4ResultsPage
         {
             var g = gaps[i];
             string reading = V4Rules.Reading(g, holm[i]);
-            string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin), Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003 ? " (borderline: within the interpolation error of the margin)" : "";
+            string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin),
+                Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003
+                    ? " (borderline: within the interpolation error of the margin)" : "";
             Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
         }
         Line("");
@@ -192,15 +212,18 @@ public static class V4ResultsPage
         if (!complete) { Line("**Interim**: the 16 × runs (stage 3) have not all finished; the rows above are figures, not the verdict."); Line(""); }
 
         // Trajectory over 1–16 ×.
-        var points = d.Budgets.SelectMany(b => cells[(d.Deep.Name, b.Name)].Keys.Intersect(cells[(d.Dense.Name, b.Name)].Keys)
-            .Select(s => (X: Math.Log2(d.Tokens(b)), Y: cells[(d.Deep.Name, b.Name)][s] - cells[(d.Dense.Name, b.Name)][s]))).ToList();
+        var points = d.Budgets.SelectMany(b => cells[(d.Deep.Name,
+            b.Name)].Keys.Intersect(cells[(d.Dense.Name, b.Name)].Keys)
+            .Select(s => (X: Math.Log2(d.Tokens(b)),
+                Y: cells[(d.Deep.Name, b.Name)][s] - cells[(d.Dense.Name, b.Name)][s]))).ToList();
         if (points.Select(p => p.X).Distinct().Count() >= 3)
         {
             var t = LinearTrend.Fit(points);
             double lof = V3Corrections.LackOfFitP(points);
             var means = points.GroupBy(p => p.X).Select(g => (X: g.Key, Y: g.Average(p => p.Y))).ToList();
             var unit = LinearTrend.Fit(means);
-            string verdict = lof < 0.05 ? "no trend shown (the budgets reject a line)" : t.Slope.High < 0 ? "closing" : t.Slope.Low > 0 ? "widening" : "no trend shown";
+            string verdict = lof < 0.05 ? "no trend shown (the budgets reject a line)" : t.Slope.High < 0
+                ? "closing" : t.Slope.Low > 0 ? "widening" : "no trend shown";
             Line($"**The gap's trajectory** (seeds as points, {points.Count}): slope {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of tokens, p = {Robustness.P(t.Slope.PValue ?? double.NaN)}, lack of fit p = {Robustness.P(lof)}; budget means as points: {V3Corrections.Fine(unit.Slope.Value)} [{V3Corrections.Fine(unit.Slope.Low)}, {V3Corrections.Fine(unit.Slope.High)}]. By the plan's rule: **{verdict}**. No extrapolation past 16 ×.");
             Line("");
         }
@@ -215,7 +238,8 @@ public static class V4ResultsPage
             if (seeds.Count < 2) continue;
             var drop = Intervals.Mean([.. seeds.Select(s => (l4[s] - l16[s]) / 2)]);
             string state = drop.High < 0.005 ? "flattened" : drop.Low > 0.005 ? "still falling" : "unresolved";
-            flattening.Add($"`{arm.Name}` falls {drop.Value:F4} [{drop.Low:F4}, {drop.High:F4}] nats/byte per doubling from 4 to 16 × ({seeds.Count} seeds): **{state}**");
+            flattening
+                .Add($"`{arm.Name}` falls {drop.Value:F4} [{drop.Low:F4}, {drop.High:F4}] nats/byte per doubling from 4 to 16 × ({seeds.Count} seeds): **{state}**");
         }
         if (flattening.Count > 0)
         {
@@ -228,12 +252,14 @@ public static class V4ResultsPage
     {
         Line("## The depth ladder at the dense arm's parameters (4 ×)");
         Line("");
-        if (c.Cuts.SelectMany(x => x.Cut).Any()) Line($"Cut under the 16-hour limit: {string.Join(", ", c.Cuts.SelectMany(x => x.Cut))}.");
+        if (c.Cuts.SelectMany(x => x.Cut).Any())
+            Line($"Cut under the 16-hour limit: {string.Join(", ", c.Cuts.SelectMany(x => x.Cut))}.");
         var dense = Loss(Runs(phases.ReportedDirectory(d.Four), d.Dense));
         var rungs = new[] { d.LowRankIso, d.Deep, d.Deep16 }
             .Select(a => (Arm: a, Loss: Loss(Runs(phases.ReportedDirectory(d.Four, ladder: a != d.Deep), a))
                 .Where(kv => kv.Key <= 3).ToDictionary(kv => kv.Key, kv => kv.Value))).ToList();
-        var gaps = rungs.Select(x => (x.Arm, Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
+        var gaps = rungs.Select(x => (x.Arm,
+            Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
         if (gaps.Count == 0) { Line("Waiting for the 4 × runs."); Line(""); return; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Gap!.Ci95.PValue ?? 1)]);
         Line($"Seed-paired gap rung − `dense` over seeds 1–3, Holm over the {gaps.Count} rungs present, read with the same margin:");
@@ -246,11 +272,16 @@ public static class V4ResultsPage
             Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
         }
         Line("");
-        var points = rungs.SelectMany(x => x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters[OptionNames.Depth], Ci)), Y: x.Loss[s] - dense[s]))).ToList();
+        var points =
+            rungs.SelectMany(x =>
+                x.Loss.Keys.Intersect(dense.Keys).Select(s =>
+                    (X: Math.Log2(int.Parse(x.Arm.Parameters[OptionNames.Depth], Ci)),
+                        Y: x.Loss[s] - dense[s]))).ToList();
         if (points.Select(p => p.X).Distinct().Count() >= 2 && points.Count >= 3)
         {
             var t = LinearTrend.Fit(points);
-            string verdict = t.Slope.High < 0 ? "deeper is better at fixed parameters" : t.Slope.Low > 0 ? "deeper is worse at fixed parameters" : "no trend shown";
+            string verdict = t.Slope.High < 0 ? "deeper is better at fixed parameters" : t.Slope.Low > 0
+                ? "deeper is worse at fixed parameters" : "no trend shown";
             Line($"Slope of the gap against log₂(depth): {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth ({points.Count} points): **{verdict}**.");
             Line("");
         }

@@ -14,7 +14,8 @@ public static class V4Rules
 {
     /// <summary>Per seed, the value at <paramref name="x"/> of the quadratic through that seed's (log₂ tokens, loss) at
     /// the three budgets (Lagrange form); only seeds with all three.</summary>
-    public static Dictionary<int, double> Quadratic(IReadOnlyList<(double X, Dictionary<int, double> Loss)> nodes, double x)
+    public static Dictionary<int, double> Quadratic(IReadOnlyList<(double X, Dictionary<int, double> Loss)> nodes,
+        double x)
     {
         var seeds = nodes.Select(n => (IEnumerable<int>)n.Loss.Keys).Aggregate((a, b) => a.Intersect(b)).ToList();
         return seeds.ToDictionary(s => s, s =>

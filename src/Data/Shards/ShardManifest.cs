@@ -70,13 +70,17 @@ public sealed record ShardManifest
     public static ShardManifest Read(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{directory}' has no {FileName}: it is not a token-shard directory. Write one with `lowrank tokenize` or TokenShards.Write.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"'{directory}' has no {FileName}: it is not a token-shard directory. Write one with `lowrank tokenize` or TokenShards.Write.", path);
         ShardManifest? manifest;
-        try { manifest = JsonSerializer.Deserialize<ShardManifest>(Common.UserFile.ReadAllText(path, MaxBytes, "shard manifest"), Json); }
+        try { manifest = JsonSerializer.Deserialize<ShardManifest>(Common.UserFile.ReadAllText(path,
+            MaxBytes, "shard manifest"), Json); }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid manifest ({e.Message}).", e); }
         if (manifest is null) throw new InvalidDataException($"{path} is empty.");
-        if (manifest.Version > CurrentVersion) throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library reads {CurrentVersion}. Upgrade MLNet.LowRank.");
-        if (manifest.Problem() is { } problem) throw new InvalidDataException($"{path} is damaged: {problem}. Tokenize again.");
+        if (manifest.Version > CurrentVersion)
+            throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library reads {CurrentVersion}. Upgrade MLNet.LowRank.");
+        if (manifest.Problem() is { } problem)
+            throw new InvalidDataException($"{path} is damaged: {problem}. Tokenize again.");
         return manifest;
     }
 
@@ -84,7 +88,8 @@ public sealed record ShardManifest
     /// directory: a manifest is data, and must not make a reader open a file elsewhere.</summary>
     string? Problem()
     {
-        if (Tokenizer is null || TokenizerFingerprint is null || TokenizerData is null || Inputs is null || Shards is null) return "a required field is null";
+        if (Tokenizer is null || TokenizerFingerprint is null || TokenizerData is null || Inputs is null
+            || Shards is null) return "a required field is null";
         if (VocabSize <= 0 || BosId < 0 || BosId >= VocabSize) return $"vocabulary {VocabSize} with BOS id {BosId}";
         if (ShardVersion is not (1 or 2)) return $"shard version {ShardVersion} (1 = uint16 ids, 2 = uint32)";
         if (!(ValidationFraction >= 0 && ValidationFraction < 1)) return $"validation fraction {ValidationFraction}";
@@ -92,7 +97,8 @@ public sealed record ShardManifest
         foreach (var s in Shards)
         {
             if (s is null) return "a null shard entry";
-            if (s.File is null || s.File != System.IO.Path.GetFileName(s.File) || s.File is "." or ".." || !s.File.EndsWith(".bin", StringComparison.Ordinal))
+            if (s.File is null || s.File != System.IO.Path.GetFileName(s.File)
+                || s.File is "." or ".." || !s.File.EndsWith(".bin", StringComparison.Ordinal))
                 return $"shard file '{s.File}' is not a .bin file name inside the directory";
             if (s.Split is not ("train" or "validation")) return $"shard {s.File} has split '{s.Split}'";
             if (s.Tokens < 0 || s.Documents < 0) return $"shard {s.File} has negative counts";
@@ -104,5 +110,6 @@ public sealed record ShardManifest
     }
 
     /// <summary>Writes this manifest into <paramref name="directory"/> atomically.</summary>
-    public void Write(string directory) => Common.AtomicFile.WriteText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+    public void Write(string directory) => Common.AtomicFile.WriteText(Path.Combine(directory, FileName),
+        JsonSerializer.Serialize(this, Json));
 }

@@ -19,7 +19,8 @@ public sealed class TokenShardDataView : IDataView, IDisposable
         Directory = directory;
         Split = split;
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(columnName, new VectorDataViewType(NumberDataViewType.Int32), TokenizerRegistry.Annotate(tokenizer, "Text"));
+        builder.AddColumn(columnName, new VectorDataViewType(NumberDataViewType.Int32),
+            TokenizerRegistry.Annotate(tokenizer, "Text"));
         Schema = builder.ToSchema();
     }
 
@@ -39,9 +40,11 @@ public sealed class TokenShardDataView : IDataView, IDisposable
     public bool CanShuffle => false;
     public long? GetRowCount() => Stream.DocumentCount;
 
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this);
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded,
+        Random? rand = null) => new Cursor(this);
 
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(this)];
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n,
+        Random? rand = null) => [new Cursor(this)];
 
     public void Dispose() => Stream.Dispose();
 
@@ -54,7 +57,8 @@ public sealed class TokenShardDataView : IDataView, IDisposable
         public override long Batch => 0;
         public override bool MoveNext() => ++position < parent.Stream.DocumentCount;
         public override bool IsColumnActive(DataViewSchema.Column column) => true;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)position, 0);
+        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) =>
+            id = new DataViewRowId((ulong)position, 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {

@@ -25,7 +25,9 @@ public static class TokenShardFile
     /// <summary>The header of a shard of <paramref name="tokens"/> tokens.</summary>
     public static byte[] Header(int version, long tokens)
     {
-        if (tokens > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "A shard holds at most 2,147,483,647 tokens (an int32 count); write more shards.");
+        if (tokens > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(tokens),
+                tokens, "A shard holds at most 2,147,483,647 tokens (an int32 count); write more shards.");
         var header = new byte[HeaderBytes];
         BinaryPrimitives.WriteInt32LittleEndian(header, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), version);
@@ -40,13 +42,17 @@ public static class TokenShardFile
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"No token shard at '{path}'.", path);
-        if (info.Length < HeaderBytes) throw new InvalidDataException($"{path} is {info.Length} bytes, shorter than a token shard's {HeaderBytes}-byte header.");
+        if (info.Length < HeaderBytes)
+            throw new InvalidDataException($"{path} is {info.Length} bytes, shorter than a token shard's {HeaderBytes}-byte header.");
         var header = new byte[12];
         using (var f = File.OpenRead(path)) f.ReadExactly(header);
-        int magic = BinaryPrimitives.ReadInt32LittleEndian(header), version = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+        int magic = BinaryPrimitives.ReadInt32LittleEndian(header),
+            version = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
         long tokens = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(8));
-        if (magic != Magic) throw new InvalidDataException($"{path} is not a token shard (magic {magic}, expected {Magic}).");
-        if (version is not (1 or 2)) throw new InvalidDataException($"{path}: token shard version {version}; this library reads 1 (uint16) and 2 (uint32).");
+        if (magic != Magic)
+            throw new InvalidDataException($"{path} is not a token shard (magic {magic}, expected {Magic}).");
+        if (version is not (1 or 2))
+            throw new InvalidDataException($"{path}: token shard version {version}; this library reads 1 (uint16) and 2 (uint32).");
         long expected = HeaderBytes + tokens * TokenBytes(version);
         if (tokens < 0 || info.Length != expected)
             throw new InvalidDataException($"{path}: the header counts {tokens:N0} tokens ({expected:N0} bytes), but the file has {info.Length:N0} bytes: it is truncated or damaged. Tokenize again.");
@@ -80,13 +86,18 @@ internal sealed class MappedShard : IDisposable
         for (int done = 0; done < bytes.Length;)
         {
             int n = RandomAccess.Read(file, bytes.AsSpan(done), offset + done);
-            if (n == 0) throw new EndOfStreamException($"{Path} ended before token {start + destination.Length}; the shard is truncated.");
+            if (n == 0)
+                throw new EndOfStreamException($"{Path} ended before token {start + destination.Length}; the shard is truncated.");
             done += n;
         }
         if (version == 1)
-            for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
+            for (int i =
+                0; i < destination.Length; i++) destination[i] = BinaryPrimitives
+                    .ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
         else
-            for (int i = 0; i < destination.Length; i++) destination[i] = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4 * i)));
+            for (int i =
+                0; i < destination.Length; i++) destination[i] = checked((int)BinaryPrimitives
+                    .ReadUInt32LittleEndian(bytes.AsSpan(4 * i)));
     }
 
     public void Dispose() => file.Dispose();

@@ -27,7 +27,8 @@ public sealed record TokenizeOptions
 }
 
 /// <summary>A progress report of tokenizing.</summary>
-public sealed record TokenizeProgress(long Documents, long Bytes, long TrainTokens, long ValidationTokens, double Seconds)
+public sealed record TokenizeProgress(long Documents, long Bytes, long TrainTokens, long ValidationTokens,
+    double Seconds)
 {
     /// <summary>Input megabytes (10⁶ bytes of UTF-8) per second.</summary>
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / 1e6 / Seconds : 0;
@@ -43,13 +44,18 @@ public static class TokenShards
     /// an interrupted run left (the same inputs and tokenizer), and returns the finished manifest.</summary>
     /// <param name="inputs">What the documents were read from, as the user gave it (recorded; a resume must
     /// match).</param>
-    public static ShardManifest Write(IEnumerable<CorpusDocument> documents, LmTokenizer tokenizer, string directory, IReadOnlyList<string> inputs,
-        TokenizeOptions? options = null, IProgress<TokenizeProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static ShardManifest Write(IEnumerable<CorpusDocument> documents, LmTokenizer tokenizer, string directory,
+        IReadOnlyList<string> inputs,
+        TokenizeOptions? options = null, IProgress<TokenizeProgress>? progress = null,
+            CancellationToken cancellationToken = default)
     {
         options ??= new TokenizeOptions();
         if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, $"ValidationFraction must be in [0, 1); got {options.ValidationFraction}.");
-        if (options.ShardTokens < 1024) throw new ArgumentOutOfRangeException(nameof(options), options.ShardTokens, "ShardTokens must be at least 1,024.");
+            throw new ArgumentOutOfRangeException(nameof(options),
+                options.ValidationFraction, $"ValidationFraction must be in [0, 1); got {options.ValidationFraction}.");
+        if (options.ShardTokens < 1024)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                options.ShardTokens, "ShardTokens must be at least 1,024.");
         Directory.CreateDirectory(directory);
         bool fresh = !File.Exists(Path.Combine(directory, ShardManifest.FileName));
         if (fresh && !options.Force && Directory.EnumerateFileSystemEntries(directory).FirstOrDefault() is { } other)
@@ -62,33 +68,40 @@ public static class TokenShards
         if (!fresh)
         {
             var known = manifest.Shards.Select(s => s.File).ToHashSet();
-            foreach (var stray in Directory.EnumerateFiles(directory, "*.bin").Where(f => IsShardName(Path.GetFileName(f)) && !known.Contains(Path.GetFileName(f)))) File.Delete(stray);
+            foreach (var stray in Directory.EnumerateFiles(directory, "*.bin").Where(f =>
+                IsShardName(Path.GetFileName(f)) && !known.Contains(Path.GetFileName(f)))) File.Delete(stray);
         }
 
         var clock = Stopwatch.StartNew();
         long documentsDone = manifest.DocumentsConsumed, bytesDone = manifest.BytesConsumed;
         var shards = manifest.Shards.ToList();
-        using var train = new ShardWriter(directory, "train", manifest.ShardVersion, shards.Count(s => s.Split == "train"));
-        using var validation = new ShardWriter(directory, "validation", manifest.ShardVersion, shards.Count(s => s.Split == "validation"));
+        using var train = new ShardWriter(directory, "train", manifest.ShardVersion,
+            shards.Count(s => s.Split == "train"));
+        using var validation = new ShardWriter(directory, "validation", manifest.ShardVersion,
+            shards.Count(s => s.Split == "validation"));
         long trainTokens = manifest.TokensOf("train"), validationTokens = manifest.TokensOf("validation");
 
         void Checkpoint(bool complete)
         {
             foreach (var writer in new[] { train, validation })
                 if (writer.Close() is { } entry) shards.Add(entry);
-            manifest = manifest with { Shards = shards.ToList(), DocumentsConsumed = documentsDone, BytesConsumed = bytesDone, Complete = complete };
+            manifest = manifest with { Shards = shards.ToList(), DocumentsConsumed = documentsDone,
+                BytesConsumed = bytesDone, Complete = complete };
             manifest.Write(directory);
         }
 
-        foreach (var chunk in Batches(documents.Skip(checked((int)Math.Min(int.MaxValue, manifest.DocumentsConsumed))), options.ChunkDocuments, MaxChunkCharacters))
+        foreach (var chunk in Batches(documents.Skip(checked((int)Math.Min(int.MaxValue, manifest.DocumentsConsumed))),
+            options.ChunkDocuments, MaxChunkCharacters))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var encoded = chunk.AsParallel().AsOrdered().Select(d => (d.Id, Tokens: tokenizer.Encode(d.Text), Bytes: Encoding.UTF8.GetByteCount(d.Text))).ToArray();
+            var encoded = chunk.AsParallel().AsOrdered().Select(d => (d.Id, Tokens: tokenizer.Encode(d.Text),
+                Bytes: Encoding.UTF8.GetByteCount(d.Text))).ToArray();
             foreach (var (id, tokens, bytes) in encoded)
             {
                 if (tokens.Length > 0)
                 {
-                    bool held = options.ValidationFraction > 0 && DocumentSplit.IsValidation(id, options.ValidationFraction, options.SplitSeed);
+                    bool held = options.ValidationFraction > 0 && DocumentSplit.IsValidation(id,
+                        options.ValidationFraction, options.SplitSeed);
                     (held ? validation : train).Add(tokenizer.BosId, tokens);
                     if (held) validationTokens += tokens.Length + 1; else trainTokens += tokens.Length + 1;
                 }
@@ -96,10 +109,12 @@ public static class TokenShards
                 bytesDone += bytes;
             }
             if (train.Tokens >= options.ShardTokens) Checkpoint(complete: false);
-            progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
+            progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens,
+                clock.Elapsed.TotalSeconds));
         }
         Checkpoint(complete: true);
-        progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens, clock.Elapsed.TotalSeconds));
+        progress?.Report(new TokenizeProgress(documentsDone, bytesDone, trainTokens, validationTokens,
+            clock.Elapsed.TotalSeconds));
         return manifest;
     }
 
@@ -128,9 +143,11 @@ public static class TokenShards
         if (batch.Count > 0) yield return [.. batch];
     }
 
-    static bool IsShardName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, @"^(train|validation)_\d{6}\.bin$");
+    static bool IsShardName(string name) =>
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"^(train|validation)_\d{6}\.bin$");
 
-    static ShardManifest Resume(string directory, LmTokenizer tokenizer, IReadOnlyList<string> inputs, TokenizeOptions options)
+    static ShardManifest Resume(string directory, LmTokenizer tokenizer, IReadOnlyList<string> inputs,
+        TokenizeOptions options)
     {
         if (!File.Exists(Path.Combine(directory, ShardManifest.FileName)))
         {
@@ -138,15 +155,18 @@ public static class TokenShards
             using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) tokenizer.Write(w);
             return new ShardManifest
             {
-                Tokenizer = tokenizer.Name, TokenizerFingerprint = tokenizer.Fingerprint, TokenizerData = Convert.ToBase64String(buffer.ToArray()),
-                VocabSize = tokenizer.VocabSize, BosId = tokenizer.BosId, ShardVersion = TokenShardFile.VersionFor(tokenizer.VocabSize),
+                Tokenizer = tokenizer.Name, TokenizerFingerprint = tokenizer.Fingerprint,
+                    TokenizerData = Convert.ToBase64String(buffer.ToArray()),
+                VocabSize = tokenizer.VocabSize, BosId = tokenizer.BosId,
+                    ShardVersion = TokenShardFile.VersionFor(tokenizer.VocabSize),
                 ValidationFraction = options.ValidationFraction, SplitSeed = options.SplitSeed, Inputs = inputs,
             };
         }
         var existing = ShardManifest.Read(directory);
         if (existing.TokenizerFingerprint != tokenizer.Fingerprint)
             throw new InvalidOperationException($"'{directory}' holds shards of tokenizer {existing.Tokenizer} [{existing.TokenizerFingerprint}], not {tokenizer} [{tokenizer.Fingerprint}]. Use a new directory.");
-        if (!existing.Inputs.SequenceEqual(inputs) || existing.ValidationFraction != options.ValidationFraction || existing.SplitSeed != options.SplitSeed)
+        if (!existing.Inputs.SequenceEqual(inputs) || existing.ValidationFraction != options.ValidationFraction
+            || existing.SplitSeed != options.SplitSeed)
             throw new InvalidOperationException($"'{directory}' was written from {string.Join(", ", existing.Inputs)} (validation {existing.ValidationFraction}, seed {existing.SplitSeed}); this run reads {string.Join(", ", inputs)} (validation {options.ValidationFraction}, seed {options.SplitSeed}). Use a new directory, or the same inputs to resume.");
         return existing;
     }
@@ -158,12 +178,14 @@ public static class TokenShards
         var manifest = ShardManifest.Read(directory);
         if (!manifest.Complete)
             throw new InvalidOperationException($"'{directory}' is not finished (tokenizing stopped after {manifest.DocumentsConsumed:N0} documents). Run the same tokenize command again to finish it.");
-        if (split is not ("train" or "validation")) throw new ArgumentException($"Split '{split}': use \"train\" or \"validation\".", nameof(split));
+        if (split is not ("train" or "validation"))
+            throw new ArgumentException($"Split '{split}': use \"train\" or \"validation\".", nameof(split));
         tokenizer = manifest.CreateTokenizer();
         var files = manifest.Shards.Where(s => s.Split == split).Select(s => Path.Combine(directory, s.File)).ToList();
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } gone)
             throw new InvalidDataException($"'{directory}': the manifest lists {Path.GetFileName(gone)}, which is missing. Restore it or tokenize again.");
-        if (files.Count == 0) throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
+        if (files.Count == 0)
+            throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
         // The manifest's counts must be the shards' own (their headers): a manifest edited or copied from another run
         // would otherwise name data it does not describe.
         foreach (var entry in manifest.Shards.Where(s => s.Split == split))
@@ -200,8 +222,11 @@ public static class TokenShards
             for (int i = 0; i <= tokens.Length; i++)
             {
                 int token = i == 0 ? bos : tokens[i - 1];
-                if (version == 1) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), checked((ushort)token));
-                else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), checked((uint)token));
+                if (version == 1)
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2),
+                        checked((ushort)token));
+                else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4),
+                    checked((uint)token));
             }
             file.Write(bytes);
             Tokens += tokens.Length + 1;
@@ -220,6 +245,7 @@ public static class TokenShards
             return new ShardEntry(name!, split, Tokens, documents);
         }
 
-        public void Dispose() => file?.Dispose(); // an unfinished shard stays out of the manifest and is redone on resume
+        public void Dispose() =>
+            file?.Dispose(); // an unfinished shard stays out of the manifest and is redone on resume
     }
 }

@@ -15,10 +15,13 @@ public static class BpeTrainer
     public static TiktokenLmTokenizer Train(IEnumerable<string> texts, int vocabSize)
     {
         int merges = vocabSize - 257;
-        if (merges < 1) throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocabSize must be at least 258; got {vocabSize}.");
+        if (merges < 1)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize),
+                vocabSize, $"vocabSize must be at least 258; got {vocabSize}.");
 
         var (words, counts) = CountPieces(texts);
-        if (words.Count == 0) throw new ArgumentException("Cannot train a BPE tokenizer: the training texts are empty or whitespace only. Provide text.", nameof(texts));
+        if (words.Count == 0)
+            throw new ArgumentException("Cannot train a BPE tokenizer: the training texts are empty or whitespace only. Provide text.", nameof(texts));
 
         var tokens = new List<byte[]>(vocabSize);
         for (int b = 0; b < 256; b++) tokens.Add([(byte)b]);
@@ -41,7 +44,8 @@ public static class BpeTrainer
             while (heap.TryDequeue(out long pair, out var priority))
             {
                 // Entries go stale when counts change; only one matching the current count is real.
-                if (pairCounts.TryGetValue(pair, out long current) && current == -priority.NegCount && current > 0) { best = pair; break; }
+                if (pairCounts.TryGetValue(pair,
+                    out long current) && current == -priority.NegCount && current > 0) { best = pair; break; }
             }
             if (best < 0)
                 throw new ArgumentException($"The training texts only allow {tokens.Count - 256} merges; a vocabulary of {vocabSize} needs {merges}. Add text or lower vocabSize to at most {tokens.Count + 1}.", nameof(texts));
@@ -91,7 +95,8 @@ public static class BpeTrainer
 
     static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
-    static void AddPairs(int[] word, long count, int w, Dictionary<long, long> pairCounts, Dictionary<long, HashSet<int>> where, HashSet<long>? touched = null)
+    static void AddPairs(int[] word, long count, int w, Dictionary<long, long> pairCounts,
+        Dictionary<long, HashSet<int>> where, HashSet<long>? touched = null)
     {
         for (int i = 0; i + 1 < word.Length; i++)
         {
@@ -103,7 +108,8 @@ public static class BpeTrainer
         }
     }
 
-    static void RemovePairs(int[] word, long count, int w, Dictionary<long, long> pairCounts, Dictionary<long, HashSet<int>> where, HashSet<long> touched)
+    static void RemovePairs(int[] word, long count, int w, Dictionary<long, long> pairCounts,
+        Dictionary<long, HashSet<int>> where, HashSet<long> touched)
     {
         for (int i = 0; i + 1 < word.Length; i++)
         {

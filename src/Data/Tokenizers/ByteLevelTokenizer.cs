@@ -24,7 +24,8 @@ public sealed class ByteLevelTokenizer : LmTokenizer
     }
 
     /// <summary>Invalid UTF-8 (a cut multi-byte character) becomes U+FFFD.</summary>
-    public override string Decode(IEnumerable<int> ids) => Encoding.UTF8.GetString(ids.Where(i => i is >= 0 and < 256).Select(i => (byte)i).ToArray());
+    public override string Decode(IEnumerable<int> ids) =>
+        Encoding.UTF8.GetString(ids.Where(i => i is >= 0 and < 256).Select(i => (byte)i).ToArray());
 
     public override int ByteLength(int id) => id is >= 0 and < 256 ? 1 : 0;
 

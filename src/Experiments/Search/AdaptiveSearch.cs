@@ -15,7 +15,8 @@ internal static class AdaptiveSearch
             if (parameters is null) break;
             foreach (var (name, value) in parameters)
             {
-                if (!TrialParameters.IsKnown(name)) throw new ArgumentException($"The tuner proposed unknown parameter '{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}.");
+                if (!TrialParameters.IsKnown(name))
+                    throw new ArgumentException($"The tuner proposed unknown parameter '{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}.");
                 Estimators.OptionTable.Get(name).Check(value);
             }
             var trial = new TrialSettings(index, TrialKey.FileId(index, parameters), parameters);

@@ -14,22 +14,27 @@ internal static class BestModel
 
     /// <summary>Makes <c>best.zip</c> in <paramref name="directory"/> the best recorded trial's model that this
     /// directory has; returns the id of the trial it holds (null when none).</summary>
-    public static string? Publish(string directory, ResultStore store, ExperimentObjective objective, bool keepEveryModel)
+    public static string? Publish(string directory, ResultStore store, ExperimentObjective objective,
+        bool keepEveryModel)
     {
         Directory.CreateDirectory(directory);
         var claims = new TrialClaims(Path.Combine(directory, ".claims"), LockStaleAfter);
         using var lease = Acquire(claims);
         var records = store.ReadAll();
         string bestZip = Path.Combine(directory, "best.zip"), bestJson = Path.Combine(directory, "best.json");
-        string ModelOf(string id) => Path.Combine(directory, TrialKey.CheckFileId(id) + ".zip");   // ids come from records: checked
+        string ModelOf(string id) => Path.Combine(directory,
+            TrialKey.CheckFileId(id) + ".zip");   // ids come from records: checked
         string? held = ReadHeld(bestJson)
             // A directory from before best.json: best.zip holds the best of the trials whose own zip is gone.
-            ?? (File.Exists(bestZip) ? Objectives.Best(records.Where(r => !File.Exists(ModelOf(r.Id))), objective)?.Id : null);
+            ?? (File.Exists(bestZip) ? Objectives.Best(records.Where(r => !File.Exists(ModelOf(r.Id))),
+                objective)?.Id : null);
         var best = Objectives.Best(records.Where(r => r.Id == held || File.Exists(ModelOf(r.Id))), objective);
         if (best is not null && best.Id != held)
         {
-            Common.AtomicFile.Write(bestZip, output => { using var input = File.OpenRead(ModelOf(best.Id)); input.CopyTo(output); });
-            Common.AtomicFile.WriteText(bestJson, JsonSerializer.Serialize(new Dictionary<string, string> { ["trial"] = best.Id }));
+            Common.AtomicFile.Write(bestZip,
+                output => { using var input = File.OpenRead(ModelOf(best.Id)); input.CopyTo(output); });
+            Common.AtomicFile.WriteText(bestJson,
+                JsonSerializer.Serialize(new Dictionary<string, string> { ["trial"] = best.Id }));
             held = best.Id;
         }
         if (!keepEveryModel) // every recorded trial's model is now either in best.zip or not the best
@@ -41,7 +46,10 @@ internal static class BestModel
     static string? ReadHeld(string path)
     {
         // best.json is a file too: a value that is not a trial id is ignored like a damaged file.
-        try { return File.Exists(path) && JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") is { } id && TrialKey.IsFileId(id) ? id : null; }
+        try { return File.Exists(path)
+            && JsonSerializer
+                .Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") is { } id
+                    && TrialKey.IsFileId(id) ? id : null; }
         catch (JsonException) { return null; }
     }
 

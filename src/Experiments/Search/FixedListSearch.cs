@@ -13,7 +13,8 @@ namespace MLNet.LowRank.Experiments.Search;
 
 internal static class FixedListSearch
 {
-    public static void Run(TrialSession session, IReadOnlyList<TrialSettings> mine, TimeSpan staleClaimAfter, CancellationToken ct)
+    public static void Run(TrialSession session, IReadOnlyList<TrialSettings> mine, TimeSpan staleClaimAfter,
+        CancellationToken ct)
     {
         // Launched as several MPI ranks (srun -n N inside an array task): each trial trains data-parallel over them.
         // Rank 0 chooses and claims the trials and writes their records; the other ranks train whatever it announces.
@@ -41,7 +42,8 @@ internal static class FixedListSearch
         }
     }
 
-    static void Lead(TrialSession session, IReadOnlyList<TrialSettings> mine, TimeSpan staleClaimAfter, CancellationToken ct, Runtime.Mpi? ranks)
+    static void Lead(TrialSession session, IReadOnlyList<TrialSettings> mine, TimeSpan staleClaimAfter,
+        CancellationToken ct, Runtime.Mpi? ranks)
     {
         session.Total = mine.Count;
         var recorded = session.Store.ReadAll().Where(r => !r.Transient).ToDictionary(r => r.Id);
@@ -54,10 +56,12 @@ internal static class FixedListSearch
         {
             ct.ThrowIfCancellationRequested();
             if (session.BudgetSpent()) break;
-            if (session.Store.IsFinished(trial.Id)) { session.Done++; continue; } // another process finished it meanwhile
+            if (session.Store
+                .IsFinished(trial.Id)) { session.Done++; continue; } // another process finished it meanwhile
             using var lease = claims.TryClaim(trial.Id, 0);
             if (lease is null) { heldElsewhere++; continue; }                   // another live process runs it
-            if (session.Store.IsFinished(trial.Id)) { session.Done++; continue; } // finished between the check and the claim
+            if (session.Store
+                .IsFinished(trial.Id)) { session.Done++; continue; } // finished between the check and the claim
             using var stopped = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.LostToken);
             TrialResult result;
             string checkpoint = session.Store.CheckpointOf(trial.Id);
@@ -65,7 +69,8 @@ internal static class FixedListSearch
             try { result = session.Execute(trial, checkpoint, stopped.Token); }
             catch (OperationCanceledException) when (lease.IsLost && !ct.IsCancellationRequested)
             {
-                session.Channel.Warning(MessageSensitivity.None, $"Trial {trial.Id}: another process took it over (this one was not heard from within {staleClaimAfter}); this process leaves it to that one.");
+                session.Channel
+                    .Warning(MessageSensitivity.None, $"Trial {trial.Id}: another process took it over (this one was not heard from within {staleClaimAfter}); this process leaves it to that one.");
                 continue;
             }
             if (lease.IsLost) continue; // the new holder runs it and writes its record
@@ -76,6 +81,7 @@ internal static class FixedListSearch
             session.Ended(trial, result);
         }
         if (heldElsewhere > 0)
-            session.Channel.Info(MessageSensitivity.None, $"{heldElsewhere} trial(s) of this list are running in another process; their records appear in {session.Store.Directory} when they finish (run again to wait for them, or to take over one whose process stopped).");
+            session.Channel
+                .Info(MessageSensitivity.None, $"{heldElsewhere} trial(s) of this list are running in another process; their records appear in {session.Store.Directory} when they finish (run again to wait for them, or to take over one whose process stopped).");
     }
 }

@@ -6,7 +6,8 @@ using Microsoft.ML.Runtime;
 
 namespace MLNet.LowRank.Experiments.Search;
 
-internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHalvingOptions options, IReadOnlyList<int> rungs, TimeSpan staleClaimAfter)
+internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHalvingOptions options,
+    IReadOnlyList<int> rungs, TimeSpan staleClaimAfter)
 {
     ResultStore Store => session.Store;
 
@@ -24,17 +25,21 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
             ct.ThrowIfCancellationRequested();
             if (session.BudgetSpent()) return;
             var records = Store.ReadRungs();
-            var loss = records.ToDictionary(r => r.Key, r => r.Value.Status == TrialStatus.Paused || r.Value.Status == TrialStatus.Completed ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
+            var loss = records.ToDictionary(r => r.Key,
+                r => r.Value.Status == TrialStatus.Paused || r.Value.Status == TrialStatus.Completed
+                    ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
             var busy = claims.Active();
             // Candidates of other shards are never started here, only promoted: mark them busy at rung 0.
-            var blocked = busy.Concat(all.Where(t => !own.Contains(t.Id) && !loss.ContainsKey((t.Id, 0))).Select(t => (t.Id, 0))).ToHashSet();
+            var blocked = busy.Concat(all.Where(t => !own.Contains(t.Id) && !loss.ContainsKey((t.Id,
+                0))).Select(t => (t.Id, 0))).ToHashSet();
             var next = SuccessiveHalving.Next(all.Select(t => t.Id).ToList(), rungs.Count, eta, loss, blocked);
             if (next is not (string id, int rung))
             {
                 // Final only when every candidate of every shard has started and nothing runs anywhere: until then a
                 // new result can still promote a candidate.
                 if (busy.Count == 0 && all.All(t => loss.ContainsKey((t.Id, 0)))) Finish(all, records);
-                else session.Channel.Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
+                else session.Channel
+                    .Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
                 return;
             }
             using var lease = claims.TryClaim(id, rung);
@@ -46,7 +51,8 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
             using var stopped = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.LostToken);
             TrialResult result;
             try { result = session.Execute(trial, Store.CheckpointOf(id), stopped.Token); }
-            catch (OperationCanceledException) when (lease.IsLost && !ct.IsCancellationRequested) { Abandon(lease); continue; }
+            catch (OperationCanceledException) when (lease.IsLost
+                && !ct.IsCancellationRequested) { Abandon(lease); continue; }
             if (lease.IsLost) { Abandon(lease); continue; } // the new holder runs it and writes its records
             // The trial record before the rung record: whoever sees the last rung recorded also sees the final record.
             if (last || result.Status is TrialStatus.Failed or TrialStatus.Diverged)
@@ -72,7 +78,8 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
         foreach (var ((id, rung), record) in Store.ReadRungs())
             if (record.Status == TrialStatus.Failed && record.Transient)
             {
-                session.Channel.Info(MessageSensitivity.None, $"Trial {id} at rung {rung} failed transiently last time ({record.Error}); it runs again.");
+                session.Channel
+                    .Info(MessageSensitivity.None, $"Trial {id} at rung {rung} failed transiently last time ({record.Error}); it runs again.");
                 Store.DeleteRung(id, rung);
             }
     }
@@ -97,8 +104,11 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
     public EarlyStoppingSummary Summary(IReadOnlyList<TrialSettings> all)
     {
         var records = Store.ReadRungs();
-        long trained = all.Sum(t => (long)Enumerable.Range(0, rungs.Count).Where(k => records.ContainsKey((t.Id, k))).Select(k => records[(t.Id, k)].Steps).DefaultIfEmpty(0).Max());
-        var perRung = Enumerable.Range(0, rungs.Count).Select(k => all.Count(t => records.ContainsKey((t.Id, k)))).ToArray();
+        long trained = all.Sum(t => (long)Enumerable.Range(0,
+            rungs.Count).Where(k => records.ContainsKey((t.Id, k))).Select(k => records[(t.Id,
+                k)].Steps).DefaultIfEmpty(0).Max());
+        var perRung = Enumerable.Range(0,
+            rungs.Count).Select(k => all.Count(t => records.ContainsKey((t.Id, k)))).ToArray();
         return new EarlyStoppingSummary(rungs, perRung, trained, (long)all.Count * rungs[^1]);
     }
 }

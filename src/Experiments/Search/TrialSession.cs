@@ -8,7 +8,8 @@ namespace MLNet.LowRank.Experiments.Search;
 
 /// <summary>What a session is given by the experiment.</summary>
 internal sealed record SessionSettings(
-    ExperimentObjective Objective, Func<LowRankLmTrainer.Options, ITrialRunner> RunnerFor, IProgress<ExperimentProgress>? Progress,
+    ExperimentObjective Objective, Func<LowRankLmTrainer.Options, ITrialRunner> RunnerFor,
+        IProgress<ExperimentProgress>? Progress,
     IMonitor? Monitor, TimeSpan? ExperimentBudget, string? ModelDirectory, bool KeepEveryModel, string? LogDirectory);
 
 internal sealed class TrialSession
@@ -20,7 +21,8 @@ internal sealed class TrialSession
     ITrialRunner? runner;
     string? reportedBest;
 
-    public TrialSession(ResultStore store, LowRankLmTrainer.Options budgeted, IChannel channel, SessionSettings settings)
+    public TrialSession(ResultStore store, LowRankLmTrainer.Options budgeted, IChannel channel,
+        SessionSettings settings)
     {
         Store = store;
         Channel = channel;
@@ -54,14 +56,16 @@ internal sealed class TrialSession
 
     /// <summary>Tells the progress monitor that a trial already had a record.</summary>
     public void ReportSkipped(TrialSettings trial, TrialResult record) =>
-        settings.Progress?.Report(new ExperimentProgress(trial.Index, trial.Id, TrialKey.Of(trial.Parameters), ++Done, Total, record, Skipped: true));
+        settings.Progress?.Report(new ExperimentProgress(trial.Index, trial.Id, TrialKey.Of(trial.Parameters), ++Done,
+            Total, record, Skipped: true));
 
     /// <summary>Runs one trial (or rung) through the runner, with the monitors told as it goes.</summary>
     public TrialResult Execute(TrialSettings trial, string? checkpoint, CancellationToken ct)
     {
         runner ??= settings.RunnerFor(budgeted);
         foreach (var m in monitors) m.ReportRunningTrial(trial);
-        string? modelPath = settings.ModelDirectory is null || trial.PauseAtStep is not null ? null : Path.Combine(settings.ModelDirectory, trial.Id + ".zip");
+        string? modelPath = settings.ModelDirectory is null || trial.PauseAtStep is not null ? null
+            : Path.Combine(settings.ModelDirectory, trial.Id + ".zip");
         var context = new TrialContext
         {
             Settings = trial, Baseline = budgeted, CheckpointPath = checkpoint, ModelPath = modelPath,
@@ -82,7 +86,8 @@ internal sealed class TrialSession
         foreach (var m in monitors)
             if (failed) m.ReportFailTrial(trial, result); else m.ReportCompletedTrial(trial, result);
         var best = Objectives.Best(Store.ReadAll(), settings.Objective);
-        if (settings.ModelDirectory is { } dir) BestModel.Publish(dir, Store, settings.Objective, settings.KeepEveryModel);
+        if (settings.ModelDirectory is { } dir)
+            BestModel.Publish(dir, Store, settings.Objective, settings.KeepEveryModel);
         if (best?.Id != result.Id || best.Id == reportedBest) return;
         reportedBest = best.Id;
         foreach (var m in monitors) m.ReportBestTrial(best);

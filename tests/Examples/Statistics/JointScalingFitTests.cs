@@ -14,7 +14,8 @@ public class JointScalingFitTests
         [.. Sizes.SelectMany(n => TokenMultiples.Select(k => (N: n, D: k * n)))
             .Select(c => new ScalingPoint(c.N, c.D, law(c.N, c.D) + (noise is null ? 0 : se * Gaussian(noise)), se))];
 
-    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+    static double Gaussian(Random r) =>
+        Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
     static double Truth(double n, double d) => 1.2 + 30 * Math.Pow(n, -0.4) + 200 * Math.Pow(d, -0.5);
 
@@ -40,8 +41,10 @@ public class JointScalingFitTests
             var cells = Cells(Truth, 0.004, new Random(seed));
             var fit = JointScalingFit.Fit(cells);
             double truthChi2 = cells.Sum(c => Math.Pow((c.Loss - Truth(c.Parameters, c.Tokens)) / c.StandardError, 2));
-            fit.ChiSquared.Should().BeLessThanOrEqualTo(truthChi2 + 1e-6, "the optimum is at least as good as the law that made the data");
-            cells.Sum(c => Math.Pow((c.Loss - fit.Predict(c.Parameters, c.Tokens)) / c.StandardError, 2)).Should().BeApproximately(fit.ChiSquared, 1e-6 * Math.Max(1, fit.ChiSquared));
+            fit.ChiSquared.Should()
+                .BeLessThanOrEqualTo(truthChi2 + 1e-6, "the optimum is at least as good as the law that made the data");
+            cells.Sum(c => Math.Pow((c.Loss - fit.Predict(c.Parameters, c.Tokens)) / c.StandardError,
+                2)).Should().BeApproximately(fit.ChiSquared, 1e-6 * Math.Max(1, fit.ChiSquared));
             chi.Add(fit.ChiSquared);
         }
         // χ² on 4 degrees of freedom has mean 4; a fitted optimum can only be smaller than the truth's (mean 9 here).
@@ -53,7 +56,8 @@ public class JointScalingFitTests
     {
         // L = E + C·(N·D)^(−0.3): size and data do not add, which E + A·N^(−α) + B·D^(−β) cannot follow to within
         // 0.001.
-        var fit = JointScalingFit.Fit(Cells((n, d) => 1.1 + 2e3 * Math.Pow(n * d, -0.3) + 4e4 * Math.Pow(n, -0.9) * Math.Pow(d, -0.1), 0.0005));
+        var fit = JointScalingFit.Fit(Cells((n, d) => 1.1 + 2e3 * Math.Pow(n * d, -0.3) + 4e4 * Math.Pow(n,
+            -0.9) * Math.Pow(d, -0.1), 0.0005));
         fit.PValue.Should().BeLessThan(0.01);
         JointScalingFit.Fit(Cells(Truth, 0.001)).PValue.Should().BeGreaterThan(0.01);
     }
@@ -62,10 +66,13 @@ public class JointScalingFitTests
     public void Cells_that_cannot_support_five_parameters_are_refused_with_the_reason()
     {
         var five = Cells(Truth, 0.001).Take(5).ToList();
-        FluentActions.Invoking(() => JointScalingFit.Fit(five)).Should().Throw<ArgumentException>().WithMessage("*needs more than 5 cells*");
+        FluentActions.Invoking(() =>
+            JointScalingFit.Fit(five)).Should().Throw<ArgumentException>().WithMessage("*needs more than 5 cells*");
         var oneSize = Enumerable.Range(1, 6).Select(k => new ScalingPoint(1e5, k * 1e6, 1.5, 0.01)).ToList();
-        FluentActions.Invoking(() => JointScalingFit.Fit(oneSize)).Should().Throw<ArgumentException>().WithMessage("*two model sizes*");
+        FluentActions.Invoking(() =>
+            JointScalingFit.Fit(oneSize)).Should().Throw<ArgumentException>().WithMessage("*two model sizes*");
         var noError = Cells(Truth, 0.001).Select((c, i) => i == 0 ? c with { StandardError = 0 } : c).ToList();
-        FluentActions.Invoking(() => JointScalingFit.Fit(noError)).Should().Throw<ArgumentException>().WithMessage("*positive standard error*");
+        FluentActions.Invoking(() =>
+            JointScalingFit.Fit(noError)).Should().Throw<ArgumentException>().WithMessage("*positive standard error*");
     }
 }

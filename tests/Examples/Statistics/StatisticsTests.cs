@@ -40,7 +40,8 @@ public class StatisticsTests
     {
         // Sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → running max 0.02, 0.03, 0.06,
         // 0.06.
-        Intervals.Holm([0.01, 0.04, 0.03, 0.005]).Should().Equal([0.03, 0.06, 0.06, 0.02], (x, y) => Math.Abs(x - y) < 1e-12);
+        Intervals.Holm([0.01, 0.04, 0.03, 0.005]).Should().Equal([0.03, 0.06, 0.06, 0.02],
+            (x, y) => Math.Abs(x - y) < 1e-12);
         // 0.5·2 = 1 caps at 1, and the step-down running maximum carries it to 0.9·1.
         Intervals.Holm([0.5, 0.9]).Should().Equal([1.0, 1.0], (x, y) => Math.Abs(x - y) < 1e-12);
     }
@@ -48,7 +49,8 @@ public class StatisticsTests
     [Fact]
     public void A_mean_interval_needs_two_values()
     {
-        FluentActions.Invoking(() => Intervals.Mean([1.0])).Should().Throw<ArgumentException>().WithMessage("*at least two*");
+        FluentActions.Invoking(() =>
+            Intervals.Mean([1.0])).Should().Throw<ArgumentException>().WithMessage("*at least two*");
         var m = Intervals.Mean([2.0, 4.0]);
         m.Value.Should().Be(3);
         m.High.Should().BeApproximately(3 + 12.706205 * Math.Sqrt(2) / Math.Sqrt(2), 1e-4);
@@ -72,7 +74,8 @@ public class StatisticsTests
         fit.Arms["lowrank"].E.Should().BeApproximately(1.7, 1e-4);
         fit.Arms["lowrank"].B.Should().BeApproximately(25, 1e-2);
         // 1.5 + 30x = 1.7 + 25x at x = D^(−0.3) = 0.04.
-        fit.Crossing("dense", "lowrank")!.Value.Should().BeApproximately(Math.Pow(0.04, -1 / 0.3), 1e-2 * Math.Pow(0.04, -1 / 0.3));
+        fit.Crossing("dense", "lowrank")!.Value.Should().BeApproximately(Math.Pow(0.04, -1 / 0.3),
+            1e-2 * Math.Pow(0.04, -1 / 0.3));
         fit.Predict("dense", 1e6).Should().BeApproximately(Law(1.5, 30, 0.3, 1e6), 1e-6);
     }
 
@@ -80,8 +83,10 @@ public class StatisticsTests
     public void The_bootstrap_interval_of_a_plateau_difference_covers_the_truth_and_separates_a_real_gap()
     {
         var random = new Random(7);
-        IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>> Arm(double e, double b) => Budgets.ToDictionary(d => d,
-            d => (IReadOnlyDictionary<int, double>)Enumerable.Range(1, 5).ToDictionary(s => s, s => Law(e, b, 0.3, d) + 0.01 * Gaussian(random)));
+        IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>> Arm(double e,
+            double b) => Budgets.ToDictionary(d => d,
+            d => (IReadOnlyDictionary<int, double>)Enumerable.Range(1,
+                5).ToDictionary(s => s, s => Law(e, b, 0.3, d) + 0.01 * Gaussian(random)));
         var losses = new Dictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>>
         {
             ["dense"] = Arm(1.5, 30), ["lowrank"] = Arm(1.7, 25), ["same"] = Arm(1.5, 30),
@@ -97,7 +102,8 @@ public class StatisticsTests
         diff[("same", "dense")].Excludes(0).Should().BeFalse("two arms drawn from one law are not told apart");
     }
 
-    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+    static double Gaussian(Random r) =>
+        Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 }
 
 public class VerdictRuleTests
@@ -109,7 +115,8 @@ public class VerdictRuleTests
     [InlineData(0.02, 0.01, Outcome.Higher)]
     [InlineData(-0.02, 0.05, Outcome.Unresolved)]   // at alpha the difference no longer counts
     [InlineData(-0.02, 0.20, Outcome.Unresolved)]
-    public void A_paired_comparison_counts_only_below_alpha_after_adjustment(double value, double adjustedP, Outcome expected) =>
+    public void A_paired_comparison_counts_only_below_alpha_after_adjustment(double value, double adjustedP,
+        Outcome expected) =>
         VerdictRules.Compare(Diff(value, value - 0.01, value + 0.01), adjustedP).Should().Be(expected);
 
     [Fact]
@@ -125,14 +132,17 @@ public class VerdictRuleTests
     [InlineData(0.10, 0.02, 0.18, Outcome.Higher)]
     [InlineData(-0.10, -0.18, -0.02, Outcome.Lower)]
     [InlineData(0.10, -0.01, 0.18, Outcome.Unresolved)]
-    public void A_plateau_difference_is_judged_by_whether_its_interval_contains_zero(double value, double low, double high, Outcome expected) =>
+    public void A_plateau_difference_is_judged_by_whether_its_interval_contains_zero(double value, double low,
+        double high, Outcome expected) =>
         VerdictRules.Plateau(Diff(value, low, high)).Should().Be(expected);
 
     [Fact]
     public void The_description_carries_the_interval_the_p_value_and_the_pairs()
     {
-        VerdictRules.Describe(Diff(-0.012, -0.02, -0.004), 0.003).Should().Be("−0.0120 [−0.0200, −0.0040], Holm-adjusted p = 0.003 (5 pairs)");
+        VerdictRules.Describe(Diff(-0.012, -0.02, -0.004),
+            0.003).Should().Be("−0.0120 [−0.0200, −0.0040], Holm-adjusted p = 0.003 (5 pairs)");
         VerdictRules.Words(Outcome.Unresolved).Should().Contain("inside the noise");
-        FluentActions.Invoking(() => VerdictRules.Compare(Diff(0, 0, 0), 1.5)).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => VerdictRules.Compare(Diff(0, 0, 0),
+            1.5)).Should().Throw<ArgumentOutOfRangeException>();
     }
 }

@@ -22,7 +22,8 @@ static class BenchShared
         if (threads is int t)
         {
             if (t is < 1 or > Runtime.ThreadPolicy.MaxThreads)
-                throw new ArgumentOutOfRangeException("--threads", t, $"--threads must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}; got {t}.");
+                throw new ArgumentOutOfRangeException("--threads",
+                    t, $"--threads must be in 1 … {Runtime.ThreadPolicy.MaxThreads:N0}; got {t}.");
             torch.set_num_threads(t);
         }
     }
@@ -35,7 +36,9 @@ static class BenchShared
     {
         var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(), 0.1);
         var tokenizer = BpeTrainer.Train(LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(), vocab);
-        var docs = LmTokenizerEstimator.ReadTexts(split.Train, "Text").Select(t => (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
+        var docs =
+            LmTokenizerEstimator.ReadTexts(split.Train, "Text").Select(t =>
+                (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
         return (tokenizer, new TokenStream(docs, tokenizer.BosId), split.Train);
     }
 

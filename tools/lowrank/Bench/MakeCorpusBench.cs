@@ -10,14 +10,17 @@ static class MakeCorpusBench
 
     public static Command Create()
     {
-        var gigabytes = new Option<double>("--gigabytes") { Description = "Size of the JSONL to write.", DefaultValueFactory = _ => 1.0 };
+        var gigabytes = new Option<double>("--gigabytes") { Description = "Size of the JSONL to write.",
+            DefaultValueFactory = _ => 1.0 };
         var output = new Option<FileInfo>("--out") { Description = "The .jsonl file to write.", Required = true };
-        var command = new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus repeated, each copy's words rotated differently) for memory and throughput benchmarks of corpora larger than memory.") { gigabytes, output };
+        var command =
+            new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus repeated, each copy's words rotated differently) for memory and throughput benchmarks of corpora larger than memory.") { gigabytes, output };
         command.SetAction(parse =>
         {
             var docs = Data.BrownCorpus.Load();
             long target = (long)(parse.GetValue(gigabytes) * 1e9), written = 0;
-            using var file = new StreamWriter(parse.GetValue(output)!.FullName, false, new System.Text.UTF8Encoding(false), 1 << 20);
+            using var file = new StreamWriter(parse.GetValue(output)!.FullName, false,
+                new System.Text.UTF8Encoding(false), 1 << 20);
             for (int copy = 0; written < target; copy++)
                 foreach (var d in docs)
                 {

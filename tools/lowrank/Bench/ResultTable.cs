@@ -7,17 +7,20 @@ namespace MLNet.LowRank.Cli.Bench;
 sealed class ResultTable<T>
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-    readonly List<(string Header, string CsvName, bool Right, Func<T, string> Shown, Func<T, string> Value)> columns = [];
+    readonly List<(string Header, string CsvName, bool Right, Func<T, string> Shown, Func<T, string> Value)> columns =
+        [];
 
     /// <summary>A column: its Markdown header, its CSV name, the text shown and (if different) the CSV value.</summary>
-    public ResultTable<T> Column(string header, string csvName, Func<T, string> shown, Func<T, string>? value = null, bool right = true)
+    public ResultTable<T> Column(string header, string csvName, Func<T, string> shown, Func<T, string>? value = null,
+        bool right = true)
     {
         columns.Add((header, csvName, right, shown, value ?? shown));
         return this;
     }
 
     /// <summary>A text column (left-aligned).</summary>
-    public ResultTable<T> Text(string header, string csvName, Func<T, string> text) => Column(header, csvName, text, right: false);
+    public ResultTable<T> Text(string header, string csvName, Func<T, string> text) => Column(header, csvName, text,
+        right: false);
 
     /// <summary>A number shown in <paramref name="format"/> and written in round-trip form.</summary>
     public ResultTable<T> Number(string header, string csvName, Func<T, double> value, string format) =>
@@ -34,9 +37,11 @@ sealed class ResultTable<T>
     public void WriteCsv(FileInfo? path, IEnumerable<T> rows)
     {
         if (path is null) return;
-        static string Cell(string v) => v.Contains(',') || v.Contains('"') || v.Contains(' ') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+        static string Cell(string v) => v.Contains(',') || v.Contains('"') || v.Contains(' ')
+            ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
         var lines = rows.Select(r => string.Join(",", columns.Select(c => Cell(c.Value(r)))));
-        Common.AtomicFile.WriteText(path.FullName, string.Join(",", columns.Select(c => c.CsvName)) + "\n" + string.Join("\n", lines) + "\n");
+        Common.AtomicFile.WriteText(path.FullName,
+            string.Join(",", columns.Select(c => c.CsvName)) + "\n" + string.Join("\n", lines) + "\n");
         Console.WriteLine($"wrote {path.FullName}");
     }
 
