@@ -27,7 +27,7 @@ static class Tiny
         var random = new Random(seed);
         var docs = Enumerable.Range(0,
             documents).Select(_ => (IReadOnlyList<int>)Enumerable.Range(0,
-                length).Select(_ => random.Next(1, Vocab)).ToArray());
+            length).Select(_ => random.Next(1, Vocab)).ToArray());
         return new TokenStream(docs, bosToken: 0);
     }
 

@@ -50,8 +50,12 @@ static class ComparisonTable
             r.Metrics.Perplexity)).ToList();
         var sb = new StringBuilder();
         sb.AppendLine(ci, $"What this run cannot show: each model had {seconds:0} s of training, one seed, no interval. In that time they saw {string.Join(" and ", tokens.Select(t => $"{t.Tokens:N0} tokens ({t.Name})"))}.");
-        sb.AppendLine("A short wall-clock budget favours the smaller, faster model: it takes more steps before the time runs out, so whichever model is ahead here says little about which one reaches the lower loss once both have trained long enough.");
-        sb.AppendLine("That is the study's question — trained to 2 × compute-optimal, 3–5 seeds per point, with intervals: see the verdicts in docs/results.md (version 2) and docs/results-v3.md (version 3: a 4 × budget, size and factoring controls, three widths).");
+        sb.AppendLine("A short wall-clock budget favours the smaller, faster model: it takes more steps before the " +
+            "time runs out, so whichever model is ahead here says little about which one reaches the lower loss once " +
+            "both have trained long enough.");
+        sb.AppendLine("That is the study's question — trained to 2 × compute-optimal, 3–5 seeds per point, with " +
+            "intervals: see the verdicts in docs/results.md (version 2) and docs/results-v3.md (version 3: a 4 × " +
+            "budget, size and factoring controls, three widths).");
         return sb.ToString();
     }
 }

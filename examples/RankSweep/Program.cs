@@ -38,5 +38,6 @@ var results = await ml.LowRank().CreateExperiment()
 
 var frontier = Pareto.Frontier(results.Where(r => r.Perplexity is not null), r => r.NonEmbeddingParameters,
     r => r.Perplexity!.Value);
-Console.WriteLine($"\nPareto frontier (non-embedding parameters, perplexity): {string.Join(", ", frontier.Select(r => $"{TrialKey.Of(r.Parameters)} ({r.NonEmbeddingParameters:N0}, {r.Perplexity:F1})"))}");
+Console.WriteLine($"\nPareto frontier (non-embedding parameters, " +
+    $"perplexity): {string.Join(", ", frontier.Select(r => $"{TrialKey.Of(r.Parameters)} ({r.NonEmbeddingParameters:N0}, {r.Perplexity:F1})"))}");
 Console.WriteLine($"Report: {ReportWriter.Write(runDirectory)}");

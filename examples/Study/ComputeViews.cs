@@ -27,8 +27,8 @@ public static class ComputeViews
             string rate = runs.FirstOrDefault()?.Parameters[OptionNames.MatrixLearningRate] ?? "—";
             string loss = runs.Count >= 2
                 ? Intervals.Mean(runs.Select(t =>
-                    t.CrossEntropy!.Value).ToList()).ToString("F4") + $" (n = {runs.Count})" : runs.Count == 1
-                        ? $"{runs[0].CrossEntropy:F4} (n = 1)" : "—";
+                t.CrossEntropy!.Value).ToList()).ToString("F4") + $" (n = {runs.Count})" : runs.Count == 1
+                ? $"{runs[0].CrossEntropy:F4} (n = 1)" : "—";
             string bpb = runs.Count >= 2
                 ? Intervals.Mean(runs.Select(t => t.BitsPerByte!.Value).ToList()).ToString("F4") : "—";
             Line($"| `{arm.Name}` | {ModelSummary.For(d.Config(arm)).BlockParameters:N0} | {rate} | {loss} | {bpb} |");
@@ -40,7 +40,8 @@ public static class ComputeViews
         if (means.Count > 1)
         {
             var frontier = Pareto.Frontier(means, m => m.Params, m => m.Mean);
-            Line($"Pareto frontier of non-embedding parameters against mean final loss at the middle budget: {string.Join(" → ", frontier.Select(m => $"`{m.Arm.Name}` ({m.Params:N0}, {m.Mean:F4})"))}.");
+            Line($"Pareto frontier of non-embedding parameters against mean final loss at the middle " +
+                $"budget: {string.Join(" → ", frontier.Select(m => $"`{m.Arm.Name}` ({m.Params:N0}, {m.Mean:F4})"))}.");
             Line("");
         }
     }
@@ -64,7 +65,7 @@ public static class ComputeViews
         var header = lines[0].Split(',');
         int model = Array.IndexOf(header, "model"),
             tps = Array.FindIndex(header,
-                h => h.StartsWith("tokens_per_s", StringComparison.Ordinal) || h == "tokens/s");
+            h => h.StartsWith("tokens_per_s", StringComparison.Ordinal) || h == "tokens/s");
         if (model < 0 || tps < 0) return result;
         var defaults = new Dictionary<string, string> { [OptionNames.AttentionRank] = "dense",
             [OptionNames.MlpRank] = "dense", [OptionNames.Depth] = "4", ["HeadDim"] = headDim.ToString(Ci) };
@@ -72,7 +73,7 @@ public static class ComputeViews
             spec.Where(kv => defaults.GetValueOrDefault(kv.Key) != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
         var rows = lines.Skip(1).Select(l => l.Split(','))
             .Select(c => (Spec: Normal(c[model].Trim('"').Split(';').Select(kv => kv.Split('=',
-                2)).Select(kv => KeyValuePair.Create(kv[0], kv[1]))), Tps: double.Parse(c[tps], Ci)))
+            2)).Select(kv => KeyValuePair.Create(kv[0], kv[1]))), Tps: double.Parse(c[tps], Ci)))
             .ToList();
         foreach (var arm in arms)
         {
@@ -87,7 +88,7 @@ public static class ComputeViews
     /// <summary>The `--model` spec of an arm for `lowrank bench train`.</summary>
     public static string BenchKey(Arm arm, StudyDesign d) => string.Join(";",
         arm.Parameters.OrderBy(kv => kv.Key,
-            StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")) + $";HeadDim={d.HeadDim}";
+        StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")) + $";HeadDim={d.HeadDim}";
 
     public static void TimeToThreshold(Action<string> Line, StudyDesign d, StudyRecords r,
         Dictionary<string, double>? bench, string benchCommand)
@@ -103,13 +104,18 @@ public static class ComputeViews
             return;
         }
         double threshold = 1.05 * dense.Average(Math.Exp);
-        Line($"Threshold: 1.05 × the dense arm's mean final periodic-subset perplexity = {threshold:F4} (nats/byte {Math.Log(threshold):F4}). " +
-             $"Evaluations every {d.Baseline(StudyDesign.Middle, true).Training.EvalEvery} steps of {d.BudgetSteps[StudyDesign.Middle]} (the quantisation is at most that interval ÷ the crossing step, shown). " +
-             "FLOPs are model-spec §3's per token times tokens; Muon's Newton–Schulz is listed apart per step. Seconds are tokens ÷ the shape's tokens/s in a quiet benchmark" +
+        Line($"Threshold: 1.05 × the dense arm's mean final periodic-subset perplexity " +
+            $"= {threshold:F4} (nats/byte {Math.Log(threshold):F4}). " +
+             $"Evaluations every {d.Baseline(StudyDesign.Middle, true).Training.EvalEvery} steps " +
+            $"of {d.BudgetSteps[StudyDesign.Middle]} (the quantisation is at most that interval ÷ the crossing step, " +
+            $"shown). " +
+             "FLOPs are model-spec §3's per token times tokens; Muon's Newton–Schulz is listed apart per step. " +
+            "Seconds are tokens ÷ the shape's tokens/s in a quiet benchmark" +
              (bench is null
-                 ? $" — **not yet measured**: run `{benchCommand}` on a quiet machine." : " (`bench.csv`)."));
+            ? $" — **not yet measured**: run `{benchCommand}` on a quiet machine." : " (`bench.csv`)."));
         Line("");
-        Line("| arm | runs reaching it | tokens to threshold [95 %] | quantisation | training TFLOP to threshold | Newton–Schulz GFLOP per step | seconds to threshold (quiet benchmark) |");
+        Line("| arm | runs reaching it | tokens to threshold [95 %] | quantisation | training TFLOP to threshold | " +
+            "Newton–Schulz GFLOP per step | seconds to threshold (quiet benchmark) |");
         Line("|---|---:|---|---:|---:|---:|---:|");
         foreach (var arm in MiddleArms(d))
         {
@@ -121,7 +127,7 @@ public static class ComputeViews
             var summary = ModelSummary.For(d.Config(arm));
             string tokens = reached.Count >= 2
                 ? Intervals.Mean(reached.Select(x => (double)x.Tokens).ToList()).ToString("N0") : reached.Count == 1
-                    ? reached[0].Tokens.ToString("N0", Ci) : "not reached";
+                ? reached[0].Tokens.ToString("N0", Ci) : "not reached";
             string quant = reached.Count > 0 ? (reached.Max(x => (double)x.Interval / x.Step)).ToString("P1", Ci) : "—";
             string flops = reached.Count > 0
                 ? (reached.Average(x => (double)x.Tokens) * summary.FlopsPerToken / 1e12).ToString("F2", Ci) : "—";
@@ -152,15 +158,18 @@ public static class ComputeViews
     {
         Line("## Memory");
         Line("");
-        Line("Analytic bytes of parameters, gradients and optimizer state (float32; Muon keeps one momentum per matrix value, AdamW two moments), and the peak resident memory the trials recorded (the whole process: runtime, corpus, activations — which rank does not shrink).");
+        Line("Analytic bytes of parameters, gradients and optimizer state (float32; Muon keeps one momentum per " +
+            "matrix value, AdamW two moments), and the peak resident memory the trials recorded (the whole process: " +
+            "runtime, corpus, activations — which rank does not shrink).");
         Line("");
-        Line("| arm | parameters + gradients + optimizer state | peak resident memory (largest budget run, or middle) |");
+        Line("| arm | parameters + gradients + optimizer state | peak resident memory (largest budget run, or " +
+            "middle) |");
         Line("|---|---:|---:|");
         foreach (var arm in MiddleArms(d))
         {
             var run = r.ReportedRuns(arm.Name,
                 StudyDesign.Largest).Concat(r.ReportedRuns(arm.Name,
-                    StudyDesign.Middle)).FirstOrDefault(t => t.Status == TrialStatus.Completed);
+                StudyDesign.Middle)).FirstOrDefault(t => t.Status == TrialStatus.Completed);
             if (run is null) continue;
             Line($"| `{arm.Name}` | {run.StateBytes / 1024.0:N0} KiB | {run.PeakResidentBytes / 1048576.0:N0} MiB |");
         }

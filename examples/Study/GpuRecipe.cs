@@ -30,16 +30,23 @@ public static class GpuRecipe
 
         Line("## GPU-scale recipe — not run here");
         Line("");
-        Line($"The research plan's baseline (depth {Depth}, width {Width}) on a corpus of your own, as three sweeps — `dense`, `lowrank` (attention rank {Width / 4}, MLP rank {(int)Math.Round(0.4 * Width)}: half the block parameters) and `deep` ({iso.Message}) — each over 3 seeds and a Muon learning-rate grid, at the dense arm's compute-optimal budget. " +
-             $"**Nothing here was run**: no GPU was available to this project. GPU-hours assume {AchievedFlops / 1e12:F0} TFLOP/s achieved per GPU (40 % MFU of ~50 TFLOP/s float32; the library trains in float32).");
+        Line($"The research plan's baseline (depth {Depth}, width {Width}) on a corpus of your own, as three sweeps " +
+            $"— `dense`, `lowrank` (attention rank {Width / 4}, MLP rank {(int)Math.Round(0.4 * Width)}: half the " +
+            $"block parameters) and `deep` ({iso.Message}) — each over 3 seeds and a Muon learning-rate grid, at the " +
+            $"dense arm's compute-optimal budget. " +
+             $"**Nothing here was run**: no GPU was available to this project. GPU-hours " +
+            $"assume {AchievedFlops / 1e12:F0} TFLOP/s achieved per GPU (40 % MFU of ~50 TFLOP/s float32; the " +
+            $"library trains in float32).");
         Line("");
-        Line("| arm | parameters | training GFLOP/token | tokens (20 × dense parameters) | GPU-hours per run | runs (3 seeds × 5 rates) | GPU-hours |");
+        Line("| arm | parameters | training GFLOP/token | tokens (20 × dense parameters) | GPU-hours per run | runs " +
+            "(3 seeds × 5 rates) | GPU-hours |");
         Line("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, config) in new[] { ("dense", dense), ("lowrank", lowRank), ("deep", deep) })
         {
             var s = ModelSummary.For(config);
             double hours = s.FlopsPerToken * optimal / AchievedFlops / 3600;
-            Line($"| `{name}` | {s.TotalParameters:N0} | {s.FlopsPerToken / 1e9:F2} | {optimal:N0} | {hours:N0} | 15 | {15 * hours:N0} |");
+            Line($"| `{name}` | {s.TotalParameters:N0} | {s.FlopsPerToken / 1e9:F2} | {optimal:N0} | {hours:N0} | 15 " +
+                $"| {15 * hours:N0} |");
             File.WriteAllText(Path.Combine(directory, $"{name}.json"), Spec(config).ToJson());
         }
         Line("");
@@ -47,12 +54,15 @@ public static class GpuRecipe
         Line("");
         Line("```bash");
         Line("for arm in dense lowrank deep; do");
-        Line("  dotnet tools/lowrank/bin/Release/net10.0/lowrank.dll sweep --config docs/study/gpu-recipe/$arm.json --run-dir /shared/runs/$arm \\");
-        Line("    --emit-sbatch $arm.sbatch --tasks 15 --time-per-task 48:00:00 --mem-gb 64 --cpus-per-task 8 && sbatch $arm.sbatch");
+        Line("  dotnet tools/lowrank/bin/Release/net10.0/lowrank.dll sweep --config docs/study/gpu-recipe/$arm.json " +
+            "--run-dir /shared/runs/$arm \\");
+        Line("    --emit-sbatch $arm.sbatch --tasks 15 --time-per-task 48:00:00 --mem-gb 64 --cpus-per-task 8 && " +
+            "sbatch $arm.sbatch");
         Line("done");
         Line("```");
         Line("");
-        Line("Add a `#SBATCH --gres=gpu:1` line for your cluster. Then the same analysis as here: a ladder of budgets (repeat with `trialTokens` at 1/16 and 1/4 of the value) and the plateau fit.");
+        Line("Add a `#SBATCH --gres=gpu:1` line for your cluster. Then the same analysis as here: a ladder of " +
+            "budgets (repeat with `trialTokens` at 1/16 and 1/4 of the value) and the plateau fit.");
         Line("");
     }
 

@@ -50,7 +50,7 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
         var trials = StudyDesign.EmbeddingGrid.Select(e => With(dense, (OptionNames.EmbeddingLearningRate,
             StudyDesign.Rate(e))))
             .Concat(StudyDesign.HeadGrid.Where(h => h != 0.004).Select(h => With(dense, (OptionNames.HeadLearningRate,
-                StudyDesign.Rate(h))))).ToList();
+            StudyDesign.Rate(h))))).ToList();
         var records = await RunAsync(EmbeddingHeadDirectory, StudyDesign.Middle, denseEvaluation: false, trials,
             reuse: [TuneDirectory(design.Dense)]);
         double embedding = BestBy(records,
@@ -68,7 +68,8 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
             var confirm = await RunAsync(ConfirmDirectory(arm), StudyDesign.Largest, false,
                 rates.Select(lr => With(arm.Parameters, lr, embedding, head, StudyDesign.TuningSeed)).ToList());
             largest[arm.Name] = Best(confirm);
-            log($"{arm.Name}: largest-budget Muon rate {StudyDesign.Rate(largest[arm.Name])} (middle-budget choice {StudyDesign.Rate(chosen)}).");
+            log($"{arm.Name}: largest-budget Muon rate {StudyDesign.Rate(largest[arm.Name])} (middle-budget " +
+                $"choice {StudyDesign.Rate(chosen)}).");
         }
         return new Choices(muon, embedding, head, largest);
     }
@@ -79,14 +80,15 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
     {
         var records = (await RunAsync(TuneDirectory(arm), StudyDesign.Middle, false,
             design.MuonGrid.Select(lr => With(arm.Parameters, lr, 0.2, 0.004,
-                StudyDesign.TuningSeed)).ToList())).ToList();
+            StudyDesign.TuningSeed)).ToList())).ToList();
         for (int extension = 1; extension <= design.MaxGridExtensions; extension++)
         {
             var tried = records.Select(r => double.Parse(r.Parameters[OptionNames.MatrixLearningRate], Ci)).ToList();
             double best = Best(records);
             double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
             if (next is not double rate) break;
-            log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} is at the edge of the grid; trying {StudyDesign.Rate(rate)}.");
+            log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} is at the edge of the grid; " +
+                $"trying {StudyDesign.Rate(rate)}.");
             records.AddRange(await RunAsync(TuneDirectory(arm, extension), StudyDesign.Middle, false,
                 [With(arm.Parameters, rate, 0.2, 0.004, StudyDesign.TuningSeed)]));
         }
@@ -101,10 +103,10 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
         {
             var arms = budget == StudyDesign.Middle
                 ? design.LadderArms.Concat(design.Controls).Concat(design.RankScan.Where(a => a != design.LowRank))
-                    : design.LadderArms;
+                : design.LadderArms;
             var trials = arms.SelectMany(arm => design.ReportedSeeds(arm,
                 budget).Select(seed => With(arm.Parameters, c.MuonFor(arm, budget), c.Embedding, c.Head,
-                    seed))).ToList();
+                seed))).ToList();
             all.AddRange(await RunAsync(ReportedDirectory(budget), budget,
                 denseEvaluation: budget == StudyDesign.Middle, trials));
         }
@@ -114,5 +116,5 @@ public sealed class Phases(TrialBatch batch, StudyDesign design, string root, Ac
     Task<IReadOnlyList<TrialResult>> RunAsync(string directory, int budget, bool denseEvaluation,
         IReadOnlyList<Dictionary<string, string>> trials, string[]? reuse = null) =>
         batch.RunAsync(directory, StudyDesign.BudgetNames[budget], design.BudgetSteps[budget],
-            design.Baseline(budget, denseEvaluation), trials, reuse);
+        design.Baseline(budget, denseEvaluation), trials, reuse);
 }

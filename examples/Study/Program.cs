@@ -70,20 +70,26 @@ if (v4)
         {
             WaitPoll = arguments.PollInterval,
         };
-        Log($"Study v4{(smoke ? " (smoke)" : "")}: budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
+        Log($"Study v4{(smoke ? " (smoke)" : "")}: " +
+            $"budgets {string.Join(", ", v4Design.Budgets.Select(b => $"{b.Name} × = {b.Steps} steps"))}; " +
+            $"arms {string.Join(", ", v4Design.All.Select(a => a.Name))}.");
         var phasesV4 = new V4Phases(v4Batch, v4Design, v4Root);
         v4Choices = await phasesV4.RunAsync();
-        Log($"Version 4: {(v4Choices.WaitingFor is null ? "every stage done" : $"waiting for {v4Choices.WaitingFor}")}; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
+        Log($"Version 4: {(v4Choices.WaitingFor is null ? "every stage " +
+            "done" : $"waiting for {v4Choices.WaitingFor}")}; this invocation ran {clock.Elapsed:hh\\:mm\\:ss}.");
     }
     catch (OperationCanceledException)
     {
-        Log("Interrupted: finished trials are kept (a trial under way resumes from its checkpoint); run the same command to resume.");
+        Log("Interrupted: finished trials are kept (a trial under way resumes from its checkpoint); run the same " +
+            "command to resume.");
         return 130;
     }
     return 0;
 }
 var design = new StudyDesign(smoke);
-Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; deep arm: {design.Iso.Message}");
+Log($"Study v2{(smoke ? " (smoke)" : "")}: compute-optimal {design.ComputeOptimalTokens:N0} tokens; " +
+    $"budgets {string.Join(", ", design.BudgetSteps.Select((s, i) => $"{StudyDesign.BudgetNames[i]} = {s} steps"))}; " +
+    $"deep arm: {design.Iso.Message}");
 // The pages are written from the records alone: the corpus is loaded only to train, and a report-only run reads none.
 Phases ReadOnlyPhases() => Phases.ReadOnly(ml, design, root, cancel.Token);
 TrialBatch ReadOnlyBatch(string directory) => new(ml, e => e, directory, _ => { }, cancel.Token) { ReadOnly = true };
@@ -100,7 +106,7 @@ try
             corpus = ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<MLNet.LowRank.Data.DocumentRow>(corpus,
                 reuseRowObject: false)
                 .Where((_, i) => i % 10 == 0).Select(r => new MLNet.LowRank.Data.DocumentRow { Id = r.Id,
-                    Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
+                Group = r.Group, Text = r.Text[..Math.Min(300, r.Text.Length)] }).ToList());
         var split = ml.LowRank().Data.SplitByDocument(corpus, validationFraction: 0.1);
         phases = new Phases(ml, split.Train, split.Validation, design, root, Log, cancel.Token);
         var choices = await phases.TuneAsync();
@@ -111,7 +117,9 @@ try
             var addendumBatch = new TrialBatch(ml, split.Train, split.Validation, addendum, Log, cancel.Token);
             var done = await new V3Phases(addendumBatch, new V3Design(design), choices, phases,
                 StudyRecords.Load(design, phases), addendum, Log).RetuneControlsAsync();
-            Log($"Version 3's controls re-tuned at 2 ×: {string.Join(", ", done.Muon.Select(kv => $"{kv.Key} {StudyDesign.Rate(kv.Value)}"))}; trained again at 1 and 2 ×: {(done.Rerun.Count == 0 ? "none" : string.Join(", ", done.Rerun))}.");
+            Log($"Version 3's controls re-tuned at 2 " +
+                $"×: {string.Join(", ", done.Muon.Select(kv => $"{kv.Key} {StudyDesign.Rate(kv.Value)}"))}; trained " +
+                $"again at 1 and 2 ×: {(done.Rerun.Count == 0 ? "none" : string.Join(", ", done.Rerun))}.");
         }
         if (v3)
         {

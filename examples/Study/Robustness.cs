@@ -45,8 +45,14 @@ public static class Robustness
         var goodness = planned.Fit.Goodness;
         Line("### How well the law fits its own data");
         Line("");
-        if (goodness is null) { Line("Not judged: a budget has a single seed, so its mean has no standard error."); Line(""); return null; }
-        Line($"Residual of each budget's mean from the fitted curve, in nats/byte and in standard errors of that mean (seed standard deviation ÷ √seeds). χ² = Σ (residual ÷ SE)² = {goodness.ChiSquared:N0} on {goodness.DegreesOfFreedom} degrees of freedom ({points.Values.Sum(p => p.Count)} means − {PowerLawSpecification.Planned.Parameters(points.Count)} parameters); p {PEquals(goodness.PValue)}. A law that fitted to within the seeds' noise would give χ² near {goodness.DegreesOfFreedom}.");
+        if (goodness is null) { Line("Not judged: a budget has a single seed, so its mean has no standard " +
+            "error."); Line(""); return null; }
+        Line($"Residual of each budget's mean from the fitted curve, in nats/byte and in standard errors of that " +
+            $"mean (seed standard deviation ÷ √seeds). χ² = Σ (residual ÷ SE)² " +
+            $"= {goodness.ChiSquared:N0} on {goodness.DegreesOfFreedom} degrees of freedom " +
+            $"({points.Values.Sum(p => p.Count)} means " +
+            $"− {PowerLawSpecification.Planned.Parameters(points.Count)} parameters); p {PEquals(goodness.PValue)}. " +
+            $"A law that fitted to within the seeds' noise would give χ² near {goodness.DegreesOfFreedom}.");
         Line("");
         Line("| arm | " + string.Join(" | ", StudyDesign.BudgetNames.Select(b => $"{b} ×")) + " |");
         Line("|---|" + string.Concat(StudyDesign.BudgetNames.Select(_ => "---:|")));
@@ -75,9 +81,14 @@ public static class Robustness
 
         Line("### The plateau difference under other reasonable specifications");
         Line("");
-        Line($"Each row refits the law to the same means. Two 95 % percentile intervals per difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget (as above: seed noise only); *residuals* adds the fit's own residuals (scaled by √(n ÷ (n − parameters)), weighted as the fit weights them) back to its curve in random order (the lack of fit). The first row is the plan's fit.");
+        Line($"Each row refits the law to the same means. Two 95 % percentile intervals per " +
+            $"difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget (as above: seed " +
+            $"noise only); *residuals* adds the fit's own residuals (scaled by √(n ÷ (n − parameters)), weighted as " +
+            $"the fit weights them) back to its curve in random order (the lack of fit). The first row is the plan's " +
+            $"fit.");
         Line("");
-        Line("| specification | budgets | β | χ² (dof) | E(`lowrank`) − E(`dense`) [seeds] [residuals] | E(`deep`) − E(`dense`) [seeds] [residuals] |");
+        Line("| specification | budgets | β | χ² (dof) | E(`lowrank`) − E(`dense`) [seeds] [residuals] | E(`deep`) − " +
+            "E(`dense`) [seeds] [residuals] |");
         Line("|---|---|---|---:|---|---|");
         foreach (var s in specs)
         {
@@ -92,7 +103,9 @@ public static class Robustness
         foreach (var p in Pairs)
         {
             var values = specs.Select(s => s.Seeds.Differences[p].Value).ToList();
-            Line($"- E(`{p.A}`) − E(`{p.B}`) ranges from {values.Min():+0.0000;−0.0000} to {values.Max():+0.0000;−0.0000} across the {specs.Count} specifications; {Agreement(specs, p)}.");
+            Line($"- E(`{p.A}`) − E(`{p.B}`) ranges " +
+                $"from {values.Min():+0.0000;−0.0000} to {values.Max():+0.0000;−0.0000} across " +
+                $"the {specs.Count} specifications; {Agreement(specs, p)}.");
         }
         Line("");
 
@@ -100,16 +113,25 @@ public static class Robustness
         var allBudgets = Pairs.Select(p => Trend(d, r, p, 0)).OfType<GapTrend>().ToList();
         Line("### Without a fitted law: does the paired gap shrink as tokens double?");
         Line("");
-        Line($"Each seed's gap (arm − `dense`, same seed) at each budget, against log₂(training tokens), fitted by ordinary least squares; slope per doubling of tokens with its 95 % t-interval and two-sided p. Primary: the budgets from the tuning budget up ({string.Join(", ", StudyDesign.BudgetNames.Skip(StudyDesign.Middle).Select(b => b + " ×"))}; below it, the 70-step 1/16 × runs are the only budget where `lowrank` leads); beside it, all four. *Closing within 16 ×* extrapolates the line from the largest budget's mean gap four doublings further at the slope's steeper interval end.");
+        Line($"Each seed's gap (arm − `dense`, same seed) at each budget, against log₂(training tokens), fitted by " +
+            $"ordinary least squares; slope per doubling of tokens with its 95 % t-interval and two-sided p. " +
+            $"Primary: the budgets from the tuning budget up " +
+            $"({string.Join(", ", StudyDesign.BudgetNames.Skip(StudyDesign.Middle).Select(b => b + " ×"))}; below " +
+            $"it, the 70-step 1/16 × runs are the only budget where `lowrank` leads); beside it, all four. *Closing " +
+            $"within 16 ×* extrapolates the line from the largest budget's mean gap four doublings further at the " +
+            $"slope's steeper interval end.");
         Line("");
         string largest = StudyDesign.BudgetNames[StudyDesign.Largest],
             far = (16 * StudyDesign.BudgetFractions[StudyDesign.Largest]).ToString("0.##", Ci);
-        Line($"| gap | budgets | seed-paired gaps | slope per doubling [95 %] | p | gap at {largest} × | gap at {far} ×, steepest slope | closing within 16 × |");
+        Line($"| gap | budgets | seed-paired gaps | slope per doubling [95 %] | p | gap at {largest} × | gap " +
+            $"at {far} ×, steepest slope | closing within 16 × |");
         Line("|---|---|---:|---|---:|---|---:|---|");
         foreach (var t in primary.Concat(allBudgets))
             Line($"| `{t.A}` − `{t.B}` | {t.Budgets} | {t.Points.Count} | {t.Trend.Slope.Value:+0.0000;−0.0000} [{t.Trend.Slope.Low:+0.0000;−0.0000}, {t.Trend.Slope.High:+0.0000;−0.0000}] | {P(t.Trend.Slope.PValue ?? double.NaN)} | {t.LargestGap.ToString("+0.0000;−0.0000")} | {t.GapAt16xAtSteepestSlope:+0.0000;−0.0000} | {(t.ClosingExcluded ? "excluded" : "not excluded")} |");
         Line("");
-        Line("Seeds are treated as independent points; the same seed's runs at different budgets share their initialisation and data order, so the intervals may be somewhat narrow or wide depending on how that shared start carries across budgets.");
+        Line("Seeds are treated as independent points; the same seed's runs at different budgets share their " +
+            "initialisation and data order, so the intervals may be somewhat narrow or wide depending on how that " +
+            "shared start carries across budgets.");
         Line("");
         return new RobustnessResult(specs, primary, allBudgets);
     }
@@ -118,12 +140,13 @@ public static class Robustness
     public static string Agreement(IReadOnlyList<SpecificationResult> specs, (string A, string B) p) =>
         FitsAgree(specs, p, out var outcome)
             ? $"every interval of every specification lies {(outcome == Outcome.Higher ? "above" : "below")} 0"
-            : $"the specifications do not agree — intervals not above 0: {string.Join("; ", specs.Where(s => VerdictRules.Plateau(s.Residuals.Differences[p]) != Outcome.Higher || VerdictRules.Plateau(s.Seeds.Differences[p]) != Outcome.Higher).Select(s => $"{s.Name} (seeds {Side(s.Seeds.Differences[p])}, residuals {Side(s.Residuals.Differences[p])})"))}";
+            : $"the specifications do not agree — intervals not above " +
+        $"0: {string.Join("; ", specs.Where(s => VerdictRules.Plateau(s.Residuals.Differences[p]) != Outcome.Higher || VerdictRules.Plateau(s.Seeds.Differences[p]) != Outcome.Higher).Select(s => $"{s.Name} (seeds {Side(s.Seeds.Differences[p])}, residuals {Side(s.Residuals.Differences[p])})"))}";
 
     /// <summary>The fitted exponent: one number when shared, "arm β, …" when fitted per arm.</summary>
     public static string Beta(PowerLawFit f) =>
         f.Specification.SharedExponent ? f.Beta.ToString("F3", Ci) : string.Join(", ",
-            f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
+        f.Arms.Select(kv => $"{kv.Key} {kv.Value.Beta:F3}"));
 
     /// <summary>"−0.062 to +0.144": the E difference of <paramref name="p"/> across the specifications.</summary>
     public static string Range(IReadOnlyList<SpecificationResult> specs, (string A, string B) p)
@@ -158,15 +181,15 @@ public static class Robustness
             seeds.Select(s => lb3[s]).ToArray());
         return new GapTrend(p.A, p.B,
             string.Join(", ", StudyDesign.BudgetNames.Skip(firstBudget).Select(n => n + " ×")),
-                LinearTrend.Fit(points), points, largest);
+            LinearTrend.Fit(points), points, largest);
     }
 
     /// <summary>arm → training tokens → seed → final loss for the ladder arms, budgets from
     /// <paramref name="firstBudget"/>.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>> LadderLosses(StudyDesign d, StudyRecords r, int firstBudget) =>
         d.LadderArms.ToDictionary(a => a.Name,
-            a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Enumerable.Range(firstBudget,
-                d.BudgetSteps.Count - firstBudget)
+        a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Enumerable.Range(firstBudget,
+        d.BudgetSteps.Count - firstBudget)
             .Where(b => r.Losses(a.Name, b).Count >= 2)
             .ToDictionary(b => (double)d.BudgetTokens(b), b => r.Losses(a.Name, b)));
 

@@ -96,7 +96,7 @@ public sealed class StudyDesign
     public const int TuningSeed = 100;
     public IReadOnlyList<int> ReportedSeeds(Arm arm, int budget) =>
         Smoke ? (budget == Largest && arm != Deep ? [1, 2, 3] : [1, 2]) : (budget == Largest && arm != Deep ? [1, 2, 3,
-            4, 5] : [1, 2, 3]);
+        4, 5] : [1, 2, 3]);
 
     public IReadOnlyList<double> MuonGrid => Smoke ? [0.01, 0.02, 0.04] : [0.005, 0.01, 0.02, 0.04, 0.08];
     /// <summary>Grid points added beyond an edge at most (3; 1 in a smoke run).</summary>

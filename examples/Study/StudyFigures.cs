@@ -44,8 +44,8 @@ public static class StudyFigures
             {
                 var grid = Enumerable.Range(0,
                     60).Select(i =>
-                        d.BudgetTokens(0) / 2.0 * Math
-                            .Pow(d.BudgetTokens(StudyDesign.Largest) * 4.0 / d.BudgetTokens(0), i / 59.0)).ToArray();
+                    d.BudgetTokens(0) / 2.0 * Math.Pow(d.BudgetTokens(StudyDesign.Largest) * 4.0 / d.BudgetTokens(0),
+                    i / 59.0)).ToArray();
                 var curve = plot.Add.ScatterLine(grid.Select(X).ToArray(),
                     grid.Select(t => fit.Predict(arm.Name, t)).ToArray());
                 curve.Color = color;
@@ -69,9 +69,10 @@ public static class StudyFigures
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"1e{v:0.#}" };
         Finish(plot,
             againstFlops
-                ? "Final validation loss against training FLOPs (model-spec §3)" : "Final validation loss against training tokens; dashed: fitted L(D), dotted: its plateau E",
+            ? "Final validation loss against training FLOPs (model-spec §3)" : "Final validation loss against " +
+            "training tokens; dashed: fitted L(D), dotted: its plateau E",
             againstFlops ? "training FLOPs (log scale)" : "training tokens (log scale)", "validation loss (nats/byte)",
-                path);
+            path);
     }
 
     /// <summary>Each seed-paired gap (arm − dense) against log₂(training tokens), with each primary trend
@@ -119,7 +120,8 @@ public static class StudyFigures
                 points.Select(p => p.ValidationLoss!.Value).ToArray());
             line.LegendText = arm.Name;
         }
-        Finish(plot, "Periodic validation loss at the middle budget (seed 1)", "training tokens", "validation loss on the periodic subset (nats/byte)", path);
+        Finish(plot, "Periodic validation loss at the middle budget (seed 1)", "training tokens", "validation loss " +
+            "on the periodic subset (nats/byte)", path);
     }
 
     static void Finish(Plot plot, string title, string x, string y, string path)

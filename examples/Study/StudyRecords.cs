@@ -31,7 +31,8 @@ public sealed class StudyRecords
             ?? throw new InvalidOperationException($"{runDirectory} does not record what it trained on (data.train).");
         var m = System.Text.RegularExpressions.Regex.Match(described, @"^([\d,]+) documents, ([\d,]+) characters");
         if (!m.Success)
-            throw new InvalidOperationException($"{runDirectory}: data.train is '{described}', not 'N documents, C characters'.");
+            throw new InvalidOperationException($"{runDirectory}: data.train is '{described}', not 'N documents, C " +
+                $"characters'.");
         long Number(int g) => long.Parse(m.Groups[g].Value, System.Globalization.NumberStyles.AllowThousands,
             System.Globalization.CultureInfo.InvariantCulture);
         return Number(2) + Number(1);
@@ -55,7 +56,7 @@ public sealed class StudyRecords
             {
                 var arm =
                     arms.FirstOrDefault(a =>
-                        a.Parameters.All(kv => t.Parameters.GetValueOrDefault(kv.Key) == kv.Value));
+                    a.Parameters.All(kv => t.Parameters.GetValueOrDefault(kv.Key) == kv.Value));
                 if (arm is null || t.Status == TrialStatus.Failed) continue;
                 int seed = int.Parse(t.Parameters[OptionNames.Seed], Ci);
                 var byBudget = r.Reported.TryGetValue(arm.Name, out var b) ? b : r.Reported[arm.Name] = [];
@@ -83,7 +84,7 @@ public sealed class StudyRecords
     public IReadOnlyDictionary<int, double> Losses(string arm, int budget) =>
         Reported.TryGetValue(arm, out var b) && b.TryGetValue(budget, out var s)
             ? s.Where(kv => kv.Value.Status == TrialStatus.Completed
-                && kv.Value.CrossEntropy is not null).ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value)
+        && kv.Value.CrossEntropy is not null).ToDictionary(kv => kv.Key, kv => kv.Value.CrossEntropy!.Value)
             : new Dictionary<int, double>();
 
     public IEnumerable<TrialResult> ReportedRuns(string arm, int budget) =>

@@ -72,7 +72,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
                 var records = await experiments[i]!.RunAsync(ct);
                 var failed = records.Where(r => r.Status == TrialStatus.Failed && !r.Transient).ToList();
                 if (failed.Count > 0)
-                    throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) failed: {failed[0].Error}");
+                    throw new InvalidOperationException($"{job.Directory}: {failed.Count} trial(s) " +
+                        $"failed: {failed[0].Error}");
                 var found = Match(records, job.Trials);
                 if (found.All(r => r is not null)) results[i] = found!;
             }
@@ -86,7 +87,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
             }
             if (missing == 0) return results!;
             if (!waited)
-                log($"  waiting for {missing} trial(s) that other processes are running (checked every {WaitPoll.TotalSeconds:0} s).");
+                log($"  waiting for {missing} trial(s) that other processes are running (checked " +
+                    $"every {WaitPoll.TotalSeconds:0} s).");
             waited = true;
             await Task.Delay(WaitPoll, ct);
         }
@@ -95,10 +97,11 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     LowRankExperiment Experiment(BatchJob job, Func<bool> waited)
     {
         long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
-        log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
+        log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at " +
+            $"budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
         return Describe(setDataset(ml.LowRank().CreateExperiment()), job)
             .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null
-                && !(p.Skipped && waited())) log("  " + p); }));
+            && !(p.Skipped && waited())) log("  " + p); }));
     }
 
     /// <summary>The experiment a job is, without data or monitor: what identifies its run directory.</summary>
@@ -140,7 +143,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
         differences.AddRange(found.Zip(planned).Where(p => p.First!.Id != p.Second.Id)
             .Select(p => $"trial {p.Second.Index}: this build names it {p.Second.Id}, its record is {p.First!.Id}"));
         if (differences.Count > 0)
-            throw new InvalidOperationException($"{job.Directory}: the records are not the trials this build would run ({string.Join("; ", differences)}); a run would train them again.");
+            throw new InvalidOperationException($"{job.Directory}: the records are not the trials this build would " +
+                $"run ({string.Join("; ", differences)}); a run would train them again.");
         return found!;
     }
 
@@ -166,16 +170,16 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// null.</summary>
     public static TrialResult? BestRecord(IEnumerable<TrialResult> records, Func<TrialResult, bool> among) =>
         records.Where(r => r.Status == TrialStatus.Completed && r.CrossEntropy is not null
-            && among(r)).MinBy(r => r.CrossEntropy);
+        && among(r)).MinBy(r => r.CrossEntropy);
 
     /// <summary>An arm's trial at the given learning rates and seed (<c>Seed</c> = <c>DataSeed</c>: arms paired by
     /// seed).</summary>
     public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> arm, double muon,
         double embedding, double head, int seed) =>
         With(arm, (OptionNames.MatrixLearningRate, StudyDesign.Rate(muon)), (OptionNames.EmbeddingLearningRate,
-            StudyDesign.Rate(embedding)),
+        StudyDesign.Rate(embedding)),
             (OptionNames.HeadLearningRate, StudyDesign.Rate(head)), (OptionNames.Seed, seed.ToString(Ci)),
-                (OptionNames.DataSeed, seed.ToString(Ci)));
+        (OptionNames.DataSeed, seed.ToString(Ci)));
 
     public static Dictionary<string, string> With(IReadOnlyDictionary<string, string> p,
         params (string Key, string Value)[] set)

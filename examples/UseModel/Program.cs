@@ -52,15 +52,18 @@ const string question = "The President of the United";
 foreach (string ending in new[] { " States", " Kingdom", " banana" })
 {
     var s = lm.ScoreContinuation(question, ending);
-    Console.WriteLine($"  ln p({ending.Trim()} | \"{question}\") = {s.LogProbability,8:F3}   per byte {s.LogProbability / s.Bytes,7:F3}   greedy: {s.IsGreedy}");
+    Console.WriteLine($"  ln p({ending.Trim()} | \"{question}\") = {s.LogProbability,8:F3}   per " +
+        $"byte {s.LogProbability / s.Bytes,7:F3}   greedy: {s.IsGreedy}");
 }
 
 // 4. ML.NET row by row: the whole pipeline scores a document; GenerateText completes a prompt.
 using var scorer = ml.Model.CreatePredictionEngine<TextRow, ScoreRow>(model,
     new PredictionEngineOptions { OwnsTransformer = false });
 var score = scorer.Predict(new TextRow { Text = "The jury said it did not find any evidence." });
-Console.WriteLine($"PredictionEngine (pipeline): {score.PredictedTokens} tokens, NLL {score.NegLogLikelihood:F2} nats, " +
-    $"perplexity {Math.Exp(score.NegLogLikelihood / score.PredictedTokens):F2}, first token ln p {score.TokenLogProbabilities[0]:F3}");
+Console.WriteLine($"PredictionEngine (pipeline): {score.PredictedTokens} tokens, " +
+    $"NLL {score.NegLogLikelihood:F2} nats, " +
+    $"perplexity {Math.Exp(score.NegLogLikelihood / score.PredictedTokens):F2}, first token ln " +
+    $"p {score.TokenLogProbabilities[0]:F3}");
 var prompts = ml.Data.LoadFromEnumerable(new[] { new PromptRow { Prompt = "The jury said" } });
 var generator = ml.LowRank().Transforms.GenerateText(lm, "Completion", "Prompt",
     options with { Temperature = 0 }).Fit(prompts);
@@ -72,7 +75,8 @@ Console.WriteLine($"PredictionEngine (GenerateText, greedy): \"{completion.Promp
 // 5. Export for PyTorch: a torch.save state dict in bfloat16 and its config.
 string export = Path.Combine(Path.GetTempPath(), "mlnet-lowrank-usemodel.pt");
 GptExport.Save(lm.Model, export, TorchSharp.torch.ScalarType.BFloat16);
-Console.WriteLine($"Exported {export} ({new FileInfo(export).Length / 1024.0:F0} KB, bfloat16) and {Path.ChangeExtension(export, ".json")}; torch.load reads it.");
+Console.WriteLine($"Exported {export} ({new FileInfo(export).Length / 1024.0:F0} KB, bfloat16) " +
+    $"and {Path.ChangeExtension(export, ".json")}; torch.load reads it.");
 
 sealed class TextRow { public string Text { get; set; } = ""; }
 

@@ -43,7 +43,8 @@ public static class GenerationBenchmark
                     var output = TextGeneration.Run(model, tokenizer, batchPrompts, options);
                     sw.Stop();
                     if (output.Any(o => o.TokenIds.Count != newTokens))
-                        throw new InvalidOperationException("A benchmark run stopped early; every prompt must get all its tokens.");
+                        throw new InvalidOperationException("A benchmark run stopped early; every prompt must get " +
+                            "all its tokens.");
                     if (r > 0) seconds.Add(sw.Elapsed.TotalSeconds);
                 }
                 double median = seconds.Order().ElementAt(seconds.Count / 2);

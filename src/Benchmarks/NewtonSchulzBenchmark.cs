@@ -41,7 +41,7 @@ public static class NewtonSchulzBenchmark
         {
             new("per shape", exact.Count,
                 Time(() => { foreach (var g in exact) NewtonSchulz.Orthogonalize(torch.stack(g.Select(i =>
-                    gradients[i])), steps); }),
+                gradients[i])), steps); }),
                 shapes.Sum(s => Flop(Wide(s).Item1, Wide(s).Item2)) / 1e9),
             new("per oriented shape", oriented.Count, Time(() =>
                 {

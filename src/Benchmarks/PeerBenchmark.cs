@@ -42,9 +42,11 @@ public static class PeerBenchmark
         python ??= DefaultPython;
         string script = Path.Combine(referenceDirectory ?? FindReferenceDirectory(), "bench.py");
         if (!File.Exists(script))
-            throw new InvalidOperationException($"{script} not found: pass the repository's tools/reference folder (--reference).");
+            throw new InvalidOperationException($"{script} not found: pass the repository's tools/reference folder " +
+                $"(--reference).");
         if (!File.Exists(python))
-            throw new InvalidOperationException($"Python interpreter {python} not found: install Debian's python3-torch (apt-get install python3-torch) or pass --python.");
+            throw new InvalidOperationException($"Python interpreter {python} not found: install Debian's " +
+                $"python3-torch (apt-get install python3-torch) or pass --python.");
         var info = new ProcessStartInfo(python,
         [
             script, "--config",
@@ -66,7 +68,8 @@ public static class PeerBenchmark
             string error = stderr.Result.Trim();
             string hint = error.Contains("No module named 'torch'",
                 StringComparison.Ordinal) ? $" {python} has no torch: apt-get install python3-torch." : "";
-            throw new InvalidOperationException($"The PyTorch reference exited with code {process.ExitCode}.{hint}\n{error}");
+            throw new InvalidOperationException($"The PyTorch reference exited with " +
+                $"code {process.ExitCode}.{hint}\n{error}");
         }
         string line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
         var json = JsonDocument.Parse(line).RootElement;
@@ -74,7 +77,7 @@ public static class PeerBenchmark
         return new PeerMeasurement(D("forward_ms"), D("loss_ms"), D("backward_ms"), D("optimizer_ms"), D("step_ms"),
             D("tokens_per_second"),
             json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString() ?? "?",
-                json.GetProperty("blas").GetString() ?? "?",
+            json.GetProperty("blas").GetString() ?? "?",
             json.GetProperty("parameters").GetInt64());
     }
 
@@ -90,6 +93,7 @@ public static class PeerBenchmark
                 var candidate = Path.Combine(dir.FullName, "tools", "reference");
                 if (File.Exists(Path.Combine(candidate, "bench.py"))) return candidate;
             }
-        throw new InvalidOperationException("tools/reference/bench.py not found above the working directory: run from the repository or pass --reference.");
+        throw new InvalidOperationException("tools/reference/bench.py not found above the working directory: run " +
+            "from the repository or pass --reference.");
     }
 }

@@ -60,7 +60,9 @@ public static class ExtensionRegistry
     {
         var existing = registry.GetOrAdd(name, value);
         if (!ReferenceEquals(existing, value) && !identity(existing).Equals(identity(value)))
-            throw new ArgumentException($"A {what} named '{name}' is registered already ({identity(existing)}); registering {identity(value)} under the same name would change what every sweep and saved model naming it runs. Choose another name.", nameof(name));
+            throw new ArgumentException($"A {what} named '{name}' is registered already ({identity(existing)}); " +
+                $"registering {identity(value)} under the same name would change what every sweep and saved model " +
+                $"naming it runs. Choose another name.", nameof(name));
     }
 
     /// <summary>Registers an external tokenizer so models trained with it load (the same as

@@ -87,7 +87,7 @@ public sealed class LowRankCatalog
     /// open.</summary>
     public ITransformer LoadModel(Stream stream,
         out DataViewSchema? inputSchema) => ModelPersistence.Load(stream, "the model stream",
-            Runtime.TorchRuntime.DeviceFor(ml), out inputSchema);
+        Runtime.TorchRuntime.DeviceFor(ml), out inputSchema);
 
     /// <summary>Loads a model from a stream, ignoring the saved input schema; the stream is left open.</summary>
     public ITransformer LoadModel(Stream stream) => ModelPersistence.Load(stream, "the model stream",

@@ -39,8 +39,7 @@ public sealed class LowRankDataCatalog
     /// <summary>In-memory texts; ids are their positions.</summary>
     public IDataView LoadFromTexts(IEnumerable<string> texts) =>
         FromDocuments(texts.Select((t,
-            i) => new CorpusDocument(i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), "",
-                t)).ToList());
+        i) => new CorpusDocument(i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), "", t)).ToList());
 
     /// <summary>One split ("train" or "validation") of a token-shard directory written by <c>lowrank tokenize</c> or
     /// <see cref="Data.Shards.TokenShards.Write"/>: one row per document in a <paramref name="columnName"/> column the
@@ -61,9 +60,9 @@ public sealed class LowRankDataCatalog
                     validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
             return new DocumentSplitResult(
                 Streamed(() => streamed.Documents().Where(d => !DocumentSplit.IsValidation(d.Id, validationFraction,
-                    seed)), false),
+                seed)), false),
                 Streamed(() => streamed.Documents().Where(d => DocumentSplit.IsValidation(d.Id, validationFraction,
-                    seed)), false));
+                seed)), false));
         }
         var docs = ml.Data.CreateEnumerable<DocumentRow>(documents, reuseRowObject: false)
             .Select(r => new CorpusDocument(r.Id, r.Group, r.Text)).ToList();
@@ -86,7 +85,7 @@ public sealed class LowRankDataCatalog
 
     IDataView FromDocuments(IReadOnlyList<CorpusDocument> docs) =>
         ml.Data.LoadFromEnumerable(docs.Select(d => new DocumentRow { Id = d.Id, Group = d.Group,
-            Text = d.Text }).ToList());
+        Text = d.Text }).ToList());
 
     IDataView Streamed(Func<IEnumerable<CorpusDocument>> documents, bool grouped) => new StreamedCorpus(ml, documents,
         grouped);

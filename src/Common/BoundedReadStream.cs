@@ -16,7 +16,8 @@ public sealed class BoundedReadStream(Stream inner, long limit, string what) : S
         int n = inner.Read(buffer);
         read += n;
         if (read > limit)
-            throw new InvalidDataException($"{what} inflates past {limit:N0} bytes, more than it declares or may hold: the file is damaged or built to exhaust memory.");
+            throw new InvalidDataException($"{what} inflates past {limit:N0} bytes, more than it declares or may " +
+                $"hold: the file is damaged or built to exhaust memory.");
         return n;
     }
 

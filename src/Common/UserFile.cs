@@ -18,10 +18,12 @@ public static class UserFile
         if (Directory.Exists(path)) throw new InvalidDataException($"The {what} '{path}' is a folder; give a file.");
         if (!File.Exists(path)) throw new FileNotFoundException($"No {what} at '{path}'.", path);
         if (Kind(path) is string special)
-            throw new InvalidDataException($"The {what} '{path}' is a {special}, not a regular file: it would be read without end or block until written. Give a file.");
+            throw new InvalidDataException($"The {what} '{path}' is a {special}, not a regular file: it would be " +
+                $"read without end or block until written. Give a file.");
         long length = new FileInfo(path).Length;
         if (length > maxBytes)
-            throw new InvalidDataException($"The {what} '{path}' is {length:N0} bytes, more than the {maxBytes:N0} a {what} may be; {fix ?? "it is not one this library wrote or can read"}.");
+            throw new InvalidDataException($"The {what} '{path}' is {length:N0} bytes, more than " +
+                $"the {maxBytes:N0} a {what} may be; {fix ?? "it is not one this library wrote or can read"}.");
         return length;
     }
 
@@ -37,7 +39,8 @@ public static class UserFile
         while ((n = stream.Read(chunk)) > 0)
         {
             if (buffer.Length + n > maxBytes)
-                throw new InvalidDataException($"The {what} '{path}' grew past {maxBytes:N0} bytes while it was read; it is refused.");
+                throw new InvalidDataException($"The {what} '{path}' grew past {maxBytes:N0} bytes while it was " +
+                    $"read; it is refused.");
             buffer.Write(chunk, 0, n);
         }
         return buffer.ToArray();

@@ -20,7 +20,8 @@ public static class BrownCorpus
     public static IReadOnlyList<CorpusDocument> Load()
     {
         using var resource = typeof(BrownCorpus).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The embedded corpus {ResourceName} is missing from the assembly; the build did not embed data/brown.jsonl.gz.");
+            ?? throw new InvalidOperationException($"The embedded corpus {ResourceName} is missing from the " +
+            $"assembly; the build did not embed data/brown.jsonl.gz.");
         using var gzip = new GZipStream(resource, CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);
         var docs = new List<CorpusDocument>();

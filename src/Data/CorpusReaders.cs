@@ -137,8 +137,10 @@ public static class CorpusReaders
                 doc = string.IsNullOrWhiteSpace(line) ? null : ParseLine(line, path, lineNumber, textField, idField,
                     groupField);
             }
-            catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON ({e.Message}).", e); }
-            catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
+            catch (JsonException e) { throw new InvalidDataException($"{path}, line {lineNumber}: not valid JSON " +
+                $"({e.Message}).", e); }
+            catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}, line {lineNumber}: bytes " +
+                $"that are not valid UTF-8 ({e.Message}). Re-encode the file as UTF-8.", e); }
             if (doc is not null) yield return doc;
         }
     }
@@ -149,10 +151,11 @@ public static class CorpusReaders
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
         if (!root.TryGetProperty(textField, out var text) || text.ValueKind != JsonValueKind.String)
-            throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
+            throw new InvalidDataException($"{path}, line {lineNumber}: no string field '{textField}'. Fields " +
+                $"here: {string.Join(", ", root.EnumerateObject().Select(p => $"'{p.Name}'"))}. Pass textField.");
         string id = idField is not null && root.TryGetProperty(idField,
             out var idValue) ? idValue.ToString()
-                : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            : lineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string group = groupField is not null && root.TryGetProperty(groupField, out var g) ? g.ToString() : "";
         return new CorpusDocument(id, group, text.GetString()!);
     }
@@ -166,7 +169,8 @@ public static class CorpusReaders
         }
         catch (DecoderFallbackException e)
         {
-            throw new InvalidDataException($"{file}: byte offset {offset + e.Index} is not valid UTF-8. Re-encode the file as UTF-8.", e);
+            throw new InvalidDataException($"{file}: byte offset {offset + e.Index} is not valid UTF-8. Re-encode " +
+                $"the file as UTF-8.", e);
         }
     }
 }

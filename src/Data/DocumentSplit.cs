@@ -42,7 +42,7 @@ public static class DocumentSplit
                 validationFraction, $"validationFraction must be in (0, 1); got {validationFraction}.");
         var ranked = documents.Select(d => (Doc: d,
             U: Hash(seed, d.Id) / (double)ulong.MaxValue)).OrderBy(x => x.U).ThenBy(x => x.Doc.Id,
-                StringComparer.Ordinal).ToList();
+            StringComparer.Ordinal).ToList();
         int take = ranked.Count(x => x.U < validationFraction);
         if (ranked.Count >= 2) take = Math.Clamp(take, 1, ranked.Count - 1);
         var valid = ranked.Take(take).Select(x => x.Doc).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();

@@ -29,7 +29,8 @@ public sealed class LmTokenizerEstimator : IEstimator<LmTokenizerTransformer>
         // Refused here, before any tokenizer is built or model trained: whitespace still encodes to byte tokens, so
         // without this a byte-level pipeline would train on nothing but spaces.
         if (!ReadTexts(input, inputColumnName).Any(t => !string.IsNullOrWhiteSpace(t)))
-            throw new ArgumentException($"{Stage}: column '{inputColumnName}' has no tokens to learn from: the corpus is empty or holds only whitespace. Provide text.");
+            throw new ArgumentException($"{Stage}: column '{inputColumnName}' has no tokens to learn from: the " +
+                $"corpus is empty or holds only whitespace. Provide text.");
         var built = tokenizer.Create(ReadTexts(input, inputColumnName));
         return new LmTokenizerTransformer(built, outputColumnName, inputColumnName);
     }
@@ -40,7 +41,7 @@ public sealed class LmTokenizerEstimator : IEstimator<LmTokenizerTransformer>
         // The real annotation needs the fitted tokenizer; the shape only needs its presence.
         return SchemaChecks.Append(inputSchema,
             [new DataViewSchema.DetachedColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Int32),
-                TokenizerRegistry.Annotate(new ByteLevelTokenizer(), inputColumnName))]);
+            TokenizerRegistry.Annotate(new ByteLevelTokenizer(), inputColumnName))]);
     }
 
     /// <summary>The values of a text column, in row order.</summary>

@@ -70,7 +70,9 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         /// <paramref name="vocabSize"/>.</exception>
         public GptConfig ToConfig(int vocabSize) => Model.VocabSize == 0 || Model.VocabSize == vocabSize
             ? Model with { VocabSize = vocabSize }
-            : throw new ArgumentException($"Options.Model.VocabSize is {Model.VocabSize}, but the tokenizer has {vocabSize} ids; the vocabulary comes from the tokenizer, so leave Model.VocabSize at 0.", nameof(vocabSize));
+            : throw new ArgumentException($"Options.Model.VocabSize is {Model.VocabSize}, but the tokenizer " +
+            $"has {vocabSize} ids; the vocabulary comes from the tokenizer, so leave Model.VocabSize at 0.",
+            nameof(vocabSize));
 
         /// <summary>The training-loop options these options describe, with the data seed resolved against
         /// <paramref name="seed"/> (the initialisation seed in force).</summary>
@@ -101,7 +103,10 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         var o = options;
         var column = SchemaChecks.RequireTokens(input.Schema, o.TokensColumnName, Stage);
         var (tokenizer, sourceColumn) = TokenizerRegistry.Find(column) ?? throw new ArgumentException(
-            $"{Stage}: column '{o.TokensColumnName}' carries no tokenizer annotation (the '{TokenizerRegistry.AnnotationName}' annotation that TokenizeForLanguageModel and LoadTokenShards put on the columns they make), so the trainer does not know its tokenizer. Put TokenizeForLanguageModel before LowRankLm in the pipeline, or train on data from LoadTokenShards.");
+            $"{Stage}: column '{o.TokensColumnName}' carries no tokenizer annotation (the " +
+            $"'{TokenizerRegistry.AnnotationName}' annotation that TokenizeForLanguageModel and LoadTokenShards put " +
+            $"on the columns they make), so the trainer does not know its tokenizer. Put TokenizeForLanguageModel " +
+            $"before LowRankLm in the pipeline, or train on data from LoadTokenShards.");
         var config = o.ToConfig(tokenizer.VocabSize);
         int seed = MLContextSettings.SeedOf(env, o.Seed);
         var training = o.ToTraining(seed);
@@ -114,16 +119,18 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
             MemoryNeed.Check(config, training);   // before reading data or allocating
         var train = ReadStream(input, o.TokensColumnName, tokenizer);
         if (train.Length == 0)
-            throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds only empty documents. Provide text.");
+            throw new ArgumentException($"{Stage}: the training data has no tokens: the corpus is empty or holds " +
+                $"only empty documents. Provide text.");
         TokenStream? validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, o.TokensColumnName,
             tokenizer, sourceColumn);
 
         using var channel = env.Start(Stage);
         var summary = ModelSummary.For(config);
         channel.Info(MessageSensitivity.None, summary.ToString());
-        channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training documents, {train.Length:N0} tokens" +
+        channel.Info(MessageSensitivity.None, $"Tokenizer {tokenizer}; {train.DocumentCount} training " +
+            $"documents, {train.Length:N0} tokens" +
             (validation is null
-                ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
+            ? "" : $"; {validation.DocumentCount} validation documents, {validation.Length:N0} tokens"));
         channel.Info(MessageSensitivity.None, $"Device: {device}");
         var model = Gpt.Create(config, seed, device);
         using var board = o.LogDirectory is null ? null : new TensorBoardWriter(o.LogDirectory);
@@ -166,9 +173,12 @@ public sealed class LowRankLmTrainer : IEstimator<LowRankLmTransformer>
         {
             SchemaChecks.RequireTokens(data.Schema, tokensColumn, Stage + " ValidationSet");
             if (TokenizerRegistry.Find(tokens) is null)
-                throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized by an unknown tokenizer, not by the training data's tokenizer ({tokenizer}). Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+                throw new ArgumentException($"{Stage}: ValidationSet column '{tokensColumn}' was tokenized by an " +
+                    $"unknown tokenizer, not by the training data's tokenizer ({tokenizer}). Pass the raw validation " +
+                    $"documents, or transform them with the fitted tokenizer stage.");
             SchemaChecks.RequireTokenizer(tokens, tokenizer, "the training data's tokenizer",
-                Stage + " ValidationSet", "Pass the raw validation documents, or transform them with the fitted tokenizer stage.");
+                Stage + " ValidationSet", "Pass the raw validation documents, or transform them with the fitted " +
+                "tokenizer stage.");
             return ReadStream(data, tokensColumn, tokenizer);
         }
         SchemaChecks.RequireText(data.Schema, sourceColumn, Stage + " ValidationSet");

@@ -51,8 +51,8 @@ internal static class MLContextSettings
     /// <summary>MLContext forwards to a private environment field; an object with none returns null.</summary>
     static object? Inner(object host) =>
         host.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic).FirstOrDefault(f =>
-            typeof(IHostEnvironment).IsAssignableFrom(f.FieldType))?.GetValue(host) is { } inner
-                && !ReferenceEquals(inner, host) ? inner : null;
+        typeof(IHostEnvironment).IsAssignableFrom(f.FieldType))?.GetValue(host) is { } inner && !ReferenceEquals(inner,
+        host) ? inner : null;
 
     /// <summary>The initialisation seed in force: the options' own, else the MLContext's, else 1.</summary>
     public static int SeedOf(IHostEnvironment env, int? optionsSeed) => optionsSeed ?? Seed(env) ?? 1;

@@ -24,7 +24,7 @@ public sealed class OptionDescriptor
 
     internal OptionDescriptor(PropertyInfo property, string declaredIn, Func<LowRankLmTrainer.Options, object> part,
         Action<LowRankLmTrainer.Options, Func<object, object>> replacePart, Func<object?, string> format,
-            Func<string, object?> parse)
+        Func<string, object?> parse)
     {
         Property = property;
         DeclaredIn = declaredIn;
@@ -105,7 +105,8 @@ public static class OptionTable
     /// <exception cref="ArgumentException">No such option; the message suggests the closest name and lists them
     /// all.</exception>
     public static OptionDescriptor Get(string name) => Find(name)
-        ?? throw new ArgumentException($"Unknown option '{name}'{Common.Suggest.Closest(name, ByName.Keys)}. Known: {string.Join(", ", ByName.Keys)}.", nameof(name));
+        ?? throw new ArgumentException($"Unknown option '{name}'{Common.Suggest.Closest(name, ByName.Keys)}. " +
+        $"Known: {string.Join(", ", ByName.Keys)}.", nameof(name));
 
     /// <summary>Every option's value in <paramref name="options"/>: what identifies a run (ordinal order).</summary>
     public static SortedDictionary<string, string> Describe(LowRankLmTrainer.Options options) =>
@@ -124,14 +125,14 @@ public static class OptionTable
 
     static string? Value(IReadOnlyDictionary<string, string> d, string key, string prefix) =>
         d.TryGetValue(key, out var v) ? v : key.StartsWith(prefix,
-            StringComparison.Ordinal) && Defaults.TryGetValue(key[prefix.Length..], out var def) ? def : null;
+        StringComparison.Ordinal) && Defaults.TryGetValue(key[prefix.Length..], out var def) ? def : null;
 
     /// <summary>The options of one declaring type (<see cref="GptConfig"/> or <see cref="TrainingOptions"/>) read from
     /// an instance of it, as "Name=value" in ordinal order.</summary>
     public static string DescribePart(object declaringInstance) => declaringInstance is GptConfig or TrainingOptions
         ? OptionText.Describe(declaringInstance)
         : throw new ArgumentException($"{declaringInstance.GetType().Name} declares no options.",
-            nameof(declaringInstance));
+        nameof(declaringInstance));
 
     static List<OptionDescriptor> Build()
     {
@@ -152,7 +153,8 @@ public static class OptionTable
             (o, change) => o.Training = (TrainingOptions)change(o.Training with { }));
         var duplicate = list.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-            throw new InvalidOperationException($"Option '{duplicate.Key}' is declared in {string.Join(" and ", duplicate.Select(d => d.DeclaredIn))}; each option is declared once.");
+            throw new InvalidOperationException($"Option '{duplicate.Key}' is declared " +
+                $"in {string.Join(" and ", duplicate.Select(d => d.DeclaredIn))}; each option is declared once.");
         return list;
     }
 }

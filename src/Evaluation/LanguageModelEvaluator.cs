@@ -31,11 +31,13 @@ public static class LanguageModelEvaluator
             docs++;
         }
         if (tokens == 0)
-            throw new InvalidOperationException("Evaluate: the scored data predicts no tokens (no documents, or only empty ones). Evaluate on a non-empty held-out set.");
+            throw new InvalidOperationException("Evaluate: the scored data predicts no tokens (no documents, or only " +
+                "empty ones). Evaluate on a non-empty held-out set.");
         return new LanguageModelMetrics(nll, tokens, bytes, docs);
     }
 
     static DataViewSchema.Column Column(IDataView data, string name) =>
         data.Schema.GetColumnOrNull(name) ?? throw new ArgumentException(
-            $"Evaluate: the data has no column '{name}'. Pass the output of the LowRankLm model's Transform (model.Transform(validation)).", nameof(data));
+            $"Evaluate: the data has no column '{name}'. Pass the output of the LowRankLm model's Transform " +
+        $"(model.Transform(validation)).", nameof(data));
 }

@@ -30,7 +30,8 @@ public sealed class ValidationDocuments : IValidationEvaluator
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumPrefix, 1);
         var nonEmpty = documents.Where(d => d.Length > 0).ToArray();
         if (nonEmpty.Length == 0)
-            throw new ArgumentException("The validation set has no tokens (no documents, or only empty ones). Add held-out text or pass no validation set.", nameof(documents));
+            throw new ArgumentException("The validation set has no tokens (no documents, or only empty ones). Add " +
+                "held-out text or pass no validation set.", nameof(documents));
         int n = nonEmpty.Length;
         long total = nonEmpty.Sum(d => (long)d.Length);
         bool whole = maxTokens == 0 || total <= maxTokens;
@@ -51,7 +52,7 @@ public sealed class ValidationDocuments : IValidationEvaluator
     public static ValidationDocuments FromStream(TokenStream stream, IReadOnlyList<int> bytesPerToken,
         int maxTokens = 0, int minimumPrefix = 256) =>
         new(Enumerable.Range(0, stream.DocumentCount).Select(stream.Document).ToArray(), stream.BosToken,
-            bytesPerToken, maxTokens, minimumPrefix);
+        bytesPerToken, maxTokens, minimumPrefix);
 
     /// <summary>Indices of the scored documents among the set's non-empty documents, in order.</summary>
     public IReadOnlyList<int> Selected { get; }

@@ -77,7 +77,7 @@ public static class AdaptiveTuners
 
         Dictionary<string, string> RandomPoint(SearchSpace space) =>
             space.Dimensions.ToDictionary(d => d.Name,
-                d => d.IsRange ? Format(d, Draw(d.Min, d.Max, d.LogScale)) : d.Choices[rng.Next(d.Choices.Count)]);
+            d => d.IsRange ? Format(d, Draw(d.Min, d.Max, d.LogScale)) : d.Choices[rng.Next(d.Choices.Count)]);
 
         Dictionary<string, string> Neighbour(SearchSpace space, IReadOnlyDictionary<string, string> center)
         {
@@ -110,6 +110,6 @@ public static class AdaptiveTuners
 
         static string Format(SearchDimension d, double v) =>
             d.Integer ? ((long)Math.Round(v)).ToString(CultureInfo.InvariantCulture) : v.ToString("G4",
-                CultureInfo.InvariantCulture);
+            CultureInfo.InvariantCulture);
     }
 }

@@ -35,7 +35,7 @@ internal static class ExperimentIdentity
         var library = typeof(Gpt).Assembly;
         var assemblies = configurations
             .SelectMany(o => new[] { o.Model.Variant.GetType(), o.Training.Optimizer.GetType(),
-                Implementation(o.Model.AttentionRank), Implementation(o.Model.MlpRank) })
+            Implementation(o.Model.AttentionRank), Implementation(o.Model.MlpRank) })
             .Where(t => t is not null).Select(t => t!.Assembly).Where(a => a != library).Distinct()
             .OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
         return assemblies.Count == 0 ? "none" : string.Join("; ",

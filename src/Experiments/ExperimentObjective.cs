@@ -34,7 +34,7 @@ public static class Objectives
     /// <summary>The trial with the lowest value, ties to the earlier index; null when none has one.</summary>
     public static TrialResult? Best(IEnumerable<TrialResult> trials, ExperimentObjective objective) =>
         trials.Where(t => Value(t, objective) is not null).OrderBy(t => Value(t,
-            objective)).ThenBy(t => t.Index).FirstOrDefault();
+        objective)).ThenBy(t => t.Index).FirstOrDefault();
 }
 
 /// <summary>What <see cref="LowRankExperiment.RunAsync"/> returns: every trial record in the run directory (all

@@ -171,9 +171,9 @@ public sealed class ExperimentSpec
         foreach (var d in SearchSpace.Dimensions)
             space[d.Name] = d.IsRange
                 ? new JsonObject { ["min"] = d.Min, ["max"] = d.Max, ["logScale"] = d.LogScale,
-                    ["integer"] = d.Integer }
+                ["integer"] = d.Integer }
                 : new JsonArray([.. d.Choices.Select(c => OptionTable.Find(d.Name) is { } option ? Typed(option,
-                    c) : (JsonNode?)c)]);
+                c) : (JsonNode?)c)]);
         o["searchSpace"] = space;
         if (Trials is null) o["tuner"] = Tuner;
         else o["trials"] = new JsonArray([.. Trials.Select(t =>
@@ -237,7 +237,8 @@ public sealed class ExperimentSpec
     /// <summary>"perplexity", "bitsPerByte", "secondsToThreshold", "tokensToThreshold".</summary>
     public static ExperimentObjective ParseObjective(string text) =>
         Enum.TryParse<ExperimentObjective>(text, ignoreCase: true, out var o) && Enum.IsDefined(o) ? o
-        : throw new ArgumentException($"Unknown objective '{text}'. Use perplexity, bitsPerByte, secondsToThreshold or tokensToThreshold.");
+        : throw new ArgumentException($"Unknown objective '{text}'. Use perplexity, bitsPerByte, secondsToThreshold " +
+        $"or tokensToThreshold.");
 
     /// <summary>Sets the tuner "one-at-a-time", "grid", "random:N[:seed]" or "local:N[:seed]" (adaptive) on
     /// <paramref name="experiment"/>.</summary>
@@ -246,16 +247,18 @@ public sealed class ExperimentSpec
         var parts = text.Split(':');
         int At(int i, int fallback, int min) => parts.Length <= i ? fallback
             : int.TryParse(parts[i], NumberStyles.Integer, Ci, out int v) && v >= min ? v
-            : throw new ArgumentException($"Tuner '{text}': '{parts[i]}' is not {(i == 1 ? "a trial count ≥ 1" : "a seed ≥ 0")}. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
+            : throw new ArgumentException($"Tuner '{text}': '{parts[i]}' is not {(i == 1 ? "a trial count ≥ 1" : "a " +
+            "seed ≥ 0")}. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
         switch (parts[0].ToLowerInvariant())
         {
             case "one-at-a-time" or "oneatatime": experiment.SetTuner(Tuners.OneAtATime()); break;
             case "grid": experiment.SetTuner(Tuners.Grid()); break;
             case "random" when parts.Length is 2 or 3: experiment.SetTuner(Tuners.Random(At(1, 0, 1),
-                At(2, 0, 0))); break;
+            At(2, 0, 0))); break;
             case "local" when parts.Length is 2 or 3: experiment.SetTuner(AdaptiveTuners.LocalSearch(At(1, 0, 1),
-                seed: At(2, 0, 0))); break;
-            default: throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, random:N[:seed] or local:N[:seed].");
+            seed: At(2, 0, 0))); break;
+            default: throw new ArgumentException($"Unknown tuner '{text}'. Use one-at-a-time, grid, random:N[:seed] " +
+            $"or local:N[:seed].");
         }
     }
 
@@ -284,13 +287,13 @@ public sealed class ExperimentSpec
                 // Bounded so that it is a TimeSpan (1e300 minutes overflowed one): a billion minutes is 1,900 years.
                 ExperimentMinutes = Positive(p, where) is var minutes && minutes <= MaxExperimentMinutes ? minutes
                     : throw new ArgumentException(string
-                        .Create(Ci, $"{where}: must be at most {MaxExperimentMinutes:N0} minutes; got {p.Value.GetRawText()}."));
+                    .Create(Ci, $"{where}: must be at most {MaxExperimentMinutes:N0} minutes; got {p.Value.GetRawText()}."));
                 break;
             case "evalEvery" or "evalTokens": SetOption(OptionOf(p.Name),
-                Integer(p, where, 0, int.MaxValue).ToString(Ci)); break;
+            Integer(p, where, 0, int.MaxValue).ToString(Ci)); break;
             case "threshold": SetOption(OptionOf(p.Name), Number(p, where).ToString("R", Ci)); break;
             case "threads": Baseline.Training = Baseline.Training with { Threads = Integer(p, where, 1,
-                Runtime.ThreadPolicy.MaxThreads) }; break;
+            Runtime.ThreadPolicy.MaxThreads) }; break;
             case "earlyStopping":
             {
                 var o = Object(p, where);
@@ -299,7 +302,8 @@ public sealed class ExperimentSpec
                 {
                     if (e.Name == "minSteps") min = Integer(e, $"{where}.minSteps", 1, int.MaxValue);
                     else if (e.Name == "reductionFactor") eta = Integer(e, $"{where}.reductionFactor", 2, 1000);
-                    else throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; use minSteps and reductionFactor.");
+                    else throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; use minSteps and " +
+                        $"reductionFactor.");
                 }
                 if (min < 1)
                     throw new ArgumentException($"{where}: give \"minSteps\" (the first rung's steps, at least 1).");
@@ -316,7 +320,8 @@ public sealed class ExperimentSpec
                     if (!File.Exists(dll)) throw new FileNotFoundException($"{where}: no assembly at '{dll}'.", dll);
                     var registered = ExtensionRegistry.RegisterAll(System.Reflection.Assembly.LoadFrom(dll));
                     if (registered.Count == 0)
-                        throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or IOptimizerFactory with a parameterless constructor.");
+                        throw new ArgumentException($"{where}: '{dll}' has no public LinearVariant or " +
+                            $"IOptimizerFactory with a parameterless constructor.");
                     dlls.Add(dll);
                 }
                 Extensions = dlls;
@@ -329,7 +334,9 @@ public sealed class ExperimentSpec
                 foreach (var o in Object(p, where).EnumerateObject())
                 {
                     if (!TrialParameters.IsKnown(o.Name))
-                        throw new ArgumentException($"{where}: unknown option \"{o.Name}\"{Common.Suggest.Closest(o.Name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.");
+                        throw new ArgumentException($"{where}: unknown option " +
+                            $"\"{o.Name}\"{Common.Suggest.Closest(o.Name, TrialParameters.Names)}. " +
+                            $"Known: {string.Join(", ", TrialParameters.Names)}.");
                     SetOption(o.Name, ScalarOf(o.Value, $"{where}.{o.Name}"));
                 }
                 break;
@@ -340,20 +347,23 @@ public sealed class ExperimentSpec
                     else if (o.Value.ValueKind == JsonValueKind.Array)
                         SearchSpace.Add(o.Name,
                             o.Value.EnumerateArray().Select((v, i) => ScalarOf(v, $"{where}.{o.Name}[{i}]")).ToArray());
-                    else throw new ArgumentException($"{where}.{o.Name}: expected an array of values, got {o.Value.ValueKind}.");
+                    else throw new ArgumentException($"{where}.{o.Name}: expected an array of values, " +
+                        $"got {o.Value.ValueKind}.");
                 }
                 break;
             case "trials":
                 if (p.Value.ValueKind != JsonValueKind.Array
                     || p.Value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Object))
-                    throw new ArgumentException($"{where}: expected an array of trials, each an object of option values.");
+                    throw new ArgumentException($"{where}: expected an array of trials, each an object of option " +
+                        $"values.");
                 Trials = [.. p.Value.EnumerateArray().Select((t,
                     i) => (IReadOnlyDictionary<string, string>)t.EnumerateObject()
                     .ToDictionary(o => o.Name, o => ScalarOf(o.Value, $"{where}[{i}].{o.Name}")))];
                 Tuner = "explicit";
                 break;
             default:
-                throw new ArgumentException($"{path}: unknown key \"{p.Name}\"{Common.Suggest.Closest(p.Name, Keys)}. Known keys: {string.Join(", ", Keys)}.");
+                throw new ArgumentException($"{path}: unknown key " +
+                    $"\"{p.Name}\"{Common.Suggest.Closest(p.Name, Keys)}. Known keys: {string.Join(", ", Keys)}.");
         }
     }
 
@@ -377,7 +387,8 @@ public sealed class ExperimentSpec
                 case "max": max = Number(e, $"{where}.max"); break;
                 case "logScale": log = Boolean(e, $"{where}.logScale"); break;
                 case "integer": integer = Boolean(e, $"{where}.integer"); break;
-                default: throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; a range takes min, max, logScale and integer.");
+                default: throw new ArgumentException($"{where}: unknown key \"{e.Name}\"; a range takes min, max, " +
+                $"logScale and integer.");
             }
         }
         if (min is null || max is null) throw new ArgumentException($"{where}: a range needs \"min\" and \"max\".");
@@ -399,31 +410,31 @@ public sealed class ExperimentSpec
 
     static JsonElement Object(JsonProperty p, string where) =>
         p.Value.ValueKind == JsonValueKind.Object ? p.Value
-            : throw new ArgumentException($"{where}: expected an object, got {p.Value.ValueKind}.");
+        : throw new ArgumentException($"{where}: expected an object, got {p.Value.ValueKind}.");
 
     static IEnumerable<string> Strings(JsonProperty p, string where, string what) =>
         p.Value.ValueKind == JsonValueKind.Array
-            && p.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
+        && p.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
             ? [.. p.Value.EnumerateArray().Select(v => v.GetString()!)]
             : throw new ArgumentException($"{where}: expected an array of {what} (strings).");
 
     static string Text(JsonProperty p, string where) =>
         p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()!
-            : throw new ArgumentException($"{where}: expected a string, got {p.Value.ValueKind}.");
+        : throw new ArgumentException($"{where}: expected a string, got {p.Value.ValueKind}.");
 
     static double Number(JsonProperty p, string where) =>
         p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble()
-            : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
+        : throw new ArgumentException($"{where}: expected a number, got {p.Value.ValueKind}.");
 
     static bool Boolean(JsonProperty p, string where) =>
         p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean()
-            : throw new ArgumentException($"{where}: expected true or false, got {p.Value.ValueKind}.");
+        : throw new ArgumentException($"{where}: expected true or false, got {p.Value.ValueKind}.");
 
     /// <summary>A positive, finite number.</summary>
     static double Positive(JsonProperty p, string where) =>
         Number(p,
-            where) is var v && v > 0 && double.IsFinite(v) ? v
-                : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
+        where) is var v && v > 0 && double.IsFinite(v) ? v
+        : throw new ArgumentException($"{where}: must be a positive number; got {p.Value.GetRawText()}.");
 
     /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]: a fraction, or a value past either
     /// end, is refused by name instead of being cut or saturated (1e300 steps once became int.MaxValue and ran until

@@ -78,7 +78,10 @@ public static class IsoParameterPlanner
             ? $", attention rank {a}" : "") + (best.Mlp is int m ? $", MLP rank {m}" : "");
         string message = within
             ? $"{what}: {best.Params:N0} non-embedding parameters vs the baseline's {target:N0} ({diff:+0.0%;-0.0%})."
-            : $"No depth up to {maxDepth}{(searchRanks ? " and no rank" : "")} matches the baseline's {target:N0} non-embedding parameters within {tolerance:P1}; the closest is {what} with {best.Params:N0} ({diff:+0.0%;-0.0%}). Loosen the tolerance{(searchRanks ? "" : ", let the planner search ranks")} or change the low-rank setting.";
+            : $"No depth up to {maxDepth}{(searchRanks ? " and no rank" : "")} matches the " +
+            $"baseline's {target:N0} non-embedding parameters within {tolerance:P1}; the closest " +
+            $"is {what} with {best.Params:N0} ({diff:+0.0%;-0.0%}). Loosen the tolerance{(searchRanks ? "" : ", let " +
+            "the planner search ranks")} or change the low-rank setting.";
         return new IsoParameterPlan(best.Depth, best.Attention, best.Mlp, target, best.Params, within, message);
     }
 

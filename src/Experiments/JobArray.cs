@@ -18,7 +18,7 @@ public static class JobArray
             var parts = text.Split('/');
             if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture,
                 out int i) || !int.TryParse(parts[1], CultureInfo.InvariantCulture,
-                    out int n) || n < 1 || i < 0 || i >= n)
+                out int n) || n < 1 || i < 0 || i >= n)
                 throw new ArgumentException($"--shard '{text}' must be i/n with 0 ≤ i < n, e.g. 0/4.");
             return (i, n);
         }
@@ -31,7 +31,8 @@ public static class JobArray
             CultureInfo.InvariantCulture) - (min is null ? 0 : int.Parse(min, CultureInfo.InvariantCulture));
         int total = int.Parse(count, CultureInfo.InvariantCulture);
         if (index < 0 || index >= total)
-            throw new ArgumentException($"SLURM_ARRAY_TASK_ID {id} (min {min ?? "0"}) is outside an array of {total} tasks; submit with --array=0-{total - 1}.");
+            throw new ArgumentException($"SLURM_ARRAY_TASK_ID {id} (min {min ?? "0"}) is outside an array " +
+                $"of {total} tasks; submit with --array=0-{total - 1}.");
         return (index, total);
     }
 
@@ -65,7 +66,9 @@ public static class JobArray
         // Slurm reads #SBATCH lines itself, without a shell: a path there cannot be quoted, so one that needs quoting
         // is refused here rather than written into a script that logs to the wrong place or fails at submission.
         if (runDirectory.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '%' or '\\' || char.IsControl(c)))
-            throw new ArgumentException($"The run directory '{runDirectory}' has a space, quote, % or control character, which an #SBATCH --output line cannot hold; use a run directory without them.", nameof(runDirectory));
+            throw new ArgumentException($"The run directory '{runDirectory}' has a space, quote, % or control " +
+                $"character, which an #SBATCH --output line cannot hold; use a run directory without them.",
+                nameof(runDirectory));
         if (jobName.Length == 0 || jobName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             throw new ArgumentException($"The job name '{jobName}' may hold only letters, digits, '-', '_' and '.'.",
                 nameof(jobName));
@@ -79,8 +82,10 @@ public static class JobArray
         sb.AppendLine(ci, $"#SBATCH --mem={memoryGb}G");
         sb.AppendLine(ci, $"#SBATCH --time={(int)timePerTask.TotalHours:D2}:{timePerTask.Minutes:D2}:{timePerTask.Seconds:D2}");
         sb.AppendLine(ci, $"#SBATCH --output={runDirectory}/logs/%x-%A_%a.out");   // the folder must exist at submission
-        sb.AppendLine("# Each task runs the trials with index % SLURM_ARRAY_TASK_COUNT == task id; finished trials are skipped,");
-        sb.AppendLine("# so re-submitting this script completes only what is missing. Merge with: lowrank report RUN_DIR");
+        sb.AppendLine("# Each task runs the trials with index % SLURM_ARRAY_TASK_COUNT == task id; finished trials " +
+            "are skipped,");
+        sb.AppendLine("# so re-submitting this script completes only what is missing. Merge with: lowrank report " +
+            "RUN_DIR");
         sb.AppendLine("set -euo pipefail");
         sb.AppendLine(ci, $"mkdir -p {ShellQuote(runDirectory + "/logs")}");
         sb.AppendLine(command);

@@ -72,7 +72,8 @@ public sealed class LowRankExperiment
     public LowRankExperiment SetDataset(Data.Shards.TokenShardDataView train, Data.Shards.TokenShardDataView validation)
     {
         if (!train.Tokenizer.SameAs(validation.Tokenizer))
-            throw new ArgumentException($"The training shards were made by {train.Tokenizer} and the validation shards by {validation.Tokenizer}; use one shard directory's two splits.");
+            throw new ArgumentException($"The training shards were made by {train.Tokenizer} and the validation " +
+                $"shards by {validation.Tokenizer}; use one shard directory's two splits.");
         this.train = train;
         this.validation = validation;
         shards = (train, validation);
@@ -223,9 +224,12 @@ public sealed class LowRankExperiment
     public IReadOnlyList<TrialSettings> PlanTrials()
     {
         if (adaptiveTuner is not null)
-            throw new InvalidOperationException($"The adaptive tuner '{adaptiveTuner.Describe()}' proposes trials from results, so there is no list to plan; use a fixed-list tuner (grid, random, one-at-a-time, explicit) to plan or shard.");
+            throw new InvalidOperationException($"The adaptive tuner '{adaptiveTuner.Describe()}' proposes trials " +
+                $"from results, so there is no list to plan; use a fixed-list tuner (grid, random, one-at-a-time, " +
+                $"explicit) to plan or shard.");
         var t = tuner
-            ?? throw new InvalidOperationException("Set a tuner first: SetGridSearch, SetRandomSearch, SetOneAtATimeScan, SetTrials or an adaptive tuner.");
+            ?? throw new InvalidOperationException("Set a tuner first: SetGridSearch, SetRandomSearch, " +
+            "SetOneAtATimeScan, SetTrials or an adaptive tuner.");
         var trials = t.Trials(space);
         // Every name and value is checked before any trial trains: an unknown variant or a value that does not parse
         // is refused here, with the known choices, instead of becoming failed trial records.
@@ -233,7 +237,8 @@ public sealed class LowRankExperiment
             foreach (var (name, value) in p)
             {
                 if (!TrialParameters.IsKnown(name))
-                    throw new ArgumentException($"Trial parameter '{name}' is unknown{Common.Suggest.Closest(name, TrialParameters.Names)}.");
+                    throw new ArgumentException($"Trial parameter '{name}' is " +
+                        $"unknown{Common.Suggest.Closest(name, TrialParameters.Names)}.");
                 OptionTable.Get(name).Check(value);
             }
         return trials.Select((p, i) => new TrialSettings(i, TrialKey.FileId(i, p), p)).ToList();
@@ -261,7 +266,7 @@ public sealed class LowRankExperiment
         {
             documents ??= shards is { } sh ? (sh.Train.Stream.Identity, sh.Validation.Stream.Identity)
                 : (ExperimentIdentity.Documents(train, textColumn),
-                    ExperimentIdentity.Documents(validation, textColumn));
+                ExperimentIdentity.Documents(validation, textColumn));
             f["data.train"] = documents.Value.Train;
             f["data.validation"] = documents.Value.Validation;
             f["tokenizerFingerprint"] = Prepared(b).TokenizerFingerprint;
@@ -295,20 +300,26 @@ public sealed class LowRankExperiment
         if (tokenizer is null || baseline is null)
             throw new InvalidOperationException("Call SetPipeline(tokenizer, baselineOptions) first.");
         if (customRunner is null && (train is null || validation is null))
-            throw new InvalidOperationException("Call SetDataset(train, validation) first (or SetTrialRunner with a runner that loads its own data).");
+            throw new InvalidOperationException("Call SetDataset(train, validation) first (or SetTrialRunner with a " +
+                "runner that loads its own data).");
         if (directory is null)
-            throw new InvalidOperationException("Call SetResultDirectory(path) first: trial records are what survives an interruption.");
+            throw new InvalidOperationException("Call SetResultDirectory(path) first: trial records are what " +
+                "survives an interruption.");
         if (adaptiveTuner is not null && shardCount > 1)
-            throw new InvalidOperationException("An adaptive tuner proposes each trial from the results before it, so it runs in one process; shard a fixed-list tuner instead (with SetSuccessiveHalving to stop hopeless trials early).");
+            throw new InvalidOperationException("An adaptive tuner proposes each trial from the results before it, " +
+                "so it runs in one process; shard a fixed-list tuner instead (with SetSuccessiveHalving to stop " +
+                "hopeless trials early).");
         var budgeted = Budgeted();
         IReadOnlyList<int>? rungs = null;
         if (halving is not null)
         {
             if (adaptiveTuner is not null)
-                throw new InvalidOperationException("Successive halving needs a fixed list of candidates: use it with grid, random, one-at-a-time or explicit trials.");
+                throw new InvalidOperationException("Successive halving needs a fixed list of candidates: use it " +
+                    "with grid, random, one-at-a-time or explicit trials.");
             if (budgeted.Training.MaxSteps is not int maxSteps || budgeted.Training.MaxTokens is not null
                 || budgeted.Training.MaxSeconds is not null)
-                throw new InvalidOperationException("Successive halving needs the trial budget in steps only (SetTrialBudget(steps: n)): its rungs are step counts of one schedule.");
+                throw new InvalidOperationException("Successive halving needs the trial budget in steps only " +
+                    "(SetTrialBudget(steps: n)): its rungs are step counts of one schedule.");
             rungs = halving.Rungs(maxSteps);
         }
         var trials = adaptiveTuner is null ? PlanTrials() : [];
@@ -322,7 +333,7 @@ public sealed class LowRankExperiment
             using var channel = ((IChannelProvider)ml).Start("LowRankExperiment");
             var session = new Search.TrialSession(store, budgeted, channel,
                 new Search.SessionSettings(objective, b => customRunner ?? Prepared(b).Runner, progressMonitor,
-                    monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
+                monitor, experimentBudget, modelDirectory, keepEveryModel, logDirectory));
             Search.SuccessiveHalvingSearch? halvingSearch = rungs is null ? null : new(session, halving!, rungs,
                 StaleClaimAfter);
             if (adaptiveTuner is not null) Search.AdaptiveSearch.Run(session, adaptiveTuner, space, cancellationToken);
@@ -330,7 +341,8 @@ public sealed class LowRankExperiment
             {
                 var mine = trials.Where(t => t.Index % shardCount == shardIndex).ToList();
                 Search.TrialReuse.Copy(store, mine, budgeted, Fingerprint(), reuseDirectories, channel);
-                channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, shard {shardIndex}/{shardCount} has {mine.Count}.");
+                channel.Info(MessageSensitivity.None, $"Experiment in {store.Directory}: {trials.Count} trials, " +
+                    $"shard {shardIndex}/{shardCount} has {mine.Count}.");
                 if (halvingSearch is null)
                     Search.FixedListSearch.Run(session, mine, StaleClaimAfter, cancellationToken);
                 else halvingSearch.Run(trials, mine, cancellationToken);
@@ -364,8 +376,8 @@ public sealed class LowRankExperiment
         yield return budgeted;
         var planned = tuner is not null && adaptiveTuner is null ? tuner.Trials(space)
             : space.Dimensions.SelectMany(d =>
-                d.Choices.Select(c =>
-                    (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [d.Name] = c }));
+            d.Choices.Select(c =>
+            (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [d.Name] = c }));
         foreach (var p in planned) yield return TrialParameters.Apply(budgeted, p);
     }
 

@@ -71,7 +71,8 @@ internal sealed class LineMonitor(Action<string> write) : IMonitor
     {
         TrialStatus.Completed => $"perplexity {r.Perplexity:F3}, {r.BitsPerByte:F4} bits/byte, {r.NonEmbeddingParameters:N0} non-embedding parameters, {r.TokensPerSecond:N0} tokens/s",
         TrialStatus.Paused => $"paused at step {r.Steps}: periodic validation perplexity {r.Perplexity:F3}",
-        TrialStatus.Stopped => $"stopped by successive halving at step {r.Steps} (periodic validation perplexity {r.Perplexity:F3})",
+        TrialStatus.Stopped => $"stopped by successive halving at step {r.Steps} (periodic validation " +
+            $"perplexity {r.Perplexity:F3})",
         _ => $"{r.Status} — {r.Error}",
     };
 }

@@ -46,13 +46,14 @@ public sealed class ResultStore
             var adopted = (adoptable ?? []).Where(k => !existing.ContainsKey(k) && fingerprint.ContainsKey(k)).ToList();
             var differences = Differences(existing, fingerprint, absentMeans, adoptable);
             if (differences.Count > 0)
-                throw new InvalidOperationException($"Run directory {Directory} belongs to a different experiment ({string.Join("; ", differences)}). Use a new directory, or the same experiment to resume.");
+                throw new InvalidOperationException($"Run directory {Directory} belongs to a different experiment " +
+                    $"({string.Join("; ", differences)}). Use a new directory, or the same experiment to resume.");
             if (adopted.Count > 0)
             {
                 foreach (var k in adopted) existing[k] = fingerprint[k];
                 WriteAtomically(ExperimentFile,
                     JsonSerializer.Serialize(new SortedDictionary<string, string>(existing, StringComparer.Ordinal),
-                        Json));
+                    Json));
             }
             return;
         }
@@ -77,11 +78,11 @@ public sealed class ResultStore
     internal static List<string> Differences(IReadOnlyDictionary<string, string> stored,
         IReadOnlyDictionary<string, string> fingerprint,
         IReadOnlyDictionary<string, string>? absentMeans, IReadOnlyCollection<string>? adoptable,
-            IReadOnlyCollection<string>? ignore = null)
+        IReadOnlyCollection<string>? ignore = null)
     {
         string? Stored(string k) => stored.TryGetValue(k, out var v) ? v
             : (adoptable ?? []).Contains(k) && fingerprint.ContainsKey(k) ? fingerprint[k]
-                : absentMeans?.GetValueOrDefault(k);
+            : absentMeans?.GetValueOrDefault(k);
         return [.. fingerprint.Keys.Union(stored.Keys)
             .Where(k => !(ignore ?? []).Contains(k) && fingerprint.GetValueOrDefault(k) != Stored(k))
             .Select(k => $"{k}: this run has '{fingerprint.GetValueOrDefault(k)}', the directory has '{Stored(k)}'")];
@@ -97,7 +98,9 @@ public sealed class ResultStore
             ?? throw new JsonException("it holds null"); }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{ExperimentFile} is damaged ({e.Message}), so what experiment this directory holds is unknown. Restore it (it is small text: a backup or another shard's copy), or use a new run directory.", e);
+            throw new InvalidDataException($"{ExperimentFile} is damaged ({e.Message}), so what experiment this " +
+                $"directory holds is unknown. Restore it (it is small text: a backup or another shard's copy), or " +
+                $"use a new run directory.", e);
         }
     }
 
@@ -151,7 +154,8 @@ public sealed class ResultStore
                 : name;
             if (!TrialKey.IsFileId(record.Id) || record.Id != expected)
             {
-                why = $"its Id '{Truncate(record.Id)}' is not the trial id its file name gives ('{Truncate(expected)}'); a record's Id names files, so such a record is ignored";
+                why = $"its Id '{Truncate(record.Id)}' is not the trial id its file name gives " +
+                    $"('{Truncate(expected)}'); a record's Id names files, so such a record is ignored";
                 record = null;
                 return false;
             }
@@ -160,7 +164,8 @@ public sealed class ResultStore
         catch (JsonException e) { why = $"not a valid trial record ({e.Message})"; return false; }
         // A record this process may not read (permissions) or that vanished mid-read is skipped and named like a
         // damaged one: one bad file never stops a whole shard or report.
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = $"it cannot be read ({e.Message})"; return false; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = $"it cannot be read " +
+            $"({e.Message})"; return false; }
         catch (NotSupportedException e) { why = $"not a valid trial record ({e.Message})"; return false; }
     }
 
@@ -177,7 +182,7 @@ public sealed class ResultStore
         var csv = new StringBuilder();
         csv.AppendLine(string.Join(',',
             new[] { "id", "status" }.Concat(names)
-                .Concat(["total_params", "non_embedding_params", "attention_params", "mlp_params", "perplexity", "bits_per_byte", "seconds_to_threshold", "tokens_per_second", "mfu", "peak_rss_mb", "train_seconds", "steps", "error"])));
+            .Concat(["total_params", "non_embedding_params", "attention_params", "mlp_params", "perplexity", "bits_per_byte", "seconds_to_threshold", "tokens_per_second", "mfu", "peak_rss_mb", "train_seconds", "steps", "error"])));
         var ci = CultureInfo.InvariantCulture;
         foreach (var t in trials)
         {

@@ -45,7 +45,8 @@ public sealed class SearchSpace
     {
         Check(name);
         if (!(min < max) || (logScale && min <= 0))
-            throw new ArgumentException($"Parameter {name}: range [{min}, {max}] must have min < max (and min > 0 on a log scale).");
+            throw new ArgumentException($"Parameter {name}: range [{min}, {max}] must have min < max (and min > 0 on " +
+                $"a log scale).");
         dimensions.Add(new SearchDimension(name, [], min, max, logScale, integer));
         return this;
     }
@@ -63,16 +64,19 @@ public sealed class SearchSpace
                 choice.Candidates.Select(c => Convert.ToString(c, CultureInfo.InvariantCulture)!).ToArray()),
             Microsoft.ML.SearchSpace.RangeAttribute range => AddRange(option.Name,
                 Convert.ToDouble(range.Min, CultureInfo.InvariantCulture),
-                    Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
+                Convert.ToDouble(range.Max, CultureInfo.InvariantCulture),
                 range.LogBase, integer: range.Min is int),
-            _ => throw new ArgumentException($"Option '{option.Name}' has no default range ([Range] or [Choice] attribute); give its values with Add or AddRange.", nameof(name)),
+            _ => throw new ArgumentException($"Option '{option.Name}' has no default range ([Range] or [Choice] " +
+                $"attribute); give its values with Add or AddRange.", nameof(name)),
         };
     }
 
     void Check(string name)
     {
         if (!TrialParameters.IsKnown(name))
-            throw new ArgumentException($"Unknown parameter '{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}. Known: {string.Join(", ", TrialParameters.Names)}.", nameof(name));
+            throw new ArgumentException($"Unknown parameter " +
+                $"'{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}. " +
+                $"Known: {string.Join(", ", TrialParameters.Names)}.", nameof(name));
         if (dimensions.Any(d => d.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException($"Parameter {name} is already in the search space.", nameof(name));
     }

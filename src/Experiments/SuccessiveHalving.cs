@@ -30,7 +30,8 @@ public sealed record SuccessiveHalvingOptions(int MinSteps, int ReductionFactor 
                 ReductionFactor, "ReductionFactor (η) must be at least 2.");
         if (MinSteps >= maxSteps)
             throw new ArgumentOutOfRangeException(nameof(MinSteps),
-                MinSteps, $"MinSteps {MinSteps} must be below the trial budget of {maxSteps} steps, or nothing would stop early.");
+                MinSteps, $"MinSteps {MinSteps} must be below the trial budget of {maxSteps} steps, or nothing would " +
+                $"stop early.");
         var rungs = new List<int>();
         for (long r = MinSteps; r < maxSteps; r *= ReductionFactor) rungs.Add((int)r);
         rungs.Add(maxSteps);

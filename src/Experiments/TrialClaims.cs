@@ -62,7 +62,7 @@ internal sealed class TrialClaims(string directory, TimeSpan staleAfter)
     internal IReadOnlyList<(int Generation, string Path)> Generations(string id, int rung) =>
         !System.IO.Directory.Exists(Directory) ? [] :
         All().Where(c => c.Id == id && c.Rung == rung).OrderBy(c => c.Generation).Select(c => (c.Generation,
-            c.Path)).ToList();
+        c.Path)).ToList();
 
     IEnumerable<(string Id, int Rung, int Generation, string Path)> All()
     {

@@ -24,7 +24,7 @@ internal static class TrialFailure
                 case InvalidDataException or FileNotFoundException or DirectoryNotFoundException: return false;
                 case IOException: return true; // disk full, a shared filesystem gone away, …
                 case ExternalException when NativeOutOfMemory.Any(m => x.Message.Contains(m,
-                    StringComparison.OrdinalIgnoreCase)): return true;
+                StringComparison.OrdinalIgnoreCase)): return true;
             }
         }
         return false;

@@ -134,7 +134,7 @@ internal sealed class TrialRunner(MLContext ml, ITransformer? tokenizerStage, ID
     static TrialResult Failed(int index, string id, IReadOnlyDictionary<string, string> parameters,
         IDictionary<string, string> configuration, Exception e, ModelSummary? s) =>
         Base(index, id, parameters, configuration, s) with { Status = TrialStatus.Failed,
-            Error = $"{e.GetType().Name}: {e.Message}", Transient = TrialFailure.IsTransient(e) };
+        Error = $"{e.GetType().Name}: {e.Message}", Transient = TrialFailure.IsTransient(e) };
 
     static TrialResult Base(int index, string id, IReadOnlyDictionary<string, string> parameters,
         IDictionary<string, string> configuration, ModelSummary? s) => new()

@@ -37,7 +37,8 @@ public static class Tuners
     static void RequireChoices(SearchSpace space, string tuner)
     {
         if (space.Dimensions.FirstOrDefault(d => d.IsRange) is { } range)
-            throw new ArgumentException($"{tuner} needs a list of values for every parameter; '{range.Name}' is a range. Use random search, or Add values.");
+            throw new ArgumentException($"{tuner} needs a list of values for every parameter; '{range.Name}' is a " +
+                $"range. Use random search, or Add values.");
     }
 
     sealed class GridTuner : ITuner
@@ -130,7 +131,8 @@ public static partial class TrialKey
 
     /// <summary>Throws unless <paramref name="id"/> is a trial file id.</summary>
     public static string CheckFileId(string id) => IsFileId(id) ? id
-        : throw new ArgumentException($"'{id}' is not a trial id (trial-NNN-<16 hex digits>); trial ids name files in the run directory, so no other form is used.", nameof(id));
+        : throw new ArgumentException($"'{id}' is not a trial id (trial-NNN-<16 hex digits>); trial ids name files " +
+        $"in the run directory, so no other form is used.", nameof(id));
 
     [System.Text.RegularExpressions.GeneratedRegex("^trial-[0-9]{3,9}-[0-9a-f]{16}$")]
     private static partial System.Text.RegularExpressions.Regex FileIdPattern();

@@ -52,7 +52,8 @@ public sealed record GenerationOptions
         Require(TopP > 0 && TopP <= 1, nameof(TopP), TopP, "must be in (0, 1] (1 = no nucleus cut)");
         ArgumentNullException.ThrowIfNull(StopSequences, nameof(StopSequences));
         if (StopSequences.Any(string.IsNullOrEmpty))
-            throw new ArgumentException($"{nameof(StopSequences)} holds an empty string, which would stop at once; remove it.", nameof(StopSequences));
+            throw new ArgumentException($"{nameof(StopSequences)} holds an empty string, which would stop at once; " +
+                $"remove it.", nameof(StopSequences));
     }
 }
 

@@ -40,7 +40,8 @@ internal static class TextGeneration
         options.Validate();
         ArgumentNullException.ThrowIfNull(prompts);
         if (prompts.Any(p => p is null))
-            throw new ArgumentNullException(nameof(prompts), "A prompt is null; pass \"\" to generate from the start of a document.");
+            throw new ArgumentNullException(nameof(prompts), "A prompt is null; pass \"\" to generate from the start " +
+                "of a document.");
         int t = model.Config.SequenceLength;
         var rows = prompts.Select((p, i) =>
         {

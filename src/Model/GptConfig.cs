@@ -117,7 +117,8 @@ public sealed record GptConfig
         Require(SequenceLength >= 2, nameof(SequenceLength), SequenceLength, "must be at least 2");
         Require(MlpRatio is >= 1 and <= MaxMlpRatio, nameof(MlpRatio), MlpRatio, $"must be in 1 … {MaxMlpRatio}");
         Require((long)SequenceLength * HeadDim <= MaxRotaryValues, nameof(SequenceLength), SequenceLength,
-            $"times HeadDim = {HeadDim} must be at most {MaxRotaryValues:N0} (the rotary tables): a context this long cannot be trained here");
+            $"times HeadDim = {HeadDim} must be at most {MaxRotaryValues:N0} (the rotary tables): a context this " +
+            $"long cannot be trained here");
         Require(RankMultiple >= 1, nameof(RankMultiple), RankMultiple, "must be at least 1");
         Require(LogitSoftCap >= 0 && double.IsFinite(LogitSoftCap), nameof(LogitSoftCap),
             LogitSoftCap, "must be ≥ 0 (0 disables)");

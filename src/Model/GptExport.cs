@@ -88,7 +88,8 @@ public static class GptExport
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException) { beside = null; }
         if (beside is null || format != Format)
-            throw new IOException($"{besidePath} exists and was not written by an export (it has no \"format\": \"{Format}\"); an export never replaces it. Move it, or export under another name.");
+            throw new IOException($"{besidePath} exists and was not written by an export (it has no \"format\": " +
+                $"\"{Format}\"); an export never replaces it. Move it, or export under another name.");
         var same = beside.Where(kv => kv.Key is not (WeightsHashKey or WeightsFilesKey)).ToDictionary(kv => kv.Key,
             kv => kv.Value?.ToJsonString());
         var mine = config.ToDictionary(kv => kv.Key, kv => kv.Value?.ToJsonString());
@@ -96,7 +97,7 @@ public static class GptExport
             return [];   // another model: its weights are stale now
         return beside[WeightsFilesKey] is JsonObject files
             ? files.Where(kv => kv.Value is JsonValue v && v.TryGetValue(out string? _)
-                && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, kv.Key)))
+            && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, kv.Key)))
                 .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>())
             : [];
     }
@@ -128,8 +129,8 @@ public static class GptExport
                 tensors = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path)
                     .Cast<System.Collections.DictionaryEntry>()
                     .ToDictionary(e => (string)e.Key,
-                        e => e.Value as Tensor
-                            ?? throw new InvalidDataException($"{path}: entry '{e.Key}' is not a tensor."));
+                    e => e.Value as Tensor
+                    ?? throw new InvalidDataException($"{path}: entry '{e.Key}' is not a tensor."));
             }
             catch (Exception e) when (e is not InvalidDataException)
             {
@@ -139,11 +140,14 @@ public static class GptExport
         try
         {
             if (json is null)
-                throw new InvalidDataException($"{path} has no MLNet.LowRank configuration (safetensors metadata \"format\": \"{Format}\", or {Path.GetFileName(ConfigPath(path))} beside it); export models with GptExport.Save.");
+                throw new InvalidDataException($"{path} has no MLNet.LowRank configuration (safetensors metadata " +
+                    $"\"format\": \"{Format}\", or {Path.GetFileName(ConfigPath(path))} beside it); export models " +
+                    $"with GptExport.Save.");
             var config = ParseConfig(json, path);
             long claimed = ModelSummary.For(config).TotalParameters, present = tensors.Values.Sum(t => t.numel());
             if (claimed != present)
-                throw new InvalidDataException($"{path}: the configuration builds {claimed:N0} parameters; the file holds {present:N0} values.");
+                throw new InvalidDataException($"{path}: the configuration builds {claimed:N0} parameters; the file " +
+                    $"holds {present:N0} values.");
             var model = Gpt.CreateForLoading(config, device);
             try
             {
@@ -151,13 +155,17 @@ public static class GptExport
                 var missing = ours.Keys.Except(tensors.Keys).ToList();
                 var extra = tensors.Keys.Except(ours.Keys).ToList();
                 if (missing.Count > 0 || extra.Count > 0)
-                    throw new InvalidDataException($"{path}: weights do not match the configuration (missing: {string.Join(", ", missing.DefaultIfEmpty("none"))}; unexpected: {string.Join(", ", extra.DefaultIfEmpty("none"))}).");
+                    throw new InvalidDataException($"{path}: weights do not match the configuration " +
+                        $"(missing: {string.Join(", ", missing.DefaultIfEmpty("none"))}; " +
+                        $"unexpected: {string.Join(", ", extra.DefaultIfEmpty("none"))}).");
                 foreach (var (name, t) in tensors)
                 {
                     if (!t.shape.SequenceEqual(ours[name].shape))
-                        throw new InvalidDataException($"{path}: weight '{name}' is [{string.Join(", ", t.shape)}]; the configuration builds [{string.Join(", ", ours[name].shape)}].");
+                        throw new InvalidDataException($"{path}: weight '{name}' is [{string.Join(", ", t.shape)}]; " +
+                            $"the configuration builds [{string.Join(", ", ours[name].shape)}].");
                     if (!t.is_floating_point())
-                        throw new InvalidDataException($"{path}: weight '{name}' is {t.dtype}, not a floating-point type.");
+                        throw new InvalidDataException($"{path}: weight '{name}' is {t.dtype}, not a floating-point " +
+                            $"type.");
                 }
                 using var float32 = new DisposableDictionary(tensors.ToDictionary(kv => kv.Key,
                     kv => kv.Value.to(ScalarType.Float32)));
@@ -165,7 +173,8 @@ public static class GptExport
                 {
                     using var finite = t.isfinite().all();
                     if (!finite.item<bool>())
-                        throw new InvalidDataException($"{path}: weight '{name}' holds NaN or infinite values: it was saved from a diverged run, or the file is damaged.");
+                        throw new InvalidDataException($"{path}: weight '{name}' holds NaN or infinite values: it " +
+                            $"was saved from a diverged run, or the file is damaged.");
                 }
                 model.load_state_dict(float32.Tensors,
                     strict: true);   // TorchSharp's own loader: names again, then copy_
@@ -190,7 +199,8 @@ public static class GptExport
         ".safetensors" => FileKind.SafeTensors,
         ".pt" or ".pth" => FileKind.PyTorch,
         var other =>
-            throw new NotSupportedException($"'{path}': export and import take .safetensors or a PyTorch state dict (.pt, .pth), not '{other}'."),
+            throw new NotSupportedException($"'{path}': export and import take .safetensors or a PyTorch state dict " +
+            $"(.pt, .pth), not '{other}'."),
     };
 
     static string ConfigPath(string path) => Path.ChangeExtension(path, ".json");
@@ -216,7 +226,8 @@ public static class GptExport
     internal static JsonObject ConfigJson(GptConfig c)
     {
         if (!LinearVariant.BuiltIn.Contains(c.Variant))
-            throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so no other tool could rebuild the model; export supports {string.Join(", ", LinearVariant.BuiltIn.Select(v => v.Name))}.");
+            throw new NotSupportedException($"Variant '{c.Variant.Name}' is not built in, so no other tool could " +
+                $"rebuild the model; export supports {string.Join(", ", LinearVariant.BuiltIn.Select(v => v.Name))}.");
         string Group(bool lowRank) => lowRank ? c.Variant.Name : LinearVariant.Dense.Name;
         var o = new JsonObject { ["format"] = Format, ["version"] = Version };
         foreach (var field in SavedConfig.Fields.Where(f =>
@@ -239,11 +250,13 @@ public static class GptExport
             int I(string k) => o[k]!.GetValue<int>();
             string S(string k) => o[k]!.GetValue<string>();
             if (I("version") > Version)
-                throw new InvalidDataException($"{path} was exported in format version {I("version")}; this library reads {Version} and older.");
+                throw new InvalidDataException($"{path} was exported in format version {I("version")}; this library " +
+                    $"reads {Version} and older.");
             var config = new GptConfig();
             foreach (var field in SavedConfig.Fields.Where(f => f.ExportKey is not null))
                 config = field.FromJson(o[field.ExportKey!]
-                    ?? throw new InvalidDataException($"{path}: the exported configuration has no \"{field.ExportKey}\"."), config);
+                    ?? throw new InvalidDataException($"{path}: the exported configuration has no " +
+                    $"\"{field.ExportKey}\"."), config);
             int depth = config.Depth;
             GptSerializer.CheckBounds(config.VocabSize, depth, config.ModelDim, config.HeadDim, config.SequenceLength,
                 config.MlpRatio);
@@ -289,7 +302,7 @@ public static class GptExport
             // Every weights file the JSON describes by name (exports since weights_files), else the one hash it holds.
             expected = node is JsonObject m && m[WeightsFilesKey] is JsonObject files
                 ? files[Path.GetFileName(path)] is JsonValue mine && mine.TryGetValue(out string? byName) ? byName
-                    : "(not listed)"
+                : "(not listed)"
                 : node is JsonObject h && h[WeightsHashKey] is JsonValue v && v.TryGetValue(out string? e) ? e : null;
         }
         // A key written twice surfaces as ArgumentException when the object is first read; a value of the wrong kind as
@@ -300,7 +313,9 @@ public static class GptExport
         }
         if (format != Format) return null;
         if (expected is not null && expected != WeightsHash(path))
-            throw new InvalidDataException($"{Path.GetFileName(besidePath)} was written for other weights than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two exports): export the model again.");
+            throw new InvalidDataException($"{Path.GetFileName(besidePath)} was written for other weights " +
+                $"than {Path.GetFileName(path)} (an export interrupted between its two files, or files of two " +
+                $"exports): export the model again.");
         return beside;
     }
 }

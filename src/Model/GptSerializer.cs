@@ -13,11 +13,12 @@ public static class GptSerializer
     {
         var c = model.Config;
         if (!c.Variant.IsNamed)
-            throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a saved model could not name it on load. Register it first: ExtensionRegistry.Register(variant).");
+            throw new NotSupportedException($"Variant '{c.Variant.Name}' is neither built in nor registered, so a " +
+                $"saved model could not name it on load. Register it first: ExtensionRegistry.Register(variant).");
         foreach (var field in SavedConfig.Fields) field.Write(w, c);
         WriteRanks(w,
             c.AttentionRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.AttentionRankAt).ToArray(),
-                c.AttentionRank?.ToString());
+            c.AttentionRank?.ToString());
         WriteRanks(w, c.MlpRank is null ? null : Enumerable.Range(0, c.Depth).Select(c.MlpRankAt).ToArray(),
             c.MlpRank?.ToString());
         w.Write(c.HeadRank is not null);
@@ -43,7 +44,9 @@ public static class GptSerializer
         var config = ReadConfig(r);
         long parameters = ModelSummary.For(config).TotalParameters;
         if (parameters * sizeof(float) > availableBytes)
-            throw new InvalidDataException($"The saved configuration claims {parameters:N0} parameters ({parameters * 4.0 / (1L << 30):N2} GiB of float32 weights), but the file holds only {availableBytes:N0} bytes: it is corrupted or not a model of this library.");
+            throw new InvalidDataException($"The saved configuration claims {parameters:N0} parameters " +
+                $"({parameters * 4.0 / (1L << 30):N2} GiB of float32 weights), but the file holds " +
+                $"only {availableBytes:N0} bytes: it is corrupted or not a model of this library.");
         var model = Gpt.CreateForLoading(config, device);
         try
         {
@@ -88,7 +91,8 @@ public static class GptSerializer
         static void Bound(string option, long value, long max)
         {
             if (value < 1 || value > max)
-                throw new InvalidDataException($"The saved configuration has {option} = {value:N0}, outside 1 … {max:N0}: the file is corrupted or not a model of this library.");
+                throw new InvalidDataException($"The saved configuration has {option} = {value:N0}, outside 1 " +
+                    $"… {max:N0}: the file is corrupted or not a model of this library.");
         }
         Bound(nameof(GptConfig.VocabSize), vocab, MaxVocab);
         Bound(nameof(GptConfig.Depth), depth, MaxDepth);
@@ -102,7 +106,8 @@ public static class GptSerializer
     internal static void CheckPlausible(GptConfig c)
     {
         try { c.Validate(); }
-        catch (ArgumentException e) { throw new InvalidDataException($"The saved configuration is invalid: {e.Message}", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"The saved configuration is " +
+            $"invalid: {e.Message}", e); }
     }
 
     /// <summary>Reads the weights part of <see cref="Write"/>'s output into <paramref name="model"/>, checking names
@@ -112,13 +117,15 @@ public static class GptSerializer
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         int count = r.ReadInt32();
         if (count != parameters.Count)
-            throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration builds {parameters.Count}.");
+            throw new InvalidDataException($"The saved model has {count} weight tensors; its configuration " +
+                $"builds {parameters.Count}.");
         var seen = new HashSet<string>();
         for (int i = 0; i < count; i++)
         {
             string name = r.ReadString();
             if (!parameters.TryGetValue(name, out var p))
-                throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not build.");
+                throw new InvalidDataException($"The saved model has a weight '{name}' its configuration does not " +
+                    $"build.");
             // The count matches, so a name given twice would leave another weight at its uninitialised value.
             if (!seen.Add(name))
                 throw new InvalidDataException($"The saved model has weight '{name}' twice: the file is damaged.");
@@ -141,7 +148,8 @@ public static class GptSerializer
         string description = r.ReadString();
         int count = r.ReadInt32();
         if (count != depth || depth < 1 || depth > MaxDepth)
-            throw new InvalidDataException($"The saved configuration lists {count} per-block ranks for depth {depth}: the file is corrupted.");
+            throw new InvalidDataException($"The saved configuration lists {count} per-block ranks for " +
+                $"depth {depth}: the file is corrupted.");
         int[] ranks = Enumerable.Range(0, count).Select(_ => r.ReadInt32()).ToArray();
         // The resolved per-block ranks, so any schedule (custom ones included) comes back exactly.
         return RankSchedule.Custom((layer, _) => ranks[layer], description);

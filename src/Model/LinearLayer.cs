@@ -36,7 +36,7 @@ public sealed class DenseLinear : LinearLayer
     {
         weight = nn.Parameter(!initialize ? torch.empty(outFeatures, inFeatures)
             : zeroInit ? torch.zeros(outFeatures, inFeatures) : Initialization.DenseWeight(inFeatures, outFeatures,
-                generator));
+            generator));
         RegisterComponents();
     }
 
@@ -61,7 +61,7 @@ public class FactoredLinear : LinearLayer
     {
         var (u, v) = spec.Initialize
             ? Initialization.Factors(spec.InFeatures, spec.OutFeatures, spec.Rank, spec.Init, spec.ZeroOutput,
-                spec.Generator)
+            spec.Generator)
             : (torch.empty(spec.OutFeatures, spec.Rank), torch.empty(spec.Rank, spec.InFeatures));
         U = nn.Parameter(u);
         V = nn.Parameter(v);

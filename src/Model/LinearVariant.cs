@@ -56,7 +56,9 @@ public abstract class LinearVariant
     public static LinearVariant Parse(string name) => BuiltIn.FirstOrDefault(v => string.Equals(v.Name, name,
         StringComparison.OrdinalIgnoreCase))
         ?? ExtensionRegistry.FindVariant(name)
-        ?? throw new ArgumentException($"Unknown linear variant '{name}'. Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(ExtensionRegistry.VariantNames))}. A variant of your own must be registered first: ExtensionRegistry.Register(new YourVariant()).", nameof(name));
+        ?? throw new ArgumentException($"Unknown linear variant '{name}'. " +
+        $"Known: {string.Join(", ", BuiltIn.Select(v => v.Name).Concat(ExtensionRegistry.VariantNames))}. A variant " +
+        $"of your own must be registered first: ExtensionRegistry.Register(new YourVariant()).", nameof(name));
 
     /// <summary>True for a built-in variant, or the very variant registered under this one's name: what a saved model
     /// can name.</summary>

@@ -110,7 +110,7 @@ public sealed class ModelSummary
         int rh = config.HeadRankValue;
         return new ModelSummary(config, blocks,
             headVariant.ParameterCount(dim, config.VocabSize, rh),
-                headVariant.MatmulParameterCount(dim, config.VocabSize, rh), blockMatmul);
+            headVariant.MatmulParameterCount(dim, config.VocabSize, rh), blockMatmul);
     }
 
     static List<string> BuildWarnings(GptConfig c, IReadOnlyList<BlockSummary> blocks)

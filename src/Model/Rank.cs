@@ -41,12 +41,13 @@ public readonly record struct Rank
         }
         if (Absolute < 1 || Absolute > maxRank)
             throw new ArgumentOutOfRangeException(option, Absolute,
-                $"{option} must be between 1 and {maxRank} (min(in, out) of the layers it applies to); got {Absolute}.");
+                $"{option} must be between 1 and {maxRank} (min(in, out) of the layers it applies to); " +
+                $"got {Absolute}.");
     }
 
     public override string ToString() =>
         FractionOfMax > 0 ? FractionOfMax.ToString("0.###",
-            CultureInfo.InvariantCulture) + "×max" : Absolute.ToString(CultureInfo.InvariantCulture);
+        CultureInfo.InvariantCulture) + "×max" : Absolute.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The invariant text of a rank that <see cref="Parse"/> reads back exactly: "32" for an absolute rank, a
     /// number with a decimal point ("0.25", "1.0") for a fraction, "dense" for null (no factoring).</summary>
@@ -73,7 +74,8 @@ public readonly record struct Rank
                 out double f) && double.IsFinite(f)) return Fraction(f);
         }
         else if (int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r)) return Of(r);
-        throw new FormatException($"'{text}' is not a rank: give an integer (32), a fraction of the layer's largest rank with a decimal point (0.25, 1.0), or dense.");
+        throw new FormatException($"'{text}' is not a rank: give an integer (32), a fraction of the layer's largest " +
+            $"rank with a decimal point (0.25, 1.0), or dense.");
     }
 
     /// <summary>"dense" or "full" (any case): no factoring.</summary>

@@ -76,11 +76,13 @@ public abstract class RankSchedule
             case "step":
                 return values.Length is 2 or 3 ? Step(values[0], values[1],
                     values.Length == 3 ? values[2] : 0.5)
-                        : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
+                    : throw Bad(text, "Step takes two or three numbers: Step:first:last[:split]");
         }
         if (ExtensionRegistry.FindRankSchedule(kind) is { } create)
             return new RegisteredSchedule(kind, values, create(values));
-        throw Bad(text, $"unknown kind '{kind}'. Known: {string.Join(", ", BuiltInKinds.Concat(ExtensionRegistry.RankScheduleKinds))}; register your own with ExtensionRegistry.RegisterRankSchedule");
+        throw Bad(text, $"unknown kind '{kind}'. " +
+            $"Known: {string.Join(", ", BuiltInKinds.Concat(ExtensionRegistry.RankScheduleKinds))}; register your " +
+            $"own with ExtensionRegistry.RegisterRankSchedule");
     }
 
     /// <summary>The type whose code computes the ranks (a registered kind's own schedule type, not its
@@ -92,7 +94,8 @@ public abstract class RankSchedule
         ["Constant", "Linear", "Step", "Exponential", "NegativeQuadratic"];
 
     static FormatException Bad(string text, string why) =>
-        new($"'{text}' is not a rank schedule: {why}. A rank is an integer (32), a fraction with a decimal point (0.25), dense, or a schedule such as Linear:8:64.");
+        new($"'{text}' is not a rank schedule: {why}. A rank is an integer (32), a fraction with a decimal point " +
+        $"(0.25), dense, or a schedule such as Linear:8:64.");
 
     /// <summary>Position t = i / (L − 1) of block i, 0 for a single block.</summary>
     protected static double Position(int layer, int depth) => depth <= 1 ? 0 : (double)layer / (depth - 1);
@@ -119,7 +122,7 @@ public abstract class RankSchedule
     /// <summary>max − (max − min) · (2t − 1)²: widest in the middle, <paramref name="min"/> at both ends.</summary>
     public static RankSchedule NegativeQuadratic(double min, double max) =>
         new InterpolatedSchedule("NegativeQuadratic", min,
-            max, (lo, hi, t) => hi - (hi - lo) * (2 * t - 1) * (2 * t - 1));
+        max, (lo, hi, t) => hi - (hi - lo) * (2 * t - 1) * (2 * t - 1));
 
     /// <summary>Any function of (block, depth) → rank; the result is rounded and clamped like every
     /// schedule's.</summary>

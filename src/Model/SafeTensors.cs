@@ -19,7 +19,7 @@ public static class SafeTensors
 
     static readonly (string Code, ScalarType Type, int Size)[] Types =
         [("F32", ScalarType.Float32, 4), ("F64", ScalarType.Float64, 8), ("F16", ScalarType.Float16, 2), ("BF16",
-            ScalarType.BFloat16, 2), ("I64", ScalarType.Int64, 8)];
+        ScalarType.BFloat16, 2), ("I64", ScalarType.Int64, 8)];
 
     /// <summary>The element types this reader and writer take.</summary>
     public static IReadOnlyList<ScalarType> SupportedTypes => Types.Select(t => t.Type).ToArray();
@@ -31,10 +31,12 @@ public static class SafeTensors
         Runtime.TorchRuntime.EnsureInitialized();
         byte[] raw = File.ReadAllBytes(path);
         if (raw.Length < 8)
-            throw new InvalidDataException($"{path} is not a safetensors file: {raw.Length} bytes, fewer than the 8-byte header length.");
+            throw new InvalidDataException($"{path} is not a safetensors file: {raw.Length} bytes, fewer than the " +
+                $"8-byte header length.");
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(raw);
         if (headerLength <= 0 || headerLength > Math.Min(MaxHeaderBytes, raw.Length - 8))
-            throw new InvalidDataException($"{path} is not a safetensors file: its header length {headerLength} does not fit the file's {raw.Length} bytes.");
+            throw new InvalidDataException($"{path} is not a safetensors file: its header length {headerLength} does " +
+                $"not fit the file's {raw.Length} bytes.");
         JsonObject header;
         try
         {
@@ -61,11 +63,13 @@ public static class SafeTensors
                     continue;
                 }
                 if (node is not JsonObject entry)
-                    throw new InvalidDataException($"{path}: tensor '{name}' is not described by an object with dtype, shape and data_offsets.");
+                    throw new InvalidDataException($"{path}: tensor '{name}' is not described by an object with " +
+                        $"dtype, shape and data_offsets.");
                 string code = Text(entry["dtype"], path, $"tensor '{name}': dtype");
                 var type = Types.FirstOrDefault(t => t.Code == code);
                 if (type.Code is null)
-                    throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader takes {string.Join(", ", Types.Select(t => t.Code))}.");
+                    throw new InvalidDataException($"{path}: tensor '{name}' has dtype {code}; this reader " +
+                        $"takes {string.Join(", ", Types.Select(t => t.Code))}.");
                 long[] shape = Integers(entry["shape"], path, $"tensor '{name}': shape");
                 long[] offsets = Integers(entry["data_offsets"], path, $"tensor '{name}': data_offsets");
                 // The element count in checked arithmetic: a forged shape whose product overflows must not wrap around
@@ -73,10 +77,13 @@ public static class SafeTensors
                 long bytesClaimed;
                 try { bytesClaimed = checked(shape.Aggregate(1L,
                     (a, b) => b < 0 ? throw new OverflowException() : a * b) * type.Size); }
-                catch (OverflowException) { throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}], whose size does not fit in 64 bits or has a negative dimension."); }
+                catch (OverflowException) { throw new InvalidDataException($"{path}: tensor '{name}' claims shape " +
+                    $"[{string.Join(", ", shape)}], whose size does not fit in 64 bits or has a negative dimension."); }
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
                     || offsets[1] - offsets[0] != bytesClaimed || offsets[1] > raw.Length - dataStart)
-                    throw new InvalidDataException($"{path}: tensor '{name}' claims shape [{string.Join(", ", shape)}] at bytes {string.Join("..", offsets)}, which the file does not hold.");
+                    throw new InvalidDataException($"{path}: tensor '{name}' claims shape " +
+                        $"[{string.Join(", ", shape)}] at bytes {string.Join("..", offsets)}, which the file does " +
+                        $"not hold.");
                 ranges.Add((offsets[0], offsets[1], name));
                 var bytes = raw.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
                 if (!BitConverter.IsLittleEndian)
@@ -91,9 +98,11 @@ public static class SafeTensors
             foreach (var (start, end, name) in ranges.OrderBy(r => r.Start).ThenBy(r => r.End))
             {
                 if (start < at)
-                    throw new InvalidDataException($"{path}: tensor '{name}' (bytes {start}..{end}) overlaps another tensor's bytes; every tensor must have its own range.");
+                    throw new InvalidDataException($"{path}: tensor '{name}' (bytes {start}..{end}) overlaps another " +
+                        $"tensor's bytes; every tensor must have its own range.");
                 if (start > at)
-                    throw new InvalidDataException($"{path}: bytes {at}..{start} of the data belong to no tensor; the format requires the ranges to cover the data without holes.");
+                    throw new InvalidDataException($"{path}: bytes {at}..{start} of the data belong to no tensor; " +
+                        $"the format requires the ranges to cover the data without holes.");
                 at = end;
             }
         }
@@ -115,7 +124,7 @@ public static class SafeTensors
             throw new InvalidDataException($"{path}: {what} is {(node is null ? "missing" : "not an array")}.");
         return array.Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x
             : throw new InvalidDataException($"{path}: {what} holds {d?.ToJsonString() ?? "null"}, not an integer."))
-                .ToArray();
+            .ToArray();
     }
 
     /// <summary>Writes <paramref name="tensors"/> (any of <see cref="SupportedTypes"/>; any device) and
@@ -134,7 +143,8 @@ public static class SafeTensors
         {
             var type = Types.FirstOrDefault(t => t.Type == tensor.dtype);
             if (type.Code is null)
-                throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors takes {string.Join(", ", Types.Select(t => t.Type))}.");
+                throw new NotSupportedException($"Tensor '{name}' is {tensor.dtype}; safetensors " +
+                    $"takes {string.Join(", ", Types.Select(t => t.Type))}.");
             using var cpu = TensorIO.ContiguousCpu(tensor);
             byte[] data = cpu.bytes.ToArray();
             header[name] = new JsonObject

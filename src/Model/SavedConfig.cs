@@ -24,7 +24,7 @@ internal static class SavedConfig
 
     sealed class Field<T>(string name, string? exportKey, Func<GptConfig, T> get, Func<GptConfig, T, GptConfig> set,
         Action<BinaryWriter, T> write, Func<BinaryReader, T> read, Func<T, JsonNode> toJson,
-            Func<JsonNode, T> fromJson) : Field(name, exportKey)
+        Func<JsonNode, T> fromJson) : Field(name, exportKey)
     {
         public override void Write(BinaryWriter w, GptConfig c) => write(w, get(c));
         public override GptConfig Read(BinaryReader r, GptConfig c) => set(c, read(r));
@@ -37,7 +37,7 @@ internal static class SavedConfig
 
     static Field Real(string name, string key, Func<GptConfig, double> get, Func<GptConfig, double, GptConfig> set) =>
         new Field<double>(name, key, get,
-            set, (w, v) => w.Write(v), r => r.ReadDouble(), v => v, n => n.GetValue<double>());
+        set, (w, v) => w.Write(v), r => r.ReadDouble(), v => v, n => n.GetValue<double>());
 
     /// <summary>Every field, in the binary format's order. The first six are the sizes checked before anything else is
     /// read (<see cref="GptSerializer.CheckBounds"/>).</summary>
@@ -51,11 +51,11 @@ internal static class SavedConfig
         Int(nameof(GptConfig.MlpRatio), "mlp_ratio", c => c.MlpRatio, (c, v) => c with { MlpRatio = v }),
         new Field<LinearVariant>(nameof(GptConfig.Variant), "variant", c => c.Variant, (c, v) => c with { Variant = v },
             (w, v) => w.Write(v.Name), r => ParseVariant(r.ReadString()), v => v.Name,
-                n => LinearVariant.Parse(n.GetValue<string>())),
+            n => LinearVariant.Parse(n.GetValue<string>())),
         // The binary format holds the enum's number, an export its name.
         new Field<FactorInit>(nameof(GptConfig.Init), "init", c => c.Init, (c, v) => c with { Init = v },
             (w, v) => w.Write((int)v), r => (FactorInit)r.ReadInt32(), v => v.ToString(),
-                n => Enum.Parse<FactorInit>(n.GetValue<string>())),
+            n => Enum.Parse<FactorInit>(n.GetValue<string>())),
         // Only the binary format: an export's per-block ranks are already rounded to it.
         Int(nameof(GptConfig.RankMultiple), null, c => c.RankMultiple, (c, v) => c with { RankMultiple = v }),
         Real(nameof(GptConfig.LogitSoftCap), "softcap", c => c.LogitSoftCap, (c, v) => c with { LogitSoftCap = v }),
@@ -74,6 +74,7 @@ internal static class SavedConfig
     {
         try { return LinearVariant.Parse(name); }
         catch (ArgumentException e) { throw ExtensionRegistry
-            .Missing($"The model uses the linear variant '{name}', which is not registered in this process. {e.Message}", e); }
+            .Missing($"The model uses the linear variant '{name}', which is not registered in this " +
+            $"process. {e.Message}", e); }
     }
 }

@@ -36,14 +36,16 @@ public static class TensorIO
             throw new InvalidDataException($"{what} claims {rank} dimensions: the file is damaged.");
         long[] shape = Enumerable.Range(0, rank).Select(_ => r.ReadInt64()).ToArray();
         if (!shape.SequenceEqual(target.shape))
-            throw new InvalidDataException($"{what} is saved as [{string.Join(", ", shape)}]; expected [{string.Join(", ", target.shape)}].");
+            throw new InvalidDataException($"{what} is saved as [{string.Join(", ", shape)}]; expected " +
+                $"[{string.Join(", ", target.shape)}].");
         int n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
         byte[] bytes = r.ReadBytes(n * sizeof(float));
         if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException($"{what} is cut short.");
         var floats = MemoryMarshal.Cast<byte, float>(bytes);
         for (int i = 0; i < floats.Length; i++)
             if (!float.IsFinite(floats[i]))
-                throw new InvalidDataException($"{what} holds {floats[i]} at element {i:N0}: it was saved from a diverged run, or the file is damaged.");
+                throw new InvalidDataException($"{what} holds {floats[i]} at element {i:N0}: it was saved from a " +
+                    $"diverged run, or the file is damaged.");
         using var values = torch.tensor(floats.ToArray(), shape);
         using var noGrad = torch.no_grad();
         target.copy_(values);

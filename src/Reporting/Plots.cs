@@ -33,7 +33,7 @@ public static class Plots
         }
         LossCurves(drawn.Select(t => (t.Index, Label(t),
             (IReadOnlyList<(double Seconds, double Train, double? Validation)>)t.LossCurve.Select(p => (p.TrainSeconds,
-                p.TrainLoss, p.ValidationLoss)).ToList())).ToList(),
+            p.TrainLoss, p.ValidationLoss)).ToList())).ToList(),
             title, path);
     }
 
@@ -42,8 +42,8 @@ public static class Plots
     public static void LossVsTime(IReadOnlyList<(string Name, IReadOnlyList<StepRecord> History)> models,
         string path) =>
         LossCurves(models.Select((m, i) => (i, m.Name,
-            (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds,
-                h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
+        (IReadOnlyList<(double Seconds, double Train, double? Validation)>)m.History.Select(h => (h.TrainSeconds,
+        h.TrainLoss, h.ValidationLoss)).ToList())).ToList(),
             "Loss against training wall-clock", path);
 
     static void LossCurves(IReadOnlyList<(int Colour, string Name, IReadOnlyList<(double Seconds, double Train, double? Validation)> Points)> curves, string title, string path)
@@ -74,7 +74,8 @@ public static class Plots
         }
         LogAxis(plot.Axes.Bottom);
         Finish(plot,
-            title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation loss", "loss (nats/token)", path);
+            title, "training seconds (log scale); lines: training loss, smoothed (raw faint); diamonds: validation " +
+            "loss", "loss (nats/token)", path);
     }
 
     /// <summary>An exponential moving average with a window of about a twentieth of the curve, debiased at the
@@ -95,12 +96,12 @@ public static class Plots
     /// <summary>Stacked bars: embedding, attention, MLP, head parameters per trial.</summary>
     public static void ParameterCounts(IReadOnlyList<TrialResult> trials, string path) =>
         ParameterBars(trials.Select(t => ($"#{t.Index}", t.EmbeddingParameters, t.AttentionParameters, t.MlpParameters,
-            t.HeadParameters)).ToList(), "Parameters by group (millions)", path);
+        t.HeadParameters)).ToList(), "Parameters by group (millions)", path);
 
     /// <summary>The same bars for models outside a sweep (QuickStart's Figure 1).</summary>
     public static void ParameterCounts(IReadOnlyList<(string Name, ModelSummary Summary)> models, string path) =>
         ParameterBars(models.Select(m => (m.Name, m.Summary.EmbeddingParameters, m.Summary.AttentionParameters,
-            m.Summary.MlpParameters, m.Summary.HeadParameters)).ToList(),
+        m.Summary.MlpParameters, m.Summary.HeadParameters)).ToList(),
             "Parameters by part (millions)", path);
 
     static void ParameterBars(IReadOnlyList<(string Name, long Embedding, long Attention, long Mlp, long Head)> rows,
@@ -159,7 +160,8 @@ public static class Plots
                 label.LabelOffsetY = i % 2 == 0 ? -18 : 4; // alternate above and below, so neighbours do not collide
             }
         }
-        Finish(plot, "Pareto frontier: parameters against perplexity", "non-embedding parameters (M)", "validation perplexity", path);
+        Finish(plot, "Pareto frontier: parameters against perplexity", "non-embedding parameters (M)", "validation " +
+            "perplexity", path);
     }
 
     /// <summary>Perplexity against the value of <paramref name="parameter"/> (a rank, or any numeric option such as a
@@ -170,7 +172,7 @@ public static class Plots
         var plot = new Plot();
         var groups = trials.Where(t => t.Perplexity is not null && t.Parameters.ContainsKey(parameter))
             .GroupBy(t => TrialKey.Of(t.Parameters.Where(p => p.Key != parameter).ToDictionary(p => p.Key,
-                p => p.Value)));
+            p => p.Value)));
         foreach (var group in groups)
         {
             var points = group.Select(t => (X: ValueOf(t, parameter), Y: t.Perplexity!.Value))
@@ -186,7 +188,8 @@ public static class Plots
             LabelFormatter = v => Math.Pow(2, v).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture),
         };
         bool isRank = parameter is "AttentionRank" or "MlpRank";
-        Finish(plot, $"Perplexity against {parameter}", $"{parameter} (log2 scale{(isRank ? "; dense = model width" : "")})", "validation perplexity", path);
+        Finish(plot, $"Perplexity against {parameter}", $"{parameter} (log2 scale{(isRank ? "; dense = model " +
+            "width" : "")})", "validation perplexity", path);
     }
 
     /// <summary>Attention and MLP rank per block, one line per trial.</summary>

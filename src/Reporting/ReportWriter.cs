@@ -16,7 +16,8 @@ public static class ReportWriter
         var store = new ResultStore(runDirectory);
         var trials = store.ReadAll();
         if (trials.Count == 0)
-            throw new InvalidOperationException($"{store.Directory} holds no finished trials (nothing in {store.TrialsDirectory}). Run a sweep into it first.");
+            throw new InvalidOperationException($"{store.Directory} holds no finished trials (nothing " +
+                $"in {store.TrialsDirectory}). Run a sweep into it first.");
         store.WriteSummary();
         var ci = CultureInfo.InvariantCulture;
         var figures = new List<(string File, string Caption)>
@@ -35,11 +36,11 @@ public static class ReportWriter
             && (u == typeof(int) || u == typeof(long) || u == typeof(double));
         var plotted = Estimators.OptionTable.All.Where(d => d.Type == typeof(Model.RankSchedule) || Numeric(d.Type))
             .Select(d => d.Name).Where(n => !n.EndsWith("Seed",
-                StringComparison.Ordinal));   // seeds vary by design, not as a setting
+            StringComparison.Ordinal));   // seeds vary by design, not as a setting
         foreach (var name in plotted)
             if (name.EndsWith("Rank", StringComparison.Ordinal) ? trials.Any(t => t.Parameters.ContainsKey(name))
                 : trials.Select(t => t.Parameters.GetValueOrDefault(name)).Where(v =>
-                    v is not null).Distinct().Count() > 1)
+                v is not null).Distinct().Count() > 1)
             {
                 string file = $"perplexity_vs_{name.ToLowerInvariant()}.png";
                 Plots.PerplexityVs(trials, name, Path.Combine(store.Directory, file));
@@ -68,7 +69,8 @@ public static class ReportWriter
         sb.AppendLine();
         var names = trials.SelectMany(t => t.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         sb.AppendLine("| # | " + string.Join(" | ",
-            names) + " | status | non-emb. params | perplexity | bits/byte | time to threshold | tokens/s | MFU | peak RSS |");
+            names) + " | status | non-emb. params | perplexity | bits/byte | time to threshold | tokens/s | MFU | " +
+            "peak RSS |");
         sb.AppendLine("|---|" + string.Concat(names.Select(_ => "---|")) + "---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var t in done.Concat(trials.Where(t => !done.Contains(t))))
         {
@@ -90,8 +92,8 @@ public static class ReportWriter
             sb.AppendLine();
             sb.AppendLine(string.Join(", ",
                 Pareto.Frontier(timed, t => t.SecondsToThreshold!.Value,
-                    t => t.Perplexity!.Value).Select(t =>
-                        string.Create(ci, $"#{t.Index} ({t.SecondsToThreshold:F1} s, {t.Perplexity:F2})"))));
+                t => t.Perplexity!.Value).Select(t =>
+                string.Create(ci, $"#{t.Index} ({t.SecondsToThreshold:F1} s, {t.Perplexity:F2})"))));
             sb.AppendLine();
         }
         foreach (var failed in trials.Where(t => t.Status != TrialStatus.Completed))

@@ -87,7 +87,7 @@ public static class ElfVersionNeeds
 
     static int Checked(ReadOnlySpan<byte> b, long at, int size) =>
         at >= 0 && at + size <= b.Length ? (int)at
-            : throw new InvalidDataException($"ELF structure points outside the file (offset {at}).");
+        : throw new InvalidDataException($"ELF structure points outside the file (offset {at}).");
 
     static string CString(ReadOnlySpan<byte> b, long at)
     {

@@ -27,7 +27,7 @@ public sealed class Mpi
     /// OpenMPI, or srun with PMIx): OMPI_COMM_WORLD_SIZE, or PMIX_RANK, is set.</summary>
     public static bool Launched =>
         Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null
-            || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
+        || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
 
     /// <summary>The world, initialising MPI on first use. Throws with an install hint when OpenMPI is
     /// missing.</summary>
@@ -46,7 +46,9 @@ public sealed class Mpi
     {
         IntPtr handle = dlopen(Library, RTLD_NOW | RTLD_GLOBAL);
         if (handle == IntPtr.Zero)
-            throw new DllNotFoundException($"Data-parallel training needs OpenMPI's {Library}, which could not be loaded ({Marshal.PtrToStringUTF8(dlerror()) ?? "not found"}). Install it (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi3) and launch with mpirun or srun.");
+            throw new DllNotFoundException($"Data-parallel training needs OpenMPI's {Library}, which could not be " +
+                $"loaded ({Marshal.PtrToStringUTF8(dlerror()) ?? "not found"}). Install it (Debian/Ubuntu: apt-get " +
+                $"install openmpi-bin libopenmpi3) and launch with mpirun or srun.");
         IntPtr Export(string name) => NativeLibrary.GetExport(handle, name);
         comm = Export("ompi_mpi_comm_world");
         mpiFloat = Export("ompi_mpi_float");

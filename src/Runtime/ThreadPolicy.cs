@@ -51,7 +51,7 @@ public static class ThreadPolicy
 
     static int? PositiveInt(string? text) =>
         int.TryParse(text?.Split(',')[0], System.Globalization.NumberStyles.Integer,
-            System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
+        System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
 
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before libtorch is loaded
     [ModuleInitializer]

@@ -45,10 +45,13 @@ public static partial class TorchRuntime
         if (cuda && id >= 0 && id < torch.cuda.device_count()) return new torch.Device(DeviceType.CUDA, id);
         if (ml.FallbackToCpu) return torch.CPU;
         string why = !cuda
-            ? "CUDA is not available to this process (the application references the CPU build of libtorch, or the machine has no usable NVIDIA GPU)"
+            ? "CUDA is not available to this process (the application references the CPU build of libtorch, or the " +
+            "machine has no usable NVIDIA GPU)"
             : $"this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0";
         throw new InvalidOperationException(
-            $"MLContext.GpuDeviceId is {id}, but {why}. Build the application with the CUDA backend (-p:TorchBackend=cuda, which references TorchSharp-cuda-*) and run it on a GPU machine, choose an existing device, or set MLContext.FallbackToCpu = true to train on the CPU.");
+            $"MLContext.GpuDeviceId is {id}, but {why}. Build the application with the CUDA backend " +
+            $"(-p:TorchBackend=cuda, which references TorchSharp-cuda-*) and run it on a GPU machine, choose an " +
+            $"existing device, or set MLContext.FallbackToCpu = true to train on the CPU.");
     }
 
     /// <summary>What the last initialisation did: "loaded as shipped" or the versions it marked weak.</summary>
@@ -99,17 +102,20 @@ public static partial class TorchRuntime
             }
             var missing = MissingVersion().Matches(error).Select(m => m.Groups[1].Value)
                 .Where(v => v.StartsWith("GLIBCXX_", StringComparison.Ordinal) || v.StartsWith("CXXABI_",
-                    StringComparison.Ordinal))
+                StringComparison.Ordinal))
                 .Distinct().ToList();
             if (missing.Count == 0 || missing.All(weakened.Contains))
                 throw new InvalidOperationException($"TorchSharp's native library {path} does not load: {error}");
             if (IsInsideNuGetCache(path))
                 throw new InvalidOperationException(
-                    $"{path} needs {string.Join(", ", missing)} from libstdc++, which this system lacks, and it is loaded straight from the NuGet cache, which this project never edits. Run from a built output folder (dotnet build / dotnet run) so the library is copied beside the application.");
+                    $"{path} needs {string.Join(", ", missing)} from libstdc++, which this system lacks, and it is " +
+                    $"loaded straight from the NuGet cache, which this project never edits. Run from a built output " +
+                    $"folder (dotnet build / dotnet run) so the library is copied beside the application.");
             PatchAtomically(path, missing);
             weakened.AddRange(missing);
         }
-        throw new InvalidOperationException($"TorchSharp's native library {path} still does not load after marking {string.Join(", ", weakened)} weak.");
+        throw new InvalidOperationException($"TorchSharp's native library {path} still does not load after " +
+            $"marking {string.Join(", ", weakened)} weak.");
     }
 
     /// <summary>The libLibTorchSharp.so that .NET would load for this application, or null.</summary>
@@ -158,7 +164,9 @@ public static partial class TorchRuntime
         {
             File.Delete(temp);
             throw new InvalidOperationException(
-                $"{path} needs {string.Join(", ", versions)} from libstdc++, which this system lacks, and its folder is not writable to repair it ({e.Message}). Make the application folder writable once, or install a libstdc++ from GCC 13 or newer.", e);
+                $"{path} needs {string.Join(", ", versions)} from libstdc++, which this system lacks, and its folder " +
+                $"is not writable to repair it ({e.Message}). Make the application folder writable once, or install " +
+                $"a libstdc++ from GCC 13 or newer.", e);
         }
     }
 

@@ -69,14 +69,17 @@ internal static class Checkpoint
                 throw new InvalidDataException($"'{path}' is not an MLNet.LowRank checkpoint.");
             int version = r.ReadInt32();
             if (version > Version)
-                throw new InvalidDataException($"'{path}' is checkpoint format {version}; this library reads {Version}. Upgrade MLNet.LowRank.");
+                throw new InvalidDataException($"'{path}' is checkpoint format {version}; this library " +
+                    $"reads {Version}. Upgrade MLNet.LowRank.");
             string saved = r.ReadString();
             if (version == 1) fingerprint = fingerprintVersion1() ?? fingerprint;
             string? changes = acceptedChanges = null;
             if (saved != fingerprint && !(allowChangedTraining && version >= 2 && TrainingChanges(saved,
                 fingerprint) is { } c && (changes = c) is not null))
                 throw new InvalidOperationException(
-                    $"Checkpoint '{path}' was written by a different run (model, data or training options differ), so resuming would not continue it. Restore the original settings, delete the checkpoint, or set Resume = false.\n  checkpoint: {saved}\n  this run:   {fingerprint}");
+                    $"Checkpoint '{path}' was written by a different run (model, data or training options differ), " +
+                    $"so resuming would not continue it. Restore the original settings, delete the checkpoint, or " +
+                    $"set Resume = false.\n  checkpoint: {saved}\n  this run:   {fingerprint}");
             var counters = JsonSerializer.Deserialize<TrainingCounters>(r.ReadString())
                 ?? throw new InvalidDataException("empty counters");
             if (changes is not null)
@@ -85,20 +88,23 @@ internal static class Checkpoint
             GptSerializer.ReadWeights(r, model);
             int count = r.ReadInt32();
             if (count != optimizers.Count)
-                throw new InvalidDataException($"the checkpoint has {count} optimizers; this run has {optimizers.Count}.");
+                throw new InvalidDataException($"the checkpoint has {count} optimizers; this run " +
+                    $"has {optimizers.Count}.");
             foreach (var o in optimizers)
             {
                 string name = r.ReadString();
                 int tensors = r.ReadInt32();
                 if (name != o.Name || tensors != o.State.Count)
-                    throw new InvalidDataException($"the checkpoint's optimizer '{name}' ({tensors} state tensors) does not match this run's '{o.Name}' ({o.State.Count}).");
+                    throw new InvalidDataException($"the checkpoint's optimizer '{name}' ({tensors} state tensors) " +
+                        $"does not match this run's '{o.Name}' ({o.State.Count}).");
                 for (int i = 0; i < tensors; i++) TensorIO.ReadInto(r, o.State[i], $"{name} state tensor {i}");
             }
             return counters;
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or DecoderFallbackException)
         {
-            throw new InvalidDataException($"Checkpoint '{path}' is truncated or corrupted ({e.Message}). Delete it to start over.", e);
+            throw new InvalidDataException($"Checkpoint '{path}' is truncated or corrupted ({e.Message}). Delete it " +
+                $"to start over.", e);
         }
     }
 
@@ -109,7 +115,8 @@ internal static class Checkpoint
         Evaluation.IValidationEvaluator? validation)
     {
         string summary = ModelSummary.For(model.Config).ToString().ReplaceLineEndings(" ");
-        return $"{summary} | model {OptionText.Describe(model.Config)} | training {OptionText.Describe(o)} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+        return $"{summary} | model {OptionText.Describe(model.Config)} | training {OptionText.Describe(o)} | " +
+            $"train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
     /// <summary>The fingerprint version 1 wrote for this run — the training options record's own ToString of the day,
@@ -147,7 +154,8 @@ internal static class Checkpoint
         ];
         string training = "TrainingOptions { " + string.Join(", ", fields.Select(f => $"{f.Item1} = {f.Item2}")) + " }";
         string summary = ModelSummary.For(c).ToString().ReplaceLineEndings(" ");
-        return $"{summary} | variant {c.Variant.Name}, init {c.Init} | optimizer {o.Optimizer.Name} | {training} | train {Hash(train)} | validation {validation?.Identity ?? "none"}";
+        return $"{summary} | variant {c.Variant.Name}, init {c.Init} | optimizer {o.Optimizer.Name} | {training} | " +
+            $"train {Hash(train)} | validation {validation?.Identity ?? "none"}";
     }
 
     /// <summary>"Name old → new; …" when two version-2 fingerprints differ only in their training options (model and

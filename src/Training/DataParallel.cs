@@ -41,7 +41,9 @@ public sealed class DataParallel
         bool wanted = options.DataParallel ?? Mpi.Launched;
         if (!wanted) return null;
         if (options.DataParallel == true && !Mpi.Launched && !Mpi.Initialized)
-            throw new InvalidOperationException("DataParallel = true, but this process was not launched by mpirun or srun (no OMPI_COMM_WORLD_SIZE or PMIX_RANK in its environment). Launch it with mpirun -n N …, or set DataParallel to null.");
+            throw new InvalidOperationException("DataParallel = true, but this process was not launched by mpirun or " +
+                "srun (no OMPI_COMM_WORLD_SIZE or PMIX_RANK in its environment). Launch it with mpirun -n N …, or " +
+                "set DataParallel to null.");
         var world = Mpi.World;
         return world.Size > 1 ? new DataParallel(world) : null;
     }
@@ -66,7 +68,9 @@ public sealed class DataParallel
     public void CheckSameStart(Gpt model, TrainingOptions options, int batch, string dataIdentity)
     {
         if (batch % Size != 0)
-            throw new ArgumentException($"BatchSize {batch} is not divisible by the {Size} data-parallel ranks: each rank takes BatchSize/{Size} rows of every batch. Use a multiple of {Size}, or another number of ranks.");
+            throw new ArgumentException($"BatchSize {batch} is not divisible by the {Size} data-parallel ranks: each " +
+                $"rank takes BatchSize/{Size} rows of every batch. Use a multiple of {Size}, or another number of " +
+                $"ranks.");
         double weights = 0;
         using (var scope = torch.NewDisposeScope())
             foreach (var p in model.parameters())
@@ -78,9 +82,11 @@ public sealed class DataParallel
         world.AllReduceMax(high);
         world.AllReduceMax(low);
         if (high[1] != -low[1])
-            throw new InvalidOperationException($"The {Size} ranks were given different training options or data (rank {Rank}'s identity differs): every rank must run the same command on the same corpus.");
+            throw new InvalidOperationException($"The {Size} ranks were given different training options or data " +
+                $"(rank {Rank}'s identity differs): every rank must run the same command on the same corpus.");
         if (high[0] != -low[0])
-            throw new InvalidOperationException($"The {Size} ranks start from different weights (checksums {-low[0]:R} … {high[0]:R}): every rank must use the same seed and configuration.");
+            throw new InvalidOperationException($"The {Size} ranks start from different weights " +
+                $"(checksums {-low[0]:R} … {high[0]:R}): every rank must use the same seed and configuration.");
     }
 
     /// <summary>Replaces every parameter's gradient by its mean over the ranks: one flat buffer, one

@@ -21,7 +21,8 @@ public static class MachinePeak
         Runtime.TorchRuntime.EnsureInitialized();
         device ??= Runtime.TorchRuntime.Device;
         if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
-            throw new InvalidOperationException($"MFU needs the peak of the device that trains ({device}), and CUDA is not available in this process; measure on the CPU only when the CPU trains.");
+            throw new InvalidOperationException($"MFU needs the peak of the device that trains ({device}), and CUDA " +
+                $"is not available in this process; measure on the CPU only when the CPU trains.");
         string key = device.ToString();
         bool defaults = n == 1024 && seconds == 0.5;
         lock (Cached)

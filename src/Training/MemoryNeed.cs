@@ -35,7 +35,11 @@ public static class MemoryNeed
         long need = Bytes(config, training), have = available ?? Available();
         if (need > have)
             throw new ArgumentOutOfRangeException(nameof(config), need,
-                $"This run needs at least {Gib(need)} of memory ({ModelSummary.For(config).TotalParameters:N0} parameters with their gradients and optimizer state, and one micro-batch of {training.BatchSize} × {config.SequenceLength} tokens' activations); this machine has {Gib(have)}. Use a smaller ModelDim, Depth, MlpRatio or vocabulary, or a smaller BatchSize with GradientAccumulationSteps.");
+                $"This run needs at least {Gib(need)} of memory " +
+                $"({ModelSummary.For(config).TotalParameters:N0} parameters with their gradients and optimizer " +
+                $"state, and one micro-batch of {training.BatchSize} × {config.SequenceLength} tokens' activations); " +
+                $"this machine has {Gib(have)}. Use a smaller ModelDim, Depth, MlpRatio or vocabulary, or a smaller " +
+                $"BatchSize with GradientAccumulationSteps.");
     }
 
     static string Gib(long bytes) => bytes >= 1L << 40

@@ -20,7 +20,9 @@ public static class Optimizers
     public static IOptimizerFactory Parse(string name) =>
         new[] { MuonAdamW, AdamW }.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? ExtensionRegistry.FindOptimizer(name)
-        ?? throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", new[] { "MuonAdamW", "AdamW" }.Concat(ExtensionRegistry.OptimizerNames))}. Register your own with ExtensionRegistry.Register(factory).", nameof(name));
+        ?? throw new ArgumentException($"Unknown optimizer '{name}'. " +
+        $"Known: {string.Join(", ", new[] { "MuonAdamW", "AdamW" }.Concat(ExtensionRegistry.OptimizerNames))}. " +
+        $"Register your own with ExtensionRegistry.Register(factory).", nameof(name));
 
     /// <summary>The model's parameters by role.</summary>
     public static (List<Parameter> BlockMatrices, List<Parameter> BlockVectors, Parameter Embedding, List<Parameter> Head) Partition(Gpt model)

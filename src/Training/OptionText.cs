@@ -19,13 +19,13 @@ public static class OptionText
     public static IEnumerable<PropertyInfo> Declared(Type declaring) =>
         declaring.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && !p.IsDefined(typeof(RunSettingAttribute))
-                && !p.IsDefined(typeof(FromDataAttribute)));
+        && !p.IsDefined(typeof(FromDataAttribute)));
 
     /// <summary>Every option of <paramref name="instance"/> as "Name=value", in ordinal order, ";"-separated.</summary>
     public static string Describe(object instance) =>
         string.Join(";",
-            Declared(instance.GetType()).OrderBy(p => p.Name,
-                StringComparer.Ordinal).Select(p => $"{p.Name}={Codec(p).Format(p.GetValue(instance))}"));
+        Declared(instance.GetType()).OrderBy(p => p.Name,
+        StringComparer.Ordinal).Select(p => $"{p.Name}={Codec(p).Format(p.GetValue(instance))}"));
 
     /// <summary>The text form of a property's type; a type the table cannot write is an error when the table is
     /// built.</summary>
@@ -45,13 +45,14 @@ public static class OptionText
             : t == typeof(double) ? s => Finite(double.Parse(s, NumberStyles.Float, Ci))
             : t == typeof(bool) ? s => bool.Parse(s)
             : t.IsEnum ? s => Enum.IsDefined(t,
-                s.Trim()) || Enum.GetNames(t).Any(n => n.Equals(s.Trim(), StringComparison.OrdinalIgnoreCase))
+            s.Trim()) || Enum.GetNames(t).Any(n => n.Equals(s.Trim(), StringComparison.OrdinalIgnoreCase))
                 ? Enum.Parse(t, s.Trim(),
-                    ignoreCase: true)
-                        : throw new FormatException($"known values: {string.Join(", ", Enum.GetNames(t))}")
+            ignoreCase: true) : throw new FormatException($"known values: {string.Join(", ", Enum.GetNames(t))}")
             : null;
         if (parse is null)
-            throw new InvalidOperationException($"Option {p.DeclaringType!.Name}.{p.Name} has type {type.Name}, which the option table cannot write as text; give it a codec in OptionText.Codec or mark it [RunSetting].");
+            throw new InvalidOperationException($"Option {p.DeclaringType!.Name}.{p.Name} has type {type.Name}, " +
+                $"which the option table cannot write as text; give it a codec in OptionText.Codec or mark it " +
+                $"[RunSetting].");
         static string Scalar(object value) => value switch
         {
             double d => d.ToString("R", CultureInfo.InvariantCulture),
@@ -62,7 +63,7 @@ public static class OptionText
         string none = p.GetCustomAttribute<NullTextAttribute>()?.Text ?? "none";
         return (v => v is null ? none : Scalar(v),
             s => s.Trim().Equals(none, StringComparison.OrdinalIgnoreCase) || s.Trim().Equals("none",
-                StringComparison.OrdinalIgnoreCase) ? null : parse(s));
+            StringComparison.OrdinalIgnoreCase) ? null : parse(s));
     }
 
     static double Finite(double v) => double.IsFinite(v) ? v : throw new FormatException("a finite number is needed");

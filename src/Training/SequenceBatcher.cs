@@ -15,7 +15,8 @@ public sealed class SequenceBatcher
         sequences = stream.SequenceCount(sequenceLength);
         if (sequences < 1)
             throw new ArgumentException(
-                $"The training corpus has {stream.Length} tokens, fewer than one training sequence of {sequenceLength + 1}. Add text or lower SequenceLength.", nameof(stream));
+                $"The training corpus has {stream.Length} tokens, fewer than one training sequence " +
+                $"of {sequenceLength + 1}. Add text or lower SequenceLength.", nameof(stream));
         this.stream = stream;
         this.sequenceLength = sequenceLength;
         this.batchSize = batchSize;
@@ -60,7 +61,7 @@ public sealed class SequenceBatcher
         if (stream.IsMapped)
             Parallel.For(0,
                 batchSize,
-                    row => stream.CopySequence(rows[row], sequenceLength, Inputs, Targets, row * sequenceLength));
+                row => stream.CopySequence(rows[row], sequenceLength, Inputs, Targets, row * sequenceLength));
         else
             for (int row = 0; row < batchSize; row++) stream.CopySequence(rows[row], sequenceLength, Inputs, Targets,
                 row * sequenceLength);

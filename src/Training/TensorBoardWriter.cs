@@ -40,7 +40,7 @@ public sealed class TensorBoardWriter : IDisposable
     /// <summary>Adds Markdown text (TensorBoard's Text tab) at <paramref name="step"/>.</summary>
     public void Text(string tag, string markdown, long step = 0) =>
         Write(new Event { WallTime = UnixSeconds(), Step = step,
-            Summary = TorchSharp.torch.utils.tensorboard.Summary.text(tag, markdown) });
+        Summary = TorchSharp.torch.utils.tensorboard.Summary.text(tag, markdown) });
 
     /// <summary>The scalars of one training step: loss, learning-rate factor, gradient norm, tokens/s, and the
     /// validation figures when the step evaluated.</summary>

@@ -59,7 +59,8 @@ public sealed class TokenStream : IDisposable
             }
         }
         if (Length > 0 && (starts.Count == 0 || starts[0] != 0))
-            throw new InvalidDataException($"Token shards {shards[0].Path}…: the stream does not start with the BOS id {bosToken}; they were not written for this tokenizer.");
+            throw new InvalidDataException($"Token shards {shards[0].Path}…: the stream does not start with the BOS " +
+                $"id {bosToken}; they were not written for this tokenizer.");
         documentStarts = starts.ToArray();
         MaxTokenId = max;
     }
@@ -86,7 +87,8 @@ public sealed class TokenStream : IDisposable
     /// <exception cref="InvalidOperationException">The stream is on disk (token shards); use <see cref="Length"/> and
     /// <see cref="Read"/>.</exception>
     public int[] Tokens => array
-        ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as one array. Use Length and Read.");
+        ?? throw new InvalidOperationException("This token stream reads token shards on disk; it is never loaded as " +
+        "one array. Use Length and Read.");
 
     /// <summary>Tokens in the stream.</summary>
     public long Length { get; }

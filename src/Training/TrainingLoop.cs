@@ -20,18 +20,20 @@ public static class TrainingLoop
     public static TrainingResult Train(Gpt model, TokenStream train, TokenStream? validation,
         IReadOnlyList<int> bytesPerToken,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null,
-            CancellationToken cancellationToken = default,
+        CancellationToken cancellationToken = default,
         Action<StepRecord>? onStep = null)
     {
         options.Validate();
         if (bytesPerToken.Count < model.Config.VocabSize)
-            throw new ArgumentException($"bytesPerToken has {bytesPerToken.Count} entries; the vocabulary has {model.Config.VocabSize}.", nameof(bytesPerToken));
+            throw new ArgumentException($"bytesPerToken has {bytesPerToken.Count} entries; the vocabulary " +
+                $"has {model.Config.VocabSize}.", nameof(bytesPerToken));
         IValidationEvaluator? evaluator = null;
         if (validation is not null)
         {
             CheckTokens(validation, model.Config.VocabSize, "validation");
             if (validation.DocumentCount == 0)
-                throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no validation set.", nameof(validation));
+                throw new ArgumentException("The validation set has no tokens. Add held-out text, or pass no " +
+                    "validation set.", nameof(validation));
             evaluator = ValidationDocuments.FromStream(validation, bytesPerToken, options.EvalTokens,
                 minimumPrefix: model.Config.SequenceLength);
         }
@@ -53,7 +55,7 @@ public static class TrainingLoop
     /// <param name="onStep">Called after every step with its record.</param>
     public static TrainingResult Train(Gpt model, TokenStream train, IValidationEvaluator? validation,
         TrainingOptions options, IProgress<TrainingProgress>? progress = null, Action<string>? log = null,
-            CancellationToken cancellationToken = default,
+        CancellationToken cancellationToken = default,
         Action<StepRecord>? onStep = null)
     {
         options.Validate();
@@ -65,7 +67,10 @@ public static class TrainingLoop
 
         var parallel = DataParallel.For(options);
         if (parallel is not null && model.Device.type != DeviceType.CPU)
-            throw new NotSupportedException($"Data-parallel training all-reduces gradients in CPU memory through OpenMPI; this model is on {model.Device}. A multi-GPU run needs a CUDA-aware OpenMPI or NCCL, which this build does not bind: run the ranks on the CPU (MLContext without GpuDeviceId), or one process per GPU without mpirun.");
+            throw new NotSupportedException($"Data-parallel training all-reduces gradients in CPU memory through " +
+                $"OpenMPI; this model is on {model.Device}. A multi-GPU run needs a CUDA-aware OpenMPI or NCCL, " +
+                $"which this build does not bind: run the ranks on the CPU (MLContext without GpuDeviceId), or one " +
+                $"process per GPU without mpirun.");
         if (parallel is { IsRoot: false }) (progress, log, onStep) = (null, null, null);   // rank 0 alone reports
         var optimizers = options.Optimizer.Create(model, options);
         try
@@ -80,7 +85,8 @@ public static class TrainingLoop
             // next all-reduce: end the world. Stops every rank agrees on (cancellation) and refusals every rank makes
             // before step 1 (ArgumentException) end all of them anyway.
             Console.Error
-                .WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
+                .WriteLine($"lowrank: data-parallel rank {parallel.Rank} failed " +
+                $"({e.GetType().Name}: {e.Message.Split('\n')[0]}); ending every rank.");
             parallel.Abort();
             throw;
         }
@@ -92,7 +98,7 @@ public static class TrainingLoop
 
     static TrainingResult Run(Gpt model, SequenceBatcher batcher, TokenStream train, IValidationEvaluator? validation,
         TrainingOptions o, IReadOnlyList<IParameterOptimizer> optimizers, IProgress<TrainingProgress>? progress,
-            Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct,
+        Action<string>? log, Action<StepRecord>? onStep, CancellationToken ct,
         DataParallel? parallel = null)
     {
         // Data-parallel ranks evaluate nothing (rank 0 does) and write nothing.
@@ -102,7 +108,9 @@ public static class TrainingLoop
         long tokensPerStep = (long)seq * batch * o.GradientAccumulationSteps;
         long parameterCount = model.parameters().Sum(p => p.numel());
         if (optimizers.Sum(x => x.ParameterCount) != parameterCount)
-            throw new InvalidOperationException($"Optimizer factory '{o.Optimizer.Name}' covers {optimizers.Sum(x => x.ParameterCount):N0} parameter values; the model has {parameterCount:N0}.");
+            throw new InvalidOperationException($"Optimizer factory '{o.Optimizer.Name}' " +
+                $"covers {optimizers.Sum(x => x.ParameterCount):N0} parameter values; the model " +
+                $"has {parameterCount:N0}.");
         double statePerParameter = optimizers.Sum(x => x.StatePerParameter * x.ParameterCount) / parameterCount;
         long stateBytes = ModelSummary.For(config).StateBytes(statePerParameter);
         var trainingStep = new TrainingStep(model, optimizers, o);
@@ -114,22 +122,25 @@ public static class TrainingLoop
         // norm (x² = Inf, so x·rsqrt(Inf) = 0), the logits went uniform, and nothing can learn any more.
         bool Diverged(double loss, double gradNorm, int stepIndex) =>
             !double.IsFinite(loss) || loss > divergenceLimit || !double.IsFinite(gradNorm)
-                || (stepIndex >= 1 && gradNorm == 0);
+            || (stepIndex >= 1 && gradNorm == 0);
         string? fingerprint = o.CheckpointPath is null ? null : Checkpoint.Fingerprint(model, o, train, validation);
 
         var c = new TrainingCounters { PeakResidentBytes = ProcessMemory.ResidentBytes() };
         // A fresh run never overwrites a checkpoint it did not write: that file is somebody's progress.
         if (!o.Resume && o.CheckpointPath is { } existing && File.Exists(existing))
-            throw new InvalidOperationException($"Checkpoint '{existing}' already exists. Set Resume = true (CLI --resume) to continue it, or delete it or choose another path to start over.");
+            throw new InvalidOperationException($"Checkpoint '{existing}' already exists. Set Resume = true (CLI " +
+                $"--resume) to continue it, or delete it or choose another path to start over.");
         if (o.Resume && File.Exists(o.CheckpointPath))
         {
             c = Checkpoint.Read(o.CheckpointPath!,
                 fingerprint!, () => Checkpoint.FingerprintVersion1(model, o, train, validation), model, optimizers,
-                    o.ResumeWithChangedOptions, out var changes);
+                o.ResumeWithChangedOptions, out var changes);
             if (changes is not null)
-                log?.Invoke($"Resumed with changed training options ({changes}): the run is no longer one uninterrupted run.");
+                log?.Invoke($"Resumed with changed training options ({changes}): the run is no longer one " +
+                    $"uninterrupted run.");
             batcher.Restore(c.Epoch, c.Cursor);
-            log?.Invoke($"Resumed from {o.CheckpointPath} at step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
+            log?.Invoke($"Resumed from {o.CheckpointPath} at " +
+                $"step {c.Step} ({c.Tokens:N0} tokens, {c.TrainSeconds:F1} s of training).");
         }
         else log?.Invoke($"Training: batch {batch}×{seq} tokens{(o.GradientAccumulationSteps > 1 ? $" × {o.GradientAccumulationSteps} accumulated" : "")}, optimizer {o.Optimizer.Name}, budget {Budget(o)}.");
         model.train();
@@ -142,7 +153,8 @@ public static class TrainingLoop
         if (parallel is not null)
         {
             parallel.CheckSameStart(model, o, batch, train.Identity);
-            log?.Invoke($"Data-parallel over {parallel.Size} ranks: each computes {batch / parallel.Size} of every batch's {batch} sequences; gradients averaged in one all-reduce per step.");
+            log?.Invoke($"Data-parallel over {parallel.Size} ranks: each computes {batch / parallel.Size} of every " +
+                $"batch's {batch} sequences; gradients averaged in one all-reduce per step.");
         }
         bool stopAgreed = false;
 
@@ -167,7 +179,8 @@ public static class TrainingLoop
             {
                 Save();
                 string where = o.CheckpointPath is null
-                    ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
+                    ? "no checkpoint was asked for (set CheckpointPath to make runs resumable)" : $"checkpoint " +
+                    $"written to {o.CheckpointPath}; resume with Resume = true (CLI: --resume)";
                 log?.Invoke($"Interrupted after step {c.Step}: {where}.");
                 throw new OperationCanceledException($"Training interrupted after step {c.Step}: {where}.", ct);
             }
@@ -206,7 +219,7 @@ public static class TrainingLoop
             if (parallel is not null)
                 (seconds,
                     stopAgreed) = parallel.Agree(seconds,
-                        ct.IsCancellationRequested);   // same clock, same stop, every rank
+                    ct.IsCancellationRequested);   // same clock, same stop, every rank
             c.Step = ++step;
             c.Tokens += tokensPerStep;
             c.TrainSeconds += seconds;
@@ -227,7 +240,8 @@ public static class TrainingLoop
                 c.LastEval = eval;
                 if (c.Reached is null && o.ThresholdPerplexity is double threshold && eval.Perplexity <= threshold)
                     c.Reached = new ThresholdReached(c.TrainSeconds, step, c.Tokens);
-                log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
+                log?.Invoke($"step {step}: validation loss {eval.CrossEntropy:F4} nats/token, " +
+                    $"perplexity {eval.Perplexity:F3}, {eval.BitsPerByte:F4} bits/byte");
             }
             double tps = c.Tokens / Math.Max(c.TrainSeconds, 1e-9);
             var record = new StepRecord(step, c.Tokens, c.TrainSeconds, c.EvalSeconds, loss, eval?.CrossEntropy,
@@ -240,7 +254,12 @@ public static class TrainingLoop
                 status = TrainingStatus.Diverged;
                 string good = o.CheckpointPath is not null && File.Exists(o.CheckpointPath)
                     ? $" The last good checkpoint is {o.CheckpointPath} (step {lastCheckpointStep})." : "";
-                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or infinite value, an all-zero gradient of a dead network, or a loss above {divergenceLimit:F2} = ln V + DivergenceMargin {o.DivergenceMargin} or DivergenceLoss {o.DivergenceLoss}); that step was not applied, so the model is the one after step {step - 1}. Lower the learning rates (resuming from a checkpoint with other training options needs ResumeWithChangedOptions, CLI --allow-changed-options) or raise DivergenceMargin.{good}";
+                message = $"Training diverged at step {step}: loss {loss}, gradient norm {gradNorm} (a NaN or " +
+                    $"infinite value, an all-zero gradient of a dead network, or a loss above {divergenceLimit:F2} = " +
+                    $"ln V + DivergenceMargin {o.DivergenceMargin} or DivergenceLoss {o.DivergenceLoss}); that step " +
+                    $"was not applied, so the model is the one after step {step - 1}. Lower the learning rates " +
+                    $"(resuming from a checkpoint with other training options needs ResumeWithChangedOptions, CLI " +
+                    $"--allow-changed-options) or raise DivergenceMargin.{good}";
                 log?.Invoke(message);
                 break;
             }
@@ -280,8 +299,7 @@ public static class TrainingLoop
             TrainSeconds = c.TrainSeconds,
             EvalSeconds = c.EvalSeconds,
             Tokens = c.Tokens,
-            TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds
-                : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
+            TokensPerSecond = c.SteadySeconds > 0 ? c.SteadyTokens / c.SteadySeconds : c.Tokens / Math.Max(c.TrainSeconds, 1e-9),
             PeakResidentBytes = c.PeakResidentBytes,
             StateBytes = stateBytes,
             OptionChanges = c.OptionChanges,

@@ -253,7 +253,8 @@ public sealed record TrainingOptions
     /// train.</summary>
     public void ValidateFor(int sequenceLength) =>
         Require((long)BatchSize * sequenceLength <= MaxTokensPerMicroBatch, nameof(BatchSize), BatchSize,
-            $"× SequenceLength = {sequenceLength:N0} must be at most {MaxTokensPerMicroBatch:N0} tokens per micro-batch: lower BatchSize or SequenceLength, or raise GradientAccumulationSteps");
+            $"× SequenceLength = {sequenceLength:N0} must be at most {MaxTokensPerMicroBatch:N0} tokens per " +
+        $"micro-batch: lower BatchSize or SequenceLength, or raise GradientAccumulationSteps");
 
     static void Positive(double value, string option) =>
         Require(value > 0 && double.IsFinite(value), option, value, "must be a positive, finite learning rate");

@@ -29,7 +29,7 @@ public enum TrainingStatus
 /// <param name="GradientNorm">Global gradient norm before clipping.</param>
 public sealed record StepRecord(int Step, long Tokens, double TrainSeconds, double EvalSeconds, double TrainLoss,
     double? ValidationLoss, double? ValidationPerplexity, double? ValidationBitsPerByte, double LrFactor,
-        double TokensPerSecond, double GradientNorm);
+    double TokensPerSecond, double GradientNorm);
 
 /// <summary>A progress snapshot for <see cref="IProgress{T}"/>.</summary>
 /// <param name="Step">Steps done.</param>
@@ -43,7 +43,9 @@ public sealed record TrainingProgress(int Step, long Tokens, double TrainLoss, d
     double TokensPerSecond, double Fraction, TimeSpan Remaining)
 {
     public override string ToString() =>
-        $"step {Step} | {Tokens:N0} tokens | loss {TrainLoss:F4}{(ValidationLoss is { } v ? $" | val {v:F4}" : "")} | {TokensPerSecond:N0} tok/s | {Fraction:P0} | {Remaining:hh\\:mm\\:ss} left";
+        $"step {Step} | {Tokens:N0} tokens | " +
+        $"loss {TrainLoss:F4}{(ValidationLoss is { } v ? $" | val {v:F4}" : "")} | {TokensPerSecond:N0} tok/s " +
+        $"| {Fraction:P0} | {Remaining:hh\\:mm\\:ss} left";
 }
 
 /// <summary>When validation perplexity first reached the threshold.</summary>

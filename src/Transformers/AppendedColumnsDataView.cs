@@ -94,7 +94,7 @@ internal sealed class AppendedValues(DataViewRow source, IRowFunction function, 
 
     public bool IsActive(DataViewSchema.Column column) =>
         column.Index < SourceCount ? source.IsColumnActive(source.Schema[column.Index])
-            : activeOutputs[column.Index - SourceCount];
+        : activeOutputs[column.Index - SourceCount];
 
     public ValueGetter<TValue> Getter<TValue>(DataViewSchema.Column column)
     {

@@ -49,7 +49,9 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         // A tokenizer with more ids than the embedding has rows would send ids past the table to libtorch: a model file
         // whose parts disagree is damaged (or was assembled from two models), whatever it otherwise holds.
         if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new InvalidDataException($"The model's tokenizer '{tokenizer.Name}' has {tokenizer.VocabSize:N0} ids but its embedding has {model.Config.VocabSize:N0} rows: the file is damaged, or its tokenizer and weights come from different models.");
+            throw new InvalidDataException($"The model's tokenizer '{tokenizer.Name}' " +
+                $"has {tokenizer.VocabSize:N0} ids but its embedding has {model.Config.VocabSize:N0} rows: the file " +
+                $"is damaged, or its tokenizer and weights come from different models.");
         Model = model;
         Tokenizer = tokenizer;
         TokensColumnName = tokensColumnName;
@@ -103,7 +105,8 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
         Live();
         var column = SchemaChecks.RequireTokens(schema, TokensColumnName, "LowRankLm");
         SchemaChecks.RequireTokenizer(column,
-            Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline (the fitted tokenizer stage before it).");
+            Tokenizer, "this model's tokenizer", "LowRankLm", "Transform the raw text with this model's own pipeline " +
+            "(the fitted tokenizer stage before it).");
     }
 
     /// <summary>Scores one tokenized document.</summary>
@@ -137,8 +140,7 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
     /// top-k.</summary>
     public string Generate(string prompt, int maxTokens = 100, double temperature = 0.8, int topK = 40, int seed = 0) =>
         Generate(prompt,
-            new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK,
-                Seed = seed }).Text;
+        new GenerationOptions { MaxNewTokens = maxTokens, Temperature = temperature, TopK = topK, Seed = seed }).Text;
 
     /// <summary>Continues <paramref name="prompt"/> as <paramref name="options"/> say.</summary>
     public GeneratedText Generate(string prompt, GenerationOptions options) => Generate([prompt], options)[0];
@@ -221,7 +223,9 @@ public sealed class LowRankLmTransformer : ITransformer, IDisposable
 
     Gpt Live() => disposed
         ? throw new ObjectDisposedException(nameof(LowRankLmTransformer),
-            "This language model has been disposed: a PredictionEngine created with ML.NET's default ownsTransformer: true disposes its model when the engine is disposed. Create the engine with ownsTransformer: false, or load the model again.")
+            "This language model has been disposed: a PredictionEngine created with ML.NET's default " +
+        "ownsTransformer: true disposes its model when the engine is disposed. Create the engine with " +
+        "ownsTransformer: false, or load the model again.")
         : Model;
 
     sealed class ScoreFunction(LowRankLmTransformer parent) : IRowFunction

@@ -27,12 +27,13 @@ internal static partial class ModelPersistence
 
     static readonly MethodInfo? SaveBinaryStream =
         typeof(ModelSaveContext).GetMethod("SaveBinaryStream", BindingFlags.Instance | BindingFlags.NonPublic,
-            [typeof(string), typeof(Action<BinaryWriter>)]);
+        [typeof(string), typeof(Action<BinaryWriter>)]);
 
     public static void Save(ModelSaveContext ctx, string kind, Action<BinaryWriter> payload)
     {
         if (SaveBinaryStream is null)
-            throw new NotSupportedException("This Microsoft.ML version has no ModelSaveContext.SaveBinaryStream; MLNet.LowRank cannot save into it. Use the pinned Microsoft.ML 5.0.1.");
+            throw new NotSupportedException("This Microsoft.ML version has no ModelSaveContext.SaveBinaryStream; " +
+                "MLNet.LowRank cannot save into it. Use the pinned Microsoft.ML 5.0.1.");
         Action<BinaryWriter> write = w =>
         {
             w.Write(Magic);
@@ -65,18 +66,22 @@ internal static partial class ModelPersistence
             var stages = zip.Entries.Where(e => e.Name == EntryName).OrderBy(e => SortKey(e.FullName),
                 StringComparer.Ordinal).ToList();
             if (stages.Count == 0)
-                throw new InvalidDataException($"'{name}' holds no MLNet.LowRank stage: it was not saved from a pipeline with TokenizeForLanguageModel, LowRankLm or GenerateText. Load other ML.NET models with mlContext.Model.Load.");
+                throw new InvalidDataException($"'{name}' holds no MLNet.LowRank stage: it was not saved from a " +
+                    $"pipeline with TokenizeForLanguageModel, LowRankLm or GenerateText. Load other ML.NET models " +
+                    $"with mlContext.Model.Load.");
             int transforms = zip.Entries.Count(e => e.FullName.EndsWith("/Model.key",
                 StringComparison.Ordinal) && TransformDirectory().IsMatch(e.FullName));
             if (transforms > stages.Count)
-                throw new InvalidDataException($"'{name}' mixes MLNet.LowRank stages with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only MLNet.LowRank stages. Save the language-model pipeline on its own.");
+                throw new InvalidDataException($"'{name}' mixes MLNet.LowRank stages " +
+                    $"with {transforms - stages.Count} other ML.NET transform(s); LoadModel restores only " +
+                    $"MLNet.LowRank stages. Save the language-model pipeline on its own.");
             inputSchema = ReadInputSchema(zip);
             var transformers = stages.Select(e => ReadStage(e, name, device)).ToArray();
             return transformers.Length == 1 ? transformers[0] : new TransformerChain<ITransformer>(transformers);
         }
         catch (InvalidDataException e) when (e.Data
             .Contains(ExtensionRegistry.MissingRegistration)) { throw ExtensionRegistry
-                .Missing($"'{name}': {e.Message}", e); }
+            .Missing($"'{name}': {e.Message}", e); }
         catch (InvalidDataException e) when (!e.Message.Contains(name)) { throw Corrupt(name, e); }
         catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.Json.JsonException) { throw Corrupt(name, e); }
     }
@@ -93,7 +98,8 @@ internal static partial class ModelPersistence
         try { return new MLContext().Data.LoadFromBinary(new BytesSource(bytes.ToArray())).Schema; }
         catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or InvalidDataException))
         {
-            throw new InvalidDataException($"its saved input schema (the \"{SchemaEntry}\" entry) is damaged ({e.GetType().Name}: {e.Message.Split('\n')[0]})", e);
+            throw new InvalidDataException($"its saved input schema (the \"{SchemaEntry}\" entry) is damaged " +
+                $"({e.GetType().Name}: {e.Message.Split('\n')[0]})", e);
         }
     }
 
@@ -112,9 +118,13 @@ internal static partial class ModelPersistence
     static Stream Open(ZipArchiveEntry entry, long max)
     {
         if (entry.Length > max)
-            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes, more than the {max:N0} it may hold");
+            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes, more than " +
+                $"the {max:N0} it may hold");
         if (entry.Length > RatioFloor && entry.Length > MaxRatio * Math.Max(1, entry.CompressedLength))
-            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes from {entry.CompressedLength:N0} compressed ({entry.Length / Math.Max(1, entry.CompressedLength):N0}×): a model's weights never compress like that; the file is built to exhaust memory");
+            throw new InvalidDataException($"entry {entry.FullName} declares {entry.Length:N0} bytes " +
+                $"from {entry.CompressedLength:N0} compressed " +
+                $"({entry.Length / Math.Max(1, entry.CompressedLength):N0}×): a model's weights never compress like " +
+                $"that; the file is built to exhaust memory");
         return new Common.BoundedReadStream(entry.Open(), entry.Length, $"entry {entry.FullName}");
     }
 
@@ -135,7 +145,8 @@ internal static partial class ModelPersistence
             throw new InvalidDataException($"'{path}': entry {entry.FullName} is not an MLNet.LowRank stage.");
         int version = r.ReadInt32();
         if (version > FormatVersion)
-            throw new InvalidDataException($"'{path}' was saved in MLNet.LowRank model format {version}; this library reads format {FormatVersion} and older. Upgrade MLNet.LowRank to load it.");
+            throw new InvalidDataException($"'{path}' was saved in MLNet.LowRank model format {version}; this " +
+                $"library reads format {FormatVersion} and older. Upgrade MLNet.LowRank to load it.");
         string kind = r.ReadString();
         return kind switch
         {
@@ -181,5 +192,6 @@ public sealed class SavedStageMarker : CustomMappingFactory<SavedStageMarker.Row
     }
 
     public override Action<Row, Row> GetMapping() => throw new InvalidOperationException(
-        "This model contains MLNet.LowRank stages whose weights mlContext.Model.Load cannot restore. Load it with mlContext.LowRank().LoadModel(path).");
+        "This model contains MLNet.LowRank stages whose weights mlContext.Model.Load cannot restore. Load it with " +
+        "mlContext.LowRank().LoadModel(path).");
 }

@@ -10,7 +10,8 @@ internal static class SchemaChecks
     {
         var c = Require(schema, column, stage);
         if (c.Type is not TextDataViewType)
-            throw new ArgumentException($"{stage}: column '{column}' has type {c.Type}; it must be text (string). Point the stage at a text column or convert this one.", nameof(schema));
+            throw new ArgumentException($"{stage}: column '{column}' has type {c.Type}; it must be text (string). " +
+                $"Point the stage at a text column or convert this one.", nameof(schema));
         return c;
     }
 
@@ -18,7 +19,8 @@ internal static class SchemaChecks
     {
         var c = Require(schema, column, stage);
         if (c.Type is not VectorDataViewType { ItemType: var item } || item != NumberDataViewType.Int32)
-            throw new ArgumentException($"{stage}: column '{column}' has type {c.Type}; it must be a vector of Int32 token ids, as TokenizeForLanguageModel produces.", nameof(schema));
+            throw new ArgumentException($"{stage}: column '{column}' has type {c.Type}; it must be a vector of Int32 " +
+                $"token ids, as TokenizeForLanguageModel produces.", nameof(schema));
         return c;
     }
 
@@ -28,25 +30,30 @@ internal static class SchemaChecks
         string expectedRole, string stage, string fix)
     {
         if (TokenizerRegistry.Find(column) is { } made && !made.Tokenizer.SameAs(expected))
-            throw new ArgumentException($"{stage}: column '{column.Name}' was tokenized by {made.Tokenizer} [{made.Tokenizer.Fingerprint}], not by {expectedRole} {expected} [{expected.Fingerprint}]. {fix}");
+            throw new ArgumentException($"{stage}: column '{column.Name}' was tokenized " +
+                $"by {made.Tokenizer} [{made.Tokenizer.Fingerprint}], not " +
+                $"by {expectedRole} {expected} [{expected.Fingerprint}]. {fix}");
     }
 
     static DataViewSchema.Column Require(DataViewSchema schema, string column, string stage) =>
         schema.GetColumnOrNull(column) ?? throw new ArgumentException(
-            $"{stage}: the data has no column '{column}'. Its columns are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.", nameof(schema));
+            $"{stage}: the data has no column '{column}'. Its columns " +
+        $"are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.", nameof(schema));
 
     /// <summary>The same checks on a <see cref="SchemaShape"/> (pipeline schema propagation).</summary>
     public static void RequireShape(SchemaShape shape, string column, string stage, bool tokens)
     {
         var c = shape.FirstOrDefault(x => x.Name == column);
         if (c.Name is null)
-            throw new ArgumentException($"{stage}: the data has no column '{column}'. Its columns are: {string.Join(", ", shape.Select(x => $"'{x.Name}'"))}.", nameof(shape));
+            throw new ArgumentException($"{stage}: the data has no column '{column}'. Its columns " +
+                $"are: {string.Join(", ", shape.Select(x => $"'{x.Name}'"))}.", nameof(shape));
         bool ok = tokens
             ? c.Kind != SchemaShape.Column.VectorKind.Scalar && c.ItemType == NumberDataViewType.Int32
             : c.Kind == SchemaShape.Column.VectorKind.Scalar && c.ItemType is TextDataViewType;
         if (!ok)
             throw new ArgumentException(tokens
-                ? $"{stage}: column '{column}' is not a vector of Int32 token ids; produce it with TokenizeForLanguageModel."
+                ? $"{stage}: column '{column}' is not a vector of Int32 token ids; produce it with " +
+                $"TokenizeForLanguageModel."
                 : $"{stage}: column '{column}' is not a text (string) column.", nameof(shape));
     }
 
@@ -67,6 +74,7 @@ internal static class SchemaChecks
 
     internal static SchemaShape ShapeOf(DataViewSchema schema) =>
         (SchemaShape)(CreateShape
-            ?? throw new NotSupportedException("This Microsoft.ML version has no SchemaShape.Create(DataViewSchema); use the pinned Microsoft.ML 5.0.1."))
+        ?? throw new NotSupportedException("This Microsoft.ML version has no SchemaShape.Create(DataViewSchema); use " +
+        "the pinned Microsoft.ML 5.0.1."))
             .Invoke(null, [schema])!;
 }

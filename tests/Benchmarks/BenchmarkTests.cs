@@ -56,7 +56,7 @@ public class BenchmarkTests
         if (!TorchSharp.torch.cuda.is_available())
             FluentActions.Invoking(() => MachinePeak.Float32FlopsPerSecond(TorchSharp.torch.CUDA, n: 256, seconds: 0.1))
                 .Should().Throw<InvalidOperationException>()
-                    .WithMessage("*CUDA*", "no CPU figure may stand in for a GPU's peak");
+                .WithMessage("*CUDA*", "no CPU figure may stand in for a GPU's peak");
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public class BenchmarkTests
         }
         peer.Parameters.Should()
             .Be(ModelSummary
-                .For(config).TotalParameters, "the reference builds the library's shape from the same config");
+            .For(config).TotalParameters, "the reference builds the library's shape from the same config");
         new[] { peer.ForwardMs, peer.BackwardMs, peer.OptimizerMs }.Should().OnlyContain(ms => ms > 0);
         peer.TokensPerSecond.Should().BeApproximately(2 * config.SequenceLength / (peer.StepMs / 1000), 1e-6);
         peer.Threads.Should().Be(1);

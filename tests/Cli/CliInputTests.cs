@@ -103,7 +103,7 @@ public class CliInputTests
         // 35 billion parameters: once a native allocator's stack trace.
         var run =
             SweepFixture
-                .Run(dir.Path, "train", "--steps", "1", "--set", "ModelDim=16384", "HeadDim=128", "MlpRatio=64", "SequenceLength=64", "BatchSize=2");
+            .Run(dir.Path, "train", "--steps", "1", "--set", "ModelDim=16384", "HeadDim=128", "MlpRatio=64", "SequenceLength=64", "BatchSize=2");
         RefusedInOneLine(run, "This run needs at least");
         run.Output.Should().Contain("TiB of memory").And.Contain("this machine has");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
@@ -143,8 +143,8 @@ public class CliInputTests
         // 32 × 4 = 128 tokens a step: 1,280 tokens are 10 steps, with no 60-second default on top.
         var (code,
             output) = SweepFixture.Run(dir,
-                ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "1280",
-                    .. Tiny, "--eval-every", "0", "--history-csv", history]);
+            ["train", "--corpus", Path.Combine(dir, "corpus.jsonl"), "--tokens", "1280",
+            .. Tiny, "--eval-every", "0", "--history-csv", history]);
         code.Should().Be(0, output);
         File.ReadAllLines(history).Skip(1).Should().HaveCount(10);
         RefusedInOneLine(SweepFixture.Run(dir,
@@ -177,6 +177,6 @@ public class TokenizerChoiceTests
             .Be(trained.VocabSize, "the ranks file's vocabulary");
         FluentActions.Invoking(() =>
             MLNet.LowRank.Data.Tokenizers.LmTokenizer.Parse("sentencepiece")).Should().Throw<ArgumentException>()
-                .WithMessage("*tiktoken:<file>*");
+            .WithMessage("*tiktoken:<file>*");
     }
 }

@@ -19,7 +19,7 @@ public class EvalGenerateCommandTests
         {
             var (code,
                 output) = SweepFixture
-                    .Run(dir, "train", "--corpus", "corpus.jsonl", "--steps", "20", "--eval-every", "0", "--save", "model.zip",
+                .Run(dir, "train", "--corpus", "corpus.jsonl", "--steps", "20", "--eval-every", "0", "--save", "model.zip",
                 "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=4", "AttentionRank=8", "MlpRank=8");
             code.Should().Be(0, output);
             File.Exists(Path.Combine(dir, "model.zip")).Should().BeTrue();
@@ -34,7 +34,7 @@ public class EvalGenerateCommandTests
             var model = ml.LowRank().LoadModel(Path.Combine(dir, "model.zip"));
             var split =
                 ml.LowRank().Data
-                    .SplitByDocument(ml.LowRank().Data.LoadJsonl(Path.Combine(dir, "corpus.jsonl"), "text"), 0.1);
+                .SplitByDocument(ml.LowRank().Data.LoadJsonl(Path.Combine(dir, "corpus.jsonl"), "text"), 0.1);
             var metrics = ml.LowRank().Evaluate(model.Transform(split.Validation));
             double.Parse(printed.Groups[1].Value,
                 CultureInfo.InvariantCulture).Should().BeApproximately(metrics.Perplexity, 0.0006);
@@ -42,7 +42,8 @@ public class EvalGenerateCommandTests
                 CultureInfo.InvariantCulture).Should().BeApproximately(metrics.BitsPerByte, 0.00006);
 
             (code, output) = SweepFixture
-                .Run(dir, "generate", "--model", "model.zip", "--prompt", "The quick", "--max-tokens", "24", "--temperature", "0");
+                .Run(dir, "generate", "--model", "model.zip", "--prompt", "The " +
+                "quick", "--max-tokens", "24", "--temperature", "0");
             code.Should().Be(0, output);
             var lm = model.GetLanguageModel();
             output.TrimEnd('\n',
@@ -61,7 +62,7 @@ public class EvalGenerateCommandTests
 
             var sampled =
                 SweepFixture
-                    .Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5");
+                .Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5");
             SweepFixture
                 .Run(dir, "generate", "--model", "model.zip", "--prompt", "The", "--max-tokens", "24", "--seed", "5")
                 .Output.Should().Be(sampled.Output, "the same seed gives the same text");
@@ -80,7 +81,7 @@ public class EvalGenerateCommandTests
         string dir = sweep.Path;
         var (code,
             output) = SweepFixture
-                .Run(dir, "tokenize", "--input", "corpus.jsonl", "--out", "shards", "--validation-fraction", "0.2", "--shard-tokens", "1024");
+            .Run(dir, "tokenize", "--input", "corpus.jsonl", "--out", "shards", "--validation-fraction", "0.2", "--shard-tokens", "1024");
         code.Should().Be(0, output);
         (code, output) = SweepFixture
             .Run(dir, "train", "--shards", "shards", "--steps", "5", "--eval-every", "0", "--save", "model.zip",
@@ -97,7 +98,7 @@ public class EvalGenerateCommandTests
         using (var validation = ml.LowRank().Data.LoadTokenShards(Path.Combine(dir, "shards"), "validation"))
             double.Parse(onShards.Groups[1].Value,
                 CultureInfo.InvariantCulture).Should()
-                    .BeApproximately(ml.LowRank().Evaluate(lm.Transform(validation)).Perplexity, 0.0006);
+                .BeApproximately(ml.LowRank().Evaluate(lm.Transform(validation)).Perplexity, 0.0006);
 
         (code, output) = SweepFixture.Run(dir, "eval", "--model", "model.zip", "--corpus", "corpus.jsonl");
         code.Should().Be(0, output);

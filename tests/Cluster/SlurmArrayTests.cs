@@ -114,7 +114,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory("slurm-dp-");
         string cli = SweepFixture.Cli;
-        string args = "train --corpus brown --tokenizer bytes --steps 100 --eval-every 0 --validation-fraction 0 --set Depth=2 ModelDim=32 HeadDim=16 SequenceLength=32 BatchSize=8";
+        string args = "train --corpus brown --tokenizer bytes --steps 100 --eval-every 0 --validation-fraction 0 " +
+            "--set Depth=2 ModelDim=32 HeadDim=16 SequenceLength=32 BatchSize=8";
         File.WriteAllText(Path.Combine(dir.Path, "sweep.sbatch"), $"""
             #!/bin/bash
             #SBATCH --job-name=lowrank-dp
@@ -139,7 +140,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         b.Should().HaveCount(100);
         double largest = Training.DataParallelTests.Largest(a, b);
         largest.Should().BeLessThan(Training.DataParallelTests.Tolerance, "two srun tasks train the one-process run");
-        Log($"job {job}: srun --mpi=pmix, 2 data-parallel tasks, 100 steps; largest relative difference from one process {largest:E1}");
+        Log($"job {job}: srun --mpi=pmix, 2 data-parallel tasks, 100 steps; largest relative difference from one " +
+            $"process {largest:E1}");
     }
 
     /// <summary>How many trials the log says have started (0 while the file does not exist yet).</summary>
@@ -160,9 +162,9 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
     {
         var (code,
             text) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir",
-                run, "--emit-sbatch", "sweep.sbatch",
+            run, "--emit-sbatch", "sweep.sbatch",
             "--tasks",
-                tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cpus-per-task", "1", "--mem-gb", "2", "--time-per-task", "00:10:00");
+            tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cpus-per-task", "1", "--mem-gb", "2", "--time-per-task", "00:10:00");
         code.Should().Be(0, text);
     }
 
@@ -187,7 +189,8 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
         }
         var (_, state) = Shell(scratch, "squeue", ["-h", "-j", job, "-o", "%T %R"], TimeSpan.FromSeconds(30), scratch);
         Shell(scratch, "scancel", [job], TimeSpan.FromSeconds(30), scratch);
-        throw new TimeoutException($"Slurm job {job} did not finish within {JobTimeout} (state then: {state.Trim()}); cancelled it.");
+        throw new TimeoutException($"Slurm job {job} did not finish within {JobTimeout} (state " +
+            $"then: {state.Trim()}); cancelled it.");
     }
 
     static void Scontrol(string scratch, string command, params string[] args)

@@ -13,7 +13,8 @@ public class LegacyArtefactTests
     static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Legacy", name);
 
     public static string[] Texts => Enumerable.Range(0,
-        12).Select(i => $"Document {i}: the quick brown fox jumps over the lazy dog {i * 7} times, and the jury said {i % 3} things.").ToArray();
+        12).Select(i => $"Document {i}: the quick brown fox jumps over the lazy dog {i * 7} times, and the jury " +
+        $"said {i % 3} things.").ToArray();
 
     /// <summary>The options the fixtures were written with, in today's form.</summary>
     public static LowRankLmTrainer.Options Options() => new()
@@ -61,14 +62,15 @@ public class LegacyArtefactTests
         var result = ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(), Options())
             .SetDataset(split.Train, split.Validation)
             .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02", ["MlpRank"] = "Linear:4:8" },
-                new Dictionary<string, string> { ["MatrixLearningRate"] = "0.04", ["HeadRank"] = "8" }])
+            new Dictionary<string, string> { ["MatrixLearningRate"] = "0.04", ["HeadRank"] = "8" }])
             .SetTrialBudget(steps: 4).SetResultDirectory(runDir)
             .RunAsync().GetAwaiter().GetResult();
         result.Trials.Should().HaveCount(2);
         Directory.GetFiles(Path.Combine(runDir, "trials")).ToDictionary(f => f,
             File.ReadAllText).Should().Equal(before, "both trials were finished: none is trained or rewritten");
         File.ReadAllText(Path.Combine(runDir, "experiment.json")).Should()
-            .Contain("\"data.train\"", "a directory made before the data was recorded adopts this run's and records it");
+            .Contain("\"data.train\"", "a directory made before the data was recorded adopts this run's and records " +
+            "it");
 
         // The same directory with an option the old format never recorded, changed from its default, is another
         // experiment.
@@ -77,7 +79,7 @@ public class LegacyArtefactTests
         FluentActions.Invoking(() => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(),
             changed).SetDataset(split.Train, split.Validation)
                 .SetTrials([new Dictionary<string, string> { ["MatrixLearningRate"] = "0.02" }])
-                    .SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
+            .SetTrialBudget(steps: 4).SetResultDirectory(runDir).RunAsync().GetAwaiter().GetResult())
             .Should().Throw<InvalidOperationException>().WithMessage("*baseline.RopeBase*500*10000*");
     }
 }

@@ -16,7 +16,7 @@ public class ReleaseArtefactTests
 
     static string[] Texts =>
         File.ReadLines(Fixture("corpus.jsonl")).Select(l =>
-            JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToArray();
+        JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToArray();
 
     /// <summary>make.cs's options, in today's form.</summary>
     static LowRankLmTrainer.Options Options() => new()

@@ -35,7 +35,7 @@ public class CorpusTests
         var (train, valid) = DocumentSplit.ByHash(docs, 0.2);
         DocumentSplit.ByHash(docs.AsEnumerable().Reverse().ToList(),
             0.2).Validation.Select(d =>
-                d.Id).Should().Equal(valid.Select(d => d.Id), "the split depends on ids, not order");
+            d.Id).Should().Equal(valid.Select(d => d.Id), "the split depends on ids, not order");
         valid.Count.Should().BeInRange(3, 20);
         var two = DocumentSplit.ByHash(docs.Take(2).ToList(), 0.1);
         (two.Train.Count, two.Validation.Count).Should().Be((1, 1));
@@ -50,7 +50,7 @@ public class CorpusTests
         docs.Select(d => (d.Id, d.Text)).Should().Equal(("a", "first"), ("b", "second"));
         FluentActions.Invoking(() =>
             CorpusReaders.Jsonl(path)).Should().Throw<InvalidDataException>()
-                .WithMessage("*line 1: no string field 'text'*'body'*");
+            .WithMessage("*line 1: no string field 'text'*'body'*");
         File.Delete(path);
     }
 
@@ -62,7 +62,7 @@ public class CorpusTests
         File.WriteAllBytes(Path.Combine(dir, "bad.txt"), [.. Encoding.ASCII.GetBytes("abc"), 0xC3, 0x28]);
         FluentActions.Invoking(() =>
             CorpusReaders.TextFiles(dir)).Should().Throw<InvalidDataException>()
-                .WithMessage("*bad.txt: byte offset 3 is not valid UTF-8*");
+            .WithMessage("*bad.txt: byte offset 3 is not valid UTF-8*");
         File.Delete(Path.Combine(dir, "bad.txt"));
         CorpusReaders.TextFiles(Path.Combine(dir, "*.txt")).Single().Text.Should().Be("fine text");
         Directory.Delete(dir, true);

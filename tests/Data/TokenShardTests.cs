@@ -16,8 +16,8 @@ public class TokenShardTests
 {
     static IReadOnlyList<CorpusDocument> Documents(int count = 60) =>
         Enumerable.Range(0,
-            count).Select(i => new CorpusDocument($"doc-{i:D3}", "",
-                LmPipeline.Texts[i % LmPipeline.Texts.Length] + $" Copy {i}.")).ToList();
+        count).Select(i => new CorpusDocument($"doc-{i:D3}", "",
+        LmPipeline.Texts[i % LmPipeline.Texts.Length] + $" Copy {i}.")).ToList();
 
     static readonly TokenizeOptions Small = new() { ShardTokens = 2048, ValidationFraction = 0.2, ChunkDocuments = 7 };
 
@@ -168,13 +168,13 @@ public class TokenShardTests
         memoryOptions.Training = memoryOptions.Training with { EvalEvery = 4 };
         var inMemory = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Use(tokenizer))
             .Append(ml.LowRank().Trainers.LowRankLm(memoryOptions)).Fit(ml.LowRank().Data.LoadFromTexts(trainTexts))
-                .GetLanguageModel();
+            .GetLanguageModel();
         fromShards.History.Select(h => h.TrainLoss).Should().Equal(inMemory.History.Select(h => h.TrainLoss));
         fromShards.History.Select(h => h.ValidationLoss).Should().Equal(inMemory.History.Select(h => h.ValidationLoss));
         ml.LowRank().Evaluate(fromShards.Transform(validation)).Perplexity.Should().BeApproximately(
             ml.LowRank().Evaluate(inMemory.Transform(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
-                LmTokenizer.Use(tokenizer)).Fit(memoryOptions.ValidationSet)
-                    .Transform(memoryOptions.ValidationSet))).Perplexity, 1e-9);
+            LmTokenizer.Use(tokenizer)).Fit(memoryOptions.ValidationSet)
+            .Transform(memoryOptions.ValidationSet))).Perplexity, 1e-9);
         inMemory.Dispose();
         Directory.Delete(dir, true);
     }

@@ -24,7 +24,7 @@ public class TokenizerInteropTests
             lines.Should().HaveCount(trained.VocabSize - 1, "one line per token of the vocabulary, BOS excluded");
             lines.Select((l,
                 i) => l.Split(' ')[1] == i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Should()
-                    .AllSatisfy(ok => ok.Should().BeTrue());
+                .AllSatisfy(ok => ok.Should().BeTrue());
             var back = LmTokenizer.FromTiktokenFile(path, name: trained.Name);
             back.SameAs(trained).Should().BeTrue("the same ranks, name and pattern make the same tokenizer");
             back.BosId.Should().Be(trained.BosId);
@@ -96,7 +96,8 @@ public class TokenizerInteropTests
             var other = () => LmTokenizer.FromTokenizer(TiktokenTokenizer.CreateForEncoding("cl100k_base"),
                 bosId: 100257, name: "test-gpt2-external", vocabSize: 100277);
             other.Should().Throw<ArgumentException>()
-                .WithMessage("*'test-gpt2-external' is registered already with another vocabulary*choose another name*");
+                .WithMessage("*'test-gpt2-external' is registered already with another vocabulary*choose another " +
+                "name*");
             using (var again = ml.LowRank().LoadModel(path).GetLanguageModel())
                 again.Tokenizer.Should().BeSameAs(external, "the refused registration changed nothing");
             // The same vocabulary wrapped again takes the name over.

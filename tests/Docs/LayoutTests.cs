@@ -15,7 +15,7 @@ public partial class LayoutTests
         var allowed = AllowedImports(File.ReadAllText(Path.Combine(root, "docs", "design.md")));
         var folders =
             Directory.GetDirectories(src).Select(Path.GetFileName).Where(f =>
-                f is not ("obj" or "bin")).Cast<string>().ToList();
+            f is not ("obj" or "bin")).Cast<string>().ToList();
         folders.Should().BeEquivalentTo(allowed.Keys.Where(k =>
             k != "(root)"), "the table has one row per folder of src/");
 
@@ -42,14 +42,15 @@ public partial class LayoutTests
             var referenced = Using().Matches(code).Select(m => m.Groups[1].Value)
                 .Concat(Qualified().Matches(code).Select(m => m.Groups[1].Value))
                 .Concat(Short().Matches(code).Where(m =>
-                    declared.GetValueOrDefault(m.Groups[1].Value)?.Contains(m.Groups[2].Value) == true).Select(m =>
-                        m.Groups[1].Value));
+                declared.GetValueOrDefault(m.Groups[1].Value)?.Contains(m.Groups[2].Value) == true).Select(m =>
+                m.Groups[1].Value));
             foreach (var target in referenced.Distinct().Where(t => t != folder && folders.Contains(t)
                 && !allowed[folder].Contains(t)))
                 violations.Add($"{Path.GetRelativePath(root, path)} uses {target}");
         }
         violations.Should()
-            .BeEmpty("docs/design.md's layout table does not allow these imports (add the arrow to the table, with why, or remove it)");
+            .BeEmpty("docs/design.md's layout table does not allow these imports (add the arrow to the table, with " +
+            "why, or remove it)");
     }
 
     [Fact]

@@ -11,7 +11,8 @@ public class ReadmeCommandTests(ITestOutputHelper log)
 {
     static readonly string[] Prefixes =
     [
-        "dotnet run --project tools/lowrank -c Release -- ", "dotnet tools/lowrank/bin/Release/net10.0/lowrank.dll ", "dotnet $L ", "lowrank ",
+        "dotnet run --project tools/lowrank -c Release -- ", "dotnet " +
+            "tools/lowrank/bin/Release/net10.0/lowrank.dll ", "dotnet $L ", "lowrank ",
     ];
 
     /// <summary>The argument lists of README's command lines, each with where it came from.</summary>
@@ -94,7 +95,7 @@ public class ReadmeCommandTests(ITestOutputHelper log)
         var root = MLNet.LowRank.Cli.CliRoot.Create();
         var failures = examples
             .Select(e => (e.Where, Line: string.Join(' ', e.Args),
-                Errors: root.Parse(e.Args).Errors.Select(x => x.Message).ToList()))
+            Errors: root.Parse(e.Args).Errors.Select(x => x.Message).ToList()))
             .Where(e => e.Errors.Count > 0)
             .Select(e => $"{e.Where}: lowrank {e.Line}: {string.Join("; ", e.Errors)}")
             .ToList();

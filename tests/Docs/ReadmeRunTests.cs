@@ -22,7 +22,7 @@ public class ReadmeRunTests(TrainedTinyModel fixture, ITestOutputHelper log) : I
         var runnable = examples.Where(e => Runnable.Contains(e.Args[0]) || e.Args.Contains("--help")).ToList();
         runnable.Select(e =>
             e.Args[0]).Should()
-                .Contain(["generate", "export", "train", "--help"], "README shows these and the test must reach them");
+            .Contain(["generate", "export", "train", "--help"], "README shows these and the test must reach them");
 
         using var dir = new TempDirectory("readme-run-");
         string Local(string word) => Regex.IsMatch(word, @"^[\w.-]+\.(zip|safetensors|pt)$") ? Path.Combine(dir.Path,

@@ -17,7 +17,7 @@ public class ReadmeSnippetTests
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "README.md"))
                 && Directory.Exists(Path.Combine(d.FullName, "src")))
-                    return File.ReadAllText(Path.Combine(d.FullName, "README.md"));
+                return File.ReadAllText(Path.Combine(d.FullName, "README.md"));
         throw new FileNotFoundException("README.md not found above the test binaries.");
     }
 
@@ -61,14 +61,16 @@ public class ReadmeSnippetTests
             if (line == blocks[0].Line) statements.AppendLine("#line hidden").AppendLine(ReadersOwnStatements);
         }
         // A reader's `dotnet new console` project has the SDK's implicit usings.
-        const string ImplicitUsings = "global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
+        const string ImplicitUsings = "global using System; global using System.IO; global using System.Linq; global " +
+            "using System.Collections.Generic; global using System.Net.Http; global using System.Threading; global " +
+            "using System.Threading.Tasks;";
         string source = ImplicitUsings + "\n" + string.Join('\n',
             usings.Distinct()) + "\n" + statements + "\n#line default\n" + types;
         var compilation = CSharpCompilation.Create("ReadmeSnippets",
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: "README.md")],
             References(),
-                new CSharpCompilationOptions(OutputKind.ConsoleApplication,
-                    nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication,
+            nullableContextOptions: NullableContextOptions.Enable));
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         errors.Should().BeEmpty("every README block must compile as shown:\n" + string.Join("\n", errors));
         using var output = new MemoryStream();

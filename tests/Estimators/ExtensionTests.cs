@@ -88,7 +88,7 @@ public class RegistrationTests
             .Register(new MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant());   // the same type again: nothing happens
         FluentActions.Invoking(() =>
             ExtensionRegistry.Register(new Impostor())).Should().Throw<ArgumentException>()
-                .WithMessage("*'ScaledFactored' is registered already*another name*");
+            .WithMessage("*'ScaledFactored' is registered already*another name*");
         LinearVariant.Parse("ScaledFactored").Should()
             .BeOfType<MLNet.LowRank.Tests.Experiments.ScaledFactoredVariant>();
         static RankSchedule First(double[] p) => RankSchedule.Linear(p[0], p[0]);

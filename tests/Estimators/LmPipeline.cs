@@ -9,7 +9,8 @@ namespace MLNet.LowRank.Tests.Estimators;
 static class LmPipeline
 {
     public static readonly string[] Texts = Enumerable.Range(0, 24).Select(i =>
-        $"Document {i}: the quick brown fox jumps over the lazy dog {i % 5} times. Café naïve 中文 {(i % 3 == 0 ? "🚀" : "")} and so on.").ToArray();
+        $"Document {i}: the quick brown fox jumps over the lazy dog {i % 5} times. Café naïve " +
+        $"中文 {(i % 3 == 0 ? "🚀" : "")} and so on.").ToArray();
 
     public static LowRankLmTrainer.Options Options(int steps = 15) => new()
     {

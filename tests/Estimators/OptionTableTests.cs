@@ -52,10 +52,11 @@ public class OptionTableTests
             : t.IsEnum ? Enum.GetValues(t).Cast<object?>()
             : t == typeof(RankSchedule) ? Schedules()
             : t == typeof(Rank) ? [Rank.Of(1), Rank.Of(64), Rank.Fraction(1.0), Rank.Fraction(0.25),
-                Rank.Fraction(1e-5)]
+            Rank.Fraction(1e-5)]
             : t == typeof(LinearVariant) ? LinearVariant.BuiltIn
             : t == typeof(IOptimizerFactory) ? [Optimizers.MuonAdamW, Optimizers.AdamW]
-            : throw new InvalidOperationException($"no generator for {type.Name}: add one, the property test must cover every option type");
+            : throw new InvalidOperationException($"no generator for {type.Name}: add one, the property test must " +
+            $"cover every option type");
         return inner is null && t != typeof(RankSchedule) && t != typeof(Rank) ? values : values.Append(null);
     }
 
@@ -65,8 +66,8 @@ public class OptionTableTests
         null => "null",
         RankSchedule s => string.Join("|",
             new[] { (1, 64), (4, 64), (8, 64), (3,
-                16) }.Select(x => string.Join(",",
-                    Enumerable.Range(0, x.Item1).Select(i => s.ResolveAt(i, x.Item1, x.Item2))))),
+            16) }.Select(x => string.Join(",",
+                Enumerable.Range(0, x.Item1).Select(i => s.ResolveAt(i, x.Item1, x.Item2))))),
         Rank r => $"{r.Absolute}/{r.FractionOfMax:R}",
         LinearVariant v => v.Name,
         IOptimizerFactory f => f.Name,
@@ -105,7 +106,8 @@ public class OptionTableTests
                 Trains(read).Should().Be(Trains(value), $"{d.Name} = {text} must set the value it was written from");
                 if (seen.TryGetValue(text, out var other))
                     other.Should()
-                        .Be(Trains(value), $"{d.Name}: two values that train differently both describe themselves as '{text}'");
+                        .Be(Trains(value), $"{d.Name}: two values that train differently both describe themselves as " +
+                        $"'{text}'");
                 seen[text] = Trains(value);
                 cases++;
             }
@@ -126,9 +128,9 @@ public class OptionTableTests
             t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite);
         var expected =
             Settable(typeof(GptConfig)).Concat(Settable(typeof(TrainingOptions)))
-                .Concat(Settable(typeof(LowRankLmTrainer.Options)))
+            .Concat(Settable(typeof(LowRankLmTrainer.Options)))
             .Where(p => !p.IsDefined(typeof(RunSettingAttribute)) && !p.IsDefined(typeof(FromDataAttribute))
-                && p.Name is not ("Model" or "Training"))
+            && p.Name is not ("Model" or "Training"))
             .Select(p => p.Name).ToList();
         OptionTable.Names.Should().BeEquivalentTo(expected);
         expected.Should().OnlyHaveUniqueItems();
@@ -138,7 +140,7 @@ public class OptionTableTests
             TrialParameters.IsKnown(runSetting).Should().BeFalse($"{runSetting} is not what a trial is");
         FluentActions.Invoking(() =>
             TrialParameters.Set(new LowRankLmTrainer.Options(), "MatrixLearningRat", "0.1")).Should()
-                .Throw<ArgumentException>().WithMessage("*did you mean 'MatrixLearningRate'*");
+            .Throw<ArgumentException>().WithMessage("*did you mean 'MatrixLearningRate'*");
     }
 
     [Fact]
@@ -205,7 +207,7 @@ public class OptionTableTests
         options.Progress = new SynchronousProgress<TrainingProgress>(_ => { if (++reports == 2) CancelExecution(ml); });
         FluentActions.Invoking(() => LmPipeline.Build(ml,
             options: options).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))).Should()
-                .Throw<OperationCanceledException>();
+            .Throw<OperationCanceledException>();
         reports.Should().Be(2);
         File.Exists(Path.Combine(dir.Path, "c.ckpt")).Should()
             .BeTrue("cancelling writes the checkpoint, as the token does");

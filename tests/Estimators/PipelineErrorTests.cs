@@ -33,7 +33,7 @@ public class PipelineErrorTests
         var docs = ml.LowRank().Data.LoadFromTexts(["tiny"]);
         FluentActions.Invoking(() =>
             LmPipeline.Build(ml).Fit(docs)).Should().Throw<ArgumentException>()
-                .WithMessage("*fewer than one training sequence*");
+            .WithMessage("*fewer than one training sequence*");
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public class PipelineErrorTests
             pipeline.Fit(docs)).Should().Throw<ArgumentException>().WithMessage("*no column 'Body'*'Text'*");
         FluentActions.Invoking(() =>
             pipeline.GetOutputSchema(MLNet.LowRank.Transformers.SchemaChecks.ShapeOf(docs.Schema))).Should()
-                .Throw<ArgumentException>().WithMessage("*no column 'Body'*");
+            .Throw<ArgumentException>().WithMessage("*no column 'Body'*");
     }
 
     [Fact]
@@ -55,11 +55,11 @@ public class PipelineErrorTests
         var docs = ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var trainerOnText =
             ml.LowRank().Trainers
-                .LowRankLm(new MLNet.LowRank.Estimators.LowRankLmTrainer.Options { TokensColumnName = "Text",
-                    Training = new() { MaxSteps = 1 } });
+            .LowRankLm(new MLNet.LowRank.Estimators.LowRankLmTrainer.Options { TokensColumnName = "Text",
+            Training = new() { MaxSteps = 1 } });
         FluentActions.Invoking(() =>
             trainerOnText.Fit(docs)).Should().Throw<ArgumentException>()
-                .WithMessage("*column 'Text'*must be a vector of Int32*");
+            .WithMessage("*column 'Text'*must be a vector of Int32*");
         var numbers =
             ml.Data.LoadFromEnumerable(new[] { new { Text = 1f } }.Select(x => new NumberRow { Text = x.Text }));
         FluentActions.Invoking(() => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
@@ -75,7 +75,7 @@ public class PipelineErrorTests
         options.Model = options.Model with { HeadDim = 12 };
         FluentActions.Invoking(() => LmPipeline.Build(ml,
             options: options).Fit(docs)).Should().Throw<ArgumentException>()
-                .WithMessage("*HeadDim*must divide ModelDim = 32*");
+            .WithMessage("*HeadDim*must divide ModelDim = 32*");
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public class PipelineErrorTests
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         LmPipeline.Build(ml,
             options: LmPipeline.Options(steps: 2)).Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts))
-                .GetLanguageModel().Dispose();
+            .GetLanguageModel().Dispose();
         messages.Should().Contain(m => m.Contains("parameters: total")).And.Contain(m => m.Contains("step 2"));
     }
 

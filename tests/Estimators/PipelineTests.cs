@@ -156,7 +156,7 @@ public class PipelineTests
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
         FluentActions.Invoking(() =>
             ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
-                .WithMessage("*truncated or corrupted*");
+            .WithMessage("*truncated or corrupted*");
         model.GetLanguageModel().Dispose();
         File.Delete(path);
     }
@@ -172,7 +172,7 @@ public class PipelineTests
             seed: 5).Should().Be(lm.Generate("The", 15, temperature: 1, topK: 10, seed: 5));
         Enumerable.Range(0,
             5).Select(s => lm.Generate("The", 15, temperature: 1.5,
-                seed: s)).Distinct().Count().Should().BeGreaterThan(1);
+            seed: s)).Distinct().Count().Should().BeGreaterThan(1);
         lm.Dispose();
     }
 }

@@ -40,14 +40,15 @@ public class CommittedStudyRecordsTests
         string experiment = Path.Combine(dir.Path, "study", "reported", "budget-2", "experiment.json");
         File.WriteAllText(experiment,
             File.ReadAllText(experiment)
-                .Replace("\"baseline.GradientClip\": \"1\"", "\"baseline.GradientClip\": \"2\""));
+            .Replace("\"baseline.GradientClip\": \"1\"", "\"baseline.GradientClip\": \"2\""));
 
         var (code,
             output) = StudySmokeTests.Run(dir.Path, "--v3", "--report-only", "--out", "study", "--results",
-                Path.Combine(dir.Path, "results.md"));
+            Path.Combine(dir.Path, "results.md"));
         code.Should().NotBe(0);
         output.Should()
-            .Contain("budget-2: the records are not the trials this build would run (baseline.GradientClip: this run has '1', the directory has '2')");
+            .Contain("budget-2: the records are not the trials this build would run (baseline.GradientClip: this run " +
+            "has '1', the directory has '2')");
         File.Exists(Path.Combine(dir.Path, "results.md")).Should()
             .BeFalse("no page is written from records a run would redo");
     }

@@ -41,14 +41,15 @@ public class StudySmokeTests
             var (code, output) = Run(dir, "--smoke", "--out", "study", "--results", "results.md");
             code.Should().Be(0, output);
             string page = File.ReadAllText(Path.Combine(dir, "results.md"));
-            foreach (var section in new[] { "## Setup (as run)", "## Learning rates", "## The ladder", "## Paired comparisons", "## The plateau", "## Verdicts", "## What this does not show" })
+            foreach (var section in new[] { "## Setup (as run)", "## Learning rates", "## The ladder", "## Paired " +
+                "comparisons", "## The plateau", "## Verdicts", "## What this does not show" })
                 page.Should().Contain(section);
             page.Should().Contain("| `dense` |").And.Contain("| `lowrank` |").And.Contain("| `deep` |");
             page.Should()
                 .MatchRegex(@"1\. \*\*Plateau\.\*\* The main low-rank arm's fitted plateau is (lower than|higher than|not distinguishable)");
             page.Should().Contain("2. **Cost at each budget.** 1/16 ×").And
                 .Contain("3. **Depth at equal parameters.** 1/16 ×").And
-                    .Contain("4. **Controls at the middle budget.** `cola`");
+                .Contain("4. **Controls at the middle budget.** `cola`");
             page.Should().NotContain("Not judged yet");
             // The robustness checks: goodness of fit, the alternative specifications, the gap slopes and the corrected
             // verdict.
@@ -79,16 +80,19 @@ public class StudySmokeTests
             string v3 = File.ReadAllText(Path.Combine(dir, "results-v3.md"));
             v3.Should().Contain("Every phase of the plan has finished.").And
                 .MatchRegex(@"Compute: \d+ version-3 trials trained .* By the study's log .* those \d+ trials took [\d.]+ hours of wall time");
-            foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## Corrections (2026-12-07)", "## Primary: does a low-rank arm's gap to dense persist?", "### Verdicts" })
+            foreach (var section in new[] { "## Build check", "## Learning rates", "## The ladder at width 64", "## " +
+                "Corrections (2026-12-07)", "## Primary: does a low-rank arm's gap to dense persist?", "### Verdicts" })
                 v3.Should().Contain(section);
             v3.Should()
-                .MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are reused and marked");
+                .MatchRegex(@"\| `dense` \| [\d.]+ \[[\d.]+, [\d.]+\] \(2\) v2 \|", "version 2's 1/4 × records are " +
+                "reused and marked");
             v3.Should()
                 .MatchRegex(@"Robustness check \(the plan's rule\): `lowrank` − `dense` at 1/4 × with each arm at its own best joint setting is [+−-][\d.]+ .*(the same sign|the opposite sign)");
             v3.Should()
                 .MatchRegex(@"""Every low-rank arm's gap outlasts a 16 × line"" \(the plan's ""plateaus higher regardless of depth"", renamed\): (supported|not shown|not supported)\*\*");
             v3.Should()
-                .Contain("| arm | FLOPs per token ÷ `dense`'s | budget | gap at equal tokens [95 %] | gap at equal FLOPs [95 %] (seeds) |")
+                .Contain("| arm | FLOPs per token ÷ `dense`'s | budget | gap at equal tokens [95 %] | gap at equal " +
+                "FLOPs [95 %] (seeds) |")
                 .And.MatchRegex(@"\| `deep` \| 1\.\d{3} \| 1 × \|").And.Contain("Over all 8 control comparisons");
             v3.Should().Contain("## Addendum (2026-12-07): the two controls re-tuned at 2 ×").And
                 .Contain("**In progress**", "the addendum has not run yet");

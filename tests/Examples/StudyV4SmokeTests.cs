@@ -40,7 +40,7 @@ public class StudyV4SmokeTests
         var all = BrownCorpus.Load().Select(d => d with { Text = d.Text[..Math.Min(3000, d.Text.Length)] }).ToList();
         var books = all.Where(d => DocumentSplit.IsValidation(d.Id, 0.05)).Take(3)
             .Concat(all.Where(d => !DocumentSplit.IsValidation(d.Id, 0.05)).Take(45)).OrderBy(d => d.Id,
-                StringComparer.Ordinal).ToList();
+            StringComparer.Ordinal).ToList();
         var files = new Dictionary<string, string>();
         foreach (var (chunk, i) in books.Chunk(books.Count / 2 + 1).Select((c, i) => (c, i)))
         {
@@ -85,7 +85,7 @@ public class StudyV4SmokeTests
         page.Should().Contain("Every stage of the plan has finished.").And
             .Contain("## The depth question: `deep` against `dense`")
             .And.MatchRegex(@"\| 16 × \| equal FLOPs \| 2 \| [+−]\d\.\d{4} \[").And
-                .MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
+            .MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
             .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**");
         Directory.Move(Path.Combine(dir, "corpus-away"), Path.Combine(dir, "corpus"));
         var (code2, output2) = Finish(Start(dir, args));

@@ -12,7 +12,7 @@ public class V4RulesTests
 
     static PairedGap Gap(double low95, double high95, double low90, double high90) =>
         new("equal tokens", One, new Estimate((low95 + high95) / 2, low95, high95, 5),
-            new Estimate((low90 + high90) / 2, low90, high90, 5, 0.90));
+        new Estimate((low90 + high90) / 2, low90, high90, 5, 0.90));
 
     [Fact]
     public void The_quadratic_through_three_budgets_is_exact_for_a_quadratic_and_uses_only_seeds_present_at_all_three()

@@ -31,8 +31,8 @@ public class AnalysisTests
         for (int d = 1; d <= 64; d++)
             Math.Abs(ModelSummary.For(lowRank with { Depth = d }).NonEmbeddingParameters - target)
                 .Should()
-                    .BeGreaterThanOrEqualTo(Math
-                        .Abs(plan.Parameters - target), $"depth {d} must not be closer than the planned {plan.Depth}");
+                .BeGreaterThanOrEqualTo(Math
+                .Abs(plan.Parameters - target), $"depth {d} must not be closer than the planned {plan.Depth}");
         var trials = plan.Trials(new Dictionary<string, string> { ["Variant"] = "Dense" },
             new Dictionary<string, string> { ["AttentionRank"] = "32", ["MlpRank"] = "64" });
         trials[1]["Depth"].Should().Be(plan.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -71,7 +71,7 @@ public class AnalysisTests
                 for (int m = 8; m <= 128; m += 8)
                     best = Math.Min(best,
                         Math.Abs(ModelSummary.For(lowRank with { Depth = d, AttentionRank = a,
-                            MlpRank = m }).NonEmbeddingParameters - target));
+                        MlpRank = m }).NonEmbeddingParameters - target));
         Math.Abs(plan.Parameters - target).Should().Be(best);
     }
 
@@ -81,7 +81,7 @@ public class AnalysisTests
         JobArray.ResolveShard("2/5").Should().Be((2, 5));
         JobArray.ResolveShard(null,
             new Dictionary<string, string?> { ["SLURM_ARRAY_TASK_ID"] = "3", ["SLURM_ARRAY_TASK_COUNT"] = "4",
-                ["SLURM_ARRAY_TASK_MIN"] = "0" }).Should().Be((3, 4));
+            ["SLURM_ARRAY_TASK_MIN"] = "0" }).Should().Be((3, 4));
         JobArray.ResolveShard(null, new Dictionary<string, string?>()).Should().Be((0, 1));
         FluentActions.Invoking(() =>
             JobArray.ResolveShard("4/4")).Should().Throw<ArgumentException>().WithMessage("*0 ≤ i < n*");
@@ -110,7 +110,7 @@ public class AnalysisTests
             1).Should().Contain("mkdir -p '/runs/a/logs'");
         FluentActions.Invoking(() => JobArray.SbatchScript("s", 2, "true", "/runs/my run", TimeSpan.FromHours(1), 4, 1))
             .Should().Throw<ArgumentException>()
-                .WithMessage("The run directory '/runs/my run' has a space*#SBATCH --output line cannot hold*");
+            .WithMessage("The run directory '/runs/my run' has a space*#SBATCH --output line cannot hold*");
         FluentActions.Invoking(() => JobArray.SbatchScript("a b", 2, "true", "/runs/a", TimeSpan.FromHours(1), 4, 1))
             .Should().Throw<ArgumentException>().WithMessage("The job name 'a b'*");
     }

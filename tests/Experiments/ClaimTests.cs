@@ -93,7 +93,7 @@ public class ClaimTests
         lease.Dispose();
         claims.Generations("trial-002-c",
             1).Select(g => g.Path).Should().Equal([claims.PathOf("trial-002-c", 1, lease.Generation),
-                theirs], "the loser writes no release over the winner");
+            theirs], "the loser writes no release over the winner");
         claims.Active().Should().Contain(("trial-002-c", 1));
     }
 
@@ -193,8 +193,10 @@ public class ClaimTests
         TrialFailure.IsTransient(new FileNotFoundException("gone")).Should().BeFalse();
         TrialFailure.IsTransient(new InvalidDataException("corrupt")).Should().BeFalse();
         TrialFailure
-            .IsTransient(new System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:75] DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes.")).Should().BeTrue();
+            .IsTransient(new System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:75] " +
+            "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes.")).Should().BeTrue();
         TrialFailure
-            .IsTransient(new System.Runtime.InteropServices.ExternalException("shape '[2, 3]' is invalid for input of size 5")).Should().BeFalse();
+            .IsTransient(new System.Runtime.InteropServices.ExternalException("shape '[2, 3]' is invalid for input " +
+            "of size 5")).Should().BeFalse();
     }
 }

@@ -22,7 +22,7 @@ public class ExperimentSpecTests
     /// <summary>The experiment a spec configures, without data (so its identity needs no corpus).</summary>
     static LowRankExperiment Configured(ExperimentSpec spec) =>
         spec.Configure(new Microsoft.ML.MLContext(seed: 1).LowRank().CreateExperiment())
-            .SetTrialRunner(new NeverRuns());
+        .SetTrialRunner(new NeverRuns());
 
     sealed class NeverRuns : ITrialRunner
     {
@@ -101,7 +101,7 @@ public class ExperimentSpecTests
     [InlineData("""{ "trials": [ 5 ] }""", "*trials*array of trials*")]
     public void A_bad_key_or_value_is_named(string json, string message) =>
         FluentActions.Invoking(() =>
-            ExperimentSpec.Parse(json, "s.json")).Should().Throw<ArgumentException>().WithMessage($"*{message}*");
+        ExperimentSpec.Parse(json, "s.json")).Should().Throw<ArgumentException>().WithMessage($"*{message}*");
 
     [Fact]
     public void A_job_arrays_tasks_read_the_effective_spec_and_plan_the_emitting_commands_trials()
@@ -111,8 +111,8 @@ public class ExperimentSpecTests
         string[] flags = ["--param", "MatrixLearningRate=0.01,0.03", "--tuner", "grid", "--trial-steps", "7"];
         var (code,
             output) = SweepFixture.Run(dir,
-                ["sweep", "--config", "sweep.json", "--run-dir", run,
-                    .. flags, "--emit-sbatch", "job.sbatch", "--tasks", "3"]);
+            ["sweep", "--config", "sweep.json", "--run-dir", run,
+            .. flags, "--emit-sbatch", "job.sbatch", "--tasks", "3"]);
         code.Should().Be(0, output);
         string effective = Path.Combine(run, "sweep-spec.json");
         File.ReadAllText(Path.Combine(dir, "job.sbatch")).Should()
@@ -125,7 +125,7 @@ public class ExperimentSpecTests
         emitted.Should().Be(direct).And.Contain("MatrixLearningRate=0.03");
         emitted.Split('\n',
             StringSplitOptions.RemoveEmptyEntries).Should()
-                .HaveCount(3 * 3 * 2, "the grid of the config's two dimensions and the flag's");
+            .HaveCount(3 * 3 * 2, "the grid of the config's two dimensions and the flag's");
         var spec = ExperimentSpec.Load(effective);
         spec.TrialBudget!.Steps.Should().Be(7);
         spec.Baseline.Training.EvalTokens.Should().Be(1024, "the config's value, written out with every other option");

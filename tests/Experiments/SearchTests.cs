@@ -208,8 +208,8 @@ public class SearchTests
             var result = inner.Run(context, ct);
             return failures.TryGetValue(context.Settings.Parameters["MatrixLearningRate"], out bool transient)
                 ? result with { Status = TrialStatus.Failed,
-                    Error = transient ? "OutOfMemoryException: simulated" : "ArgumentException: simulated",
-                        Transient = transient, Perplexity = null, CrossEntropy = null }
+                Error = transient ? "OutOfMemoryException: simulated" : "ArgumentException: simulated",
+                    Transient = transient, Perplexity = null, CrossEntropy = null }
                 : result;
         }
     }
@@ -246,7 +246,7 @@ public class SearchTests
             steps: 100).SetTuner(AdaptiveTuners.LocalSearch(16, 4, seed: 3)).RunAsync();
         resumed.Trials.Select(t =>
             TrialKey.Of(t.Parameters)).Should().Equal(straight.Trials.Select(t =>
-                TrialKey.Of(t.Parameters)), "the tuner replays the recorded trials and proposes as before");
+            TrialKey.Of(t.Parameters)), "the tuner replays the recorded trials and proposes as before");
         first.Runs.Should().HaveCount(6);
         second.Runs.Should().HaveCount(16 - 6, "the six finished trials are not run again");
 

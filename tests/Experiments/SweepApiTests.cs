@@ -42,7 +42,7 @@ public class SweepApiTests
         results.Single(r => r.Parameters["AttentionRank"] == "4").AttentionRanks.Should().Equal(4, 4);
         results.Single(r =>
             r.Parameters["MlpRank"] == "8").NonEmbeddingParameters.Should()
-                .BeLessThan(results[0].NonEmbeddingParameters);
+            .BeLessThan(results[0].NonEmbeddingParameters);
         events.Count(e => e.Result is not null).Should().Be(5);
         // MFU = training FLOPs per token (model-spec §3) × tokens/s ÷ the measured peak of the training device.
         double peak = MLNet.LowRank.Training.MachinePeak.Float32FlopsPerSecond();
@@ -59,7 +59,8 @@ public class SweepApiTests
         var ci = System.Globalization.CultureInfo.InvariantCulture;
         var ranked = results.OrderBy(r => r.Perplexity).ToList();
         report.Should()
-            .Contain($"**Best trial:** #{ranked[0].Index} ({TrialKey.Of(ranked[0].Parameters)}): perplexity {ranked[0].Perplexity!.Value.ToString("F3", ci)}");
+            .Contain($"**Best trial:** #{ranked[0].Index} ({TrialKey.Of(ranked[0].Parameters)}): " +
+            $"perplexity {ranked[0].Perplexity!.Value.ToString("F3", ci)}");
         var rows =
             report.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| \d+ \|")).ToList();
         rows.Should().HaveCount(5);
@@ -72,7 +73,7 @@ public class SweepApiTests
         var frontier = ranked.Where(a => !ranked.Any(b => b != a
             && b.NonEmbeddingParameters <= a.NonEmbeddingParameters && b.Perplexity <= a.Perplexity
             && (b.NonEmbeddingParameters < a.NonEmbeddingParameters
-                || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
+            || b.Perplexity < a.Perplexity))).OrderBy(t => t.NonEmbeddingParameters).ToList();
         frontier.Should().NotBeEmpty();
         var frontierLine = report.Split('\n').SkipWhile(l => !l.StartsWith("## Pareto frontier (non-embedding",
             StringComparison.Ordinal)).Skip(2).First();
@@ -120,7 +121,7 @@ public class SweepApiTests
         // The same model named differently (MlpRank 8 is the baseline's value) plus one new trial.
         var results = await Experiment(ml, second, new SearchSpace())
             .SetTrials([new Dictionary<string, string> { ["MlpRank"] = "16" },
-                new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "8" }])
+            new Dictionary<string, string> { ["AttentionRank"] = "8", ["MlpRank"] = "8" }])
             .SetReuse(first)
             .RunAsync();
         results.Should().HaveCount(2);
@@ -196,18 +197,18 @@ public class SweepApiTests
             .Equal("AttentionRank=8;MlpRank=16", "AttentionRank=dense;MlpRank=16", "AttentionRank=8;MlpRank=dense", "AttentionRank=8;MlpRank=32");
         var random = Tuners.Random(4,
             seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1,
-                logScale: true).Add("MlpRank", "8", "16"));
+            logScale: true).Add("MlpRank", "8", "16"));
         random.Should().HaveCount(4);
         random.Select(TrialKey.Of).Should().Equal(Tuners.Random(4,
             seed: 3).Trials(new SearchSpace().AddRange("MatrixLearningRate", 1e-3, 1e-1,
-                logScale: true).Add("MlpRank", "8", "16")).Select(TrialKey.Of));
+            logScale: true).Add("MlpRank", "8", "16")).Select(TrialKey.Of));
         random.Select(t => double.Parse(t["MatrixLearningRate"],
             System.Globalization.CultureInfo.InvariantCulture)).Should().OnlyContain(v => v >= 1e-3 && v <= 1e-1);
         FluentActions.Invoking(() => Tuners.Grid().Trials(new SearchSpace().AddRange("MatrixLearningRate", 0.001,
             0.1))).Should().Throw<ArgumentException>().WithMessage("*is a range*");
         FluentActions.Invoking(() =>
             new SearchSpace().Add("MlpRnak", "8")).Should().Throw<ArgumentException>()
-                .WithMessage("*did you mean 'MlpRank'*");
+            .WithMessage("*did you mean 'MlpRank'*");
     }
 
     sealed class RankSpace
@@ -237,8 +238,8 @@ public class SweepApiTests
         var o = new LowRankLmTrainer.Options();
         foreach (var (name,
             value) in new[] { ("AttentionRank", "Linear:8:64"), ("MlpRank", "0.25"), ("HeadRank", "16"),
-                ("Variant", "Cola"), ("Init", "Spectral"), ("Optimizer", "AdamW"), ("MatrixLearningRate", "0.01"),
-                    ("Depth", "6") })
+            ("Variant", "Cola"), ("Init", "Spectral"), ("Optimizer", "AdamW"), ("MatrixLearningRate", "0.01"),
+                ("Depth", "6") })
         {
             TrialParameters.Set(o, name, value);
             TrialParameters.Get(o, name).Should().Be(value, name);
@@ -291,8 +292,7 @@ public class HeadRankSweepTests
         var split = ml.LowRank().Data.SplitByDocument(docs, 0.25);
         LowRankExperiment X(SearchSpace space) => ml.LowRank().CreateExperiment().SetPipeline(LmTokenizer.Bytes(),
             LmPipeline.Options(steps: 2))
-            .SetDataset(split.Train,
-                split.Validation).SetSearchSpace(space).SetGridSearch().SetResultDirectory(dir.Path);
+            .SetDataset(split.Train, split.Validation).SetSearchSpace(space).SetGridSearch().SetResultDirectory(dir.Path);
         FluentActions.Awaiting(() => X(new SearchSpace().Add("Variant", "Factored", "Tucker")).RunAsync()).Should().ThrowAsync<ArgumentException>()
             .WithMessage("*Tucker*Known: Dense, Factored*").GetAwaiter().GetResult();
         FluentActions.Awaiting(() => X(new SearchSpace().Add("MlpRank", "8", "Linear:8")).RunAsync()).Should().ThrowAsync<ArgumentException>()

@@ -8,14 +8,16 @@ static class SweepFixture
 {
     /// <summary>A directory with corpus.jsonl (40 short documents) and sweep.json over
     /// <paramref name="searchSpace"/>.</summary>
-    public static TempDirectory Create(string searchSpace = "{ \"AttentionRank\": [\"dense\", 4, 8], \"MlpRank\": [\"dense\", 8, 16] }", string extra = "")
+    public static TempDirectory Create(string searchSpace = "{ \"AttentionRank\": [\"dense\", 4, 8], \"MlpRank\": " +
+        "[\"dense\", 8, 16] }", string extra = "")
     {
         var temp = new TempDirectory("lowrank-sweep-");
         string dir = temp.Path;
         var lines = Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new
         {
             id = $"d{i:D2}",
-            text = $"Document {i}. The quick brown fox jumps over the lazy dog {i % 7} times; the cat sleeps {i % 3} hours a day.",
+            text = $"Document {i}. The quick brown fox jumps over the lazy dog {i % 7} times; the cat " +
+                $"sleeps {i % 3} hours a day.",
         }));
         File.WriteAllLines(Path.Combine(dir, "corpus.jsonl"), lines);
         File.WriteAllText(Path.Combine(dir, "sweep.json"), $$"""

@@ -58,7 +58,7 @@ public class SweepProcessTests
         string run = Path.Combine(dir, "run");
         var shards = Enumerable.Range(0, 3)
             .Select(i => SweepFixture.Start(dir, "sweep", "--config", "sweep.json", "--run-dir",
-                run, "--shard", $"{i}/3"))
+            run, "--shard", $"{i}/3"))
             .ToList();
         foreach (var p in shards)
         {
@@ -132,7 +132,7 @@ public class SweepProcessTests
         }
         var started = outputs.Select(o => o.Out.Result.Split('\n').Where(l => l.TrimEnd().EndsWith(": running",
             StringComparison.Ordinal)).Select(l => l[l.IndexOf("trial ",
-                StringComparison.Ordinal)..].Trim()).ToList()).ToList();
+            StringComparison.Ordinal)..].Trim()).ToList()).ToList();
         started.SelectMany(s => s).Should().OnlyHaveUniqueItems("no (trial, rung) ran in both processes");
         started.SelectMany(s => s).Should().HaveCount(Directory.GetFiles(Path.Combine(run, "rungs"), "*.json").Length);
         Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
@@ -153,7 +153,7 @@ public class SweepProcessTests
         string dir = sweep.Path;
         var (code,
             output) = SweepFixture.Run(dir, "sweep", "--config", "sweep.json", "--run-dir",
-                Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
+            Path.Combine(dir, "run"), "--emit-sbatch", "sweep.sbatch", "--tasks", "2");
         code.Should().Be(0, output);
         string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
         script.Should().Contain("#SBATCH --array=0-1").And.Contain("sweep --config").And
@@ -182,7 +182,7 @@ public class SweepProcessTests
         code.Should().Be(0, output);
         string config = File.ReadAllText(Path.Combine(dir, "sweep.json"))
             .Replace("\"AttentionRank\": [\"dense\", 4]", "\"AttentionRank\": [4, 8]")
-                .Replace("\"one-at-a-time\"", "\"grid\"");
+            .Replace("\"one-at-a-time\"", "\"grid\"");
         File.WriteAllText(Path.Combine(dir, "second.json"),
             config.TrimEnd().TrimEnd('}') + ", \"reuse\": [\"run1\"] }");
         (code, output) = SweepFixture.Run(dir, "sweep", "--config", "second.json", "--run-dir", "run2");
@@ -216,7 +216,7 @@ public class SweepProcessTests
         // Another process without the extension: the model names the variant and the registration to make.
         var (evalCode,
             evalOutput) = SweepFixture.Run(dir, "eval", "--model", Path.Combine(dir, "models", "best.zip"), "--corpus",
-                Path.Combine(dir, "corpus.jsonl"));
+            Path.Combine(dir, "corpus.jsonl"));
         evalCode.Should().Be(2, evalOutput);
         evalOutput.Should().Contain("ScaledFactored").And.Contain("ExtensionRegistry.Register");
         Directory.Delete(dir, true);

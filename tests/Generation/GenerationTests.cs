@@ -82,7 +82,7 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         fixture.Lm.Generate(Prompts[0], options).Text.Should().Be(batch[0].Text);
         Enumerable.Range(0,
             4).Select(s => fixture.Lm.Generate(Prompts[0],
-                options with { Seed = s }).Text).Distinct().Count().Should().BeGreaterThan(1);
+            options with { Seed = s }).Text).Distinct().Count().Should().BeGreaterThan(1);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         fixture.Lm.Generate(Prompts[0], sampled with { TopK = 0, TopP = 1e-6 }).TokenIds.Should().Equal(greedy);
         fixture.Lm.Generate(Prompts[0],
             sampled with { TopK = 0 }).TokenIds.Should()
-                .NotEqual(greedy, "at temperature 1.3 over the whole vocabulary 40 draws do not all hit the argmax");
+            .NotEqual(greedy, "at temperature 1.3 over the whole vocabulary 40 draws do not all hit the argmax");
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public class ExportPairingTests
         // Same shapes, other weights: only the hash can tell that b.json does not describe a.pt.
         File.Copy(b.Replace(".pt", ".json"), a.Replace(".pt", ".json"), overwrite: true);
         FluentActions.Invoking(() => GptExport.Load(a)).Should().Throw<InvalidDataException>()
-            .WithMessage("a.json was written for other weights than a.pt (an export interrupted between its two files, or files of two exports)*export the model again*");
+            .WithMessage("a.json was written for other weights than a.pt (an export interrupted between its two " +
+            "files, or files of two exports)*export the model again*");
 
         // A JSON without the hash (an export from before it was recorded) still loads.
         var json = JsonNode.Parse(File.ReadAllText(b.Replace(".pt", ".json")))!.AsObject();
@@ -58,7 +59,7 @@ public class ExportPairingTests
         using (var b = GptExport.Load(pt)) b.Config.ModelDim.Should().Be(48);
         FluentActions.Invoking(() =>
             GptExport.Load(st)).Should().Throw<InvalidDataException>()
-                .WithMessage("m.json was written for other weights than m.safetensors*");
+            .WithMessage("m.json was written for other weights than m.safetensors*");
 
         // A JSON the user wrote under that name: the export refuses before writing anything, and the file is kept.
         string mine = Path.Combine(dir.Path, "notes.json"), weights = Path.Combine(dir.Path, "notes.pt");
@@ -66,7 +67,7 @@ public class ExportPairingTests
         using (var m = Gpt.Create(Config(32), seed: 3))
             FluentActions.Invoking(() => GptExport.Save(m,
                 weights)).Should().Throw<IOException>()
-                    .WithMessage("*notes.json exists and was not written by an export*");
+                .WithMessage("*notes.json exists and was not written by an export*");
         File.ReadAllText(mine).Should().Be("{\"my\": \"notes\"}");
         File.Exists(weights).Should().BeFalse("refused before the weights were written");
     }

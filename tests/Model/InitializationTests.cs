@@ -74,8 +74,8 @@ public class InitializationTests
         var weights = model.state_dict();
         foreach (var (name,
             w) in weights.Where(kv => kv.Key.StartsWith("blocks.",
-                StringComparison.Ordinal) && (kv.Key.EndsWith(".U", StringComparison.Ordinal) || kv.Key.EndsWith(".V",
-                    StringComparison.Ordinal))))
+            StringComparison.Ordinal) && (kv.Key.EndsWith(".U", StringComparison.Ordinal) || kv.Key.EndsWith(".V",
+            StringComparison.Ordinal))))
         {
             bool zeroedByBaseline = name.Contains("c_proj.", StringComparison.Ordinal);
             double max = Stats(w).MaxAbs;

@@ -58,7 +58,7 @@ public class LowRankLinearTests
         {
             torch.allclose(product, best, rtol: 1e-4,
                 atol: 1e-5).Should()
-                    .BeTrue("U·V is the dense draw's best rank-10 approximation (Eckart–Young), not a multiple of it");
+                .BeTrue("U·V is the dense draw's best rank-10 approximation (Eckart–Young), not a multiple of it");
             using var residual = ((dense - product) * (dense - product)).sum();
             using var tail = (sv[10..] * sv[10..]).sum();
             residual.item<float>().Should().BeApproximately(tail.item<float>(), 1e-4f * tail.item<float>());

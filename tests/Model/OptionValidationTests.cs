@@ -22,11 +22,11 @@ public class OptionValidationTests
 
     [Fact] public void Schedule_parameter_below_one() =>
         ShouldFail(() => ModelSummary.For(Tiny.Config(LinearVariant.Factored,
-            RankSchedule.Linear(0, 8))), "AttentionRank", "≥ 1");
+        RankSchedule.Linear(0, 8))), "AttentionRank", "≥ 1");
 
     [Fact] public void Heads_not_dividing_the_width() =>
         ShouldFail(() => Gpt.Create(Tiny.Config() with { ModelDim = 40, HeadDim = 16 },
-            1), "HeadDim", "must divide ModelDim = 40");
+        1), "HeadDim", "must divide ModelDim = 40");
 
     [Fact] public void Depth_below_one() => ShouldFail(() => Gpt.Create(Tiny.Config() with { Depth = 0 },
         1), "Depth", "must be in 1 … 4,096");

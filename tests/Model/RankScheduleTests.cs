@@ -32,7 +32,7 @@ public class RankScheduleTests
 
     [Fact] public void Results_are_rounded_to_a_multiple_and_clamped() =>
         Ranks(RankSchedule.Linear(1, 300), maxRank: 128, multiple: 8).Should().Equal(8, 72, 128, 128,
-            128); // 1 → 8 (not 0), 75.75 → 72
+        128); // 1 → 8 (not 0), 75.75 → 72
 
     [Fact]
     public void Schedules_reach_the_model()

@@ -18,7 +18,7 @@ public class SavedConfigTests
 
     static string WithoutRanks(GptConfig c) => string.Join(";",
         OptionTable.DescribePart(c).Split(';').Where(kv => !SavedConfig.Ranks.Any(r => kv.StartsWith(r + "=",
-            StringComparison.Ordinal))));
+        StringComparison.Ordinal))));
 
     static int[] Ranks(GptConfig c) => [.. Enumerable.Range(0,
         c.Depth).SelectMany(i => new[] { c.AttentionRankAt(i), c.MlpRankAt(i) }), c.HeadRankValue];
@@ -35,7 +35,8 @@ public class SavedConfigTests
             unusual[name].Should()
                 .NotBe(OptionTable.Get(name).Default, $"the test configuration moves {name} from its default");
         unusual.Keys.Should()
-            .HaveCount(SavedConfig.Fields.Length - 1, "every field but VocabSize (from the data, not an option) is checked");
+            .HaveCount(SavedConfig.Fields.Length - 1, "every field but VocabSize (from the data, not an option) is " +
+            "checked");
     }
 
     [Fact]

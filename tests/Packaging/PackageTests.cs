@@ -16,7 +16,8 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
     public void The_library_and_the_tool_install_from_a_feed_and_run()
     {
         Skip.IfNot(Environment
-            .GetEnvironmentVariable("LOWRANK_PACKAGE_TEST") == "1", "set LOWRANK_PACKAGE_TEST=1 (CI does) to pack, install and run the packages");
+            .GetEnvironmentVariable("LOWRANK_PACKAGE_TEST") == "1", "set LOWRANK_PACKAGE_TEST=1 (CI does) to pack, " +
+            "install and run the packages");
         string repo = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repo, "MLNet.LowRank.sln"))) repo = Path.GetDirectoryName(repo)
             ?? throw new InvalidOperationException("Run from inside the repository.");
@@ -30,7 +31,7 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
             using (var package = ZipFile.OpenRead(Path.Combine(feed, "MLNet.LowRank.0.1.0.nupkg")))
                 package.Entries.Select(e =>
                     e.FullName).Should()
-                        .Contain(["README.md", "LICENSE", "lib/net10.0/MLNet.LowRank.dll", "lib/net10.0/MLNet.LowRank.xml"]);
+                    .Contain(["README.md", "LICENSE", "lib/net10.0/MLNet.LowRank.dll", "lib/net10.0/MLNet.LowRank.xml"]);
             File.Exists(Path.Combine(feed, "MLNet.LowRank.0.1.0.snupkg")).Should()
                 .BeTrue("symbols ship beside the package");
 
@@ -82,7 +83,7 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
             Run(work, lowrank, "--help").Should().Contain("tokenize").And.Contain("sweep");
             File.WriteAllLines(Path.Combine(work, "corpus.jsonl"),
                 Enumerable.Range(0,
-                    30).Select(i => $$"""{"id": "d{{i}}", "text": "Document {{i}}: the quick brown fox jumps over the lazy dog."}"""));
+                30).Select(i => $$"""{"id": "d{{i}}", "text": "Document {{i}}: the quick brown fox jumps over the lazy dog."}"""));
             Run(work, lowrank, "train", "--corpus",
                 Path.Combine(work, "corpus.jsonl"), "--steps", "3", "--set", "ModelDim=32", "HeadDim=16", "Depth=2", "SequenceLength=32")
                 .Should().Contain("RESULT status=Completed");
@@ -105,7 +106,8 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit(TimeSpan.FromMinutes(15)).Should().BeTrue($"{file} {string.Join(' ', args)} finishes");
         string output = stdout.Result + stderr.Result;
-        log.WriteLine($"{file} {string.Join(' ', args.Take(3))}…: exit {p.ExitCode} in {clock.Elapsed.TotalSeconds:F0} s");
+        log.WriteLine($"{file} {string.Join(' ', args.Take(3))}…: " +
+            $"exit {p.ExitCode} in {clock.Elapsed.TotalSeconds:F0} s");
         p.ExitCode.Should().Be(0, output);
         return output;
     }

@@ -110,7 +110,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
                 theirs[key].dtype.Should().Be(ScalarType.BFloat16);
                 theirs[key].to(ScalarType.Float32)
                     .allclose(weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float32), rtol: 0,
-                        atol: 0).Should().BeTrue(key);
+                    atol: 0).Should().BeTrue(key);
             }
         }
         finally
@@ -130,7 +130,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             SafeTensors.Write(plain, model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter));
             FluentActions.Invoking(() =>
                 GptExport.Load(plain)).Should().Throw<InvalidDataException>()
-                    .WithMessage("*has no MLNet.LowRank configuration*");
+                .WithMessage("*has no MLNet.LowRank configuration*");
 
             string export = Path.Combine(dir, "m.safetensors");
             GptExport.Save(model, export);
@@ -149,7 +149,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
             File.WriteAllText(Path.Combine(dir, "junk.pt"), "not a pickle");
             FluentActions.Invoking(() =>
                 GptExport.Load(Path.Combine(dir, "junk.pt"))).Should().Throw<InvalidDataException>()
-                    .WithMessage("*not a readable PyTorch state-dict*");
+                .WithMessage("*not a readable PyTorch state-dict*");
 
             metadata["config"] = metadata["config"].Replace("\"dim\":32", "\"dim\":65536");
             SafeTensors.Write(cut, tensors, metadata);

@@ -14,7 +14,7 @@ sealed class ReferenceFixture : IDisposable
 
     public static IEnumerable<object[]> Names() =>
         System.IO.Directory.GetFiles(Directory, "*.safetensors").Select(f =>
-            new object[] { Path.GetFileNameWithoutExtension(f) }).OrderBy(n => (string)n[0]);
+        new object[] { Path.GetFileNameWithoutExtension(f) }).OrderBy(n => (string)n[0]);
 
     readonly Dictionary<string, Tensor> tensors;
 

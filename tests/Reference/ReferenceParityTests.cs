@@ -59,7 +59,7 @@ public class ReferenceParityTests(ITestOutputHelper output)
                 report.Compare("gradient norm", norm, fixture["grad_norms"][s].item<double>());
                 foreach (var (n,
                     p) in model.named_parameters()) report.Compare($"after step {s + 1}", p,
-                        fixture[$"step{s + 1}." + n], n);
+                    fixture[$"step{s + 1}." + n], n);
             }
         }
         finally

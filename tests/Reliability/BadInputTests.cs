@@ -19,7 +19,8 @@ public class BadInputTests
         options.ValidationSet = otherTokens;
         FluentActions.Invoking(() => LmPipeline.Build(ml, LmTokenizer.Bpe(300), options).Fit(docs))
             .Should().Throw<ArgumentException>()
-                .WithMessage("*ValidationSet: column 'Tokens' was tokenized by bytes*not by the training data's tokenizer bpe-300*");
+            .WithMessage("*ValidationSet: column 'Tokens' was tokenized by bytes*not by the training data's " +
+            "tokenizer bpe-300*");
     }
 
     [Fact]
@@ -33,11 +34,11 @@ public class BadInputTests
             LmTokenizer.Bytes()).Fit(docs).Transform(docs);
         FluentActions.Invoking(() => ml.LowRank().Evaluate(lm.Transform(byteTokens)))
             .Should().Throw<ArgumentException>()
-                .WithMessage("*column 'Tokens' was tokenized by bytes*not by this model's tokenizer bpe-300*");
+            .WithMessage("*column 'Tokens' was tokenized by bytes*not by this model's tokenizer bpe-300*");
         // A BPE trained on other text has the same name and size, and other merges: refused as well.
         var otherBpe = ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", LmTokenizer.Bpe(300))
             .Fit(ml.LowRank().Data.LoadFromTexts(LmPipeline.Texts.Select(t =>
-                new string(t.Reverse().ToArray())))).Transform(docs);
+            new string(t.Reverse().ToArray())))).Transform(docs);
         FluentActions.Invoking(() =>
             lm.Transform(otherBpe)).Should().Throw<ArgumentException>().WithMessage("*bpe-300*bpe-300*");
         // The model's own pipeline, and a saved and reloaded copy of it (another tokenizer object, the same tokenizer),
@@ -76,7 +77,7 @@ public class BadInputTests
             }
         FluentActions.Invoking(() =>
             ml.LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
-                .WithMessage("*model format 99*Upgrade MLNet.LowRank*");
+            .WithMessage("*model format 99*Upgrade MLNet.LowRank*");
         File.Delete(path);
     }
 
@@ -87,7 +88,7 @@ public class BadInputTests
         File.WriteAllText(path, "not a zip");
         FluentActions.Invoking(() =>
             new MLContext().LowRank().LoadModel(path)).Should().Throw<InvalidDataException>()
-                .WithMessage("*truncated or corrupted*");
+            .WithMessage("*truncated or corrupted*");
         File.Delete(path);
     }
 

@@ -38,7 +38,8 @@ public class FuzzHarnessTests(ITestOutputHelper log)
         using var doc = JsonDocument.Parse(File.ReadAllText(report));
         var kinds = doc.RootElement.GetProperty("kinds").EnumerateObject().ToList();
         kinds.Should()
-            .HaveCount(9, "model zip, checkpoint, safetensors, .pt, tokenizer blob, tiktoken, shards, run directory, sweep config");
+            .HaveCount(9, "model zip, checkpoint, safetensors, .pt, tokenizer blob, tiktoken, shards, run directory, " +
+            "sweep config");
         foreach (var kind in kinds)
         {
             kind.Value.GetProperty("cases").GetInt32().Should()
@@ -84,6 +85,7 @@ public class FuzzHarnessTests(ITestOutputHelper log)
             replay) = Run(work.Path, "--seed", "1", "--from", "22", "--cases", "1", "--case-seconds", "10", "--seconds", "120");
         again.Should().Be(0, replay);
         replay.Should()
-            .Contain("tokenizer blob        1         0        1         0", "with room for the 2 s timeout the same case is a clear refusal");
+            .Contain("tokenizer blob        1         0        1         0", "with room for the 2 s timeout the same " +
+            "case is a clear refusal");
     }
 }

@@ -62,7 +62,8 @@ public class KillTests(Xunit.Abstractions.ITestOutputHelper log)
         resumed.Success.Should().BeTrue($"the last run resumes from the killed runs' checkpoint:\n{finalOutput}");
         int.Parse(resumed.Groups[1].Value,
             System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(killedAt[^1] - 3, 299,
-            "the last checkpoint is at most 3 steps (the checkpoint interval) before the last kill, and before the end");
+            "the last checkpoint is at most 3 steps (the checkpoint interval) before the last kill, and before the " +
+            "end");
         log.WriteLine($"the final run: {resumed.Value}");
         LossColumn(Path.Combine(dir, "history.csv")).Should()
             .Equal(straight, "the resumed run is the uninterrupted one");

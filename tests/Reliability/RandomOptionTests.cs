@@ -63,7 +63,8 @@ public class RandomOptionTests
                 invalid.Should().NotBeEmpty($"combination {i} is valid but was refused: {e.Message}");
                 invalid.Should().Contain(name =>
                     e.Message
-                        .Contains(name), $"the message must name an invalid option of combination {i} ({string.Join(", ", invalid)}): {e.Message}");
+                    .Contains(name), $"the message must name an invalid option of " +
+                    $"combination {i} ({string.Join(", ", invalid)}): {e.Message}");
                 refused++;
             }
         }

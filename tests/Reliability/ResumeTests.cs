@@ -76,7 +76,7 @@ public class ResumeTests
         Losses(last).Should().Equal(Losses(straight), (a, b) => Math.Abs(a - b) <= 1e-6);
         last.History.Select(h =>
             h.LrFactor).Should().Equal(straight.History.Select(h =>
-                h.LrFactor), "pausing does not shorten the schedule");
+            h.LrFactor), "pausing does not shorten the schedule");
         Directory.Delete(dir, true);
     }
 

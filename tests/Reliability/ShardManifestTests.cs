@@ -13,7 +13,7 @@ public class ShardManifestTests
     {
         var docs = Enumerable.Range(0,
             60).Select(i =>
-                new CorpusDocument($"doc{i}", "", $"Document {i}: some words to tokenize, {i * 7} of them."));
+            new CorpusDocument($"doc{i}", "", $"Document {i}: some words to tokenize, {i * 7} of them."));
         TokenShards.Write(docs, LmTokenizer.Bytes().Create([]), folder, ["test"],
             new TokenizeOptions { ValidationFraction = 0.2, ShardTokens = 1024 });
         return folder;
@@ -42,7 +42,7 @@ public class ShardManifestTests
         });
         FluentActions.Invoking(() =>
             ShardManifest.Read(dir)).Should().Throw<InvalidDataException>()
-                .WithMessage("*is listed 2 times (train and validation)*");
+            .WithMessage("*is listed 2 times (train and validation)*");
     }
 
     [Fact]

@@ -40,10 +40,10 @@ public class SpecialFileTests
         var ml = new MLContext(1);
         Refusal(() =>
             ml.LowRank().LoadModel(Fifo(temp.Path, "model.zip"))).Message.Should().Contain("model file").And
-                .Contain("is a FIFO");
+            .Contain("is a FIFO");
         Refusal(() =>
             LmTokenizer.FromTiktokenFile(Fifo(temp.Path, "ranks.tiktoken"))).Message.Should()
-                .Contain("tiktoken file").And.Contain("is a FIFO");
+            .Contain("tiktoken file").And.Contain("is a FIFO");
         string shards = Directory.CreateDirectory(Path.Combine(temp.Path, "shards")).FullName;
         Fifo(shards, ShardManifest.FileName);
         Refusal(() => ShardManifest.Read(shards)).Message.Should().Contain("shard manifest").And.Contain("is a FIFO");
@@ -52,7 +52,7 @@ public class SpecialFileTests
         Refusal(() => CorpusReaders.TextFiles(corpus)).Message.Should().Contain("text file").And.Contain("is a FIFO");
         Refusal(() =>
             CorpusReaders.Jsonl(Fifo(temp.Path, "docs.jsonl")).ToList()).Message.Should().Contain("JSONL file").And
-                .Contain("is a FIFO");
+            .Contain("is a FIFO");
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class SpecialFileTests
         if (OperatingSystem.IsLinux())
             Refusal(() =>
                 CorpusReaders.EnumerateTextFiles("/dev/zero", "*").First()).Message.Should()
-                    .Contain("is a character device");
+                .Contain("is a character device");
     }
 
     [Fact]

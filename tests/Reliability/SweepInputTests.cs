@@ -22,7 +22,7 @@ public class SweepInputTests
         string config = Path.Combine(sweep.Path, "sweep.json");
         File.WriteAllText(config,
             File.ReadAllText(config).Replace("\"trialSteps\": 15",
-                setting.StartsWith("\"trialSteps\"") ? setting : $"\"trialSteps\": 15, {setting}"));
+            setting.StartsWith("\"trialSteps\"") ? setting : $"\"trialSteps\": 15, {setting}"));
         var (code, output) = SweepFixture.Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run");
         code.Should().Be(2, output);
         output.Should().Match($"*{message}*");
@@ -52,18 +52,18 @@ public class SweepInputTests
         string before = File.ReadAllText(config);
         var (code,
             output) = SweepFixture
-                .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "sweep.json");
+            .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "sweep.json");
         code.Should().Be(2, output);
         output.Should().Contain("is the sweep config itself");
         File.ReadAllText(config).Should().Be(before);
         foreach (var (flag, value,
             says) in new[] { ("--mem-gb", "-1", "--mem-gb must be at least 1"),
-                ("--cpus-per-task", "0", "--cpus-per-task must be at least 1"),
-                    ("--time-per-task", "-01:00:00", "--time-per-task must be at least one minute") })
+            ("--cpus-per-task", "0", "--cpus-per-task must be at least 1"),
+                ("--time-per-task", "-01:00:00", "--time-per-task must be at least one minute") })
         {
             (code, output) = SweepFixture
                 .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run", "--emit-sbatch", "job.sbatch",
-                    flag, value);
+                flag, value);
             code.Should().Be(2, output);
             output.Should().Contain(says);
             File.Exists(Path.Combine(sweep.Path, "job.sbatch")).Should().BeFalse();

@@ -11,7 +11,8 @@ public class DeviceTests
     {
         MLNet.LowRank.Runtime.TorchRuntime.EnsureInitialized();
         Skip.IfNot(torch.cuda
-            .is_available(), "no CUDA device in this process (a CPU build of libtorch, or no GPU): the CPU test below covers this machine");
+            .is_available(), "no CUDA device in this process (a CPU build of libtorch, or no GPU): the CPU test " +
+            "below covers this machine");
         var docs = new MLContext().LowRank().Data.LoadFromTexts(LmPipeline.Texts);
         var strict = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false };
         using var onGpu = LmPipeline.Build(strict, options: LmPipeline.Options(steps: 2)).Fit(docs).GetLanguageModel();

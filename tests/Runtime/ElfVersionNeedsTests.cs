@@ -47,7 +47,7 @@ public class ElfVersionNeedsTests
     [Fact]
     public void Rejects_a_file_that_is_not_elf() =>
         FluentActions.Invoking(() =>
-            ElfVersionNeeds.Read("not an elf file at all, just text padding it out past 64 bytes......"u8.ToArray()))
+        ElfVersionNeeds.Read("not an elf file at all, just text padding it out past 64 bytes......"u8.ToArray()))
             .Should().Throw<InvalidDataException>().WithMessage("*Not an ELF*");
 
     [SkippableFact]

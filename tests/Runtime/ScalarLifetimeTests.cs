@@ -32,7 +32,8 @@ public class ScalarLifetimeTests
             .Distinct()
             .ToList();
         offenders.Should()
-            .BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call returns");
+            .BeEmpty("a number passed to libtorch must be a Scalar from a ScalarArgs (n.Of(x)) held until the call " +
+            "returns");
     }
 
     [Theory]
@@ -45,7 +46,7 @@ public class ScalarLifetimeTests
         var assembly = Assembly.Load(assemblyName);
         var offenders = IlCalls.In(assembly)
             .Where(c => c.Caller.Name != nameof(ConvertsImplicitly)
-                && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
+            && c.Caller.Name != nameof(ConvertsInsideTorchSharp))
             .Select(c => c.Callee)
             .Where(callee => callee.DeclaringType?.Namespace?.StartsWith("TorchSharp") == true)
             .Distinct()
@@ -53,7 +54,8 @@ public class ScalarLifetimeTests
             .Select(callee => $"{callee.DeclaringType!.Name}.{callee.Name}({string.Join(", ", callee.GetParameters().Select(p => p.ParameterType.Name))})")
             .ToList();
         offenders.Should()
-            .BeEmpty("a TorchSharp method that turns a number into a Scalar inside it leaves that Scalar unheld: call the tensor form instead (x * x for square)");
+            .BeEmpty("a TorchSharp method that turns a number into a Scalar inside it leaves that Scalar unheld: " +
+            "call the tensor form instead (x * x for square)");
     }
 
     [Fact]
@@ -61,7 +63,7 @@ public class ScalarLifetimeTests
     {
         var square = IlCalls.In(typeof(ScalarLifetimeTests).Assembly)
             .Where(c => c.Caller.Name == nameof(ConvertsInsideTorchSharp)
-                && c.Callee.Name == "square").Select(c => c.Callee).First();
+            && c.Callee.Name == "square").Select(c => c.Callee).First();
         IlCalls.CalleesOf(square).Should().Contain(inner =>
             Unheld(inner), "TorchSharp's square() is pow(2), an implicit Scalar");
     }

@@ -18,7 +18,7 @@ public class ThreadPolicyTests
     {
         var (code,
             output) = SweepFixture.Run(Path.GetTempPath(),
-                environment, "bench", "peak", "--size", "64", "--seconds", "0.05");
+            environment, "bench", "peak", "--size", "64", "--seconds", "0.05");
         code.Should().Be(0, output);
         return output;
     }

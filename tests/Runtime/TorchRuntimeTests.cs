@@ -34,7 +34,7 @@ public class TorchRuntimeTests
 
     static string LoadedLibStdCxx() =>
         File.ReadLines("/proc/self/maps").Select(l => l.Split(' ',
-            StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
+        StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
             .Select(f => f[5]).First(p => Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal));
 
     // A version name a library defines is a NUL-terminated string in its dynamic string table.

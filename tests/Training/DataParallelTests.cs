@@ -42,16 +42,16 @@ public class DataParallelTests
     /// <summary>Training loss and gradient norm per step, from a --history-csv file.</summary>
     internal static List<(double Loss, double Norm)> Curve(string csv) => File.ReadLines(csv).Skip(1)
         .Select(l => l.Split(',')).Select(c => (double.Parse(c[4], CultureInfo.InvariantCulture),
-            double.Parse(c[10], CultureInfo.InvariantCulture))).ToList();
+        double.Parse(c[10], CultureInfo.InvariantCulture))).ToList();
 
     /// <summary>The largest relative difference, step by step, of two runs' losses and gradient norms.</summary>
     internal static double Largest(List<(double Loss, double Norm)> a, List<(double Loss, double Norm)> b) =>
         a.Zip(b).Max(p => Math.Max(Math.Abs(p.First.Loss - p.Second.Loss) / Math.Abs(p.First.Loss),
-            Math.Abs(p.First.Norm - p.Second.Norm) / Math.Abs(p.First.Norm)));
+        Math.Abs(p.First.Norm - p.Second.Norm) / Math.Abs(p.First.Norm)));
 
     static string[] Args(string variant, string optimizer, string csv) =>
         ["train", "--corpus", "brown", "--tokenizer", "bytes", "--steps",
-            Steps.ToString(CultureInfo.InvariantCulture), "--eval-every", "0", "--validation-fraction", "0",
+        Steps.ToString(CultureInfo.InvariantCulture), "--eval-every", "0", "--validation-fraction", "0",
          "--set", "Depth=2", "ModelDim=32", "HeadDim=16", "SequenceLength=32", "BatchSize=8", $"Variant={variant}", $"Optimizer={optimizer}",
          .. variant == "Factored" ? new[] { "AttentionRank=8", "MlpRank=16" } : [], "--history-csv", csv];
 
@@ -64,7 +64,7 @@ public class DataParallelTests
     {
         Skip.If(!File.Exists("/usr/bin/mpirun")
             && Environment
-                .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+            .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
         using var dir = new TempDirectory("dp-");
         var one = Run(dir.Path, 1, Args(variant, optimizer, "one.csv"));
         one.Code.Should().Be(0, one.Output);
@@ -88,7 +88,7 @@ public class DataParallelTests
     {
         Skip.If(!File.Exists("/usr/bin/mpirun")
             && Environment
-                .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+            .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
         using var dir = new TempDirectory("dp-fault-");
         var one = Run(dir.Path, 1, Args("Dense", "MuonAdamW", "one.csv"));
         one.Code.Should().Be(0, one.Output);
@@ -96,7 +96,7 @@ public class DataParallelTests
         two.Code.Should().Be(0, two.Output);
         Largest(Curve(Path.Combine(dir.Path, "one.csv")),
             Curve(Path.Combine(dir.Path, "two.csv"))).Should()
-                .BeGreaterThan(100 * Tolerance, $"a broken all-reduce ({fault}) is caught");
+            .BeGreaterThan(100 * Tolerance, $"a broken all-reduce ({fault}) is caught");
     }
 
     [SkippableFact]
@@ -104,12 +104,12 @@ public class DataParallelTests
     {
         Skip.If(!File.Exists("/usr/bin/mpirun")
             && Environment
-                .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+            .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
         using var dir = new TempDirectory("dp-mismatch-");
         // MPMD: rank 0 and rank 1 run different commands (another learning rate on rank 1).
         string[] a = Args("Dense", "MuonAdamW", "a.csv"),
             b = [.. Args("Dense", "MuonAdamW", "b.csv").SelectMany(x =>
-                x == "BatchSize=8" ? new[] { x, "MatrixLearningRate=0.03" } : [x])];
+            x == "BatchSize=8" ? new[] { x, "MatrixLearningRate=0.03" } : [x])];
         var info = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true,
             RedirectStandardError = true };
         foreach (var x in new[] { "--allow-run-as-root", "-x", "OMP_NUM_THREADS=1", "-n", "1", "dotnet",
@@ -127,7 +127,7 @@ public class DataParallelTests
         // A rank killed mid-run: the other must not wait in its all-reduce forever.
         string[] longRun =
             [.. Args("Dense", "MuonAdamW", "c.csv").Select(x => x == Steps.ToString(CultureInfo.InvariantCulture)
-                ? "100000" : x)];
+            ? "100000" : x)];
         var run = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true,
             RedirectStandardError = true };
         foreach (var x in new[] { "--allow-run-as-root", "-n", "2", "-x", "OMP_NUM_THREADS=1", "dotnet",
@@ -142,8 +142,8 @@ public class DataParallelTests
             Thread.Sleep(500);
             var ranks =
                 Process.GetProcessesByName("dotnet").Where(p =>
-                    { try { return File.ReadAllText($"/proc/{p.Id}/cmdline")
-                        .Contains("c.csv"); } catch (IOException) { return false; } }).ToList();
+                { try { return File.ReadAllText($"/proc/{p.Id}/cmdline")
+                .Contains("c.csv"); } catch (IOException) { return false; } }).ToList();
             if (ranks.Count == 2 && clock.Elapsed > TimeSpan.FromSeconds(8)) victim = ranks.Max(r => r.Id);
         }
         victim.Should().NotBe(0, "both ranks started");
@@ -160,7 +160,7 @@ public class DataParallelTests
     {
         Skip.If(!File.Exists("/usr/bin/mpirun")
             && Environment
-                .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+            .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
         using var sweep = SweepFixture.Create();
         var run = Run(sweep.Path, 2, ["sweep", "--config", "sweep.json", "--run-dir", "run"]);
         run.Code.Should().Be(0, run.Output);
@@ -172,7 +172,7 @@ public class DataParallelTests
         // The script that asks Slurm for two ranks per array task.
         var (code,
             text) = SweepFixture
-                .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run2", "--emit-sbatch", "dp.sbatch", "--tasks", "2", "--ranks-per-trial", "2", "--cpus-per-task", "1");
+            .Run(sweep.Path, "sweep", "--config", "sweep.json", "--run-dir", "run2", "--emit-sbatch", "dp.sbatch", "--tasks", "2", "--ranks-per-trial", "2", "--cpus-per-task", "1");
         code.Should().Be(0, text);
         File.ReadAllText(Path.Combine(sweep.Path, "dp.sbatch")).Should().Contain("#SBATCH --ntasks=2").And
             .Contain("srun --mpi=pmix dotnet");
@@ -183,7 +183,7 @@ public class DataParallelTests
     {
         Skip.If(!File.Exists("/usr/bin/mpirun")
             && Environment
-                .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
+            .GetEnvironmentVariable("CI") is null, "OpenMPI's mpirun is not installed (CI installs openmpi-bin)");
         using var dir = new TempDirectory("dp-batch-");
         string[] args = [.. Args("Dense", "MuonAdamW", "h.csv").Select(a => a == "BatchSize=8" ? "BatchSize=7" : a)];
         var two = Run(dir.Path, 2, args);

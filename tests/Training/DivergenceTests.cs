@@ -25,7 +25,7 @@ public class DivergenceTests
         var snapshots = new List<float[][]> { Snapshot(model) };
         var result = TrainingLoop.Train(model, Tiny.Stream(), null, Tiny.BytesPerToken,
             Tiny.Options(50) with { EmbeddingLearningRate = 1e6, HeadLearningRate = 1e6, MatrixLearningRate = 1e3,
-                GradientClip = 0 },
+            GradientClip = 0 },
             onStep: _ => snapshots.Add(Snapshot(model)));
         result.Status.Should().Be(TrainingStatus.Diverged);
         int divergedAt = result.History[^1].Step;
@@ -103,6 +103,6 @@ public class DivergenceTests
             ml.LowRank().LoadModel(zip)).Should().Throw<InvalidDataException>().WithMessage($"*{name}*NaN*element 3*");
         FluentActions.Invoking(() =>
             GptExport.Load(safetensors)).Should().Throw<InvalidDataException>()
-                .WithMessage($"*{name}*NaN or infinite*");
+            .WithMessage($"*{name}*NaN or infinite*");
     }
 }

@@ -34,7 +34,8 @@ public class MemoryTests
             .Be(madeOutsideScopes[20], "every tensor a step or an evaluation makes belongs to a dispose scope");
         long growth = rss[200] - rss[20];
         growth.Should()
-            .BeLessThan(AllowedGrowthBytes, $"RSS went from {rss[20] >> 20} MB at step 20 to {rss[200] >> 20} MB at step 200");
+            .BeLessThan(AllowedGrowthBytes, $"RSS went from {rss[20] >> 20} MB at step 20 to {rss[200] >> 20} MB at " +
+            $"step 200");
     }
 
     sealed class Recorder(Action<TrainingProgress> onReport) : IProgress<TrainingProgress>

@@ -203,7 +203,7 @@ public class StepSemanticsTests
             .BeLessThan(result.History[0].TrainLoss - 1.0, "SGD on one repeated sequence must learn it");
         result.StateBytes.Should()
             .Be(ModelSummary.For(model.Config)
-                .StateBytes(0), "the memory estimate takes the custom optimizer's (zero) state");
+            .StateBytes(0), "the memory estimate takes the custom optimizer's (zero) state");
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public class TensorBoardTests
                 ulong length = BitConverter.ToUInt64(header);
                 BitConverter.ToUInt32(bytes,
                     at + 8).Should()
-                        .Be(Mask(BitwiseCrc32C(header)), $"length checksum at byte {at} of {Path.GetFileName(path)}");
+                    .Be(Mask(BitwiseCrc32C(header)), $"length checksum at byte {at} of {Path.GetFileName(path)}");
                 var data = bytes.AsSpan(at + 12, (int)length);
                 BitConverter.ToUInt32(bytes,
                     at + 12 + (int)length).Should().Be(Mask(BitwiseCrc32C(data)), $"data checksum at byte {at}");
@@ -55,7 +55,7 @@ public class TensorBoardTests
 
     static IEnumerable<(long Step, float Value, double WallTime)> Scalars(IEnumerable<Event> events, string tag) =>
         events.Where(e => e.Summary is not null).SelectMany(e =>
-            e.Summary.Value.Where(v => v.Tag == tag).Select(v => (e.Step, v.SimpleValue, e.WallTime)));
+        e.Summary.Value.Where(v => v.Tag == tag).Select(v => (e.Step, v.SimpleValue, e.WallTime)));
 
     [Fact]
     public void The_checksum_is_CRC32C()
@@ -96,7 +96,7 @@ public class TensorBoardTests
         Scalars(events, "validation/bits_per_byte").Should().HaveCount(3);
         var text =
             events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v =>
-                v.Tag == "options/text_summary");
+            v.Tag == "options/text_summary");
         text.Metadata.PluginData.PluginName.Should().Be("text", "TensorBoard shows it in its Text tab");
         text.Tensor.StringVal[0].ToStringUtf8().Should().Contain("| MatrixLearningRate | 0.02 |");
         Directory.Delete(dir, true);
@@ -128,7 +128,7 @@ public class TensorBoardTests
             Scalars(events, "final/non_embedding_parameters").Single().Value.Should().Be(trial.NonEmbeddingParameters);
             string hparams =
                 events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Single(v =>
-                    v.Tag == "trial/text_summary").Tensor.StringVal[0].ToStringUtf8();
+                v.Tag == "trial/text_summary").Tensor.StringVal[0].ToStringUtf8();
             hparams.Should().Contain($"| AttentionRank | {trial.Parameters["AttentionRank"]} |").And
                 .Contain($"| WarmupSteps | {trial.Parameters["WarmupSteps"]} |");
         }

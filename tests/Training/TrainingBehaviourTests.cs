@@ -99,7 +99,7 @@ public class TrainingBehaviourTests
         // of each names its genre.
         var docs = Enumerable.Range(0,
             10).Select(d => (IReadOnlyList<int>)Enumerable.Range(0,
-                20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
+            20).Select(i => i == 0 ? 1 + d / 2 : 10 + (d * 7 + i) % 50).ToArray());
         var stream = new TokenStream(docs, bosToken: 0);
         // A budget of 100 tokens with prefixes of at least 20: five whole documents, one of every genre.
         var spread = ValidationDocuments.FromStream(stream, Tiny.BytesPerToken, maxTokens: 100, minimumPrefix: 20);
@@ -126,7 +126,7 @@ public class TrainingBehaviourTests
         using var model = Gpt.Create(Tiny.Config(LinearVariant.Dense), seed: 1);
         var result = TrainingLoop.Train(model, Tiny.Stream(), Tiny.Stream(seed: 5), Tiny.BytesPerToken,
             Tiny.Options(50) with { EmbeddingLearningRate = 1e6, HeadLearningRate = 1e6, MatrixLearningRate = 1e3,
-                GradientClip = 0, DivergenceLoss = 20 });
+            GradientClip = 0, DivergenceLoss = 20 });
         result.Status.Should().Be(TrainingStatus.Diverged);
         result.Message.Should().Contain("diverged at step");
         result.History.Count.Should().BeLessThan(50);

@@ -53,7 +53,8 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
                 .Be(3, "ids up to the last row are accepted (the last, BOS, is not a predicted target)");
         var past = () => fixture.Lm.Score([1, 2, vocab]);
         past.Should().Throw<ArgumentOutOfRangeException>()
-            .WithMessage($"Token id {vocab} at position 2 is outside this model's vocabulary (0 … {vocab - 1})*own tokenizer*");
+            .WithMessage($"Token id {vocab} at position 2 is outside this model's vocabulary (0 … {vocab - 1})*own " +
+            $"tokenizer*");
         var negative = () => fixture.Lm.ScoreTokens([-1]);
         negative.Should().Throw<ArgumentOutOfRangeException>().WithMessage("Token id -1 at position 0*");
     }
@@ -68,7 +69,8 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
             var build = () => new LowRankLmTransformer(model, fixture.Lm.Tokenizer, fixture.Lm.TokensColumnName,
                 training: null);
             build.Should().Throw<InvalidDataException>()
-                .WithMessage($"The model's tokenizer '{fixture.Lm.Tokenizer.Name}' has {fixture.Lm.Tokenizer.VocabSize:N0} ids but its embedding has 100 rows*");
+                .WithMessage($"The model's tokenizer '{fixture.Lm.Tokenizer.Name}' " +
+                $"has {fixture.Lm.Tokenizer.VocabSize:N0} ids but its embedding has 100 rows*");
         }
         finally { model.Dispose(); }
     }
@@ -82,7 +84,7 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         var score = engine.Predict(new TextRow { Text = text });
         var ids =
             new long[] { fixture.Lm.Tokenizer.BosId }.Concat(fixture.Lm.Tokenizer.Encode(text).Select(i =>
-                (long)i)).ToArray();
+            (long)i)).ToArray();
         var expected = LogProbabilities(ids);
         score.TokenLogProbabilities.Should().HaveCount(expected.Length);
         score.TokenLogProbabilities.Select(v => (double)v).Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-5);
@@ -101,7 +103,7 @@ public class PredictionTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
         var score = lm.ScoreContinuation(prompt, continuation);
         var ids =
             new long[] { lm.Tokenizer.BosId }.Concat(lm.Tokenizer.Encode(prompt + continuation).Select(i =>
-                (long)i)).ToArray();
+            (long)i)).ToArray();
         var expected = LogProbabilities(ids)[^continuation.Length..];
         score.TokenIds.Should().HaveCount(continuation.Length);
         score.TokenLogProbabilities.Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-5);

@@ -95,12 +95,12 @@ sealed class IdentifierTarget : Target
         string run = Path.Combine(dir, "run", "inner");
         foreach (var d in Directory.GetDirectories(seeds.RunDirectory, "*",
             SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(run,
-                Path.GetRelativePath(seeds.RunDirectory, d)));
+            Path.GetRelativePath(seeds.RunDirectory, d)));
         foreach (var f in Directory.GetFiles(seeds.RunDirectory, "*", SearchOption.AllDirectories)) File.Copy(f,
             Path.Combine(run, Path.GetRelativePath(seeds.RunDirectory, f)));
         foreach (var f in Directory.GetFiles(seeds.ShardDirectory)) { Directory
             .CreateDirectory(Path.Combine(dir, "shards")); File.Copy(f,
-                Path.Combine(dir, "shards", Path.GetFileName(f))); }
+            Path.Combine(dir, "shards", Path.GetFileName(f))); }
         string escape = Escapes[rng.Next(Escapes.Length)].Replace("{dir}", dir);
         // Victims wherever an escape could land: beside the run, above it, as a model and as a shard.
         foreach (var v in new[] { Path.Combine(dir, "victim"), Path.Combine(dir, "run", "victim") })

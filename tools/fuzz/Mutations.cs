@@ -183,10 +183,10 @@ static class Mutations
             if (zip[i] != 0x50 || zip[i + 1] != 0x4B) continue;
             if (zip[i + 2] == 3
                 && zip[i + 3] == 4) { fields.Add((i + 18, "local compressed size")); fields
-                    .Add((i + 22, "local uncompressed size")); }
+                .Add((i + 22, "local uncompressed size")); }
             else if (zip[i + 2] == 1 && zip[i + 3] == 2
                 && i + 46 <= zip.Length) { fields.Add((i + 20, "central compressed size")); fields
-                    .Add((i + 24, "central uncompressed size")); }
+                .Add((i + 24, "central uncompressed size")); }
         }
         var copy = (byte[])zip.Clone();
         if (fields.Count == 0) return (copy, "no size field found");

@@ -42,7 +42,8 @@ sealed record Arguments(bool Child, int Seed, int From, int Cases, double Second
                 "--work" => a with { Work = Next() },
                 "--report" => a with { Report = Next() },
                 "--hostile" => a with { Hostile = true },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Use --seconds, --seed, --from, --cases, --memory-mb, --case-seconds, --work, --report, --hostile."),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Use --seconds, --seed, --from, " +
+                    $"--cases, --memory-mb, --case-seconds, --work, --report, --hostile."),
             };
         }
         return a;
@@ -128,9 +129,11 @@ static class Supervisor
                 {
                     long rss = ResidentBytes(child.Id);
                     Interlocked.Exchange(ref peakRss, Math.Max(Interlocked.Read(ref peakRss), rss));
-                    if (rss > (long)a.MemoryMb << 20) { killedFor = $"resident memory {rss >> 20} MB passed the cap of {a.MemoryMb} MB"; Kill(child); break; }
+                    if (rss > (long)a.MemoryMb << 20) { killedFor = $"resident memory {rss >> 20} MB passed the cap " +
+                        $"of {a.MemoryMb} MB"; Kill(child); break; }
                     if (Volatile.Read(ref current) >= 0
-                        && caseStarted.Elapsed.TotalSeconds > a.CaseSeconds) { killedFor = $"still running after {a.CaseSeconds:0.#} s"; Kill(child); break; }
+                        && caseStarted.Elapsed.TotalSeconds > a.CaseSeconds) { killedFor = $"still running " +
+                        $"after {a.CaseSeconds:0.#} s"; Kill(child); break; }
                     Thread.Sleep(20);
                 }
             }) { IsBackground = true };
@@ -174,17 +177,21 @@ static class Supervisor
             else if (killedFor is null && !ended)
             {
                 Console.Error
-                    .WriteLine($"lowrank-fuzz: the child stopped outside a case (exit code {child.ExitCode}): {LastLine(stderr.Result)}");
+                    .WriteLine($"lowrank-fuzz: the child stopped outside a case (exit " +
+                    $"code {child.ExitCode}): {LastLine(stderr.Result)}");
                 return 2;
             }
         }
 
-        Console.WriteLine($"lowrank-fuzz: seed {a.Seed}, cases {a.From}–{next - 1}, {started.Elapsed.TotalSeconds:F0} s, memory cap {a.MemoryMb} MB (peak resident {Interlocked.Read(ref peakRss) >> 20} MB), {a.CaseSeconds:0.#} s per case");
+        Console.WriteLine($"lowrank-fuzz: seed {a.Seed}, " +
+            $"cases {a.From}–{next - 1}, {started.Elapsed.TotalSeconds:F0} s, memory cap {a.MemoryMb} MB (peak " +
+            $"resident {Interlocked.Read(ref peakRss) >> 20} MB), {a.CaseSeconds:0.#} s per case");
         Console.WriteLine($"{"kind",-16} {"cases",6} {"accepted",9} {"refused",8} {"findings",9}");
         foreach (var (k, c) in counts) Console.WriteLine($"{k,-16} {c.Sum(),6} {c[0],9} {c[1],8} {c[2],9}");
         Console.WriteLine($"{"total",-16} {counts.Values.Sum(c => c.Sum()),6} {counts.Values.Sum(c => c[0]),9} {counts.Values.Sum(c => c[1]),8} {findings.Count,9}");
         foreach (var f in findings) Console
-            .WriteLine($"FINDING case {f.Case} ({f.Kind}; {f.Mutation}): {f.What}   replay: --seed {a.Seed} --from {f.Case} --cases 1");
+            .WriteLine($"FINDING case {f.Case} ({f.Kind}; {f.Mutation}): {f.What}   replay: " +
+            $"--seed {a.Seed} --from {f.Case} --cases 1");
         if (a.Report is { } report)
             File.WriteAllText(report, System.Text.Json.JsonSerializer.Serialize(new
             {

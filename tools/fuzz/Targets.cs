@@ -80,7 +80,7 @@ sealed class ModelZipTarget : Target
             {
                 var (forged,
                     what) = Mutations.ForgeZipSizes(rng,
-                        Mutations.WriteZip(Mutations.ReadZip(zip), store: rng.Next(2) == 0));
+                    Mutations.WriteZip(Mutations.ReadZip(zip), store: rng.Next(2) == 0));
                 File.WriteAllBytes(path, forged);
                 return what;
             }
@@ -268,7 +268,7 @@ sealed class TokenizerBlobTarget : Target
             var m = new MemoryStream();
             using (var w = new BinaryWriter(m, Encoding.UTF8,
                 leaveOpen: true)) { w.Write(TiktokenLmTokenizer.TrainedWithPatternKind); w.Write(name); w.Write(evil); w
-                    .Write(rest); }
+                .Write(rest); }
             CopyWith(seeds.TokenizerBlob, dir, m.ToArray());
             return $"pattern {pattern} := {evil}";
         }
@@ -309,7 +309,7 @@ sealed class TiktokenTarget : Target
             case 1: lines.Insert(rng.Next(lines.Count), lines[i]); what = $"line {i} duplicated"; break;
             case 2: lines[i] = "!!" + lines[i]; what = $"line {i}: base64 broken"; break;
             case 3: lines.RemoveRange(i,
-                Math.Min(lines.Count - i, 1 + rng.Next(50))); what = $"lines from {i} dropped"; break;
+            Math.Min(lines.Count - i, 1 + rng.Next(50))); what = $"lines from {i} dropped"; break;
             case 4: lines[i] = $"{Convert.ToBase64String(new byte[1 << 16])} {parts.ElementAtOrDefault(1)}"; what = $"line {i}: a 64 KiB token"; break;
             default:
             {
@@ -370,7 +370,7 @@ sealed class RecordTarget : Target
         CopyDirectory(seeds.RunDirectory, dir);
         var files = Directory.GetFiles(dir, "*.json",
             SearchOption.AllDirectories).Where(f => !f.EndsWith("summary.jsonl",
-                StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+            StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
         string file = files[rng.Next(files.Length)];
         string what;
         if (rng.Next(3) == 0) { var (b,

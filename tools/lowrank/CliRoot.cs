@@ -6,7 +6,8 @@ namespace MLNet.LowRank.Cli;
 static class CliRoot
 {
     public static RootCommand Create() =>
-        new("MLNet.LowRank: pre-train baseline and low-rank GPT language models (CPU; CUDA with -p:TorchBackend=cuda). " +
+        new("MLNet.LowRank: pre-train baseline and low-rank GPT language models (CPU; CUDA with " +
+        "-p:TorchBackend=cuda). " +
         "Start with `lowrank train --help`; sweeps: `lowrank sweep --help`.")
     {
         TokenizeCommand.Create(),

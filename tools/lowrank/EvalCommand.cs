@@ -12,14 +12,17 @@ static class EvalCommand
     public static Command Create()
     {
         var model =
-            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or mlContext.Model.Save.", Required = true };
+            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or " +
+            "mlContext.Model.Save.", Required = true };
         var corpus = CorpusOption.Corpus();
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
         var shards =
-            new Option<DirectoryInfo?>("--shards") { Description = "Evaluate on the validation split of token shards (lowrank tokenize) instead of --corpus; their tokenizer must be the model's." };
+            new Option<DirectoryInfo?>("--shards") { Description = "Evaluate on the validation split of token shards " +
+            "(lowrank tokenize) instead of --corpus; their tokenizer must be the model's." };
         var command =
-            new Command("eval", "Perplexity, cross-entropy and bits per byte of a saved model on a corpus's held-out documents (the same split as train), or on token shards' validation split.")
+            new Command("eval", "Perplexity, cross-entropy and bits per byte of a saved model on a corpus's held-out " +
+            "documents (the same split as train), or on token shards' validation split.")
         {
             model, corpus, textField, fraction, shards,
         };
@@ -34,7 +37,10 @@ static class EvalCommand
                 using var validation = ml.LowRank().Data.LoadTokenShards(dir.FullName, "validation",
                     lm.TokensColumnName);
                 if (validation.Tokenizer.Fingerprint != lm.Tokenizer.Fingerprint)
-                    throw new ArgumentException($"--shards {dir.FullName}: its tokens are of tokenizer {validation.Tokenizer} [{validation.Tokenizer.Fingerprint}], the model's are of {lm.Tokenizer} [{lm.Tokenizer.Fingerprint}]. Evaluate on shards written with the model's tokenizer, or on a corpus (--corpus).");
+                    throw new ArgumentException($"--shards {dir.FullName}: its tokens are of " +
+                        $"tokenizer {validation.Tokenizer} [{validation.Tokenizer.Fingerprint}], the model's are " +
+                        $"of {lm.Tokenizer} [{lm.Tokenizer.Fingerprint}]. Evaluate on shards written with the " +
+                        $"model's tokenizer, or on a corpus (--corpus).");
                 Console.WriteLine(ml.LowRank().Evaluate(lm.Transform(validation)));
                 return 0;
             }
@@ -47,7 +53,7 @@ static class EvalCommand
             scored = split.Validation!.Schema.GetColumnOrNull(lm.TokensColumnName) is null
                 && loaded is Transformers.LowRankLmTransformer
                 ? lm.Transform(ml.Transforms.Text.TokenizeForLanguageModel(lm.TokensColumnName, "Text",
-                    LmTokenizer.Use(lm.Tokenizer)).Fit(split.Validation).Transform(split.Validation))
+                LmTokenizer.Use(lm.Tokenizer)).Fit(split.Validation).Transform(split.Validation))
                 : loaded.Transform(split.Validation);
             Console.WriteLine(ml.LowRank().Evaluate(scored));
             return 0;

@@ -13,13 +13,17 @@ static class ExportCommand
     public static Command Create()
     {
         var model =
-            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or mlContext.Model.Save.", Required = true };
+            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or " +
+            "mlContext.Model.Save.", Required = true };
         var output =
-            new Option<FileInfo>("--out") { Description = "The file to write: .safetensors, or .pt / .pth (torch.load reads it); the config goes beside it as .json.", Required = true };
+            new Option<FileInfo>("--out") { Description = "The file to write: .safetensors, or .pt / .pth " +
+            "(torch.load reads it); the config goes beside it as .json.", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16.",
             DefaultValueFactory = _ => "float32" };
         var command =
-            new Command("export", "Write a saved model's weights (safetensors or PyTorch state dict), its architecture as JSON and a BPE tokenizer as .tiktoken (tools/reference/model.py loads them).") { model, output, dtype };
+            new Command("export", "Write a saved model's weights (safetensors or PyTorch state dict), its " +
+            "architecture as JSON and a BPE tokenizer as .tiktoken (tools/reference/model.py loads them).") { model,
+            output, dtype };
         command.SetAction(parse =>
         {
             var type = parse.GetValue(dtype) switch
@@ -32,7 +36,8 @@ static class ExportCommand
             using var lm = new MLContext().LowRank().LoadModel(parse.GetValue(model)!.FullName).GetLanguageModel();
             string path = parse.GetValue(output)!.FullName;
             GptExport.Save(lm.Model, path, type);
-            Console.WriteLine($"wrote {path} ({type}) and {Path.ChangeExtension(path, ".json")} ({lm.Summary.TotalParameters:N0} parameters)");
+            Console.WriteLine($"wrote {path} ({type}) " +
+                $"and {Path.ChangeExtension(path, ".json")} ({lm.Summary.TotalParameters:N0} parameters)");
             if (lm.Tokenizer is TiktokenLmTokenizer bpe)
             {
                 string vocabulary = Path.ChangeExtension(path, ".tiktoken");
@@ -40,7 +45,8 @@ static class ExportCommand
                 Console.WriteLine($"wrote {vocabulary} (tokenizer {bpe}; BOS = id {bpe.BosId}, after the last rank)");
             }
             else Console
-                .WriteLine($"tokenizer {lm.Tokenizer} is not written (byte-level: ids are the UTF-8 bytes, BOS = {lm.Tokenizer.BosId})");
+                .WriteLine($"tokenizer {lm.Tokenizer} is not written (byte-level: ids are the UTF-8 bytes, BOS " +
+                $"= {lm.Tokenizer.BosId})");
             return 0;
         });
         return command;

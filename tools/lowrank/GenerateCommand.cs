@@ -19,7 +19,8 @@ static class GenerateCommand
         var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens (0 = all).",
             DefaultValueFactory = _ => 40 };
         var topP =
-            new Option<double>("--top-p") { Description = "Sample from the most likely tokens whose probabilities add up to p (1 = all).", DefaultValueFactory = _ => 1.0 };
+            new Option<double>("--top-p") { Description = "Sample from the most likely tokens whose probabilities " +
+            "add up to p (1 = all).", DefaultValueFactory = _ => 1.0 };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable).",
             AllowMultipleArgumentsPerToken = false };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };

@@ -13,7 +13,7 @@ static class HistoryCsv
         foreach (var h in history)
             w.WriteLine(string.Join(',',
                 new object?[] { h.Step, h.Tokens, h.TrainSeconds, h.EvalSeconds, h.TrainLoss, h.ValidationLoss,
-                    h.ValidationPerplexity, h.ValidationBitsPerByte, h.LrFactor, h.TokensPerSecond, h.GradientNorm }
+                h.ValidationPerplexity, h.ValidationBitsPerByte, h.LrFactor, h.TokensPerSecond, h.GradientNorm }
                 .Select(x => x is IFormattable f ? f.ToString(null, CultureInfo.InvariantCulture) : "")));
     }
 }

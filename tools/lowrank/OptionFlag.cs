@@ -20,7 +20,8 @@ sealed class OptionFlag<T>
         option = OptionTable.Get(optionName);
         var declared = Nullable.GetUnderlyingType(option.Type) ?? option.Type;
         if ((Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)) != declared)
-            throw new InvalidOperationException($"{flag} is typed {typeof(T).Name} but the option {option.Name} is {declared.Name}.");
+            throw new InvalidOperationException($"{flag} is typed {typeof(T).Name} but the " +
+                $"option {option.Name} is {declared.Name}.");
         bool hasDefault = Nullable.GetUnderlyingType(option.Type) is null;
         Flag = new Option<T>(flag)
         {
@@ -41,6 +42,6 @@ sealed class OptionFlag<T>
         if (parse.GetValue(Flag) is { } value)
             option.Set(options,
                 value is IFormattable f ? f.ToString(value is double ? "R" : null,
-                    CultureInfo.InvariantCulture) : value.ToString()!);
+                CultureInfo.InvariantCulture) : value.ToString()!);
     }
 }

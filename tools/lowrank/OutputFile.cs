@@ -14,7 +14,8 @@ static class OutputFile
             throw new ArgumentException($"{option} {file.FullName} is a folder; give a file path.");
         string folder = file.DirectoryName ?? ".";
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"{option} {file.FullName}: the folder {folder} does not exist. Create it, or choose another path.");
+            throw new DirectoryNotFoundException($"{option} {file.FullName}: the folder {folder} does not exist. " +
+                $"Create it, or choose another path.");
         string probe = Path.Combine(folder, $".lowrank-write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
@@ -22,7 +23,9 @@ static class OutputFile
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new UnauthorizedAccessException($"{option} {file.FullName}: this process cannot write in {folder} ({e.Message}). Choose a writable path before training, so the result is not lost at the end.");
+            throw new UnauthorizedAccessException($"{option} {file.FullName}: this process cannot write " +
+                $"in {folder} ({e.Message}). Choose a writable path before training, so the result is not lost at " +
+                $"the end.");
         }
     }
 
@@ -41,7 +44,8 @@ static class OutputFile
                 Path.Combine(Path.GetTempPath(), $"lowrank-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Path.GetFileName(path)}");
             write(fallback);
             Console.Error
-                .WriteLine($"lowrank: {option} {path} could not be written ({e.Message.Split('\n')[0]}); it was written to {fallback} instead.");
+                .WriteLine($"lowrank: {option} {path} could not be written ({e.Message.Split('\n')[0]}); it was " +
+                $"written to {fallback} instead.");
             return fallback;
         }
     }

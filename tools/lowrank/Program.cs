@@ -34,13 +34,15 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
 catch (OperationCanceledException)
 {
     Console.Error
-        .WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run the same command to resume.");
+        .WriteLine("lowrank: interrupted. What finished is kept (trial records, checkpoints of runs under way); run " +
+        "the same command to resume.");
     return 130;
 }
 catch (Exception e) when (IsOutOfMemory(e))
 {
     Console.Error
-        .WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
+        .WriteLine($"lowrank: out of memory ({e.Message.Split('\n')[0]}). Use a smaller model, BatchSize or " +
+        $"SequenceLength (or raise GradientAccumulationSteps), or free memory; what finished is kept.");
     return 3;
 }
 
@@ -57,5 +59,5 @@ static bool IsOutOfMemory(Exception e) => e switch
 // libtorch's allocators say so in their own words; anything else native is a real error and keeps its trace.
 static bool IsNativeOutOfMemory(string message) =>
     message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || message.Contains("can't allocate memory",
-        StringComparison.OrdinalIgnoreCase)
+    StringComparison.OrdinalIgnoreCase)
     || message.Contains("DefaultCPUAllocator", StringComparison.Ordinal);

@@ -10,7 +10,8 @@ static class ReportCommand
     {
         var dir = new Argument<DirectoryInfo>("run-dir") { Description = "A sweep's run directory." };
         var command =
-            new Command("report", "Write report.md, summary.csv/jsonl and PNG figures for the trials finished so far.") { dir };
+            new Command("report", "Write report.md, summary.csv/jsonl and PNG figures for the trials finished so " +
+            "far.") { dir };
         command.SetAction(parse =>
         {
             Console.WriteLine(ReportWriter.Write(parse.GetValue(dir)!.FullName));

@@ -14,21 +14,29 @@ static class TokenizeCommand
     public static Command Create()
     {
         var input =
-            new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true, AllowMultipleArgumentsPerToken = true };
+            new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, " +
+            "folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true,
+                AllowMultipleArgumentsPerToken = true };
         var textField = CorpusOption.TextField();
         var tokenizer =
-            new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
+            new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the " +
+            "input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
         var output =
-            new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes it.", Required = true };
+            new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, " +
+            "validation_*.bin). Running again resumes it.", Required = true };
         var fraction =
-            new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable hash of each id.", DefaultValueFactory = _ => 0.01 };
+            new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable " +
+            "hash of each id.", DefaultValueFactory = _ => 0.01 };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.",
             DefaultValueFactory = _ => 100_000_000 };
         var force =
-            new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its files are left alone)." };
+            new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its " +
+            "files are left alone)." };
         var command =
-            new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, nanoGPT style) with a manifest naming the tokenizer.\n" +
-            "Example: lowrank tokenize --input corpus/*.txt --tokenizer gpt2 --out shards; lowrank train --shards shards --seconds 600")
+            new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, " +
+            "nanoGPT style) with a manifest naming the tokenizer.\n" +
+            "Example: lowrank tokenize --input corpus/*.txt --tokenizer gpt2 --out shards; lowrank train --shards " +
+            "shards --seconds 600")
         {
             input, textField, tokenizer, output, fraction, shardTokens, force,
         };
@@ -38,7 +46,7 @@ static class TokenizeCommand
             string field = parse.GetValue(textField)!;
             IEnumerable<CorpusDocument> Documents() => inputs.SelectMany(i =>
                 i.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || i.EndsWith(".jsonl.gz",
-                    StringComparison.OrdinalIgnoreCase)
+                StringComparison.OrdinalIgnoreCase)
                     ? CorpusReaders.EnumerateJsonl(i, field).Select(d => d with { Id = $"{i}#{d.Id}" })
                     : CorpusReaders.EnumerateTextFiles(i).Select(d => d with { Id = $"{i}#{d.Id}" }));
             foreach (var i in inputs)
@@ -57,7 +65,7 @@ static class TokenizeCommand
                     task.IsIndeterminate = true;
                     var m = TokenShards.Write(Documents(), lm, dir, inputs, options,
                         new SynchronousProgress<TokenizeProgress>(p => task.Description = Markup.Escape(p.ToString())),
-                            ct);
+                        ct);
                     task.StopTask();
                     return m;
                 });

@@ -21,13 +21,18 @@ static class TrainCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp,
             DefaultValueFactory = _ => LmTokenizer.DefaultName };
         var set =
-            new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.", AllowMultipleArgumentsPerToken = true };
+            new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, " +
+            "HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, " +
+                "MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.",
+                AllowMultipleArgumentsPerToken = true };
         // The budget and evaluation flags are other names for options of the table: their defaults are the options'.
         var steps = new OptionFlag<int?>("--steps", nameof(TrainingOptions.MaxSteps), "Budget in steps.");
         var seconds = new OptionFlag<double?>("--seconds",
-            nameof(TrainingOptions.MaxSeconds), "Budget in training seconds (evaluation excluded). Default 60 when no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given.");
+            nameof(TrainingOptions.MaxSeconds), "Budget in training seconds (evaluation excluded). Default 60 when " +
+            "no budget (--steps, --tokens, --seconds, --set MaxTokens=…) is given.");
         var tokens = new OptionFlag<long?>("--tokens",
-            nameof(TrainingOptions.MaxTokens), "Budget in training tokens (the run stops at the first step that reaches it).");
+            nameof(TrainingOptions.MaxTokens), "Budget in training tokens (the run stops at the first step that " +
+            "reaches it).");
         var evalEvery = new OptionFlag<int>("--eval-every",
             nameof(TrainingOptions.EvalEvery), "Evaluate every N steps (0 = only at the end).");
         var evalTokens = new OptionFlag<int>("--eval-tokens",
@@ -35,29 +40,42 @@ static class TrainCommand
         var threshold = new OptionFlag<double?>("--threshold",
             nameof(TrainingOptions.ThresholdPerplexity), "Validation perplexity for time-to-threshold.");
         var reportEvery =
-            new Option<int?>("--report-every") { Description = "Print progress (step, loss, tokens/s, time left) every N steps. Default 5 on a terminal, 25 otherwise." };
+            new Option<int?>("--report-every") { Description = "Print progress (step, loss, tokens/s, time left) " +
+            "every N steps. Default 5 on a terminal, 25 otherwise." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: torch's)." };
         var save =
-            new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this zip." };
+            new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this " +
+            "zip." };
         var historyCsv = new Option<FileInfo?>("--history-csv") { Description = "Write the per-step history here." };
         var checkpoint =
-            new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM." };
+            new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every " +
+            "steps, at the end, and on Ctrl-C/SIGTERM." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.",
             DefaultValueFactory = _ => 100 };
         var resume =
-            new Option<bool>("--resume") { Description = "Continue from --checkpoint (same corpus, tokenizer and options); identical to an uninterrupted run. Without it an existing checkpoint is refused, not overwritten." };
+            new Option<bool>("--resume") { Description = "Continue from --checkpoint (same corpus, tokenizer and " +
+            "options); identical to an uninterrupted run. Without it an existing checkpoint is refused, not " +
+                "overwritten." };
         var allowChanged =
-            new Option<bool>("--allow-changed-options") { Description = "With --resume: continue a checkpoint written with other training options (e.g. a lower learning rate after a divergence); the changes are logged and recorded, and the run is no longer one uninterrupted run." };
+            new Option<bool>("--allow-changed-options") { Description = "With --resume: continue a checkpoint " +
+            "written with other training options (e.g. a lower learning rate after a divergence); the changes are " +
+                "logged and recorded, and the run is no longer one uninterrupted run." };
         var startIfMissing =
-            new Option<bool>("--start-if-missing") { Description = "With --resume: start from scratch when the checkpoint does not exist yet (for a job that runs the same command until it finishes)." };
+            new Option<bool>("--start-if-missing") { Description = "With --resume: start from scratch when the " +
+            "checkpoint does not exist yet (for a job that runs the same command until it finishes)." };
         var shards =
-            new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
+            new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank " +
+            "tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
         var logdir =
-            new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard --logdir." };
+            new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR " +
+            "factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard " +
+                "--logdir." };
 
         var command =
-            new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give validation loss and the final metrics.\n" +
-            "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 --seconds 300 --save model.zip")
+            new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give " +
+            "validation loss and the final metrics.\n" +
+            "Example: lowrank train --tokenizer bpe:4096 --set Variant=Factored AttentionRank=32 MlpRank=64 " +
+            "--seconds 300 --save model.zip")
         {
             corpus, textField, fraction, validationCorpus, tokenizer, set, steps.Flag, tokens.Flag, seconds.Flag,
                 evalEvery.Flag, evalTokens.Flag,
@@ -85,11 +103,10 @@ static class TrainCommand
             evalTokens.ApplyTo(options, parse);
             threshold.ApplyTo(options, parse);
             if (parse.GetValue(reportEvery) is < 1 and var every)
-                throw new ArgumentException($"--report-every must be at least 1 (a progress line every N steps); got {every}.");
-            if (options.Training.Resume && options.Training.CheckpointPath is null)
-                throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
-            if (options.Training is { Resume: true,
-                CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
+                throw new ArgumentException($"--report-every must be at least 1 (a progress line every N steps); " +
+                    $"got {every}.");
+            if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
+            if (options.Training is { Resume: true, CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
                 throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run without --resume to start, or add --start-if-missing.", path);
             if (!options.Training.Resume && options.Training.CheckpointPath is { } existing && File.Exists(existing))
                 throw new InvalidOperationException($"--checkpoint {existing} already exists: add --resume to continue it, or delete it or choose another file to start over.");
@@ -102,8 +119,7 @@ static class TrainCommand
             }
             // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds,
             // --set MaxTokens=…).
-            if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null })
-                options.Training = options.Training with { MaxSeconds = 60 };
+            if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
             var tokenizerFactory = LmTokenizer.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed ?? 1);
@@ -112,10 +128,8 @@ static class TrainCommand
             IDataView trainData;
             IDataView? validationData;
             Func<ITransformer> fit;
-            using var shardTrain = parse.GetValue(shards) is { } shardDir
-                ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
-            using var shardValidation = shardTrain is null ? null
-                : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
+            using var shardTrain = parse.GetValue(shards) is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir.FullName, "train") : null;
+            using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
             if (shardTrain is not null)
             {
                 (trainData, validationData) = (shardTrain, shardValidation!);
@@ -123,17 +137,14 @@ static class TrainCommand
             }
             else
             {
-                var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!,
-                    parse.GetValue(fraction), parse.GetValue(validationCorpus));
+                var split = CorpusOption.LoadSplit(ml, parse.GetValue(corpus)!, parse.GetValue(textField)!, parse.GetValue(fraction), parse.GetValue(validationCorpus));
                 (trainData, validationData) = (split.Train, split.Validation);
-                fit = () => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
-                    tokenizerFactory).Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
+                fit = () => ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text", tokenizerFactory).Append(ml.LowRank().Trainers.LowRankLm(options)).Fit(split.Train);
             }
             options.ValidationSet = validationData;
             // Launched as one of several MPI ranks (mpirun -n N, srun -n N): data-parallel training, and rank 0 alone
             // prints, evaluates and writes (the model it saves is every rank's model).
-            bool follower = options.Training.DataParallel != false && Runtime.Mpi.Launched
-                && Runtime.Mpi.World.Rank != 0;
+            bool follower = options.Training.DataParallel != false && Runtime.Mpi.Launched && Runtime.Mpi.World.Rank != 0;
             ITransformer? model = LiveProgress.Run("train", (progress, print) =>
             {
                 if (follower) return fit();
@@ -143,9 +154,7 @@ static class TrainCommand
                 ml.Log += (_, e) =>
                 {
                     if (e.Source != "LowRankLm" || e.Kind is not (Microsoft.ML.Runtime.ChannelMessageKind.Info or Microsoft.ML.Runtime.ChannelMessageKind.Warning)) return;
-                    if (LiveProgress.IsLive && e.RawMessage.StartsWith("step ",
-                        StringComparison.Ordinal) && e.RawMessage.Contains(" | ", StringComparison.Ordinal))
-                            return; // the bar shows it
+                    if (LiveProgress.IsLive && e.RawMessage.StartsWith("step ", StringComparison.Ordinal) && e.RawMessage.Contains(" | ", StringComparison.Ordinal)) return; // the bar shows it
                     print($"  {e.RawMessage}");
                 };
                 try
@@ -154,8 +163,7 @@ static class TrainCommand
                 }
                 catch (OperationCanceledException e)
                 {
-                    Console.Error.WriteLine(e.Message + (options.Training.CheckpointPath is null
-                        ? "" : " Run the same command with --resume to continue."));
+                    Console.Error.WriteLine(e.Message + (options.Training.CheckpointPath is null ? "" : " Run the same command with --resume to continue."));
                     return null;
                 }
             });
@@ -166,8 +174,7 @@ static class TrainCommand
             // Without a validation set (--validation-fraction 0) there is nothing held out to score: said, not
             // invented.
             var metrics = validationData is null ? null : ml.LowRank().Evaluate(model.Transform(validationData));
-            Console.WriteLine(metrics is null
-                ? "validation: none (--validation-fraction 0)" : $"validation: {metrics}");
+            Console.WriteLine(metrics is null ? "validation: none (--validation-fraction 0)" : $"validation: {metrics}");
             var t = lm.Training!;
             if (parse.GetValue(save) is { } zip)
                 Console.WriteLine($"saved {OutputFile.WriteOrFallBack(zip.FullName, "--save", p => ml.LowRank().SaveModel(model, trainData.Schema, p))}");

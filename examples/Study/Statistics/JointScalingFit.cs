@@ -29,14 +29,16 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
         double exponentMax = 2.0)
     {
         if (points.Count <= FreeParameters)
-            throw new ArgumentException($"A joint law has {FreeParameters} parameters; it needs more than {FreeParameters} cells to have a goodness of fit, got {points.Count}.", nameof(points));
+            throw new ArgumentException($"A joint law has {FreeParameters} parameters; it needs more " +
+                $"than {FreeParameters} cells to have a goodness of fit, got {points.Count}.", nameof(points));
         if (points.Select(p => p.Parameters).Distinct().Count() < 2
             || points.Select(p => p.Tokens).Distinct().Count() < 2)
             throw new ArgumentException("A joint law needs at least two model sizes and two token counts.",
                 nameof(points));
         if (points.Any(p => !(p.Parameters > 0) || !(p.Tokens > 0) || !double.IsFinite(p.Loss)
             || !(p.StandardError > 0) || !double.IsFinite(p.StandardError)))
-            throw new ArgumentException("Every cell needs positive parameters and tokens, a finite loss and a positive standard error (two or more seeds).", nameof(points));
+            throw new ArgumentException("Every cell needs positive parameters and tokens, a finite loss and a " +
+                "positive standard error (two or more seeds).", nameof(points));
 
         // The linear parameters (E, A, B) have a closed form for fixed exponents: profile χ² over (ln α, ln β) on a
         // grid, then zoom in around the best cell of the grid.
@@ -112,7 +114,7 @@ public sealed record JointScalingFit(double E, double A, double Alpha, double B,
     {
         static double Det(double[,] q) =>
             q[0, 0] * (q[1, 1] * q[2, 2] - q[1, 2] * q[2, 1]) - q[0,
-                1] * (q[1, 0] * q[2, 2] - q[1, 2] * q[2, 0]) + q[0, 2] * (q[1, 0] * q[2, 1] - q[1, 1] * q[2, 0]);
+            1] * (q[1, 0] * q[2, 2] - q[1, 2] * q[2, 0]) + q[0, 2] * (q[1, 0] * q[2, 1] - q[1, 1] * q[2, 0]);
         double d = Det(m);
         if (d == 0 || !double.IsFinite(d)) return null;
         var result = new double[3];

@@ -15,7 +15,7 @@ public static class PowerLawBootstrap
     /// <param name="losses">arm → training tokens → seed → final validation loss.</param>
     public static Dictionary<string, IReadOnlyList<PowerLawPoint>> Points(IReadOnlyDictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>> losses) =>
         losses.ToDictionary(arm => arm.Key,
-            arm => (IReadOnlyList<PowerLawPoint>)arm.Value.OrderBy(c => c.Key).Select(cell =>
+        arm => (IReadOnlyList<PowerLawPoint>)arm.Value.OrderBy(c => c.Key).Select(cell =>
         {
             var v = cell.Value.Values.ToArray();
             double mean = v.Average();
@@ -55,7 +55,7 @@ public static class PowerLawBootstrap
         {
             var draw = budgets.ToDictionary(d => d,
                 d => Enumerable.Range(0,
-                    seedsAt[d].Length).Select(_ => seedsAt[d][random.Next(seedsAt[d].Length)]).ToArray());
+                seedsAt[d].Length).Select(_ => seedsAt[d][random.Next(seedsAt[d].Length)]).ToArray());
             replicas.Add(FitWith(d => draw[d]));
         }
         return Intervals(fit, replicas, differences, seedsAt.Values.Min(s => s.Length), level);
@@ -71,14 +71,15 @@ public static class PowerLawBootstrap
         var spec = fit.Specification;
         int n = points.Values.Sum(p => p.Count), parameters = spec.Parameters(points.Count);
         if (n <= parameters)
-            throw new ArgumentException($"A residual bootstrap needs more points ({n}) than fitted parameters ({parameters}).");
+            throw new ArgumentException($"A residual bootstrap needs more points ({n}) than fitted parameters " +
+                $"({parameters}).");
         double inflate = Math.Sqrt((double)n / (n - parameters));
         double Space(double loss) => spec.LogSpace ? Math.Log(loss) : loss;
         double Back(double value) => spec.LogSpace ? Math.Exp(value) : value;
         // Residuals standardised by each point's weight, so a draw lands on another point at that point's scale.
         var pool = points.SelectMany(kv => kv.Value.Select(p =>
             (Space(p.Loss) - Space(fit.Predict(kv.Key, p.Tokens))) * Math.Sqrt(PowerLawFit.Weight(p,
-                spec)) * inflate)).ToArray();
+            spec)) * inflate)).ToArray();
         var random = new Random(seed);
         var replicas = new List<PowerLawFit>(replicates);
         for (int r = 0; r < replicates; r++)
@@ -108,6 +109,6 @@ public static class PowerLawBootstrap
         return new PowerLawIntervals(fit,
             fit.Arms.Keys.ToDictionary(a => a, a => Interval(fit.Arms[a].E, replicas.Select(f => f.Arms[a].E))),
             differences.ToDictionary(p => p,
-                p => Interval(fit.Arms[p.A].E - fit.Arms[p.B].E, replicas.Select(f => f.Arms[p.A].E - f.Arms[p.B].E))));
+            p => Interval(fit.Arms[p.A].E - fit.Arms[p.B].E, replicas.Select(f => f.Arms[p.A].E - f.Arms[p.B].E))));
     }
 }

@@ -97,7 +97,7 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
     public static PowerLawFit Fit(IReadOnlyDictionary<string, IReadOnlyList<(double Tokens, double Loss)>> points,
         double betaMin = 0.02, double betaMax = 2.0) =>
         Fit(points.ToDictionary(kv => kv.Key,
-            kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => new PowerLawPoint(p.Tokens, p.Loss)).ToList()),
+        kv => (IReadOnlyList<PowerLawPoint>)kv.Value.Select(p => new PowerLawPoint(p.Tokens, p.Loss)).ToList()),
             PowerLawSpecification.Planned, betaMin, betaMax);
 
     /// <summary>Fits every arm's points as <paramref name="specification"/> says, β in [<paramref name="betaMin"/>,
@@ -110,12 +110,16 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
         foreach (var (arm, p) in points)
         {
             if (p.Select(x => x.Tokens).Distinct().Count() < minimum)
-                throw new ArgumentException($"Arm '{arm}' has fewer than {minimum} distinct budgets; a power law {(specification.SharedExponent ? "with a shared β" : "with β per arm")} needs at least {minimum}.");
+                throw new ArgumentException($"Arm '{arm}' has fewer than {minimum} distinct budgets; a power " +
+                    $"law {(specification.SharedExponent ? "with a shared β" : "with β per arm")} needs at " +
+                    $"least {minimum}.");
             if (p.Any(x => !(x.Tokens > 0) || !double.IsFinite(x.Loss) || (specification.LogSpace && !(x.Loss > 0))))
-                throw new ArgumentException($"Arm '{arm}' has a point with non-positive tokens or a non-finite{(specification.LogSpace ? " or non-positive" : "")} loss.");
+                throw new ArgumentException($"Arm '{arm}' has a point with non-positive tokens or a " +
+                    $"non-finite{(specification.LogSpace ? " or non-positive" : "")} loss.");
             if (specification.InverseVarianceWeights
                 && p.Any(x => !(x.StandardError > 0) || !double.IsFinite(x.StandardError)))
-                throw new ArgumentException($"Arm '{arm}' has a point without a positive standard error; inverse-variance weights need one at every point (two or more seeds).");
+                throw new ArgumentException($"Arm '{arm}' has a point without a positive standard error; " +
+                    $"inverse-variance weights need one at every point (two or more seeds).");
         }
         double lb = Math.Log(betaMin), ub = Math.Log(betaMax);
 
@@ -164,7 +168,7 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
             return null;
         var residuals = points.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<PowerLawResidual>)kv.Value
             .Select(p => { double r = p.Loss - fit.Predict(kv.Key, p.Tokens); return new PowerLawResidual(p.Tokens, r,
-                r / p.StandardError); }).ToList());
+            r / p.StandardError); }).ToList());
         double chi2 = residuals.Values.SelectMany(r => r).Sum(r => r.Standardized * r.Standardized);
         int dof = points.Values.Sum(p => p.Count) - fit.Specification.Parameters(points.Count);
         return new GoodnessOfFit(chi2, dof, dof > 0 ? ChiSquared.UpperTail(chi2, dof) : double.NaN, residuals);
@@ -173,7 +177,7 @@ public sealed record PowerLawFit(IReadOnlyDictionary<string, PowerLawArm> Arms, 
     /// <summary>The weight of a point in the specification's least squares.</summary>
     internal static double Weight(PowerLawPoint p, PowerLawSpecification s) =>
         !s.InverseVarianceWeights ? 1 : s.LogSpace ? p.Loss * p.Loss / (p.StandardError * p.StandardError)
-            : 1 / (p.StandardError * p.StandardError);
+        : 1 / (p.StandardError * p.StandardError);
 
     /// <summary>For fixed β and D₀, weighted least squares of loss = E + B·x with x = (D + D₀)^(−β) and E ≥ 0; in log
     /// space, Gauss–Newton on ln loss = ln(E + B·x) from the linear solution.</summary>

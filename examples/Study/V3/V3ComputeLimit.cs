@@ -40,7 +40,7 @@ public static class V3ComputeLimit
         {
             if (line.Length < 20 || !DateTime.TryParseExact(line[..19], "yyyy-MM-dd HH:mm:ss",
                 CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
-                    out var at)) continue;
+                out var at)) continue;
             started |= line.AsSpan(20).StartsWith("check: ", StringComparison.Ordinal);
             if (started && previous is DateTime p && line.Contains(": perplexity ",
                 StringComparison.Ordinal)) { trials++; seconds += (at - p).TotalSeconds; }
@@ -55,7 +55,8 @@ public static class V3ComputeLimit
     public static (bool Fits, double EstimateHours) Decide(double spentHours, double oneTimesHours, double multiple)
     {
         if (oneTimesHours <= 0)
-            throw new ArgumentException("The width's 1 × runs have no recorded time: they must finish before its 2 × runs are weighed.", nameof(oneTimesHours));
+            throw new ArgumentException("The width's 1 × runs have no recorded time: they must finish before its 2 × " +
+                "runs are weighed.", nameof(oneTimesHours));
         double estimate = oneTimesHours * multiple;
         return (spentHours + estimate <= Hours, estimate);
     }

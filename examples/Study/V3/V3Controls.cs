@@ -18,17 +18,23 @@ public static class V3Controls
         Control[] controls =
         [
             new(d.DenseSmall, d.LowRank, "fewer parameters: a dense model of `lowrank`'s size",
-                "a dense model of `lowrank`'s size is better than `lowrank`: the low-rank gap is more than having fewer parameters",
-                $"a dense model of `lowrank`'s size is worse than `lowrank`: at this size, factoring at ranks {d.LowRank.Parameters[OptionNames.AttentionRank]} / {d.LowRank.Parameters[OptionNames.MlpRank]} is the better use of the parameters, and `lowrank`'s gap to `dense` is smaller than what having as few parameters costs a dense model",
-                "a dense model of `lowrank`'s size cannot be told apart from `lowrank`: its gap to `dense` cannot be told apart from having fewer parameters"),
+                "a dense model of `lowrank`'s size is better than `lowrank`: the low-rank gap is more than having " +
+                "fewer parameters",
+                $"a dense model of `lowrank`'s size is worse than `lowrank`: at this size, factoring at " +
+                $"ranks {d.LowRank.Parameters[OptionNames.AttentionRank]} / {d.LowRank.Parameters[OptionNames.MlpRank]} is the better use of the parameters, and `lowrank`'s gap to `dense` is smaller than what having as few parameters costs a dense model",
+                "a dense model of `lowrank`'s size cannot be told apart from `lowrank`: its gap to `dense` cannot be " +
+                "told apart from having fewer parameters"),
             new(d.FullRankFactored, d.Dense, "the factoring itself (rank = width, no rank restriction)",
-                "factoring at full rank is better than dense", "factoring itself costs, with no rank restriction at all",
+                "factoring at full rank is better than dense", "factoring itself costs, with no rank restriction at " +
+                "all",
                 "the factoring's own cost is inside the noise"),
             new(d.LowRankIso, d.Dense, "low rank at equal parameters and depth",
-                "low rank at the dense arm's parameters is better than dense", "low rank at the dense arm's parameters and depth is worse than dense",
+                "low rank at the dense arm's parameters is better than dense", "low rank at the dense arm's " +
+                "parameters and depth is worse than dense",
                 "low rank at the dense arm's parameters cannot be told apart from dense"),
             new(d.LowRankIso, d.FullRankFactored, "the rank restriction at a fixed parametrisation (both factored)",
-                "restricting rank is better than factoring at full rank", "restricting rank costs beyond what the factoring costs",
+                "restricting rank is better than factoring at full rank", "restricting rank costs beyond what the " +
+                "factoring costs",
                 "restricting rank costs nothing beyond the factoring that can be told from the noise"),
         ];
 
@@ -36,7 +42,8 @@ public static class V3Controls
         Line("");
         bool complete = c.HasFinished("new-arms");
         if (!complete) V3ResultsPage.Interim(Line, c, "the new arms'");
-        Line("Parameters (excluding the token embedding) of the arms compared, from `ModelSummary.For` on each arm's configuration:");
+        Line("Parameters (excluding the token embedding) of the arms compared, from `ModelSummary.For` on each arm's " +
+            "configuration:");
         Line("");
         Line("| arm | non-embedding parameters | block parameters | what it is |");
         Line("|---|---:|---:|---|");
@@ -46,7 +53,9 @@ public static class V3Controls
             Line($"| `{arm.Name}` | {m.NonEmbeddingParameters:N0} | {m.BlockParameters:N0} | {arm.Description} |");
         }
         Line("");
-        Line("Seed-paired difference a − b of final validation loss (nats per byte) with its 95 % t-interval and paired t-test; Holm's adjustment over the plan's four controls, applied at each budget on its own (the plan names the four as the family, run at 1 and 2 ×).");
+        Line("Seed-paired difference a − b of final validation loss (nats per byte) with its 95 % t-interval and " +
+            "paired t-test; Holm's adjustment over the plan's four controls, applied at each budget on its own (the " +
+            "plan names the four as the family, run at 1 and 2 ×).");
         Line("");
         Line("| a − b | isolates | budget | seeds | difference [95 %] | p | Holm p | counts as |");
         Line("|---|---|---|---:|---|---:|---:|---|");
@@ -61,19 +70,26 @@ public static class V3Controls
             {
                 var (k, g) = (present[i].Control, present[i].Gap!);
                 var outcome = VerdictRules.Compare(g, adjusted[i]);
-                Line($"| `{k.A.Name}` − `{k.B.Name}` | {k.Isolates} | {b.Name} × | {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] | {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
-                findings.Add($"`{k.A.Name}` − `{k.B.Name}` at {b.Name} ×: {outcome switch { Outcome.Lower => k.IfLower, Outcome.Higher => k.IfHigher, _ => k.IfNoise }}.");
+                Line($"| `{k.A.Name}` − `{k.B.Name}` | {k.Isolates} | {b.Name} × " +
+                    $"| {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] " +
+                    $"| {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
+                findings.Add($"`{k.A.Name}` − `{k.B.Name}` " +
+                    $"at {b.Name} ×: {outcome switch { Outcome.Lower => k.IfLower, Outcome.Higher => k.IfHigher, _ => k.IfNoise }}.");
             }
             if (present.Count < controls.Length)
                 Line($"| ({controls.Length - present.Count} more) | | {b.Name} × | | waiting for the runs | | | |");
         }
         Line("");
         if (!complete) return;
-        Line("What each control says, by the plan's rule (Holm p < 0.05 counts, by its sign; otherwise inside the noise):");
+        Line("What each control says, by the plan's rule (Holm p < 0.05 counts, by its sign; otherwise inside the " +
+            "noise):");
         Line("");
         foreach (var f in findings) Line($"- {f}");
         Line("");
-        Line($"What the controls cannot show: each is one width ({d.V2.Width}), depth 4, two budgets and {d.Seeds(V3Design.FewSeeds).Count} seeds; `dense-small` narrows the MLP (ratio 1) rather than the whole model, so it is one of several dense models of `lowrank`'s size, and its Muon rate was tuned at 1/4 × only.");
+        Line($"What the controls cannot show: each is one width ({d.V2.Width}), depth 4, two budgets " +
+            $"and {d.Seeds(V3Design.FewSeeds).Count} seeds; `dense-small` narrows the MLP (ratio 1) rather than the " +
+            $"whole model, so it is one of several dense models of `lowrank`'s size, and its Muon rate was tuned at " +
+            $"1/4 × only.");
         Line("");
     }
 }

@@ -106,7 +106,8 @@ public sealed class V3Design
             p[OptionNames.ModelDim] = width
                 .ToString(Ci);   // at the core width: version 2's rank-32 arm, same parameters
         return new(name,
-            p, $"Factored at width {width}, attention rank {attention}, MLP rank {mlp}: the dense arm's block parameters");
+            p, $"Factored at width {width}, attention rank {attention}, MLP rank {mlp}: the dense arm's block " +
+            $"parameters");
     }
 
     /// <summary>A width's budget: <paramref name="multiple"/> × 20 × its dense arm's parameters.</summary>

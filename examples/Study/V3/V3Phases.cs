@@ -123,7 +123,7 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
                 if (moved.Count > 0)
                     await batch.RunAsync(NewArmsDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
                         [.. moved.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name],
-                            s)))]);
+                        s)))]);
             Choices.Finished.Add("controls-2x");
         }
         catch (PhaseNotFinishedException e)
@@ -146,7 +146,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         {
             var seeds = v2Records.Losses(arm.Name, 2).Values.ToList();
             if (seeds.Count < 2)
-                throw new InvalidOperationException($"Version 2's records of {arm.Name} at 1 × are missing: the build check needs them.");
+                throw new InvalidOperationException($"Version 2's records of {arm.Name} at 1 × are missing: the " +
+                    $"build check needs them.");
             double mean = seeds.Average(), sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
             var rerun = records.Single(r => arm.Parameters.All(kv => r.Parameters[kv.Key] == kv.Value));
             Choices.BuildCheck.Add((arm.Name, rerun.CrossEntropy ?? double.NaN, seeds.Min() - sd, seeds.Max() + sd));
@@ -164,7 +165,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             v2Records.Confirmation[d.LowRank.Name], x => RetuneDirectory(d.LowRank, x), v2.Embedding, v2.Head);
         Choices.Muon[d.Deep.Name] = await TuneAsync(d.Deep, d.Two, V3Design.Around(v2.MuonFor(d.Deep, 3)),
             [], x => RetuneDirectory(d.Deep, x), v2.Embedding, v2.Head);
-        log($"Rates at 2 × (serving 1, 2 and 4 ×): {string.Join(", ", d.Core.Select(a => $"{a.Name} {StudyDesign.Rate(Choices.Muon[a.Name])} (version 2: {StudyDesign.Rate(v2.MuonFor(a, 3))})"))}.");
+        log($"Rates at 2 × (serving 1, 2 and 4 " +
+            $"×): {string.Join(", ", d.Core.Select(a => $"{a.Name} {StudyDesign.Rate(Choices.Muon[a.Name])} (version 2: {StudyDesign.Rate(v2.MuonFor(a, 3))})"))}.");
 
         await batch.RunAsync(CoreDirectory(d.Four), d.Four.Name, d.Four.Steps, V2.BaselineFor(d.Four.Steps, false),
             [.. d.Core.SelectMany(a => d.Seeds(V3Design.ManySeeds).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
@@ -177,13 +179,13 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             if (arms.Count == 0) continue;
             await batch.RunAsync(CoreDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
                 [.. arms.SelectMany(a => V2.ReportedSeeds(a,
-                    d.V2Index(b)!.Value).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
+                d.V2Index(b)!.Value).Select(s => Trial(a, Choices.Muon[a.Name], s)))]);
         }
         if (Choices.ReuseV2 != true)
             await batch.RunAsync(CoreDirectory(d.Quarter), d.Quarter.Name, d.Quarter.Steps,
                 V2.Baseline(StudyDesign.Middle, true),
                 [.. d.Core.SelectMany(a => V2.ReportedSeeds(a,
-                    StudyDesign.Middle).Select(s => Trial(a, v2.Muon[a.Name], s)))]);
+                StudyDesign.Middle).Select(s => Trial(a, v2.Muon[a.Name], s)))]);
     }
 
     /// <summary>The Muon rate with the lowest final validation loss on the tuning seed at <paramref name="b"/>, over
@@ -205,13 +207,14 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             double best = Best(records);
             double? next = best == tried.Min() ? best / 2 : best == tried.Max() ? best * 2 : null;
             if (next is not double rate) break;
-            log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} at {b.Name} × is at the edge of the grid; trying {StudyDesign.Rate(rate)}.");
+            log($"{arm.Name}: best Muon rate {StudyDesign.Rate(best)} at {b.Name} × is at the edge of the grid; " +
+                $"trying {StudyDesign.Rate(rate)}.");
             records.AddRange(await batch.RunAsync(directory(extension), b.Name, b.Steps, baseline,
                 [With(arm.Parameters, rate, embedding, head, StudyDesign.TuningSeed)]));
         }
         Choices.MuonTrials.AddRange(records.Select((r, i) => (arm.Name, b.Name,
             Value(r, OptionNames.MatrixLearningRate), r.Status == TrialStatus.Completed ? r.CrossEntropy : null,
-                i < fromV2))
+            i < fromV2))
             .OrderBy(t => t.Item3));
         return Best(records);
     }
@@ -227,7 +230,7 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         string[] reuse = [v2Phases.TuneDirectory(arm), v2Phases.EmbeddingHeadDirectory];
         var records = (await batch.RunAsync(JointDirectory(arm, "grid"), d.Quarter.Name, d.Quarter.Steps, baseline,
             [.. V3Design.EmbeddingGrid.SelectMany(e => V3Design.HeadGrid.Select(h => Point(e, h, muon)))],
-                reuse)).ToList();
+            reuse)).ToList();
         for (int extension = 1; extension <= V2.MaxGridExtensions; extension++)
         {
             var best = BestRecord(records, _ => true)!;
@@ -240,7 +243,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             if (e == es.Min()) next.Add((e / 2, h)); else if (e == es.Max()) next.Add((e * 2, h));
             if (h == hs.Min()) next.Add((e, h / 2)); else if (h == hs.Max()) next.Add((e, h * 2));
             if (next.Count == 0) break;
-            log($"{arm.Name}: best embedding/head pair {StudyDesign.Rate(e)} / {StudyDesign.Rate(h)} is at an edge; trying {string.Join(", ", next.Select(p => $"{StudyDesign.Rate(p.E)} / {StudyDesign.Rate(p.H)}"))}.");
+            log($"{arm.Name}: best embedding/head pair {StudyDesign.Rate(e)} / {StudyDesign.Rate(h)} is at an edge; " +
+                $"trying {string.Join(", ", next.Select(p => $"{StudyDesign.Rate(p.E)} / {StudyDesign.Rate(p.H)}"))}.");
             records.AddRange(await batch.RunAsync(JointDirectory(arm, $"x{extension}"), d.Quarter.Name,
                 d.Quarter.Steps, baseline, [.. next.Select(p => Point(p.E, p.H, muon))]));
         }
@@ -251,8 +255,11 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         var overall = BestRecord(records, _ => true)!;
         Choices.Joint[arm.Name] = (Value(overall, OptionNames.EmbeddingLearningRate),
             Value(overall, OptionNames.HeadLearningRate), Value(overall, OptionNames.MatrixLearningRate),
-                overall.CrossEntropy!.Value);
-        log($"{arm.Name}: best joint setting at 1/4 × embedding {StudyDesign.Rate(Choices.Joint[arm.Name].Embedding)}, head {StudyDesign.Rate(Choices.Joint[arm.Name].Head)}, Muon {StudyDesign.Rate(Choices.Joint[arm.Name].Muon)} (loss {Choices.Joint[arm.Name].Loss:F4}).");
+            overall.CrossEntropy!.Value);
+        log($"{arm.Name}: best joint setting at 1/4 × " +
+            $"embedding {StudyDesign.Rate(Choices.Joint[arm.Name].Embedding)}, " +
+            $"head {StudyDesign.Rate(Choices.Joint[arm.Name].Head)}, " +
+            $"Muon {StudyDesign.Rate(Choices.Joint[arm.Name].Muon)} (loss {Choices.Joint[arm.Name].Loss:F4}).");
     }
 
     /// <summary>The size control's Muon rate at 1/4 ×, then the three new arms at 1 and 2 × with 3 seeds.</summary>
@@ -263,13 +270,13 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
         // head rates 0.2 / 0.004, as version 2 tuned every Muon rate.
         foreach (var (arm,
             v2Name) in new[] { (d.LowRankIso, "rank-32"), (d.FullRankFactored, d.FullRankFactored.Name),
-                (d.DenseSmall, "") })
+            (d.DenseSmall, "") })
             Choices.Muon[arm.Name] = v2.Muon.TryGetValue(v2Name, out double rate) ? rate
                 : await TuneAsync(arm, d.Quarter, V2.MuonGrid, [], x => TuneDirectory(arm, x), 0.2, 0.004);
         foreach (var b in new[] { d.One, d.Two })
             await batch.RunAsync(NewArmsDirectory(b), b.Name, b.Steps, V2.BaselineFor(b.Steps, b == d.One),
                 [.. d.NewArms.SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a, Choices.Muon[a.Name],
-                    s)))]);
+                s)))]);
     }
 
     /// <summary>Each other width's Muon rates at its 1/4 × (tuned on the first call), then every other width's runs at
@@ -288,7 +295,7 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
             if (multiple > 1 && CutUnderTheLimit(w, b, multiple)) continue;
             await batch.RunAsync(WidthDirectory(w, b), b.Name, b.Steps, V2.BaselineFor(b.Steps, false),
                 [.. Pair(d.WidthArms(w)).SelectMany(a => d.Seeds(V3Design.FewSeeds).Select(s => Trial(a,
-                    Choices.Muon[a.Name], s)))]);
+                Choices.Muon[a.Name], s)))]);
         }
     }
 
@@ -319,10 +326,8 @@ public sealed class V3Phases(TrialBatch batch, V3Design d, Choices v2, Phases v2
     {
         double constant = v2.Muon[d.LowRank.Name];
         foreach (var s in d.Schedules) Choices.ScheduleMuon[s.Arm.Name] = constant;
-        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank,
-            Rate: constant));
-        await batch.RunAsync(ScheduleReportedDirectory, d.Quarter.Name, d.Quarter.Steps,
-            V2.BaselineFor(d.Quarter.Steps, false),
+        var arms = d.Schedules.Select(s => (s.Arm, Rate: Choices.ScheduleMuon[s.Arm.Name])).Prepend((Arm: d.LowRank, Rate: constant));
+        await batch.RunAsync(ScheduleReportedDirectory, d.Quarter.Name, d.Quarter.Steps, V2.BaselineFor(d.Quarter.Steps, false),
             [.. arms.SelectMany(a => d.Seeds(V3Design.ManySeeds).Select(s => Trial(a.Arm, a.Rate, s)))]);
     }
 }

@@ -20,7 +20,11 @@ public static class V3Schedules
         bool complete = c.HasFinished("schedules");
         if (!complete) V3ResultsPage.Interim(Line, c, "the schedules'");
         long constant = ModelSummary.For(d.Config(d.LowRank)).BlockParameters;
-        Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % of constant rank's ({constant:N0}); every arm runs at `lowrank`'s 1/4 × Muon rate (the plan's per-schedule rate checks were its first cut under the 12-hour limit: see the departures), so a schedule that needs another rate is judged at a rate that was not tuned for it. Final validation loss, nats per byte:");
+        Line($"At {d.Quarter.Name} × ({d.Quarter.Steps} steps), depth 4, each schedule's block parameters within 2 % " +
+            $"of constant rank's ({constant:N0}); every arm runs at `lowrank`'s 1/4 × Muon rate (the plan's " +
+            $"per-schedule rate checks were its first cut under the 12-hour limit: see the departures), so a " +
+            $"schedule that needs another rate is judged at a rate that was not tuned for it. Final validation loss, " +
+            $"nats per byte:");
         Line("");
         Line("| arm | attention ranks | MLP ranks | block parameters | Muon rate | loss [95 %] (seeds) |");
         Line("|---|---|---|---:|---:|---|");
@@ -32,7 +36,8 @@ public static class V3Schedules
                 Budget).Select(t => t.Parameters[OptionNames.MatrixLearningRate]).Distinct().ToList();
             string rate = rates.Count == 0 ? "—" : string.Join(", ", rates);
             string loss = V3ResultsPage.LossCell([.. r.Losses(arm.Name, Budget).Values]);
-            Line($"| `{(arm == d.LowRank ? "constant" : arm.Name)}` | {string.Join(", ", m.Blocks.Select(b => b.AttentionRank))} | {string.Join(", ", m.Blocks.Select(b => b.MlpRank))} | {m.BlockParameters:N0} ({(m.BlockParameters - constant) * 100.0 / constant:+0.0;−0.0;0.0} %) | {rate} | {loss} |");
+            Line($"| `{(arm == d.LowRank ? "constant" : arm.Name)}` " +
+                $"| {string.Join(", ", m.Blocks.Select(b => b.AttentionRank))} | {string.Join(", ", m.Blocks.Select(b => b.MlpRank))} | {m.BlockParameters:N0} ({(m.BlockParameters - constant) * 100.0 / constant:+0.0;−0.0;0.0} %) | {rate} | {loss} |");
         }
         Line("");
 
@@ -40,7 +45,8 @@ public static class V3Schedules
             Gap: r.PairedGap(s.Arm.Name, d.LowRank.Name, Budget))).Where(x => x.Gap is not null).ToList();
         if (diffs.Count == 0) { Line("No schedule has paired runs with constant rank yet."); Line(""); return; }
         var adjusted = Intervals.Holm(diffs.Select(x => x.Gap!.PValue ?? 1).ToArray());
-        Line($"Seed-paired difference schedule − constant, 95 % t-interval, paired t-test, Holm over the {diffs.Count} schedules present (the plan's family is the five):");
+        Line($"Seed-paired difference schedule − constant, 95 % t-interval, paired t-test, Holm over " +
+            $"the {diffs.Count} schedules present (the plan's family is the five):");
         Line("");
         Line("| schedule − constant | seeds | difference [95 %] | p | Holm p | counts as |");
         Line("|---|---:|---|---:|---:|---|");
@@ -50,15 +56,20 @@ public static class V3Schedules
             var (arm, g) = (diffs[i].Arm, diffs[i].Gap!);
             var outcome = VerdictRules.Compare(g, adjusted[i]);
             if (outcome == Outcome.Lower) beats.Add($"`{arm.Name}`");
-            Line($"| `{arm.Name}` | {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] | {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
+            Line($"| `{arm.Name}` | {g.N} | {S(g.Value)} [{S(g.Low)}, {S(g.High)}] " +
+                $"| {Robustness.P(g.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(outcome)} |");
         }
         Line("");
         if (!complete) return;
         Line(beats.Count == 0
-            ? "**No schedule beats constant rank beyond the noise** (the plan's rule: a schedule beats constant rank when its difference counts as lower after Holm)."
-            : $"**{string.Join(", ", beats)} beat{(beats.Count == 1 ? "s" : "")} constant rank beyond the noise** (the plan's rule: difference counts as lower after Holm).");
+            ? "**No schedule beats constant rank beyond the noise** (the plan's rule: a schedule beats constant rank " +
+            "when its difference counts as lower after Holm)."
+            : $"**{string.Join(", ", beats)} beat{(beats.Count == 1 ? "s" : "")} constant rank beyond the noise** " +
+            $"(the plan's rule: difference counts as lower after Holm).");
         Line("");
-        Line("What this cannot show: one width, depth 4 (so a schedule has four points), one budget (1/4 ×), one learning rate (constant rank's) and the same shape on attention and MLP ranks; schedules that pay off only in deeper models, longer runs or at their own rate are not tested.");
+        Line("What this cannot show: one width, depth 4 (so a schedule has four points), one budget (1/4 ×), one " +
+            "learning rate (constant rank's) and the same shape on attention and MLP ranks; schedules that pay off " +
+            "only in deeper models, longer runs or at their own rate are not tested.");
         Line("");
     }
 }

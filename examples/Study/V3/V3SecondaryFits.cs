@@ -19,7 +19,8 @@ public static class V3SecondaryFits
         var thin = losses.SelectMany(a => a.Value.Where(b => b.Value.Count < 2).Select(b => a.Key)).Distinct().ToList();
         if (thin.Count > 0)
         {
-            Line($"Not written yet: the fits need at least two seeds of `dense`, `lowrank` and `deep` at each of 1/4, 1, 2 and 4 × ({string.Join(", ", thin.Select(a => $"`{a}`"))} not yet).");
+            Line($"Not written yet: the fits need at least two seeds of `dense`, `lowrank` and `deep` at each of " +
+                $"1/4, 1, 2 and 4 × ({string.Join(", ", thin.Select(a => $"`{a}`"))} not yet).");
             Line("");
             return;
         }
@@ -37,9 +38,14 @@ public static class V3SecondaryFits
                 PowerLawBootstrap.Residual(seeds.Fit, points, pairs, replicates));
         }).ToList();
 
-        Line($"Fitted to the means of {points.Values.Sum(p => p.Count)} (arm, budget) cells over 1/4, 1, 2 and 4 × (training tokens as D). χ² = Σ (residual ÷ SE)², SE = seed standard deviation ÷ √seeds; a law that fitted to within the seeds' noise gives χ² near its degrees of freedom. Two 95 % percentile intervals per difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget; *residuals* adds the fit's own residuals back to its curve in random order (the lack of fit).");
+        Line($"Fitted to the means of {points.Values.Sum(p => p.Count)} (arm, budget) cells over 1/4, 1, 2 and 4 × " +
+            $"(training tokens as D). χ² = Σ (residual ÷ SE)², SE = seed standard deviation ÷ √seeds; a law that " +
+            $"fitted to within the seeds' noise gives χ² near its degrees of freedom. Two 95 % percentile intervals " +
+            $"per difference, {replicates:N0} replicates each: *seeds* redraws the seeds at each budget; *residuals* " +
+            $"adds the fit's own residuals back to its curve in random order (the lack of fit).");
         Line("");
-        Line("| specification | β | χ² (dof), p | E(`lowrank`) − E(`dense`) [seeds] [residuals] | E(`deep`) − E(`dense`) [seeds] [residuals] |");
+        Line("| specification | β | χ² (dof), p | E(`lowrank`) − E(`dense`) [seeds] [residuals] | E(`deep`) − " +
+            "E(`dense`) [seeds] [residuals] |");
         Line("|---|---|---|---|---|");
         foreach (var s in specs)
         {
@@ -64,7 +70,8 @@ public static class V3SecondaryFits
             var signs = specs.Select(s => Math.Sign(s.Seeds.Differences[p].Value)).Distinct().ToList();
             bool above = Robustness.FitsAgree(specs, p, out var outcome) && outcome == Outcome.Higher;
             string statement = signs.Count == 1 && outcome != Outcome.Unresolved
-                ? $"the three fits agree and all six intervals lie {(above ? "above" : "below")} 0: fitted E(`{p.Item1}`) is {(above ? "higher" : "lower")} than E(`{p.Item2}`)"
+                ? $"the three fits agree and all six intervals lie {(above ? "above" : "below")} 0: fitted " +
+                $"E(`{p.Item1}`) is {(above ? "higher" : "lower")} than E(`{p.Item2}`)"
                 : signs.Count > 1 ? "the fits disagree in sign: no statement about fitted E"
                 : "the fits agree in sign but not every interval excludes 0: no statement about fitted E";
             Line($"- E(`{p.Item1}`) − E(`{p.Item2}`): {statement} (the plan's rule).");

@@ -24,16 +24,25 @@ public static class V3TimeToThreshold
         // Every arm's 1 × seeds (3, or the smoke run's 2) define the threshold; the 2 × runs are not needed.
         if (finals.Any(f => f.Finals.Count < d.Seeds(V3Design.FewSeeds).Count))
         {
-            Line($"Waiting for every arm's 1 × runs (the threshold is defined by all of them){(c.WaitingFor is null ? "" : $"; the run is at `{c.WaitingFor}`")}.");
+            Line($"Waiting for every arm's 1 × runs (the threshold is defined by all of " +
+                $"them){(c.WaitingFor is null ? "" : $"; the run is at `{c.WaitingFor}`")}.");
             Line("");
             return;
         }
         var worst = finals.MaxBy(f => f.Finals.Average());
         double threshold = worst.Finals.Average();
         var bench = ComputeViews.BenchmarkTokensPerSecond(Path.Combine(root, "bench.csv"), arms, d.V2.HeadDim);
-        Line($"Threshold: the largest of the arms' mean final periodic-evaluation losses at 1 × — `{worst.Arm.Name}`'s, {threshold:F4} nats per byte on the periodic subset ({d.V2.EvalTokens:N0} tokens spread over the validation set) — so that every arm reaches it on average; a seed that does not is counted. A run's crossing is its first periodic evaluation at or below it; the quantisation column is the largest evaluation interval ÷ crossing step among its seeds (version 2's reused 1 × records evaluate every 5 % of steps, version 3's every 1 %). FLOPs are model-spec §3's training FLOPs per token × tokens (Muon's Newton–Schulz apart); seconds are tokens ÷ the shape's median tokens/s in the plan's quiet benchmark ([bench.csv](study/v3/bench.csv)); intervals are 95 % t-intervals over seeds.");
+        Line($"Threshold: the largest of the arms' mean final periodic-evaluation losses at 1 × — " +
+            $"`{worst.Arm.Name}`'s, {threshold:F4} nats per byte on the periodic subset ({d.V2.EvalTokens:N0} tokens " +
+            $"spread over the validation set) — so that every arm reaches it on average; a seed that does not is " +
+            $"counted. A run's crossing is its first periodic evaluation at or below it; the quantisation column is " +
+            $"the largest evaluation interval ÷ crossing step among its seeds (version 2's reused 1 × records " +
+            $"evaluate every 5 % of steps, version 3's every 1 %). FLOPs are model-spec §3's training FLOPs per " +
+            $"token × tokens (Muon's Newton–Schulz apart); seconds are tokens ÷ the shape's median tokens/s in the " +
+            $"plan's quiet benchmark ([bench.csv](study/v3/bench.csv)); intervals are 95 % t-intervals over seeds.");
         Line("");
-        Line("| arm | seeds reaching it | tokens to threshold [95 %] | quantisation | training TFLOP to threshold [95 %] | quiet seconds to threshold [95 %] | records |");
+        Line("| arm | seeds reaching it | tokens to threshold [95 %] | quantisation | training TFLOP to threshold " +
+            "[95 %] | quiet seconds to threshold [95 %] | records |");
         Line("|---|---:|---|---:|---|---|---|");
         var never = new List<string>();
         foreach (var arm in arms)
@@ -55,7 +64,8 @@ public static class V3TimeToThreshold
         }
         Line("");
         Line(never.Count == 0
-            ? "Every seed of every arm reaches the threshold." : $"Seeds that never reach it within 1 ×: {string.Join(", ", never)}.");
+            ? "Every seed of every arm reaches the threshold." : $"Seeds that never reach it within 1 " +
+            $"×: {string.Join(", ", never)}.");
         Line("");
     }
 

@@ -18,14 +18,22 @@ public static class V3Widths
         bool complete = c.HasFinished("widths-2x");
         if (!complete) V3ResultsPage.Interim(Line, c, "the width ladder's");
         foreach (var cut in c.WidthCuts)
-            Line($"**Width {cut.Width} at {cut.Multiple:0} × was cut under the 12-hour limit** (the plan's second cut, whole: none of its {2 * d.Seeds(V3Design.FewSeeds).Count} runs trained). When it was due, the trials' clocks held {cut.Spent:F2} h; its estimate, {cut.Multiple:0} × its 1 × runs' {cut.OneTimes:F2} h, is {cut.Estimate:F2} h, and {cut.Spent:F2} + {cut.Estimate:F2} > {V3ComputeLimit.Hours:0}. Its cells are empty below; the tests and fits use what remains.");
+            Line($"**Width {cut.Width} at {cut.Multiple:0} × was cut under the 12-hour limit** (the plan's second " +
+                $"cut, whole: none of its {2 * d.Seeds(V3Design.FewSeeds).Count} runs trained). When it was due, the " +
+                $"trials' clocks held {cut.Spent:F2} h; its estimate, {cut.Multiple:0} × its 1 × " +
+                $"runs' {cut.OneTimes:F2} h, is {cut.Estimate:F2} h, " +
+                $"and {cut.Spent:F2} + {cut.Estimate:F2} > {V3ComputeLimit.Hours:0}. Its cells are empty below; the " +
+                $"tests and fits use what remains.");
         if (c.WidthCuts.Count > 0) Line("");
-        Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. Final validation loss, nats per byte, mean [95 %] (seeds):");
+        Line($"`dense` and the iso-parameter low-rank arm (attention rank w/2, MLP rank round(0.8 w): the dense " +
+            $"arm's block parameters) at depth 4, heads of {d.V2.HeadDim}; each width's budgets are 1 and 2 × 20 × " +
+            $"its dense arm's total parameters. Width {d.V2.Width} is the core ladder's `dense` and `lowrank-iso`. " +
+            $"Final validation loss, nats per byte, mean [95 %] (seeds):");
         Line("");
         Line("| width | dense total parameters | iso total parameters | Muon rate dense / iso | " + string.Join(" | ",
             Multiples.Select(m => $"tokens at {m:0} ×")) + " | " + string.Join(" | ",
-                Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ",
-                    Multiples.Select(m => $"iso {m:0} ×")) + " |");
+            Multiples.Select(m => $"dense {m:0} ×")) + " | " + string.Join(" | ",
+            Multiples.Select(m => $"iso {m:0} ×")) + " |");
         Line("|---:|---:|---:|---|" + string.Concat(Multiples.Select(_ => "---:|")) + string
             .Concat(Multiples.Select(_ => "---|")) + string.Concat(Multiples.Select(_ => "---|")));
         foreach (int w in d.Widths)
@@ -52,18 +60,24 @@ public static class V3Widths
             }
         if (gaps.Count == 0) { Line("No width has both arms' runs yet."); Line(""); return; }
         var adjusted = Intervals.Holm(gaps.Select(g => g.Gap.PValue ?? 1).ToArray());
-        Line($"Seed-paired gap iso − `dense` with its 95 % t-interval and paired t-test; Holm over the {gaps.Count} gaps present (the plan's family is the six).");
+        Line($"Seed-paired gap iso − `dense` with its 95 % t-interval and paired t-test; Holm over " +
+            $"the {gaps.Count} gaps present (the plan's family is the six).");
         Line("");
         Line("| width | budget | seeds | gap [95 %] | p | Holm p | counts as |");
         Line("|---:|---|---:|---|---:|---:|---|");
         for (int i = 0; i < gaps.Count; i++)
         {
             var g = gaps[i];
-            Line($"| {g.Width} | {g.Multiple:0} × | {g.Gap.N} | {S(g.Gap.Value)} [{S(g.Gap.Low)}, {S(g.Gap.High)}] | {Robustness.P(g.Gap.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(VerdictRules.Compare(g.Gap, adjusted[i]))} |");
+            Line($"| {g.Width} | {g.Multiple:0} × | {g.Gap.N} | {S(g.Gap.Value)} [{S(g.Gap.Low)}, {S(g.Gap.High)}] " +
+                $"| {Robustness.P(g.Gap.PValue ?? double.NaN)} | {Robustness.P(adjusted[i])} | {V3ResultsPage.Words(VerdictRules.Compare(g.Gap, adjusted[i]))} |");
         }
         Line("");
 
-        Line("Trend of the seed-paired gap against log₂(dense total parameters), ordinary least squares over every seed's gap at that budget multiple (seeds treated as independent points), one line per multiple — gaps at equal multiples of each width's compute-optimal budget are the comparable ones, so the two multiples are not pooled (a choice the plan left open). Rule: *shrinking with size* when the slope's interval lies below 0, *growing* when above, otherwise *no trend shown*.");
+        Line("Trend of the seed-paired gap against log₂(dense total parameters), ordinary least squares over every " +
+            "seed's gap at that budget multiple (seeds treated as independent points), one line per multiple — gaps " +
+            "at equal multiples of each width's compute-optimal budget are the comparable ones, so the two multiples " +
+            "are not pooled (a choice the plan left open). Rule: *shrinking with size* when the slope's interval " +
+            "lies below 0, *growing* when above, otherwise *no trend shown*.");
         Line("");
         Line("| budget | widths | points | slope per doubling of parameters [95 %] | p | trend |");
         Line("|---|---|---:|---|---:|---|");
@@ -73,7 +87,9 @@ public static class V3Widths
             var mine = gaps.Where(g => g.Multiple == m).ToList();
             var points = mine.SelectMany(g => g.Pairs.Select(y => (Math.Log2(g.Parameters), y))).ToList();
             if (mine.Count < 2
-                || points.Count < 3) { Line($"| {m:0} × | {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | waiting for two widths | | |"); continue; }
+                || points.Count < 3) { Line($"| {m:0} × " +
+                $"| {string.Join(", ", mine.Select(g => g.Width))} | {points.Count} | waiting for two widths | | " +
+                    $"|"); continue; }
             var t = LinearTrend.Fit(points);
             string trend = t.Slope.High < 0 ? "shrinking with size" : t.Slope.Low > 0
                 ? "growing with size" : "no trend shown";
@@ -84,7 +100,11 @@ public static class V3Widths
         if (complete && trends.Count > 0)
         {
             var sizes = d.Widths.Select(w => ModelSummary.For(d.Config(d.WidthArms(w).Dense)).TotalParameters).ToList();
-            Line($"**The gap against model size: {string.Join("; ", trends)}.** {d.Widths.Count} widths spanning {(double)d.Widths.Max() / d.Widths.Min():0.#}× in width ({(double)sizes.Max() / sizes.Min():0.#}× in parameters) are a short lever: a trend that is not shown here may still exist, and none of it says what happens at the research plan's depth 20 / width 1024.");
+            Line($"**The gap against model size: {string.Join("; ", trends)}.** {d.Widths.Count} widths " +
+                $"spanning {(double)d.Widths.Max() / d.Widths.Min():0.#}× in width " +
+                $"({(double)sizes.Max() / sizes.Min():0.#}× in parameters) are a short lever: a trend that is not " +
+                $"shown here may still exist, and none of it says what happens at the research plan's depth 20 / " +
+                $"width 1024.");
             Line("");
         }
         JointLaw(Line, d, r, c);
@@ -102,12 +122,14 @@ public static class V3Widths
             ("iso", w => d.WidthArms(w).Iso) };
         var seedsByArm = ladders.ToDictionary(l => l.Item1, l => d.Widths.SelectMany(w => Multiples.Select(m =>
             (N: (double)ModelSummary.For(d.Config(l.Item2(w))).TotalParameters,
-                D: (double)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength,
+            D: (double)d.WidthBudget(w, m).Steps * d.V2.BatchSize * d.V2.SequenceLength,
              Losses: r.Losses(l.Item2(w).Name,
-                 d.WidthBudget(w, m).Name).Values.ToList()))).Where(c => c.Losses.Count >= 2).ToList());
+            d.WidthBudget(w, m).Name).Values.ToList()))).Where(c => c.Losses.Count >= 2).ToList());
         if (seedsByArm.Values.Any(c => c.Count <= 5))
         {
-            Line($"Not fitted{(c.HasFinished("widths-2x") ? "" : " yet")}: the law has five parameters and needs more than five (width, budget) cells per arm with two or more seeds; the ladder has {string.Join(" and ", seedsByArm.Select(kv => $"{kv.Value.Count} for {kv.Key}"))}{(c.HasFinished("widths-2x") ? (c.WidthCuts.Count > 0 ? ", after the cut above: with no degrees of freedom left its goodness of fit cannot be judged, so the plan's rule reports no law and no extrapolation" : "") : " so far")}.");
+            Line($"Not fitted{(c.HasFinished("widths-2x") ? "" : " yet")}: the law has five parameters and needs " +
+                $"more than five (width, budget) cells per arm with two or more seeds; the ladder " +
+                $"has {string.Join(" and ", seedsByArm.Select(kv => $"{kv.Value.Count} for {kv.Key}"))}{(c.HasFinished("widths-2x") ? (c.WidthCuts.Count > 0 ? ", after the cut above: with no degrees of freedom left its goodness of fit cannot be judged, so the plan's rule reports no law and no extrapolation" : "") : " so far")}.");
             Line("");
             return;
         }
@@ -119,7 +141,8 @@ public static class V3Widths
         }
         var fits = seedsByArm.ToDictionary(kv => kv.Key,
             kv => JointScalingFit.Fit([.. kv.Value.Select(c => Cell(c.N, c.D, c.Losses))]));
-        Line("Weighted least squares (weights 1/SE², SE over seeds), E ≥ 0, exponents in [0.02, 2]; N is total parameters, D training tokens. The plan reports a fit only if its χ² p-value is at least 0.01.");
+        Line("Weighted least squares (weights 1/SE², SE over seeds), E ≥ 0, exponents in [0.02, 2]; N is total " +
+            "parameters, D training tokens. The plan reports a fit only if its χ² p-value is at least 0.01.");
         Line("");
         Line("| arm | cells | E | A | α | B | β | χ² (dof), p | reported |");
         Line("|---|---:|---:|---:|---:|---:|---:|---|---|");
@@ -128,7 +151,8 @@ public static class V3Widths
         Line("");
         if (fits.Values.Any(f => f.PValue < Gate))
         {
-            Line("At least one arm's law is rejected by its own data (p < 0.01): no fitted E is compared and no extrapolation is made (the plan's rule).");
+            Line("At least one arm's law is rejected by its own data (p < 0.01): no fitted E is compared and no " +
+                "extrapolation is made (the plan's rule).");
             Line("");
             return;
         }
@@ -148,20 +172,17 @@ public static class V3Widths
             var again = seedsByArm.ToDictionary(kv => kv.Key, kv => JointScalingFit.Fit([.. kv.Value.Select(c =>
             {
                 var redrawn = Cell(c.N, c.D, [.. c.Losses.Select(_ => c.Losses[random.Next(c.Losses.Count)])]);
-                return redrawn.StandardError > 0 ? redrawn : redrawn with { StandardError = Cell(c.N, c.D,
-                    c.Losses).StandardError };
+                return redrawn.StandardError > 0 ? redrawn : redrawn with { StandardError = Cell(c.N, c.D, c.Losses).StandardError };
             })]));
             replicates.Add(Gap(again));
         }
         replicates.Sort();
-        double q(double p) => replicates[(int)Math.Clamp(Math.Round(p * (replicates.Count - 1)), 0,
-            replicates.Count - 1)];
+        double q(double p) => replicates[(int)Math.Clamp(Math.Round(p * (replicates.Count - 1)), 0, replicates.Count - 1)];
         Line($"E(iso) − E(dense) = {S(fits["iso"].E - fits["dense"].E)}. **Extrapolation, far outside the data**: at the research plan's depth 20 / width 1024 (byte-level vocabulary as here; {nDense:N0} dense and {nIso:N0} iso parameters, {tokens:N0} tokens), the fitted laws put the gap iso − dense at {S(Gap(fits))}, spread over {replicates.Count:N0} seed-bootstrap replicates [{S(q(0.025))}, {S(q(0.975))}] (2.5–97.5 %). The ladder's depth is 4; the law does not know depth from width, so this says where the fitted curves go, not what a depth-20 model would do.");
         Line("");
     }
 
     static string Rate(V3Choices c, Arm a) => c.Muon.TryGetValue(a.Name, out double m) ? StudyDesign.Rate(m) : "—";
 
-    static string Cell(V3Records r, string arm,
-        string budget) => V3ResultsPage.LossCell([.. r.Losses(arm, budget).Values]);
+    static string Cell(V3Records r, string arm, string budget) => V3ResultsPage.LossCell([.. r.Losses(arm, budget).Values]);
 }

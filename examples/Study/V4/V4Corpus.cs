@@ -19,7 +19,8 @@ public static class V4Corpus
     {
         string manifestPath = Path.Combine(corpus, "manifest.json");
         if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"No manifest.json in '{corpus}': pass --corpus the Gutenberg subset's folder (docs/study/v4/corpus.md says how to get it).", manifestPath);
+            throw new FileNotFoundException($"No manifest.json in '{corpus}': pass --corpus the Gutenberg subset's " +
+                $"folder (docs/study/v4/corpus.md says how to get it).", manifestPath);
         using var manifest = JsonDocument.Parse(File.ReadAllText(manifestPath));
         var files = new List<(string, string)>();
         foreach (var entry in manifest.RootElement.GetProperty("files").EnumerateObject().OrderBy(e => e.Name,
@@ -31,7 +32,8 @@ public static class V4Corpus
                     path);
             string actual = Sha256(path);
             if (actual != entry.Value.GetString())
-                throw new InvalidDataException($"{path}: SHA-256 {actual}, but the manifest says {entry.Value.GetString()}. The file is not the published corpus; fetch it again.");
+                throw new InvalidDataException($"{path}: SHA-256 {actual}, but the manifest " +
+                    $"says {entry.Value.GetString()}. The file is not the published corpus; fetch it again.");
             files.Add((entry.Name, actual));
         }
         return (files, Sha256(manifestPath));
@@ -73,19 +75,21 @@ public static class V4Corpus
         // The study pins its corpus: the manifest must be the one committed beside the plan
         // (docs/study/v4/corpus-manifest.json).
         if (pinnedManifest is not null && File.Exists(pinnedManifest) && Sha256(pinnedManifest) != manifestSha)
-            throw new InvalidDataException($"The corpus in '{corpus}' is not the one the study pinned: its manifest's SHA-256 is {manifestSha}, the study's ({pinnedManifest}) is {Sha256(pinnedManifest)}.");
-        log($"Corpus {Path.GetFullPath(corpus)}: {files.Count} files, manifest SHA-256 {manifestSha}; every file's SHA-256 matches it.");
+            throw new InvalidDataException($"The corpus in '{corpus}' is not the one the study pinned: its " +
+                $"manifest's SHA-256 is {manifestSha}, the study's ({pinnedManifest}) is {Sha256(pinnedManifest)}.");
+        log($"Corpus {Path.GetFullPath(corpus)}: {files.Count} files, manifest SHA-256 {manifestSha}; every file's " +
+            $"SHA-256 matches it.");
         if (File.Exists(Path.Combine(shards, ShardManifest.FileName)) && ShardManifest.Read(shards).Complete)
             return shards;
         string temporary = $"{shards.TrimEnd('/', '\\')}.{Environment.ProcessId}.partial";
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
         var inputs =
             files.Select(f => $"{f.File} sha256:{f.Sha256}")
-                .Append($"held-out books cut to {V4Design.ValidationCharacters} characters").ToList();
+            .Append($"held-out books cut to {V4Design.ValidationCharacters} characters").ToList();
         var written = TokenShards.Write(Books(corpus, [.. files.Select(f => f.File)], maxBooks),
             LmTokenizer.Bytes().Create([]), temporary, inputs,
             new TokenizeOptions { ValidationFraction = V4Design.ValidationFraction, ShardTokens = 200_000_000 },
-                cancellationToken: ct);
+            cancellationToken: ct);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(shards))!);
@@ -96,7 +100,8 @@ public static class V4Corpus
             Directory.Delete(temporary,
                 recursive: true);   // another process finished first: its shards are the same bytes
         }
-        log($"Shards in {shards}: {written.TokensOf("train"):N0} training and {written.TokensOf("validation"):N0} validation tokens (BOS included).");
+        log($"Shards in {shards}: {written.TokensOf("train"):N0} training " +
+            $"and {written.TokensOf("validation"):N0} validation tokens (BOS included).");
         return shards;
     }
 }

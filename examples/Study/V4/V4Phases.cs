@@ -71,7 +71,7 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
         }
         jobs.Add(Job(ReportedDirectory(d.One), d.One,
             [.. d.Core.OrderByDescending(a => d.FlopsPerToken(a)).SelectMany(a => d.Seeds(a).Select(s => Trial(a,
-                Choices.Muon1[a.Name], s)))]));
+            Choices.Muon1[a.Name], s)))]));
         return jobs;
     }
 
@@ -142,13 +142,13 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     async Task TuneAsync(IReadOnlyList<Arm> arms, Budget b, Func<Arm, IReadOnlyList<double>> grid,
         Func<Arm, int, string> directory,
         Dictionary<string, double> chosen, int extensions,
-            IReadOnlyDictionary<string, IReadOnlyList<TrialResult>>? seeded = null)
+        IReadOnlyDictionary<string, IReadOnlyList<TrialResult>>? seeded = null)
     {
         var baseline = d.V2.BaselineFor(b.Steps, false);
         var records = arms.ToDictionary(a => a.Name, a => seeded?.GetValueOrDefault(a.Name)?.ToList() ?? []);
         var first = arms.Where(a => grid(a).Count > 0)
             .Select(a => new BatchJob(directory(a, 0), b.Name, b.Steps, baseline,
-                [.. grid(a).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
+            [.. grid(a).Select(lr => Trial(a, lr, StudyDesign.TuningSeed))])).ToList();
         var results = await batch.RunAllAsync(first);
         for (int i = 0; i < first.Count; i++) records[arms.First(a => directory(a,
             0) == first[i].Directory).Name].AddRange(results[i]);
@@ -163,7 +163,7 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
                 if (rate is double lr)
                     next.Add((arm,
                         new BatchJob(directory(arm, extension), b.Name, b.Steps, baseline,
-                            [Trial(arm, lr, StudyDesign.TuningSeed)])));
+                        [Trial(arm, lr, StudyDesign.TuningSeed)])));
             }
             if (next.Count == 0) break;
             var more = await batch.RunAllAsync([.. next.Select(n => n.Job)]);

@@ -51,11 +51,13 @@ public sealed record ShardManifest
     {
         byte[] data;
         try { data = Convert.FromBase64String(TokenizerData); }
-        catch (FormatException) { throw new InvalidDataException("The manifest's tokenizer data is not base64: the manifest is damaged."); }
+        catch (FormatException) { throw new InvalidDataException("The manifest's tokenizer data is not base64: the " +
+            "manifest is damaged."); }
         using var reader = new BinaryReader(new MemoryStream(data));
         var tokenizer = LmTokenizer.Read(reader);
         if (tokenizer.Fingerprint != TokenizerFingerprint)
-            throw new InvalidDataException($"The manifest's tokenizer rebuilds as [{tokenizer.Fingerprint}], not the [{TokenizerFingerprint}] it records: the manifest is damaged.");
+            throw new InvalidDataException($"The manifest's tokenizer rebuilds as [{tokenizer.Fingerprint}], not the " +
+                $"[{TokenizerFingerprint}] it records: the manifest is damaged.");
         return tokenizer;
     }
 
@@ -71,14 +73,16 @@ public sealed record ShardManifest
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"'{directory}' has no {FileName}: it is not a token-shard directory. Write one with `lowrank tokenize` or TokenShards.Write.", path);
+            throw new FileNotFoundException($"'{directory}' has no {FileName}: it is not a token-shard directory. " +
+                $"Write one with `lowrank tokenize` or TokenShards.Write.", path);
         ShardManifest? manifest;
         try { manifest = JsonSerializer.Deserialize<ShardManifest>(Common.UserFile.ReadAllText(path,
             MaxBytes, "shard manifest"), Json); }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid manifest ({e.Message}).", e); }
         if (manifest is null) throw new InvalidDataException($"{path} is empty.");
         if (manifest.Version > CurrentVersion)
-            throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library reads {CurrentVersion}. Upgrade MLNet.LowRank.");
+            throw new InvalidDataException($"{path} is manifest version {manifest.Version}; this library " +
+                $"reads {CurrentVersion}. Upgrade MLNet.LowRank.");
         if (manifest.Problem() is { } problem)
             throw new InvalidDataException($"{path} is damaged: {problem}. Tokenize again.");
         return manifest;
@@ -105,7 +109,8 @@ public sealed record ShardManifest
         }
         // Each shard once: a file listed twice would double its training data, or make validation data training data.
         if (Shards.GroupBy(s => s.File, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            return $"shard {twice.Key} is listed {twice.Count()} times ({string.Join(" and ", twice.Select(s => s.Split))})";
+            return $"shard {twice.Key} is listed {twice.Count()} times " +
+                $"({string.Join(" and ", twice.Select(s => s.Split))})";
         return null;
     }
 

@@ -43,7 +43,8 @@ public static class TokenShardFile
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"No token shard at '{path}'.", path);
         if (info.Length < HeaderBytes)
-            throw new InvalidDataException($"{path} is {info.Length} bytes, shorter than a token shard's {HeaderBytes}-byte header.");
+            throw new InvalidDataException($"{path} is {info.Length} bytes, shorter than a token " +
+                $"shard's {HeaderBytes}-byte header.");
         var header = new byte[12];
         using (var f = File.OpenRead(path)) f.ReadExactly(header);
         int magic = BinaryPrimitives.ReadInt32LittleEndian(header),
@@ -52,10 +53,12 @@ public static class TokenShardFile
         if (magic != Magic)
             throw new InvalidDataException($"{path} is not a token shard (magic {magic}, expected {Magic}).");
         if (version is not (1 or 2))
-            throw new InvalidDataException($"{path}: token shard version {version}; this library reads 1 (uint16) and 2 (uint32).");
+            throw new InvalidDataException($"{path}: token shard version {version}; this library reads 1 (uint16) " +
+                $"and 2 (uint32).");
         long expected = HeaderBytes + tokens * TokenBytes(version);
         if (tokens < 0 || info.Length != expected)
-            throw new InvalidDataException($"{path}: the header counts {tokens:N0} tokens ({expected:N0} bytes), but the file has {info.Length:N0} bytes: it is truncated or damaged. Tokenize again.");
+            throw new InvalidDataException($"{path}: the header counts {tokens:N0} tokens ({expected:N0} bytes), but " +
+                $"the file has {info.Length:N0} bytes: it is truncated or damaged. Tokenize again.");
         return (version, tokens);
     }
 }
@@ -87,17 +90,18 @@ internal sealed class MappedShard : IDisposable
         {
             int n = RandomAccess.Read(file, bytes.AsSpan(done), offset + done);
             if (n == 0)
-                throw new EndOfStreamException($"{Path} ended before token {start + destination.Length}; the shard is truncated.");
+                throw new EndOfStreamException($"{Path} ended before token {start + destination.Length}; the shard " +
+                    $"is truncated.");
             done += n;
         }
         if (version == 1)
             for (int i =
                 0; i < destination.Length; i++) destination[i] = BinaryPrimitives
-                    .ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
+                .ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
         else
             for (int i =
                 0; i < destination.Length; i++) destination[i] = checked((int)BinaryPrimitives
-                    .ReadUInt32LittleEndian(bytes.AsSpan(4 * i)));
+                .ReadUInt32LittleEndian(bytes.AsSpan(4 * i)));
     }
 
     public void Dispose() => file.Dispose();

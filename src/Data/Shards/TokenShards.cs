@@ -34,7 +34,8 @@ public sealed record TokenizeProgress(long Documents, long Bytes, long TrainToke
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / 1e6 / Seconds : 0;
 
     public override string ToString() =>
-        $"{Documents:N0} documents, {Bytes / 1e6:N1} MB, {TrainTokens + ValidationTokens:N0} tokens ({ValidationTokens:N0} validation), {MegabytesPerSecond:N1} MB/s";
+        $"{Documents:N0} documents, {Bytes / 1e6:N1} MB, {TrainTokens + ValidationTokens:N0} tokens " +
+        $"({ValidationTokens:N0} validation), {MegabytesPerSecond:N1} MB/s";
 }
 
 /// <summary>Token shards on disk.</summary>
@@ -47,7 +48,7 @@ public static class TokenShards
     public static ShardManifest Write(IEnumerable<CorpusDocument> documents, LmTokenizer tokenizer, string directory,
         IReadOnlyList<string> inputs,
         TokenizeOptions? options = null, IProgress<TokenizeProgress>? progress = null,
-            CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         options ??= new TokenizeOptions();
         if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
@@ -59,7 +60,9 @@ public static class TokenShards
         Directory.CreateDirectory(directory);
         bool fresh = !File.Exists(Path.Combine(directory, ShardManifest.FileName));
         if (fresh && !options.Force && Directory.EnumerateFileSystemEntries(directory).FirstOrDefault() is { } other)
-            throw new InvalidOperationException($"'{directory}' is not empty ({Path.GetFileName(other)} …) and holds no shard manifest: it does not look like a shard directory. Choose a new or empty directory, or pass --force (TokenizeOptions.Force) to write shards beside what is there.");
+            throw new InvalidOperationException($"'{directory}' is not empty ({Path.GetFileName(other)} …) and holds " +
+                $"no shard manifest: it does not look like a shard directory. Choose a new or empty directory, or " +
+                $"pass --force (TokenizeOptions.Force) to write shards beside what is there.");
         var manifest = Resume(directory, tokenizer, inputs, options);
         if (manifest.Complete) return manifest;
         // Shards an interrupted run was writing are not in the manifest: start them again. Only names this writer makes
@@ -164,10 +167,16 @@ public static class TokenShards
         }
         var existing = ShardManifest.Read(directory);
         if (existing.TokenizerFingerprint != tokenizer.Fingerprint)
-            throw new InvalidOperationException($"'{directory}' holds shards of tokenizer {existing.Tokenizer} [{existing.TokenizerFingerprint}], not {tokenizer} [{tokenizer.Fingerprint}]. Use a new directory.");
+            throw new InvalidOperationException($"'{directory}' holds shards of " +
+                $"tokenizer {existing.Tokenizer} [{existing.TokenizerFingerprint}], " +
+                $"not {tokenizer} [{tokenizer.Fingerprint}]. Use a new directory.");
         if (!existing.Inputs.SequenceEqual(inputs) || existing.ValidationFraction != options.ValidationFraction
             || existing.SplitSeed != options.SplitSeed)
-            throw new InvalidOperationException($"'{directory}' was written from {string.Join(", ", existing.Inputs)} (validation {existing.ValidationFraction}, seed {existing.SplitSeed}); this run reads {string.Join(", ", inputs)} (validation {options.ValidationFraction}, seed {options.SplitSeed}). Use a new directory, or the same inputs to resume.");
+            throw new InvalidOperationException($"'{directory}' was written " +
+                $"from {string.Join(", ", existing.Inputs)} (validation {existing.ValidationFraction}, " +
+                $"seed {existing.SplitSeed}); this run " +
+                $"reads {string.Join(", ", inputs)} (validation {options.ValidationFraction}, " +
+                $"seed {options.SplitSeed}). Use a new directory, or the same inputs to resume.");
         return existing;
     }
 
@@ -177,24 +186,30 @@ public static class TokenShards
     {
         var manifest = ShardManifest.Read(directory);
         if (!manifest.Complete)
-            throw new InvalidOperationException($"'{directory}' is not finished (tokenizing stopped after {manifest.DocumentsConsumed:N0} documents). Run the same tokenize command again to finish it.");
+            throw new InvalidOperationException($"'{directory}' is not finished (tokenizing stopped " +
+                $"after {manifest.DocumentsConsumed:N0} documents). Run the same tokenize command again to finish it.");
         if (split is not ("train" or "validation"))
             throw new ArgumentException($"Split '{split}': use \"train\" or \"validation\".", nameof(split));
         tokenizer = manifest.CreateTokenizer();
         var files = manifest.Shards.Where(s => s.Split == split).Select(s => Path.Combine(directory, s.File)).ToList();
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } gone)
-            throw new InvalidDataException($"'{directory}': the manifest lists {Path.GetFileName(gone)}, which is missing. Restore it or tokenize again.");
+            throw new InvalidDataException($"'{directory}': the manifest lists {Path.GetFileName(gone)}, which is " +
+                $"missing. Restore it or tokenize again.");
         if (files.Count == 0)
-            throw new InvalidOperationException($"'{directory}' has no {split} shards (validation fraction {manifest.ValidationFraction}).");
+            throw new InvalidOperationException($"'{directory}' has no {split} shards (validation " +
+                $"fraction {manifest.ValidationFraction}).");
         // The manifest's counts must be the shards' own (their headers): a manifest edited or copied from another run
         // would otherwise name data it does not describe.
         foreach (var entry in manifest.Shards.Where(s => s.Split == split))
         {
             long inHeader = TokenShardFile.ReadHeader(Path.Combine(directory, entry.File)).Tokens;
             if (inHeader != entry.Tokens)
-                throw new InvalidDataException($"'{directory}': the manifest counts {entry.Tokens:N0} tokens in {entry.File}, but its header says {inHeader:N0}. The manifest does not describe these shards; tokenize again.");
+                throw new InvalidDataException($"'{directory}': the manifest counts {entry.Tokens:N0} tokens " +
+                    $"in {entry.File}, but its header says {inHeader:N0}. The manifest does not describe these " +
+                    $"shards; tokenize again.");
         }
-        string identity = $"shards {manifest.TokenizerFingerprint} {split} {manifest.TokensOf(split)} tokens #{Common.StableHash.Fnv1a(string.Join("|", manifest.Shards.Where(s => s.Split == split).Select(s => $"{s.File}:{s.Tokens}:{s.Documents}"))):x16}";
+        string identity = $"shards {manifest.TokenizerFingerprint} {split} {manifest.TokensOf(split)} tokens " +
+            $"#{Common.StableHash.Fnv1a(string.Join("|", manifest.Shards.Where(s => s.Split == split).Select(s => $"{s.File}:{s.Tokens}:{s.Documents}"))):x16}";
         return TokenStream.FromShards(files, manifest.BosId, identity);
     }
 
@@ -245,7 +260,6 @@ public static class TokenShards
             return new ShardEntry(name!, split, Tokens, documents);
         }
 
-        public void Dispose() =>
-            file?.Dispose(); // an unfinished shard stays out of the manifest and is redone on resume
+        public void Dispose() => file?.Dispose(); // an unfinished shard stays out of the manifest and is redone on resume
     }
 }

@@ -21,7 +21,8 @@ public static class BpeTrainer
 
         var (words, counts) = CountPieces(texts);
         if (words.Count == 0)
-            throw new ArgumentException("Cannot train a BPE tokenizer: the training texts are empty or whitespace only. Provide text.", nameof(texts));
+            throw new ArgumentException("Cannot train a BPE tokenizer: the training texts are empty or whitespace " +
+                "only. Provide text.", nameof(texts));
 
         var tokens = new List<byte[]>(vocabSize);
         for (int b = 0; b < 256; b++) tokens.Add([(byte)b]);
@@ -48,7 +49,9 @@ public static class BpeTrainer
                     out long current) && current == -priority.NegCount && current > 0) { best = pair; break; }
             }
             if (best < 0)
-                throw new ArgumentException($"The training texts only allow {tokens.Count - 256} merges; a vocabulary of {vocabSize} needs {merges}. Add text or lower vocabSize to at most {tokens.Count + 1}.", nameof(texts));
+                throw new ArgumentException($"The training texts only allow {tokens.Count - 256} merges; a " +
+                    $"vocabulary of {vocabSize} needs {merges}. Add text or lower vocabSize to at " +
+                    $"most {tokens.Count + 1}.", nameof(texts));
 
             int left = (int)(best >> 32), right = (int)(best & 0xffffffff);
             byte[] bytes = [.. tokens[left], .. tokens[right]];

@@ -61,7 +61,8 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         var ids = Inner.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true).ToArray();
         foreach (int id in ids)
             if ((uint)id >= (uint)VocabSize)
-                throw new InvalidOperationException($"Tokenizer '{Name}' produced id {id}, outside the vocabulary size {VocabSize} it was wrapped with. Pass the tokenizer's full vocabulary size.");
+                throw new InvalidOperationException($"Tokenizer '{Name}' produced id {id}, outside the vocabulary " +
+                    $"size {VocabSize} it was wrapped with. Pass the tokenizer's full vocabulary size.");
         return ids;
     }
 
@@ -92,7 +93,10 @@ public sealed class ExternalLmTokenizer : LmTokenizer
             if (existing.VocabSize != tokenizer.VocabSize || existing.BosId != tokenizer.BosId
                 || existing.vocabularyHash != tokenizer.vocabularyHash)
                 throw new ArgumentException(
-                    $"A tokenizer named '{tokenizer.Name}' is registered already with another vocabulary ({existing.VocabSize:N0} ids, BOS {existing.BosId}; this one has {tokenizer.VocabSize:N0} ids, BOS {tokenizer.BosId}). Models saved under that name would read their ids as other text: choose another name.",
+                    $"A tokenizer named '{tokenizer.Name}' is registered already with another vocabulary " +
+                    $"({existing.VocabSize:N0} ids, BOS {existing.BosId}; this one has {tokenizer.VocabSize:N0} ids, " +
+                    $"BOS {tokenizer.BosId}). Models saved under that name would read their ids as other text: " +
+                    $"choose another name.",
                     nameof(tokenizer));
             if (Registered.TryUpdate(tokenizer.Name, tokenizer, existing)) return;
         }
@@ -105,10 +109,14 @@ public sealed class ExternalLmTokenizer : LmTokenizer
         ulong hash = reader.ReadUInt64();
         if (!Registered.TryGetValue(name, out var tokenizer))
             throw ExtensionRegistry.Missing(
-                $"This model was trained with the external tokenizer '{name}' ({vocab:N0} ids), which is not registered in this process. Call LmTokenizer.Register(LmTokenizer.FromTokenizer(<the same tokenizer>, bosId: {bos}, name: \"{name}\")) before loading.");
+                $"This model was trained with the external tokenizer '{name}' ({vocab:N0} ids), which is not " +
+                $"registered in this process. Call LmTokenizer.Register(LmTokenizer.FromTokenizer(<the same " +
+                $"tokenizer>, bosId: {bos}, name: \"{name}\")) before loading.");
         if (tokenizer.VocabSize != vocab || tokenizer.BosId != bos || tokenizer.vocabularyHash != hash)
             throw new InvalidDataException(
-                $"The tokenizer registered as '{name}' ({tokenizer.VocabSize:N0} ids, BOS {tokenizer.BosId}) is not the one this model was trained with ({vocab:N0} ids, BOS {bos}, a different vocabulary): its ids would mean other text. Register the original tokenizer.");
+                $"The tokenizer registered as '{name}' ({tokenizer.VocabSize:N0} ids, BOS {tokenizer.BosId}) is not " +
+                $"the one this model was trained with ({vocab:N0} ids, BOS {bos}, a different vocabulary): its ids " +
+                $"would mean other text. Register the original tokenizer.");
         return tokenizer;
     }
 }

@@ -100,10 +100,13 @@ public abstract class LmTokenizer
         int length = reader.ReadInt32();
         long left = reader.BaseStream.CanSeek ? reader.BaseStream.Length - reader.BaseStream.Position : long.MaxValue;
         if (length < 0 || length > MaxRanksBytes || length > left)
-            throw new InvalidDataException($"The saved tokenizer claims a vocabulary of {length:N0} bytes ({(length > left ? $"the data holds {left:N0}" : $"the limit is {MaxRanksBytes:N0}")}): the file is damaged.");
+            throw new InvalidDataException($"The saved tokenizer claims a vocabulary of {length:N0} bytes " +
+                $"({(length > left ? $"the data holds {left:N0}" : $"the limit is {MaxRanksBytes:N0}")}): the file " +
+                $"is damaged.");
         var bytes = reader.ReadBytes(length);
         if (bytes.Length != length)
-            throw new InvalidDataException($"The saved tokenizer's vocabulary is cut short ({bytes.Length:N0} of {length:N0} bytes): the file is damaged.");
+            throw new InvalidDataException($"The saved tokenizer's vocabulary is cut short " +
+                $"({bytes.Length:N0} of {length:N0} bytes): the file is damaged.");
         return Encoding.UTF8.GetString(bytes);
     }
 
@@ -111,7 +114,8 @@ public abstract class LmTokenizer
     public const string DefaultName = "bytes";
 
     /// <summary>The names <see cref="Parse"/> takes, as help text.</summary>
-    public const string NameHelp = "bytes (default), gpt2, cl100k, o200k, tiktoken:<file> (a ranks file), or bpe:N (a BPE of N tokens trained on the training documents).";
+    public const string NameHelp = "bytes (default), gpt2, cl100k, o200k, tiktoken:<file> (a ranks file), or bpe:N " +
+        "(a BPE of N tokens trained on the training documents).";
 
     /// <summary>The tokenizer a name stands for, as `lowrank train --tokenizer`, `lowrank tokenize` and a sweep spec's
     /// "tokenizer" write it: <see cref="NameHelp"/>.</summary>

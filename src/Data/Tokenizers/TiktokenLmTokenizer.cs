@@ -35,7 +35,7 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         VocabSize = Math.Max(rankedByteLengths.Count, specials.Values.DefaultIfEmpty(0).Max() + 1);
         BosId = specials.TryGetValue(BosToken,
             out int bos) ? bos
-                : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
+            : throw new InvalidOperationException($"Tokenizer {name} has no {BosToken} special token.");
         byteLengths = new int[VocabSize];
         for (int i = 0; i < rankedByteLengths.Count; i++) byteLengths[i] = rankedByteLengths[i];
         foreach (int special in specials.Values) byteLengths[special] = 0;
@@ -55,7 +55,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         {
             "gpt2" => TiktokenTokenizer.CreateForModel("gpt2"),
             "cl100k_base" or "o200k_base" => TiktokenTokenizer.CreateForEncoding(name),
-            _ => throw new ArgumentException($"Unknown pretrained tokenizer '{name}'. Known: gpt2, cl100k_base, o200k_base.", nameof(name)),
+            _ => throw new ArgumentException($"Unknown pretrained tokenizer '{name}'. Known: gpt2, cl100k_base, " +
+                $"o200k_base.", nameof(name)),
         };
         return new TiktokenLmTokenizer(name, t, ranks: null, ByteLengths(name, ReadPackagedRanks(name)));
     }
@@ -98,17 +99,23 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
             int rank = next;
             if (space >= 0 && (!int.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.None,
                 System.Globalization.CultureInfo.InvariantCulture, out rank) || rank > maxRank))
-                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has rank '{line[(space + 1)..].ToString()}'; a rank is a non-negative integer below the number of tokens.");
+                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has " +
+                    $"rank '{line[(space + 1)..].ToString()}'; a rank is a non-negative integer below the number of " +
+                    $"tokens.");
             var token = (space < 0 ? line : line[..space]).ToString();
             byte[] bytes;
             try { bytes = Convert.FromBase64String(token); }
-            catch (FormatException) { throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks is malformed: each line must be a base64 token, a space and its rank."); }
+            catch (FormatException) { throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the " +
+                $"tiktoken ranks is malformed: each line must be a base64 token, a space and its rank."); }
             if (!seen.Add(rank))
-                throw new InvalidDataException($"Tokenizer '{name}': rank {rank} appears twice in the tiktoken ranks (line {lineNumber}).");
+                throw new InvalidDataException($"Tokenizer '{name}': rank {rank} appears twice in the tiktoken ranks " +
+                    $"(line {lineNumber}).");
             if (!tokens.Add(token))
-                throw new InvalidDataException($"Tokenizer '{name}': token '{token}' appears twice in the tiktoken ranks (line {lineNumber}).");
+                throw new InvalidDataException($"Tokenizer '{name}': token '{token}' appears twice in the tiktoken " +
+                    $"ranks (line {lineNumber}).");
             if (bytes.Length == 0)
-                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has an empty token.");
+                throw new InvalidDataException($"Tokenizer '{name}': line {lineNumber} of the tiktoken ranks has an " +
+                    $"empty token.");
             if (bytes.Length == 1) singleBytes[bytes[0]] = true;
             while (lengths.Count <= rank) lengths.Add(0);
             lengths[rank] = bytes.Length;
@@ -116,7 +123,9 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         }
         int missing = singleBytes.Count(b => !b);
         if (lengths.Count > 0 && missing > 0)
-            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks lack {missing} of the 256 single bytes (first: 0x{Array.IndexOf(singleBytes, false):X2}); a byte-level vocabulary needs every byte as a token, or some text could not be encoded.");
+            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks lack {missing} of the 256 single " +
+                $"bytes (first: 0x{Array.IndexOf(singleBytes, false):X2}); a byte-level vocabulary needs every byte " +
+                $"as a token, or some text could not be encoded.");
         return lengths;
     }
 
@@ -136,7 +145,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         try { t = TiktokenTokenizer.Create(stream, pre, normalizer: null, specialTokens: specials); }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {
-            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks do not make a tokenizer ({e.Message}).", e);
+            throw new InvalidDataException($"Tokenizer '{name}': the tiktoken ranks do not make a tokenizer " +
+                $"({e.Message}).", e);
         }
         return new TiktokenLmTokenizer(name, t, tiktokenRanks, lengths, pattern);
     }
@@ -151,7 +161,8 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
     static Regex Compile(string name, string pattern)
     {
         try { return new Regex(pattern, RegexOptions.Compiled, PatternMatchTimeout); }
-        catch (ArgumentException e) { throw new InvalidDataException($"Tokenizer '{name}': its pre-tokenizer pattern is not a valid regular expression ({e.Message}).", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"Tokenizer '{name}': its pre-tokenizer pattern " +
+            $"is not a valid regular expression ({e.Message}).", e); }
     }
 
     /// <summary>Writes this vocabulary as a tiktoken ranks file ("base64-token rank" per line, BOS not included), which
@@ -192,7 +203,9 @@ public sealed class TiktokenLmTokenizer : LmTokenizer
         try { return tokenizer.EncodeToIds(text).ToArray(); }
         catch (RegexMatchTimeoutException e)
         {
-            throw new InvalidOperationException($"Tokenizer '{Name}': its pre-tokenizer pattern took more than {PatternMatchTimeout.TotalSeconds:0} s to find one token, so it backtracks catastrophically on this text; use a tokenizer whose pattern matches in linear time (GPT-2's, for instance).", e);
+            throw new InvalidOperationException($"Tokenizer '{Name}': its pre-tokenizer pattern took more " +
+                $"than {PatternMatchTimeout.TotalSeconds:0} s to find one token, so it backtracks catastrophically " +
+                $"on this text; use a tokenizer whose pattern matches in linear time (GPT-2's, for instance).", e);
         }
     }
 

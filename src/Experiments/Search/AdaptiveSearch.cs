@@ -16,7 +16,8 @@ internal static class AdaptiveSearch
             foreach (var (name, value) in parameters)
             {
                 if (!TrialParameters.IsKnown(name))
-                    throw new ArgumentException($"The tuner proposed unknown parameter '{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}.");
+                    throw new ArgumentException($"The tuner proposed unknown parameter " +
+                        $"'{name}'{Common.Suggest.Closest(name, TrialParameters.Names)}.");
                 Estimators.OptionTable.Get(name).Check(value);
             }
             var trial = new TrialSettings(index, TrialKey.FileId(index, parameters), parameters);
@@ -24,7 +25,10 @@ internal static class AdaptiveSearch
             if (recorded.TryGetValue(index, out var old) && !(old.Transient && old.Id == trial.Id))
             {
                 if (old.Id != trial.Id)
-                    throw new InvalidOperationException($"{session.Store.Directory}: trial {index} was {TrialKey.Of(old.Parameters)}, but the tuner now proposes {TrialKey.Of(parameters)}: the run directory was made by another tuner or seed. Use a new directory.");
+                    throw new InvalidOperationException($"{session.Store.Directory}: " +
+                        $"trial {index} was {TrialKey.Of(old.Parameters)}, but the tuner now " +
+                        $"proposes {TrialKey.Of(parameters)}: the run directory was made by another tuner or seed. " +
+                        $"Use a new directory.");
                 tuner.Update(old, Objectives.Value(old, session.Objective));
                 session.ReportSkipped(trial, old);
                 continue;

@@ -27,7 +27,7 @@ internal static class BestModel
         string? held = ReadHeld(bestJson)
             // A directory from before best.json: best.zip holds the best of the trials whose own zip is gone.
             ?? (File.Exists(bestZip) ? Objectives.Best(records.Where(r => !File.Exists(ModelOf(r.Id))),
-                objective)?.Id : null);
+            objective)?.Id : null);
         var best = Objectives.Best(records.Where(r => r.Id == held || File.Exists(ModelOf(r.Id))), objective);
         if (best is not null && best.Id != held)
         {
@@ -48,8 +48,8 @@ internal static class BestModel
         // best.json is a file too: a value that is not a trial id is ignored like a damaged file.
         try { return File.Exists(path)
             && JsonSerializer
-                .Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") is { } id
-                    && TrialKey.IsFileId(id) ? id : null; }
+            .Deserialize<Dictionary<string, string>>(File.ReadAllText(path))?.GetValueOrDefault("trial") is { } id
+            && TrialKey.IsFileId(id) ? id : null; }
         catch (JsonException) { return null; }
     }
 

@@ -70,7 +70,8 @@ internal static class FixedListSearch
             catch (OperationCanceledException) when (lease.IsLost && !ct.IsCancellationRequested)
             {
                 session.Channel
-                    .Warning(MessageSensitivity.None, $"Trial {trial.Id}: another process took it over (this one was not heard from within {staleClaimAfter}); this process leaves it to that one.");
+                    .Warning(MessageSensitivity.None, $"Trial {trial.Id}: another process took it over (this one was " +
+                    $"not heard from within {staleClaimAfter}); this process leaves it to that one.");
                 continue;
             }
             if (lease.IsLost) continue; // the new holder runs it and writes its record
@@ -82,6 +83,8 @@ internal static class FixedListSearch
         }
         if (heldElsewhere > 0)
             session.Channel
-                .Info(MessageSensitivity.None, $"{heldElsewhere} trial(s) of this list are running in another process; their records appear in {session.Store.Directory} when they finish (run again to wait for them, or to take over one whose process stopped).");
+                .Info(MessageSensitivity.None, $"{heldElsewhere} trial(s) of this list are running in another " +
+                $"process; their records appear in {session.Store.Directory} when they finish (run again to wait for " +
+                $"them, or to take over one whose process stopped).");
     }
 }

@@ -27,7 +27,7 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
             var records = Store.ReadRungs();
             var loss = records.ToDictionary(r => r.Key,
                 r => r.Value.Status == TrialStatus.Paused || r.Value.Status == TrialStatus.Completed
-                    ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
+                ? r.Value.CrossEntropy ?? double.PositiveInfinity : double.PositiveInfinity);
             var busy = claims.Active();
             // Candidates of other shards are never started here, only promoted: mark them busy at rung 0.
             var blocked = busy.Concat(all.Where(t => !own.Contains(t.Id) && !loss.ContainsKey((t.Id,
@@ -39,7 +39,10 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
                 // new result can still promote a candidate.
                 if (busy.Count == 0 && all.All(t => loss.ContainsKey((t.Id, 0)))) Finish(all, records);
                 else session.Channel
-                    .Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now ({busy.Count} run(s) under way elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not started). Run again to finish.");
+                    .Info(MessageSensitivity.None, $"Successive halving: nothing left for this process now " +
+                    $"({busy.Count} run(s) under way " +
+                    $"elsewhere, {all.Count(t => !loss.ContainsKey((t.Id, 0)))} candidate(s) of other shards not " +
+                    $"started). Run again to finish.");
                 return;
             }
             using var lease = claims.TryClaim(id, rung);
@@ -69,7 +72,8 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
 
     void Abandon(ClaimLease lease) =>
         session.Channel.Warning(MessageSensitivity.None,
-            $"Trial {lease.Id} at rung {lease.Rung}: another process took the run over (this one was not heard from within {staleClaimAfter}); this process leaves it to that one.");
+            $"Trial {lease.Id} at rung {lease.Rung}: another process took the run over (this one was not heard from " +
+        $"within {staleClaimAfter}); this process leaves it to that one.");
 
     /// <summary>Rung records of transient failures (out of memory, I/O) are removed when a run starts, so it tries them
     /// again; a deterministic failure stays.</summary>
@@ -79,7 +83,8 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
             if (record.Status == TrialStatus.Failed && record.Transient)
             {
                 session.Channel
-                    .Info(MessageSensitivity.None, $"Trial {id} at rung {rung} failed transiently last time ({record.Error}); it runs again.");
+                    .Info(MessageSensitivity.None, $"Trial {id} at rung {rung} failed transiently last time " +
+                    $"({record.Error}); it runs again.");
                 Store.DeleteRung(id, rung);
             }
     }
@@ -106,7 +111,7 @@ internal sealed class SuccessiveHalvingSearch(TrialSession session, SuccessiveHa
         var records = Store.ReadRungs();
         long trained = all.Sum(t => (long)Enumerable.Range(0,
             rungs.Count).Where(k => records.ContainsKey((t.Id, k))).Select(k => records[(t.Id,
-                k)].Steps).DefaultIfEmpty(0).Max());
+            k)].Steps).DefaultIfEmpty(0).Max());
         var perRung = Enumerable.Range(0,
             rungs.Count).Select(k => all.Count(t => records.ContainsKey((t.Id, k)))).ToArray();
         return new EarlyStoppingSummary(rungs, perRung, trained, (long)all.Count * rungs[^1]);

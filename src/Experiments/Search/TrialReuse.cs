@@ -18,9 +18,9 @@ internal static class TrialReuse
         var donors = reuseDirectories
             .Select(d => new ResultStore(d))
             .Where(d => d.Directory != store.Directory && d.ReadFingerprint() is { } f
-                && Shared.All(k => f.GetValueOrDefault(k) == fingerprint.GetValueOrDefault(k)))
+            && Shared.All(k => f.GetValueOrDefault(k) == fingerprint.GetValueOrDefault(k)))
             .SelectMany(d => d.ReadAll().Where(r => r.Status == TrialStatus.Completed
-                && r.CopiedFrom is null).Select(r => (Store: d, Record: r)))
+            && r.CopiedFrom is null).Select(r => (Store: d, Record: r)))
             .ToList();
         foreach (var trial in mine)
         {
@@ -34,7 +34,8 @@ internal static class TrialReuse
                 Path.Combine(donor.Store.TrialsDirectory, donor.Record.Id + ".json")).Replace('\\', '/');
             store.Write(donor.Record with { Id = trial.Id, Index = trial.Index,
                 Parameters = new Dictionary<string, string>(trial.Parameters), CopiedFrom = source });
-            channel.Info(MessageSensitivity.None, $"Trial {trial.Index} {TrialKey.Of(trial.Parameters)}: same configuration already finished in {source}; copied, not re-run.");
+            channel.Info(MessageSensitivity.None, $"Trial {trial.Index} {TrialKey.Of(trial.Parameters)}: same " +
+                $"configuration already finished in {source}; copied, not re-run.");
         }
         store.WriteSummary();
     }

@@ -9,7 +9,7 @@ namespace MLNet.LowRank.Experiments.Search;
 /// <summary>What a session is given by the experiment.</summary>
 internal sealed record SessionSettings(
     ExperimentObjective Objective, Func<LowRankLmTrainer.Options, ITrialRunner> RunnerFor,
-        IProgress<ExperimentProgress>? Progress,
+    IProgress<ExperimentProgress>? Progress,
     IMonitor? Monitor, TimeSpan? ExperimentBudget, string? ModelDirectory, bool KeepEveryModel, string? LogDirectory);
 
 internal sealed class TrialSession
@@ -35,7 +35,9 @@ internal sealed class TrialSession
         reportedBest = Objectives.Best(store.ReadAll(), settings.Objective)?.Id;
         if (store.Unreadable.Count > 0)
             channel.Warning(MessageSensitivity.None,
-                $"{store.Unreadable.Count} trial record(s) in {store.TrialsDirectory} cannot be read (first: {Path.GetFileName(store.Unreadable[0].Path)}: {store.Unreadable[0].Reason}); those trials run again, and each damaged file is kept as <name>.json.corrupt.");
+                $"{store.Unreadable.Count} trial record(s) in {store.TrialsDirectory} cannot be read " +
+                $"(first: {Path.GetFileName(store.Unreadable[0].Path)}: {store.Unreadable[0].Reason}); those trials " +
+                $"run again, and each damaged file is kept as <name>.json.corrupt.");
     }
 
     public ResultStore Store { get; }
@@ -57,7 +59,7 @@ internal sealed class TrialSession
     /// <summary>Tells the progress monitor that a trial already had a record.</summary>
     public void ReportSkipped(TrialSettings trial, TrialResult record) =>
         settings.Progress?.Report(new ExperimentProgress(trial.Index, trial.Id, TrialKey.Of(trial.Parameters), ++Done,
-            Total, record, Skipped: true));
+        Total, record, Skipped: true));
 
     /// <summary>Runs one trial (or rung) through the runner, with the monitors told as it goes.</summary>
     public TrialResult Execute(TrialSettings trial, string? checkpoint, CancellationToken ct)

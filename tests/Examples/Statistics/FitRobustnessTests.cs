@@ -35,7 +35,7 @@ public class FitRobustnessTests
         var random = new Random(3);
         var points = Enumerable.Range(0,
             11).Select(i => (X: 20.0 + i % 4,
-                Y: 0.09 - 0.003 * (i % 4) + 0.004 * (random.NextDouble() - 0.5))).ToList();
+            Y: 0.09 - 0.003 * (i % 4) + 0.004 * (random.NextDouble() - 0.5))).ToList();
         var trend = LinearTrend.Fit(points);
         var (intercept,
             slope) = MathNet.Numerics.Fit.Line(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
@@ -54,7 +54,7 @@ public class FitRobustnessTests
     static Dictionary<string, IReadOnlyList<PowerLawPoint>> Points(Func<string, double, double> law, double se,
         params string[] arms) =>
         arms.ToDictionary(a => a,
-            a => (IReadOnlyList<PowerLawPoint>)Budgets.Select(d => new PowerLawPoint(d, law(a, d), se)).ToList());
+        a => (IReadOnlyList<PowerLawPoint>)Budgets.Select(d => new PowerLawPoint(d, law(a, d), se)).ToList());
 
     [Fact]
     public void Each_specification_recovers_the_law_it_assumes()
@@ -138,8 +138,7 @@ public class FitRobustnessTests
             a => (IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>)Budgets.ToDictionary(d => d,
             d => (IReadOnlyDictionary<int, double>)Enumerable.Range(1, 5).ToDictionary(s => s,
                 s => (a == "dense" ? 1.5 : 1.6) + 30 * Math.Pow(d,
-                    -0.3) + (a == "lowrank" ? 0.03 * Math.Sin(Math.Log(d) * 3)
-                        : 0) + 1e-4 * (random.NextDouble() - 0.5))));
+            -0.3) + (a == "lowrank" ? 0.03 * Math.Sin(Math.Log(d) * 3) : 0) + 1e-4 * (random.NextDouble() - 0.5))));
         var seeds = PowerLawBootstrap.Run(losses, [("lowrank", "dense")], replicates: 300);
         var residual = PowerLawBootstrap.Residual(seeds.Fit, PowerLawBootstrap.Points(losses), [("lowrank", "dense")],
             replicates: 300);
@@ -157,5 +156,5 @@ public class FitRobustnessTests
     public void A_gap_is_persistent_when_its_slope_interval_cannot_close_it_within_16x(double gap, double slopeLow,
         double slopeHigh, bool expected) =>
         VerdictRules.ClosingExcluded(new Estimate(gap, gap - 0.01, gap + 0.01, 5),
-            new Estimate((slopeLow + slopeHigh) / 2, slopeLow, slopeHigh, 11)).Should().Be(expected);
+        new Estimate((slopeLow + slopeHigh) / 2, slopeLow, slopeHigh, 11)).Should().Be(expected);
 }

@@ -86,7 +86,7 @@ public class StatisticsTests
         IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>> Arm(double e,
             double b) => Budgets.ToDictionary(d => d,
             d => (IReadOnlyDictionary<int, double>)Enumerable.Range(1,
-                5).ToDictionary(s => s, s => Law(e, b, 0.3, d) + 0.01 * Gaussian(random)));
+            5).ToDictionary(s => s, s => Law(e, b, 0.3, d) + 0.01 * Gaussian(random)));
         var losses = new Dictionary<string, IReadOnlyDictionary<double, IReadOnlyDictionary<int, double>>>
         {
             ["dense"] = Arm(1.5, 30), ["lowrank"] = Arm(1.7, 25), ["same"] = Arm(1.5, 30),

@@ -29,7 +29,8 @@ static class BenchShared
     }
 
     public static string RuntimePolicyText() =>
-        $"{Runtime.ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") ?? "OpenMP default"} ({Runtime.ThreadPolicy.Report}); malloc: {Runtime.MemoryPolicy.Report}";
+        $"{Runtime.ThreadPolicy.NativeVariable("OMP_WAIT_POLICY") ?? "OpenMP " +
+        "default"} ({Runtime.ThreadPolicy.Report}); malloc: {Runtime.MemoryPolicy.Report}";
 
     /// <summary>The Brown training split as a BPE-tokenized stream, with the tokenizer.</summary>
     public static (LmTokenizer Tokenizer, TokenStream Stream, Microsoft.ML.IDataView Train) BrownTokens(Microsoft.ML.MLContext ml, int vocab)
@@ -38,7 +39,7 @@ static class BenchShared
         var tokenizer = BpeTrainer.Train(LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(), vocab);
         var docs =
             LmTokenizerEstimator.ReadTexts(split.Train, "Text").Select(t =>
-                (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
+            (IReadOnlyList<int>)tokenizer.Encode(t)).ToList();
         return (tokenizer, new TokenStream(docs, tokenizer.BosId), split.Train);
     }
 

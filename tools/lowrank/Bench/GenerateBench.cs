@@ -17,7 +17,9 @@ static class GenerateBench
     public static Command Create()
     {
         var modelPath =
-            new Option<FileInfo?>("--model") { Description = "A saved model zip to time; default: a fresh dense model of --dim, depth 4, context 256, with a BPE-4096 tokenizer trained on Brown (timing does not depend on the weights)." };
+            new Option<FileInfo?>("--model") { Description = "A saved model zip to time; default: a fresh dense " +
+            "model of --dim, depth 4, context 256, with a BPE-4096 tokenizer trained on Brown (timing does not " +
+                "depend on the weights)." };
         var dim = new Option<int>("--dim") { Description = "Width of the fresh model.",
             DefaultValueFactory = _ => 256 };
         var newTokens = new Option<int>("--tokens") { Description = "New tokens per prompt.",
@@ -26,11 +28,12 @@ static class GenerateBench
             DefaultValueFactory = _ => "1,8" };
         var repeats =
             new Option<int>("--repeats") { Description = "Timed runs per setting (median), after one untimed.",
-                DefaultValueFactory = _ => 3 };
+            DefaultValueFactory = _ => 3 };
         var csv = Csv();
         var threads = Threads();
         var command =
-            new Command("generate", "Greedy generation tokens/s with and without the key/value cache; prompts are the openings of Brown validation documents.")
+            new Command("generate", "Greedy generation tokens/s with and without the key/value cache; prompts are " +
+            "the openings of Brown validation documents.")
         {
             modelPath, dim, newTokens, batches, repeats, csv, threads,
         };
@@ -41,7 +44,7 @@ static class GenerateBench
             var split = ml.LowRank().Data.SplitByDocument(ml.LowRank().Data.LoadBrownCorpus(), 0.1);
             var prompts =
                 Estimators.LmTokenizerEstimator.ReadTexts(split.Validation, "Text").Take(8).Select(t =>
-                    t[..Math.Min(200, t.Length)]).ToArray();
+                t[..Math.Min(200, t.Length)]).ToArray();
             Transformers.LowRankLmTransformer? loaded = null;
             Gpt model;
             LmTokenizer tokenizer;
@@ -70,12 +73,11 @@ static class GenerateBench
                 && !u.UseCache).TokensPerSecond;
             new ResultTable<GenerationMeasurement>()
                 .Column("batch", "batch", r => r.Batch.ToString(Ci)).Text("cache", "cache",
-                    r => r.UseCache ? "yes" : "no").Column("new tokens", "new_tokens", r => r.NewTokens.ToString(Ci))
+                r => r.UseCache ? "yes" : "no").Column("new tokens", "new_tokens", r => r.NewTokens.ToString(Ci))
                 .Number("seconds (median)", "median_seconds",
-                    r => r.MedianSeconds, "F2").Number("new tokens/s", "tokens_per_second",
-                        r => r.TokensPerSecond, "N0")
+                r => r.MedianSeconds, "F2").Number("new tokens/s", "tokens_per_second", r => r.TokensPerSecond, "N0")
                 .Column("speed-up", "speed_up", r => SpeedUp(r).ToString("F1", Ci) + "×",
-                    r => SpeedUp(r).ToString("R", Ci))
+                r => SpeedUp(r).ToString("R", Ci))
                 .Report(rows, parse.GetValue(csv));
             (loaded as IDisposable ?? model).Dispose();
             return 0;

@@ -25,7 +25,8 @@ static class LayersBench
         var csv = Csv();
         var threads = Threads();
         var command =
-            new Command("layers", "Forward+backward of each layer shape: dense vs Factored/Cola by rank — GFLOP/s, FLOP and speed ratios, memory.")
+            new Command("layers", "Forward+backward of each layer shape: dense vs Factored/Cola by rank — GFLOP/s, " +
+            "FLOP and speed ratios, memory.")
         {
             dim, vocab, ranks, tokens, repeats, csv, threads,
         };
@@ -38,16 +39,16 @@ static class LayersBench
             var rows = LayerBenchmark.Run(config, rankList, parse.GetValue(tokens), parse.GetValue(repeats));
             new ResultTable<LayerMeasurement>()
                 .Text("shape", "shape", r => r.Shape).Column("in", "in", r => r.In.ToString(Ci)).Column("out", "out",
-                    r => r.Out.ToString(Ci))
+                r => r.Out.ToString(Ci))
                 .Text("variant", "variant", r => r.Variant.ToString()!).Column("rank", "rank",
-                    r => r.Rank.ToString(Ci)).Column("tokens", "tokens", r => r.Tokens.ToString(Ci))
+                r => r.Rank.ToString(Ci)).Column("tokens", "tokens", r => r.Tokens.ToString(Ci))
                 .Number("ms", "median_ms", r => r.MedianMs, "F3").Number("GFLOP/s", "gflops",
-                    r => r.Gflops, "F1").Number("FLOP ratio", "flop_ratio", r => r.FlopRatio, "F3")
+                r => r.Gflops, "F1").Number("FLOP ratio", "flop_ratio", r => r.FlopRatio, "F3")
                 .Number("speed ratio", "speed_ratio", r => r.SpeedRatio, "F2")
                 .Column("param+grad+opt MB", "parameter_bytes", r => (r.ParameterBytes / 1048576.0).ToString("F2", Ci),
-                    r => r.ParameterBytes.ToString(Ci))
+                r => r.ParameterBytes.ToString(Ci))
                 .Column("activations MB", "activation_bytes", r => (r.ActivationBytes / 1048576.0).ToString("F2", Ci),
-                    r => r.ActivationBytes.ToString(Ci))
+                r => r.ActivationBytes.ToString(Ci))
                 .Report(rows, parse.GetValue(csv));
             return 0;
         });

@@ -14,7 +14,9 @@ static class MakeCorpusBench
             DefaultValueFactory = _ => 1.0 };
         var output = new Option<FileInfo>("--out") { Description = "The .jsonl file to write.", Required = true };
         var command =
-            new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus repeated, each copy's words rotated differently) for memory and throughput benchmarks of corpora larger than memory.") { gigabytes, output };
+            new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus " +
+            "repeated, each copy's words rotated differently) for memory and throughput benchmarks of corpora larger " +
+            "than memory.") { gigabytes, output };
         command.SetAction(parse =>
         {
             var docs = Data.BrownCorpus.Load();

@@ -20,7 +20,8 @@ static class MemoryBench
             DefaultValueFactory = _ => 100 };
         var threads = Threads();
         var command =
-            new Command("memory", "Resident memory over a long training run (dense, depth 4, seq 256, batch 8, BPE-4096 on Brown).") { steps, dim, every, threads };
+            new Command("memory", "Resident memory over a long training run (dense, depth 4, seq 256, batch 8, " +
+            "BPE-4096 on Brown).") { steps, dim, every, threads };
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
@@ -34,8 +35,8 @@ static class MemoryBench
             var samples = new List<(int Step, long Rss)>();
             var progress = new SynchronousProgress<TrainingProgress>(p => { samples.Add((p.Step,
                 ProcessMemory.ResidentBytes())); Console
-                    .WriteLine(string
-                        .Create(Ci, $"step {p.Step}: RSS {samples[^1].Rss / 1048576.0:F0} MB, {p.TokensPerSecond:N0} tokens/s")); });
+                .WriteLine(string
+                    .Create(Ci, $"step {p.Step}: RSS {samples[^1].Rss / 1048576.0:F0} MB, {p.TokensPerSecond:N0} tokens/s")); });
             TrainingLoop.Train(model, stream, null, tokenizer.BytesPerToken(),
                 options.ToTraining(seed: 1) with { ReportEvery = parse.GetValue(every) }, progress);
             var after = samples.Where(s => s.Step >= samples[0].Step * 2).ToList();

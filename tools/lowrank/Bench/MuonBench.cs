@@ -15,7 +15,9 @@ static class MuonBench
     public static Command Create()
     {
         var configs =
-            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' (trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64.", AllowMultipleArgumentsPerToken = true };
+            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' " +
+            "(trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64.",
+                AllowMultipleArgumentsPerToken = true };
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
         var depth = new Option<int>("--depth") { Description = "Depth.", DefaultValueFactory = _ => 4 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median).",
@@ -23,7 +25,8 @@ static class MuonBench
         var csv = Csv();
         var threads = Threads();
         var command =
-            new Command("muon", "Newton–Schulz over a model's block matrices batched per shape (Muon's way), per wide-orientation shape, and as one zero-padded batch.") { configs, dim, depth, repeats, csv, threads };
+            new Command("muon", "Newton–Schulz over a model's block matrices batched per shape (Muon's way), per " +
+            "wide-orientation shape, and as one zero-padded batch.") { configs, dim, depth, repeats, csv, threads };
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
@@ -42,9 +45,9 @@ static class MuonBench
             }
             new ResultTable<(string Spec, NewtonSchulzMeasurement Result)>()
                 .Text("model", "model", x => x.Spec).Text("strategy", "strategy",
-                    x => x.Result.Strategy.ToString()!).Column("calls", "calls", x => x.Result.Calls.ToString(Ci))
+                x => x.Result.Strategy.ToString()!).Column("calls", "calls", x => x.Result.Calls.ToString(Ci))
                 .Number("ms", "median_ms", x => x.Result.MedianMs, "F1").Number("GFLOP", "gflop",
-                    x => x.Result.Gflop, "F2")
+                x => x.Result.Gflop, "F2")
                 .Number("GFLOP/s", "gflops", x => x.Result.Gflop / x.Result.MedianMs * 1000, "F1")
                 .Report(rows, parse.GetValue(csv));
             return 0;

@@ -18,7 +18,8 @@ static class PeakBench
             DefaultValueFactory = _ => 3 };
         var threads = Threads();
         var peak =
-            new Command("peak", "Float32 matmul peak of this machine (best of repeated n×n products), the denominator of MFU.") { size, seconds, threads };
+            new Command("peak", "Float32 matmul peak of this machine (best of repeated n×n products), the " +
+            "denominator of MFU.") { size, seconds, threads };
         peak.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));

@@ -20,7 +20,8 @@ static class PipelineBench
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
         var threads = Threads();
         var command =
-            new Command("pipeline", "The same training (dense, depth 4, seq 256, batch 8, BPE-4096 on Brown) through the bare loop and through ML.NET Fit: wall-clock and tokens/s of each.") { steps, dim, threads };
+            new Command("pipeline", "The same training (dense, depth 4, seq 256, batch 8, BPE-4096 on Brown) through " +
+            "the bare loop and through ML.NET Fit: wall-clock and tokens/s of each.") { steps, dim, threads };
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));

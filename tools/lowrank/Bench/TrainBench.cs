@@ -16,7 +16,9 @@ static class TrainBench
     public static Command Create()
     {
         var configs =
-            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' (trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64 at the given width.", AllowMultipleArgumentsPerToken = true };
+            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' " +
+            "(trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64 at the given width.",
+                AllowMultipleArgumentsPerToken = true };
         var dim = new Option<int>("--dim") { Description = "Model width of the default configurations.",
             DefaultValueFactory = _ => 256 };
         var depth = new Option<int>("--depth") { Description = "Depth of the default configurations.",
@@ -28,11 +30,13 @@ static class TrainBench
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.",
             DefaultValueFactory = _ => 3 };
         var accumulation =
-            new Option<string>("--accumulation") { Description = "Comma-separated gradient-accumulation counts: a step is that many batches and one update (a row each).", DefaultValueFactory = _ => "1" };
+            new Option<string>("--accumulation") { Description = "Comma-separated gradient-accumulation counts: a " +
+            "step is that many batches and one update (a row each).", DefaultValueFactory = _ => "1" };
         var csv = Csv();
         var threads = Threads();
         var command =
-            new Command("train", "Training steps by phase (forward, loss, backward, optimizer), tokens/s and MFU for one or more configurations.")
+            new Command("train", "Training steps by phase (forward, loss, backward, optimizer), tokens/s and MFU for " +
+            "one or more configurations.")
         {
             configs, dim, depth, vocab, seq, batch, steps, warmup, accumulation, csv, threads,
         };
@@ -62,17 +66,17 @@ static class TrainBench
                 .Create(Ci, $"peak (float32 1024² matmul, {torch.get_num_threads()} threads, OpenMP wait {RuntimePolicyText()}): {peak / 1e9:F1} GFLOP/s"));
             new ResultTable<TrainMeasurement>()
                 .Text("model", "model", r => r.Name).Column("parameters", "parameters",
-                    r => r.Parameters.ToString("N0", Ci), r => r.Parameters.ToString(Ci))
+                r => r.Parameters.ToString("N0", Ci), r => r.Parameters.ToString(Ci))
                 .Column("MFLOP/token", "flops_per_token", r => (r.FlopsPerToken / 1e6).ToString("F2", Ci),
-                    r => r.FlopsPerToken.ToString("R", Ci))
+                r => r.FlopsPerToken.ToString("R", Ci))
                 .Number("forward ms", "forward_ms", r => r.ForwardMs, "F1").Number("loss ms", "loss_ms",
-                    r => r.LossMs, "F1").Number("backward ms", "backward_ms", r => r.BackwardMs, "F1")
+                r => r.LossMs, "F1").Number("backward ms", "backward_ms", r => r.BackwardMs, "F1")
                 .Number("optimizer ms", "optimizer_ms", r => r.OptimizerMs, "F1").Number("step ms", "step_ms",
-                    r => r.StepMs, "F1")
+                r => r.StepMs, "F1")
                 .Number("tokens/s", "tokens_per_second", r => r.TokensPerSecond, "N0").Number("MFU", "mfu",
-                    r => r.Mfu, "P1")
+                r => r.Mfu, "P1")
                 .Column("RSS MB", "peak_rss_bytes", r => (r.PeakResidentBytes / 1048576.0).ToString("F0", Ci),
-                    r => r.PeakResidentBytes.ToString(Ci))
+                r => r.PeakResidentBytes.ToString(Ci))
                 .Report(rows, parse.GetValue(csv));
             return 0;
         });
