@@ -33,6 +33,14 @@ static class ArtefactChecks
         lm.History.Select(h => h.TrainLoss).Should().Equal(losses, (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
     }
 
+    /// <summary>An expected.json: the uninterrupted run's training losses and the model's perplexity on its texts.</summary>
+    public static (double[] Losses, double Perplexity) Expected(string path)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
+            doc.RootElement.GetProperty("Perplexity").GetDouble());
+    }
+
     /// <summary>Copies a folder and everything in it.</summary>
     public static void CopyDirectory(string from, string to)
     {

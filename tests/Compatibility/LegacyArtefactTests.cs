@@ -1,6 +1,5 @@
 // What users already have keeps working across the option redesign: a model zip, a version-1 checkpoint and a run
 // directory written by the code before it (tests/Fixtures/Legacy, see its README) load, resume and are recognised.
-using System.Text.Json;
 using Microsoft.ML;
 using MLNet.LowRank.Data.Tokenizers;
 using MLNet.LowRank.Estimators;
@@ -26,12 +25,7 @@ public class LegacyArtefactTests
         Seed = 5,
     };
 
-    static (double[] Losses, double Perplexity) Expected()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Fixture("expected.json")));
-        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
-            doc.RootElement.GetProperty("Perplexity").GetDouble());
-    }
+    static (double[] Losses, double Perplexity) Expected() => ArtefactChecks.Expected(Fixture("expected.json"));
 
     [Fact]
     public void A_model_zip_from_before_loads_and_scores_as_it_did()

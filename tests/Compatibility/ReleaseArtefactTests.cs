@@ -28,12 +28,7 @@ public class ReleaseArtefactTests
         Seed = 5,
     };
 
-    static (double[] Losses, double Perplexity) Expected()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Fixture("expected.json")));
-        return (doc.RootElement.GetProperty("Losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
-            doc.RootElement.GetProperty("Perplexity").GetDouble());
-    }
+    static (double[] Losses, double Perplexity) Expected() => ArtefactChecks.Expected(Fixture("expected.json"));
 
     [Fact]
     public void The_model_zip_scores_as_it_did_and_its_export_holds_the_same_model()
