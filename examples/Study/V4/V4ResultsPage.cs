@@ -77,7 +77,13 @@ public static class V4ResultsPage
         Line("- **Both streams were paused for a benchmark**: stopped with SIGSTOP from 2026-12-07 09:41:44 to " +
             "09:47:29 UTC while the data-parallel benchmark ran (docs/perf/bench-dataparallel.log); the trials under " +
             "way then count those 5 min 45 s in their own clocks.");
-        Line("- **The first sitting's trials share the machine with development work** (builds and test runs), so " +
+        Line("- **The second sitting ran on a fresh machine**: the checkpoints of the trials under way when the first " +
+            "sitting stopped (checkpoints are not committed) were not there, so those trials (`tune-1x/deep-16`) " +
+            "trained again from their first step; only finished trials are records, so nothing finished was lost. " +
+            "At 12:37 UTC that sitting stopped both streams (SIGTERM) and restarted them on the build of its " +
+            "refactor (the same trial identities, checked by the test suite); the two trials under way resumed from " +
+            "their checkpoints.");
+        Line("- **The first two sittings' trials share the machine with development work** (builds, test and CI runs), so " +
             "their own clocks, and so the hours counted against the 16-hour limit, are longer than a quiet " +
             "machine's; the limit counts them as they are. Wall-clock figures of the arms come from the plan's quiet " +
             "benchmark, never from these clocks.");
