@@ -33,6 +33,11 @@ static class Tiny
 
     public static int[] BytesPerToken => Enumerable.Range(0, Vocab).Select(i => i == 0 ? 0 : 1).ToArray();
 
-    public static TrainingOptions Options(int steps) => new() { MaxSteps = steps, BatchSize = 4, EvalEvery = 0,
-        DataSeed = 3 };
+    public static TrainingOptions Options(int steps) => new()
+    {
+        MaxSteps = steps,
+        BatchSize = 4,
+        EvalEvery = 0,
+        DataSeed = 3,
+    };
 }

@@ -17,8 +17,15 @@ double secondsPerTrial = args.Length > 1 ? double.Parse(args[1], CultureInfo.Inv
 const int vocab = 2048;
 
 // The baseline: dense, depth 4, width 128. The low-rank setting: attention rank 16, MLP rank 32, depth to be planned.
-var dense = new GptConfig { VocabSize = vocab, Depth = 4, ModelDim = 128, HeadDim = 32, SequenceLength = 128,
-    Variant = LinearVariant.Dense };
+var dense = new GptConfig
+{
+    VocabSize = vocab,
+    Depth = 4,
+    ModelDim = 128,
+    HeadDim = 32,
+    SequenceLength = 128,
+    Variant = LinearVariant.Dense,
+};
 var lowRank = dense with { Variant = LinearVariant.Factored, AttentionRank = 16, MlpRank = 32 };
 var plan = IsoParameterPlanner.Plan(dense, lowRank, tolerance: 0.03);
 Console.WriteLine(plan.Message);

@@ -67,8 +67,13 @@ public static class ComputeViews
             tps = Array.FindIndex(header,
             h => h.StartsWith("tokens_per_s", StringComparison.Ordinal) || h == "tokens/s");
         if (model < 0 || tps < 0) return result;
-        var defaults = new Dictionary<string, string> { [OptionNames.AttentionRank] = "dense",
-            [OptionNames.MlpRank] = "dense", [OptionNames.Depth] = "4", ["HeadDim"] = headDim.ToString(Ci) };
+        var defaults = new Dictionary<string, string>
+        {
+            [OptionNames.AttentionRank] = "dense",
+            [OptionNames.MlpRank] = "dense",
+            [OptionNames.Depth] = "4",
+            ["HeadDim"] = headDim.ToString(Ci),
+        };
         Dictionary<string, string> Normal(IEnumerable<KeyValuePair<string, string>> spec) =>
             spec.Where(kv => defaults.GetValueOrDefault(kv.Key) != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
         var rows = lines.Skip(1).Select(l => l.Split(','))

@@ -19,8 +19,15 @@ public static class GpuRecipe
 
     public static void Write(Action<string> Line, string directory)
     {
-        var dense = new GptConfig { VocabSize = Vocab, Depth = Depth, ModelDim = Width, HeadDim = HeadDim,
-            SequenceLength = Context, Variant = LinearVariant.Dense };
+        var dense = new GptConfig
+        {
+            VocabSize = Vocab,
+            Depth = Depth,
+            ModelDim = Width,
+            HeadDim = HeadDim,
+            SequenceLength = Context,
+            Variant = LinearVariant.Dense,
+        };
         var lowRank = dense with { Variant = LinearVariant.Factored, AttentionRank = Width / 4,
             MlpRank = (int)Math.Round(0.4 * Width) };
         var iso = IsoParameterPlanner.Plan(dense, lowRank, tolerance: 0.05, maxDepth: 80);

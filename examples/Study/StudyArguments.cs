@@ -13,41 +13,62 @@ public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V
     /// 2).</summary>
     public static StudyArguments? Parse(string[] args, out int exitCode)
     {
-        var smoke =
-            new Option<bool>("--smoke") { Description = "The whole program on a width-32 model, a few documents and " +
-            "tiny budgets (about a minute)." };
-        var reportOnly =
-            new Option<bool>("--report-only") { Description = "Write the results pages from the records already " +
-            "there, training nothing." };
-        var v3 =
-            new Option<bool>("--v3") { Description = "Then run version 3 (docs/study/v3/plan.md) into <out>/v3 and " +
-            "write results-v3.md beside results.md." };
-        var v3Controls =
-            new Option<bool>("--v3-controls") { Description = "Run version 3's addendum (the two controls re-tuned " +
-            "at 2 ×) into <out>/v3-controls-2x." };
-        var v4 =
-            new Option<bool>("--v4") { Description = "Run version 4 (docs/study/v4/plan.md) on the Gutenberg subset " +
-            "into <out>/v4 and write results-v4.md." };
-        var output = new Option<string>("--out") { Description = "The records' root.",
-            DefaultValueFactory = _ => Path.Combine("docs", "study") };
-        var results =
-            new Option<string>("--results") { Description = "Version 2's page; the later versions' pages go beside " +
-            "it.", DefaultValueFactory = _ => Path.Combine("docs", "results.md") };
-        var resultsV3 =
-            new Option<string?>("--results-v3") { Description = "Version 3's page (default: results-v3.md beside " +
-            "--results)." };
-        var resultsV4 =
-            new Option<string?>("--results-v4") { Description = "Version 4's page (default: results-v4.md beside " +
-            "--results)." };
-        var corpus =
-            new Option<string>("--corpus") { Description = "Version 4's corpus: the Gutenberg subset's folder.",
-            DefaultValueFactory = _ => Path.Combine("data", "gutenberg") };
-        var shards =
-            new Option<string?>("--shards") { Description = "Where version 4's byte shards go (default " +
-            "runs/gutenberg-bytes; runs/gutenberg-bytes-smoke with --smoke)." };
-        var poll =
-            new Option<double>("--poll-seconds") { Description = "How often a process with nothing left to claim " +
-            "looks for the records of trials other processes hold.", DefaultValueFactory = _ => 30 };
+        var smoke = new Option<bool>("--smoke")
+        {
+            Description = "The whole program on a width-32 model, a few documents and tiny budgets (about a minute).",
+        };
+        var reportOnly = new Option<bool>("--report-only")
+        {
+            Description = "Write the results pages from the records already there, training nothing.",
+        };
+        var v3 = new Option<bool>("--v3")
+        {
+            Description = "Then run version 3 (docs/study/v3/plan.md) into <out>/v3 and write results-v3.md beside " +
+                "results.md.",
+        };
+        var v3Controls = new Option<bool>("--v3-controls")
+        {
+            Description = "Run version 3's addendum (the two controls re-tuned at 2 ×) into <out>/v3-controls-2x.",
+        };
+        var v4 = new Option<bool>("--v4")
+        {
+            Description = "Run version 4 (docs/study/v4/plan.md) on the Gutenberg subset into <out>/v4 and write " +
+                "results-v4.md.",
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "The records' root.",
+            DefaultValueFactory = _ => Path.Combine("docs", "study"),
+        };
+        var results = new Option<string>("--results")
+        {
+            Description = "Version 2's page; the later versions' pages go beside it.",
+            DefaultValueFactory = _ => Path.Combine("docs", "results.md"),
+        };
+        var resultsV3 = new Option<string?>("--results-v3")
+        {
+            Description = "Version 3's page (default: results-v3.md beside --results).",
+        };
+        var resultsV4 = new Option<string?>("--results-v4")
+        {
+            Description = "Version 4's page (default: results-v4.md beside --results).",
+        };
+        var corpus = new Option<string>("--corpus")
+        {
+            Description = "Version 4's corpus: the Gutenberg subset's folder.",
+            DefaultValueFactory = _ => Path.Combine("data", "gutenberg"),
+        };
+        var shards = new Option<string?>("--shards")
+        {
+            Description = "Where version 4's byte shards go (default runs/gutenberg-bytes; " +
+                "runs/gutenberg-bytes-smoke with --smoke).",
+        };
+        var poll = new Option<double>("--poll-seconds")
+        {
+            Description = "How often a process with nothing left to claim looks for the records of trials other " +
+                "processes hold.",
+            DefaultValueFactory = _ => 30,
+        };
         var root =
             new RootCommand("The low-rank study (docs/study): trains every phase's trials (a re-run skips every " +
             "finished one) and writes the results pages from the records.")

@@ -66,7 +66,10 @@ public static class StudyFigures
                 lo = Math.Min(lo, fit.Arms.Values.Select(x => x.E).Where(e => e > lo - span).DefaultIfEmpty(lo).Min());
             plot.Axes.SetLimitsY(lo - 0.1 * span, hi + 0.1 * span);
         }
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"1e{v:0.#}" };
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = v => $"1e{v:0.#}",
+        };
         Finish(plot,
             againstFlops
             ? "Final validation loss against training FLOPs (model-spec §3)" : "Final validation loss against " +

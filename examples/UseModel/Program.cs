@@ -36,8 +36,15 @@ using var lm = model.GetLanguageModel();
 Console.WriteLine(lm.Summary);
 
 // 1. Generation: a batch of prompts, sampled with a seed, stopping at the end of a sentence.
-var options = new GenerationOptions { MaxNewTokens = 80, Temperature = 0.8, TopK = 40, TopP = 0.95,
-    StopSequences = ["."], Seed = 1 };
+var options = new GenerationOptions
+{
+    MaxNewTokens = 80,
+    Temperature = 0.8,
+    TopK = 40,
+    TopP = 0.95,
+    StopSequences = ["."],
+    Seed = 1,
+};
 foreach (var g in lm.Generate(["The jury said", "In the morning", "He was"], options))
     Console.WriteLine($"  {g.Prompt}|{g.Text}   [{g.TokenIds.Count} tokens, {g.Reason}]");
 

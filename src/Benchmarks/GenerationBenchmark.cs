@@ -34,8 +34,13 @@ public static class GenerationBenchmark
             var batchPrompts = Enumerable.Range(0, batch).Select(i => prompts[i % prompts.Count]).ToArray();
             foreach (bool cache in new[] { true, false })
             {
-                var options = new GenerationOptions { MaxNewTokens = newTokens, Temperature = 0,
-                    StopAtEndOfDocument = false, UseCache = cache };
+                var options = new GenerationOptions
+                {
+                    MaxNewTokens = newTokens,
+                    Temperature = 0,
+                    StopAtEndOfDocument = false,
+                    UseCache = cache,
+                };
                 var seconds = new List<double>();
                 for (int r = 0; r <= repeats; r++)
                 {

@@ -34,8 +34,13 @@ public static class TrainBenchmark
         double peakFlops, int steps = 10, int warmup = 3,
         int accumulation = 1)
     {
-        var options = new TrainingOptions { MaxSteps = steps + warmup, BatchSize = batchSize, Optimizer = optimizer,
-            GradientAccumulationSteps = accumulation };
+        var options = new TrainingOptions
+        {
+            MaxSteps = steps + warmup,
+            BatchSize = batchSize,
+            Optimizer = optimizer,
+            GradientAccumulationSteps = accumulation,
+        };
         options.Validate();
         using var model = Gpt.Create(config, seed: 1);
         var optimizers = optimizer.Create(model, options);

@@ -184,8 +184,11 @@ public sealed class ExperimentSpec
         if (Baseline.Training.Threads is int threads) o["threads"] = threads;
         if (ExperimentMinutes is double minutes) o["experimentMinutes"] = minutes;
         if (EarlyStopping is { } es)
-            o["earlyStopping"] = new JsonObject { ["minSteps"] = es.MinSteps,
-                ["reductionFactor"] = es.ReductionFactor };
+            o["earlyStopping"] = new JsonObject
+            {
+                ["minSteps"] = es.MinSteps,
+                ["reductionFactor"] = es.ReductionFactor,
+            };
         o["objective"] = JsonNamingPolicy.CamelCase.ConvertName(Objective.ToString());
         if (ModelDirectory is not null) o["modelDirectory"] = ModelDirectory;
         if (LogDirectory is not null) o["logDirectory"] = LogDirectory;

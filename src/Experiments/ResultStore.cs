@@ -12,8 +12,11 @@ namespace MLNet.LowRank.Experiments;
 /// <summary>Reads and writes a sweep's run directory.</summary>
 public sealed class ResultStore
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     public ResultStore(string directory)
     {

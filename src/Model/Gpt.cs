@@ -104,8 +104,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         using var n = new ScalarArgs();
         long r = idx.shape[0], t = idx.shape[1];
-        var pass = new CachedPass { Positions = torch.arange(n.Of(0L), n.Of(t), n.Of(1L),
-            device: Device).unsqueeze(0).expand(r, t), Rows = cacheRows };
+        var pass = new CachedPass
+        {
+            Positions = torch.arange(n.Of(0L), n.Of(t), n.Of(1L), device: Device).unsqueeze(0).expand(r, t),
+            Rows = cacheRows,
+        };
         var x = RmsNorm.Apply(wte.forward(idx), Config.NormEps);
         for (int i = 0; i < blockArray.Length; i++) x = blockArray[i].ForwardCached(x, cache.Keys(i), cache.Values(i),
             pass);

@@ -202,8 +202,12 @@ public partial class SlurmArrayTests(ITestOutputHelper output)
     static (int Code, string Output) Shell(string workingDirectory, string file, string[] args, TimeSpan timeout,
         string? slurmScratch = null)
     {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (slurmScratch is not null) info.Environment["SLURM_CONF"] = Path.Combine(slurmScratch, "slurm.conf");
         using var p = Process.Start(info)!;

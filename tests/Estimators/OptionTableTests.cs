@@ -172,8 +172,12 @@ public class OptionTableTests
         var run = baseOptions with { Threads = 1, ReportEvery = 7, CheckpointPath = "/tmp/x.ckpt",
             CheckpointEverySteps = 3, CheckpointEverySeconds = 1, Resume = true, PauseAtStep = 2 };
         Checkpoint.Fingerprint(model, run, stream, null).Should().Be(baseFingerprint);
-        var o = new LowRankLmTrainer.Options { ValidationSet = null, LogDirectory = "/tmp/board",
-            TokensColumnName = "Other" };
+        var o = new LowRankLmTrainer.Options
+        {
+            ValidationSet = null,
+            LogDirectory = "/tmp/board",
+            TokensColumnName = "Other",
+        };
         o.Training = o.Training with { Threads = 2, CheckpointPath = "/tmp/c" };
         OptionTable.Describe(o).Should().Equal(OptionTable.Describe(new LowRankLmTrainer.Options()));
     }

@@ -94,8 +94,17 @@ public class SpecificationDefaultsTests
         Spec.Should().Contain("both scaled by (dim/768)^−0.5").And.Contain("lr 0.004, not scaled");
         // AdamW's first step moves every weight by its learning rate times the sign of its gradient (m/√v = ±1), so the
         // step read back from a weight is its group's rate.
-        var config = new GptConfig { VocabSize = 64, Depth = 1, ModelDim = dim, HeadDim = 16, SequenceLength = 8,
-            Variant = LinearVariant.FactoredDiagonal, AttentionRank = Rank.Of(4), MlpRank = Rank.Of(4) };
+        var config = new GptConfig
+        {
+            VocabSize = 64,
+            Depth = 1,
+            ModelDim = dim,
+            HeadDim = 16,
+            SequenceLength = 8,
+            Variant = LinearVariant.FactoredDiagonal,
+            AttentionRank = Rank.Of(4),
+            MlpRank = Rank.Of(4),
+        };
         using var model = Gpt.Create(config, seed: 1);
         var options = new TrainingOptions { MaxSteps = 1 };
         var (_, vectors, embedding, head) = Optimizers.Partition(model);

@@ -14,8 +14,12 @@ public class StudyV4SmokeTests
 {
     static Process Start(string dir, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Study.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["OMP_NUM_THREADS"] = "1";

@@ -41,8 +41,14 @@ public class AnalysisTests
     [Fact]
     public void Planner_says_when_no_depth_can_match()
     {
-        var dense = new GptConfig { VocabSize = 512, Depth = 1, ModelDim = 64, HeadDim = 32,
-            Variant = LinearVariant.Dense };
+        var dense = new GptConfig
+        {
+            VocabSize = 512,
+            Depth = 1,
+            ModelDim = 64,
+            HeadDim = 32,
+            Variant = LinearVariant.Dense,
+        };
         var huge = dense with { Variant = LinearVariant.Factored, AttentionRank = 60,
             MlpRank = 60 }; // one block already exceeds the baseline
         var plan = IsoParameterPlanner.Plan(dense, huge, tolerance: 0.01, maxDepth: 8);
@@ -53,8 +59,14 @@ public class AnalysisTests
     [Fact]
     public void Planner_can_also_search_ranks()
     {
-        var dense = new GptConfig { VocabSize = 4096, Depth = 4, ModelDim = 128, HeadDim = 32,
-            Variant = LinearVariant.Dense };
+        var dense = new GptConfig
+        {
+            VocabSize = 4096,
+            Depth = 4,
+            ModelDim = 128,
+            HeadDim = 32,
+            Variant = LinearVariant.Dense,
+        };
         var lowRank = dense with { Variant = LinearVariant.Factored, AttentionRank = 16, MlpRank = 16, Depth = 8 };
         var plan = IsoParameterPlanner.Plan(dense, lowRank, tolerance: 0.005, maxDepth: 12, searchRanks: true);
         plan.WithinTolerance.Should().BeTrue(plan.Message);

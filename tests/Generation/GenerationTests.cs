@@ -74,8 +74,15 @@ public class GenerationTests(TrainedTinyModel fixture) : IClassFixture<TrainedTi
     [Fact]
     public void A_prompt_gets_the_same_sampled_text_alone_or_in_a_batch_and_the_seed_decides_it()
     {
-        var options = new GenerationOptions { MaxNewTokens = 60, Temperature = 1.0, TopK = 20, TopP = 0.95, Seed = 11,
-            StopAtEndOfDocument = false };
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = 60,
+            Temperature = 1.0,
+            TopK = 20,
+            TopP = 0.95,
+            Seed = 11,
+            StopAtEndOfDocument = false,
+        };
         var batch = fixture.Lm.Generate(Prompts, options);
         for (int i = 0; i < Prompts.Length; i++)
             batch[i].TokenIds.Should().Equal(fixture.Lm.Generate(Prompts[i], options).TokenIds, $"prompt {i}");

@@ -8,8 +8,17 @@ namespace MLNet.LowRank.Tests.Model;
 
 public class ExportPairingTests
 {
-    static GptConfig Config(int seedWidth) => new() { VocabSize = 40, Depth = 2, ModelDim = seedWidth, HeadDim = 16,
-        SequenceLength = 16, Variant = LinearVariant.Dense, AttentionRank = null, MlpRank = null };
+    static GptConfig Config(int seedWidth) => new()
+    {
+        VocabSize = 40,
+        Depth = 2,
+        ModelDim = seedWidth,
+        HeadDim = 16,
+        SequenceLength = 16,
+        Variant = LinearVariant.Dense,
+        AttentionRank = null,
+        MlpRank = null,
+    };
 
     [Fact]
     public void The_json_beside_a_pt_export_must_belong_to_its_weights()

@@ -97,8 +97,12 @@ public class PackageTests(Xunit.Abstractions.ITestOutputHelper log)
     string Run(string directory, string file, params string[] args)
     {
         var clock = Stopwatch.StartNew();
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (temporary is not null) info.Environment["TMPDIR"] = temporary;
         using var p = Process.Start(info)!;

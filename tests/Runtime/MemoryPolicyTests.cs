@@ -30,8 +30,12 @@ public class MemoryPolicyTests
     [Fact]
     public void A_threshold_the_user_set_is_kept_the_opt_out_is_honoured_and_the_choice_is_reported()
     {
-        var clean = new Dictionary<string, string?> { ["MALLOC_MMAP_THRESHOLD_"] = null, ["GLIBC_TUNABLES"] = null,
-            [MemoryPolicy.OptOutVariable] = null };
+        var clean = new Dictionary<string, string?>
+        {
+            ["MALLOC_MMAP_THRESHOLD_"] = null,
+            ["GLIBC_TUNABLES"] = null,
+            [MemoryPolicy.OptOutVariable] = null,
+        };
         ThreadPolicyTests.Peak(clean).Should().Contain("malloc: mmap threshold 1024 MiB");
         ThreadPolicyTests.Peak(new(clean) { ["MALLOC_MMAP_THRESHOLD_"] = "131072" }).Should()
             .Contain("kept the user's MALLOC_MMAP_THRESHOLD_=131072");

@@ -110,8 +110,12 @@ public class DataParallelTests
         string[] a = Args("Dense", "MuonAdamW", "a.csv"),
             b = [.. Args("Dense", "MuonAdamW", "b.csv").SelectMany(x =>
             x == "BatchSize=8" ? new[] { x, "MatrixLearningRate=0.03" } : [x])];
-        var info = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var info = new ProcessStartInfo("mpirun")
+        {
+            WorkingDirectory = dir.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var x in new[] { "--allow-run-as-root", "-x", "OMP_NUM_THREADS=1", "-n", "1", "dotnet",
             SweepFixture.Cli }.Concat(a).Concat([":", "-n", "1", "dotnet", SweepFixture.Cli]).Concat(b))
             info.ArgumentList.Add(x);
@@ -128,8 +132,12 @@ public class DataParallelTests
         string[] longRun =
             [.. Args("Dense", "MuonAdamW", "c.csv").Select(x => x == Steps.ToString(CultureInfo.InvariantCulture)
             ? "100000" : x)];
-        var run = new ProcessStartInfo("mpirun") { WorkingDirectory = dir.Path, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var run = new ProcessStartInfo("mpirun")
+        {
+            WorkingDirectory = dir.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var x in new[] { "--allow-run-as-root", "-n", "2", "-x", "OMP_NUM_THREADS=1", "dotnet",
             SweepFixture.Cli }.Concat(longRun)) run.ArgumentList.Add(x);
         using var job = Process.Start(run)!;

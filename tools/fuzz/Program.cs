@@ -102,8 +102,11 @@ static class Supervisor
         {
             double left = a.Seconds - started.Elapsed.TotalSeconds;
             // The same program again: `dotnet LowRank.Fuzz.dll …` or the apphost.
-            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true,
-                RedirectStandardError = true };
+            var info = new ProcessStartInfo(Environment.ProcessPath!)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 info.ArgumentList.Add(typeof(Supervisor).Assembly.Location);
             foreach (var s in new[] { "--child", "--seed", a.Seed.ToString(CultureInfo.InvariantCulture), "--from",

@@ -7,20 +7,26 @@ namespace MLNet.LowRank.Cli;
 
 static class CorpusOption
 {
-    public static Option<string> Corpus() =>
-        new("--corpus") { Description = "brown (embedded), a .jsonl[.gz] file, a folder of .txt files or a " +
-        "folder/*.txt glob.", DefaultValueFactory = _ => "brown" };
-    public static Option<string> TextField() => new("--text-field") { Description = "JSONL field holding the text.",
-        DefaultValueFactory = _ => "text" };
+    public static Option<string> Corpus() => new("--corpus")
+    {
+        Description = "brown (embedded), a .jsonl[.gz] file, a folder of .txt files or a folder/*.txt glob.",
+        DefaultValueFactory = _ => "brown",
+    };
+    public static Option<string> TextField() => new("--text-field")
+    {
+        Description = "JSONL field holding the text.",
+        DefaultValueFactory = _ => "text",
+    };
     public static Option<double> ValidationFraction() => new("--validation-fraction")
     {
         Description = "Share held out for validation: by document, or — when the corpus has too few documents for " +
             "that (one text file) — the end of each document by position. 0 trains without validation.",
         DefaultValueFactory = _ => 0.1,
     };
-    public static Option<string?> ValidationCorpus() =>
-        new("--validation-corpus") { Description = "A separate validation corpus (same forms as --corpus); the whole " +
-        "--corpus then trains." };
+    public static Option<string?> ValidationCorpus() => new("--validation-corpus")
+    {
+        Description = "A separate validation corpus (same forms as --corpus); the whole --corpus then trains.",
+    };
 
     public static IDataView Load(MLContext ml, string corpus, string textField) =>
         corpus.Equals("brown", StringComparison.OrdinalIgnoreCase) ? ml.LowRank().Data.LoadBrownCorpus()

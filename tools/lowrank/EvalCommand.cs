@@ -11,15 +11,19 @@ static class EvalCommand
 {
     public static Command Create()
     {
-        var model =
-            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or " +
-            "mlContext.Model.Save.", Required = true };
+        var model = new Option<FileInfo>("--model")
+        {
+            Description = "A model zip saved by train --save or mlContext.Model.Save.",
+            Required = true,
+        };
         var corpus = CorpusOption.Corpus();
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
-        var shards =
-            new Option<DirectoryInfo?>("--shards") { Description = "Evaluate on the validation split of token shards " +
-            "(lowrank tokenize) instead of --corpus; their tokenizer must be the model's." };
+        var shards = new Option<DirectoryInfo?>("--shards")
+        {
+            Description = "Evaluate on the validation split of token shards (lowrank tokenize) instead of --corpus; " +
+                "their tokenizer must be the model's.",
+        };
         var command =
             new Command("eval", "Perplexity, cross-entropy and bits per byte of a saved model on a corpus's held-out " +
             "documents (the same split as train), or on token shards' validation split.")

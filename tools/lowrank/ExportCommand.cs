@@ -12,14 +12,22 @@ static class ExportCommand
 {
     public static Command Create()
     {
-        var model =
-            new Option<FileInfo>("--model") { Description = "A model zip saved by train --save or " +
-            "mlContext.Model.Save.", Required = true };
-        var output =
-            new Option<FileInfo>("--out") { Description = "The file to write: .safetensors, or .pt / .pth " +
-            "(torch.load reads it); the config goes beside it as .json.", Required = true };
-        var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16.",
-            DefaultValueFactory = _ => "float32" };
+        var model = new Option<FileInfo>("--model")
+        {
+            Description = "A model zip saved by train --save or mlContext.Model.Save.",
+            Required = true,
+        };
+        var output = new Option<FileInfo>("--out")
+        {
+            Description = "The file to write: .safetensors, or .pt / .pth (torch.load reads it); the config goes " +
+                "beside it as .json.",
+            Required = true,
+        };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "float32, float16 or bfloat16.",
+            DefaultValueFactory = _ => "float32",
+        };
         var command =
             new Command("export", "Write a saved model's weights (safetensors or PyTorch state dict), its " +
             "architecture as JSON and a BPE tokenizer as .tiktoken (tools/reference/model.py loads them).") { model,

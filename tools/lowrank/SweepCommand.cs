@@ -11,49 +11,77 @@ static class SweepCommand
 {
     public static Command Create()
     {
-        var config =
-            new Option<FileInfo?>("--config") { Description = "Sweep config JSON (corpus, tokenizer, baseline, " +
-            "searchSpace, tuner, budgets); see the README." };
-        var runDir =
-            new Option<DirectoryInfo>("--run-dir") { Description = "Run directory: trial records, summaries, report. " +
-            "Re-running resumes it.", Required = true };
-        var param =
-            new Option<string[]>("--param") { Description = "Search dimension Name=v1,v2,... (repeatable; adds to " +
-            "the config's).", AllowMultipleArgumentsPerToken = true };
-        var tuner =
-            new Option<string?>("--tuner") { Description = "one-at-a-time, grid, random:N[:seed], or local:N[:seed] " +
-            "(adaptive, one process) (overrides the config)." };
-        var ashaMin =
-            new Option<int?>("--asha-min-steps") { Description = "Stop hopeless trials early: successive halving " +
-            "with a first rung of this many steps (η 3; needs --trial-steps)." };
-        var shardsOption =
-            new Option<DirectoryInfo?>("--shards") { Description = "Sweep on token shards (lowrank tokenize) instead " +
-            "of the config's corpus; their manifest's tokenizer is used." };
-        var logdir =
-            new Option<DirectoryInfo?>("--logdir") { Description = "TensorBoard runs, one sub-directory per trial " +
-            "(overrides the config's logDirectory)." };
-        var objective =
-            new Option<string?>("--objective") { Description = "What the best trial minimises: perplexity, " +
-            "bitsPerByte, secondsToThreshold, tokensToThreshold." };
-        var trialSeconds =
-            new Option<double?>("--trial-seconds") { Description = "Training seconds per trial (overrides the " +
-            "config)." };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "Sweep config JSON (corpus, tokenizer, baseline, searchSpace, tuner, budgets); see the " +
+                "README.",
+        };
+        var runDir = new Option<DirectoryInfo>("--run-dir")
+        {
+            Description = "Run directory: trial records, summaries, report. Re-running resumes it.",
+            Required = true,
+        };
+        var param = new Option<string[]>("--param")
+        {
+            Description = "Search dimension Name=v1,v2,... (repeatable; adds to the config's).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var tuner = new Option<string?>("--tuner")
+        {
+            Description = "one-at-a-time, grid, random:N[:seed], or local:N[:seed] (adaptive, one process) " +
+                "(overrides the config).",
+        };
+        var ashaMin = new Option<int?>("--asha-min-steps")
+        {
+            Description = "Stop hopeless trials early: successive halving with a first rung of this many steps (η 3; " +
+                "needs --trial-steps).",
+        };
+        var shardsOption = new Option<DirectoryInfo?>("--shards")
+        {
+            Description = "Sweep on token shards (lowrank tokenize) instead of the config's corpus; their manifest's " +
+                "tokenizer is used.",
+        };
+        var logdir = new Option<DirectoryInfo?>("--logdir")
+        {
+            Description = "TensorBoard runs, one sub-directory per trial (overrides the config's logDirectory).",
+        };
+        var objective = new Option<string?>("--objective")
+        {
+            Description = "What the best trial minimises: perplexity, bitsPerByte, secondsToThreshold, " +
+                "tokensToThreshold.",
+        };
+        var trialSeconds = new Option<double?>("--trial-seconds")
+        {
+            Description = "Training seconds per trial (overrides the config).",
+        };
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Steps per trial (overrides the config)." };
-        var shard =
-            new Option<string?>("--shard") { Description = "Run shard i/n of the trials (default: " +
-            "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all)." };
-        var emit =
-            new Option<FileInfo?>("--emit-sbatch") { Description = "Write an sbatch job-array script for this sweep " +
-            "instead of running it." };
-        var tasks = new Option<int>("--tasks") { Description = "Array size for --emit-sbatch.",
-            DefaultValueFactory = _ => 4 };
-        var time = new Option<string>("--time-per-task") { Description = "Slurm time limit per task (hh:mm:ss).",
-            DefaultValueFactory = _ => "04:00:00" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Run shard i/n of the trials (default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else " +
+                "all).",
+        };
+        var emit = new Option<FileInfo?>("--emit-sbatch")
+        {
+            Description = "Write an sbatch job-array script for this sweep instead of running it.",
+        };
+        var tasks = new Option<int>("--tasks")
+        {
+            Description = "Array size for --emit-sbatch.",
+            DefaultValueFactory = _ => 4,
+        };
+        var time = new Option<string>("--time-per-task")
+        {
+            Description = "Slurm time limit per task (hh:mm:ss).",
+            DefaultValueFactory = _ => "04:00:00",
+        };
         var mem = new Option<int>("--mem-gb") { Description = "Memory per task in GB.", DefaultValueFactory = _ => 8 };
         var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per task.", DefaultValueFactory = _ => 2 };
-        var ranks =
-            new Option<int>("--ranks-per-trial") { Description = "With --emit-sbatch: each array task runs as this " +
-            "many MPI ranks (srun --mpi=pmix), which train every trial data-parallel.", DefaultValueFactory = _ => 1 };
+        var ranks = new Option<int>("--ranks-per-trial")
+        {
+            Description = "With --emit-sbatch: each array task runs as this many MPI ranks (srun --mpi=pmix), which " +
+                "train every trial data-parallel.",
+            DefaultValueFactory = _ => 1,
+        };
         var list = new Option<bool>("--list") { Description = "Print the trial list and exit." };
 
         var command =
@@ -123,18 +151,23 @@ static class SweepCommand
                 spec.Save(effective, everyOption: true);
                 string self = typeof(SweepCommand).Assembly.Location;
                 string Q(string v) => JobArray.ShellQuote(v);
-                string run = $"{(parse.GetValue(ranks) > 1 ? "srun --mpi=pmix " : "")}dotnet {Q(self)} sweep --config {Q(effective)} --run-dir {Q(dir)}";
+                string run = $"{(parse.GetValue(ranks) > 1 ? "srun --mpi=pmix " : "")}dotnet {Q(self)} sweep " +
+                    $"--config {Q(effective)} --run-dir {Q(dir)}";
                 // Slurm opens each task's --output file before the script runs, so the log folder must exist now.
                 Directory.CreateDirectory(Path.Combine(dir, "logs"));
-                File.WriteAllText(script.FullName, JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
-                    TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem), parse.GetValue(cpus), parse.GetValue(ranks)));
-                Console.WriteLine($"wrote {script.FullName} and {effective}: {trials.Count} trials over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
+                File.WriteAllText(script.FullName,
+                    JobArray.SbatchScript("lowrank-sweep", parse.GetValue(tasks), run, dir,
+                    TimeSpan.Parse(parse.GetValue(time)!, CultureInfo.InvariantCulture), parse.GetValue(mem),
+                    parse.GetValue(cpus), parse.GetValue(ranks)));
+                Console.WriteLine($"wrote {script.FullName} and {effective}: {trials.Count} trials " +
+                    $"over {parse.GetValue(tasks)} array tasks. Submit with: sbatch {script.FullName}");
                 return 0;
             }
 
             var (shardIndex, shardCount) = JobArray.ResolveShard(parse.GetValue(shard));
             experiment.SetShard(shardIndex, shardCount);
-            using var shardTrain = spec.Shards is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir, "train") : null;
+            using var shardTrain = spec.Shards is { } shardDir ? ml.LowRank().Data.LoadTokenShards(shardDir, "train")
+                : null;
             using var shardValidation = shardTrain is null ? null : ml.LowRank().Data.LoadTokenShards(shardTrain.Directory, "validation");
             if (shardTrain is not null) experiment.SetDataset(shardTrain, shardValidation!);
             else

@@ -13,25 +13,39 @@ static class TokenizeCommand
 {
     public static Command Create()
     {
-        var input =
-            new Option<string[]>("--input") { Description = "Text to tokenize: .txt files, folders of .txt files, " +
-            "folder/*.ext globs, .jsonl[.gz] files (repeatable; read in order).", Required = true,
-                AllowMultipleArgumentsPerToken = true };
+        var input = new Option<string[]>("--input")
+        {
+            Description = "Text to tokenize: .txt files, folders of .txt files, folder/*.ext globs, .jsonl[.gz] " +
+                "files (repeatable; read in order).",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
         var textField = CorpusOption.TextField();
-        var tokenizer =
-            new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp + " Here a BPE trains on the " +
-            "input's first 20 MB.", DefaultValueFactory = _ => LmTokenizer.DefaultName };
-        var output =
-            new Option<DirectoryInfo>("--out") { Description = "The shard directory (manifest.json, train_*.bin, " +
-            "validation_*.bin). Running again resumes it.", Required = true };
-        var fraction =
-            new Option<double>("--validation-fraction") { Description = "Share of documents held out, by a stable " +
-            "hash of each id.", DefaultValueFactory = _ => 0.01 };
-        var shardTokens = new Option<long>("--shard-tokens") { Description = "Training tokens per shard.",
-            DefaultValueFactory = _ => 100_000_000 };
-        var force =
-            new Option<bool>("--force") { Description = "Write into a non-empty folder that has no manifest (its " +
-            "files are left alone)." };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = LmTokenizer.NameHelp + " Here a BPE trains on the input's first 20 MB.",
+            DefaultValueFactory = _ => LmTokenizer.DefaultName,
+        };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "The shard directory (manifest.json, train_*.bin, validation_*.bin). Running again resumes " +
+                "it.",
+            Required = true,
+        };
+        var fraction = new Option<double>("--validation-fraction")
+        {
+            Description = "Share of documents held out, by a stable hash of each id.",
+            DefaultValueFactory = _ => 0.01,
+        };
+        var shardTokens = new Option<long>("--shard-tokens")
+        {
+            Description = "Training tokens per shard.",
+            DefaultValueFactory = _ => 100_000_000,
+        };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Write into a non-empty folder that has no manifest (its files are left alone).",
+        };
         var command =
             new Command("tokenize", "Tokenize text corpora into token shards (a header and uint16/uint32 ids, " +
             "nanoGPT style) with a manifest naming the tokenizer.\n" +
@@ -53,8 +67,12 @@ static class TokenizeCommand
                 if (!File.Exists(i) && CorpusReaders.Files(i).Files.Count == 0)
                     throw new FileNotFoundException($"--input '{i}' matches no files.", i);
             var lm = BuildTokenizer(parse.GetValue(tokenizer)!, Documents);
-            var options = new TokenizeOptions { ValidationFraction = parse.GetValue(fraction),
-                ShardTokens = parse.GetValue(shardTokens), Force = parse.GetValue(force) };
+            var options = new TokenizeOptions
+            {
+                ValidationFraction = parse.GetValue(fraction),
+                ShardTokens = parse.GetValue(shardTokens),
+                Force = parse.GetValue(force),
+            };
             string dir = parse.GetValue(output)!.FullName;
             ShardManifest manifest;
             if (LiveProgress.IsLive)

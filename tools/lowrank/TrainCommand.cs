@@ -18,13 +18,18 @@ static class TrainCommand
         var textField = CorpusOption.TextField();
         var fraction = CorpusOption.ValidationFraction();
         var validationCorpus = CorpusOption.ValidationCorpus();
-        var tokenizer = new Option<string>("--tokenizer") { Description = LmTokenizer.NameHelp,
-            DefaultValueFactory = _ => LmTokenizer.DefaultName };
-        var set =
-            new Option<string[]>("--set") { Description = "Trainer option Name=value, repeatable (Depth, ModelDim, " +
-            "HeadDim, SequenceLength, BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, " +
-                "MatrixLearningRate, ...). Ranks: an integer, a fraction, dense, or Linear:8:64 etc.",
-                AllowMultipleArgumentsPerToken = true };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = LmTokenizer.NameHelp,
+            DefaultValueFactory = _ => LmTokenizer.DefaultName,
+        };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Trainer option Name=value, repeatable (Depth, ModelDim, HeadDim, SequenceLength, " +
+                "BatchSize, AttentionRank, MlpRank, HeadRank, Variant, Init, Optimizer, MatrixLearningRate, ...). " +
+                "Ranks: an integer, a fraction, dense, or Linear:8:64 etc.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         // The budget and evaluation flags are other names for options of the table: their defaults are the options'.
         var steps = new OptionFlag<int?>("--steps", nameof(TrainingOptions.MaxSteps), "Budget in steps.");
         var seconds = new OptionFlag<double?>("--seconds",
@@ -39,37 +44,52 @@ static class TrainCommand
             nameof(TrainingOptions.EvalTokens), "Validation tokens per periodic evaluation (0 = all).");
         var threshold = new OptionFlag<double?>("--threshold",
             nameof(TrainingOptions.ThresholdPerplexity), "Validation perplexity for time-to-threshold.");
-        var reportEvery =
-            new Option<int?>("--report-every") { Description = "Print progress (step, loss, tokens/s, time left) " +
-            "every N steps. Default 5 on a terminal, 25 otherwise." };
+        var reportEvery = new Option<int?>("--report-every")
+        {
+            Description = "Print progress (step, loss, tokens/s, time left) every N steps. Default 5 on a terminal, " +
+                "25 otherwise.",
+        };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: torch's)." };
-        var save =
-            new Option<FileInfo?>("--save") { Description = "Save the fitted pipeline (tokenizer + model) to this " +
-            "zip." };
+        var save = new Option<FileInfo?>("--save")
+        {
+            Description = "Save the fitted pipeline (tokenizer + model) to this zip.",
+        };
         var historyCsv = new Option<FileInfo?>("--history-csv") { Description = "Write the per-step history here." };
-        var checkpoint =
-            new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint file: written every --checkpoint-every " +
-            "steps, at the end, and on Ctrl-C/SIGTERM." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.",
-            DefaultValueFactory = _ => 100 };
-        var resume =
-            new Option<bool>("--resume") { Description = "Continue from --checkpoint (same corpus, tokenizer and " +
-            "options); identical to an uninterrupted run. Without it an existing checkpoint is refused, not " +
-                "overwritten." };
-        var allowChanged =
-            new Option<bool>("--allow-changed-options") { Description = "With --resume: continue a checkpoint " +
-            "written with other training options (e.g. a lower learning rate after a divergence); the changes are " +
-                "logged and recorded, and the run is no longer one uninterrupted run." };
-        var startIfMissing =
-            new Option<bool>("--start-if-missing") { Description = "With --resume: start from scratch when the " +
-            "checkpoint does not exist yet (for a job that runs the same command until it finishes)." };
-        var shards =
-            new Option<DirectoryInfo?>("--shards") { Description = "Train on token shards written by `lowrank " +
-            "tokenize` (read from disk as needed; their manifest names the tokenizer) instead of --corpus." };
-        var logdir =
-            new Option<DirectoryInfo?>("--logdir") { Description = "Write TensorBoard event files here (loss, LR " +
-            "factor, gradient norm, tokens/s, validation perplexity and bits per byte); watch with tensorboard " +
-                "--logdir." };
+        var checkpoint = new Option<FileInfo?>("--checkpoint")
+        {
+            Description = "Checkpoint file: written every --checkpoint-every steps, at the end, and on Ctrl-C/SIGTERM.",
+        };
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+        {
+            Description = "Steps between checkpoints.",
+            DefaultValueFactory = _ => 100,
+        };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue from --checkpoint (same corpus, tokenizer and options); identical to an " +
+                "uninterrupted run. Without it an existing checkpoint is refused, not overwritten.",
+        };
+        var allowChanged = new Option<bool>("--allow-changed-options")
+        {
+            Description = "With --resume: continue a checkpoint written with other training options (e.g. a lower " +
+                "learning rate after a divergence); the changes are logged and recorded, and the run is no longer " +
+                "one uninterrupted run.",
+        };
+        var startIfMissing = new Option<bool>("--start-if-missing")
+        {
+            Description = "With --resume: start from scratch when the checkpoint does not exist yet (for a job that " +
+                "runs the same command until it finishes).",
+        };
+        var shards = new Option<DirectoryInfo?>("--shards")
+        {
+            Description = "Train on token shards written by `lowrank tokenize` (read from disk as needed; their " +
+                "manifest names the tokenizer) instead of --corpus.",
+        };
+        var logdir = new Option<DirectoryInfo?>("--logdir")
+        {
+            Description = "Write TensorBoard event files here (loss, LR factor, gradient norm, tokens/s, validation " +
+                "perplexity and bits per byte); watch with tensorboard --logdir.",
+        };
 
         var command =
             new Command("train", "Train one model through the ML.NET pipeline; the held-out documents give " +
@@ -105,11 +125,15 @@ static class TrainCommand
             if (parse.GetValue(reportEvery) is < 1 and var every)
                 throw new ArgumentException($"--report-every must be at least 1 (a progress line every N steps); " +
                     $"got {every}.");
-            if (options.Training.Resume && options.Training.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
-            if (options.Training is { Resume: true, CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
-                throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run without --resume to start, or add --start-if-missing.", path);
+            if (options.Training.Resume && options.Training.CheckpointPath is null)
+                throw new ArgumentException("--resume needs --checkpoint: the file to resume from.");
+            if (options.Training is { Resume: true,
+                CheckpointPath: { } path } && !File.Exists(path) && !parse.GetValue(startIfMissing))
+                throw new FileNotFoundException($"--resume: there is no checkpoint at {path} to continue. Run " +
+                    $"without --resume to start, or add --start-if-missing.", path);
             if (!options.Training.Resume && options.Training.CheckpointPath is { } existing && File.Exists(existing))
-                throw new InvalidOperationException($"--checkpoint {existing} already exists: add --resume to continue it, or delete it or choose another file to start over.");
+                throw new InvalidOperationException($"--checkpoint {existing} already exists: add --resume to " +
+                    $"continue it, or delete it or choose another file to start over.");
             OutputFile.Check(parse.GetValue(save), "--save");
             OutputFile.Check(parse.GetValue(historyCsv), "--history-csv");
             foreach (var assignment in parse.GetValue(set) ?? [])
@@ -119,7 +143,8 @@ static class TrainCommand
             }
             // The 60-second default applies only when no budget was given in any form (--steps, --tokens, --seconds,
             // --set MaxTokens=…).
-            if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null }) options.Training = options.Training with { MaxSeconds = 60 };
+            if (options.Training is { MaxSteps: null, MaxSeconds: null, MaxTokens: null })
+                options.Training = options.Training with { MaxSeconds = 60 };
             var tokenizerFactory = LmTokenizer.Parse(parse.GetValue(tokenizer)!);
 
             var ml = new MLContext(seed: options.Seed ?? 1);

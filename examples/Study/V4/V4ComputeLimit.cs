@@ -19,11 +19,21 @@ public static class V4ComputeLimit
 
     /// <summary>Tokens/s of one of two one-thread processes at once (docs/study/v4/bench.md, median of 6), by
     /// arm.</summary>
-    static readonly Dictionary<string, double> PairSpeed = new() { ["dense"] = 19_579, ["deep"] = 11_609,
-        ["lowrank-iso"] = 19_701, ["deep-16"] = 6_009 };
+    static readonly Dictionary<string, double> PairSpeed = new()
+    {
+        ["dense"] = 19_579,
+        ["deep"] = 11_609,
+        ["lowrank-iso"] = 19_701,
+        ["deep-16"] = 6_009,
+    };
     /// <summary>Seconds per trial for start-up, periodic and final evaluation (the plan's estimate), by arm.</summary>
-    static readonly Dictionary<string, double> Overhead = new() { ["dense"] = 35, ["deep"] = 55, ["lowrank-iso"] = 35,
-        ["deep-16"] = 100 };
+    static readonly Dictionary<string, double> Overhead = new()
+    {
+        ["dense"] = 35,
+        ["deep"] = 55,
+        ["lowrank-iso"] = 35,
+        ["deep-16"] = 100,
+    };
 
     /// <summary>Machine hours spent by the version-4 trials under <paramref name="root"/>.</summary>
     public static double SpentHours(string root) =>

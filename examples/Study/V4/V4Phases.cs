@@ -80,8 +80,11 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
     IReadOnlyList<BatchJob> Stage3(IReadOnlySet<string> cut, IReadOnlyDictionary<string, double> rate)
     {
         var core = d.Core.OrderByDescending(a => d.FlopsPerToken(a)).ToList();
-        var jobs = new List<BatchJob> { Job(ReportedDirectory(d.Sixteen), d.Sixteen,
-            [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]) };
+        var jobs = new List<BatchJob>
+        {
+            Job(ReportedDirectory(d.Sixteen), d.Sixteen,
+                [.. core.SelectMany(a => d.Seeds(a).Select(s => Trial(a, rate[a.Name], s)))]),
+        };
         if (!cut.Contains(LowSide16))
             jobs.Add(Job(LowSideDirectory(d.Sixteen), d.Sixteen,
                 [.. core.Select(a => Trial(a, rate[a.Name] / 2, StudyDesign.TuningSeed))]));

@@ -77,13 +77,15 @@ public static class V4ResultsPage
         Line("- **Both streams were paused for a benchmark**: stopped with SIGSTOP from 2026-12-07 09:41:44 to " +
             "09:47:29 UTC while the data-parallel benchmark ran (docs/perf/bench-dataparallel.log); the trials under " +
             "way then count those 5 min 45 s in their own clocks.");
-        Line("- **The second sitting ran on a fresh machine**: the checkpoints of the trials under way when the first " +
+        Line("- **The second sitting ran on a fresh machine**: the checkpoints of the trials under way when the " +
+            "first " +
             "sitting stopped (checkpoints are not committed) were not there, so those trials (`tune-1x/deep-16`) " +
             "trained again from their first step; only finished trials are records, so nothing finished was lost. " +
             "At 12:37 UTC that sitting stopped both streams (SIGTERM) and restarted them on the build of its " +
             "refactor (the same trial identities, checked by the test suite); the two trials under way resumed from " +
             "their checkpoints.");
-        Line("- **The first two sittings' trials share the machine with development work** (builds, test and CI runs), so " +
+        Line("- **The first two sittings' trials share the machine with development work** (builds, test and CI " +
+            "runs), so " +
             "their own clocks, and so the hours counted against the 16-hour limit, are longer than a quiet " +
             "machine's; the limit counts them as they are. Wall-clock figures of the arms come from the plan's quiet " +
             "benchmark, never from these clocks.");
@@ -173,12 +175,15 @@ public static class V4ResultsPage
 
     /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts
     /// read.</summary>
-    static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d, V4Phases phases)
+    static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d,
+        V4Phases phases)
     {
         var cells = new Dictionary<(string, string), Dictionary<int, double>>();
         Line("## Every cell");
         Line("");
-        Line("Final validation loss in nats per byte, mean [95 %] (seeds), and the final training loss (mean over seeds of the last five logged training losses; training text is other books than the held-out openings, so the two differ by text as well as by fit).");
+        Line("Final validation loss in nats per byte, mean [95 %] (seeds), and the final training loss (mean over " +
+            "seeds of the last five logged training losses; training text is other books than the held-out openings, " +
+            "so the two differ by text as well as by fit).");
         Line("");
         Line("| arm | depth | budget | tokens | validation loss | training loss | training − validation |");
         Line("|---|---:|---|---:|---|---:|---:|");
@@ -193,36 +198,47 @@ public static class V4ResultsPage
                 var train = runs.Values.Select(TrainLoss).OfType<double>().ToList();
                 string trainCell = train.Count == 0 ? "—" : $"{train.Average():F4}";
                 string diff = train.Count == 0 || loss.Count == 0 ? "—" : S(train.Average() - loss.Values.Average());
-                Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {b.Name} × | {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} |");
+                Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {b.Name} × " +
+                    $"| {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} |");
             }
         Line("");
         return cells;
     }
 
-    static void Primary(Action<string> Line, V4Design d, Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
+    static void Primary(Action<string> Line, V4Design d,
+        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
     {
         Line("## The depth question: `deep` against `dense`");
         Line("");
         double r = d.FlopsPerToken(d.Deep) / d.FlopsPerToken(d.Dense);
-        var denseNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Dense.Name, b.Name)])).ToList();
+        var denseNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)),
+            Loss: cells[(d.Dense.Name, b.Name)])).ToList();
         var deepNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Deep.Name, b.Name)])).ToList();
         bool threeBudgets = denseNodes.All(n => n.Loss.Count >= 2) && deepNodes.All(n => n.Loss.Count >= 2);
         var gaps = new List<PairedGap>();
         foreach (var b in d.Budgets)
         {
-            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
+            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)],
+                cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
             if (!threeBudgets) continue;
             double x = Math.Log2(d.Tokens(b));
             // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs
             // end there).
             var flops = b == d.Sixteen
-                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)])
-                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
+                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)),
+                cells[(d.Dense.Name, b.Name)])
+                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)],
+                V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
             if (flops is not null) gaps.Add(flops);
         }
         if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Ci95.PValue ?? 1)]);
-        Line($"Seed-paired gap `deep` − `dense` (nats per byte): mean, 95 % and 90 % t-intervals, paired t-test with Holm over the {gaps.Count} gaps present (the plan's family is six). Equal FLOPs: `deep` costs {r:F3} × `dense`'s training FLOPs per token; `dense` is read at {r:F3} × the tokens on each seed's quadratic in log₂(tokens) through its 1, 4 and 16 × runs (at 16 ×, `deep` at 1/{r:F3} of them on its own quadratic) — interpolation between separately warmed-down runs, about 0.003 nats/byte of error by the plan's estimate. Equivalence margin ±{V4Design.Margin} (TOST: the 90 % interval inside it).");
+        Line($"Seed-paired gap `deep` − `dense` (nats per byte): mean, 95 % and 90 % t-intervals, paired t-test with " +
+            $"Holm over the {gaps.Count} gaps present (the plan's family is six). Equal FLOPs: `deep` costs {r:F3} × " +
+            $"`dense`'s training FLOPs per token; `dense` is read at {r:F3} × the tokens on each seed's quadratic in " +
+            $"log₂(tokens) through its 1, 4 and 16 × runs (at 16 ×, `deep` at 1/{r:F3} of them on its own quadratic) " +
+            $"— interpolation between separately warmed-down runs, about 0.003 nats/byte of error by the plan's " +
+            $"estimate. Equivalence margin ±{V4Design.Margin} (TOST: the 90 % interval inside it).");
         Line("");
         Line("| budget | view | seeds | gap [95 %] | 90 % interval | p | Holm p | reading | the hypothesis |");
         Line("|---|---|---:|---|---|---:|---:|---|---|");
@@ -230,24 +246,31 @@ public static class V4ResultsPage
         {
             var g = gaps[i];
             string reading = V4Rules.Reading(g, holm[i]);
-            string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin), Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003 ? " (borderline: within the interpolation error of the margin)" : "";
+            string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin),
+                Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003
+                ? " (borderline: within the interpolation error of the margin)" : "";
             Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
         }
         Line("");
         bool complete = c.Finished.Contains("stage-3");
-        if (!complete) { Line("**Interim**: the 16 × runs (stage 3) have not all finished; the rows above are figures, not the verdict."); Line(""); }
+        if (!complete) { Line("**Interim**: the 16 × runs (stage 3) have not all finished; the rows above are " +
+            "figures, not the verdict."); Line(""); }
 
         // Trajectory over 1–16 ×.
-        var points = d.Budgets.SelectMany(b => cells[(d.Deep.Name, b.Name)].Keys.Intersect(cells[(d.Dense.Name, b.Name)].Keys)
-            .Select(s => (X: Math.Log2(d.Tokens(b)), Y: cells[(d.Deep.Name, b.Name)][s] - cells[(d.Dense.Name, b.Name)][s]))).ToList();
+        var points = d.Budgets.SelectMany(b => cells[(d.Deep.Name,
+            b.Name)].Keys.Intersect(cells[(d.Dense.Name, b.Name)].Keys)
+            .Select(s => (X: Math.Log2(d.Tokens(b)),
+            Y: cells[(d.Deep.Name, b.Name)][s] - cells[(d.Dense.Name, b.Name)][s]))).ToList();
         if (points.Select(p => p.X).Distinct().Count() >= 3)
         {
             var t = LinearTrend.Fit(points);
             double lof = V3Corrections.LackOfFitP(points);
             var means = points.GroupBy(p => p.X).Select(g => (X: g.Key, Y: g.Average(p => p.Y))).ToList();
             var unit = LinearTrend.Fit(means);
-            string verdict = lof < 0.05 ? "no trend shown (the budgets reject a line)" : t.Slope.High < 0 ? "closing" : t.Slope.Low > 0 ? "widening" : "no trend shown";
-            Line($"**The gap's trajectory** (seeds as points, {points.Count}): slope {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of tokens, p = {Robustness.P(t.Slope.PValue ?? double.NaN)}, lack of fit p = {Robustness.P(lof)}; budget means as points: {V3Corrections.Fine(unit.Slope.Value)} [{V3Corrections.Fine(unit.Slope.Low)}, {V3Corrections.Fine(unit.Slope.High)}]. By the plan's rule: **{verdict}**. No extrapolation past 16 ×.");
+            string verdict = lof < 0.05 ? "no trend shown (the budgets reject a line)" : t.Slope.High < 0
+                ? "closing" : t.Slope.Low > 0 ? "widening" : "no trend shown";
+            Line($"**The gap's trajectory** (seeds as points, {points.Count}): " +
+                $"slope {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of tokens, p = {Robustness.P(t.Slope.PValue ?? double.NaN)}, lack of fit p = {Robustness.P(lof)}; budget means as points: {V3Corrections.Fine(unit.Slope.Value)} [{V3Corrections.Fine(unit.Slope.Low)}, {V3Corrections.Fine(unit.Slope.High)}]. By the plan's rule: **{verdict}**. No extrapolation past 16 ×.");
             Line("");
         }
 
@@ -261,11 +284,14 @@ public static class V4ResultsPage
             if (seeds.Count < 2) continue;
             var drop = Intervals.Mean([.. seeds.Select(s => (l4[s] - l16[s]) / 2)]);
             string state = drop.High < 0.005 ? "flattened" : drop.Low > 0.005 ? "still falling" : "unresolved";
-            flattening.Add($"`{arm.Name}` falls {drop.Value:F4} [{drop.Low:F4}, {drop.High:F4}] nats/byte per doubling from 4 to 16 × ({seeds.Count} seeds): **{state}**");
+            flattening
+                .Add($"`{arm.Name}` falls {drop.Value:F4} [{drop.Low:F4}, {drop.High:F4}] nats/byte per doubling " +
+                $"from 4 to 16 × ({seeds.Count} seeds): **{state}**");
         }
         if (flattening.Count > 0)
         {
-            Line($"**Plateau, on each arm's own loss** (the plan: flattened below 0.005 per doubling): {string.Join("; ", flattening)}.");
+            Line($"**Plateau, on each arm's own loss** (the plan: flattened below 0.005 per " +
+                $"doubling): {string.Join("; ", flattening)}.");
             Line("");
         }
     }
@@ -274,15 +300,18 @@ public static class V4ResultsPage
     {
         Line("## The depth ladder at the dense arm's parameters (4 ×)");
         Line("");
-        if (c.Cuts.SelectMany(x => x.Cut).Any()) Line($"Cut under the 16-hour limit: {string.Join(", ", c.Cuts.SelectMany(x => x.Cut))}.");
+        if (c.Cuts.SelectMany(x => x.Cut).Any())
+            Line($"Cut under the 16-hour limit: {string.Join(", ", c.Cuts.SelectMany(x => x.Cut))}.");
         var dense = Loss(Runs(phases.ReportedDirectory(d.Four), d.Dense));
         var rungs = new[] { d.LowRankIso, d.Deep, d.Deep16 }
             .Select(a => (Arm: a, Loss: Loss(Runs(phases.ReportedDirectory(d.Four, ladder: a != d.Deep), a))
                 .Where(kv => kv.Key <= 3).ToDictionary(kv => kv.Key, kv => kv.Value))).ToList();
-        var gaps = rungs.Select(x => (x.Arm, Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
+        var gaps = rungs.Select(x => (x.Arm,
+            Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
         if (gaps.Count == 0) { Line("Waiting for the 4 × runs."); Line(""); return; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Gap!.Ci95.PValue ?? 1)]);
-        Line($"Seed-paired gap rung − `dense` over seeds 1–3, Holm over the {gaps.Count} rungs present, read with the same margin:");
+        Line($"Seed-paired gap rung − `dense` over seeds 1–3, Holm over the {gaps.Count} rungs present, read with " +
+            $"the same margin:");
         Line("");
         Line("| rung | depth | seeds | gap [95 %] | 90 % interval | Holm p | reading |");
         Line("|---|---:|---:|---|---|---:|---|");
@@ -292,12 +321,17 @@ public static class V4ResultsPage
             Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
         }
         Line("");
-        var points = rungs.SelectMany(x => x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters[OptionNames.Depth], Ci)), Y: x.Loss[s] - dense[s]))).ToList();
+        var points =
+            rungs.SelectMany(x =>
+            x.Loss.Keys.Intersect(dense.Keys).Select(s => (X: Math.Log2(int.Parse(x.Arm.Parameters[OptionNames.Depth],
+            Ci)), Y: x.Loss[s] - dense[s]))).ToList();
         if (points.Select(p => p.X).Distinct().Count() >= 2 && points.Count >= 3)
         {
             var t = LinearTrend.Fit(points);
-            string verdict = t.Slope.High < 0 ? "deeper is better at fixed parameters" : t.Slope.Low > 0 ? "deeper is worse at fixed parameters" : "no trend shown";
-            Line($"Slope of the gap against log₂(depth): {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth ({points.Count} points): **{verdict}**.");
+            string verdict = t.Slope.High < 0 ? "deeper is better at fixed parameters" : t.Slope.Low > 0
+                ? "deeper is worse at fixed parameters" : "no trend shown";
+            Line($"Slope of the gap against " +
+                $"log₂(depth): {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth ({points.Count} points): **{verdict}**.");
             Line("");
         }
     }

@@ -16,19 +16,31 @@ static class GenerateBench
 
     public static Command Create()
     {
-        var modelPath =
-            new Option<FileInfo?>("--model") { Description = "A saved model zip to time; default: a fresh dense " +
-            "model of --dim, depth 4, context 256, with a BPE-4096 tokenizer trained on Brown (timing does not " +
-                "depend on the weights)." };
-        var dim = new Option<int>("--dim") { Description = "Width of the fresh model.",
-            DefaultValueFactory = _ => 256 };
-        var newTokens = new Option<int>("--tokens") { Description = "New tokens per prompt.",
-            DefaultValueFactory = _ => 256 };
-        var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes.",
-            DefaultValueFactory = _ => "1,8" };
-        var repeats =
-            new Option<int>("--repeats") { Description = "Timed runs per setting (median), after one untimed.",
-            DefaultValueFactory = _ => 3 };
+        var modelPath = new Option<FileInfo?>("--model")
+        {
+            Description = "A saved model zip to time; default: a fresh dense model of --dim, depth 4, context 256, " +
+                "with a BPE-4096 tokenizer trained on Brown (timing does not depend on the weights).",
+        };
+        var dim = new Option<int>("--dim")
+        {
+            Description = "Width of the fresh model.",
+            DefaultValueFactory = _ => 256,
+        };
+        var newTokens = new Option<int>("--tokens")
+        {
+            Description = "New tokens per prompt.",
+            DefaultValueFactory = _ => 256,
+        };
+        var batches = new Option<string>("--batches")
+        {
+            Description = "Comma-separated batch sizes.",
+            DefaultValueFactory = _ => "1,8",
+        };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "Timed runs per setting (median), after one untimed.",
+            DefaultValueFactory = _ => 3,
+        };
         var csv = Csv();
         var threads = Threads();
         var command =
@@ -57,9 +69,12 @@ static class GenerateBench
             {
                 tokenizer = BpeTrainer.Train(Estimators.LmTokenizerEstimator.ReadTexts(split.Train, "Text").ToList(),
                     4096);
-                var o = new LowRankLmTrainer.Options { Model = new() { Depth = 4, ModelDim = parse.GetValue(dim),
-                    HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = 256,
-                        Variant = LinearVariant.Dense } };
+                var o = new LowRankLmTrainer.Options
+                {
+                    Model = new() { Depth = 4, ModelDim = parse.GetValue(dim),
+                        HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = 256,
+                            Variant = LinearVariant.Dense },
+                };
                 model = Gpt.Create(o.ToConfig(tokenizer.VocabSize), seed: 1);
             }
             var c = model.Config;

@@ -14,14 +14,26 @@ static class LayersBench
     public static Command Create()
     {
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
-        var vocab = new Option<int>("--vocab") { Description = "Vocabulary (head shape).",
-            DefaultValueFactory = _ => 4096 };
-        var ranks = new Option<string>("--ranks") { Description = "Comma-separated ranks.",
-            DefaultValueFactory = _ => "8,16,32,64,128" };
-        var tokens = new Option<int>("--tokens") { Description = "Input rows (batch × sequence).",
-            DefaultValueFactory = _ => 2048 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median).",
-            DefaultValueFactory = _ => 7 };
+        var vocab = new Option<int>("--vocab")
+        {
+            Description = "Vocabulary (head shape).",
+            DefaultValueFactory = _ => 4096,
+        };
+        var ranks = new Option<string>("--ranks")
+        {
+            Description = "Comma-separated ranks.",
+            DefaultValueFactory = _ => "8,16,32,64,128",
+        };
+        var tokens = new Option<int>("--tokens")
+        {
+            Description = "Input rows (batch × sequence).",
+            DefaultValueFactory = _ => 2048,
+        };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "Timed repeats (median).",
+            DefaultValueFactory = _ => 7,
+        };
         var csv = Csv();
         var threads = Threads();
         var command =
@@ -33,8 +45,12 @@ static class LayersBench
         command.SetAction(parse =>
         {
             SetThreads(parse.GetValue(threads));
-            var config = new GptConfig { VocabSize = parse.GetValue(vocab), ModelDim = parse.GetValue(dim),
-                HeadDim = Math.Min(64, parse.GetValue(dim)) };
+            var config = new GptConfig
+            {
+                VocabSize = parse.GetValue(vocab),
+                ModelDim = parse.GetValue(dim),
+                HeadDim = Math.Min(64, parse.GetValue(dim)),
+            };
             var rankList = parse.GetValue(ranks)!.Split(',').Select(r => int.Parse(r, Ci)).ToList();
             var rows = LayerBenchmark.Run(config, rankList, parse.GetValue(tokens), parse.GetValue(repeats));
             new ResultTable<LayerMeasurement>()

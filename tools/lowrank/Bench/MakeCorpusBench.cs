@@ -10,8 +10,11 @@ static class MakeCorpusBench
 
     public static Command Create()
     {
-        var gigabytes = new Option<double>("--gigabytes") { Description = "Size of the JSONL to write.",
-            DefaultValueFactory = _ => 1.0 };
+        var gigabytes = new Option<double>("--gigabytes")
+        {
+            Description = "Size of the JSONL to write.",
+            DefaultValueFactory = _ => 1.0,
+        };
         var output = new Option<FileInfo>("--out") { Description = "The .jsonl file to write.", Required = true };
         var command =
             new Command("make-corpus", "Write a large deterministic JSONL corpus (the embedded Brown corpus " +

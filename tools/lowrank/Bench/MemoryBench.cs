@@ -16,8 +16,11 @@ static class MemoryBench
     {
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 2000 };
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
-        var every = new Option<int>("--every") { Description = "Print resident memory every N steps.",
-            DefaultValueFactory = _ => 100 };
+        var every = new Option<int>("--every")
+        {
+            Description = "Print resident memory every N steps.",
+            DefaultValueFactory = _ => 100,
+        };
         var threads = Threads();
         var command =
             new Command("memory", "Resident memory over a long training run (dense, depth 4, seq 256, batch 8, " +
@@ -27,10 +30,13 @@ static class MemoryBench
             SetThreads(parse.GetValue(threads));
             var ml = new Microsoft.ML.MLContext(seed: 1);
             var (tokenizer, stream, _) = BrownTokens(ml, 4096);
-            var options = new LowRankLmTrainer.Options { Seed = 1,
+            var options = new LowRankLmTrainer.Options
+            {
+                Seed = 1,
                 Model = new() { Depth = 4, ModelDim = parse.GetValue(dim), HeadDim = 64, SequenceLength = 256,
                     Variant = LinearVariant.Dense },
-                        Training = new() { BatchSize = 8, MaxSteps = parse.GetValue(steps), EvalEvery = 0 } };
+                Training = new() { BatchSize = 8, MaxSteps = parse.GetValue(steps), EvalEvery = 0 },
+            };
             using var model = Gpt.Create(options.ToConfig(tokenizer.VocabSize), 1);
             var samples = new List<(int Step, long Rss)>();
             var progress = new SynchronousProgress<TrainingProgress>(p => { samples.Add((p.Step,

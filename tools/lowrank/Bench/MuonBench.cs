@@ -14,14 +14,19 @@ static class MuonBench
 
     public static Command Create()
     {
-        var configs =
-            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' " +
-            "(trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64.",
-                AllowMultipleArgumentsPerToken = true };
+        var configs = new Option<string[]>("--model")
+        {
+            Description = "A configuration as Name=value pairs joined by ';' (trainer option names), repeatable. " +
+                "Default: dense and AttentionRank=64;MlpRank=64.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
         var depth = new Option<int>("--depth") { Description = "Depth.", DefaultValueFactory = _ => 4 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median).",
-            DefaultValueFactory = _ => 7 };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "Timed repeats (median).",
+            DefaultValueFactory = _ => 7,
+        };
         var csv = Csv();
         var threads = Threads();
         var command =
@@ -37,8 +42,11 @@ static class MuonBench
             var rows = new List<(string Spec, NewtonSchulzMeasurement Result)>();
             foreach (var spec in specs)
             {
-                var o = new LowRankLmTrainer.Options { Model = new() { Depth = parse.GetValue(depth),
-                    ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)) } };
+                var o = new LowRankLmTrainer.Options
+                {
+                    Model = new() { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim),
+                        HeadDim = Math.Min(64, parse.GetValue(dim)) },
+                };
                 ApplySpec(o, spec);
                 rows.AddRange(NewtonSchulzBenchmark.Run(o.ToConfig(256),
                     repeats: parse.GetValue(repeats)).Select(r => (spec, r)));

@@ -14,8 +14,11 @@ static class PeakBench
     public static Command Create()
     {
         var size = new Option<int>("--size") { Description = "Square matrix size.", DefaultValueFactory = _ => 2048 };
-        var seconds = new Option<double>("--seconds") { Description = "Measure for this long.",
-            DefaultValueFactory = _ => 3 };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Measure for this long.",
+            DefaultValueFactory = _ => 3,
+        };
         var threads = Threads();
         var peak =
             new Command("peak", "Float32 matmul peak of this machine (best of repeated n×n products), the " +

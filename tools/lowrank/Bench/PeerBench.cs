@@ -24,15 +24,25 @@ static class PeerBench
         };
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.",
-            DefaultValueFactory = _ => 3 };
-        var optimizer = new Option<string>("--optimizer") { Description = "AdamW (both sides' own) or MuonAdamW.",
-            DefaultValueFactory = _ => "AdamW" };
-        var python = new Option<string>("--python") { Description = "Interpreter with torch.",
-            DefaultValueFactory = _ => PeerBenchmark.DefaultPython };
-        var reference =
-            new Option<DirectoryInfo?>("--reference") { Description = "The tools/reference folder (default: found " +
-            "above the working directory)." };
+        var warmup = new Option<int>("--warmup")
+        {
+            Description = "Untimed warm-up steps.",
+            DefaultValueFactory = _ => 3,
+        };
+        var optimizer = new Option<string>("--optimizer")
+        {
+            Description = "AdamW (both sides' own) or MuonAdamW.",
+            DefaultValueFactory = _ => "AdamW",
+        };
+        var python = new Option<string>("--python")
+        {
+            Description = "Interpreter with torch.",
+            DefaultValueFactory = _ => PeerBenchmark.DefaultPython,
+        };
+        var reference = new Option<DirectoryInfo?>("--reference")
+        {
+            Description = "The tools/reference folder (default: found above the working directory).",
+        };
         var csv = Csv();
         var threads = Threads();
         var command =
@@ -53,8 +63,10 @@ static class PeerBench
             foreach (var spec in specs)
             {
                 int vocabSize = 4096;
-                var o = new LowRankLmTrainer.Options { Model = new() { Depth = 4, ModelDim = 256,
-                    SequenceLength = 256 } };
+                var o = new LowRankLmTrainer.Options
+                {
+                    Model = new() { Depth = 4, ModelDim = 256, SequenceLength = 256 },
+                };
                 bool headDimGiven = false;
                 foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries))
                 {

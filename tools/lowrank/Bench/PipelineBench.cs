@@ -15,8 +15,11 @@ static class PipelineBench
 
     public static Command Create()
     {
-        var steps = new Option<int>("--steps") { Description = "Training steps of each run.",
-            DefaultValueFactory = _ => 60 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Training steps of each run.",
+            DefaultValueFactory = _ => 60,
+        };
         var dim = new Option<int>("--dim") { Description = "Model width.", DefaultValueFactory = _ => 256 };
         var threads = Threads();
         var command =
@@ -28,9 +31,13 @@ static class PipelineBench
             var ml = new Microsoft.ML.MLContext(seed: 1);
             var (tokenizer, stream, train) = BrownTokens(ml, 4096);
             int n = parse.GetValue(steps), width = parse.GetValue(dim);
-            var options = new LowRankLmTrainer.Options { Seed = 1,
+            var options = new LowRankLmTrainer.Options
+            {
+                Seed = 1,
                 Model = new() { Depth = 4, ModelDim = width, HeadDim = 64, SequenceLength = 256,
-                    Variant = LinearVariant.Dense }, Training = new() { BatchSize = 8, MaxSteps = n, EvalEvery = 0 } };
+                    Variant = LinearVariant.Dense },
+                Training = new() { BatchSize = 8, MaxSteps = n, EvalEvery = 0 },
+            };
             var tokenized = ml.Data.Cache(ml.Transforms.Text.TokenizeForLanguageModel("Tokens", "Text",
                 LmTokenizer.Use(tokenizer)).Fit(train).Transform(train));
             var rows = new List<(string, double, double)>();

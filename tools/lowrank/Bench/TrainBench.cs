@@ -15,23 +15,37 @@ static class TrainBench
 
     public static Command Create()
     {
-        var configs =
-            new Option<string[]>("--model") { Description = "A configuration as Name=value pairs joined by ';' " +
-            "(trainer option names), repeatable. Default: dense and AttentionRank=64;MlpRank=64 at the given width.",
-                AllowMultipleArgumentsPerToken = true };
-        var dim = new Option<int>("--dim") { Description = "Model width of the default configurations.",
-            DefaultValueFactory = _ => 256 };
-        var depth = new Option<int>("--depth") { Description = "Depth of the default configurations.",
-            DefaultValueFactory = _ => 4 };
+        var configs = new Option<string[]>("--model")
+        {
+            Description = "A configuration as Name=value pairs joined by ';' (trainer option names), repeatable. " +
+                "Default: dense and AttentionRank=64;MlpRank=64 at the given width.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var dim = new Option<int>("--dim")
+        {
+            Description = "Model width of the default configurations.",
+            DefaultValueFactory = _ => 256,
+        };
+        var depth = new Option<int>("--depth")
+        {
+            Description = "Depth of the default configurations.",
+            DefaultValueFactory = _ => 4,
+        };
         var vocab = new Option<int>("--vocab") { Description = "Vocabulary size.", DefaultValueFactory = _ => 4096 };
         var seq = new Option<int>("--seq") { Description = "Sequence length.", DefaultValueFactory = _ => 256 };
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.",
-            DefaultValueFactory = _ => 3 };
-        var accumulation =
-            new Option<string>("--accumulation") { Description = "Comma-separated gradient-accumulation counts: a " +
-            "step is that many batches and one update (a row each).", DefaultValueFactory = _ => "1" };
+        var warmup = new Option<int>("--warmup")
+        {
+            Description = "Untimed warm-up steps.",
+            DefaultValueFactory = _ => 3,
+        };
+        var accumulation = new Option<string>("--accumulation")
+        {
+            Description = "Comma-separated gradient-accumulation counts: a step is that many batches and one update " +
+                "(a row each).",
+            DefaultValueFactory = _ => "1",
+        };
         var csv = Csv();
         var threads = Threads();
         var command =
@@ -49,9 +63,11 @@ static class TrainBench
             var rows = new List<TrainMeasurement>();
             foreach (var spec in specs)
             {
-                var o = new LowRankLmTrainer.Options { Model = new() { Depth = parse.GetValue(depth),
-                    ModelDim = parse.GetValue(dim), HeadDim = Math.Min(64, parse.GetValue(dim)),
-                        SequenceLength = parse.GetValue(seq) } };
+                var o = new LowRankLmTrainer.Options
+                {
+                    Model = new() { Depth = parse.GetValue(depth), ModelDim = parse.GetValue(dim),
+                        HeadDim = Math.Min(64, parse.GetValue(dim)), SequenceLength = parse.GetValue(seq) },
+                };
                 ApplySpec(o, spec);
                 foreach (int accumulate in parse.GetValue(accumulation)!.Split(',').Select(a => int.Parse(a, Ci)))
                 {
