@@ -21,6 +21,11 @@ if (StudyArguments.Parse(args, out int parseExit) is not { } arguments) return p
 bool smoke = arguments.Smoke, reportOnly = arguments.ReportOnly, v3 = arguments.V3;
 string root = arguments.Root, resultsPath = arguments.ResultsPath, v3ResultsPath = arguments.ResultsV3Path;
 string v3Root = Path.Combine(root, "v3");
+if (arguments.V4GpuRecipe)
+{
+    Console.WriteLine($"Wrote {V4GpuRecipe.Write(Path.Combine(root, "v4", "gpu-recipe"))}.");
+    return 0;
+}
 Directory.CreateDirectory(root);
 
 var cancel = new CancellationTokenSource();   // not disposed: ProcessExit may still cancel it

@@ -5,7 +5,7 @@ using System.CommandLine;
 namespace MLNet.LowRank.Examples.Study;
 
 /// <summary>What one invocation of the study does.</summary>
-public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V3Controls, bool V4, string Root,
+public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V3Controls, bool V4, bool V4GpuRecipe, string Root,
     string ResultsPath,
     string ResultsV3Path, string ResultsV4Path, string Corpus, string Shards, TimeSpan PollInterval)
 {
@@ -34,6 +34,11 @@ public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V
         {
             Description = "Run version 4 (docs/study/v4/plan.md) on the Gutenberg subset into <out>/v4 and write " +
                 "results-v4.md.",
+        };
+        var v4Gpu = new Option<bool>("--v4-gpu-recipe")
+        {
+            Description = "Write version 4's design at GPU scale (not run here) into <out>/v4/gpu-recipe: sweep specs and a " +
+                "README with the compute table.",
         };
         var output = new Option<string>("--out")
         {
@@ -73,7 +78,7 @@ public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V
             new RootCommand("The low-rank study (docs/study): trains every phase's trials (a re-run skips every " +
             "finished one) and writes the results pages from the records.")
         {
-            smoke, reportOnly, v3, v3Controls, v4, output, results, resultsV3, resultsV4, corpus, shards, poll,
+            smoke, reportOnly, v3, v3Controls, v4, v4Gpu, output, results, resultsV3, resultsV4, corpus, shards, poll,
         };
         poll.Validators.Add(r =>
         {
@@ -87,7 +92,7 @@ public sealed record StudyArguments(bool Smoke, bool ReportOnly, bool V3, bool V
             string beside = Path.GetDirectoryName(resultsPath) ?? ".";
             bool isSmoke = parse.GetValue(smoke);
             parsed = new StudyArguments(isSmoke, parse.GetValue(reportOnly), parse.GetValue(v3),
-                parse.GetValue(v3Controls), parse.GetValue(v4),
+                parse.GetValue(v3Controls), parse.GetValue(v4), parse.GetValue(v4Gpu),
                 parse.GetValue(output)!, resultsPath,
                 parse.GetValue(resultsV3) ?? Path.Combine(beside, "results-v3.md"),
                 parse.GetValue(resultsV4) ?? Path.Combine(beside, "results-v4.md"), parse.GetValue(corpus)!,
