@@ -11,11 +11,12 @@ public static class GpuRecipe
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    // nanochat's d20: width 1024, heads of 128; a 32,768-token BPE; context 2,048.
-    const int Depth = 20, Width = 1024, HeadDim = 128, Vocab = 32_768, Context = 2_048, Batch = 32;
+    // nanochat's d20: width 1024, heads of 128; a 32,768-token BPE; context 2,048; 32 sequences a step (version 4's
+    // recipe uses the same family).
+    internal const int Depth = 20, Width = 1024, HeadDim = 128, Vocab = 32_768, Context = 2_048, Batch = 32;
     /// <summary>Achieved float32 FLOP/s assumed per GPU: 40 % of ~50 TFLOP/s (the library trains in float32; TorchSharp
     /// has no autocast), i.e. 20 TFLOP/s.</summary>
-    const double AchievedFlops = 20e12;
+    internal const double AchievedFlops = 20e12;
 
     public static void Write(Action<string> Line, string directory)
     {

@@ -13,11 +13,10 @@ public static class V4GpuRecipe
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    // nanochat's d20: width 1024, heads of 128; a 32,768-token BPE; context 2,048; 32 sequences a step.
-    const int Depth = 20, Width = 1024, HeadDim = 128, Vocab = 32_768, Context = 2_048, Batch = 32;
-
-    /// <summary>Achieved float32 FLOP/s assumed per GPU: 40 % of ~50 TFLOP/s (the library trains in float32).</summary>
-    const double AchievedFlops = 20e12;
+    // Version 2's GPU recipe's model family (nanochat's d20) and assumed throughput.
+    const int Depth = GpuRecipe.Depth, Width = GpuRecipe.Width, HeadDim = GpuRecipe.HeadDim, Vocab = GpuRecipe.Vocab,
+        Context = GpuRecipe.Context, Batch = GpuRecipe.Batch;
+    const double AchievedFlops = GpuRecipe.AchievedFlops;
 
     /// <summary>What a seeds spec holds until its arm's rate is chosen: not a number, so the sweep refuses it by name.</summary>
     public const string RatePlaceholder = "SET-FROM-TUNE-1X";
