@@ -48,9 +48,10 @@ public sealed class ExperimentSpec
 
     static readonly string[] Keys =
     [
-        "corpus", "textField", "validationFraction", "shards", "tokenizer", "baseline", "searchSpace", "tuner", "trials",
-        "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold", "experimentMinutes", "threads",
-        "reuse", "earlyStopping", "objective", "modelDirectory", "extensions", "logDirectory",
+        "corpus", "textField", "validationFraction", "shards", "tokenizer", "baseline", "searchSpace", "tuner",
+        "trials", "trialSeconds", "trialSteps", "trialTokens", "evalEvery", "evalTokens", "threshold",
+        "experimentMinutes", "threads", "reuse", "earlyStopping", "objective", "modelDirectory", "extensions",
+        "logDirectory",
     ];
 
     const double MaxExperimentMinutes = 1e9;
@@ -131,8 +132,12 @@ public sealed class ExperimentSpec
     {
         var spec = new ExperimentSpec();
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json,
-            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        var options = new JsonDocumentOptions
+        {
+            CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        };
+        try { doc = JsonDocument.Parse(json, options); }
         catch (JsonException e) { throw new ArgumentException($"{source}: not valid JSON ({e.Message})."); }
         using (doc)
         {
@@ -169,11 +174,18 @@ public sealed class ExperimentSpec
         o["baseline"] = baseline;
         var space = new JsonObject();
         foreach (var d in SearchSpace.Dimensions)
+        {
+            var option = OptionTable.Find(d.Name);
             space[d.Name] = d.IsRange
-                ? new JsonObject { ["min"] = d.Min, ["max"] = d.Max, ["logScale"] = d.LogScale,
-                ["integer"] = d.Integer }
-                : new JsonArray([.. d.Choices.Select(c => OptionTable.Find(d.Name) is { } option ? Typed(option,
-                c) : (JsonNode?)c)]);
+                ? new JsonObject
+                {
+                    ["min"] = d.Min,
+                    ["max"] = d.Max,
+                    ["logScale"] = d.LogScale,
+                    ["integer"] = d.Integer,
+                }
+                : new JsonArray([.. d.Choices.Select(c => option is null ? (JsonNode?)c : Typed(option, c))]);
+        }
         o["searchSpace"] = space;
         if (Trials is null) o["tuner"] = Tuner;
         else o["trials"] = new JsonArray([.. Trials.Select(t =>
@@ -193,8 +205,12 @@ public sealed class ExperimentSpec
         if (ModelDirectory is not null) o["modelDirectory"] = ModelDirectory;
         if (LogDirectory is not null) o["logDirectory"] = LogDirectory;
         if (Reuse.Count > 0) o["reuse"] = new JsonArray([.. Reuse.Select(r => (JsonNode?)r)]);
-        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true,
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + Environment.NewLine;
+        var writing = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        return o.ToJsonString(writing) + Environment.NewLine;
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (atomically).</summary>
