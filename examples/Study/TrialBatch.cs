@@ -24,7 +24,11 @@ public sealed class PhaseNotFinishedException(string directory, int missing)
 /// <summary>One list of trials: its run directory, budget and baseline; records from <see cref="Reuse"/> with the same
 /// configuration are copied, not trained.</summary>
 public sealed record BatchJob(string Directory, string BudgetName, int Steps, LowRankLmTrainer.Options Baseline,
-    IReadOnlyList<Dictionary<string, string>> Trials, string[]? Reuse = null);
+    IReadOnlyList<Dictionary<string, string>> Trials, string[]? Reuse = null)
+{
+    /// <summary>The job's budget in tokens: its steps of the baseline's batch.</summary>
+    public long Tokens => (long)Steps * Baseline.Training.BatchSize * Baseline.Model.SequenceLength;
+}
 
 public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExperiment> setDataset, string root,
     Action<string> log, CancellationToken ct)
@@ -96,9 +100,8 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
 
     LowRankExperiment Experiment(BatchJob job, Func<bool> waited)
     {
-        long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
         log($"{Path.GetRelativePath(root, job.Directory)}: {job.Trials.Count} trials at " +
-            $"budget {job.BudgetName} ({tokens:N0} tokens, {job.Steps} steps).");
+            $"budget {job.BudgetName} ({job.Tokens:N0} tokens, {job.Steps} steps).");
         return Describe(setDataset(ml.LowRank().CreateExperiment()), job)
             .SetMonitor(new SynchronousProgress<ExperimentProgress>(p => { if (p.Result is not null
             && !(p.Skipped && waited())) log("  " + p); }));
@@ -107,11 +110,10 @@ public sealed class TrialBatch(MLContext ml, Func<LowRankExperiment, LowRankExpe
     /// <summary>The experiment a job is, without data or monitor: what identifies its run directory.</summary>
     static LowRankExperiment Describe(LowRankExperiment experiment, BatchJob job)
     {
-        long tokens = (long)job.Steps * job.Baseline.Training.BatchSize * job.Baseline.Model.SequenceLength;
         experiment.SetPipeline(LmTokenizer.Bytes(), job.Baseline)
             .SetSearchSpace(new SearchSpace())
             .SetTrials(job.Trials)
-            .SetTrialBudget(tokens: tokens)
+            .SetTrialBudget(tokens: job.Tokens)
             .SetResultDirectory(job.Directory);
         if (job.Reuse is { Length: > 0 }) experiment.SetReuse(job.Reuse);
         return experiment;
