@@ -90,7 +90,12 @@ public class StudyV4SmokeTests
             .Contain("## The depth question: `deep` against `dense`")
             .And.MatchRegex(@"\| 16 × \| equal FLOPs \| 2 \| [+−]\d\.\d{4} \[").And
             .MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
-            .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**");
+            .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**")
+            .And.MatchRegex(@"## The answer\n\n(.|\n)*- At 16 × and equal tokens, `deep` − `dense` = [+−]\d\.\d{4} \[")
+            .And.Contain("- Over 1–16 ×, the gap is **").And.Contain("- Plateau: `dense` falls ")
+            .And.Contain("- The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): depth 4 (`lowrank-iso`)");
+        page.IndexOf("## The answer", StringComparison.Ordinal).Should()
+            .BeLessThan(page.IndexOf("## Progress", StringComparison.Ordinal), "the answer comes first");
         Directory.Move(Path.Combine(dir, "corpus-away"), Path.Combine(dir, "corpus"));
         var (code2, output2) = Finish(Start(dir, args));
         code2.Should().Be(0, output2);

@@ -28,6 +28,10 @@ public sealed class V4Choices
     public List<V4Cut> Cuts { get; } = [];
     /// <summary>The first run directory whose trials have not all finished (read-only walks), or null.</summary>
     public string? WaitingFor { get; set; }
+    /// <summary>Machine hours the plan's trials not yet recorded will take on two streams at the quiet benchmark's
+    /// speeds (<see cref="V4ComputeLimit.EstimateHours"/>), once tuning at 1 × has finished; before stage 3 its trials
+    /// are counted at the 1 × rates, and any extension of the 4 × checks is not counted.</summary>
+    public double? RemainingHours { get; set; }
 }
 
 public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
@@ -134,6 +138,9 @@ public sealed class V4Phases(TrialBatch batch, V4Design d, string root)
         catch (PhaseNotFinishedException e)
         {
             Choices.WaitingFor = Path.GetRelativePath(root, e.Directory).Replace('\\', '/');
+            if (Choices.Finished.Contains("tune-1x"))
+                Choices.RemainingHours = V4ComputeLimit.EstimateHours(d, Choices.Finished.Contains("stage-2")
+                    ? Stage3(Cut, Choices.Muon4) : Stage2(Cut).Concat(Stage3(Cut, Choices.Muon1)));
         }
         return Choices;
     }

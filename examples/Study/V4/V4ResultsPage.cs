@@ -14,6 +14,9 @@ public static class V4ResultsPage
 {
     static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
     static string S(double v) => Robustness.Signed(v, 4);
+    /// <summary>Four decimals, a negative one with a true minus sign (as <see cref="S"/>) but a positive one
+    /// unsigned.</summary>
+    static string U(double v) => v.ToString("F4", Ci).Replace('-', '−');
 
     /// <summary>Final validation loss by seed of <paramref name="arm"/>'s reported runs in
     /// <paramref name="directory"/>.</summary>
@@ -48,6 +51,7 @@ public static class V4ResultsPage
             $"[study/v4/plan.md]({rel(Path.Combine(root, "plan.md"))}). Corpus: the Gutenberg subset, manifest " +
             $"SHA-256 `{corpusSha}` ([study/v4/corpus.md]({rel(Path.Combine(root, "corpus.md"))})).");
         Line("");
+        int answerAt = page.Length;
         Line("## Progress");
         Line("");
         Line(c.WaitingFor is null ? "Every stage of the plan has finished." :
@@ -57,7 +61,10 @@ public static class V4ResultsPage
         Line("");
         Line($"Compute so far: {trained.Count} trials, {V3ComputeLimit.HoursOf(trained):F2} hours by the trials' own " +
             $"clocks (training and periodic evaluation); by the plan's count (half of that, two streams, plus 5 " +
-            $"%) {V4ComputeLimit.SpentHours(root):F2} hours of this machine, of its 16.");
+            $"%) {V4ComputeLimit.SpentHours(root):F2} hours of this machine, of its 16." +
+            (c.RemainingHours is double left ? $" What is left is estimated at {left:F1} hours of this machine (the " +
+            $"plan's two-process speeds; trials of stage 3 counted at the 1 × rates until the 4 × checks have " +
+            $"chosen, extensions of those checks not counted)." : ""));
         foreach (var cut in c.Cuts)
             Line($"- Before {cut.Stage} ({cut.DecidedUtc:yyyy-MM-dd HH:mm} UTC): {cut.SpentHours:F2} h " +
                 $"spent, {cut.EstimateHours:F2} h estimated for what remained — {(cut.Cut.Count == 0 ? "no " +
@@ -84,7 +91,7 @@ public static class V4ResultsPage
             "At 12:37 UTC that sitting stopped both streams (SIGTERM) and restarted them on the build of its " +
             "refactor (the same trial identities, checked by the test suite); the two trials under way resumed from " +
             "their checkpoints.");
-        Line("- **The first two sittings' trials share the machine with development work** (builds, test and CI " +
+        Line("- **The trials share the machine with development work** in every sitting (builds, test and CI " +
             "runs), so " +
             "their own clocks, and so the hours counted against the 16-hour limit, are longer than a quiet " +
             "machine's; the limit counts them as they are. Wall-clock figures of the arms come from the plan's quiet " +
@@ -93,9 +100,38 @@ public static class V4ResultsPage
 
         Rates(Line, d, phases, c);
         var cells = Ladder(Line, d, phases);
-        Primary(Line, d, cells, c);
-        DepthLadder(Line, d, phases, c);
+        var answer = new List<string>();
+        Primary(Line, answer.Add, d, cells, c);
+        DepthLadder(Line, answer.Add, d, phases, c);
+        Line("## What version 4 cannot show");
+        Line("");
+        Line("One width (64), so about 0.23 M parameters; a byte vocabulary; one corpus family (19th-century English " +
+            "prose from Project Gutenberg); budgets up to 16 × the dense arm's compute-optimal tokens and no further " +
+            "(no line is extended past them); 5 seeds per cell of the primary comparison and 3 on the ladder; Muon " +
+            "rates chosen on one tuning seed. Whether the answer holds at the research plan's width 1024 and depth 20 " +
+            "is not something these runs can say: the same design at that scale is written, not run, in " +
+            $"[study/v4/gpu-recipe]({rel(Path.Combine(root, "gpu-recipe", "README.md"))}).");
+        Line("");
+        page.Insert(answerAt, Answer(answer, complete: c.WaitingFor is null));
         return WriteFile(path, page.ToString());
+    }
+
+    /// <summary>The verdicts in sentences, each with its figures, before the sections that derive them; marked interim
+    /// until every stage has finished.</summary>
+    static string Answer(IReadOnlyList<string> sentences, bool complete)
+    {
+        if (sentences.Count == 0) return "";
+        var text = new StringBuilder();
+        text.AppendLine(complete ? "## The answer" : "## The answer so far (interim: not the verdict)");
+        text.AppendLine();
+        text.AppendLine(complete
+            ? "By the plan's rules, from the sections below (seed-paired gaps in nats per byte, mean [95 % interval]):"
+            : "**Interim**: not every stage has finished, so these are the figures so far, read by the plan's rules " +
+            "— not its verdicts (seed-paired gaps in nats per byte, mean [95 % interval]):");
+        text.AppendLine();
+        foreach (var sentence in sentences) text.AppendLine($"- {sentence}");
+        text.AppendLine();
+        return text.ToString();
     }
 
     static string WriteFile(string path, string text)
@@ -205,7 +241,7 @@ public static class V4ResultsPage
         return cells;
     }
 
-    static void Primary(Action<string> Line, V4Design d,
+    static void Primary(Action<string> Line, Action<string> Answer, V4Design d,
         Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
     {
         Line("## The depth question: `deep` against `dense`");
@@ -250,6 +286,9 @@ public static class V4ResultsPage
                 Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003
                 ? " (borderline: within the interpolation error of the margin)" : "";
             Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
+            Answer($"At {g.Budget.Name} × and {g.View}, `deep` − `dense` = {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, " +
+                $"{S(g.Ci95.High)}] ({g.Ci95.N} seeds, 90 % interval [{S(g.Ci90.Low)}, {S(g.Ci90.High)}], Holm p " +
+                $"{Robustness.P(holm[i])}): **{reading}**{borderline}; the hypothesis: {V4Rules.Hypothesis(reading)}.");
         }
         Line("");
         bool complete = c.Finished.Contains("stage-3");
@@ -269,6 +308,10 @@ public static class V4ResultsPage
             var unit = LinearTrend.Fit(means);
             string verdict = lof < 0.05 ? "no trend shown (the budgets reject a line)" : t.Slope.High < 0
                 ? "closing" : t.Slope.Low > 0 ? "widening" : "no trend shown";
+            Answer($"Over 1–16 ×, the gap is **{verdict}**: slope {V3Corrections.Fine(t.Slope.Value)} " +
+                $"[{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] nats/byte per doubling of " +
+                $"tokens ({points.Count} seed points, lack of fit p = {Robustness.P(lof)}); nothing is extrapolated " +
+                $"past 16 ×.");
             Line($"**The gap's trajectory** (seeds as points, {points.Count}): " +
                 $"slope {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of tokens, p = {Robustness.P(t.Slope.PValue ?? double.NaN)}, lack of fit p = {Robustness.P(lof)}; budget means as points: {V3Corrections.Fine(unit.Slope.Value)} [{V3Corrections.Fine(unit.Slope.Low)}, {V3Corrections.Fine(unit.Slope.High)}]. By the plan's rule: **{verdict}**. No extrapolation past 16 ×.");
             Line("");
@@ -276,6 +319,7 @@ public static class V4ResultsPage
 
         // Each arm's own flattening from 4 to 16 ×.
         var flattening = new List<string>();
+        var state = new Dictionary<string, string>();
         foreach (var arm in d.Core)
         {
             var l4 = cells[(arm.Name, d.Four.Name)];
@@ -283,20 +327,36 @@ public static class V4ResultsPage
             var seeds = l4.Keys.Intersect(l16.Keys).Order().ToList();
             if (seeds.Count < 2) continue;
             var drop = Intervals.Mean([.. seeds.Select(s => (l4[s] - l16[s]) / 2)]);
-            string state = drop.High < 0.005 ? "flattened" : drop.Low > 0.005 ? "still falling" : "unresolved";
+            state[arm.Name] = drop.High < 0.005 ? "flattened" : drop.Low > 0.005 ? "still falling" : "unresolved";
             flattening
-                .Add($"`{arm.Name}` falls {drop.Value:F4} [{drop.Low:F4}, {drop.High:F4}] nats/byte per doubling " +
-                $"from 4 to 16 × ({seeds.Count} seeds): **{state}**");
+                .Add($"`{arm.Name}` falls {U(drop.Value)} [{U(drop.Low)}, {U(drop.High)}] nats/byte per doubling " +
+                $"from 4 to 16 × ({seeds.Count} seeds): **{state[arm.Name]}**");
         }
         if (flattening.Count > 0)
         {
             Line($"**Plateau, on each arm's own loss** (the plan: flattened below 0.005 per " +
                 $"doubling): {string.Join("; ", flattening)}.");
             Line("");
+            Answer($"Plateau: {string.Join("; ", flattening)}. {PlateauClaim(d, state, gaps, holm)}");
         }
     }
 
-    static void DepthLadder(Action<string> Line, V4Design d, V4Phases phases, V4Choices c)
+    /// <summary>The plan's condition for "low-rank plateaus higher than dense": `deep` has flattened and trails
+    /// `dense` at 16 × at equal tokens; when `dense` is still falling, no plateau of either is shown.</summary>
+    static string PlateauClaim(V4Design d, Dictionary<string, string> state, List<PairedGap> gaps,
+        IReadOnlyList<double> holm)
+    {
+        int at = gaps.FindIndex(g => g.Budget == d.Sixteen && g.View == "equal tokens");
+        string reading = at < 0 ? "" : V4Rules.Reading(gaps[at], holm[at]);
+        if (state.GetValueOrDefault(d.Dense.Name) == "still falling")
+            return "`dense` is still falling, so no plateau of either arm is shown.";
+        if (state.GetValueOrDefault(d.Deep.Name) == "flattened" && reading.StartsWith("trails", StringComparison.Ordinal))
+            return "`deep` has flattened and trails `dense` at 16 × at equal tokens: by the plan's rule, low rank " +
+                "plateaus higher than dense here.";
+        return "By the plan's rule, \"low rank plateaus higher than dense\" is not shown.";
+    }
+
+    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d, V4Phases phases, V4Choices c)
     {
         Line("## The depth ladder at the dense arm's parameters (4 ×)");
         Line("");
@@ -320,6 +380,10 @@ public static class V4ResultsPage
             var (arm, g) = (gaps[i].Arm, gaps[i].Gap!);
             Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
         }
+        Answer($"The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): " + string.Join("; ",
+            gaps.Select((x, i) => $"depth {x.Arm.Parameters[OptionNames.Depth]} (`{x.Arm.Name}`) " +
+            $"{S(x.Gap!.Ci95.Value)} [{S(x.Gap.Ci95.Low)}, {S(x.Gap.Ci95.High)}], " +
+            $"{V4Rules.Reading(x.Gap, holm[i])}")) + ".");
         Line("");
         var points =
             rungs.SelectMany(x =>
@@ -330,6 +394,8 @@ public static class V4ResultsPage
             var t = LinearTrend.Fit(points);
             string verdict = t.Slope.High < 0 ? "deeper is better at fixed parameters" : t.Slope.Low > 0
                 ? "deeper is worse at fixed parameters" : "no trend shown";
+            Answer($"Along depth at fixed parameters: **{verdict}** (slope {V3Corrections.Fine(t.Slope.Value)} " +
+                $"[{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth).");
             Line($"Slope of the gap against " +
                 $"log₂(depth): {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth ({points.Count} points): **{verdict}**.");
             Line("");
