@@ -45,6 +45,28 @@ public class V4RulesTests
     }
 
     [Fact]
+    public void A_gap_is_borderline_exactly_when_moving_every_seed_by_the_error_changes_its_reading()
+    {
+        static Dictionary<int, double> Seeds(params double[] v) => v.Select((x, i) => (x, i)).ToDictionary(t => t.i + 1,
+            t => t.x);
+        var zero = Seeds(0, 0, 0, 0, 0);
+        // A family of two: a clear trailing gap, and the gap under test.
+        (PairedGap, Dictionary<int, double>, Dictionary<int, double>) Pair(Dictionary<int, double> a) =>
+            (V4Rules.Paired("equal FLOPs", One, a, zero)!, a, zero);
+        var clear = Pair(Seeds(0.05, 0.051, 0.049, 0.052, 0.048));
+        // 90 % interval about [+0.00585, +0.00615]: trails by less than the margin; moved by +0.003 its upper end
+        // (about +0.00915) stays inside ±0.01, so it reads the same; moved by +0.004 (+0.01015) it would not.
+        var inside = Pair(Seeds(0.006, 0.0062, 0.0058, 0.0061, 0.0059));
+        V4Rules.Borderline([clear, inside], 1, 0.003).Should().BeFalse();
+        V4Rules.Borderline([clear, inside], 1, 0.004).Should().BeTrue();
+        // Near the margin: 90 % interval's upper end about +0.00815 — moved by +0.003 it passes +0.01.
+        var near = Pair(Seeds(0.008, 0.0082, 0.0078, 0.0081, 0.0079));
+        V4Rules.Borderline([clear, near], 1, 0.003).Should().BeTrue();
+        // Far from every boundary: a gap of +0.05 trails whatever the shift.
+        V4Rules.Borderline([clear, near], 0, 0.003).Should().BeFalse();
+    }
+
+    [Fact]
     public void A_paired_gap_needs_two_common_seeds_and_pairs_them_by_seed()
     {
         V4Rules.Paired("equal tokens", One, new() { [1] = 1.0 }, new() { [1] = 0.9 }).Should().BeNull();

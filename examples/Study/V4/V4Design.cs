@@ -63,6 +63,11 @@ public sealed class V4Design
     /// ±δ.</summary>
     public const double Margin = 0.01;
 
+    /// <summary>The plan's estimate of the error of an equal-FLOP point read on a quadratic between separately
+    /// warmed-down runs, in nats per byte: an equal-FLOP gap whose reading changes when moved by this much is
+    /// borderline.</summary>
+    public const double InterpolationError = 0.003;
+
     /// <summary>Held-out books: a stable hash of the book's id puts this share in validation.</summary>
     public const double ValidationFraction = 0.05;
     /// <summary>Each held-out book is cut to its first this many characters, so the final evaluation costs the same

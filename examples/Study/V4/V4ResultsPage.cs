@@ -251,30 +251,35 @@ public static class V4ResultsPage
             Loss: cells[(d.Dense.Name, b.Name)])).ToList();
         var deepNodes = d.Budgets.Select(b => (X: Math.Log2(d.Tokens(b)), Loss: cells[(d.Deep.Name, b.Name)])).ToList();
         bool threeBudgets = denseNodes.All(n => n.Loss.Count >= 2) && deepNodes.All(n => n.Loss.Count >= 2);
-        var gaps = new List<PairedGap>();
+        // Each gap with the two sides it pairs (the borderline rule moves one side and tests again).
+        var pairs = new List<(PairedGap Gap, Dictionary<int, double> A, Dictionary<int, double> B)>();
+        void Add(string view, Budget b, Dictionary<int, double> a, Dictionary<int, double> dense)
+        {
+            if (V4Rules.Paired(view, b, a, dense) is { } g) pairs.Add((g, a, dense));
+        }
         foreach (var b in d.Budgets)
         {
-            if (V4Rules.Paired("equal tokens", b, cells[(d.Deep.Name, b.Name)],
-                cells[(d.Dense.Name, b.Name)]) is { } g) gaps.Add(g);
+            Add("equal tokens", b, cells[(d.Deep.Name, b.Name)], cells[(d.Dense.Name, b.Name)]);
             if (!threeBudgets) continue;
             double x = Math.Log2(d.Tokens(b));
             // Equal FLOPs: dense read at r × the tokens (1 and 4 ×); at 16 ×, deep read at 1/r of them (dense's runs
             // end there).
-            var flops = b == d.Sixteen
-                ? V4Rules.Paired("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)),
-                cells[(d.Dense.Name, b.Name)])
-                : V4Rules.Paired("equal FLOPs", b, cells[(d.Deep.Name, b.Name)],
-                V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
-            if (flops is not null) gaps.Add(flops);
+            if (b == d.Sixteen)
+                Add("equal FLOPs", b, V4Rules.Quadratic(deepNodes, x - Math.Log2(r)), cells[(d.Dense.Name, b.Name)]);
+            else
+                Add("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
         }
+        var gaps = pairs.Select(x => x.Gap).ToList();
         if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Ci95.PValue ?? 1)]);
         Line($"Seed-paired gap `deep` − `dense` (nats per byte): mean, 95 % and 90 % t-intervals, paired t-test with " +
             $"Holm over the {gaps.Count} gaps present (the plan's family is six). Equal FLOPs: `deep` costs {r:F3} × " +
             $"`dense`'s training FLOPs per token; `dense` is read at {r:F3} × the tokens on each seed's quadratic in " +
             $"log₂(tokens) through its 1, 4 and 16 × runs (at 16 ×, `deep` at 1/{r:F3} of them on its own quadratic) " +
-            $"— interpolation between separately warmed-down runs, about 0.003 nats/byte of error by the plan's " +
-            $"estimate. Equivalence margin ±{V4Design.Margin} (TOST: the 90 % interval inside it).");
+            $"— interpolation between separately warmed-down runs, about {V4Design.InterpolationError} nats/byte " +
+            $"of error by the plan's estimate, so an equal-FLOP gap whose reading changes when every seed's gap " +
+            $"moves by that much is marked borderline. Equivalence margin ±{V4Design.Margin} (TOST: the 90 % " +
+            $"interval inside it).");
         Line("");
         Line("| budget | view | seeds | gap [95 %] | 90 % interval | p | Holm p | reading | the hypothesis |");
         Line("|---|---|---:|---|---|---:|---:|---|---|");
@@ -282,9 +287,8 @@ public static class V4ResultsPage
         {
             var g = gaps[i];
             string reading = V4Rules.Reading(g, holm[i]);
-            string borderline = g.View == "equal FLOPs" && Math.Min(Math.Abs(Math.Abs(g.Ci90.Low) - V4Design.Margin),
-                Math.Abs(Math.Abs(g.Ci90.High) - V4Design.Margin)) < 0.003
-                ? " (borderline: within the interpolation error of the margin)" : "";
+            string borderline = g.View == "equal FLOPs" && V4Rules.Borderline(pairs, i, V4Design.InterpolationError)
+                ? " (borderline: moving it by the interpolation error would read it otherwise)" : "";
             Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
             Answer($"At {g.Budget.Name} × and {g.View}, `deep` − `dense` = {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, " +
                 $"{S(g.Ci95.High)}] ({g.Ci95.N} seeds, 90 % interval [{S(g.Ci90.Low)}, {S(g.Ci90.High)}], Holm p " +

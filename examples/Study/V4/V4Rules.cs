@@ -56,6 +56,27 @@ public static class V4Rules
         };
     }
 
+    /// <summary>Whether gap <paramref name="i"/> of a Holm family lies within <paramref name="error"/> of being read
+    /// otherwise (the plan's "borderline" for equal-FLOP gaps, whose interpolation may be off by about that much):
+    /// every seed's gap moved by −error and by +error, its test and the family's Holm adjustment done again, and the
+    /// reading compared. <paramref name="pairs"/> holds each gap's two arms' losses by seed, in the family's
+    /// order.</summary>
+    public static bool Borderline(IReadOnlyList<(PairedGap Gap, Dictionary<int, double> A, Dictionary<int, double> B)>
+        pairs, int i, double error)
+    {
+        var p = pairs.Select(x => x.Gap.Ci95.PValue ?? 1).ToArray();
+        string reading = Reading(pairs[i].Gap, Intervals.Holm(p)[i]);
+        foreach (double shift in new[] { -error, error })
+        {
+            var (gap, a, b) = pairs[i];
+            var moved = Paired(gap.View, gap.Budget, a.ToDictionary(kv => kv.Key, kv => kv.Value + shift), b)!;
+            var q = (double[])p.Clone();
+            q[i] = moved.Ci95.PValue ?? 1;
+            if (Reading(moved, Intervals.Holm(q)[i]) != reading) return true;
+        }
+        return false;
+    }
+
     public static string Hypothesis(string reading) => reading switch
     {
         "beats" or "beats by less than the margin" => "supported",
