@@ -96,6 +96,14 @@ public class StudyV4SmokeTests
             .And.Contain("- The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): depth 4 (`lowrank-iso`)");
         page.IndexOf("## The answer", StringComparison.Ordinal).Should()
             .BeLessThan(page.IndexOf("## Progress", StringComparison.Ordinal), "the answer comes first");
+        // Every verdict figure recomputed from outside (numpy/scipy) where Debian's interpreter has scipy (CI).
+        if (CrosscheckV4Tests.PythonHasScipy())
+        {
+            var (crossCode, crossOutput) = CrosscheckV4Tests.Run(Path.Combine(dir, "study", "v4"), Path.Combine(dir,
+                "results-v4.md"));
+            crossCode.Should().Be(0, crossOutput);
+            crossOutput.Should().MatchRegex(@"crosscheck: \d{3,} figures recomputed");
+        }
         Directory.Move(Path.Combine(dir, "corpus-away"), Path.Combine(dir, "corpus"));
         var (code2, output2) = Finish(Start(dir, args));
         code2.Should().Be(0, output2);
