@@ -66,6 +66,17 @@ public class V4RulesTests
         V4Rules.Borderline([clear, near], 0, 0.003).Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData("still falling", "flattened", "trails", "low rank plateaus higher than dense here")]
+    [InlineData("flattened", "flattened", "trails by less than the margin", "low rank plateaus higher than dense here")]
+    [InlineData("still falling", "flattened", "matches", "is not shown")]
+    [InlineData("still falling", "unresolved", "trails", "no plateau of either is shown")]
+    [InlineData("unresolved", "still falling", "trails", "is not shown")]
+    [InlineData("flattened", "flattened", null, "is not shown")]
+    public void Low_rank_plateaus_higher_only_when_deep_has_flattened_and_trails_at_16x(string dense, string deep,
+        string? reading, string says) =>
+        V4Rules.PlateauClaim(dense, deep, reading).Should().Contain(says);
+
     [Fact]
     public void A_paired_gap_needs_two_common_seeds_and_pairs_them_by_seed()
     {

@@ -341,23 +341,11 @@ public static class V4ResultsPage
             Line($"**Plateau, on each arm's own loss** (the plan: flattened below 0.005 per " +
                 $"doubling): {string.Join("; ", flattening)}.");
             Line("");
-            Answer($"Plateau: {string.Join("; ", flattening)}. {PlateauClaim(d, state, gaps, holm)}");
+            int at = gaps.FindIndex(g => g.Budget == d.Sixteen && g.View == "equal tokens");
+            Answer($"Plateau: {string.Join("; ", flattening)}. " +
+                V4Rules.PlateauClaim(state.GetValueOrDefault(d.Dense.Name), state.GetValueOrDefault(d.Deep.Name),
+                at < 0 ? null : V4Rules.Reading(gaps[at], holm[at])));
         }
-    }
-
-    /// <summary>The plan's condition for "low-rank plateaus higher than dense": `deep` has flattened and trails
-    /// `dense` at 16 × at equal tokens; when `dense` is still falling, no plateau of either is shown.</summary>
-    static string PlateauClaim(V4Design d, Dictionary<string, string> state, List<PairedGap> gaps,
-        IReadOnlyList<double> holm)
-    {
-        int at = gaps.FindIndex(g => g.Budget == d.Sixteen && g.View == "equal tokens");
-        string reading = at < 0 ? "" : V4Rules.Reading(gaps[at], holm[at]);
-        if (state.GetValueOrDefault(d.Dense.Name) == "still falling")
-            return "`dense` is still falling, so no plateau of either arm is shown.";
-        if (state.GetValueOrDefault(d.Deep.Name) == "flattened" && reading.StartsWith("trails", StringComparison.Ordinal))
-            return "`deep` has flattened and trails `dense` at 16 × at equal tokens: by the plan's rule, low rank " +
-                "plateaus higher than dense here.";
-        return "By the plan's rule, \"low rank plateaus higher than dense\" is not shown.";
     }
 
     static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d, V4Phases phases, V4Choices c)

@@ -77,6 +77,20 @@ public static class V4Rules
         return false;
     }
 
+    /// <summary>The plan's condition for "low rank plateaus higher than dense", from each core arm's flattening state
+    /// ("flattened", "still falling", "unresolved", or null when not measured) and the 16 × equal-token gap's reading:
+    /// said only when `deep` has flattened and trails `dense`; when `deep` has not flattened and `dense` is still
+    /// falling, no plateau of either is shown.</summary>
+    public static string PlateauClaim(string? dense, string? deep, string? reading16)
+    {
+        if (deep == "flattened" && reading16?.StartsWith("trails", StringComparison.Ordinal) == true)
+            return "`deep` has flattened and trails `dense` at 16 × at equal tokens: by the plan's rule, low rank " +
+                "plateaus higher than dense here.";
+        if (deep != "flattened" && dense == "still falling")
+            return "Neither arm has flattened (`dense` is still falling), so no plateau of either is shown.";
+        return "By the plan's rule, \"low rank plateaus higher than dense\" is not shown.";
+    }
+
     public static string Hypothesis(string reading) => reading switch
     {
         "beats" or "beats by less than the margin" => "supported",
