@@ -243,7 +243,7 @@ rungs = [(a, d, {s: v for s, v in (loss[("deep", "4")] if a == "deep" else
 ladder_gaps = [(a, d, paired(l, dense4)) for a, d, l in rungs if paired(l, dense4)]
 adjusted = holm([g["p"] for _, _, g in ladder_gaps])
 for i, (a, d, g) in enumerate(ladder_gaps):
-    m = re.search(rf"^\| `{a}` \| {d} \| (\d+) \| (\S+) \[(\S+), (\S+)\] \| \[(\S+), (\S+)\] \| ([^|]+) \| ([^|]+) \|$",
+    m = re.search(rf"^\| `{a}` \| {d} \| (\d+) \| (\S+) \[(\S+), (\S+)\] \| \[(\S+), (\S+)\] \| ([^|]+) \| ([^|(]+)[^|]* \|$",
                   page, re.M)
     if not m:
         mismatches.append(f"ladder {a}: not on the page")

@@ -104,6 +104,25 @@ public class StudyV4SmokeTests
             crossCode.Should().Be(0, crossOutput);
             crossOutput.Should().MatchRegex(@"crosscheck: \d{3,} figures recomputed");
         }
+        // A low-side check that does not hold marks its cell and every verdict at that budget (the plan's rule): the
+        // deep arm's 16 × low-side run given a loss below its seeds' prediction bound.
+        string lowSide = Directory.GetFiles(Path.Combine(dir, "study", "v4", "low-side", "budget-16", "trials"),
+            "*.json").Single(f => File.ReadAllText(f).Contains("\"Depth\": \"8\""));
+        string original = File.ReadAllText(lowSide);
+        var record = System.Text.Json.Nodes.JsonNode.Parse(original)!;
+        record["CrossEntropy"] = 0.5;
+        File.WriteAllText(lowSide, record.ToJsonString());
+        (pageCode, pageOutput) = Finish(Start(dir, "--v4", "--smoke", "--report-only", "--out", "study", "--results",
+            "results.md"));
+        pageCode.Should().Be(0, pageOutput);
+        page = File.ReadAllText(Path.Combine(dir, "results-v4.md"));
+        const string mark = "rate not confirmed: half the rate scored 0.5000";
+        page.Should().Contain($"- `deep` at 16 ×: half the rate").And.Contain($"**{mark}**.")
+            .And.MatchRegex($@"\| `deep` \| 8 \| 16 × \|.*low-side check: \*\*{mark}\*\*\) \|")
+            .And.MatchRegex($@"\| 16 × \| equal tokens \|.*\| \w[\w ]* \({mark}\) \|")
+            .And.MatchRegex($@"\| 16 × \| equal FLOPs \|.*\({mark}\)")
+            .And.NotMatchRegex($@"\| 4 × \| equal tokens \|.*{mark}", "only the budget whose check failed is marked");
+        File.WriteAllText(lowSide, original);
         Directory.Move(Path.Combine(dir, "corpus-away"), Path.Combine(dir, "corpus"));
         var (code2, output2) = Finish(Start(dir, args));
         code2.Should().Be(0, output2);

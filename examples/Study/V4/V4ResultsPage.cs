@@ -98,11 +98,12 @@ public static class V4ResultsPage
             "benchmark, never from these clocks.");
         Line("");
 
-        Rates(Line, d, phases, c);
-        var cells = Ladder(Line, d, phases);
+        var lowSide = LowSide(d, phases, c);
+        Rates(Line, d, phases, c, lowSide);
+        var cells = Ladder(Line, d, phases, lowSide);
         var answer = new List<string>();
-        Primary(Line, answer.Add, d, cells, c);
-        DepthLadder(Line, answer.Add, d, phases, c);
+        Primary(Line, answer.Add, d, cells, c, lowSide);
+        DepthLadder(Line, answer.Add, d, phases, c, lowSide);
         Line("## What version 4 cannot show");
         Line("");
         Line("One width (64), so about 0.23 M parameters; a byte vocabulary; one corpus family (19th-century English " +
@@ -140,7 +141,52 @@ public static class V4ResultsPage
         return path;
     }
 
-    static void Rates(Action<string> Line, V4Design d, V4Phases phases, V4Choices c)
+    /// <summary>A low-side check (the plan's rule): the rate holds unless half of it, on the tuning seed, scores below
+    /// the reported seeds' 95 % prediction interval for one new seed.</summary>
+    sealed record LowSideCheck(double Rate, double? Loss, double? Bound, bool Cut)
+    {
+        public bool? Holds => Loss is double l && Bound is double b ? l >= b : null;
+        /// <summary>The plan's mark on every verdict at that arm and budget when the rate does not hold.</summary>
+        public string Mark => $"rate not confirmed: half the rate scored {Loss:F4}";
+    }
+
+    /// <summary>Every low-side check of the plan — the ladder arms at 4 ×, the core arms at 16 × — by arm and
+    /// budget, once the rate it checks is known.</summary>
+    static Dictionary<(string Arm, string Budget), LowSideCheck> LowSide(V4Design d, V4Phases phases, V4Choices c)
+    {
+        var checks = new Dictionary<(string, string), LowSideCheck>();
+        bool cut16 = c.Cuts.Any(x => x.Cut.Contains(V4Phases.LowSide16));
+        foreach (var (b, arms, rates) in new[] { (d.Four, d.Ladder, c.Muon1), (d.Sixteen, d.Core, c.Muon4) })
+            foreach (var arm in arms)
+            {
+                if (!rates.TryGetValue(arm.Name, out double rate)) continue;
+                bool cut = b == d.Sixteen ? cut16 : c.Cuts.Any(x => x.Cut.Contains(arm.Name));
+                var low = Directory.Exists(phases.LowSideDirectory(b))
+                    ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm,
+                    r) && r.Status == TrialStatus.Completed) : null;
+                var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)),
+                    arm)).Values.ToList();
+                if (low?.CrossEntropy is not double l || seeds.Count < 2)
+                {
+                    checks[(arm.Name, b.Name)] = new LowSideCheck(rate, null, null, cut);
+                    continue;
+                }
+                double mean = seeds.Average(),
+                    sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
+                double bound = mean - StudentT.Quantile(0.975, seeds.Count - 1) * sd * Math.Sqrt(1 + 1.0 / seeds.Count);
+                checks[(arm.Name, b.Name)] = new LowSideCheck(rate, l, bound, cut);
+            }
+        return checks;
+    }
+
+    /// <summary>" (rate not confirmed: …)" when a low-side check of one of <paramref name="arms"/> at
+    /// <paramref name="budget"/> did not hold, else "".</summary>
+    static string Marks(Dictionary<(string Arm, string Budget), LowSideCheck> lowSide, Budget budget,
+        params Arm[] arms) => string.Concat(arms.Select(a => lowSide.GetValueOrDefault((a.Name, budget.Name)))
+        .Where(x => x?.Holds == false).Select(x => $" ({x!.Mark})"));
+
+    static void Rates(Action<string> Line, V4Design d, V4Phases phases, V4Choices c,
+        Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
         Line("## Learning rates");
         Line("");
@@ -177,28 +223,11 @@ public static class V4ResultsPage
                 $"| {string.Join(" · ", g.Select(t => (t.Rate == chosen ? "**" : "") + $"{StudyDesign.Rate(t.Rate)}: {(t.Loss is double l ? l.ToString("F4", Ci) : "did not complete")}" + (t.Rate == chosen ? "**" : "")))} | {StudyDesign.Rate(chosen)} |");
         }
         Line("");
-        // Low-side checks (the plan's rule): the rate holds unless half of it beats the reported seeds' 95 % prediction
-        // interval.
-        var checks = new List<string>();
-        foreach (var (b, arms, rates) in new[] { (d.Four, d.Ladder, c.Muon1), (d.Sixteen, d.Core, c.Muon4) })
-            foreach (var arm in arms)
-            {
-                if (!rates.TryGetValue(arm.Name, out double rate)) continue;
-                var low = Directory.Exists(phases.LowSideDirectory(b))
-                    ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm,
-                    r) && r.Status == TrialStatus.Completed) : null;
-                var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)),
-                    arm)).Values.ToList();
-                if (low?.CrossEntropy is not double l
-                    || seeds.Count < 2) { checks.Add($"`{arm.Name}` at {b.Name} ×: waiting for its runs."); continue; }
-                double mean = seeds.Average(),
-                    sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
-                double bound = mean - StudentT.Quantile(0.975, seeds.Count - 1) * sd * Math.Sqrt(1 + 1.0 / seeds.Count);
-                checks.Add($"`{arm.Name}` at {b.Name} ×: half the rate ({StudyDesign.Rate(rate / 2)}) " +
-                    $"scored {l:F4} against the seeds' prediction " +
-                    $"bound {bound:F4} — {(l < bound ? $"**rate not confirmed: half the rate scored {l:F4}**" : "the " +
-                    "rate holds")}.");
-            }
+        var checks = lowSide.Select(kv => $"`{kv.Key.Arm}` at {kv.Key.Budget} ×: " + (kv.Value.Cut
+            ? "cut under the 16-hour limit." : kv.Value.Loss is not double l || kv.Value.Bound is not double bound
+            ? "waiting for its runs." : $"half the rate ({StudyDesign.Rate(kv.Value.Rate / 2)}) scored {l:F4} " +
+            $"against the seeds' prediction bound {bound:F4} — " +
+            (kv.Value.Holds == false ? $"**{kv.Value.Mark}**." : "the rate holds."))).ToList();
         if (checks.Count > 0)
         {
             Line("Low-side checks (half the rate, tuning seed, against the reported seeds' 95 % prediction interval " +
@@ -212,17 +241,19 @@ public static class V4ResultsPage
     /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts
     /// read.</summary>
     static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d,
-        V4Phases phases)
+        V4Phases phases, Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
         var cells = new Dictionary<(string, string), Dictionary<int, double>>();
         Line("## Every cell");
         Line("");
         Line("Final validation loss in nats per byte, mean [95 %] (seeds), and the final training loss (mean over " +
             "seeds of the last five logged training losses; training text is other books than the held-out openings, " +
-            "so the two differ by text as well as by fit).");
+            "so the two differ by text as well as by fit). The last column is the Muon rate the cell ran at and where " +
+            "it was chosen: tuned at 1 ×, checked at 4 × (the best of the 1 × choice and its neighbours), or carried " +
+            "from another budget with a low-side check there.");
         Line("");
-        Line("| arm | depth | budget | tokens | validation loss | training loss | training − validation |");
-        Line("|---|---:|---|---:|---|---:|---:|");
+        Line("| arm | depth | budget | tokens | validation loss | training loss | training − validation | Muon rate |");
+        Line("|---|---:|---|---:|---|---:|---:|---|");
         foreach (var arm in d.All)
             foreach (var b in d.Budgets)
             {
@@ -234,15 +265,25 @@ public static class V4ResultsPage
                 var train = runs.Values.Select(TrainLoss).OfType<double>().ToList();
                 string trainCell = train.Count == 0 ? "—" : $"{train.Average():F4}";
                 string diff = train.Count == 0 || loss.Count == 0 ? "—" : S(train.Average() - loss.Values.Average());
+                string rate = runs.Count == 0 ? "—" : runs.Values.First().Parameters[OptionNames.MatrixLearningRate] +
+                    " " + (b == d.One ? "(tuned at 1 ×)" : !ladder && b == d.Four ? "(checked at 4 ×)"
+                    : $"({(ladder ? "the 1 ×" : "the 4 ×")} rate; low-side check: " + (lowSide.GetValueOrDefault(
+                    (arm.Name, b.Name)) is not { } check ? "waiting" : check.Cut ? "cut" : check.Holds switch
+                    {
+                        true => "holds",
+                        false => $"**{check.Mark}**",
+                        null => "waiting",
+                    }) + ")");
                 Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {b.Name} × " +
-                    $"| {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} |");
+                    $"| {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} | {rate} |");
             }
         Line("");
         return cells;
     }
 
     static void Primary(Action<string> Line, Action<string> Answer, V4Design d,
-        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c)
+        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c,
+        Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
         Line("## The depth question: `deep` against `dense`");
         Line("");
@@ -287,8 +328,9 @@ public static class V4ResultsPage
         {
             var g = gaps[i];
             string reading = V4Rules.Reading(g, holm[i]);
-            string borderline = g.View == "equal FLOPs" && V4Rules.Borderline(pairs, i, V4Design.InterpolationError)
-                ? " (borderline: moving it by the interpolation error would read it otherwise)" : "";
+            string borderline = (g.View == "equal FLOPs" && V4Rules.Borderline(pairs, i, V4Design.InterpolationError)
+                ? " (borderline: moving it by the interpolation error would read it otherwise)" : "") +
+                Marks(lowSide, g.Budget, d.Dense, d.Deep);
             Line($"| {g.Budget.Name} × | {g.View} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(g.Ci95.PValue ?? double.NaN)} | {Robustness.P(holm[i])} | {reading}{borderline} | {V4Rules.Hypothesis(reading)} |");
             Answer($"At {g.Budget.Name} × and {g.View}, `deep` − `dense` = {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, " +
                 $"{S(g.Ci95.High)}] ({g.Ci95.N} seeds, 90 % interval [{S(g.Ci90.Low)}, {S(g.Ci90.High)}], Holm p " +
@@ -348,7 +390,8 @@ public static class V4ResultsPage
         }
     }
 
-    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d, V4Phases phases, V4Choices c)
+    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d, V4Phases phases, V4Choices c,
+        Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
         Line("## The depth ladder at the dense arm's parameters (4 ×)");
         Line("");
@@ -370,12 +413,12 @@ public static class V4ResultsPage
         for (int i = 0; i < gaps.Count; i++)
         {
             var (arm, g) = (gaps[i].Arm, gaps[i].Gap!);
-            Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])} |");
+            Line($"| `{arm.Name}` | {arm.Parameters[OptionNames.Depth]} | {g.Ci95.N} | {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, {S(g.Ci95.High)}] | [{S(g.Ci90.Low)}, {S(g.Ci90.High)}] | {Robustness.P(holm[i])} | {V4Rules.Reading(g, holm[i])}{Marks(lowSide, d.Four, arm)} |");
         }
         Answer($"The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): " + string.Join("; ",
             gaps.Select((x, i) => $"depth {x.Arm.Parameters[OptionNames.Depth]} (`{x.Arm.Name}`) " +
             $"{S(x.Gap!.Ci95.Value)} [{S(x.Gap.Ci95.Low)}, {S(x.Gap.Ci95.High)}], " +
-            $"{V4Rules.Reading(x.Gap, holm[i])}")) + ".");
+            $"{V4Rules.Reading(x.Gap, holm[i])}{Marks(lowSide, d.Four, x.Arm)}")) + ".");
         Line("");
         var points =
             rungs.SelectMany(x =>
