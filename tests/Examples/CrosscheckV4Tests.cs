@@ -1,41 +1,20 @@
 // Version 4's page recomputed from outside: examples/Study/crosscheck_v4.py (numpy and scipy, none of the study's C#)
 // reads the committed records and compares every verdict figure the committed page prints. The committed page agrees;
 // a page with one figure or one reading changed does not, and the script names it.
-using System.Diagnostics;
 using MLNet.LowRank.Tests.Docs;
 
 namespace MLNet.LowRank.Tests.Examples;
 
 public class CrosscheckV4Tests
 {
-    const string Python = "/usr/bin/python3";
-
-    /// <summary>Whether Debian's interpreter has scipy (CI installs python3-scipy).</summary>
-    internal static bool PythonHasScipy()
-    {
-        if (!File.Exists(Python)) return false;
-        using var p = Process.Start(new ProcessStartInfo(Python, ["-c", "import scipy, numpy"])
-            { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        p.WaitForExit(60_000);
-        return p.ExitCode == 0;
-    }
-
     /// <summary>Runs the cross-check on a study root and page; exit code and output.</summary>
-    internal static (int Code, string Output) Run(string root, string page)
-    {
-        string script = Path.Combine(ReadmeCommandTests.RepositoryRoot(), "examples", "Study", "crosscheck_v4.py");
-        using var p = Process.Start(new ProcessStartInfo(Python, [script, root, page])
-            { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit(120_000).Should().BeTrue("the cross-check takes seconds");
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
+    internal static (int Code, string Output) Run(string root, string page) => DebianPython.Run(
+        [Path.Combine(ReadmeCommandTests.RepositoryRoot(), "examples", "Study", "crosscheck_v4.py"), root, page]);
 
     [SkippableFact]
     public void The_committed_page_agrees_with_an_outside_recomputation_and_a_changed_figure_does_not()
     {
-        Skip.IfNot(PythonHasScipy(), $"{Python} has no scipy (apt-get install python3-scipy; CI installs it)");
+        Skip.IfNot(DebianPython.Has("scipy", "numpy"), $"{DebianPython.Path} has no scipy (apt-get install python3-scipy; CI installs it)");
         string repository = ReadmeCommandTests.RepositoryRoot();
         string root = Path.Combine(repository, "docs", "study", "v4"), page = Path.Combine(repository, "docs",
             "results-v4.md");

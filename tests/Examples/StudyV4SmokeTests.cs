@@ -97,7 +97,7 @@ public class StudyV4SmokeTests
         page.IndexOf("## The answer", StringComparison.Ordinal).Should()
             .BeLessThan(page.IndexOf("## Progress", StringComparison.Ordinal), "the answer comes first");
         // Every verdict figure recomputed from outside (numpy/scipy) where Debian's interpreter has scipy (CI).
-        if (CrosscheckV4Tests.PythonHasScipy())
+        if (DebianPython.Has("scipy", "numpy"))
         {
             var (crossCode, crossOutput) = CrosscheckV4Tests.Run(Path.Combine(dir, "study", "v4"), Path.Combine(dir,
                 "results-v4.md"));

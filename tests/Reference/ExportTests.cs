@@ -1,7 +1,6 @@
 // Export that PyTorch reads: a trained model written by GptExport (safetensors + JSON config) loads into the
 // independent reference and gives the library's logits; it imports back into the library exactly; bad files are
 // refused.
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using MLNet.LowRank.Model;
 using MLNet.LowRank.Training;
@@ -11,8 +10,6 @@ namespace MLNet.LowRank.Tests.Reference;
 
 public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
 {
-    const string Python = "/usr/bin/python3";
-
     static Gpt TrainedModel(GptConfig config)
     {
         var model = Gpt.Create(config, seed: 3);
@@ -74,7 +71,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
                 SafeTensors.Write(@case, new Dictionary<string, Tensor> { ["idx"] = idx, ["logits"] = logits });
                 pairs.AddRange([export, @case]);
             }
-            Skip.IfNot(PythonHasTorch(), $"{Python} has no torch (apt-get install python3-torch; CI installs it)");
+            Skip.IfNot(DebianPython.Has("torch"), $"{DebianPython.Path} has no torch (apt-get install python3-torch; CI installs it)");
             var (code, output) = RunReference(pairs);
             log.WriteLine(output.Trim());
             code.Should().Be(0, output);
@@ -163,23 +160,6 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper log)
         }
     }
 
-    static bool PythonHasTorch()
-    {
-        if (!File.Exists(Python)) return false;
-        using var p = Process.Start(new ProcessStartInfo(Python,
-            ["-c", "import torch"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        p.WaitForExit(60_000);
-        return p.ExitCode == 0;
-    }
-
-    static (int Code, string Output) RunReference(IEnumerable<string> pairs)
-    {
-        var info = new ProcessStartInfo(Python,
-            [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), .. pairs])
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(info)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit(120_000).Should().BeTrue();
-        return (p.ExitCode, output);
-    }
+    static (int Code, string Output) RunReference(IEnumerable<string> pairs) => DebianPython.Run(
+        [Path.Combine(AppContext.BaseDirectory, "reference", "check_export.py"), .. pairs]);
 }

@@ -26,6 +26,13 @@ public static class V4ResultsPage
         && r.Parameters[OptionNames.Seed] != StudyDesign.TuningSeed.ToString(Ci) && V3Records.Matches(arm, r))
             .ToDictionary(r => int.Parse(r.Parameters[OptionNames.Seed], Ci));
 
+    /// <summary>The reported runs of every arm at every budget it is reported at (the core arms at 1, 4 and 16 ×, the
+    /// ladder arms at 4 ×), by seed — read once for every section of the page.</summary>
+    static Dictionary<(string Arm, string Budget), Dictionary<int, TrialResult>> ReportedRuns(V4Design d,
+        V4Phases phases) => d.All.SelectMany(arm => d.Budgets.Where(b => !d.Ladder.Contains(arm) || b == d.Four)
+            .Select(b => (arm, b))).ToDictionary(x => (x.arm.Name, x.b.Name),
+            x => Runs(phases.ReportedDirectory(x.b, ladder: d.Ladder.Contains(x.arm)), x.arm));
+
     static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key,
         kv => kv.Value.CrossEntropy!.Value);
 
@@ -98,12 +105,14 @@ public static class V4ResultsPage
             "benchmark, never from these clocks.");
         Line("");
 
-        var lowSide = LowSide(d, phases, c);
+        var runs = ReportedRuns(d, phases);
+        var cells = runs.ToDictionary(kv => kv.Key, kv => Loss(kv.Value));
+        var lowSide = LowSide(d, phases, c, cells);
         Rates(Line, d, phases, c, lowSide);
-        var cells = Ladder(Line, d, phases, lowSide);
+        EveryCell(Line, d, runs, lowSide);
         var answer = new List<string>();
         Primary(Line, answer.Add, d, cells, c, lowSide);
-        DepthLadder(Line, answer.Add, d, phases, c, lowSide);
+        DepthLadder(Line, answer.Add, d, cells, c, lowSide);
         Line("## What version 4 cannot show");
         Line("");
         Line("One width (64), so about 0.23 M parameters; a byte vocabulary; one corpus family (19th-century English " +
@@ -152,7 +161,8 @@ public static class V4ResultsPage
 
     /// <summary>Every low-side check of the plan — the ladder arms at 4 ×, the core arms at 16 × — by arm and
     /// budget, once the rate it checks is known.</summary>
-    static Dictionary<(string Arm, string Budget), LowSideCheck> LowSide(V4Design d, V4Phases phases, V4Choices c)
+    static Dictionary<(string Arm, string Budget), LowSideCheck> LowSide(V4Design d, V4Phases phases, V4Choices c,
+        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells)
     {
         var checks = new Dictionary<(string, string), LowSideCheck>();
         bool cut16 = c.Cuts.Any(x => x.Cut.Contains(V4Phases.LowSide16));
@@ -164,8 +174,7 @@ public static class V4ResultsPage
                 var low = Directory.Exists(phases.LowSideDirectory(b))
                     ? new ResultStore(phases.LowSideDirectory(b)).ReadAll().FirstOrDefault(r => V3Records.Matches(arm,
                     r) && r.Status == TrialStatus.Completed) : null;
-                var seeds = Loss(Runs(phases.ReportedDirectory(b, ladder: d.Ladder.Contains(arm)),
-                    arm)).Values.ToList();
+                var seeds = cells[(arm.Name, b.Name)].Values.ToList();
                 if (low?.CrossEntropy is not double l || seeds.Count < 2)
                 {
                     checks[(arm.Name, b.Name)] = new LowSideCheck(rate, null, null, cut);
@@ -238,12 +247,11 @@ public static class V4ResultsPage
         }
     }
 
-    /// <summary>Final validation loss per arm and budget (with training loss), and the cells the verdicts
-    /// read.</summary>
-    static Dictionary<(string Arm, string Budget), Dictionary<int, double>> Ladder(Action<string> Line, V4Design d,
-        V4Phases phases, Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
+    /// <summary>Final validation loss per arm and budget, with training loss and the Muon rate.</summary>
+    static void EveryCell(Action<string> Line, V4Design d,
+        Dictionary<(string Arm, string Budget), Dictionary<int, TrialResult>> reported,
+        Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
-        var cells = new Dictionary<(string, string), Dictionary<int, double>>();
         Line("## Every cell");
         Line("");
         Line("Final validation loss in nats per byte, mean [95 %] (seeds), and the final training loss (mean over " +
@@ -259,9 +267,8 @@ public static class V4ResultsPage
             {
                 bool ladder = d.Ladder.Contains(arm);
                 if (ladder && b != d.Four) continue;
-                var runs = Runs(phases.ReportedDirectory(b, ladder), arm);
+                var runs = reported[(arm.Name, b.Name)];
                 var loss = Loss(runs);
-                cells[(arm.Name, b.Name)] = loss;
                 var train = runs.Values.Select(TrainLoss).OfType<double>().ToList();
                 string trainCell = train.Count == 0 ? "—" : $"{train.Average():F4}";
                 string diff = train.Count == 0 || loss.Count == 0 ? "—" : S(train.Average() - loss.Values.Average());
@@ -278,7 +285,6 @@ public static class V4ResultsPage
                     $"| {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} | {rate} |");
             }
         Line("");
-        return cells;
     }
 
     static void Primary(Action<string> Line, Action<string> Answer, V4Design d,
@@ -390,16 +396,17 @@ public static class V4ResultsPage
         }
     }
 
-    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d, V4Phases phases, V4Choices c,
+    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d,
+        Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c,
         Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
         Line("## The depth ladder at the dense arm's parameters (4 ×)");
         Line("");
         if (c.Cuts.SelectMany(x => x.Cut).Any())
             Line($"Cut under the 16-hour limit: {string.Join(", ", c.Cuts.SelectMany(x => x.Cut))}.");
-        var dense = Loss(Runs(phases.ReportedDirectory(d.Four), d.Dense));
+        var dense = cells[(d.Dense.Name, d.Four.Name)];
         var rungs = new[] { d.LowRankIso, d.Deep, d.Deep16 }
-            .Select(a => (Arm: a, Loss: Loss(Runs(phases.ReportedDirectory(d.Four, ladder: a != d.Deep), a))
+            .Select(a => (Arm: a, Loss: cells[(a.Name, d.Four.Name)]
                 .Where(kv => kv.Key <= 3).ToDictionary(kv => kv.Key, kv => kv.Value))).ToList();
         var gaps = rungs.Select(x => (x.Arm,
             Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
