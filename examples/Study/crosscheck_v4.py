@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Study version 4 recomputed from outside: reads the trial records alone (the JSON under docs/study/v4), recomputes every
-# figure docs/results-v4.md prints for the verdicts — the cells' means, the seed-paired gaps `deep` − `dense` at equal
+# figure docs/results-v4.md prints for the verdicts — the cells' means and training losses, each core arm's training
+# against validation loss at 16 × and its change from 1 ×, the seed-paired gaps `deep` − `dense` at equal
 # tokens and at equal FLOPs with their 95 % and 90 % intervals, p-values, Holm and readings, the gap's trajectory and
 # lack of fit, each arm's flattening, the depth ladder and its slope — with numpy and scipy and none of the C# code, and
 # compares them with the page. Exit 0 when every figure agrees to the digits printed, 1 on any mismatch, 2 when the
@@ -152,6 +153,47 @@ for (a, b), values in cells.items():
             continue
         for name, printed, value in zip(("mean", "low", "high"), m.groups()[:3], mean_ci(list(values.values()))):
             agree(f"cell {a} {b} × {name}", printed, value)
+
+# Each cell's training loss: the mean over seeds of each run's last five logged training losses.
+def train_loss(r):
+    curve = [q["TrainLoss"] for q in r["LossCurve"]][-5:]
+    return sum(curve) / len(curve) if curve else None
+
+
+records = {**{(a, b): core[b].get(a, {}) for a in ("dense", "deep") for b in budgets},
+           **{(a, "4"): ladder.get(a, {}) for a in ("lowrank-iso", "deep-16")}}
+train_rows = {(m.group(1), m.group(2)): m.group(3) for m in
+              re.finditer(r"^\| `([\w-]+)` \| \d+ \| (\d+) × \| [\d,]+ \| [^|]+ \| ([^|]+) \|", page, re.M)}
+for (a, b), rs in records.items():
+    values = [t for t in (train_loss(r) for r in rs.values()) if t is not None]
+    if values:
+        agree(f"cell {a} {b} × training loss", train_rows.get((a, b), "—").strip(), float(np.mean(values)))
+
+# Train against validation: each core arm's 16 × losses and the change of training − validation from 1 to 16 ×.
+for a in ("dense", "deep"):
+    diff = {b: {s: train_loss(r) - r["CrossEntropy"] for s, r in records[(a, b)].items() if train_loss(r) is not None}
+            for b in ("1", "16")}
+    seeds = sorted(set(diff["1"]) & set(diff["16"]))
+    if not records[(a, "16")] or len(seeds) < 2:
+        continue
+    m = re.search(rf"`{a}` trains at (\S+) and validates at (\S+) at 16 × \(training − validation (\S+), (\S+) at "
+                  rf"1 ×\); from 1 to 16 × the difference changes by (\S+) \[(\S+), (\S+)\] \((\d+) seeds\): "
+                  rf"(\*\*)?validation (does not pull|pulls) away", page)
+    if not m:
+        mismatches.append(f"{a}'s train against validation is not on the page")
+        continue
+    at16 = [r for r in records[(a, "16")].values() if train_loss(r) is not None]
+    train16, val16 = np.mean([train_loss(r) for r in at16]), np.mean([r["CrossEntropy"] for r in at16])
+    change = mean_ci([diff["16"][s] - diff["1"][s] for s in seeds])
+    for name, printed, value in zip(("training 16", "validation 16", "difference 16", "difference 1", "change",
+                                     "change low", "change high", "seeds"), m.groups()[:8],
+                                    (train16, val16, train16 - val16, np.mean(list(diff["1"].values())), *change,
+                                     len(seeds))):
+        agree(f"{a} train against validation {name}", printed, value)
+    checked += 1
+    if (m.group(10) == "pulls") != (change[2] < 0):
+        mismatches.append(f"{a} train against validation: the page says validation {m.group(10)} away, the "
+                          f"recomputed interval [{change[1]:.4f}, {change[2]:.4f}] says otherwise")
 
 # The primary gaps, in the page's order: per budget, equal tokens then equal FLOPs.
 flops = {a: next(r["FlopsPerToken"] for b in budgets for r in core[b].get(a, {}).values()) for a in ("dense", "deep")

@@ -93,7 +93,9 @@ public class StudyV4SmokeTests
             .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**")
             .And.MatchRegex(@"## The answer\n\n(.|\n)*- At 16 × and equal tokens, `deep` − `dense` = [+−]\d\.\d{4} \[")
             .And.Contain("- Over 1–16 ×, the gap is **").And.Contain("- Plateau: `dense` falls ")
-            .And.Contain("- The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): depth 4 (`lowrank-iso`)");
+            .And.Contain("- The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): depth 4 (`lowrank-iso`)")
+            .And.MatchRegex(@"- Train against validation: `dense` trains at \d\.\d{4} and validates at \d\.\d{4} at 16 ×" +
+                @"(.|\n)*`deep` trains at").And.MatchRegex(@"- Machine time: \d+ trials, [\d.]+ hours by their own clocks");
         page.IndexOf("## The answer", StringComparison.Ordinal).Should()
             .BeLessThan(page.IndexOf("## Progress", StringComparison.Ordinal), "the answer comes first");
         // Every verdict figure recomputed from outside (numpy/scipy) where Debian's interpreter has scipy (CI).

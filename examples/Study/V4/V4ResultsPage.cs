@@ -33,6 +33,16 @@ public static class V4ResultsPage
             .Select(b => (arm, b))).ToDictionary(x => (x.arm.Name, x.b.Name),
             x => Runs(phases.ReportedDirectory(x.b, ladder: d.Ladder.Contains(x.arm)), x.arm));
 
+    /// <summary>The training split's size in tokens, from a run directory's fingerprint ("data.train": "shards … train
+    /// N tokens …"), or null when the directory has none.</summary>
+    static long? TrainingTokens(string directory)
+    {
+        var data = Directory.Exists(directory) ? new ResultStore(directory).ReadFingerprint()?.GetValueOrDefault(
+            "data.train") : null;
+        var m = data is null ? null : System.Text.RegularExpressions.Regex.Match(data, @" train (\d+) tokens");
+        return m is { Success: true } ? long.Parse(m.Groups[1].Value, Ci) : null;
+    }
+
     static Dictionary<int, double> Loss(Dictionary<int, TrialResult> runs) => runs.ToDictionary(kv => kv.Key,
         kv => kv.Value.CrossEntropy!.Value);
 
@@ -109,10 +119,16 @@ public static class V4ResultsPage
         var cells = runs.ToDictionary(kv => kv.Key, kv => Loss(kv.Value));
         var lowSide = LowSide(d, phases, c, cells);
         Rates(Line, d, phases, c, lowSide);
-        EveryCell(Line, d, runs, lowSide);
         var answer = new List<string>();
+        EveryCell(Line, d, runs, lowSide);
+        var fit = new List<string>();   // under the cells on the page, after the depth verdicts in the answer
+        TrainAgainstValidation(Line, fit.Add, d, runs, TrainingTokens(phases.ReportedDirectory(d.Sixteen)));
         Primary(Line, answer.Add, d, cells, c, lowSide);
+        answer.AddRange(fit);
         DepthLadder(Line, answer.Add, d, cells, c, lowSide);
+        answer.Add($"Machine time: {trained.Count} trials, {V3ComputeLimit.HoursOf(trained):F2} hours by their own " +
+            $"clocks, {V4ComputeLimit.SpentHours(root):F2} hours of this machine by the plan's count (its limit: 16)" +
+            (c.WaitingFor is null ? "." : " so far."));
         Line("## What version 4 cannot show");
         Line("");
         Line("One width (64), so about 0.23 M parameters; a byte vocabulary; one corpus family (19th-century English " +
@@ -285,6 +301,47 @@ public static class V4ResultsPage
                     $"| {d.Tokens(b):N0} | {Cell(loss.Values)} | {trainCell} | {diff} | {rate} |");
             }
         Line("");
+    }
+
+    /// <summary>The plan's "train against validation" for the core arms: the 16 × training and validation loss, and
+    /// whether their difference moves from 1 to 16 × (per seed, 95 % interval). The plan reads it as overfitting only if
+    /// it grows with the budget; this page takes "grows" to mean validation pulling away from training: the change in
+    /// training − validation has its whole interval below 0.</summary>
+    static void TrainAgainstValidation(Action<string> Line, Action<string> Answer, V4Design d,
+        Dictionary<(string Arm, string Budget), Dictionary<int, TrialResult>> runs, long? trainingTokens)
+    {
+        Dictionary<int, double> Difference(Arm arm, Budget b) => runs[(arm.Name, b.Name)]
+            .Where(kv => TrainLoss(kv.Value) is not null)
+            .ToDictionary(kv => kv.Key, kv => TrainLoss(kv.Value)!.Value - kv.Value.CrossEntropy!.Value);
+        var parts = new List<string>();
+        foreach (var arm in d.Core)
+        {
+            var at16 = runs[(arm.Name, d.Sixteen.Name)].Values.Where(r => TrainLoss(r) is not null).ToList();
+            var one = Difference(arm, d.One);
+            var sixteen = Difference(arm, d.Sixteen);
+            var seeds = one.Keys.Intersect(sixteen.Keys).Order().ToList();
+            if (at16.Count == 0 || seeds.Count < 2) continue;
+            var change = Intervals.Mean([.. seeds.Select(x => sixteen[x] - one[x])]);
+            double train = at16.Average(r => TrainLoss(r)!.Value), validation = at16.Average(r => r.CrossEntropy!.Value);
+            parts.Add($"`{arm.Name}` trains at {train:F4} and validates at {validation:F4} at 16 × (training − " +
+                $"validation {S(train - validation)}, {S(one.Values.Average())} at 1 ×); from 1 to 16 × the " +
+                $"difference changes by {S(change.Value)} [{S(change.Low)}, {S(change.High)}] ({seeds.Count} seeds): " +
+                (change.High < 0 ? "**validation pulls away from training** — read as overfitting"
+                    : "validation does not pull away from training — not read as overfitting"));
+        }
+        if (parts.Count == 0) return;
+        long tokens16 = d.Tokens(d.Sixteen);
+        string seen = trainingTokens is not long n ? "" : tokens16 <= n
+            ? $" At 16 × the runs train on {tokens16:N0} of the {n:N0} training tokens, so no training byte is seen " +
+              $"twice and each logged training loss is on text the model had not yet trained on."
+            : $" At 16 × the runs train on {tokens16:N0} tokens, {(double)tokens16 / n:F1} times the {n:N0} " +
+              $"training tokens, so training text is seen again.";
+        string text = $"Train against validation: {string.Join("; ", parts)}.{seen} The two sides are different books, " +
+            $"so their difference is read only for growth (the plan: overfitting only if it grows with the budget; " +
+            $"here, grows = the change's interval below 0).";
+        Line($"**{text[..text.IndexOf(':')]}**{text[text.IndexOf(':')..]}");
+        Line("");
+        Answer(text);
     }
 
     static void Primary(Action<string> Line, Action<string> Answer, V4Design d,
