@@ -3,7 +3,8 @@
 # figure docs/results-v4.md prints for the verdicts — the cells' means and training losses, each core arm's training
 # against validation loss at 16 × and its change from 1 ×, the seed-paired gaps `deep` − `dense` at equal
 # tokens and at equal FLOPs with their 95 % and 90 % intervals, p-values, Holm and readings, the gap's trajectory and
-# lack of fit, each arm's flattening, the depth ladder and its slope — with numpy and scipy and none of the C# code, and
+# lack of fit, each arm's flattening, the depth ladder and its slope, and the 16 × gaps and readings the answer's
+# "In short" sentence repeats — with numpy and scipy and none of the C# code, and
 # compares them with the page. Exit 0 when every figure agrees to the digits printed, 1 on any mismatch, 2 when the
 # page or records are missing. Needs Debian's python3-scipy (run it with /usr/bin/python3).
 #   /usr/bin/python3 examples/Study/crosscheck_v4.py [ROOT=docs/study/v4] [PAGE=docs/results-v4.md]
@@ -245,6 +246,27 @@ for i, (b, view, g) in enumerate(gaps):
         checked += 1
         if borderline != ("borderline" in page[m.start():page.find("\n", m.start())]):
             mismatches.append(f"gap {b} × {view}: borderline {borderline} recomputed, the page says otherwise")
+
+# The answer's first sentence (once every stage has finished): the 16 × gaps and readings it repeats.
+lead = re.search(r"^- \*\*In short\*\*: (.*)$", page, re.M)
+if "Every stage of the plan has finished." in page and any(b == "16" for b, _, _ in gaps) and not lead:
+    mismatches.append("the finished page has no 'In short' sentence")
+if lead:
+    for i, (b, view, g) in enumerate(gaps):
+        if b != "16":
+            continue
+        n = re.search(rf"\*\*([^*]+)\*\* at {view} \((\S+) \[(\S+), (\S+)\] nats/byte\)", lead.group(1))
+        if not n:
+            mismatches.append(f"'In short' does not give the 16 × {view} gap")
+            continue
+        for name, printed, value in zip(("mean", "low", "high"), n.groups()[1:], (g["mean"], g["lo"], g["hi"])):
+            agree(f"in short 16 × {view} {name}", printed, value)
+        r = reading(g, adjusted[i])
+        expected = "is not told apart from `dense`" if r == "unresolved" else \
+            " ".join([r.split(" ", 1)[0], "`dense`"] + r.split(" ", 1)[1:])
+        checked += 1
+        if not n.group(1).startswith(expected):
+            mismatches.append(f"'In short' reads 16 × {view} as '{n.group(1)}', recomputed '{expected}'")
 
 # The trajectory over 1–16 ×.
 points = [(math.log2(tokens[b]), loss[("deep", b)][s] - loss[("dense", b)][s]) for b in budgets

@@ -92,6 +92,11 @@ public class StudyV4SmokeTests
             .MatchRegex(@"\*\*Plateau, on each arm's own loss\*\*")
             .And.Contain("## The depth ladder at the dense arm's parameters (4 ×)").And.NotContain("**Interim**")
             .And.MatchRegex(@"## The answer\n\n(.|\n)*- At 16 × and equal tokens, `deep` − `dense` = [+−]\d\.\d{4} \[")
+            .And.MatchRegex(@"## The answer\n\n[^\n]+\n\n- \*\*In short\*\*: at 16 × the dense arm's compute-optimal " +
+                @"tokens \([\d,]+\), the 8-layer low-rank `deep` with the 4-layer `dense` model's parameters \*\*[^*]+\*\* at " +
+                @"equal tokens \([+−]\d\.\d{4} \[[^]]+\] nats/byte\)[^*]* and \*\*[^*]+\*\* at equal FLOPs \(" +
+                @"(.|\n)*the research plan's hypothesis that the deeper low-rank model has the lower loss: [^.]+ here\. " +
+                @"Over 1–16 ×, the gap's trend: [^.]+\. Along depth 4–8–16 at fixed parameters \(4 ×\): ")
             .And.Contain("- Over 1–16 ×, the gap is **").And.Contain("- Plateau: `dense` falls ")
             .And.Contain("- The depth ladder at the dense arm's parameters (4 ×, rung − `dense`): depth 4 (`lowrank-iso`)")
             .And.MatchRegex(@"- Train against validation: `dense` trains at \d\.\d{4} and validates at \d\.\d{4} at 16 ×" +
@@ -105,6 +110,20 @@ public class StudyV4SmokeTests
                 "results-v4.md"));
             crossCode.Should().Be(0, crossOutput);
             crossOutput.Should().MatchRegex(@"crosscheck: \d{3,} figures recomputed");
+            // The answer's first sentence is held to the records too: one of its figures and one of its readings
+            // changed, the script names both.
+            var lead = System.Text.RegularExpressions.Regex.Match(page,
+                @"\*\*In short\*\*: .*?\*\*([^*]+)\*\* at equal tokens \([+−]\d\.\d{3}(\d) .*?\*\*([^*]+)\*\* at equal FLOPs");
+            lead.Success.Should().BeTrue();
+            var (digit, reading) = (lead.Groups[2], lead.Groups[3]);
+            string tampered = page[..digit.Index] + (digit.Value == "9" ? "0" : $"{digit.Value[0] - '0' + 1}") +
+                page[(digit.Index + 1)..reading.Index] + "matches nothing" + page[(reading.Index + reading.Length)..];
+            File.WriteAllText(Path.Combine(dir, "tampered.md"), tampered);
+            (crossCode, crossOutput) = CrosscheckV4Tests.Run(Path.Combine(dir, "study", "v4"), Path.Combine(dir,
+                "tampered.md"));
+            crossCode.Should().Be(1, crossOutput);
+            crossOutput.Should().Contain("MISMATCH in short 16 × equal tokens mean").And
+                .Contain("MISMATCH 'In short' reads 16 × equal FLOPs as 'matches nothing'");
         }
         // A low-side check that does not hold marks its cell and every verdict at that budget (the plan's rule): the
         // deep arm's 16 × low-side run given a loss below its seeds' prediction bound.

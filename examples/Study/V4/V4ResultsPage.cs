@@ -2,7 +2,7 @@
 // rates each arm was tuned or checked at, every cell with its training loss, and the plan's verdicts
 // (docs/study/v4/plan.md) — the depth question at equal tokens and at equal FLOPs with the ±0.01 equivalence margin,
 // the gap's trajectory, each arm's own flattening, and the depth ladder at fixed parameters. A section whose runs have
-// not finished says so.
+// not finished says so; once every stage has, the answer opens with one sentence that repeats the 16 × verdicts.
 using System.Globalization;
 using System.Text;
 using MLNet.LowRank.Experiments;
@@ -123,9 +123,10 @@ public static class V4ResultsPage
         EveryCell(Line, d, runs, lowSide);
         var fit = new List<string>();   // under the cells on the page, after the depth verdicts in the answer
         TrainAgainstValidation(Line, fit.Add, d, runs, TrainingTokens(phases.ReportedDirectory(d.Sixteen)));
-        Primary(Line, answer.Add, d, cells, c, lowSide);
+        var primary = Primary(Line, answer.Add, d, cells, c, lowSide);
         answer.AddRange(fit);
-        DepthLadder(Line, answer.Add, d, cells, c, lowSide);
+        string? ladder = DepthLadder(Line, answer.Add, d, cells, c, lowSide);
+        if (c.WaitingFor is null && InShort(d, primary, ladder) is { } lead) answer.Insert(0, lead);
         answer.Add($"Machine time: {trained.Count} trials, {V3ComputeLimit.HoursOf(trained):F2} hours by their own " +
             $"clocks, {V4ComputeLimit.SpentHours(root):F2} hours of this machine by the plan's count (its limit: 16)" +
             (c.WaitingFor is null ? "." : " so far."));
@@ -158,6 +159,30 @@ public static class V4ResultsPage
         foreach (var sentence in sentences) text.AppendLine($"- {sentence}");
         text.AppendLine();
         return text.ToString();
+    }
+
+    /// <summary>The answer in one sentence, once every stage has finished: how `deep` reads against `dense` at 16 × in
+    /// both views, with the gaps, what that says of the research plan's hypothesis, the trajectory and the ladder —
+    /// each the verdict its section prints, so the sentence can say no more than they do.</summary>
+    static string? InShort(V4Design d, PrimaryVerdicts primary, string? ladder)
+    {
+        if (primary.Sixteen.Count == 0) return null;
+        static string Against(string reading) => reading == "unresolved"
+            ? "is not told apart from `dense`"
+            : reading.IndexOf(' ') is int at and > 0 ? $"{reading[..at]} `dense`{reading[at..]}" : $"{reading} `dense`";
+        string views = string.Join(" and ", primary.Sixteen.Select(x => $"**{Against(x.Reading)}** at {x.Gap.View} " +
+            $"({S(x.Gap.Ci95.Value)} [{S(x.Gap.Ci95.Low)}, {S(x.Gap.Ci95.High)}] nats/byte){x.Note}"));
+        var hypotheses = primary.Sixteen.Select(x => (x.Gap.View, H: V4Rules.Hypothesis(x.Reading))).ToList();
+        string hypothesis = hypotheses.Select(h => h.H).Distinct().Count() == 1 ? hypotheses[0].H
+            : string.Join(", ", hypotheses.Select(h => $"{h.H} at {h.View}"));
+        return $"**In short**: at 16 × the dense arm's compute-optimal tokens ({d.Tokens(d.Sixteen):N0}), the " +
+            $"{d.Deep.Parameters[OptionNames.Depth]}-layer low-rank `deep` with the " +
+            $"{d.Dense.Parameters[OptionNames.Depth]}-layer `dense` model's parameters {views}; the research plan's " +
+            $"hypothesis that the deeper low-rank model has the lower loss: {hypothesis} here." +
+            (primary.Trajectory is { } t ? $" Over 1–16 ×, the gap's trend: {t}." : "") +
+            (ladder is { } l ? $" Along depth 4–8–16 at fixed parameters (4 ×): {l}." : "") +
+            $" The equivalence margin is ±{V4Design.Margin} nats/byte (\"matches\" needs the 90 % interval inside it, " +
+            $"\"trails\" and \"beats\" a Holm-adjusted p below 0.05); the figures and the rules are below.";
     }
 
     static string WriteFile(string path, string text)
@@ -341,15 +366,20 @@ public static class V4ResultsPage
               $"twice and each logged training loss is on text the model had not yet trained on."
             : $" At 16 × the runs train on {tokens16:N0} tokens, {(double)tokens16 / n:F1} times the {n:N0} " +
               $"training tokens, so training text is seen again.";
-        string text = $"Train against validation: {string.Join("; ", parts)}.{seen} The two sides are different books, " +
-            $"so their difference is read only for growth (the plan: overfitting only if it grows with the budget; " +
-            $"here, grows = the change's interval below 0).";
-        Line($"**{text[..text.IndexOf(':')]}**{text[text.IndexOf(':')..]}");
+        const string title = "Train against validation";
+        string text = $"{string.Join("; ", parts)}.{seen} The two sides are different books, so their difference is " +
+            $"read only for growth (the plan: overfitting only if it grows with the budget; here, grows = the change's " +
+            $"interval below 0).";
+        Line($"**{title}**: {text}");
         Line("");
-        Answer(text);
+        Answer($"{title}: {text}");
     }
 
-    static void Primary(Action<string> Line, Action<string> Answer, V4Design d,
+    /// <summary>The depth question's figures that the answer's first sentence repeats: the 16 × gaps (each view, with
+    /// its reading and any borderline or low-side mark) and the trajectory's verdict.</summary>
+    sealed record PrimaryVerdicts(List<(PairedGap Gap, string Reading, string Note)> Sixteen, string? Trajectory);
+
+    static PrimaryVerdicts Primary(Action<string> Line, Action<string> Answer, V4Design d,
         Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c,
         Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
@@ -379,7 +409,8 @@ public static class V4ResultsPage
                 Add("equal FLOPs", b, cells[(d.Deep.Name, b.Name)], V4Rules.Quadratic(denseNodes, x + Math.Log2(r)));
         }
         var gaps = pairs.Select(x => x.Gap).ToList();
-        if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return; }
+        var verdicts = new PrimaryVerdicts([], null);
+        if (gaps.Count == 0) { Line("Waiting for the reported runs of both arms."); Line(""); return verdicts; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Ci95.PValue ?? 1)]);
         Line($"Seed-paired gap `deep` − `dense` (nats per byte): mean, 95 % and 90 % t-intervals, paired t-test with " +
             $"Holm over the {gaps.Count} gaps present (the plan's family is six). Equal FLOPs: `deep` costs {r:F3} × " +
@@ -403,6 +434,7 @@ public static class V4ResultsPage
             Answer($"At {g.Budget.Name} × and {g.View}, `deep` − `dense` = {S(g.Ci95.Value)} [{S(g.Ci95.Low)}, " +
                 $"{S(g.Ci95.High)}] ({g.Ci95.N} seeds, 90 % interval [{S(g.Ci90.Low)}, {S(g.Ci90.High)}], Holm p " +
                 $"{Robustness.P(holm[i])}): **{reading}**{borderline}; the hypothesis: {V4Rules.Hypothesis(reading)}.");
+            if (g.Budget == d.Sixteen) verdicts.Sixteen.Add((g, reading, borderline));
         }
         Line("");
         bool complete = c.Finished.Contains("stage-3");
@@ -426,6 +458,7 @@ public static class V4ResultsPage
                 $"[{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] nats/byte per doubling of " +
                 $"tokens ({points.Count} seed points, lack of fit p = {Robustness.P(lof)}); nothing is extrapolated " +
                 $"past 16 ×.");
+            verdicts = verdicts with { Trajectory = verdict };
             Line($"**The gap's trajectory** (seeds as points, {points.Count}): " +
                 $"slope {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of tokens, p = {Robustness.P(t.Slope.PValue ?? double.NaN)}, lack of fit p = {Robustness.P(lof)}; budget means as points: {V3Corrections.Fine(unit.Slope.Value)} [{V3Corrections.Fine(unit.Slope.Low)}, {V3Corrections.Fine(unit.Slope.High)}]. By the plan's rule: **{verdict}**. No extrapolation past 16 ×.");
             Line("");
@@ -456,9 +489,11 @@ public static class V4ResultsPage
                 V4Rules.PlateauClaim(state.GetValueOrDefault(d.Dense.Name), state.GetValueOrDefault(d.Deep.Name),
                 at < 0 ? null : V4Rules.Reading(gaps[at], holm[at])));
         }
+        return verdicts;
     }
 
-    static void DepthLadder(Action<string> Line, Action<string> Answer, V4Design d,
+    /// <summary>The depth ladder's section; returns the verdict along depth (null before it can be read).</summary>
+    static string? DepthLadder(Action<string> Line, Action<string> Answer, V4Design d,
         Dictionary<(string Arm, string Budget), Dictionary<int, double>> cells, V4Choices c,
         Dictionary<(string Arm, string Budget), LowSideCheck> lowSide)
     {
@@ -472,7 +507,7 @@ public static class V4ResultsPage
                 .Where(kv => kv.Key <= 3).ToDictionary(kv => kv.Key, kv => kv.Value))).ToList();
         var gaps = rungs.Select(x => (x.Arm,
             Gap: V4Rules.Paired("equal tokens", d.Four, x.Loss, dense))).Where(x => x.Gap is not null).ToList();
-        if (gaps.Count == 0) { Line("Waiting for the 4 × runs."); Line(""); return; }
+        if (gaps.Count == 0) { Line("Waiting for the 4 × runs."); Line(""); return null; }
         var holm = Intervals.Holm([.. gaps.Select(g => g.Gap!.Ci95.PValue ?? 1)]);
         Line($"Seed-paired gap rung − `dense` over seeds 1–3, Holm over the {gaps.Count} rungs present, read with " +
             $"the same margin:");
@@ -503,6 +538,8 @@ public static class V4ResultsPage
             Line($"Slope of the gap against " +
                 $"log₂(depth): {V3Corrections.Fine(t.Slope.Value)} [{V3Corrections.Fine(t.Slope.Low)}, {V3Corrections.Fine(t.Slope.High)}] per doubling of depth ({points.Count} points): **{verdict}**.");
             Line("");
+            return verdict;
         }
+        return null;
     }
 }
