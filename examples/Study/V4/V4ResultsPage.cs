@@ -108,6 +108,10 @@ public static class V4ResultsPage
             "At 12:37 UTC that sitting stopped both streams (SIGTERM) and restarted them on the build of its " +
             "refactor (the same trial identities, checked by the test suite); the two trials under way resumed from " +
             "their checkpoints.");
+        Line("- **The GPU recipe is written beside version 4's records**: the plan says the study's GPU recipe " +
+            "(docs/study/gpu-recipe) is updated to this design; it is written to " +
+            $"[study/v4/gpu-recipe]({rel(Path.Combine(root, "gpu-recipe", "README.md"))}) instead (`--v4-gpu-recipe`), " +
+            "so that version 2's recipe, which version 2's page links, stays as it was.");
         Line("- **The trials share the machine with development work** in every sitting (builds, test and CI " +
             "runs), so " +
             "their own clocks, and so the hours counted against the 16-hour limit, are longer than a quiet " +
