@@ -76,7 +76,8 @@ public static class V4ResultsPage
             $"the first unfinished run directory is `{c.WaitingFor}`. Nothing on this page is a verdict until its " +
             $"section says it is complete.");
         Line("");
-        Line($"{(c.WaitingFor is null ? "Compute" : "Compute so far")}: {trained.Count} trials, {V3ComputeLimit.HoursOf(trained):F2} hours by the trials' own " +
+        string compute = c.WaitingFor is null ? "Compute" : "Compute so far";
+        Line($"{compute}: {trained.Count} trials, {V3ComputeLimit.HoursOf(trained):F2} hours by the trials' own " +
             $"clocks (training and periodic evaluation); by the plan's count (half of that, two streams, plus 5 " +
             $"%) {V4ComputeLimit.SpentHours(root):F2} hours of this machine, of its 16." +
             (c.RemainingHours is double left ? $" What is left is estimated at {left:F1} hours of this machine (the " +
